@@ -1,0 +1,54 @@
+import react from '@vitejs/plugin-react'
+import { defineConfig } from 'electron-vite'
+import type { Plugin } from 'vite'
+import { resolve } from 'node:path'
+import { contentSecurityPolicy } from './src/shared/csp'
+
+/** Put the production CSP into the built index.html (dev needs inline scripts for HMR). */
+function cspMetaTag(): Plugin {
+  return {
+    name: 'frugal-csp',
+    apply: 'build',
+    transformIndexHtml: (html) =>
+      html.replace(
+        '<meta charset="UTF-8" />',
+        `<meta charset="UTF-8" />\n    <meta http-equiv="Content-Security-Policy" content="${contentSecurityPolicy}" />`,
+      ),
+  }
+}
+
+// The native tfjs backends are optional: never bundle them, load them at run time if present.
+const optionalNative = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu']
+
+export default defineConfig({
+  main: {
+    build: {
+      // Three Node entries share chunks: the Electron main process, the `frugal` CLI
+      // (which also runs `serve`), and the worker that runs jobs.
+      rolldownOptions: {
+        input: {
+          index: resolve('src/main/index.ts'),
+          cli: resolve('src/cli/index.ts'),
+          worker: resolve('src/worker/index.ts'),
+        },
+        external: optionalNative,
+      },
+      sourcemap: true,
+    },
+  },
+  preload: {
+    build: {
+      // Sandboxed preloads cannot be ES modules.
+      rolldownOptions: { output: { format: 'cjs', entryFileNames: '[name].cjs' } },
+    },
+  },
+  renderer: {
+    root: resolve('src/renderer'),
+    plugins: [react(), cspMetaTag()],
+    build: {
+      rolldownOptions: { input: resolve('src/renderer/index.html') },
+      minify: true,
+      sourcemap: true,
+    },
+  },
+})

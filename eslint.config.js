@@ -1,0 +1,85 @@
+// @ts-check
+import js from '@eslint/js'
+import prettier from 'eslint-config-prettier'
+import reactHooks from 'eslint-plugin-react-hooks'
+import globals from 'globals'
+import tseslint from 'typescript-eslint'
+
+/** Code in one process must not import another process's code: the contract lives in src/shared. */
+const boundary = (patterns, message) => ['error', { patterns: [{ group: patterns, message }] }]
+
+export default tseslint.config(
+  {
+    ignores: [
+      'out/**',
+      'node_modules/**',
+      'coverage/**',
+      'playwright-report/**',
+      'test-results/**',
+      'docs/**',
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/only-throw-error': 'error',
+      eqeqeq: ['error', 'always'],
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { globals: globals.node },
+  },
+  {
+    files: ['src/renderer/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    languageOptions: { globals: globals.browser },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      'no-restricted-imports': boundary(
+        ['**/main/**', '**/worker/**', '**/store/**', '**/cli/**', 'node:*', 'electron'],
+        'The renderer talks to the backend only through the API contract in src/shared.',
+      ),
+    },
+  },
+  {
+    files: ['src/shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': boundary(
+        [
+          '**/main/**',
+          '**/worker/**',
+          '**/store/**',
+          '**/renderer/**',
+          '**/cli/**',
+          'node:*',
+          'electron',
+          'react',
+        ],
+        'src/shared is imported by every process: it may depend on zod only.',
+      ),
+    },
+  },
+  {
+    files: ['src/worker/**/*.ts', 'src/store/**/*.ts'],
+    rules: {
+      'no-restricted-imports': boundary(
+        ['**/main/**', '**/renderer/**', 'electron'],
+        'Workers and the store run under plain Node: no Electron, no main-process code.',
+      ),
+    },
+  },
+  prettier,
+)

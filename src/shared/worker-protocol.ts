@@ -1,0 +1,43 @@
+import { z } from 'zod'
+import { errorCodes } from './errors'
+import { jobKinds, jobProgressSchema } from './jobs'
+
+/**
+ * Messages between a supervisor (main or serve process) and a worker process. Both
+ * sides validate what they receive: a process boundary is a trust boundary.
+ */
+
+export const toWorkerSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('run'),
+    jobId: z.string(),
+    kind: z.enum(jobKinds as [string, ...string[]]),
+    params: z.unknown(),
+    /** The project file the job reads and writes; null for jobs that need none. */
+    dbPath: z.string().nullable(),
+  }),
+  z.object({ type: z.literal('cancel'), jobId: z.string() }),
+])
+export type ToWorker = z.infer<typeof toWorkerSchema>
+
+const apiErrorSchema = z.object({
+  code: z.enum(errorCodes),
+  message: z.string(),
+  field: z.string().optional(),
+})
+
+export const fromWorkerSchema = z.discriminatedUnion('type', [
+  /** Sent once the worker is listening; the supervisor then sends `run`. */
+  z.object({ type: z.literal('ready'), pid: z.number() }),
+  z.object({ type: z.literal('progress'), jobId: z.string(), progress: jobProgressSchema }),
+  z.object({
+    type: z.literal('log'),
+    jobId: z.string(),
+    level: z.enum(['info', 'warn', 'error']),
+    message: z.string().max(10_000),
+  }),
+  z.object({ type: z.literal('succeeded'), jobId: z.string(), result: z.unknown() }),
+  z.object({ type: z.literal('failed'), jobId: z.string(), error: apiErrorSchema }),
+  z.object({ type: z.literal('cancelled'), jobId: z.string() }),
+])
+export type FromWorker = z.infer<typeof fromWorkerSchema>

@@ -1,0 +1,4 @@
+export { Store, type StoreOptions } from './store'
+export { backupProject } from './backup'
+export { latestSchemaVersion } from './migrations'
+export type { NewDocument } from './repos/datasets'

@@ -1,0 +1,84 @@
+import type { Db } from '../database'
+import type { DatasetSummary } from '../../shared/types'
+import { UserError } from '../../shared/errors'
+
+export interface NewDocument {
+  source: string
+  text: string
+  meta?: Record<string, unknown>
+}
+
+/** Datasets and their raw documents. */
+export class DatasetsRepo {
+  constructor(private readonly db: Db) {}
+
+  private readonly summarySql = `SELECT d.id, d.name, d.created_at AS createdAt,
+      (SELECT COUNT(*) FROM documents WHERE dataset_id = d.id) AS documentCount
+    FROM datasets d`
+
+  list(): DatasetSummary[] {
+    return this.db
+      .prepare<[], DatasetSummary>(`${this.summarySql} ORDER BY d.created_at DESC, d.id DESC`)
+      .all()
+  }
+
+  get(id: number): DatasetSummary | null {
+    return (
+      this.db.prepare<[number], DatasetSummary>(`${this.summarySql} WHERE d.id = ?`).get(id) ?? null
+    )
+  }
+
+  byName(name: string): DatasetSummary | null {
+    return (
+      this.db.prepare<[string], DatasetSummary>(`${this.summarySql} WHERE d.name = ?`).get(name) ??
+      null
+    )
+  }
+
+  create(name: string, now: string, description = ''): number {
+    const trimmed = name.trim()
+    if (!trimmed) throw new UserError('invalid_params', 'A dataset needs a name.', 'name')
+    if (this.byName(trimmed))
+      throw new UserError('conflict', `A dataset named "${trimmed}" already exists.`, 'name')
+    const info = this.db
+      .prepare('INSERT INTO datasets (name, description, created_at) VALUES (?, ?, ?)')
+      .run(trimmed, description, now)
+    return Number(info.lastInsertRowid)
+  }
+
+  /** Insert documents in one transaction: all or none. */
+  insertDocuments(datasetId: number, docs: readonly NewDocument[]): void {
+    const insert = this.db.prepare(
+      'INSERT INTO documents (dataset_id, source, text, meta) VALUES (?, ?, ?, ?)',
+    )
+    this.db.transaction(() => {
+      for (const doc of docs)
+        insert.run(datasetId, doc.source, doc.text, doc.meta ? JSON.stringify(doc.meta) : null)
+    })()
+  }
+
+  /** Iterate a dataset's documents in id order, `batchSize` at a time, without loading them all. */
+  *documentBatches(
+    datasetId: number,
+    batchSize: number,
+  ): Generator<{ id: number; text: string }[]> {
+    const page = this.db.prepare<[number, number, number], { id: number; text: string }>(
+      'SELECT id, text FROM documents WHERE dataset_id = ? AND id > ? ORDER BY id LIMIT ?',
+    )
+    let after = 0
+    for (;;) {
+      const rows = page.all(datasetId, after, batchSize)
+      if (rows.length === 0) return
+      yield rows
+      after = rows[rows.length - 1].id
+    }
+  }
+
+  countDocuments(datasetId: number): number {
+    return (
+      this.db
+        .prepare('SELECT COUNT(*) AS n FROM documents WHERE dataset_id = ?')
+        .get(datasetId) as { n: number }
+    ).n
+  }
+}

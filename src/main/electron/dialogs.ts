@@ -1,0 +1,53 @@
+import {
+  dialog,
+  type BrowserWindow,
+  type OpenDialogOptions,
+  type SaveDialogOptions,
+} from 'electron'
+import type { NativeDialogs } from '../api/context'
+
+const projectFilter = [{ name: 'Frugal project', extensions: ['frugal'] }]
+
+/** The OS's own open and save dialogs, attached to the app window. */
+export function electronDialogs(window: () => BrowserWindow | null): NativeDialogs {
+  const open = async (options: OpenDialogOptions): Promise<string | null> => {
+    const win = window()
+    const r = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options)
+    return r.canceled ? null : (r.filePaths[0] ?? null)
+  }
+  const save = async (options: SaveDialogOptions): Promise<string | null> => {
+    const win = window()
+    const r = win ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options)
+    return r.canceled ? null : (r.filePath ?? null)
+  }
+  return {
+    pickPath(purpose, defaultPath) {
+      const base = defaultPath ? { defaultPath } : {}
+      switch (purpose) {
+        case 'openProject':
+          return open({
+            ...base,
+            title: 'Open project',
+            properties: ['openFile'],
+            filters: projectFilter,
+          })
+        case 'createProject':
+          return save({
+            ...base,
+            title: 'New project',
+            buttonLabel: 'Create',
+            filters: projectFilter,
+          })
+        case 'saveBackup':
+          return save({
+            ...base,
+            title: 'Back up project',
+            buttonLabel: 'Back up',
+            filters: projectFilter,
+          })
+        case 'importData':
+          return open({ ...base, title: 'Import data', properties: ['openFile', 'openDirectory'] })
+      }
+    },
+  }
+}

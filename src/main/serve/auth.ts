@@ -1,0 +1,61 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
+
+/** A fresh 256-bit access token, hex. */
+export function newToken(): string {
+  return randomBytes(32).toString('hex')
+}
+
+/** Cookies ignore ports, so two servers on one host need different cookie names. */
+export function cookieName(port: number): string {
+  return `frugal_token_${port}`
+}
+
+export function tokensMatch(expected: string, given: string | null | undefined): boolean {
+  if (!given) return false
+  const a = Buffer.from(expected)
+  const b = Buffer.from(given)
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+function readCookie(req: IncomingMessage, name: string): string | null {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=')
+    if (k === name) return decodeURIComponent(v.join('='))
+  }
+  return null
+}
+
+/** The token a request carries: `?token=`, `Authorization: Bearer`, or the session cookie. */
+export function requestToken(req: IncomingMessage, url: URL, port: number): string | null {
+  const query = url.searchParams.get('token')
+  if (query) return query
+  const auth = req.headers.authorization
+  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim()
+  return readCookie(req, cookieName(port))
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]'])
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host)
+}
+
+/**
+ * Defence against DNS rebinding: on a loopback server, a request must name a loopback
+ * host, or a web page on another site could reach us through a name it controls.
+ */
+export function hostAllowed(req: IncomingMessage, boundHost: string, port: number): boolean {
+  if (!isLoopback(boundHost)) return true
+  const host = req.headers.host
+  if (!host) return false
+  const allowed = ['127.0.0.1', 'localhost', '[::1]'].map((h) => `${h}:${port}`)
+  return allowed.includes(host.toLowerCase())
+}
+
+/** Browsers send Origin on cross-site requests; ours must come from this very server. */
+export function originAllowed(req: IncomingMessage): boolean {
+  const origin = req.headers.origin
+  if (!origin) return true // not a browser cross-origin request (curl, the CLI, same-origin GET)
+  return origin === `http://${req.headers.host}`
+}

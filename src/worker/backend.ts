@@ -1,0 +1,130 @@
+import * as tf from '@tensorflow/tfjs-core'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import type { BackendInfo, BackendName, SkippedBackend } from '../shared/types'
+
+export type Tfjs = typeof tf
+
+export interface LoadedBackend {
+  tf: Tfjs
+  info: BackendInfo
+}
+
+interface Candidate {
+  name: BackendName
+  package: string
+  /** Load the package and activate its backend; throws with the reason when it cannot. */
+  load: () => Promise<{ version: string; detail: string }>
+}
+
+const resolveModule = createRequire(import.meta.url).resolve
+
+/**
+ * The tfjs backends in order of preference. The two native ones are optional
+ * dependencies (their install downloads libtensorflow, which fails offline), so each
+ * is loaded by dynamic import and skipped, with the reason kept, when absent or broken.
+ */
+const candidates: Candidate[] = [
+  {
+    name: 'tensorflow-gpu',
+    package: '@tensorflow/tfjs-node-gpu',
+    load: async () => {
+      const mod = (await import('@tensorflow/tfjs-node-gpu')) as { version: Record<string, string> }
+      await activate('tensorflow')
+      return {
+        version: mod.version['tfjs-node-gpu'] ?? mod.version['tfjs-core'] ?? '?',
+        detail: 'CUDA',
+      }
+    },
+  },
+  {
+    name: 'tensorflow',
+    package: '@tensorflow/tfjs-node',
+    load: async () => {
+      const mod = (await import('@tensorflow/tfjs-node')) as { version: Record<string, string> }
+      await activate('tensorflow')
+      return {
+        version: mod.version['tfjs-node'] ?? mod.version['tfjs-core'] ?? '?',
+        detail: 'native CPU (libtensorflow)',
+      }
+    },
+  },
+  {
+    name: 'wasm',
+    package: '@tensorflow/tfjs-backend-wasm',
+    load: async () => {
+      const wasm = await import('@tensorflow/tfjs-backend-wasm')
+      // Under Node the .wasm binaries are read from the package's own dist folder.
+      const dist = join(
+        dirname(resolveModule('@tensorflow/tfjs-backend-wasm/package.json')),
+        'dist',
+      )
+      wasm.setWasmPaths(`${dist}/`)
+      await activate('wasm')
+      const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')
+      const threads = wasm.getThreadsCount()
+      return {
+        version: wasm.version_wasm,
+        detail: `${threads} thread${threads === 1 ? '' : 's'}${simd ? ', SIMD' : ''}`,
+      }
+    },
+  },
+  {
+    name: 'cpu',
+    package: '@tensorflow/tfjs-backend-cpu',
+    load: async () => {
+      const cpu = await import('@tensorflow/tfjs-backend-cpu')
+      await activate('cpu')
+      return { version: cpu.version_cpu, detail: 'plain JavaScript (slow)' }
+    },
+  },
+]
+
+async function activate(name: string): Promise<void> {
+  const ok = await tf.setBackend(name)
+  if (!ok) throw new Error(`tfjs could not initialize the "${name}" backend`)
+  await tf.ready()
+}
+
+/** Shorten loader errors to their first line: "Cannot find package ..." is enough. */
+function reasonOf(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err)
+  if (/Cannot find (package|module)/.test(text)) return 'not installed'
+  return text.split('\n')[0].slice(0, 300)
+}
+
+let loaded: Promise<LoadedBackend> | null = null
+
+/**
+ * Pick the best backend that works here. `FRUGAL_BACKEND` (tensorflow-gpu, tensorflow,
+ * wasm or cpu) forces one, for benchmarks and tests.
+ */
+export function loadBackend(
+  forced: string | undefined = process.env.FRUGAL_BACKEND,
+): Promise<LoadedBackend> {
+  loaded ??= (async () => {
+    const skipped: SkippedBackend[] = []
+    for (const candidate of candidates) {
+      if (forced && forced !== candidate.name) {
+        skipped.push({
+          name: candidate.name,
+          package: candidate.package,
+          reason: `not requested (FRUGAL_BACKEND=${forced})`,
+        })
+        continue
+      }
+      try {
+        const { version, detail } = await candidate.load()
+        return {
+          tf,
+          info: { name: candidate.name, package: candidate.package, version, detail, skipped },
+        }
+      } catch (err) {
+        skipped.push({ name: candidate.name, package: candidate.package, reason: reasonOf(err) })
+      }
+    }
+    const why = skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')
+    throw new Error(`No TensorFlow.js backend could be loaded (${why}).`)
+  })()
+  return loaded
+}

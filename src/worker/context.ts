@@ -1,0 +1,68 @@
+import { Store } from '../store'
+import { UserError } from '../shared/errors'
+import type { JobKind, JobParamsOut, JobProgress, JobResults } from '../shared/jobs'
+import type { JobLogLine } from '../shared/jobs'
+import type { FromWorker } from '../shared/worker-protocol'
+import { loadBackend, type LoadedBackend } from './backend'
+
+/** What a running job may use. Everything it reports goes to the supervisor. */
+export interface JobContext {
+  readonly jobId: string
+  /** Aborted when the user cancels; long loops call `throwIfCancelled()`. */
+  readonly signal: AbortSignal
+  progress(progress: JobProgress): void
+  log(level: JobLogLine['level'], message: string): void
+  /** The project, opened on first use in this process. */
+  store(): Store
+  /** tfjs with the best available backend, loaded on first use. */
+  backend(): Promise<LoadedBackend>
+  throwIfCancelled(): void
+}
+
+/** A job's implementation; quick ones may return their result directly. */
+export type JobHandler<K extends JobKind> = (
+  params: JobParamsOut<K>,
+  ctx: JobContext,
+) => JobResults[K] | Promise<JobResults[K]>
+
+export class CancelledError extends Error {
+  constructor() {
+    super('Cancelled')
+    this.name = 'CancelledError'
+  }
+}
+
+export interface ContextDeps {
+  jobId: string
+  dbPath: string | null
+  signal: AbortSignal
+  /** Posts a protocol message to the supervisor. */
+  report: (message: FromWorker) => void
+  nativeBinding?: string | undefined
+}
+
+export function createJobContext(deps: ContextDeps): JobContext & { close(): void } {
+  let store: Store | null = null
+  return {
+    jobId: deps.jobId,
+    signal: deps.signal,
+    progress: (progress) => deps.report({ type: 'progress', jobId: deps.jobId, progress }),
+    log: (level, message) => deps.report({ type: 'log', jobId: deps.jobId, level, message }),
+    store() {
+      if (!deps.dbPath) throw new UserError('no_project', 'This job needs an open project.')
+      store ??= Store.open(
+        deps.dbPath,
+        deps.nativeBinding ? { nativeBinding: deps.nativeBinding } : {},
+      )
+      return store
+    },
+    backend: () => loadBackend(),
+    throwIfCancelled() {
+      if (deps.signal.aborted) throw new CancelledError()
+    },
+    close() {
+      store?.close()
+      store = null
+    },
+  }
+}

@@ -1,0 +1,113 @@
+import {
+  useMutation,
+  useQuery,
+  useQueryClient,
+  type UseMutationOptions,
+  type UseQueryOptions,
+} from '@tanstack/react-query'
+import { createContext, useContext, useEffect, useRef, type ReactNode } from 'react'
+import type { MethodName, Params, Result } from '../../../shared/api'
+import type { ApiError } from '../../../shared/errors'
+import type { EventMap, Topic } from '../../../shared/events'
+import type { Transport } from '../../../shared/transport'
+
+/** A failed call, thrown so React Query can show it; `error` is the API's typed value. */
+export class ApiCallError extends Error {
+  constructor(readonly error: ApiError) {
+    super(error.message)
+    this.name = 'ApiCallError'
+  }
+}
+
+const TransportContext = createContext<Transport | null>(null)
+
+export function TransportProvider({
+  transport,
+  children,
+}: {
+  transport: Transport
+  children: ReactNode
+}) {
+  return <TransportContext.Provider value={transport}>{children}</TransportContext.Provider>
+}
+
+export function useTransport(): Transport {
+  const transport = useContext(TransportContext)
+  if (!transport) throw new Error('useTransport outside TransportProvider')
+  return transport
+}
+
+/** Call a method; resolves with its result or throws ApiCallError. */
+export async function call<M extends MethodName>(
+  transport: Transport,
+  method: M,
+  params: Params<M>,
+): Promise<Result<M>> {
+  const result = await transport.invoke(method, params)
+  if (!result.ok) throw new ApiCallError(result.error)
+  return result.value
+}
+
+/** Cache key of a call: method, then params (`{}` when none), so prefixes invalidate a method. */
+export const queryKey = <M extends MethodName>(method: M, params?: Params<M>): unknown[] => [
+  method,
+  params ?? {},
+]
+
+/** A cached query of one API method, refetched when events invalidate it. */
+export function useApiQuery<M extends MethodName>(
+  method: M,
+  params: Params<M>,
+  options: Omit<UseQueryOptions<Result<M>, ApiCallError>, 'queryKey' | 'queryFn'> = {},
+) {
+  const transport = useTransport()
+  return useQuery<Result<M>, ApiCallError>({
+    queryKey: queryKey(method, params),
+    queryFn: () => call(transport, method, params),
+    ...options,
+  })
+}
+
+/** A call with side effects; `onSuccess` etc. as in React Query. */
+export function useApiMutation<M extends MethodName>(
+  method: M,
+  options: Omit<UseMutationOptions<Result<M>, ApiCallError, Params<M>>, 'mutationFn'> = {},
+) {
+  const transport = useTransport()
+  return useMutation<Result<M>, ApiCallError, Params<M>>({
+    mutationFn: (params) => call(transport, method, params),
+    ...options,
+  })
+}
+
+/** Listen to an event topic for as long as the component is mounted. */
+export function useEvent<T extends Topic>(
+  topic: T,
+  listener: (payload: EventMap[T]) => void,
+): void {
+  const transport = useTransport()
+  const latest = useRef(listener)
+  useEffect(() => {
+    latest.current = listener
+  })
+  useEffect(
+    () => transport.subscribe(topic, (payload) => latest.current(payload)),
+    [transport, topic],
+  )
+}
+
+/** Keep cached queries in step with what the backend announces. */
+export function useEventInvalidation(): void {
+  const client = useQueryClient()
+  useEvent('project.changed', () => void client.invalidateQueries())
+  useEvent('settings.changed', (settings) =>
+    client.setQueryData(queryKey('settings.get'), settings),
+  )
+  useEvent('backend.changed', (state) => client.setQueryData(queryKey('system.backend'), state))
+  useEvent('job.state', (job) => {
+    void client.invalidateQueries({ queryKey: ['jobs.list'] })
+    if (job.state === 'succeeded') void client.invalidateQueries({ queryKey: ['datasets.list'] })
+    if (job.state !== 'queued' && job.state !== 'running')
+      void client.invalidateQueries({ queryKey: ['project.current'] })
+  })
+}

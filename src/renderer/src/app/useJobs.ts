@@ -1,0 +1,20 @@
+import { useState } from 'react'
+import { useApiQuery, useEvent } from '../api/client'
+import type { JobProgress, JobRecord } from '../../../shared/jobs'
+
+/** Jobs queued or running, with progress kept live from `job.progress` events. */
+export function useActiveJobs(): JobRecord[] {
+  const { data } = useApiQuery('jobs.list', { states: ['queued', 'running'], limit: 20 })
+  const [live, setLive] = useState<Record<string, JobProgress>>({})
+  useEvent('job.progress', ({ id, progress }) => setLive((prev) => ({ ...prev, [id]: progress })))
+  return (data ?? []).map((job) => (live[job.id] ? { ...job, progress: live[job.id] } : job))
+}
+
+/** The latest progress of one job, from events. */
+export function useJobProgress(jobId: string | null): JobProgress | null {
+  const [progress, setProgress] = useState<{ id: string; progress: JobProgress } | null>(null)
+  useEvent('job.progress', (event) => {
+    if (event.id === jobId) setProgress(event)
+  })
+  return progress && progress.id === jobId ? progress.progress : null
+}

@@ -1,0 +1,96 @@
+import { useEffect, useRef } from 'react'
+import uPlot from 'uplot'
+import 'uplot/dist/uPlot.min.css'
+import { useThemeVersion } from './useThemeVersion'
+
+export interface ChartSeries {
+  label: string
+  /** CSS colour; defaults to the accent colour. */
+  color?: string
+  unit?: string
+}
+
+interface TimeSeriesChartProps {
+  /** Column-major: data[0] holds the x values, data[i + 1] the values of series[i]. */
+  data: readonly (readonly number[])[]
+  series: readonly ChartSeries[]
+  xLabel: string
+  height?: number
+  logScale?: boolean
+  /** Accessible summary, e.g. the latest value. */
+  summary: string
+}
+
+/** Read a design token so charts follow the theme. */
+function token(name: string): string {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim()
+}
+
+/**
+ * Line chart on uPlot: canvas-based and fast for long series (hundreds of thousands of
+ * points), which training curves need. Recreated on theme or series change, otherwise
+ * only its data is swapped.
+ */
+export function TimeSeriesChart({
+  data,
+  series,
+  xLabel,
+  height = 220,
+  logScale = false,
+  summary,
+}: TimeSeriesChartProps) {
+  const container = useRef<HTMLDivElement>(null)
+  const plot = useRef<uPlot | null>(null)
+  const theme = useThemeVersion()
+  const seriesKey = series.map((s) => `${s.label}:${s.color ?? ''}`).join('|')
+
+  useEffect(() => {
+    const el = container.current
+    if (!el) return
+    const axis = {
+      stroke: token('--chart-axis'),
+      grid: { stroke: token('--chart-grid'), width: 1 },
+      ticks: { show: false },
+    }
+    const opts: uPlot.Options = {
+      width: el.clientWidth || 600,
+      height,
+      scales: { x: { time: false }, y: logScale ? { distr: 3 } : {} },
+      axes: [{ ...axis, label: xLabel }, axis],
+      series: [
+        { label: xLabel },
+        ...series.map((s) => ({
+          label: s.label,
+          stroke: s.color ?? token('--accent'),
+          width: 1.5,
+          points: { show: false },
+        })),
+      ],
+      legend: { show: true },
+      cursor: { drag: { x: true, y: false } },
+    }
+    plot.current = new uPlot(opts, data as uPlot.AlignedData, el)
+    const resize = new ResizeObserver(() =>
+      plot.current?.setSize({ width: el.clientWidth, height }),
+    )
+    resize.observe(el)
+    return () => {
+      resize.disconnect()
+      plot.current?.destroy()
+      plot.current = null
+    }
+    // Data updates are applied below without rebuilding the chart.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [seriesKey, height, logScale, xLabel, theme])
+
+  useEffect(() => {
+    plot.current?.setData(data as uPlot.AlignedData)
+  }, [data])
+
+  return (
+    <figure className="chart" aria-label={summary} style={{ margin: 0 }}>
+      <div ref={container} />
+      <figcaption className="visually-hidden">{summary}</figcaption>
+    </figure>
+  )
+}

@@ -1,0 +1,44 @@
+/** Display formatting shared by every screen. */
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB']
+  let value = bytes
+  let i = 0
+  while (value >= 1024 && i < units.length - 1) {
+    value /= 1024
+    i++
+  }
+  return `${value.toFixed(i === 0 || value >= 100 ? 0 : 1)} ${units[i]}`
+}
+
+const integer = new Intl.NumberFormat()
+
+export function formatCount(n: number): string {
+  return integer.format(n)
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  const s = ms / 1000
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`
+  const m = Math.floor(s / 60)
+  if (m < 60) return `${m} min ${Math.round(s % 60)} s`
+  return `${Math.floor(m / 60)} h ${m % 60} min`
+}
+
+export function formatDateTime(iso: string): string {
+  if (!iso) return '—'
+  const d = new Date(iso)
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString()
+}
+
+/** "3 min ago"-style times for lists. */
+export function formatRelative(iso: string, now = Date.now()): string {
+  const t = new Date(iso).getTime()
+  if (Number.isNaN(t)) return iso
+  const s = Math.round((now - t) / 1000)
+  if (s < 45) return 'just now'
+  if (s < 3600) return `${Math.round(s / 60)} min ago`
+  if (s < 86400) return `${Math.round(s / 3600)} h ago`
+  return new Date(iso).toLocaleDateString()
+}

@@ -1,0 +1,139 @@
+import { Gauge, RefreshCw } from 'lucide-react'
+import { useState } from 'react'
+import { useApiMutation, useApiQuery, useEvent } from '../../api/client'
+import { Button } from '../../components/Button'
+import { TimeSeriesChart } from '../../components/charts/TimeSeriesChart'
+import { Notice } from '../../components/Notice'
+import { Panel } from '../../components/Page'
+import { ProgressBar } from '../../components/ProgressBar'
+import { progressFraction, type JobProgress, type JobResults } from '../../../../shared/jobs'
+
+type Benchmark = JobResults['backend.benchmark']
+
+/** Which tfjs backend trains here, why, and how fast it multiplies matrices. */
+export function BackendSection() {
+  const { data: state } = useApiQuery('system.backend', {})
+  const reprobe = useApiMutation('system.reprobeBackend')
+  const [benchJob, setBenchJob] = useState<string | null>(null)
+  const [points, setPoints] = useState<[number[], number[]]>([[], []])
+  const [progress, setProgress] = useState<JobProgress | null>(null)
+  const [result, setResult] = useState<Benchmark | null>(null)
+  const [benchError, setBenchError] = useState<string | null>(null)
+  const start = useApiMutation('jobs.start', {
+    onSuccess: (job) => setBenchJob(job.id),
+    onError: (err) => setBenchError(err.message),
+  })
+  const cancel = useApiMutation('jobs.cancel')
+
+  useEvent('job.progress', ({ id, progress: p }) => {
+    if (id !== benchJob) return
+    setProgress(p)
+    const gflops = p.metrics?.gflops
+    if (gflops !== undefined)
+      setPoints(([xs, ys]) => [
+        [...xs, p.done],
+        [...ys, gflops],
+      ])
+  })
+  useEvent('job.state', (job) => {
+    if (job.id !== benchJob || job.state === 'queued' || job.state === 'running') return
+    setBenchJob(null)
+    if (job.state === 'succeeded') setResult(job.result as Benchmark)
+    else if (job.state === 'failed') setBenchError(job.error?.message ?? 'The benchmark failed.')
+  })
+
+  const run = () => {
+    setPoints([[], []])
+    setProgress(null)
+    setResult(null)
+    setBenchError(null)
+    start.mutate({ kind: 'backend.benchmark', params: { seconds: 5, size: 512 } })
+  }
+
+  return (
+    <Panel
+      id="backend"
+      title="Compute backend"
+      description="TensorFlow.js picks the fastest backend installed: CUDA, native CPU, WebAssembly, then plain JavaScript."
+      actions={
+        <Button
+          icon={<RefreshCw size={14} />}
+          disabled={state?.status === 'probing'}
+          onClick={() => reprobe.mutate({})}
+        >
+          Detect again
+        </Button>
+      }
+    >
+      <div className="stack">
+        {(!state || state.status === 'probing') && (
+          <p className="muted">Detecting the backend in a worker process…</p>
+        )}
+        {state?.status === 'failed' && <Notice tone="error">{state.message}</Notice>}
+        {state?.status === 'ready' && (
+          <>
+            <dl className="facts" aria-label="Backend facts">
+              <dt>Backend</dt>
+              <dd>
+                <strong>{state.info.name}</strong> · {state.info.detail}
+              </dd>
+              <dt>Package</dt>
+              <dd className="mono">
+                {state.info.package} {state.info.version}
+              </dd>
+              {state.info.skipped.map((s) => (
+                <div key={s.name} style={{ display: 'contents' }}>
+                  <dt>Skipped {s.name}</dt>
+                  <dd className="muted">{s.reason}</dd>
+                </div>
+              ))}
+            </dl>
+            {(state.info.name === 'wasm' || state.info.name === 'cpu') && (
+              <Notice tone="info">
+                For GPU training install <code>@tensorflow/tfjs-node-gpu</code> on a machine with
+                CUDA (or <code>@tensorflow/tfjs-node</code> for native CPU), then choose Detect
+                again.
+              </Notice>
+            )}
+          </>
+        )}
+        <div className="row">
+          <Button
+            icon={<Gauge size={14} />}
+            disabled={benchJob !== null || state?.status !== 'ready'}
+            onClick={run}
+          >
+            Measure speed
+          </Button>
+          {benchJob && (
+            <Button variant="danger" onClick={() => cancel.mutate({ id: benchJob })}>
+              Stop
+            </Button>
+          )}
+          {result && (
+            <span role="status">
+              <strong>{result.gflops.toFixed(1)} GFLOP/s</strong>{' '}
+              <span className="muted">
+                median of {result.iterations} products of {result.size}×{result.size} matrices (best{' '}
+                {result.bestGflops.toFixed(1)})
+              </span>
+            </span>
+          )}
+        </div>
+        {benchJob && (
+          <ProgressBar fraction={progressFraction(progress)} label="Benchmark progress" />
+        )}
+        {benchError && <Notice tone="error">{benchError}</Notice>}
+        {points[0].length > 1 && (
+          <TimeSeriesChart
+            data={points}
+            series={[{ label: 'GFLOP/s' }]}
+            xLabel="seconds"
+            height={180}
+            summary={`Matrix multiply throughput, latest ${points[1].at(-1)?.toFixed(1)} GFLOP/s`}
+          />
+        )}
+      </div>
+    </Panel>
+  )
+}

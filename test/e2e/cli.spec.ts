@@ -1,0 +1,64 @@
+import { test, expect } from '@playwright/test'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/** Run the built `frugal` command. */
+function frugal(args: string[], home: string) {
+  const r = spawnSync(process.execPath, ['bin/frugal.js', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, FRUGAL_HOME: home },
+  })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+let dir: string
+test.beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'frugal-cli-'))))
+test.afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+test('frugal --help lists the commands', () => {
+  const r = frugal(['--help'], dir)
+  expect(r.code).toBe(0)
+  expect(r.stdout).toContain('serve [options]')
+  expect(r.stdout).toContain('project')
+})
+
+test('project commands print JSON on stdout with --json', () => {
+  const created = frugal(['project', 'create', join(dir, 'p'), '--json'], dir)
+  expect(created.code).toBe(0)
+  expect(JSON.parse(created.stdout)).toMatchObject({
+    name: 'p',
+    path: join(dir, 'p.frugal'),
+    schemaVersion: 1,
+  })
+
+  const backup = frugal(
+    ['project', 'backup', '--db', join(dir, 'p.frugal'), '--out', join(dir, 'b'), '--json'],
+    dir,
+  )
+  expect(JSON.parse(backup.stdout)).toMatchObject({ path: join(dir, 'b.frugal') })
+
+  const check = frugal(['project', 'check', '--db', join(dir, 'b.frugal'), '--json'], dir)
+  expect(check.code).toBe(0)
+  expect(JSON.parse(check.stdout)).toEqual({ ok: true, problems: [] })
+
+  const info = frugal(['project', 'info', '--db', join(dir, 'p.frugal')], dir)
+  expect(info.stdout).toMatch(/Schema\s+version 1/)
+})
+
+test('user errors go to stderr with exit code 1 and a JSON error with --json', () => {
+  frugal(['project', 'create', join(dir, 'p.frugal')], dir)
+  const again = frugal(['project', 'create', join(dir, 'p.frugal'), '--json'], dir)
+  expect(again.code).toBe(1)
+  expect(JSON.parse(again.stdout)).toMatchObject({ error: { code: 'conflict' } })
+  expect(again.stderr).toContain('already exists')
+
+  const relative = frugal(['project', 'info', '--db', 'nowhere.frugal'], dir)
+  expect(relative.code).toBe(1)
+  expect(relative.stderr).toContain('Use a full path')
+
+  const port = frugal(['serve', '--port', 'eighty'], dir)
+  expect(port.code).toBe(1)
+  expect(port.stderr).toContain('--port must be a number')
+})

@@ -1,0 +1,92 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Store } from '../../src/store'
+import { expect, startServe, stopServe, test, type ServeHandle } from './fixtures'
+
+/** Processes whose parent is `pid` (Linux /proc), to find a job's worker. */
+function childPids(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may contain spaces.
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8')
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid
+      } catch {
+        return false
+      }
+    })
+    .map(Number)
+}
+
+let serve: ServeHandle
+let dir: string
+const texts = Array.from({ length: 1234 }, (_, i) => `Document ${i}: ${'lorem '.repeat(i % 7)}`)
+
+test.beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'frugal-e2e-jobs-'))
+  const db = join(dir, 'corpus.frugal')
+  const store = Store.create(db)
+  const id = store.datasets.create('web pages', new Date().toISOString())
+  store.datasets.insertDocuments(
+    id,
+    texts.map((text, i) => ({ source: `page-${i}.html`, text })),
+  )
+  store.close()
+  serve = await startServe(dir, db)
+})
+
+test.afterEach(async () => {
+  await stopServe(serve)
+  rmSync(dir, { recursive: true, force: true })
+})
+
+test('counts a dataset in a worker process and shows the result', async ({ page }) => {
+  await page.goto(serve.url)
+  const row = page.getByRole('row', { name: /web pages/ })
+  await expect(row).toContainText('1,234')
+  await row.getByRole('button', { name: 'Count documents in web pages' }).click()
+  const characters = texts.reduce((n, t) => n + t.length, 0)
+  await expect(row).toContainText(characters.toLocaleString('en-US'))
+
+  await page.getByTestId('status-jobs').click()
+  const panel = page.getByRole('dialog', { name: 'Jobs' })
+  await expect(panel.getByRole('listitem', { name: 'Count documents' }).first()).toContainText(
+    'succeeded',
+  )
+})
+
+test('a worker killed mid-job fails its job with the reason, and the next job runs', async ({
+  page,
+}) => {
+  await page.goto(serve.url)
+  await page.keyboard.press('Control+7')
+  await expect(page.getByTestId('status-backend')).toContainText('wasm')
+  await page.getByRole('button', { name: 'Measure speed' }).click()
+  await expect(page.getByRole('progressbar', { name: 'Benchmark progress' })).toBeVisible()
+  await expect(page.getByTestId('status-jobs')).toContainText('Measure backend speed')
+
+  // The start-up probe's worker may still be exiting: wait until only the benchmark's is left.
+  await expect.poll(() => childPids(serve.process.pid!).length).toBe(1)
+  process.kill(childPids(serve.process.pid!)[0], 'SIGKILL')
+
+  await expect(page.getByRole('alert')).toContainText('The worker process was killed (SIGKILL)')
+  await expect(page.getByTestId('status-jobs')).toHaveText('No jobs running')
+
+  await page.keyboard.press('Control+1')
+  const row = page.getByRole('row', { name: /web pages/ })
+  await row.getByRole('button', { name: 'Count documents in web pages' }).click()
+  await expect(row).toContainText(texts.reduce((n, t) => n + t.length, 0).toLocaleString('en-US'))
+})
+
+test('measures the backend speed and charts it live', async ({ page }) => {
+  await page.goto(serve.url)
+  await page.keyboard.press('Control+7')
+  await page.getByRole('button', { name: 'Measure speed' }).click()
+  await expect(page.locator('figure.chart canvas')).toBeVisible()
+  await expect(page.getByText(/GFLOP\/s/).first()).toBeVisible()
+  await expect(page.getByText(/median of \d+ products of 512×512 matrices/)).toBeVisible({
+    timeout: 20_000,
+  })
+})

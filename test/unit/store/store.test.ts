@@ -1,0 +1,184 @@
+import Database from 'better-sqlite3'
+import { existsSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { Store, backupProject, latestSchemaVersion } from '../../../src/store'
+import { FRUGAL_APPLICATION_ID } from '../../../src/store/database'
+import { migrate, schemaVersion } from '../../../src/store/migrate'
+import { migrations } from '../../../src/store/migrations'
+import { UserError } from '../../../src/shared/errors'
+import { useTempDir } from '../../helpers/temp'
+
+const tempDir = useTempDir()
+
+function userError(fn: () => unknown): UserError {
+  try {
+    fn()
+  } catch (err) {
+    if (err instanceof UserError) return err
+    throw err
+  }
+  throw new Error('expected a UserError')
+}
+
+describe('project store', () => {
+  it('creates a Frugal project file: WAL, foreign keys, app id, every migration recorded', () => {
+    const path = join(tempDir(), 'a.frugal')
+    const store = Store.create(path, { appVersion: '9.9.9' })
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal')
+    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1)
+    expect(store.db.pragma('application_id', { simple: true })).toBe(FRUGAL_APPLICATION_ID)
+    const versions = store.db
+      .prepare('SELECT version, name FROM schema_version ORDER BY version')
+      .all()
+    expect(versions).toHaveLength(latestSchemaVersion)
+    expect(store.info()).toMatchObject({
+      name: 'a',
+      schemaVersion: latestSchemaVersion,
+      counts: { datasets: 0 },
+    })
+    expect(store.meta.get('created_by')).toBe('Frugal 9.9.9')
+    store.close()
+    // Reopening keeps everything and applies nothing twice.
+    const again = Store.open(path)
+    expect(again.schemaVersion).toBe(latestSchemaVersion)
+    expect(again.db.prepare('SELECT COUNT(*) AS n FROM schema_version').get()).toEqual({
+      n: latestSchemaVersion,
+    })
+    again.close()
+  })
+
+  it('never overwrites an existing file on create', () => {
+    const path = join(tempDir(), 'exists.frugal')
+    writeFileSync(path, 'precious')
+    expect(userError(() => Store.create(path)).code).toBe('conflict')
+  })
+
+  it('explains what is wrong with a file it cannot open', () => {
+    const dir = tempDir()
+    expect(userError(() => Store.open(join(dir, 'missing.frugal'))).code).toBe('not_found')
+
+    const text = join(dir, 'notes.frugal')
+    writeFileSync(text, 'just some text, definitely longer than a header')
+    expect(userError(() => Store.open(text)).message).toMatch(
+      /not a Frugal project \(not a SQLite database\)/,
+    )
+
+    const foreign = join(dir, 'other.sqlite')
+    const db = new Database(foreign)
+    db.exec('CREATE TABLE t (x)')
+    db.close()
+    expect(userError(() => Store.open(foreign)).message).toMatch(
+      /SQLite database, but not a Frugal project/,
+    )
+
+    expect(userError(() => Store.open(dir)).message).toMatch(/is a folder/)
+  })
+
+  it('refuses a project written by a newer Frugal', () => {
+    const path = join(tempDir(), 'future.frugal')
+    Store.create(path).close()
+    const db = new Database(path)
+    db.prepare('INSERT INTO schema_version VALUES (?, ?, ?)').run(
+      latestSchemaVersion + 5,
+      'future',
+      'then',
+    )
+    db.close()
+    const err = userError(() => Store.open(path))
+    expect(err.code).toBe('conflict')
+    expect(err.message).toMatch(/newer Frugal/)
+  })
+
+  it('rolls back a migration that fails half-way, keeping the last good version', () => {
+    const db = new Database(join(tempDir(), 'm.sqlite'))
+    const broken = [
+      ...migrations,
+      {
+        version: migrations.length + 1,
+        name: 'broken',
+        sql: 'CREATE TABLE half (x); INSERT INTO nowhere VALUES (1);',
+      },
+    ]
+    expect(() => migrate(db, broken)).toThrow(/no such table: nowhere/)
+    expect(schemaVersion(db)).toBe(migrations.length)
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'half'").get()).toBeUndefined()
+    db.close()
+  })
+
+  it('deletes a dataset with its documents (foreign keys cascade)', () => {
+    const store = Store.create(join(tempDir(), 'fk.frugal'))
+    const id = store.datasets.create('web', new Date().toISOString())
+    store.datasets.insertDocuments(id, [
+      { source: 'a.txt', text: 'one' },
+      { source: 'b.txt', text: 'two', meta: { lang: 'en' } },
+    ])
+    expect(store.datasets.get(id)?.documentCount).toBe(2)
+    store.db.prepare('DELETE FROM datasets WHERE id = ?').run(id)
+    expect(store.db.prepare('SELECT COUNT(*) AS n FROM documents').get()).toEqual({ n: 0 })
+    expect(userError(() => store.datasets.create('  ', 'now')).field).toBe('name')
+    store.close()
+  })
+
+  it('reads documents in batches without loading them all', () => {
+    const store = Store.create(join(tempDir(), 'batches.frugal'))
+    const id = store.datasets.create('d', 'now')
+    store.datasets.insertDocuments(
+      id,
+      Array.from({ length: 25 }, (_, i) => ({ source: `s${i}`, text: `doc ${i}` })),
+    )
+    const sizes = [...store.datasets.documentBatches(id, 10)].map((b) => b.length)
+    expect(sizes).toEqual([10, 10, 5])
+    store.close()
+  })
+
+  it('backs up a project online into a complete, openable copy', async () => {
+    const dir = tempDir()
+    const store = Store.create(join(dir, 'src.frugal'))
+    const id = store.datasets.create('d', 'now')
+    store.datasets.insertDocuments(
+      id,
+      Array.from({ length: 500 }, (_, i) => ({ source: `${i}`, text: 'x'.repeat(200) })),
+    )
+    const fractions: number[] = []
+    const result = await backupProject(store, join(dir, 'copy.frugal'), {
+      onProgress: (f) => fractions.push(f),
+    })
+    expect(result.bytes).toBeGreaterThan(100_000)
+    expect(fractions.at(-1)).toBe(1)
+    expect(existsSync(join(dir, 'copy.frugal.partial'))).toBe(false)
+    const copy = Store.open(result.path)
+    expect(copy.datasets.get(id)?.documentCount).toBe(500)
+    copy.close()
+
+    await expect(backupProject(store, join(dir, 'copy.frugal'))).rejects.toThrow(/already exists/)
+    await expect(backupProject(store, join(dir, 'no-such-dir', 'x.frugal'))).rejects.toThrow(
+      /Backup to .* failed/,
+    )
+    expect(existsSync(join(dir, 'no-such-dir'))).toBe(false)
+    store.close()
+  })
+
+  it('marks jobs left running by a dead process as failed, and leaves live ones alone', () => {
+    const store = Store.create(join(tempDir(), 'jobs.frugal'))
+    const base = {
+      kind: 'dataset.count' as const,
+      params: { datasetId: 1 },
+      state: 'running' as const,
+      progress: null,
+      result: null,
+      error: null,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      startedAt: '2026-01-01T00:00:01.000Z',
+      finishedAt: null,
+    }
+    store.jobs.insert({ ...base, id: 'orphan' }, 999_999)
+    store.jobs.insert({ ...base, id: 'alive' }, process.pid)
+    const failed = store.jobs.failOrphans((pid) => pid === process.pid, '2026-01-01T00:01:00.000Z')
+    expect(failed.map((j) => j.id)).toEqual(['orphan'])
+    expect(store.jobs.get('orphan')?.state).toBe('failed')
+    expect(store.jobs.get('orphan')?.error?.message).toMatch(/stopped while this job was running/)
+    expect(store.jobs.get('alive')?.state).toBe('running')
+    store.close()
+  })
+})

@@ -1,0 +1,45 @@
+import { describe, expect, it, vi } from 'vitest'
+
+// The backend module caches its choice per process, as a worker does; reload it per test.
+async function freshLoadBackend() {
+  vi.resetModules()
+  return (await import('../../../src/worker/backend')).loadBackend
+}
+
+describe('tfjs backend selection', () => {
+  it('falls back past missing native packages to WebAssembly and says why', async () => {
+    const loadBackend = await freshLoadBackend()
+    const { tf, info } = await loadBackend(undefined)
+    expect(info.name).toBe('wasm')
+    expect(info.version).toMatch(/^4\./)
+    expect(info.detail).toMatch(/thread/)
+    expect(info.skipped.map((s) => [s.name, s.reason])).toEqual([
+      ['tensorflow-gpu', 'not installed'],
+      ['tensorflow', 'not installed'],
+    ])
+    // It really computes on that backend.
+    const product = tf.tidy(() =>
+      tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).dataSync(),
+    )
+    expect(Array.from(product)).toEqual([11])
+    expect(tf.getBackend()).toBe('wasm')
+  })
+
+  it('honours FRUGAL_BACKEND, listing the skipped ones as not requested', async () => {
+    const loadBackend = await freshLoadBackend()
+    const { info } = await loadBackend('cpu')
+    expect(info.name).toBe('cpu')
+    expect(info.skipped.map((s) => s.reason)).toEqual([
+      'not requested (FRUGAL_BACKEND=cpu)',
+      'not requested (FRUGAL_BACKEND=cpu)',
+      'not requested (FRUGAL_BACKEND=cpu)',
+    ])
+  })
+
+  it('fails with every reason when nothing can load', async () => {
+    const loadBackend = await freshLoadBackend()
+    await expect(loadBackend('tpu')).rejects.toThrow(
+      /No TensorFlow.js backend could be loaded \(tensorflow-gpu: not requested/,
+    )
+  })
+})

@@ -30,6 +30,11 @@ export default defineConfig({
           index: resolve('src/main/index.ts'),
           cli: resolve('src/cli/index.ts'),
           worker: resolve('src/worker/index.ts'),
+          // The clean job's worker threads (src/worker/data/pipeline/pool.ts).
+          'data-thread': resolve('src/worker/data/pipeline/thread.ts'),
+          // Training's worker threads: data-parallel replicas and the checkpoint writer.
+          replica: resolve('src/worker/train/parallel/replica.ts'),
+          'checkpoint-writer': resolve('src/worker/train/checkpoint/writer-thread.ts'),
         },
         external: optionalNative,
       },

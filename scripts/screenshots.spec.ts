@@ -52,3 +52,78 @@ test('app shell screenshots', async ({ page }) => {
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('data screen screenshots', async ({ page }) => {
+  test.setTimeout(240_000)
+  const { runImport } = await import('../src/worker/data/import/importer')
+  const { runClean } = await import('../src/worker/data/pipeline/clean')
+  const { defaultRuleSet } = await import('../src/shared/data/rules')
+  const { takeDocs } = await import('../test/helpers/synthetic-corpus')
+  const { fixturesDir } = await import('../test/helpers/data-fixtures')
+  const { writeFileSync } = await import('node:fs')
+  const dir = mkdtempSync(join(tmpdir(), 'frugal-shots-data-'))
+  const db = join(dir, 'Corpus.frugal')
+  const crawl = join(dir, 'crawl-2024-05.jsonl')
+  writeFileSync(
+    crawl,
+    takeDocs(3000, 7)
+      .map((d) => JSON.stringify({ text: d.text }))
+      .join('\n'),
+  )
+  const store = Store.create(db)
+  const deps = {
+    store,
+    jobId: 'screenshots',
+    signal: new AbortController().signal,
+    progress: () => undefined,
+    log: () => undefined,
+    throwIfCancelled: () => undefined,
+    threads: 0,
+  }
+  for (const [dataset, path] of [
+    ['web-pages', fixturesDir],
+    ['crawl-2024-05', crawl],
+  ] as const) {
+    const { datasetId } = await runImport({ dataset, paths: [path], format: 'auto' }, deps)
+    await runClean(datasetId, defaultRuleSet(), deps)
+  }
+  store.close()
+  const serve = await startServe(dir, db)
+  try {
+    // Taller than the shell shots: the overview's charts are the point.
+    await page.setViewportSize({ width: 1280, height: 1000 })
+    await page.goto(serve.url)
+    const datasets = page.getByRole('navigation', { name: 'Datasets' })
+    await datasets.getByRole('button', { name: /crawl-2024-05/ }).click()
+    await page.getByRole('figure', { name: 'Documents by quality score' }).waitFor()
+    await shot(page, 'data-overview-light')
+
+    await page.getByRole('tab', { name: 'Rules' }).click()
+    await page.getByRole('button', { name: 'Gopher quality', exact: true }).click()
+    await page.getByLabel('Minimum words').fill('40')
+    await shot(page, 'data-rules-light')
+
+    await page.getByRole('button', { name: 'Import…' }).click()
+    const dialog = page.getByRole('dialog', { name: 'Import data' })
+    await dialog.getByLabel('Or a file or folder on the server').fill('/data/crawl/2024-06/')
+    await dialog.getByRole('button', { name: 'Add' }).click()
+    await dialog.getByLabel('Dataset').fill('crawl-2024-06')
+    await shot(page, 'data-import-light')
+    await dialog.getByRole('button', { name: 'Cancel' }).click()
+
+    await page.keyboard.press('Control+7')
+    await page.getByLabel('Dark').check()
+    await page.keyboard.press('Control+1')
+    await datasets.getByRole('button', { name: /web-pages/ }).click()
+    await page.getByRole('tab', { name: 'Documents' }).click()
+    await page.getByLabel('Search').fill('repair')
+    await page.getByRole('region', { name: 'Why' }).getByText('Community notice').first().waitFor()
+    await shot(page, 'data-documents-dark')
+    await page.getByRole('tab', { name: 'Overview' }).click()
+    await page.getByRole('figure', { name: 'Documents by detected language' }).waitFor()
+    await shot(page, 'data-overview-dark')
+  } finally {
+    await stopServe(serve)
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

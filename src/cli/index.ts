@@ -3,6 +3,9 @@
  *
  *   frugal serve [--db FILE] [--port N] [--host H] [--json]
  *   frugal project create|info|backup|check ...
+ *   frugal data import|clean|export|stats|rules|list ...
+ *   frugal tokenizer train --dataset NAME --vocab N
+ *   frugal train --config run.json | --resume RUN
  *
  * Every command takes --db (default: the app's default project) and --json
  * (machine-readable output on stdout, human progress on stderr).
@@ -12,13 +15,22 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { defaultProjectPath, defaultUserDataDir } from '../main/paths'
 import { appVersion } from '../main/version'
+import { registerDataCommands } from './data'
 import { registerProjectCommands } from './project'
+import { setDataThreadEntry } from '../worker/data/pipeline/thread-entry'
 import { registerServeCommand } from './serve'
+import { registerTrainCommands } from './train'
+import { setCliThreadEntries } from './run-job'
+import { threadEntries } from '../worker/threads'
 
 // Paths are resolved here, in the entry module: shared chunks live elsewhere in out/.
 const here = dirname(fileURLToPath(import.meta.url))
 const userDataDir = defaultUserDataDir()
 const defaultDb = defaultProjectPath(userDataDir)
+// Data commands run the clean job in this process; its threads are a sibling entry.
+if (import.meta.url.endsWith('.js')) setDataThreadEntry(join(here, 'data-thread.js'))
+
+setCliThreadEntries(threadEntries(import.meta.url))
 
 const program = new Command('frugal')
   .description('Frugal: train small, efficient language models on your own machine, offline.')
@@ -31,5 +43,7 @@ registerServeCommand(
   defaultDb,
 )
 registerProjectCommands(program, defaultDb)
+registerDataCommands(program, defaultDb)
+registerTrainCommands(program, defaultDb)
 
 await program.parseAsync(process.argv)

@@ -2,6 +2,8 @@ import type { Command } from 'commander'
 import { createBackend } from '../main/backend'
 import { nodeWorkerSpawner } from '../main/jobs/node-worker'
 import { startServer } from '../main/serve/server'
+import { DEFAULT_MAX_UPLOAD_BYTES } from '../main/serve/upload'
+import { sweepUploads, uploadsDir } from '../main/uploads'
 import { isLoopback } from '../main/serve/auth'
 import { UserError } from '../shared/errors'
 import { runCommand } from './output'
@@ -63,6 +65,7 @@ export function registerServeCommand(program: Command, paths: ServePaths, defaul
           spawnWorker: nodeWorkerSpawner(paths.workerEntry),
         })
         const project = backend.ctx.project.openOrCreate(opts.db)
+        sweepUploads(paths.userDataDir)
         void backend.ctx.backend.probe()
         let server
         try {
@@ -73,6 +76,8 @@ export function registerServeCommand(program: Command, paths: ServePaths, defaul
             host: opts.host,
             port,
             ...(token ? { token } : {}),
+            // A browser's dropped files arrive here for import (see main/uploads.ts).
+            uploads: { dir: uploadsDir(paths.userDataDir), maxBytes: DEFAULT_MAX_UPLOAD_BYTES },
           })
         } catch (err) {
           await backend.shutdown()

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { createBackend, type Backend } from './backend'
 import { electronDialogs } from './electron/dialogs'
 import { installMenu } from './electron/menu'
+import { showTrainingProgress } from './electron/progress'
 import { hardenApp, isTrustedSender } from './electron/security'
 import { utilityWorkerSpawner } from './electron/worker'
 import { describeError } from '../shared/errors'
@@ -89,6 +90,7 @@ function start(): void {
     for (const win of BrowserWindow.getAllWindows())
       win.webContents.send(ipcChannels.event, topic, payload)
   })
+  showTrainingProgress(b.ctx.events, () => window)
 
   const pickAndRun = async (
     purpose: 'openProject' | 'createProject' | 'saveBackup',

@@ -1,8 +1,9 @@
 /**
  * Preload: the only bridge between the sandboxed renderer and the main process. It
- * exposes exactly two functions, typed on the renderer side by the API contract.
+ * exposes three functions, typed on the renderer side by the API contract: invoke,
+ * subscribe, and getPathForFile (a dropped file's real path, so imports need no copy).
  */
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron'
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron'
 import { ipcChannels, type FrugalBridge } from '../shared/transport'
 
 const bridge: FrugalBridge = {
@@ -16,6 +17,8 @@ const bridge: FrugalBridge = {
       ipcRenderer.off(ipcChannels.event, handler)
     }
   },
+  getPathForFile: (file) =>
+    webUtils.getPathForFile(file as Parameters<typeof webUtils.getPathForFile>[0]),
 }
 
 contextBridge.exposeInMainWorld('frugal', bridge)

@@ -1,6 +1,13 @@
 import { z } from 'zod'
 import type { ApiError } from './errors'
 import type { BackendInfo } from './types'
+import { ruleSetSchema } from './data/rules'
+import {
+  importFormats,
+  type CleanSummary,
+  type ImportReport,
+  type QualityModelInfo,
+} from './data/types'
 
 /**
  * Every kind of job a worker process can run: its params schema (validated in main
@@ -20,6 +27,65 @@ export const jobParams = {
   'dataset.count': z.object({ datasetId: z.int().positive() }).strict(),
   /** SQLite `PRAGMA integrity_check` plus the foreign-key check, off the main process. */
   'project.integrityCheck': z.object({}).strict(),
+  /** Stream files or folders into a dataset (created if new); undone if cancelled. */
+  'data.import': z
+    .object({
+      dataset: z.string().trim().min(1, 'Name the dataset.').max(200),
+      paths: z.array(z.string().min(1).max(4096)).min(1, 'Choose at least one file.').max(1000),
+      format: z.enum(importFormats).default('auto'),
+      /** JSONL, CSV and Parquet: the field holding the text; others become metadata. */
+      textField: z.string().trim().min(1).max(200).optional(),
+    })
+    .strict(),
+  /** Run the cleaning rules, deduplication and the quality model over a dataset. */
+  'data.clean': z
+    .object({
+      datasetId: z.int().positive(),
+      /** Inline rules (CLI --rules); otherwise the dataset's saved rule set, or the defaults. */
+      rules: ruleSetSchema.optional(),
+    })
+    .strict(),
+  /** Retrain a dataset's quality model on the current labels and rescore its documents. */
+  'data.quality': z.object({ datasetId: z.int().positive() }).strict(),
+  /** Write a dataset's documents as JSON Lines (cleaned text, status, reasons). */
+  'data.export': z
+    .object({
+      datasetId: z.int().positive(),
+      status: z.enum(['kept', 'removed', 'review', 'all']).default('kept'),
+      /** Absolute path of the .jsonl file. */
+      out: z.string().min(1).max(4096),
+      /** Replace the file if it exists; otherwise an existing file is an error. */
+      overwrite: z.boolean().default(false),
+    })
+    .strict(),
+  /** Train a tokenizer on a dataset's corpus and store it in the project. */
+  'tokenizer.train': z
+    .object({
+      datasetId: z.int().positive(),
+      name: z.string().trim().min(1).max(100),
+      kind: z.enum(['bpe', 'char']).default('bpe'),
+      vocabSize: z.int().min(257).max(262_144).default(4096),
+      minFrequency: z.int().min(1).default(2),
+    })
+    .strict(),
+  /** Encode a dataset's corpus with a tokenizer into train/validation token shards. */
+  'tokens.encode': z
+    .object({
+      datasetId: z.int().positive(),
+      tokenizerId: z.int().positive(),
+      valFraction: z.number().min(0.001).max(0.5).default(0.1),
+    })
+    .strict(),
+  /** Time a few steps of a configuration on this machine's backend, for the run form's estimate. */
+  'train.calibrate': z
+    .object({
+      model: z.record(z.string(), z.unknown()),
+      train: z.record(z.string(), z.unknown()),
+      steps: z.int().min(1).max(20).default(3),
+    })
+    .strict(),
+  /** Train (or resume) a run until its last step, a stop or a pause. */
+  'train.run': z.object({ runId: z.string().min(1).max(64) }).strict(),
 } as const
 
 export type JobKind = keyof typeof jobParams
@@ -31,7 +97,21 @@ export const jobNeedsProject: Record<JobKind, boolean> = {
   'backend.benchmark': false,
   'dataset.count': true,
   'project.integrityCheck': true,
+  'data.import': true,
+  'data.clean': true,
+  'data.quality': true,
+  'data.export': true,
+  'tokenizer.train': true,
+  'tokens.encode': true,
+  'train.calibrate': false,
+  'train.run': true,
 }
+
+/**
+ * How long a cancelled job may take to stop before its worker is killed. Training writes a
+ * final checkpoint first, which for a large model takes a while.
+ */
+export const jobCancelGraceMs: Partial<Record<JobKind, number>> = { 'train.run': 120_000 }
 
 /** Titles for the status bar and job lists. */
 export const jobTitles: Record<JobKind, string> = {
@@ -39,6 +119,14 @@ export const jobTitles: Record<JobKind, string> = {
   'backend.benchmark': 'Measure backend speed',
   'dataset.count': 'Count documents',
   'project.integrityCheck': 'Check project integrity',
+  'data.import': 'Import data',
+  'data.clean': 'Clean dataset',
+  'data.quality': 'Retrain quality model',
+  'data.export': 'Export dataset',
+  'tokenizer.train': 'Train tokenizer',
+  'tokens.encode': 'Encode dataset',
+  'train.calibrate': 'Time a training step',
+  'train.run': 'Train model',
 }
 
 export interface JobResults {
@@ -53,6 +141,50 @@ export interface JobResults {
   }
   'dataset.count': { datasetId: number; documents: number; characters: number }
   'project.integrityCheck': { ok: boolean; problems: string[] }
+  'data.import': ImportReport
+  'data.clean': CleanSummary & { datasetId: number }
+  'data.quality': {
+    datasetId: number
+    model: QualityModelInfo
+    /** Documents whose status the new scores changed. */
+    changed: number
+  }
+  'data.export': { datasetId: number; path: string; documents: number }
+  'tokenizer.train': {
+    tokenizerId: number
+    name: string
+    vocabSize: number
+    seconds: number
+    bytesPerToken: number
+  }
+  'tokens.encode': {
+    tokenSetId: number
+    trainTokens: number
+    valTokens: number
+    trainDocs: number
+    valDocs: number
+    splitBy: 'document' | 'position'
+    megabytesPerSecond: number
+  }
+  'train.calibrate': {
+    msPerStep: number
+    tokensPerSecond: number
+    threads: number
+    backend: string
+    peakBytes: number
+  }
+  'train.run': {
+    runId: string
+    status: 'completed' | 'stopped' | 'paused'
+    step: number
+    trainLoss: number | null
+    valLoss: number | null
+    bestValLoss: number | null
+    tokensPerSec: number
+    wallMs: number
+    backend: string
+    checkpoint: { id: number; kind: string; rawBytes: number; storedBytes: number } | null
+  }
 }
 
 export type JobParamsIn<K extends JobKind> = z.input<(typeof jobParams)[K]>

@@ -15,6 +15,11 @@ export interface Transport {
 export interface FrugalBridge {
   invoke(method: string, params: unknown): Promise<unknown>
   subscribe(topic: string, listener: (payload: unknown) => void): () => void
+  /**
+   * The path on disk of a file the user dropped or picked (Electron's
+   * webUtils.getPathForFile); '' when it has none. The argument is a DOM File.
+   */
+  getPathForFile(file: unknown): string
 }
 
 /** IPC channel names, shared by preload and main so they cannot drift apart. */

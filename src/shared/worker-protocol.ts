@@ -17,6 +17,8 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     dbPath: z.string().nullable(),
   }),
   z.object({ type: z.literal('cancel'), jobId: z.string() }),
+  /** Ask a job that can pause (training) to save its state and end as paused. */
+  z.object({ type: z.literal('pause'), jobId: z.string() }),
 ])
 export type ToWorker = z.infer<typeof toWorkerSchema>
 

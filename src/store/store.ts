@@ -6,6 +6,18 @@ import { migrations } from './migrations'
 import { DatasetsRepo } from './repos/datasets'
 import { JobsRepo } from './repos/jobs'
 import { MetaRepo } from './repos/meta'
+import { CleanRunsRepo } from './repos/clean-runs'
+import { DataStatsRepo } from './repos/data-stats'
+import { DocumentQueries } from './repos/document-queries'
+import { DocumentsRepo } from './repos/documents'
+import { ImportsRepo } from './repos/imports'
+import { LabelsRepo } from './repos/labels'
+import { QualityModelsRepo } from './repos/quality-models'
+import { RuleSetsRepo } from './repos/rule-sets'
+import { CheckpointsRepo } from './repos/checkpoints'
+import { RunsRepo } from './repos/runs'
+import { TokenizersRepo } from './repos/tokenizers'
+import { TokenSetsRepo } from './repos/token-sets'
 import { UserError } from '../shared/errors'
 import type { ProjectInfo } from '../shared/types'
 
@@ -25,6 +37,19 @@ export class Store {
   readonly meta: MetaRepo
   readonly jobs: JobsRepo
   readonly datasets: DatasetsRepo
+  // The data pipeline (migration 002).
+  readonly documents: DocumentsRepo
+  readonly documentQueries: DocumentQueries
+  readonly imports: ImportsRepo
+  readonly cleanRuns: CleanRunsRepo
+  readonly ruleSets: RuleSetsRepo
+  readonly labels: LabelsRepo
+  readonly qualityModels: QualityModelsRepo
+  readonly dataStats: DataStatsRepo
+  readonly tokenizers: TokenizersRepo
+  readonly tokenSets: TokenSetsRepo
+  readonly runs: RunsRepo
+  readonly checkpoints: CheckpointsRepo
 
   private constructor(
     readonly path: string,
@@ -33,6 +58,18 @@ export class Store {
     this.meta = new MetaRepo(db)
     this.jobs = new JobsRepo(db)
     this.datasets = new DatasetsRepo(db)
+    this.documents = new DocumentsRepo(db)
+    this.documentQueries = new DocumentQueries(db)
+    this.imports = new ImportsRepo(db)
+    this.cleanRuns = new CleanRunsRepo(db)
+    this.ruleSets = new RuleSetsRepo(db)
+    this.labels = new LabelsRepo(db)
+    this.qualityModels = new QualityModelsRepo(db)
+    this.dataStats = new DataStatsRepo(db, this.cleanRuns, this.qualityModels, this.labels)
+    this.tokenizers = new TokenizersRepo(db)
+    this.tokenSets = new TokenSetsRepo(db)
+    this.runs = new RunsRepo(db)
+    this.checkpoints = new CheckpointsRepo(db)
   }
 
   /** Open an existing project, migrating it if it predates this version. */

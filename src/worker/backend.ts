@@ -1,4 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
+// tfjs-core's CommonJS build ships no gradients (only its ESM tree has them, which Node
+// cannot load); the @tensorflow/tfjs bundle registers all of them into the shared core.
+import '@tensorflow/tfjs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import type { BackendInfo, BackendName, SkippedBackend } from '../shared/types'
@@ -90,6 +93,9 @@ async function activate(name: string): Promise<void> {
 function reasonOf(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err)
   if (/Cannot find (package|module)/.test(text)) return 'not installed'
+  if (/native addon module .* can not be found/.test(text)) {
+    return 'installed without its native library (its download of libtensorflow failed); reinstall it with network access'
+  }
   return text.split('\n')[0].slice(0, 300)
 }
 

@@ -4,6 +4,7 @@ import type { JobKind, JobParamsOut, JobProgress, JobResults } from '../shared/j
 import type { JobLogLine } from '../shared/jobs'
 import type { FromWorker } from '../shared/worker-protocol'
 import { loadBackend, type LoadedBackend } from './backend'
+import type { ThreadEntries } from './threads'
 
 /** What a running job may use. Everything it reports goes to the supervisor. */
 export interface JobContext {
@@ -17,6 +18,19 @@ export interface JobContext {
   /** tfjs with the best available backend, loaded on first use. */
   backend(): Promise<LoadedBackend>
   throwIfCancelled(): void
+  /** The project file (for threads that open their own connection), or null. */
+  readonly dbPath: string | null
+  /** better-sqlite3 binary for this runtime, for those threads (Electron). */
+  readonly nativeBinding: string | undefined
+  /** Where this process's worker-thread entry points are. */
+  readonly threads: ThreadEntries
+  /** Whether the user asked this job to pause. */
+  pauseRequested(): boolean
+  /**
+   * Least time between live progress reports of jobs that could report very often
+   * (training steps): the app's event stream needs a few per second, the CLI every one.
+   */
+  readonly progressIntervalMs: number
 }
 
 /** A job's implementation; quick ones may return their result directly. */
@@ -39,6 +53,10 @@ export interface ContextDeps {
   /** Posts a protocol message to the supervisor. */
   report: (message: FromWorker) => void
   nativeBinding?: string | undefined
+  threads: ThreadEntries
+  /** Set when a pause is requested. */
+  pause?: { requested: boolean }
+  progressIntervalMs?: number
 }
 
 export function createJobContext(deps: ContextDeps): JobContext & { close(): void } {
@@ -57,6 +75,11 @@ export function createJobContext(deps: ContextDeps): JobContext & { close(): voi
       return store
     },
     backend: () => loadBackend(),
+    dbPath: deps.dbPath,
+    nativeBinding: deps.nativeBinding,
+    threads: deps.threads,
+    pauseRequested: () => deps.pause?.requested ?? false,
+    progressIntervalMs: deps.progressIntervalMs ?? 250,
     throwIfCancelled() {
       if (deps.signal.aborted) throw new CancelledError()
     },

@@ -6,15 +6,23 @@
  *   parent -> { type: 'cancel', jobId }                      abort it
  *   worker -> ready | progress | log | succeeded | failed | cancelled
  */
+import { fileURLToPath } from 'node:url'
 import { UserError, describeError } from '../shared/errors'
 import { jobParams, type JobKind } from '../shared/jobs'
 import { toWorkerSchema, type FromWorker } from '../shared/worker-protocol'
 import { CancelledError, createJobContext } from './context'
 import { jobHandlers } from './jobs'
+import { setDataThreadEntry } from './data/pipeline/thread-entry'
 import { connectToParent } from './parent-port'
+import { threadEntries } from './threads'
 
 const port = connectToParent()
+// Built, the clean job's threads are a sibling entry of this file (out/main/data-thread.js).
+if (import.meta.url.endsWith('.js'))
+  setDataThreadEntry(fileURLToPath(new URL('./data-thread.js', import.meta.url)))
+const threads = threadEntries(import.meta.url)
 const controllers = new Map<string, AbortController>()
+const pauses = new Map<string, { requested: boolean }>()
 const closers: (() => void)[] = []
 
 function send(message: FromWorker): void {
@@ -29,12 +37,16 @@ async function run(
 ): Promise<void> {
   const controller = new AbortController()
   controllers.set(jobId, controller)
+  const pause = { requested: false }
+  pauses.set(jobId, pause)
   const ctx = createJobContext({
     jobId,
     dbPath,
     signal: controller.signal,
     nativeBinding: process.env.FRUGAL_SQLITE_BINDING,
     report: send,
+    threads,
+    pause,
   })
   closers.push(() => ctx.close())
   try {
@@ -59,6 +71,7 @@ async function run(
   } finally {
     ctx.close()
     controllers.delete(jobId)
+    pauses.delete(jobId)
   }
 }
 
@@ -71,7 +84,10 @@ port.onMessage((raw) => {
   const message = parsed.data
   if (message.type === 'run')
     void run(message.jobId, message.kind as JobKind, message.params, message.dbPath)
-  else controllers.get(message.jobId)?.abort()
+  else if (message.type === 'pause') {
+    const p = pauses.get(message.jobId)
+    if (p) p.requested = true
+  } else controllers.get(message.jobId)?.abort()
 })
 
 // The supervisor ends a worker with SIGTERM once its job is done: close the project

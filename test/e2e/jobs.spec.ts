@@ -42,17 +42,22 @@ test.afterEach(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-test('counts a dataset in a worker process and shows the result', async ({ page }) => {
+test('cleans a dataset in a worker process and shows the result', async ({ page }) => {
   await page.goto(serve.url)
-  const row = page.getByRole('row', { name: /web pages/ })
-  await expect(row).toContainText('1,234')
-  await row.getByRole('button', { name: 'Count documents in web pages' }).click()
+  const datasets = page.getByRole('navigation', { name: 'Datasets' })
+  await expect(datasets.getByRole('button', { name: /web pages/ })).toContainText('1,234 docs')
   const characters = texts.reduce((n, t) => n + t.length, 0)
-  await expect(row).toContainText(characters.toLocaleString('en-US'))
+  await expect(page.getByRole('list', { name: 'Dataset size' })).toContainText(
+    characters.toLocaleString('en-US'),
+  )
+  await page.getByRole('button', { name: 'Clean', exact: true }).click()
+  await expect(page.getByText(/^Cleaned /)).toBeVisible({
+    timeout: 30_000,
+  })
 
   await page.getByTestId('status-jobs').click()
   const panel = page.getByRole('dialog', { name: 'Jobs' })
-  await expect(panel.getByRole('listitem', { name: 'Count documents' }).first()).toContainText(
+  await expect(panel.getByRole('listitem', { name: 'Clean dataset' }).first()).toContainText(
     'succeeded',
   )
 })
@@ -75,9 +80,8 @@ test('a worker killed mid-job fails its job with the reason, and the next job ru
   await expect(page.getByTestId('status-jobs')).toHaveText('No jobs running')
 
   await page.keyboard.press('Control+1')
-  const row = page.getByRole('row', { name: /web pages/ })
-  await row.getByRole('button', { name: 'Count documents in web pages' }).click()
-  await expect(row).toContainText(texts.reduce((n, t) => n + t.length, 0).toLocaleString('en-US'))
+  await page.getByRole('button', { name: 'Clean', exact: true }).click()
+  await expect(page.getByText(/^Cleaned /)).toBeVisible({ timeout: 30_000 })
 })
 
 test('measures the backend speed and charts it live', async ({ page }) => {

@@ -47,6 +47,13 @@ export function electronDialogs(window: () => BrowserWindow | null): NativeDialo
           })
         case 'importData':
           return open({ ...base, title: 'Import data', properties: ['openFile', 'openDirectory'] })
+        case 'exportData':
+          return save({
+            ...base,
+            title: 'Export dataset',
+            buttonLabel: 'Export',
+            filters: [{ name: 'JSON Lines', extensions: ['jsonl'] }],
+          })
       }
     },
   }

@@ -4,6 +4,7 @@ import type { Store } from '../../store'
 import { UserError, type ApiError } from '../../shared/errors'
 import {
   finishedJobStates,
+  jobCancelGraceMs,
   jobNeedsProject,
   type JobLogLine,
   type JobRecord,
@@ -113,9 +114,21 @@ export class JobSupervisor {
     if (!job.cancelRequested) {
       job.cancelRequested = true
       job.worker?.send({ type: 'cancel', jobId: id })
-      job.killTimer = setTimeout(() => job.worker?.kill(), this.cancelGraceMs)
+      job.killTimer = setTimeout(
+        () => job.worker?.kill(),
+        jobCancelGraceMs[job.record.kind] ?? this.cancelGraceMs,
+      )
       this.log(job, 'info', 'Cancellation requested.')
     }
+    return job.record
+  }
+
+  /** Ask a running job that can pause (training) to save its state and end. */
+  pause(id: string): JobRecord {
+    const job = this.jobs.get(id)
+    if (!job || job.record.state !== 'running') return this.get(id)
+    job.worker?.send({ type: 'pause', jobId: id })
+    this.log(job, 'info', 'Pause requested.')
     return job.record
   }
 

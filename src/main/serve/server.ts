@@ -8,6 +8,7 @@ import type { ApiResult } from '../../shared/errors'
 import { isTopic, type EventEnvelope, type Topic } from '../../shared/events'
 import { cookieName, hostAllowed, newToken, originAllowed, requestToken, tokensMatch } from './auth'
 import { serveStatic } from './static'
+import { handleUpload, type UploadOptions } from './upload'
 
 export interface ServeOptions {
   router: Router
@@ -19,6 +20,8 @@ export interface ServeOptions {
   /** 0 picks a free port. */
   port?: number
   token?: string
+  /** Where `PUT /api/upload` writes files a browser sends for import; uploads are refused without it. */
+  uploads?: UploadOptions
 }
 
 export interface RunningServer {
@@ -116,6 +119,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       void handleInvoke(req, res)
       return
     }
+    if (url.pathname === '/api/upload') {
+      if (!originAllowed(req) || !options.uploads) {
+        sendJson(res, 403, {
+          ok: false,
+          error: { code: 'unauthorized', message: 'Uploads are not accepted here.' },
+        })
+        return
+      }
+      void handleUpload(req, res, url, options.uploads)
+      return
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD' }).end()
       return
@@ -186,7 +200,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         try {
           const msg = JSON.parse(frameText(data)) as { type?: string; topics?: unknown }
           if (msg.type === 'subscribe' && Array.isArray(msg.topics)) {
-            subscriptions.set(ws, new Set(msg.topics.filter(isTopic)))
+            const topics = msg.topics.filter(isTopic)
+            subscriptions.set(ws, new Set(topics))
+            // From here on no event is missed: the client refetches what it showed before.
+            ws.send(JSON.stringify({ type: 'subscribed', topics }))
           }
         } catch {
           /* malformed client message: ignore */

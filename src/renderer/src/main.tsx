@@ -20,8 +20,9 @@ const queryClient = new QueryClient({
 let connected = true
 const connectionListeners = new Set<() => void>()
 const transport = chooseTransport((value) => {
-  // Events may have been missed while disconnected: refetch everything once back.
-  if (value && !connected) void queryClient.invalidateQueries()
+  // Events may have been missed before the event channel was (re)established: refetch
+  // everything once it is. Over IPC this never fires; nothing is missed there.
+  if (value) void queryClient.invalidateQueries()
   connected = value
   for (const l of connectionListeners) l()
 })

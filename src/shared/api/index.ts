@@ -1,8 +1,11 @@
+import { dataApi } from './data'
 import { datasetsApi } from './datasets'
 import type { ParamsIn, ParamsOut, ResultType } from './define'
 import { jobsApi } from './jobs'
 import { projectApi } from './project'
+import { runsApi } from './runs'
 import { systemApi } from './system'
+import { tokenizersApi } from './tokenizers'
 
 /**
  * The whole API contract: the union of every feature's method group. Adding a feature
@@ -13,6 +16,9 @@ export const api = {
   ...systemApi,
   ...jobsApi,
   ...datasetsApi,
+  ...dataApi,
+  ...tokenizersApi,
+  ...runsApi,
 }
 
 export type Api = typeof api
@@ -29,4 +35,4 @@ export function isMethodName(name: string): name is MethodName {
   return Object.hasOwn(api, name)
 }
 
-export { projectApi, systemApi, jobsApi, datasetsApi }
+export { projectApi, systemApi, jobsApi, datasetsApi, dataApi, tokenizersApi, runsApi }

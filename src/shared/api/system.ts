@@ -3,7 +3,13 @@ import { noParams } from './common'
 import { method } from './define'
 import type { AppSettings, BackendState, SystemInfo } from '../types'
 
-export const pathPurposes = ['openProject', 'createProject', 'saveBackup', 'importData'] as const
+export const pathPurposes = [
+  'openProject',
+  'createProject',
+  'saveBackup',
+  'importData',
+  'exportData',
+] as const
 export type PathPurpose = (typeof pathPurposes)[number]
 
 /** Machine, compute backend, app settings and native dialogs. */

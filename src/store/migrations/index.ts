@@ -1,8 +1,10 @@
 import { initial } from './001_initial'
+import { dataPipeline } from './002_data_pipeline'
+import { training } from './003_training'
 import type { Migration } from './types'
 
 /** Every migration, in order. Append; never reorder or edit a shipped one. */
-export const migrations: readonly Migration[] = [initial]
+export const migrations: readonly Migration[] = [initial, dataPipeline, training]
 
 export const latestSchemaVersion = migrations.length
 export type { Migration }

@@ -17,8 +17,11 @@ export class DatasetsRepo {
     FROM datasets d`
 
   list(): DatasetSummary[] {
+    // Datasets still being imported are not listed until their first import commits.
     return this.db
-      .prepare<[], DatasetSummary>(`${this.summarySql} ORDER BY d.created_at DESC, d.id DESC`)
+      .prepare<[], DatasetSummary>(
+        `${this.summarySql} WHERE d.state = 'ready' ORDER BY d.created_at DESC, d.id DESC`,
+      )
       .all()
   }
 
@@ -48,12 +51,21 @@ export class DatasetsRepo {
 
   /** Insert documents in one transaction: all or none. */
   insertDocuments(datasetId: number, docs: readonly NewDocument[]): void {
+    // Sizes as the data pipeline's statistics count them (~4 characters per token).
     const insert = this.db.prepare(
-      'INSERT INTO documents (dataset_id, source, text, meta) VALUES (?, ?, ?, ?)',
+      `INSERT INTO documents (dataset_id, source, text, meta, char_count, token_estimate)
+       VALUES (?, ?, ?, ?, ?, ?)`,
     )
     this.db.transaction(() => {
       for (const doc of docs)
-        insert.run(datasetId, doc.source, doc.text, doc.meta ? JSON.stringify(doc.meta) : null)
+        insert.run(
+          datasetId,
+          doc.source,
+          doc.text,
+          doc.meta ? JSON.stringify(doc.meta) : null,
+          doc.text.length,
+          Math.ceil(doc.text.length / 4),
+        )
     })()
   }
 

@@ -2,8 +2,16 @@ import type { JobKind } from '../../shared/jobs'
 import type { JobHandler } from '../context'
 import { backendBenchmark } from './backend-benchmark'
 import { backendProbe } from './backend-probe'
+import { dataClean } from './data-clean'
+import { dataExport } from './data-export'
+import { dataImport } from './data-import'
+import { dataQuality } from './data-quality'
 import { datasetCount } from './dataset-count'
 import { integrityCheck } from './integrity-check'
+import { tokenizerTrain } from './tokenizer-train'
+import { tokensEncode } from './tokens-encode'
+import { trainRunJob } from './train-run'
+import { trainCalibrate } from './train-calibrate'
 
 /** Every job kind's implementation; the compiler checks none is missing. */
 export const jobHandlers: { [K in JobKind]: JobHandler<K> } = {
@@ -11,4 +19,12 @@ export const jobHandlers: { [K in JobKind]: JobHandler<K> } = {
   'backend.benchmark': backendBenchmark,
   'dataset.count': datasetCount,
   'project.integrityCheck': integrityCheck,
+  'data.import': dataImport,
+  'data.clean': dataClean,
+  'data.quality': dataQuality,
+  'data.export': dataExport,
+  'tokenizer.train': tokenizerTrain,
+  'tokens.encode': tokensEncode,
+  'train.calibrate': trainCalibrate,
+  'train.run': trainRunJob,
 }

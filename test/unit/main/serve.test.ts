@@ -134,14 +134,17 @@ describe('headless server', () => {
 
     const ws = new WebSocket(`${wsUrl}?token=${server.token}`)
     await new Promise((resolve) => ws.on('open', resolve))
-    ws.send(JSON.stringify({ type: 'subscribe', topics: ['settings.changed', 'not.a.topic'] }))
     const received: unknown[] = []
     ws.on('message', (data: Buffer) => received.push(JSON.parse(data.toString('utf8'))))
+    ws.send(JSON.stringify({ type: 'subscribe', topics: ['settings.changed', 'not.a.topic'] }))
     await new Promise((r) => setTimeout(r, 100))
     events.publish('backend.changed', { status: 'probing' })
     events.publish('settings.changed', { theme: 'dark' })
     await new Promise((r) => setTimeout(r, 200))
-    expect(received).toEqual([{ topic: 'settings.changed', payload: { theme: 'dark' } }])
+    expect(received).toEqual([
+      { type: 'subscribed', topics: ['settings.changed'] },
+      { topic: 'settings.changed', payload: { theme: 'dark' } },
+    ])
     ws.close()
   })
 })

@@ -13,10 +13,10 @@ describe('tfjs backend selection', () => {
     expect(info.name).toBe('wasm')
     expect(info.version).toMatch(/^4\./)
     expect(info.detail).toMatch(/thread/)
-    expect(info.skipped.map((s) => [s.name, s.reason])).toEqual([
-      ['tensorflow-gpu', 'not installed'],
-      ['tensorflow', 'not installed'],
-    ])
+    // Offline, npm either removes the native packages or leaves them without their binary.
+    expect(info.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'tensorflow'])
+    for (const s of info.skipped)
+      expect(s.reason).toMatch(/^(not installed|installed without its native library)/)
     // It really computes on that backend.
     const product = tf.tidy(() =>
       tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).dataSync(),

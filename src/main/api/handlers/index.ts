@@ -1,9 +1,12 @@
 import type { AppContext } from '../context'
 import type { ApiHandlers } from '../types'
+import { dataHandlers } from './data'
 import { datasetsHandlers } from './datasets'
 import { jobsHandlers } from './jobs'
 import { projectHandlers } from './project'
+import { runsHandlers } from './runs'
 import { systemHandlers } from './system'
+import { tokenizersHandlers } from './tokenizers'
 
 /** Every group's handlers; the type makes a missing method a compile error. */
 export function createHandlers(ctx: AppContext): ApiHandlers {
@@ -12,5 +15,8 @@ export function createHandlers(ctx: AppContext): ApiHandlers {
     ...systemHandlers(ctx),
     ...jobsHandlers(ctx),
     ...datasetsHandlers(ctx),
+    ...dataHandlers(ctx),
+    ...tokenizersHandlers(ctx),
+    ...runsHandlers(ctx),
   }
 }

@@ -10,6 +10,7 @@ import type { MethodName, Params, Result } from '../../../shared/api'
 import type { ApiError } from '../../../shared/errors'
 import type { EventMap, Topic } from '../../../shared/events'
 import type { Transport } from '../../../shared/transport'
+import type { AppTransport } from '../transport'
 
 /** A failed call, thrown so React Query can show it; `error` is the API's typed value. */
 export class ApiCallError extends Error {
@@ -19,19 +20,19 @@ export class ApiCallError extends Error {
   }
 }
 
-const TransportContext = createContext<Transport | null>(null)
+const TransportContext = createContext<AppTransport | null>(null)
 
 export function TransportProvider({
   transport,
   children,
 }: {
-  transport: Transport
+  transport: AppTransport
   children: ReactNode
 }) {
   return <TransportContext.Provider value={transport}>{children}</TransportContext.Provider>
 }
 
-export function useTransport(): Transport {
+export function useTransport(): AppTransport {
   const transport = useContext(TransportContext)
   if (!transport) throw new Error('useTransport outside TransportProvider')
   return transport

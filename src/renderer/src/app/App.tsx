@@ -7,6 +7,7 @@ import { screens } from './routes'
 import { ShortcutHelp } from './ShortcutHelp'
 import { Sidebar } from './Sidebar'
 import { StatusBar } from './StatusBar'
+import { Toasts } from './Toasts'
 import { useTheme } from './theme'
 
 function Shell({ connected }: { connected: boolean }) {
@@ -43,7 +44,7 @@ function Shell({ connected }: { connected: boolean }) {
       <main className="main" id="main" tabIndex={-1}>
         <Switch>
           {screens.map((s) => (
-            <Route key={s.path} path={s.path} component={s.component} />
+            <Route key={s.path} path={s.path} component={s.component} nest={s.nest ?? false} />
           ))}
           <Route>
             <Redirect to="/data" />
@@ -52,6 +53,7 @@ function Shell({ connected }: { connected: boolean }) {
       </main>
       <StatusBar connected={connected} />
       <ShortcutHelp open={helpOpen} onClose={closeHelp} />
+      <Toasts />
     </div>
   )
 }

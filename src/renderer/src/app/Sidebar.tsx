@@ -34,7 +34,11 @@ export function Sidebar() {
               <Link
                 href={screen.path}
                 className="nav-link"
-                aria-current={location === screen.path ? 'page' : undefined}
+                aria-current={
+                  location === screen.path || location.startsWith(`${screen.path}/`)
+                    ? 'page'
+                    : undefined
+                }
                 aria-keyshortcuts={`${modKey === '⌘' ? 'Meta' : 'Control'}+${screen.key}`}
               >
                 {screen.icon}

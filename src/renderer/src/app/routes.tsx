@@ -15,6 +15,8 @@ export interface Screen {
   /** Ctrl/Cmd + this digit opens the screen. */
   key: string
   component: ComponentType
+  /** The screen has its own sub-routes (/train/new, /train/run/:id...). */
+  nest?: boolean
 }
 
 /** The screens, in the order of the work: data, then tokenizer, training, evaluation. */
@@ -40,6 +42,7 @@ export const screens: Screen[] = [
     icon: <FlaskConical size={16} />,
     key: '4',
     component: TrainScreen,
+    nest: true,
   },
   {
     path: '/evaluate',

@@ -1,6 +1,6 @@
 import type { ApiResult } from '../../../shared/errors'
 import type { EventEnvelope, EventMap, Topic } from '../../../shared/events'
-import type { Transport } from '../../../shared/transport'
+import type { AppTransport } from '.'
 
 type Listener = (payload: unknown) => void
 
@@ -9,7 +9,7 @@ type Listener = (payload: unknown) => void
  * WebSocket that reconnects with backoff. The access token travels as an HttpOnly
  * cookie the server set when the page was first opened.
  */
-export function httpTransport(onConnectionChange?: (connected: boolean) => void): Transport {
+export function httpTransport(onConnectionChange?: (connected: boolean) => void): AppTransport {
   const listeners = new Map<Topic, Set<Listener>>()
   let socket: WebSocket | null = null
   let retryMs = 500
@@ -25,14 +25,21 @@ export function httpTransport(onConnectionChange?: (connected: boolean) => void)
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:'
     const ws = new WebSocket(url)
     socket = ws
+    let acknowledged = false
     ws.onopen = () => {
       retryMs = 500
       sendSubscriptions()
-      onConnectionChange?.(true)
     }
     ws.onmessage = (message) => {
-      const event = JSON.parse(String(message.data)) as EventEnvelope
-      for (const l of listeners.get(event.topic) ?? []) l(event.payload)
+      const data = JSON.parse(String(message.data)) as EventEnvelope | { type: 'subscribed' }
+      if ('type' in data) {
+        // The server now sends every event we listen to; what was fetched before the
+        // subscription took effect may be stale, so the first ack counts as (re)connecting.
+        if (!acknowledged) onConnectionChange?.(true)
+        acknowledged = true
+        return
+      }
+      for (const l of listeners.get(data.topic) ?? []) l(data.payload)
     }
     ws.onclose = () => {
       onConnectionChange?.(false)
@@ -63,6 +70,7 @@ export function httpTransport(onConnectionChange?: (connected: boolean) => void)
         }
       }
     },
+    fileToPath: uploadFile,
     subscribe<T extends Topic>(topic: T, listener: (payload: EventMap[T]) => void) {
       let set = listeners.get(topic)
       const isNewTopic = !set
@@ -78,4 +86,35 @@ export function httpTransport(onConnectionChange?: (connected: boolean) => void)
       }
     },
   }
+}
+
+/**
+ * Stream a file to the server (`PUT /api/upload`), which answers with the path it wrote.
+ * XMLHttpRequest rather than fetch: only it reports upload progress.
+ */
+function uploadFile(
+  file: File,
+  onProgress?: (sentBytes: number, totalBytes: number) => void,
+  signal?: AbortSignal,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest()
+    xhr.open('PUT', `/api/upload?name=${encodeURIComponent(file.name)}`)
+    xhr.withCredentials = true
+    xhr.upload.onprogress = (e) => onProgress?.(e.loaded, e.lengthComputable ? e.total : file.size)
+    xhr.onload = () => {
+      try {
+        const body = JSON.parse(xhr.responseText) as ApiResult<{ path: string }>
+        if (body.ok) resolve(body.value.path)
+        else reject(new Error(body.error.message))
+      } catch {
+        reject(new Error(`The upload of ${file.name} failed (HTTP ${xhr.status}).`))
+      }
+    }
+    xhr.onerror = () =>
+      reject(new Error(`The upload of ${file.name} failed: the server cannot be reached.`))
+    xhr.onabort = () => reject(new DOMException('Upload cancelled', 'AbortError'))
+    signal?.addEventListener('abort', () => xhr.abort(), { once: true })
+    xhr.send(file)
+  })
 }

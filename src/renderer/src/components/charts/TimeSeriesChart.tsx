@@ -8,11 +8,15 @@ export interface ChartSeries {
   /** CSS colour; defaults to the accent colour. */
   color?: string
   unit?: string
+  /** Draw points (for sparse series such as validation loss). */
+  points?: boolean
+  /** Dash pattern, e.g. [6, 4]. */
+  dash?: number[]
 }
 
 interface TimeSeriesChartProps {
   /** Column-major: data[0] holds the x values, data[i + 1] the values of series[i]. */
-  data: readonly (readonly number[])[]
+  data: readonly (readonly (number | null)[])[]
   series: readonly ChartSeries[]
   xLabel: string
   height?: number
@@ -42,7 +46,9 @@ export function TimeSeriesChart({
   const container = useRef<HTMLDivElement>(null)
   const plot = useRef<uPlot | null>(null)
   const theme = useThemeVersion()
-  const seriesKey = series.map((s) => `${s.label}:${s.color ?? ''}`).join('|')
+  const seriesKey = series
+    .map((s) => `${s.label}:${s.color ?? ''}:${s.points ?? ''}:${s.dash?.join(',') ?? ''}`)
+    .join('|')
 
   useEffect(() => {
     const el = container.current
@@ -56,14 +62,20 @@ export function TimeSeriesChart({
       width: el.clientWidth || 600,
       height,
       scales: { x: { time: false }, y: logScale ? { distr: 3 } : {} },
-      axes: [{ ...axis, label: xLabel }, axis],
+      // The legend names the x values already; an axis title would only take height.
+      axes: [axis, axis],
       series: [
         { label: xLabel },
         ...series.map((s) => ({
           label: s.label,
-          stroke: s.color ?? token('--accent'),
+          // Canvas strokes cannot read CSS variables: resolve var(--x) to its value.
+          stroke: s.color?.startsWith('var(')
+            ? token(s.color.slice(4, -1))
+            : (s.color ?? token('--accent')),
           width: 1.5,
-          points: { show: false },
+          spanGaps: true,
+          ...(s.dash ? { dash: s.dash } : {}),
+          points: { show: s.points ?? false, size: 5 },
         })),
       ],
       legend: { show: true },

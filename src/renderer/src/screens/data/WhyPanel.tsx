@@ -1,0 +1,315 @@
+import { useQueryClient } from '@tanstack/react-query'
+import { Check, Undo2, X } from 'lucide-react'
+import { useId, useState } from 'react'
+import { useApiMutation, useApiQuery } from '../../api/client'
+import { Button } from '../../components/Button'
+import { Notice } from '../../components/Notice'
+import { formatCount } from '../../format'
+import { deciderTitles } from '../../../../shared/data/catalog'
+import type { DocumentDetail, Redaction, RuleOutcome } from '../../../../shared/data/types'
+import { StatusBadge } from './StatusBadge'
+
+const decidedByText = {
+  rules: 'the rules',
+  dedup: 'deduplication',
+  model: 'the quality model',
+  reviewer: 'you',
+} as const
+
+const actionText: Record<RuleOutcome['action'], string> = {
+  keep: 'kept',
+  modify: 'changed',
+  remove: 'removed',
+  review: 'sent to review',
+}
+
+/**
+ * Why a document has its status: who decided, the deciding rule's measurement against
+ * its threshold, every rule's record, redactions, the duplicate cluster, both texts;
+ * and the reviewer's own verdict, which also teaches the quality model.
+ */
+export function WhyPanel({
+  id,
+  onShowCluster,
+}: {
+  id: number
+  onShowCluster: (cluster: number) => void
+}) {
+  const { data: doc, error } = useApiQuery('data.document', { id })
+  if (error) return <Notice tone="error">{error.message}</Notice>
+  if (!doc) return <p className="muted small">Loading…</p>
+  const decisive = doc.reasons.find((r) => r.rule === doc.decisionRule && r.action !== 'keep')
+  return (
+    <div className="stack" style={{ gap: 'var(--space-3)' }}>
+      <div className="row" style={{ justifyContent: 'space-between' }}>
+        <h3 className="why-title">Document #{doc.id}</h3>
+        <StatusBadge status={doc.status} decidedBy={doc.decidedBy} />
+      </div>
+      <p className="small muted mono truncate" title={doc.source}>
+        {doc.source}
+      </p>
+      <Verdict doc={doc} decisive={decisive} />
+      <LabelControls key={doc.id} doc={doc} />
+      {doc.dupCluster !== null && (
+        <section aria-label="Duplicate cluster" className="stack" style={{ gap: 4 }}>
+          <h4>Duplicate cluster #{doc.dupCluster}</h4>
+          <p className="small muted">
+            {doc.dupCluster === doc.id
+              ? `This is the copy kept; ${doc.cluster.length} others were removed.`
+              : `Estimated similarity ${doc.dupSimilarity?.toFixed(2) ?? '—'} with #${doc.dupCluster}, which is kept.`}{' '}
+            <button
+              type="button"
+              className="link-button"
+              onClick={() => onShowCluster(doc.dupCluster!)}
+            >
+              Show all members
+            </button>
+          </p>
+        </section>
+      )}
+      <TextView key={`${doc.id}:${doc.cleanedText === null}`} doc={doc} />
+      <section aria-label="Every rule" className="stack" style={{ gap: 6 }}>
+        <h4>What each rule measured</h4>
+        {doc.reasons.length === 0 && <p className="small muted">Not cleaned yet.</p>}
+        <ol className="reason-list">
+          {doc.reasons.map((r, i) => (
+            <ReasonRow key={`${r.rule}-${i}`} reason={r} decisive={r === decisive} />
+          ))}
+        </ol>
+      </section>
+      {doc.meta && Object.keys(doc.meta).length > 0 && (
+        <section aria-label="Metadata">
+          <h4>Metadata</h4>
+          <dl className="facts small">
+            {Object.entries(doc.meta).map(([k, v]) => (
+              <div key={k} style={{ display: 'contents' }}>
+                <dt>{k}</dt>
+                <dd className="mono">{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
+              </div>
+            ))}
+          </dl>
+        </section>
+      )}
+    </div>
+  )
+}
+
+function Verdict({ doc, decisive }: { doc: DocumentDetail; decisive: RuleOutcome | undefined }) {
+  if (doc.status === 'pending')
+    return <p className="small">Not cleaned yet: run cleaning to see what the rules make of it.</p>
+  const who = doc.decidedBy ? decidedByText[doc.decidedBy] : 'the rules'
+  return (
+    <div className="verdict" data-status={doc.status}>
+      <p>
+        <strong>
+          {doc.status === 'kept' ? 'Kept' : doc.status === 'removed' ? 'Removed' : 'Needs review'}
+        </strong>{' '}
+        by {who}
+        {doc.decidedBy === 'reviewer' && doc.autoStatus && doc.autoStatus !== doc.status && (
+          <> (the pipeline said {doc.autoStatus})</>
+        )}
+        {doc.modified && doc.status !== 'removed' ? ', with changes to the text' : ''}.
+      </p>
+      {decisive && (
+        <p className="small">
+          <strong>{deciderTitles[decisive.rule]}</strong>: {decisive.note}
+          {decisive.check && (
+            <span className="muted">
+              {' '}
+              ({decisive.check} = {String(decisive.value)}, threshold {String(decisive.threshold)})
+            </span>
+          )}
+        </p>
+      )}
+      {doc.qualityScore !== null && (
+        <p className="small muted">
+          Quality score {doc.qualityScore.toFixed(3)}
+          {doc.language &&
+            ` · language ${doc.language}${doc.languageScore !== null ? ` (${doc.languageScore.toFixed(2)})` : ''}`}
+          {` · ${formatCount(doc.characters)} characters`}
+        </p>
+      )}
+    </div>
+  )
+}
+
+function LabelControls({ doc }: { doc: DocumentDetail }) {
+  const client = useQueryClient()
+  const label = useApiMutation('data.label', {
+    onSuccess: () => {
+      for (const key of ['data.document', 'data.documents', 'data.stats', 'data.datasets'])
+        void client.invalidateQueries({ queryKey: [key] })
+    },
+  })
+  const [note, setNote] = useState(doc.note)
+  const noteId = useId()
+  const set = (decision: 'keep' | 'remove' | null) =>
+    label.mutate({ documentId: doc.id, decision, note })
+  return (
+    <section className="stack" style={{ gap: 6 }} aria-label="Your decision">
+      <div className="row">
+        <Button
+          size="small"
+          icon={<Check size={13} />}
+          aria-pressed={doc.label === 'keep'}
+          variant={doc.label === 'keep' ? 'primary' : 'default'}
+          disabled={label.isPending}
+          onClick={() => set('keep')}
+        >
+          Keep
+        </Button>
+        <Button
+          size="small"
+          icon={<X size={13} />}
+          aria-pressed={doc.label === 'remove'}
+          variant={doc.label === 'remove' ? 'primary' : 'default'}
+          disabled={label.isPending}
+          onClick={() => set('remove')}
+        >
+          Remove
+        </Button>
+        {doc.label && (
+          <Button
+            size="small"
+            variant="ghost"
+            icon={<Undo2 size={13} />}
+            disabled={label.isPending}
+            onClick={() => set(null)}
+          >
+            Undo my decision
+          </Button>
+        )}
+      </div>
+      <label htmlFor={noteId} className="visually-hidden">
+        Note
+      </label>
+      <input
+        id={noteId}
+        className="input"
+        placeholder="A note (saved with your decision)"
+        value={note}
+        maxLength={10_000}
+        onChange={(e) => setNote(e.target.value)}
+        onBlur={() => note !== doc.note && label.mutate({ documentId: doc.id, note })}
+      />
+      {label.data?.retrainJob && (
+        <p className="small muted" role="status">
+          Enough new labels: the quality model is retraining.
+        </p>
+      )}
+      {label.error && <Notice tone="error">{label.error.message}</Notice>}
+    </section>
+  )
+}
+
+function ReasonRow({ reason, decisive }: { reason: RuleOutcome; decisive: boolean }) {
+  const [open, setOpen] = useState(decisive)
+  const id = useId()
+  return (
+    <li className="reason" data-action={reason.action} data-decisive={decisive}>
+      <button
+        type="button"
+        className="reason-head"
+        aria-expanded={open}
+        aria-controls={id}
+        onClick={() => setOpen(!open)}
+      >
+        <span className="reason-rule">{deciderTitles[reason.rule] ?? reason.rule}</span>
+        <span className="reason-action">{actionText[reason.action]}</span>
+      </button>
+      {open && (
+        <div id={id} className="reason-body">
+          {reason.note && <p className="small">{reason.note}</p>}
+          <dl className="measures">
+            {Object.entries(reason.measures).map(([k, v]) => (
+              <div
+                key={k}
+                data-check={
+                  reason.check && k.toLowerCase().includes(reason.check.split('_')[0])
+                    ? 'true'
+                    : undefined
+                }
+              >
+                <dt>{k}</dt>
+                <dd>{String(v)}</dd>
+              </div>
+            ))}
+          </dl>
+        </div>
+      )}
+    </li>
+  )
+}
+
+/** The cleaned text with redactions marked, or the original. */
+function TextView({ doc }: { doc: DocumentDetail }) {
+  const [which, setWhich] = useState<'cleaned' | 'original'>(
+    doc.cleanedText === null ? 'original' : 'cleaned',
+  )
+  const name = useId()
+  return (
+    <section aria-label="Text" className="stack" style={{ gap: 6 }}>
+      <div className="segmented" role="radiogroup" aria-label="Which text">
+        {(['cleaned', 'original'] as const).map((w) => (
+          <label key={w}>
+            <input
+              type="radio"
+              name={name}
+              checked={which === w}
+              disabled={w === 'cleaned' && doc.cleanedText === null}
+              onChange={() => setWhich(w)}
+            />
+            {w === 'cleaned' ? 'Cleaned' : 'Original'}
+          </label>
+        ))}
+      </div>
+      {which === 'cleaned' && doc.redactions.length > 0 && (
+        <p className="small muted">
+          {doc.redactions.length} redaction{doc.redactions.length === 1 ? '' : 's'}:{' '}
+          {summarize(doc.redactions)}
+        </p>
+      )}
+      <div
+        className="doc-text"
+        tabIndex={0}
+        aria-label={`${which === 'cleaned' ? 'Cleaned' : 'Original'} text`}
+      >
+        {which === 'cleaned' ? (
+          <Redacted text={doc.cleanedText ?? ''} redactions={doc.redactions} />
+        ) : (
+          doc.text
+        )}
+      </div>
+    </section>
+  )
+}
+
+function summarize(redactions: readonly Redaction[]): string {
+  const counts = new Map<string, number>()
+  for (const r of redactions) counts.set(r.type, (counts.get(r.type) ?? 0) + 1)
+  return [...counts].map(([t, n]) => `${n} ${t.toLowerCase().replace('_', ' ')}`).join(', ')
+}
+
+function Redacted({ text, redactions }: { text: string; redactions: readonly Redaction[] }) {
+  const parts: (string | Redaction)[] = []
+  let at = 0
+  for (const r of redactions) {
+    if (r.start < at || r.end > text.length) continue
+    parts.push(text.slice(at, r.start), r)
+    at = r.end
+  }
+  parts.push(text.slice(at))
+  return (
+    <>
+      {parts.map((p, i) =>
+        typeof p === 'string' ? (
+          p
+        ) : (
+          <mark key={i} className="redaction" title={`Was: ${p.value}`}>
+            {text.slice(p.start, p.end)}
+          </mark>
+        ),
+      )}
+    </>
+  )
+}

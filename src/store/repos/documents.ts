@@ -1,0 +1,311 @@
+import type { Db } from '../database'
+import type { AutoStatus, DecidedBy, Redaction, RuleOutcome } from '../../shared/data/types'
+import type { DeciderId } from '../../shared/data/rules'
+
+export interface ImportedDocument {
+  source: string
+  text: string
+  meta: Record<string, unknown> | null
+  charCount: number
+  tokenEstimate: number
+}
+
+/** One document's outcome of a cleaning run, as the clean job writes it. */
+export interface CleanedDocument {
+  id: number
+  cleanedText: string
+  autoStatus: AutoStatus
+  decidedBy: Exclude<DecidedBy, 'reviewer'>
+  decisionRule: DeciderId | null
+  modified: boolean
+  reasons: RuleOutcome[]
+  redactions: Redaction[]
+  language: string | null
+  languageScore: number | null
+  qualityScore: number | null
+  charCount: number
+  tokenEstimate: number
+  contentHash: string
+  minhash: Uint32Array | null
+}
+
+export interface ExportRow {
+  id: number
+  source: string
+  text: string
+  cleaned_text: string | null
+  status: string
+  reasons: string | null
+  language: string | null
+  quality_score: number | null
+  meta: string | null
+}
+
+/** Where a reviewer's decision is kept, status follows it; otherwise the pipeline's. */
+const STATUS_UNLESS_REVIEWED = `CASE WHEN decided_by = 'reviewer' THEN status ELSE @status END`
+const DECIDER_UNLESS_REVIEWED = `CASE WHEN decided_by = 'reviewer' THEN 'reviewer' ELSE @decidedBy END`
+
+/** The automatic decider behind a decision rule (for restoring it when a label is cleared). */
+export function deciderOf(rule: string | null): Exclude<DecidedBy, 'reviewer'> {
+  if (rule === 'quality') return 'model'
+  if (rule === 'dedup_exact' || rule === 'dedup_near') return 'dedup'
+  return 'rules'
+}
+
+/** Documents: bulk writes from the import and clean jobs, and streaming reads. */
+export class DocumentsRepo {
+  private readonly insertStmt
+  private readonly cleanStmt
+  private readonly markKept
+  private readonly markDuplicate
+
+  constructor(private readonly db: Db) {
+    this.insertStmt = db.prepare(
+      `INSERT INTO documents (dataset_id, import_id, source, text, meta, char_count, token_estimate)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    )
+    this.cleanStmt = db.prepare(
+      `UPDATE documents SET cleaned_text = @cleanedText, status = ${STATUS_UNLESS_REVIEWED},
+         auto_status = @status, decided_by = ${DECIDER_UNLESS_REVIEWED}, decision_rule = @decisionRule,
+         modified = @modified, reasons = @reasons, redactions = @redactions, language = @language,
+         language_score = @languageScore, quality_score = @qualityScore, char_count = @charCount,
+         token_estimate = @tokenEstimate, content_hash = @contentHash, minhash = @minhash,
+         dup_cluster = NULL, dup_similarity = NULL
+       WHERE id = @id`,
+    )
+    this.markKept = db.prepare(
+      'UPDATE documents SET dup_cluster = ?, dup_similarity = 1 WHERE id = ?',
+    )
+    this.markDuplicate = db.prepare(
+      `UPDATE documents SET dup_cluster = @cluster, dup_similarity = @similarity,
+         status = ${STATUS_UNLESS_REVIEWED}, auto_status = @status,
+         decided_by = ${DECIDER_UNLESS_REVIEWED}, decision_rule = @rule,
+         reasons = json_insert(coalesce(reasons, '[]'), '$[#]', json(@outcome))
+       WHERE id = @id`,
+    )
+  }
+
+  /** Insert one import batch in a transaction: all or none. */
+  insertImported(datasetId: number, importId: number, docs: readonly ImportedDocument[]): void {
+    this.db.transaction(() => {
+      for (const d of docs)
+        this.insertStmt.run(
+          datasetId,
+          importId,
+          d.source,
+          d.text,
+          d.meta ? JSON.stringify(d.meta) : null,
+          d.charCount,
+          d.tokenEstimate,
+        )
+    })()
+  }
+
+  /** Write a batch of cleaning outcomes in one transaction. */
+  writeCleaned(docs: readonly CleanedDocument[]): void {
+    this.db.transaction(() => {
+      for (const d of docs)
+        this.cleanStmt.run({
+          id: d.id,
+          cleanedText: d.cleanedText,
+          status: d.autoStatus,
+          decidedBy: d.decidedBy,
+          decisionRule: d.decisionRule,
+          modified: d.modified ? 1 : 0,
+          reasons: JSON.stringify(d.reasons),
+          redactions: d.redactions.length ? JSON.stringify(d.redactions) : null,
+          language: d.language,
+          languageScore: d.languageScore,
+          qualityScore: d.qualityScore,
+          charCount: d.charCount,
+          tokenEstimate: d.tokenEstimate,
+          contentHash: d.contentHash,
+          minhash: d.minhash
+            ? Buffer.from(d.minhash.buffer, d.minhash.byteOffset, d.minhash.byteLength)
+            : null,
+        })
+    })()
+  }
+
+  /** Mark a cluster: the kept document carries its own id as cluster id; the others are removed. */
+  writeCluster(
+    keep: number,
+    duplicates: readonly { id: number; similarity: number; outcome: RuleOutcome }[],
+  ): void {
+    this.db.transaction(() => {
+      this.markKept.run(keep, keep)
+      for (const d of duplicates)
+        this.markDuplicate.run({
+          id: d.id,
+          cluster: keep,
+          similarity: d.similarity,
+          status: 'removed',
+          decidedBy: 'dedup',
+          rule: d.outcome.rule,
+          outcome: JSON.stringify(d.outcome),
+        })
+    })()
+  }
+
+  /** A dataset's documents in id order, `batchSize` at a time (ids above `after`). */
+  *texts(
+    datasetId: number,
+    batchSize: number,
+    where = '1',
+  ): Generator<{ id: number; text: string }[]> {
+    const page = this.db.prepare<[number, number, number], { id: number; text: string }>(
+      `SELECT id, text FROM documents WHERE dataset_id = ? AND id > ? AND (${where}) ORDER BY id LIMIT ?`,
+    )
+    let after = 0
+    for (;;) {
+      const rows = page.all(datasetId, after, batchSize)
+      if (rows.length === 0) return
+      yield rows
+      after = rows[rows.length - 1].id
+    }
+  }
+
+  /** Cleaned text and automatic decision, for rescoring with a new quality model. */
+  *cleanedBatches(
+    datasetId: number,
+    batchSize: number,
+  ): Generator<
+    {
+      id: number
+      text: string
+      decision_rule: string | null
+      auto_status: string | null
+      reasons: string | null
+    }[]
+  > {
+    const page = this.db.prepare<
+      [number, number, number],
+      {
+        id: number
+        text: string
+        decision_rule: string | null
+        auto_status: string | null
+        reasons: string | null
+      }
+    >(
+      `SELECT id, coalesce(cleaned_text, text) AS text, decision_rule, auto_status, reasons
+       FROM documents WHERE dataset_id = ? AND id > ? ORDER BY id LIMIT ?`,
+    )
+    let after = 0
+    for (;;) {
+      const rows = page.all(datasetId, after, batchSize)
+      if (rows.length === 0) return
+      yield rows
+      after = rows[rows.length - 1].id
+    }
+  }
+
+  /** A deterministic sample of about `wanted` document ids (hashing the id, not the order). */
+  sampleIds(datasetId: number, wanted: number): number[] {
+    const total = this.count(datasetId)
+    if (total === 0) return []
+    const threshold = Math.min(4294967296, Math.ceil((wanted / total) * 4294967296))
+    return this.db
+      .prepare<[number, number], { id: number }>(
+        `SELECT id FROM documents WHERE dataset_id = ?
+           AND ((id * 2654435761) % 4294967296) < ? ORDER BY id`,
+      )
+      .all(datasetId, threshold)
+      .map((r) => r.id)
+  }
+
+  textsByIds(ids: readonly number[]): { id: number; text: string }[] {
+    const stmt = this.db.prepare<[number], { id: number; text: string }>(
+      'SELECT id, text FROM documents WHERE id = ?',
+    )
+    return ids.map((id) => stmt.get(id)).filter((r) => r !== undefined)
+  }
+
+  count(datasetId: number): number {
+    return (
+      this.db
+        .prepare<[number], { n: number }>(
+          'SELECT COUNT(*) AS n FROM documents WHERE dataset_id = ?',
+        )
+        .get(datasetId)?.n ?? 0
+    )
+  }
+
+  /** Total characters of a dataset's original text (the clean job's progress total). */
+  characters(datasetId: number): number {
+    return (
+      this.db
+        .prepare<[number], { n: number | null }>(
+          'SELECT SUM(length(text)) AS n FROM documents WHERE dataset_id = ?',
+        )
+        .get(datasetId)?.n ?? 0
+    )
+  }
+
+  signature(id: number): Uint32Array | null {
+    const row = this.db
+      .prepare<[number], { minhash: Buffer | null }>('SELECT minhash FROM documents WHERE id = ?')
+      .get(id)
+    if (!row?.minhash) return null
+    const copy = new Uint32Array(row.minhash.byteLength / 4)
+    new Uint8Array(copy.buffer).set(row.minhash)
+    return copy
+  }
+
+  contentHash(id: number): string | null {
+    return (
+      this.db
+        .prepare<[number], { content_hash: string | null }>(
+          'SELECT content_hash FROM documents WHERE id = ?',
+        )
+        .get(id)?.content_hash ?? null
+    )
+  }
+
+  /** Update the quality score and, unless a reviewer decided, the model's verdict. */
+  writeScores(
+    rows: readonly {
+      id: number
+      score: number
+      autoStatus: AutoStatus | null
+      decisionRule: DeciderId | null
+      reasons: string
+    }[],
+  ): void {
+    const scoreOnly = this.db.prepare(
+      'UPDATE documents SET quality_score = ?, reasons = ? WHERE id = ?',
+    )
+    const withStatus = this.db.prepare(
+      `UPDATE documents SET quality_score = @score, reasons = @reasons, auto_status = @status,
+         decision_rule = @rule, status = ${STATUS_UNLESS_REVIEWED}, decided_by = ${DECIDER_UNLESS_REVIEWED}
+       WHERE id = @id`,
+    )
+    this.db.transaction(() => {
+      for (const r of rows) {
+        if (r.autoStatus === null) scoreOnly.run(r.score, r.reasons, r.id)
+        else
+          withStatus.run({
+            id: r.id,
+            score: r.score,
+            reasons: r.reasons,
+            status: r.autoStatus,
+            rule: r.decisionRule,
+            decidedBy: deciderOf(r.decisionRule),
+          })
+      }
+    })()
+  }
+
+  /** Stream documents for export, filtered by status ('kept' includes modified ones). */
+  *exportRows(
+    datasetId: number,
+    status: 'kept' | 'removed' | 'review' | 'all',
+  ): Generator<ExportRow> {
+    const where = status === 'all' ? '' : 'AND status = ?'
+    const stmt = this.db.prepare<unknown[], ExportRow>(
+      `SELECT id, source, text, cleaned_text, status, reasons, language, quality_score, meta
+       FROM documents WHERE dataset_id = ? ${where} ORDER BY id`,
+    )
+    yield* stmt.iterate(...(status === 'all' ? [datasetId] : [datasetId, status]))
+  }
+}

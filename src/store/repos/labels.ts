@@ -1,0 +1,96 @@
+import type { Db } from '../database'
+import { deciderOf } from './documents'
+import { UserError } from '../../shared/errors'
+
+export type LabelDecision = 'keep' | 'remove'
+
+export interface LabelUpdate {
+  /** undefined leaves it; null clears the verdict (the pipeline's decision applies again). */
+  decision?: LabelDecision | null
+  note?: string
+  tags?: string[]
+}
+
+/**
+ * A reviewer's verdict, tags and note on a document. A verdict overrides the
+ * pipeline's status (decided_by = 'reviewer'); clearing it restores the automatic one.
+ */
+export class LabelsRepo {
+  constructor(private readonly db: Db) {}
+
+  set(documentId: number, update: LabelUpdate, now: string): void {
+    this.db.transaction(() => {
+      const doc = this.db
+        .prepare<
+          [number],
+          { dataset_id: number; auto_status: string | null; decision_rule: string | null }
+        >('SELECT dataset_id, auto_status, decision_rule FROM documents WHERE id = ?')
+        .get(documentId)
+      if (!doc)
+        throw new UserError('not_found', `There is no document ${documentId}.`, 'documentId')
+      const current = this.db
+        .prepare<[number], { decision: LabelDecision | null; note: string; tags: string }>(
+          'SELECT decision, note, tags FROM document_labels WHERE document_id = ?',
+        )
+        .get(documentId)
+      const decision = update.decision === undefined ? (current?.decision ?? null) : update.decision
+      const note = update.note ?? current?.note ?? ''
+      const tags = update.tags ? JSON.stringify(update.tags) : (current?.tags ?? '[]')
+      this.db
+        .prepare(
+          `INSERT INTO document_labels (document_id, dataset_id, decision, tags, note, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (document_id) DO UPDATE SET decision = excluded.decision, tags = excluded.tags,
+             note = excluded.note, updated_at = excluded.updated_at`,
+        )
+        .run(documentId, doc.dataset_id, decision, tags, note, now)
+      if (decision) {
+        this.db
+          .prepare(`UPDATE documents SET status = ?, decided_by = 'reviewer' WHERE id = ?`)
+          .run(decision === 'keep' ? 'kept' : 'removed', documentId)
+      } else {
+        this.db
+          .prepare(`UPDATE documents SET status = ?, decided_by = ? WHERE id = ?`)
+          .run(
+            doc.auto_status ?? 'pending',
+            doc.auto_status ? deciderOf(doc.decision_rule) : null,
+            documentId,
+          )
+      }
+    })()
+  }
+
+  /** Labelled documents of a dataset (verdicts only), for training. */
+  verdicts(datasetId: number): { id: number; text: string; decision: LabelDecision }[] {
+    return this.db
+      .prepare<[number], { id: number; text: string; decision: LabelDecision }>(
+        `SELECT d.id, d.text, l.decision FROM document_labels l JOIN documents d ON d.id = l.document_id
+         WHERE l.dataset_id = ? AND l.decision IS NOT NULL ORDER BY d.id`,
+      )
+      .all(datasetId)
+  }
+
+  counts(datasetId: number): { keep: number; remove: number } {
+    const rows = this.db
+      .prepare<[number], { decision: LabelDecision; n: number }>(
+        `SELECT decision, COUNT(*) AS n FROM document_labels
+         WHERE dataset_id = ? AND decision IS NOT NULL GROUP BY decision`,
+      )
+      .all(datasetId)
+    return {
+      keep: rows.find((r) => r.decision === 'keep')?.n ?? 0,
+      remove: rows.find((r) => r.decision === 'remove')?.n ?? 0,
+    }
+  }
+
+  /** Labels set or changed after `since` (ISO time); all of them when since is null. */
+  changedSince(datasetId: number, since: string | null): number {
+    return (
+      this.db
+        .prepare<[number, string], { n: number }>(
+          'SELECT COUNT(*) AS n FROM document_labels WHERE dataset_id = ? AND updated_at > ?',
+        )
+        .get(datasetId, since ?? '')?.n ?? 0
+    )
+  }
+}

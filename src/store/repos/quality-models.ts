@@ -1,0 +1,84 @@
+import type { Db } from '../database'
+import type { QualityModelInfo } from '../../shared/data/types'
+
+export interface NewQualityModel {
+  datasetId: number
+  createdAt: string
+  trainedOn: QualityModelInfo['trainedOn']
+  examples: number
+  labels: number
+  holdout: number
+  holdoutAccuracy: number | null
+  labelHoldoutAccuracy: number | null
+  config: unknown
+  weights: Buffer
+}
+
+const INFO = `id, created_at AS createdAt, trained_on AS trainedOn, examples, labels, holdout,
+  holdout_accuracy AS holdoutAccuracy, label_holdout_accuracy AS labelHoldoutAccuracy`
+
+/** Fitted quality models; the newest of a dataset scores it. Older ones are kept, a few. */
+export class QualityModelsRepo {
+  private static readonly KEEP = 5
+
+  constructor(private readonly db: Db) {}
+
+  insert(m: NewQualityModel): QualityModelInfo {
+    const id = this.db.transaction(() => {
+      const id = Number(
+        this.db
+          .prepare(
+            `INSERT INTO quality_models (dataset_id, created_at, trained_on, examples, labels, holdout,
+               holdout_accuracy, label_holdout_accuracy, config, weights)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            m.datasetId,
+            m.createdAt,
+            m.trainedOn,
+            m.examples,
+            m.labels,
+            m.holdout,
+            m.holdoutAccuracy,
+            m.labelHoldoutAccuracy,
+            JSON.stringify(m.config),
+            m.weights,
+          ).lastInsertRowid,
+      )
+      this.db
+        .prepare(
+          `DELETE FROM quality_models WHERE dataset_id = ? AND id NOT IN
+             (SELECT id FROM quality_models WHERE dataset_id = ? ORDER BY id DESC LIMIT ?)`,
+        )
+        .run(m.datasetId, m.datasetId, QualityModelsRepo.KEEP)
+      return id
+    })()
+    return this.info(id)!
+  }
+
+  info(id: number): QualityModelInfo | null {
+    return (
+      this.db
+        .prepare<[number], QualityModelInfo>(`SELECT ${INFO} FROM quality_models WHERE id = ?`)
+        .get(id) ?? null
+    )
+  }
+
+  latest(datasetId: number): QualityModelInfo | null {
+    return (
+      this.db
+        .prepare<[number], QualityModelInfo>(
+          `SELECT ${INFO} FROM quality_models WHERE dataset_id = ? ORDER BY id DESC LIMIT 1`,
+        )
+        .get(datasetId) ?? null
+    )
+  }
+
+  weights(id: number): Buffer | null {
+    return (
+      this.db
+        .prepare<[number], { weights: Buffer }>('SELECT weights FROM quality_models WHERE id = ?')
+        .get(id)?.weights ?? null
+    )
+  }
+}

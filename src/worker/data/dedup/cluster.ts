@@ -1,0 +1,179 @@
+import type { Db } from '../../../store/database'
+import { bandKeys, estimatedJaccard, type Signature } from './minhash'
+
+export interface ClusterMember {
+  id: number
+  /** 'exact' when its normalized text hashes the same as the kept document's. */
+  kind: 'exact' | 'near'
+  /** Estimated Jaccard similarity with the kept document (1 for exact copies). */
+  similarity: number
+}
+
+export interface Cluster {
+  /** The document kept: the first imported (lowest id). */
+  keep: number
+  /** The others, removed as duplicates. */
+  duplicates: ClusterMember[]
+}
+
+export interface DedupOptions {
+  exact: boolean
+  near: boolean
+  bands: number
+  rows: number
+  minSimilarity: number
+}
+
+/**
+ * Finds duplicate clusters without holding the corpus in memory: hashes and LSH band
+ * keys go into temporary SQLite tables (on disk, sorted by SQLite), and only documents
+ * that share a key are compared, by their MinHash signatures. Candidate pairs that pass
+ * the similarity check are merged with union-find.
+ */
+export class DedupIndex {
+  private readonly insertExact
+  private readonly insertBand
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: DedupOptions,
+  ) {
+    db.exec(`
+      DROP TABLE IF EXISTS temp.dedup_exact;
+      DROP TABLE IF EXISTS temp.dedup_band;
+      CREATE TEMP TABLE dedup_exact (hash TEXT NOT NULL, id INTEGER NOT NULL);
+      CREATE TEMP TABLE dedup_band (band INTEGER NOT NULL, key INTEGER NOT NULL, id INTEGER NOT NULL);
+    `)
+    this.insertExact = db.prepare('INSERT INTO temp.dedup_exact (hash, id) VALUES (?, ?)')
+    this.insertBand = db.prepare('INSERT INTO temp.dedup_band (band, key, id) VALUES (?, ?, ?)')
+  }
+
+  /** Register a document that survived the rules (call inside the caller's transaction). */
+  add(id: number, hash: string, signature: Signature | null): void {
+    if (this.options.exact) this.insertExact.run(hash, id)
+    if (this.options.near && signature) {
+      const keys = bandKeys(signature, this.options.bands, this.options.rows)
+      for (let band = 0; band < keys.length; band++) this.insertBand.run(band, keys[band], id)
+    }
+  }
+
+  /**
+   * The clusters, each with its kept document and its duplicates. `signature(id)` reads
+   * a document's stored signature; `hash(id)` its normalized-text hash.
+   */
+  clusters(
+    signature: (id: number) => Signature | null,
+    hash: (id: number) => string | null,
+    throwIfCancelled: () => void,
+  ): Cluster[] {
+    const parent = new Map<number, number>()
+    const find = (x: number): number => {
+      let root = x
+      while (parent.has(root) && parent.get(root) !== root) root = parent.get(root)!
+      // Path compression keeps later finds short.
+      while (x !== root) {
+        const next = parent.get(x) ?? root
+        parent.set(x, root)
+        x = next
+      }
+      return root
+    }
+    const union = (a: number, b: number): void => {
+      const ra = find(a)
+      const rb = find(b)
+      if (ra === rb) return
+      // The lower id becomes the root: the first imported document is the one kept.
+      if (ra < rb) parent.set(rb, ra)
+      else parent.set(ra, rb)
+      if (!parent.has(ra)) parent.set(ra, ra)
+      if (!parent.has(rb)) parent.set(rb, rb)
+    }
+    const idsOf = (list: string): number[] =>
+      list
+        .split(',')
+        .map(Number)
+        .sort((a, b) => a - b)
+
+    if (this.options.exact) {
+      const groups = this.db
+        .prepare<[], { ids: string }>(
+          'SELECT group_concat(id) AS ids FROM temp.dedup_exact GROUP BY hash HAVING COUNT(*) > 1',
+        )
+        .iterate()
+      for (const { ids } of groups) {
+        const members = idsOf(ids)
+        for (const id of members.slice(1)) union(members[0], id)
+      }
+    }
+
+    const cache = new SignatureCache(signature)
+    if (this.options.near) {
+      const buckets = this.db
+        .prepare<[], { ids: string }>(
+          'SELECT group_concat(id) AS ids FROM temp.dedup_band GROUP BY band, key HAVING COUNT(*) > 1',
+        )
+        .iterate()
+      let n = 0
+      for (const { ids } of buckets) {
+        if (++n % 1000 === 0) throwIfCancelled()
+        const members = idsOf(ids)
+        const first = cache.get(members[0])
+        if (!first) continue
+        for (const id of members.slice(1)) {
+          if (find(id) === find(members[0])) continue
+          const other = cache.get(id)
+          if (other && estimatedJaccard(first, other) >= this.options.minSimilarity)
+            union(members[0], id)
+        }
+      }
+    }
+
+    const byRoot = new Map<number, number[]>()
+    for (const id of parent.keys()) {
+      const root = find(id)
+      if (root === id) continue
+      let list = byRoot.get(root)
+      if (!list) byRoot.set(root, (list = []))
+      list.push(id)
+    }
+    const clusters: Cluster[] = []
+    for (const [keep, members] of [...byRoot].sort((a, b) => a[0] - b[0])) {
+      const keepHash = hash(keep)
+      const keepSig = cache.get(keep)
+      clusters.push({
+        keep,
+        duplicates: members
+          .sort((a, b) => a - b)
+          .map((id) => {
+            if (keepHash !== null && hash(id) === keepHash)
+              return { id, kind: 'exact' as const, similarity: 1 }
+            const sig = cache.get(id)
+            const similarity = keepSig && sig ? estimatedJaccard(keepSig, sig) : 0
+            return { id, kind: 'near' as const, similarity }
+          }),
+      })
+    }
+    return clusters
+  }
+
+  dispose(): void {
+    this.db.exec('DROP TABLE IF EXISTS temp.dedup_exact; DROP TABLE IF EXISTS temp.dedup_band;')
+  }
+}
+
+/** Recently read signatures: a bucket's first member is compared with every other. */
+class SignatureCache {
+  private readonly map = new Map<number, Signature | null>()
+  constructor(
+    private readonly load: (id: number) => Signature | null,
+    private readonly limit = 4096,
+  ) {}
+
+  get(id: number): Signature | null {
+    if (this.map.has(id)) return this.map.get(id)!
+    const sig = this.load(id)
+    if (this.map.size >= this.limit) this.map.delete(this.map.keys().next().value!)
+    this.map.set(id, sig)
+    return sig
+  }
+}

@@ -1,0 +1,251 @@
+import type { Store } from '../../../store'
+import type { ImportedDocument } from '../../../store/repos/documents'
+import type { ImportFormat, ImportIssue, ImportReport } from '../../../shared/data/types'
+import { UserError } from '../../../shared/errors'
+import type { JobProgress } from '../../../shared/jobs'
+import { estimateTokens } from '../text/view'
+import { readCsv } from './csv'
+import { readHtml } from './html'
+import { readJsonl } from './jsonl'
+import { readParquet } from './parquet'
+import type { RawRecord, ReaderOptions } from './records'
+import { collectFiles, type FileFormat, type SourceFile } from './sources'
+import { BinaryFileError, readTxtBlocks, readTxtFile } from './text'
+
+export interface ImportRequest {
+  dataset: string
+  paths: string[]
+  format: ImportFormat
+  textField?: string | undefined
+}
+
+export interface ImportDeps {
+  store: Store
+  jobId: string
+  signal: AbortSignal
+  progress: (p: JobProgress) => void
+  throwIfCancelled: () => void
+  now?: () => Date
+}
+
+const readers: Record<FileFormat, (f: SourceFile, o: ReaderOptions) => AsyncGenerator<RawRecord>> =
+  {
+    txt: readTxtFile,
+    'txt-blocks': readTxtBlocks,
+    jsonl: readJsonl,
+    csv: readCsv,
+    parquet: readParquet,
+    html: readHtml,
+  }
+
+/** Documents per transaction, and the text size that also ends a batch. */
+const BATCH_DOCS = 2000
+const BATCH_CHARS = 8 * 1024 * 1024
+/** Issues listed in the report; all are counted. */
+const MAX_LISTED_ISSUES = 1000
+/** A document longer than this is refused (it would not fit a review screen or a batch). */
+const MAX_DOC_CHARS = 16 * 1024 * 1024
+const PROGRESS_INTERVAL_MS = 200
+
+/**
+ * Stream files into a dataset. Records are read one at a time and written in batches,
+ * so memory stays flat; malformed records are reported with file and line and skipped.
+ * The import is provisional until the end: if it is cancelled or fails, everything it
+ * added is deleted (and the dataset too, when this import created it).
+ */
+export async function runImport(request: ImportRequest, deps: ImportDeps): Promise<ImportReport> {
+  const { store } = deps
+  const now = () => (deps.now ?? (() => new Date()))().toISOString()
+  const issues: ImportIssue[] = []
+  let skipped = 0
+  const report = (issue: ImportIssue) => {
+    skipped++
+    if (issues.length < MAX_LISTED_ISSUES) issues.push(issue)
+  }
+
+  const files = await collectFiles(request.paths, request.format, report)
+  if (files.length === 0) throw new UserError('invalid_params', noFilesMessage(issues), 'paths')
+  const totalBytes = files.reduce((n, f) => n + f.size, 0)
+
+  store.imports.abandonOrphans(isProcessAlive)
+  const { datasetId, name } = openDataset(store, request.dataset, now())
+  const importId = store.imports.begin(
+    datasetId,
+    deps.jobId,
+    process.pid,
+    { paths: request.paths, format: request.format, textField: request.textField },
+    now(),
+  )
+
+  let bytesRead = 0
+  let imported = 0
+  let lastProgress = 0
+  let currentFile = ''
+  const progress = (force = false) => {
+    const t = Date.now()
+    if (!force && t - lastProgress < PROGRESS_INTERVAL_MS) return
+    lastProgress = t
+    deps.progress({
+      done: Math.min(bytesRead, totalBytes),
+      total: totalBytes,
+      unit: 'bytes',
+      message: currentFile ? `Importing ${currentFile}` : 'Importing',
+      metrics: { documents: imported, skipped },
+    })
+  }
+
+  try {
+    let batch: ImportedDocument[] = []
+    let batchChars = 0
+    const flush = () => {
+      if (batch.length === 0) return
+      deps.throwIfCancelled()
+      store.documents.insertImported(datasetId, importId, batch)
+      imported += batch.length
+      batch = []
+      batchChars = 0
+    }
+    progress(true)
+    for (const file of files) {
+      currentFile = file.path
+      const options: ReaderOptions = {
+        textField: request.textField,
+        onRead: (n) => (bytesRead += n),
+      }
+      const startBytes = bytesRead
+      try {
+        let n = 0
+        deps.throwIfCancelled()
+        for await (const record of readers[file.format](file, options)) {
+          if (++n % 256 === 0) deps.throwIfCancelled()
+          if (record.kind === 'issue') {
+            report({ file: file.path, line: record.line, message: record.message })
+            continue
+          }
+          if (record.text.length > MAX_DOC_CHARS) {
+            report({
+              file: file.path,
+              line: lineOf(record.source),
+              message: 'Document too large (over 16 M characters).',
+            })
+            continue
+          }
+          batch.push({
+            source: record.source,
+            text: record.text,
+            meta: record.meta,
+            charCount: record.text.length,
+            tokenEstimate: estimateTokens(record.text),
+          })
+          batchChars += record.text.length
+          if (batch.length >= BATCH_DOCS || batchChars >= BATCH_CHARS) {
+            flush()
+            progress()
+          }
+        }
+      } catch (err) {
+        if (deps.signal.aborted) throw err
+        // A file that cannot be read (corrupt gzip, vanished, binary) is reported; the rest goes on.
+        report({ file: file.path, line: null, message: fileErrorMessage(err) })
+      }
+      // Count the whole file as read even when a reader stopped early.
+      bytesRead = startBytes + file.size
+      progress()
+    }
+    flush()
+    deps.throwIfCancelled()
+    const result: ImportReport = {
+      dataset: name,
+      datasetId,
+      imported,
+      skipped,
+      files: files.length,
+      bytes: totalBytes,
+      errors: issues,
+    }
+    if (imported === 0 && store.documents.count(datasetId) === 0) {
+      throw new UserError(
+        'invalid_params',
+        `Nothing could be imported. ${describeIssues(issues, skipped)}`,
+        'paths',
+      )
+    }
+    store.imports.finish(importId, result, now())
+    progress(true)
+    return result
+  } catch (err) {
+    store.imports.abandon(importId)
+    throw err
+  }
+}
+
+/** The dataset to import into: an existing one (append), or a new one, hidden until done. */
+function openDataset(
+  store: Store,
+  requested: string,
+  now: string,
+): { datasetId: number; name: string } {
+  const name = requested.trim()
+  const existing = store.db
+    .prepare<[string], { id: number; state: string }>(
+      'SELECT id, state FROM datasets WHERE name = ?',
+    )
+    .get(name)
+  if (existing) {
+    if (existing.state === 'importing' || store.imports.running(existing.id))
+      throw new UserError(
+        'conflict',
+        `"${name}" is being imported right now. Wait for that import to finish.`,
+        'dataset',
+      )
+    if (store.cleanRuns.running(existing.id))
+      throw new UserError(
+        'conflict',
+        `"${name}" is being cleaned right now. Import after the cleaning finishes.`,
+        'dataset',
+      )
+    return { datasetId: existing.id, name }
+  }
+  const id = store.datasets.create(name, now)
+  store.db.prepare(`UPDATE datasets SET state = 'importing' WHERE id = ?`).run(id)
+  return { datasetId: id, name }
+}
+
+function lineOf(source: string): number | null {
+  const m = /:(\d+)$/.exec(source)
+  return m ? Number(m[1]) : null
+}
+
+function fileErrorMessage(err: unknown): string {
+  if (err instanceof BinaryFileError) return err.message
+  const e = err as NodeJS.ErrnoException
+  if (e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR')
+    return `Corrupt gzip data: ${e.message}`
+  if (e.code === 'ENOENT') return 'The file disappeared during the import.'
+  if (e.code === 'EACCES') return 'Permission denied.'
+  return `Could not read the file: ${e.message ?? String(err)}`
+}
+
+function describeIssues(issues: readonly ImportIssue[], skipped: number): string {
+  const first = issues
+    .slice(0, 3)
+    .map((i) => `${i.file}${i.line ? `:${i.line}` : ''}: ${i.message}`)
+    .join('; ')
+  return skipped ? `${skipped} problems, e.g. ${first}` : 'The files hold no documents.'
+}
+
+function noFilesMessage(issues: readonly ImportIssue[]): string {
+  return issues.length
+    ? `No importable files: ${describeIssues(issues, issues.length)}`
+    : 'The folder holds no files to import.'
+}
+
+export function isProcessAlive(pid: number): boolean {
+  if (pid === process.pid) return true
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}

@@ -1,0 +1,64 @@
+import { readLines } from './lines'
+import {
+  metaWithout,
+  missingFieldMessage,
+  pickTextField,
+  type RawRecord,
+  type ReaderOptions,
+} from './records'
+import { openBytes, type SourceFile } from './sources'
+import { binaryGuard } from './text'
+
+/** JSON Lines: one object per line; the text field becomes the document, the rest metadata. */
+export async function* readJsonl(file: SourceFile, opts: ReaderOptions): AsyncGenerator<RawRecord> {
+  let field: string | null = null
+  for await (const line of readLines(binaryGuard(openBytes(file, opts.onRead)))) {
+    if (line.text === null) {
+      yield { kind: 'issue', line: line.number, message: 'Invalid UTF-8: line skipped.' }
+      continue
+    }
+    const raw = line.number === 1 ? line.text.replace(/^\uFEFF/, '') : line.text
+    if (raw.trim() === '') continue
+    let record: unknown
+    try {
+      record = JSON.parse(raw)
+    } catch (err) {
+      yield { kind: 'issue', line: line.number, message: `Bad JSON: ${(err as Error).message}` }
+      continue
+    }
+    if (typeof record !== 'object' || record === null || Array.isArray(record)) {
+      yield { kind: 'issue', line: line.number, message: 'Not a JSON object.' }
+      continue
+    }
+    const obj = record as Record<string, unknown>
+    field ??= pickTextField(Object.keys(obj), opts.textField)
+    if (field === null) {
+      // Without a text field no line of this file can import: say so once.
+      yield {
+        kind: 'issue',
+        line: line.number,
+        message: missingFieldMessage(Object.keys(obj), opts.textField),
+      }
+      return
+    }
+    const text = obj[field]
+    if (typeof text !== 'string') {
+      yield {
+        kind: 'issue',
+        line: line.number,
+        message: text === undefined ? `No "${field}" field.` : `"${field}" is not a string.`,
+      }
+      continue
+    }
+    if (text.trim() === '') {
+      yield { kind: 'issue', line: line.number, message: `Empty "${field}".` }
+      continue
+    }
+    yield {
+      kind: 'doc',
+      text,
+      source: `${file.path}:${line.number}`,
+      meta: metaWithout(obj, field),
+    }
+  }
+}

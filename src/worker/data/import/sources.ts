@@ -1,0 +1,121 @@
+import { createReadStream, type Dirent } from 'node:fs'
+import { opendir, stat } from 'node:fs/promises'
+import { basename, extname, join } from 'node:path'
+import { Readable, pipeline } from 'node:stream'
+import { createGunzip } from 'node:zlib'
+import type { ImportFormat, ImportIssue } from '../../../shared/data/types'
+import { UserError } from '../../../shared/errors'
+
+/** A file format a reader handles ('auto' resolved per file). */
+export type FileFormat = Exclude<ImportFormat, 'auto'>
+
+export interface SourceFile {
+  path: string
+  size: number
+  gzip: boolean
+  format: FileFormat
+}
+
+const byExtension: Record<string, FileFormat> = {
+  '.txt': 'txt',
+  '.text': 'txt',
+  '.md': 'txt',
+  '.jsonl': 'jsonl',
+  '.ndjson': 'jsonl',
+  '.csv': 'csv',
+  '.tsv': 'csv',
+  '.parquet': 'parquet',
+  '.html': 'html',
+  '.htm': 'html',
+  '.xhtml': 'html',
+}
+
+/** The format a file's name suggests (".gz" looked through), or null. */
+export function formatOf(path: string): { format: FileFormat | null; gzip: boolean } {
+  const gzip = path.toLowerCase().endsWith('.gz')
+  const name = gzip ? path.slice(0, -3) : path
+  return { format: byExtension[extname(name).toLowerCase()] ?? null, gzip }
+}
+
+/**
+ * The files to import: each path as given, folders walked recursively in name order
+ * (hidden files and folders skipped). With format 'auto', files whose extension is not
+ * a known format are reported and skipped; a chosen format applies to every file.
+ */
+export async function collectFiles(
+  paths: readonly string[],
+  format: ImportFormat,
+  issues: (issue: ImportIssue) => void,
+): Promise<SourceFile[]> {
+  const files: SourceFile[] = []
+  const add = (path: string, size: number, explicit: boolean) => {
+    const detected = formatOf(path)
+    const chosen = format === 'auto' ? detected.format : format
+    if (!chosen) {
+      issues({
+        file: path,
+        line: null,
+        message: explicit
+          ? 'Unknown file type: choose a format (txt, txt-blocks, jsonl, csv, parquet, html).'
+          : 'Skipped: not a supported file type.',
+      })
+      return
+    }
+    files.push({ path, size, gzip: detected.gzip, format: chosen })
+  }
+  for (const path of paths) {
+    let info
+    try {
+      info = await stat(path)
+    } catch {
+      throw new UserError('not_found', `There is no file or folder at ${path}.`, 'paths')
+    }
+    if (info.isDirectory()) {
+      for await (const file of walk(path)) add(file.path, file.size, false)
+    } else add(path, info.size, true)
+  }
+  return files
+}
+
+async function* walk(dir: string): AsyncGenerator<{ path: string; size: number }> {
+  const entries: Dirent[] = []
+  for await (const entry of await opendir(dir)) entries.push(entry)
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) yield* walk(path)
+    else if (entry.isFile() || entry.isSymbolicLink()) {
+      const info = await stat(path).catch(() => null)
+      if (info?.isFile()) yield { path, size: info.size }
+    }
+  }
+}
+
+/**
+ * A file's bytes, decompressed if gzipped. `onRead` counts bytes read from disk
+ * (compressed), which is what the progress bar measures.
+ */
+export function openBytes(
+  file: SourceFile,
+  onRead: (bytes: number) => void,
+): AsyncIterable<Buffer> {
+  const raw = counted(createReadStream(file.path, { highWaterMark: 1 << 20 }), onRead)
+  if (!file.gzip) return raw
+  // pipeline() carries a read error or corrupt gzip data to the consumer's loop.
+  return pipeline(Readable.from(raw), createGunzip(), () => undefined) as AsyncIterable<Buffer>
+}
+
+async function* counted(
+  chunks: AsyncIterable<Buffer>,
+  onRead: (bytes: number) => void,
+): AsyncGenerator<Buffer> {
+  for await (const chunk of chunks) {
+    onRead(chunk.length)
+    yield chunk
+  }
+}
+
+export function displayName(path: string): string {
+  return basename(path)
+}

@@ -1,0 +1,368 @@
+import { availableParallelism } from 'node:os'
+import type { Store } from '../../../store'
+import type { CleanedDocument } from '../../../store/repos/documents'
+import type { RuleSet } from '../../../shared/data/rules'
+import type { CleanSummary, RuleOutcome } from '../../../shared/data/types'
+import { UserError } from '../../../shared/errors'
+import type { JobProgress } from '../../../shared/jobs'
+import { DedupIndex } from '../dedup/cluster'
+import { isProcessAlive } from '../import/importer'
+import type { LogisticModel } from '../quality/logistic'
+import {
+  MIN_TRAINING_EXAMPLES,
+  RULE_SAMPLE,
+  fitQualityModel,
+  type TrainingExample,
+} from '../quality/training'
+import { round } from '../text/view'
+import { qualityVerdict } from './decide'
+import { ThreadPool, type DocumentProcessor } from './pool'
+import type { ProcessedDoc } from './process'
+
+export interface CleanDeps {
+  store: Store
+  jobId: string
+  signal: AbortSignal
+  progress: (p: JobProgress) => void
+  log: (level: 'info' | 'warn' | 'error', message: string) => void
+  throwIfCancelled: () => void
+  /** Worker threads for the rules; default: one per core. 0 runs them on this thread. */
+  threads?: number
+  now?: () => Date
+}
+
+/** Documents per batch sent to a thread, and the text size that also ends a batch. */
+const BATCH_DOCS = 256
+/** Below this much text, starting threads costs more than it saves. */
+const THREADS_MIN_CHARS = 4 * 1024 * 1024
+
+/** Open a dataset for cleaning: it must exist, be imported, and not be busy. */
+export function checkCleanable(store: Store, datasetId: number): void {
+  const now = new Date().toISOString()
+  store.imports.abandonOrphans(isProcessAlive)
+  store.cleanRuns.failOrphans(isProcessAlive, now)
+  const ds = store.db
+    .prepare<[number], { state: string }>('SELECT state FROM datasets WHERE id = ?')
+    .get(datasetId)
+  if (!ds)
+    throw new UserError('not_found', `There is no dataset with id ${datasetId}.`, 'datasetId')
+  if (ds.state !== 'ready' || store.imports.running(datasetId))
+    throw new UserError('conflict', 'This dataset is still being imported.', 'datasetId')
+  if (store.cleanRuns.running(datasetId))
+    throw new UserError('conflict', 'This dataset is already being cleaned.', 'datasetId')
+}
+
+/**
+ * Worker threads for large datasets, this thread for small ones. The in-thread processor
+ * is imported only when used: it loads the language model, which a job that runs
+ * threads should not also hold in its main thread.
+ */
+export async function makeProcessor(
+  store: Store,
+  datasetId: number,
+  rules: RuleSet,
+  threads?: number,
+): Promise<DocumentProcessor> {
+  const config = { rules: rules.rules, dedup: rules.dedup }
+  const count =
+    threads ??
+    (store.documents.characters(datasetId) < THREADS_MIN_CHARS ? 0 : availableParallelism())
+  if (count > 0) return new ThreadPool(count, config)
+  const { InlineProcessor } = await import('./inline')
+  return new InlineProcessor(config)
+}
+
+/**
+ * Clean a dataset: (1) fit the quality model on a sample of the rules' decisions and
+ * on the reviewer's labels, (2) run every document through the rules, fingerprint and
+ * score it, in worker threads, writing results batch by batch, (3) cluster duplicates
+ * and keep one per cluster. Re-running with the same rules and labels gives the same
+ * result: everything starts again from the original text, and training is seeded.
+ */
+export async function runClean(
+  datasetId: number,
+  rules: RuleSet,
+  deps: CleanDeps,
+): Promise<CleanSummary & { datasetId: number }> {
+  const { store } = deps
+  const now = () => (deps.now ?? (() => new Date()))().toISOString()
+  checkCleanable(store, datasetId)
+  const started = Date.now()
+  const runId = store.cleanRuns.begin(datasetId, deps.jobId, process.pid, rules, now())
+  const dedupOn = rules.dedup.exact.enabled || rules.dedup.near.enabled
+  const dedup = dedupOn
+    ? new DedupIndex(store.db, {
+        exact: rules.dedup.exact.enabled,
+        near: rules.dedup.near.enabled,
+        bands: rules.dedup.near.bands,
+        rows: rules.dedup.near.rows,
+        minSimilarity: rules.dedup.near.minSimilarity,
+      })
+    : null
+  let stopped = false
+  let processor: DocumentProcessor | null = null
+  try {
+    processor = await makeProcessor(store, datasetId, rules, deps.threads)
+    // 1. The quality model, before the main pass so that one pass scores everything.
+    let model: LogisticModel | null = null
+    let modelInfo: CleanSummary['model'] = null
+    const trainStart = Date.now()
+    if (rules.quality.enabled) {
+      deps.progress({
+        done: 0,
+        total: null,
+        unit: 'documents',
+        message: 'Training the quality model',
+      })
+      const fitted = await trainForClean(store, datasetId, processor, deps)
+      if (fitted) {
+        model = fitted.model
+        modelInfo = fitted.info
+        processor.setModel(model)
+        deps.log(
+          'info',
+          `Quality model: held-out accuracy ${fitted.info.holdoutAccuracy ?? 'n/a'} on ${fitted.info.holdout} documents.`,
+        )
+      } else
+        deps.log(
+          'warn',
+          `Quality model not trained: it needs at least ${MIN_TRAINING_EXAMPLES} examples of both keep and remove (labels, or documents the rules decided).`,
+        )
+    }
+    const trainMs = Date.now() - trainStart
+
+    // 2. Rules, fingerprints and scores, batches in flight on the threads.
+    const rulesStart = Date.now()
+    const totalChars = store.documents.characters(datasetId)
+    let doneChars = 0
+    let done = 0
+    const write = (results: ProcessedDoc[]) => {
+      if (stopped) return
+      const rows = results.map((r) => toCleaned(r, model !== null, rules))
+      store.db.transaction(() => {
+        store.documents.writeCleaned(rows)
+        if (dedup)
+          for (const r of results)
+            if (r.action !== 'remove' && r.contentHash) dedup.add(r.id, r.contentHash, r.signature)
+      })()
+    }
+    const inFlight: Promise<void>[] = []
+    let lastProgress = 0
+    for (const batch of store.documents.texts(datasetId, BATCH_DOCS)) {
+      deps.throwIfCancelled()
+      const chars = batch.reduce((n, d) => n + d.text.length, 0)
+      const work = processor.process(batch, false).then((results) => {
+        write(results)
+        doneChars += chars
+        done += results.length
+      })
+      // Awaited below; this only keeps a failure among several in flight from going unhandled.
+      work.catch(() => undefined)
+      inFlight.push(work)
+      if (inFlight.length >= processor.parallelism) await inFlight.shift()
+      if (Date.now() - lastProgress > 200) {
+        lastProgress = Date.now()
+        deps.progress({
+          done: doneChars,
+          total: totalChars,
+          unit: 'characters',
+          message: 'Cleaning',
+          metrics: { documents: done },
+        })
+      }
+    }
+    await Promise.all(inFlight)
+    const rulesMs = Date.now() - rulesStart
+
+    // 3. Duplicate clusters.
+    const dedupStart = Date.now()
+    let clusters = 0
+    if (dedup) {
+      deps.progress({ done: 0, total: null, unit: 'clusters', message: 'Finding duplicates' })
+      const found = dedup.clusters(
+        (id) => store.documents.signature(id),
+        (id) => store.documents.contentHash(id),
+        deps.throwIfCancelled,
+      )
+      // Many small clusters: one transaction per few hundred, not per cluster.
+      for (let i = 0; i < found.length; i += 500)
+        store.db.transaction(() => {
+          for (const c of found.slice(i, i + 500))
+            store.documents.writeCluster(
+              c.keep,
+              c.duplicates.map((d) => ({
+                id: d.id,
+                similarity: round(d.similarity),
+                outcome: duplicateOutcome(d, c.keep, rules),
+              })),
+            )
+        })()
+      clusters = found.length
+      deps.progress({
+        done: clusters,
+        total: clusters,
+        unit: 'clusters',
+        message: 'Finding duplicates',
+      })
+    }
+    const dedupMs = Date.now() - dedupStart
+
+    const summary: CleanSummary = {
+      ...countOutcomes(store, datasetId),
+      duplicateClusters: clusters,
+      timings: { train: trainMs, rules: rulesMs, dedup: dedupMs, total: Date.now() - started },
+      characters: totalChars,
+      model: modelInfo,
+    }
+    store.cleanRuns.finish(runId, 'done', summary, now())
+    return { ...summary, datasetId }
+  } catch (err) {
+    stopped = true
+    store.cleanRuns.finish(runId, deps.signal.aborted ? 'cancelled' : 'failed', null, now())
+    throw err
+  } finally {
+    dedup?.dispose()
+    await processor?.close()
+  }
+}
+
+/** Run the rules on a sample (plus every labelled document) and fit the model on the outcomes. */
+async function trainForClean(
+  store: Store,
+  datasetId: number,
+  processor: DocumentProcessor,
+  deps: CleanDeps,
+): Promise<ReturnType<typeof fitQualityModel>> {
+  const labels = store.labels.verdicts(datasetId)
+  const labelled = new Map(labels.map((l) => [l.id, l.decision]))
+  const sample = store.documents.sampleIds(datasetId, RULE_SAMPLE).filter((id) => !labelled.has(id))
+  const docs = [
+    ...labels.map((l) => ({ id: l.id, text: l.text })),
+    ...store.documents.textsByIds(sample),
+  ]
+  const examples: TrainingExample[] = []
+  const batches: Promise<void>[] = []
+  for (let i = 0; i < docs.length; i += BATCH_DOCS) {
+    deps.throwIfCancelled()
+    const work = processor.process(docs.slice(i, i + BATCH_DOCS), true).then((results) => {
+      for (const r of results) {
+        const label = labelled.get(r.id)
+        if (label)
+          examples.push({ id: r.id, x: r.features!, y: label === 'keep' ? 1 : 0, source: 'label' })
+        else if (r.action !== 'review')
+          examples.push({
+            id: r.id,
+            x: r.features!,
+            y: r.action === 'remove' ? 0 : 1,
+            source: 'rules',
+          })
+      }
+    })
+    work.catch(() => undefined)
+    batches.push(work)
+    if (batches.length >= processor.parallelism) await batches.shift()
+  }
+  await Promise.all(batches)
+  // Completion order varies with threads; training must not.
+  examples.sort((a, b) => a.id - b.id)
+  return fitQualityModel(
+    store,
+    datasetId,
+    examples,
+    (deps.now ?? (() => new Date()))().toISOString(),
+  )
+}
+
+/** A processed document as written: the rules' verdict, then the quality model's part. */
+function toCleaned(r: ProcessedDoc, scored: boolean, rules: RuleSet): CleanedDocument {
+  let status: CleanedDocument['autoStatus'] =
+    r.action === 'remove' ? 'removed' : r.action === 'review' ? 'review' : 'kept'
+  let decidedBy: CleanedDocument['decidedBy'] = 'rules'
+  let decisionRule: CleanedDocument['decisionRule'] = r.decisionRule
+  const reasons = r.outcomes
+  if (scored && r.score !== null) {
+    const verdict = qualityVerdict(r.score, r.action === 'keep', rules.quality)
+    reasons.push(verdict.outcome)
+    if (verdict.decides && verdict.status) {
+      status = verdict.status
+      decidedBy = 'model'
+      decisionRule = 'quality'
+    }
+  }
+  return {
+    id: r.id,
+    cleanedText: r.cleaned,
+    autoStatus: status,
+    decidedBy,
+    decisionRule,
+    modified: r.modified,
+    reasons,
+    redactions: r.redactions,
+    language: r.language,
+    languageScore: r.languageScore,
+    qualityScore: r.score === null ? null : round(r.score),
+    charCount: r.charCount,
+    tokenEstimate: r.tokenEstimate,
+    contentHash: r.contentHash,
+    minhash: r.signature,
+  }
+}
+
+function duplicateOutcome(
+  d: { id: number; kind: 'exact' | 'near'; similarity: number },
+  keep: number,
+  rules: RuleSet,
+): RuleOutcome {
+  const similarity = round(d.similarity)
+  return d.kind === 'exact'
+    ? {
+        rule: 'dedup_exact',
+        action: 'remove',
+        check: 'normalized_hash',
+        value: 'identical',
+        threshold: 'identical',
+        measures: { cluster: keep, similarity: 1 },
+        note: `Same normalized text as document #${keep}, which is kept.`,
+      }
+    : {
+        rule: 'dedup_near',
+        action: 'remove',
+        check: 'estimated_jaccard',
+        value: similarity,
+        threshold: rules.dedup.near.minSimilarity,
+        measures: { cluster: keep, similarity },
+        note: `Near duplicate of document #${keep} (estimated Jaccard similarity ${similarity} of word ${rules.dedup.near.shingleWords}-grams); #${keep} is kept.`,
+      }
+}
+
+/** Final counts: kept unchanged, kept modified, removed, review, and deciders. */
+export function countOutcomes(
+  store: Store,
+  datasetId: number,
+): Pick<CleanSummary, 'kept' | 'modified' | 'removed' | 'review' | 'documents' | 'byRule'> {
+  const rows = store.db
+    .prepare<[number], { status: string; modified: number; n: number }>(
+      `SELECT status, modified, COUNT(*) AS n FROM documents WHERE dataset_id = ? GROUP BY status, modified`,
+    )
+    .all(datasetId)
+  const count = (pred: (r: (typeof rows)[number]) => boolean) =>
+    rows.filter(pred).reduce((n, r) => n + r.n, 0)
+  const byRule = Object.fromEntries(
+    store.db
+      .prepare<[number], { rule: string; n: number }>(
+        `SELECT decision_rule AS rule, COUNT(*) AS n FROM documents WHERE dataset_id = ?
+           AND decision_rule IS NOT NULL AND auto_status IN ('removed', 'review')
+         GROUP BY decision_rule ORDER BY n DESC`,
+      )
+      .all(datasetId)
+      .map((r) => [r.rule, r.n]),
+  )
+  return {
+    kept: count((r) => r.status === 'kept' && r.modified === 0),
+    modified: count((r) => r.status === 'kept' && r.modified === 1),
+    removed: count((r) => r.status === 'removed'),
+    review: count((r) => r.status === 'review'),
+    documents: count(() => true),
+    byRule,
+  }
+}

@@ -1,0 +1,120 @@
+import { fired, keptOrModified, type Rule } from './types'
+
+const CITATION_RE = /\[\d*\]|\[edit\]|\[citation needed\]/gi
+const END_PUNCTUATION = ['.', '?', '!', '"', "'", '”', '’', '。', '！', '？']
+const POLICY_PHRASES = [
+  'terms of use',
+  'privacy policy',
+  'cookie policy',
+  'uses cookies',
+  'use of cookies',
+  'use cookies',
+]
+/** A sentence ends at terminal punctuation followed by a space or the end of the line. */
+const SENTENCE_END_RE = /[.!?。！？]+["'”’)]*(?=\s|$)/g
+
+const CJK_CHAR_RE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/gu
+
+/** Words in a line; in scripts written without spaces, each character counts as one. */
+function lineWordCount(line: string, spaced: number): number {
+  const cjk = line.match(CJK_CHAR_RE)?.length ?? 0
+  return cjk > 0 ? Math.max(spaced, cjk) : spaced
+}
+
+/**
+ * C4's filters (Raffel et al. 2020), line level then document level: lines with a
+ * giant word, too few words, "javascript" or a cookie/policy notice are dropped and
+ * citation markers stripped; lorem ipsum or a "{" (code) removes the document, and so
+ * do fewer than `minSentences` sentences left. Blank lines are kept as paragraph breaks.
+ */
+export const c4: Rule<'c4'> = (view, p) => {
+  const kept: string[] = []
+  const dropped = { longWord: 0, noPunctuation: 0, fewWords: 0, javascript: 0, policy: 0 }
+  let sentences = 0
+  let citations = 0
+  const measures = (): Record<string, number> => ({
+    lines: view.lines.length,
+    keptLines: kept.filter((l) => l !== '').length,
+    sentences,
+    citations,
+    ...dropped,
+  })
+  for (const raw of view.lines) {
+    let line = raw.trim()
+    if (line === '') {
+      if (kept.length && kept[kept.length - 1] !== '') kept.push('')
+      continue
+    }
+    const words = line.split(/\s+/)
+    if (words.some((w) => w.length > p.maxWordLength)) {
+      dropped.longWord++
+      continue
+    }
+    if (p.stripCitations) {
+      const stripped = line.replace(CITATION_RE, '')
+      if (stripped !== line) citations++
+      line = stripped.trim()
+    }
+    if (
+      p.requireTerminalPunctuation &&
+      (!END_PUNCTUATION.some((e) => line.endsWith(e)) || line.endsWith('...'))
+    ) {
+      dropped.noPunctuation++
+      continue
+    }
+    if (lineWordCount(line, words.length) < p.minWordsPerLine) {
+      dropped.fewWords++
+      continue
+    }
+    const lower = line.toLowerCase()
+    if (p.removeLoremIpsum && lower.includes('lorem ipsum'))
+      return fired(
+        'remove',
+        'lorem_ipsum',
+        'lorem ipsum',
+        'none',
+        measures(),
+        'Contains "lorem ipsum" placeholder text.',
+      )
+    if (p.dropJavascriptLines && lower.includes('javascript')) {
+      dropped.javascript++
+      continue
+    }
+    if (p.removeCurlyBrace && line.includes('{'))
+      return fired(
+        'remove',
+        'curly_bracket',
+        '{',
+        'none',
+        measures(),
+        'Contains "{", which C4 takes as a sign of code.',
+      )
+    if (p.dropPolicyLines && POLICY_PHRASES.some((phrase) => lower.includes(phrase))) {
+      dropped.policy++
+      continue
+    }
+    sentences += Math.max(1, (line.match(SENTENCE_END_RE) ?? []).length)
+    kept.push(line)
+  }
+  while (kept.length && kept[kept.length - 1] === '') kept.pop()
+  if (sentences < p.minSentences)
+    return fired(
+      'remove',
+      'min_sentences',
+      sentences,
+      p.minSentences,
+      measures(),
+      `Only ${sentences} sentences left after line filtering (minimum ${p.minSentences}).`,
+    )
+  const droppedLines = Object.values(dropped).reduce((a, b) => a + b, 0)
+  return keptOrModified(
+    view.text,
+    kept.join('\n'),
+    measures(),
+    droppedLines > 0
+      ? `Dropped ${droppedLines} boilerplate lines.`
+      : citations > 0
+        ? `Stripped ${citations} citation markers.`
+        : undefined,
+  )
+}

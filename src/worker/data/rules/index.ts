@@ -1,0 +1,102 @@
+import type { DocRule, DocRuleId } from '../../../shared/data/rules'
+import type { Redaction, RuleOutcome } from '../../../shared/data/types'
+import { TextView } from '../text/view'
+import { blocklist } from './blocklist'
+import { c4 } from './c4'
+import { finewebQuality } from './fineweb'
+import { gopherQuality } from './gopher-quality'
+import { gopherRepetition } from './gopher-repetition'
+import { heuristics } from './heuristics'
+import { language } from './language'
+import { noise } from './noise'
+import { pii, placeholders } from './pii'
+import type { PendingRedaction, Rule, RuleContext, RuleResult } from './types'
+import { unicode } from './unicode'
+
+/** Every document rule by id; the compiler checks none is missing. */
+export const rules: { [I in DocRuleId]: Rule<I> } = {
+  noise,
+  unicode,
+  language,
+  gopher_repetition: gopherRepetition,
+  gopher_quality: gopherQuality,
+  c4,
+  fineweb_quality: finewebQuality,
+  heuristics,
+  blocklist,
+  pii,
+}
+
+/** A document after the rules: its cleaned text, the verdict and every rule's record. */
+export interface RulesOutcome {
+  cleaned: string
+  modified: boolean
+  /** The rules' verdict; a later stage (dedup, the quality model) may still change it. */
+  action: 'keep' | 'remove' | 'review'
+  /** The rule that removed it, or else the first that sent it to review. */
+  decisionRule: DocRuleId | null
+  outcomes: RuleOutcome[]
+  redactions: Redaction[]
+  language: string | null
+  languageScore: number | null
+}
+
+/**
+ * Apply the enabled rules in order. The first rule that removes the document ends the
+ * run (later rules would measure text nobody keeps); a 'review' verdict is remembered
+ * and the run goes on, since a later rule may still remove it.
+ */
+export function applyRules(text: string, config: readonly DocRule[]): RulesOutcome {
+  let view = new TextView(text)
+  const ctx: RuleContext = { language: null, languageScore: null }
+  const outcomes: RuleOutcome[] = []
+  const pending: PendingRedaction[] = []
+  let action: RulesOutcome['action'] = 'keep'
+  let decisionRule: DocRuleId | null = null
+  for (const rule of config) {
+    if (!rule.enabled) continue
+    // Each rule takes its own params type; `rule` pairs the id with the matching params.
+    const run: (v: TextView, p: never, c: RuleContext) => RuleResult = rules[rule.id]
+    const result = run(view, rule.params as never, ctx)
+    outcomes.push({ rule: rule.id, action: result.action, ...result.outcome })
+    if (result.action === 'modify' && result.text !== undefined) {
+      view = new TextView(result.text)
+      if (result.redactions) pending.push(...result.redactions)
+    } else if (result.action === 'remove') {
+      action = 'remove'
+      decisionRule = rule.id
+      break
+    } else if (result.action === 'review' && action === 'keep') {
+      action = 'review'
+      decisionRule = rule.id
+    }
+  }
+  return {
+    cleaned: view.text,
+    modified: view.text !== text,
+    action,
+    decisionRule,
+    outcomes,
+    redactions: locateRedactions(view.text, pending),
+    language: ctx.language,
+    languageScore: ctx.languageScore,
+  }
+}
+
+/**
+ * Spans of the placeholders in the final text, matched in order with what they replaced.
+ * Exact when redaction is the last rule that changes text (the default order); if a
+ * later rule dropped a line holding a placeholder, that redaction is not listed.
+ */
+export function locateRedactions(text: string, pending: readonly PendingRedaction[]): Redaction[] {
+  const out: Redaction[] = []
+  let from = 0
+  for (const r of pending) {
+    const token = placeholders[r.type]
+    const at = text.indexOf(token, from)
+    if (at === -1) continue
+    out.push({ type: r.type, start: at, end: at + token.length, value: r.value })
+    from = at + token.length
+  }
+  return out
+}

@@ -1,0 +1,69 @@
+import { eld } from 'eld/extrasmall'
+import { fired, kept, type Rule } from './types'
+import { round } from '../text/view'
+
+/**
+ * eld looks at the start of a document: a few sentences tell the language, and eld's
+ * cost grows with the text (it is the dearest rule per document).
+ */
+const SAMPLE_CHARS = 250
+
+export interface DetectedLanguage {
+  language: string | null
+  score: number
+  /** The runner-up's score, to show how clear the call was. */
+  second: number
+  reliable: boolean
+}
+
+/** The language of a text with eld (n-gram based, 60 languages, pure JavaScript). */
+export function detectLanguage(text: string): DetectedLanguage {
+  const result = eld.detect(text.length > SAMPLE_CHARS ? text.slice(0, SAMPLE_CHARS) : text)
+  const scores = Object.values(result.getScores()).sort((a, b) => b - a)
+  return {
+    language: result.language || null,
+    score: scores[0] ?? 0,
+    second: scores[1] ?? 0,
+    reliable: result.isReliable(),
+  }
+}
+
+/**
+ * Language identification with a keep-list. An uncertain detection (low score, or eld
+ * says unreliable) is not a verdict on the language: by default it goes to review.
+ */
+export const language: Rule<'language'> = (view, p, ctx) => {
+  const d = detectLanguage(view.text)
+  ctx.language = d.language
+  ctx.languageScore = round(d.score)
+  const measures = {
+    language: d.language ?? 'unknown',
+    score: round(d.score),
+    runnerUp: round(d.second),
+    reliable: d.reliable,
+  }
+  if (!d.language || !d.reliable || d.score < p.minScore) {
+    if (p.uncertain === 'keep') return kept(measures)
+    return fired(
+      p.uncertain,
+      'language_score',
+      round(d.score),
+      p.minScore,
+      measures,
+      d.language
+        ? `Language uncertain: ${d.language} with score ${round(d.score)} (minimum ${p.minScore}${d.reliable ? '' : ', and eld calls it unreliable'}).`
+        : 'No language could be detected.',
+    )
+  }
+  if (p.keep.length > 0 && !p.keep.includes(d.language)) {
+    return fired(
+      'remove',
+      'language',
+      d.language,
+      p.keep.join(','),
+      measures,
+      `Language ${d.language} is not in the keep-list (${p.keep.join(', ')}).`,
+    )
+  }
+  return kept(measures)
+}

@@ -1,0 +1,16 @@
+import { keptOrModified, type Rule } from './types'
+
+/** Unicode normalization (NFKC folds full-width forms and ligatures) and "\n" line endings. */
+export const unicode: Rule<'unicode'> = (view, p) => {
+  const text = view.text.replace(/\r\n?/g, '\n').normalize(p.form)
+  let changed = 0
+  // Counting changed positions is only meaningful when the length is unchanged.
+  if (text.length === view.text.length)
+    for (let i = 0; i < text.length; i++) if (text[i] !== view.text[i]) changed++
+  return keptOrModified(
+    view.text,
+    text,
+    { form: p.form, charsBefore: view.text.length, charsAfter: text.length, changed },
+    `Normalized to ${p.form}.`,
+  )
+}

@@ -1,0 +1,298 @@
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { Store } from '../../../src/store'
+import { defaultRuleSet, type RuleSet } from '../../../src/shared/data/rules'
+import { runImport } from '../../../src/worker/data/import/importer'
+import { runClean } from '../../../src/worker/data/pipeline/clean'
+import { exportJsonl } from '../../../src/worker/data/export'
+import { makeImportFolder } from '../../helpers/data-fixtures'
+import { takeDocs } from '../../helpers/synthetic-corpus'
+import { useTempDir } from '../../helpers/temp'
+
+const tempDir = useTempDir('frugal-clean-')
+
+function deps(store: Store, threads = 0) {
+  const controller = new AbortController()
+  return {
+    store,
+    jobId: 'test',
+    signal: controller.signal,
+    progress: () => undefined,
+    log: () => undefined,
+    throwIfCancelled: () => undefined,
+    threads,
+  }
+}
+
+async function importFiles(store: Store, paths: string[], dataset = 'corpus') {
+  return runImport({ dataset, paths, format: 'auto' }, deps(store))
+}
+
+/** Everything the clean job writes about each document, for comparing runs. */
+const snapshot = (store: Store) =>
+  store.db
+    .prepare(
+      `SELECT id, cleaned_text, status, auto_status, decided_by, decision_rule, modified, reasons, redactions,
+         language, language_score, quality_score, char_count, content_hash, hex(minhash) AS minhash,
+         dup_cluster, dup_similarity FROM documents ORDER BY id`,
+    )
+    .all()
+
+function syntheticFile(dir: string, n: number): string {
+  const file = join(dir, 'synthetic.jsonl')
+  writeFileSync(
+    file,
+    takeDocs(n)
+      .map((d) => JSON.stringify({ text: d.text, kind: d.kind, id: d.id, copyOf: d.copyOf }))
+      .join('\n'),
+  )
+  return file
+}
+
+describe('cleaning', () => {
+  it('explains every removed or modified document with the rule and its measurement', async () => {
+    const dir = tempDir()
+    const store = Store.create(join(dir, 'p.frugal'))
+    const { datasetId } = await importFiles(store, [makeImportFolder(dir).root])
+    const summary = await runClean(datasetId, defaultRuleSet(), deps(store))
+    expect(summary.kept + summary.modified + summary.removed + summary.review).toBe(
+      summary.documents,
+    )
+    expect(summary.removed).toBeGreaterThan(5)
+
+    const { items } = store.documentQueries.list({ datasetId }, 'id', 0, 200)
+    for (const item of items) {
+      const doc = store.documentQueries.detail(item.id)!
+      if (doc.status === 'removed' || doc.status === 'review') {
+        const decisive = doc.reasons.find((r) => r.rule === doc.decisionRule && r.action !== 'keep')
+        expect(decisive, `#${doc.id} ${doc.source}`).toBeDefined()
+        expect(decisive!.check).toBeTruthy()
+        expect(decisive!.value).not.toBeUndefined()
+        expect(decisive!.note).toBeTruthy()
+      }
+      if (doc.modified) expect(doc.reasons.some((r) => r.action === 'modify')).toBe(true)
+    }
+    const bySource = (suffix: string) => items.find((i) => i.source.endsWith(suffix))!
+    expect(bySource('articles.jsonl:11')).toMatchObject({
+      status: 'removed',
+      decisionRule: 'language',
+      language: 'fr',
+    })
+    expect(bySource('articles.jsonl:5')).toMatchObject({
+      status: 'removed',
+      decisionRule: 'gopher_repetition',
+    })
+    expect(bySource('articles.jsonl:9')).toMatchObject({ status: 'removed', decisionRule: 'c4' })
+    expect(bySource('harbour-gazette-flood-defences.html')).toMatchObject({
+      status: 'kept',
+      modified: true,
+    })
+  })
+
+  it('redacts PII in the cleaned text, stores the spans, and leaves ISBN and DOI alone', async () => {
+    const dir = tempDir()
+    const store = Store.create(join(dir, 'p.frugal'))
+    const { datasetId } = await importFiles(store, [
+      join(makeImportFolder(dir).root, 'corpus', 'articles.jsonl'),
+    ])
+    await runClean(datasetId, defaultRuleSet(), deps(store))
+    const { items } = store.documentQueries.list({ datasetId, search: 'repair café' }, 'id', 0, 10)
+    expect(items).toHaveLength(1)
+    const doc = store.documentQueries.detail(items[0].id)!
+    expect(doc.status).toBe('kept')
+    expect(doc.text).toContain('sam.patel@repaircafe-example.org')
+    expect(doc.cleanedText).not.toMatch(/sam\.patel|7946 0321|4111 1111|81\.2\.69\.142|2a00:1450/)
+    expect(doc.redactions.map((r) => [r.type, r.value])).toEqual([
+      ['EMAIL', 'sam.patel@repaircafe-example.org'],
+      ['PHONE', '+44 20 7946 0321'],
+      ['CREDIT_CARD', '4111 1111 1111 1111'],
+      ['IP', '81.2.69.142'],
+      ['IP', '2a00:1450:4009:81f::200e'],
+    ])
+    for (const r of doc.redactions)
+      expect(doc.cleanedText!.slice(r.start, r.end)).toBe(`<${r.type}>`)
+    expect(doc.cleanedText).toContain('ISBN 978-0-306-40615-7')
+    expect(doc.cleanedText).toContain('doi 10.1038/nphys1170')
+    // The statistics count them by type; search finds the original text and the placeholder.
+    expect(store.dataStats.stats(datasetId).redactions).toEqual({
+      EMAIL: 1,
+      PHONE: 1,
+      CREDIT_CARD: 1,
+      IP: 2,
+    })
+    expect(store.documentQueries.list({ datasetId, search: 'sam.patel' }, 'id', 0, 10).total).toBe(
+      1,
+    )
+  })
+
+  it('finds near duplicates, keeps one per cluster and does not merge distinct texts', async () => {
+    const dir = tempDir()
+    const store = Store.create(join(dir, 'p.frugal'))
+    const { datasetId } = await importFiles(store, [syntheticFile(dir, 600)])
+    const summary = await runClean(datasetId, defaultRuleSet(), deps(store))
+    expect(summary.duplicateClusters).toBeGreaterThan(10)
+    const rows = store.db
+      .prepare<
+        [],
+        {
+          id: number
+          meta: string
+          status: string
+          decision_rule: string | null
+          dup_cluster: number | null
+        }
+      >('SELECT id, meta, status, decision_rule, dup_cluster FROM documents ORDER BY id')
+      .all()
+      .map((r) => ({
+        ...r,
+        meta: JSON.parse(r.meta) as { kind: string; id: string; copyOf?: string },
+      }))
+    const byOrigin = new Map(rows.map((r) => [r.meta.id, r]))
+    let copiesOfKept = 0
+    let found = 0
+    for (const r of rows) {
+      if (r.meta.kind !== 'exact-duplicate' && r.meta.kind !== 'near-duplicate') continue
+      const original = byOrigin.get(r.meta.copyOf!)!
+      if (original.status !== 'kept' || (original.dup_cluster === null && original.decision_rule))
+        continue
+      copiesOfKept++
+      if (r.decision_rule === 'dedup_exact' || r.decision_rule === 'dedup_near') {
+        found++
+        expect(r.dup_cluster).toBe(original.dup_cluster)
+      }
+    }
+    // Exact copies are always found; near copies (1.5% of words changed) with LSH's odds.
+    expect(found / copiesOfKept).toBeGreaterThan(0.9)
+    // Every cluster's members descend from one original: distinct texts were not merged.
+    const clusters = new Map<number, Set<string>>()
+    for (const r of rows.filter((r) => r.dup_cluster !== null)) {
+      const origin = r.meta.copyOf ?? r.meta.id
+      clusters.set(r.dup_cluster!, (clusters.get(r.dup_cluster!) ?? new Set()).add(origin))
+    }
+    for (const origins of clusters.values()) expect(origins.size).toBe(1)
+    // The kept document of a cluster can list its members.
+    const [clusterId] = [...clusters.keys()]
+    const kept = store.documentQueries.detail(clusterId)!
+    expect(kept.cluster.length).toBeGreaterThan(0)
+  })
+
+  it('is idempotent: a re-run with the same rules changes nothing, and reviewer decisions survive', async () => {
+    const dir = tempDir()
+    const store = Store.create(join(dir, 'p.frugal'))
+    const { datasetId } = await importFiles(store, [
+      syntheticFile(dir, 300),
+      makeImportFolder(dir).root,
+    ])
+    const rules = defaultRuleSet()
+    await runClean(datasetId, rules, deps(store))
+    const [removed] = store.documentQueries.list({ datasetId, status: 'removed' }, 'id', 0, 1).items
+    store.labels.set(removed.id, { decision: 'keep', note: 'fine by me' }, new Date().toISOString())
+    const first = snapshot(store)
+    await runClean(datasetId, rules, deps(store))
+    expect(snapshot(store)).toEqual(first)
+    expect(store.documentQueries.detail(removed.id)).toMatchObject({
+      status: 'kept',
+      decidedBy: 'reviewer',
+      autoStatus: 'removed',
+      note: 'fine by me',
+    })
+  })
+
+  it('gives the same result in worker threads as on one thread', async () => {
+    const dir = tempDir()
+    const file = syntheticFile(dir, 400)
+    const results = []
+    for (const threads of [0, 2]) {
+      const store = Store.create(join(dir, `t${threads}.frugal`))
+      const { datasetId } = await importFiles(store, [file])
+      const summary = await runClean(datasetId, defaultRuleSet(), deps(store, threads))
+      results.push({ rows: snapshot(store), byRule: summary.byRule })
+      store.close()
+    }
+    expect(results[1]).toEqual(results[0])
+  })
+
+  it('follows the rule set: disabled rules, changed thresholds, reordering', async () => {
+    const dir = tempDir()
+    const store = Store.create(join(dir, 'p.frugal'))
+    const { datasetId } = await importFiles(store, [join(makeImportFolder(dir).root, 'corpus')])
+    const loose: RuleSet = defaultRuleSet()
+    loose.rules = loose.rules.map((r) =>
+      r.id === 'c4'
+        ? { ...r, params: { ...r.params, minSentences: 1 } }
+        : r.id === 'language'
+          ? { ...r, enabled: false }
+          : r,
+    )
+    loose.dedup.near.enabled = false
+    const summary = await runClean(datasetId, loose, deps(store))
+    expect(summary.byRule.language).toBeUndefined()
+    expect(summary.byRule.dedup_near).toBeUndefined()
+    const french = store.documentQueries.list({ datasetId, search: 'marché' }, 'id', 0, 1).items[0]
+    expect(french.language).toBeNull()
+    expect(store.cleanRuns.lastDone(datasetId)?.rules.dedup.near.enabled).toBe(false)
+  })
+
+  it('searches the original text, and the cleaned text where cleaning changed it', async () => {
+    const dir = tempDir()
+    const store = Store.create(join(dir, 'p.frugal'))
+    const file = join(dir, 'notes.jsonl')
+    writeFileSync(
+      file,
+      [
+        { text: 'Write to jane.doe@example.org about the harbour plan.' },
+        { text: 'Nothing personal in this one about the harbour.' },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    )
+    const { datasetId } = await importFiles(store, [file])
+    const onlyPii = defaultRuleSet()
+    onlyPii.rules = onlyPii.rules.map((r) => ({ ...r, enabled: r.id === 'pii' }))
+    onlyPii.dedup.exact.enabled = false
+    onlyPii.dedup.near.enabled = false
+    await runClean(datasetId, onlyPii, deps(store))
+    const search = (q: string) =>
+      store.documentQueries.list({ datasetId, search: q }, 'id', 0, 10).items.map((d) => d.id)
+    const [redacted, plain] = store.documentQueries.list({ datasetId }, 'id', 0, 10).items
+    expect(search('EMAIL')).toEqual([redacted.id])
+    expect(search('jane.doe@example.org')).toEqual([redacted.id])
+    expect(search('harbour')).toEqual([redacted.id, plain.id])
+    expect(search('harb')).toEqual([redacted.id, plain.id])
+    expect(search('"; DROP TABLE documents; --')).toEqual([])
+    // The same search once more after a re-run: the index follows the text.
+    await runClean(datasetId, defaultRuleSet(), deps(store))
+    expect(search('harbour')).toHaveLength(2)
+  })
+
+  it('exports JSON Lines with id, source, cleaned text, status and reasons', async () => {
+    const dir = tempDir()
+    const store = Store.create(join(dir, 'p.frugal'))
+    const { datasetId } = await importFiles(store, [join(makeImportFolder(dir).root, 'corpus')])
+    await runClean(datasetId, defaultRuleSet(), deps(store))
+    const out = join(dir, 'kept.jsonl')
+    const r = await exportJsonl(
+      store,
+      datasetId,
+      'kept',
+      out,
+      () => undefined,
+      () => undefined,
+    )
+    const lines = (await import('node:fs'))
+      .readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+    expect(lines).toHaveLength(r.documents)
+    expect(r.documents).toBe(store.dataStats.stats(datasetId).counts.kept)
+    for (const l of lines) {
+      expect(l).toMatchObject({ status: 'kept' })
+      expect(Object.keys(l)).toEqual(
+        expect.arrayContaining(['id', 'source', 'text', 'status', 'reasons']),
+      )
+    }
+    expect(lines.map((l) => l.text).join('\n')).toContain('<EMAIL>')
+  })
+})

@@ -1,0 +1,137 @@
+import { z } from 'zod'
+
+/** GEMM input precisions (emulated on float32 backends). */
+export const precisions = ['fp32', 'bf16', 'fp16', 'fp8-e4m3', 'fp8-e5m2'] as const
+export type Precision = (typeof precisions)[number]
+
+/**
+ * How a run trains: one object with documented defaults, saved with the run. The model's
+ * shape lives in ModelConfig; this is everything about optimization and bookkeeping.
+ */
+export const trainConfigSchema = z
+  .object({
+    steps: z.int().min(1).max(10_000_000).default(2000).describe('Total optimizer steps.'),
+    batchSize: z
+      .int()
+      .min(1)
+      .max(4096)
+      .default(12)
+      .describe("Sequences per micro-batch, each of the model's context length."),
+    gradAccumulation: z
+      .int()
+      .min(1)
+      .max(1024)
+      .default(1)
+      .describe(
+        'Micro-batches summed into one optimizer step: a larger effective batch at the same memory.',
+      ),
+    learningRate: z
+      .number()
+      .positive()
+      .max(10)
+      .default(1e-3)
+      .describe('Peak learning rate, reached after warmup.'),
+    minLearningRate: z.number().min(0).default(1e-4).describe('Floor the learning rate decays to.'),
+    warmupSteps: z.int().min(0).default(100).describe('Linear warmup from 0 over this many steps.'),
+    decaySteps: z
+      .int()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe('Steps over which the rate decays to its floor. Empty: all steps.'),
+    schedule: z
+      .enum(['cosine', 'linear', 'constant'])
+      .default('cosine')
+      .describe('Shape of the decay after warmup.'),
+    beta1: z.number().min(0).lt(1).default(0.9).describe('AdamW β₁ (momentum).'),
+    beta2: z.number().min(0).lt(1).default(0.99).describe('AdamW β₂ (second-moment decay).'),
+    adamEps: z.number().positive().default(1e-8).describe('AdamW ε.'),
+    weightDecay: z
+      .number()
+      .min(0)
+      .default(0.1)
+      .describe('Decoupled weight decay (matrices only; never norms or biases).'),
+    gradClip: z
+      .number()
+      .min(0)
+      .default(1)
+      .describe('Global gradient-norm clipping threshold; 0 turns it off.'),
+    labelSmoothing: z
+      .number()
+      .min(0)
+      .lt(1)
+      .default(0)
+      .describe('Label smoothing ε of the cross-entropy.'),
+    dropPath: z
+      .number()
+      .min(0)
+      .lt(1)
+      .default(0)
+      .describe(
+        "Stochastic depth: the deepest layer's drop rate; shallower layers drop proportionally less. 0: off.",
+      ),
+    dropPathRampSteps: z
+      .int()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe('Steps over which the drop rate rises from 0 to its full value. Empty: all steps.'),
+    seed: z
+      .int()
+      .min(0)
+      .default(1337)
+      .describe('Seed of every random choice: initialization, batches, DropPath.'),
+    precision: z
+      .enum(precisions)
+      .default('fp32')
+      .describe(
+        'Precision of matmul inputs. Emulated on float32 backends: the numbers of a bf16/fp16/fp8 GEMM, not its speed.',
+      ),
+    lossScaling: z
+      .enum(['auto', 'on', 'off'])
+      .default('auto')
+      .describe('Dynamic loss scaling; auto turns it on for fp16 and fp8.'),
+    threads: z
+      .int()
+      .min(1)
+      .max(64)
+      .nullable()
+      .default(null)
+      .describe(
+        'Data-parallel threads on CPU backends. Empty: one per core (up to 4) on wasm and cpu, 1 on native TensorFlow.',
+      ),
+    gradientCheckpointing: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Recompute each block's activations in the backward pass: far less memory, about a third more compute.",
+      ),
+    evalEvery: z
+      .int()
+      .min(0)
+      .default(250)
+      .describe('Validation loss every this many steps (and at the end); 0: only at the end.'),
+    evalBatches: z
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(20)
+      .describe('Batches averaged for each validation loss.'),
+    checkpointEvery: z
+      .int()
+      .min(0)
+      .default(500)
+      .describe('Checkpoint every this many steps (and on pause and stop); 0: only then.'),
+    keepCheckpoints: z.int().min(1).default(3).describe('Checkpoints kept per run (the newest).'),
+    maxBadSteps: z
+      .int()
+      .min(1)
+      .default(5)
+      .describe(
+        'Steps in a row with a non-finite loss before rolling back to the last checkpoint.',
+      ),
+  })
+  .strict()
+
+export type TrainConfigInput = z.input<typeof trainConfigSchema>
+export type TrainConfig = z.output<typeof trainConfigSchema>

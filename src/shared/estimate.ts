@@ -1,0 +1,120 @@
+import { denseHidden, expertHidden, isMoeLayer, type ModelConfig } from './config/model'
+import { countParams, type ParamCounts } from './config/params'
+import type { TrainConfig } from './config/train'
+
+/**
+ * What a run will cost, before it starts: parameters, FLOPs, tokens per step and memory.
+ * Pure functions of the configs, so the run form recomputes them on every keystroke.
+ */
+
+/**
+ * Training FLOPs per token: forward + backward ≈ 3 × forward, forward = 2 × (multiply-adds
+ * of every matmul a token goes through) + attention's QKᵀ and PV over the context. Counts
+ * only the active experts of a MoE layer, so dense and sparse models compare at equal
+ * compute (PaLM's appendix B; nanoGPT's estimate_mfu is the same formula for dense models).
+ */
+export function trainingFlopsPerToken(c: ModelConfig, T = c.contextLength): number {
+  const D = c.width
+  let macs = 0
+  for (let l = 0; l < c.layers; l++) {
+    macs += 4 * D * D // q, k, v, out
+    // QKᵀ and PV against every visible key. Like nanoGPT's estimate, the full context is
+    // counted (causal masking halves the useful work, but the kernels compute it all).
+    const window = c.attentionWindow === null ? T : Math.min(T, c.attentionWindow + c.globalTokens)
+    macs += 2 * window * D
+    if (isMoeLayer(c, l) && c.moe) {
+      const h = expertHidden(c)
+      macs += D * c.moe.routedExperts // router
+      macs += (c.moe.topK + c.moe.sharedExperts) * 3 * D * h
+    } else {
+      macs += 3 * D * denseHidden(c)
+    }
+  }
+  macs += D * c.vocabSize // output projection
+  return 3 * 2 * macs
+}
+
+/**
+ * Peak tensor memory of one training step, in float32 elements, fitted to tfjs's own
+ * accounting on the wasm backend (tf.profile peakBytes; bench/memory.ts measures it):
+ * per layer 90·N·D + 12·N·F + 7·B·H·T², plus 14·k·N·D for a MoE layer's gathered and
+ * scattered copies, plus 6·N·V for the logits and 2·P for gradients. N = tokens in the
+ * micro-batch, F = FFN width (all experts a token visits), H = heads. Within 2% of the
+ * measured peak on nine dense shapes and 4% on MoE; checkpointed: the blocks' inputs plus
+ * the largest single block.
+ */
+function activationFloats(c: ModelConfig, B: number, checkpointing: boolean): number {
+  const T = c.contextLength
+  const N = B * T
+  const D = c.width
+  const perLayer = Array.from({ length: c.layers }, (_, l) => {
+    const moe = isMoeLayer(c, l) && c.moe ? c.moe : null
+    const F = moe ? (moe.topK + moe.sharedExperts) * expertHidden(c) : denseHidden(c)
+    return 90 * N * D + 12 * N * F + 7 * B * c.heads * T * T + (moe ? 14 * moe.topK * N * D : 0)
+  })
+  const head = 6 * N * c.vocabSize
+  if (!checkpointing) return perLayer.reduce((a, b) => a + b, 0) + head
+  return c.layers * N * D + Math.max(...perLayer) + head
+}
+
+export interface MemoryEstimate {
+  /** Parameters (every thread holds a copy). */
+  weights: number
+  /** AdamW's two moments (the main thread only). */
+  optimizer: number
+  /** Peak of one step's activations and gradients on one thread, without and with checkpointing. */
+  stepPeak: { full: number; checkpointed: number }
+  /** Everything at once over all threads, as configured (bytes). */
+  total: number
+  /** The busiest thread's total: what must fit in one wasm heap (bytes). */
+  perThread: number
+}
+
+/** Bytes the run will need, as configured (checkpointing on or off). */
+export function memoryEstimate(
+  c: ModelConfig,
+  t: TrainConfig,
+  threads: number,
+  counts: ParamCounts = countParams(c),
+): MemoryEstimate {
+  const B = Math.ceil(t.batchSize / threads) // the largest shard
+  const weights = 4 * counts.stored
+  const optimizer = 8 * counts.total
+  const grads = 4 * counts.total
+  const accumulation = t.gradAccumulation > 1 ? grads : 0
+  const full = 4 * activationFloats(c, B, false) + grads
+  const checkpointed = 4 * activationFloats(c, B, true) + grads
+  const step = t.gradientCheckpointing ? checkpointed : full
+  const main = weights + optimizer + accumulation + step
+  const replica = weights + step
+  return {
+    weights,
+    optimizer,
+    stepPeak: { full, checkpointed },
+    total: main + (threads - 1) * replica,
+    perThread: main,
+  }
+}
+
+export interface RunEstimate {
+  params: ParamCounts
+  flopsPerToken: number
+  tokensPerStep: number
+  totalTokens: number
+  memory: MemoryEstimate
+}
+
+export function estimateRun(c: ModelConfig, t: TrainConfig, threads: number): RunEstimate {
+  const params = countParams(c)
+  const tokensPerStep = t.batchSize * c.contextLength * t.gradAccumulation
+  return {
+    params,
+    flopsPerToken: trainingFlopsPerToken(c),
+    tokensPerStep,
+    totalTokens: tokensPerStep * t.steps,
+    memory: memoryEstimate(c, t, threads, params),
+  }
+}
+
+/** The wasm backend's heap limit: wasm32 addresses at most 4 GiB. */
+export const WASM_HEAP_LIMIT = 4 * 2 ** 30

@@ -1,0 +1,84 @@
+import type { ModelConfig } from './config/model'
+import type { TrainConfig } from './config/train'
+import type { BackendState } from './types'
+
+export type RunStatus = 'created' | 'running' | 'paused' | 'stopped' | 'completed' | 'failed'
+
+export interface RunListItem {
+  id: string
+  name: string
+  status: RunStatus
+  /** The backend that trained it ("wasm 4.22.0 (1 thread, SIMD)"), once started. */
+  backend: string | null
+  step: number
+  steps: number
+  tokensSeen: number
+  wallMs: number
+  trainLoss: number | null
+  bestValLoss: number | null
+  createdAt: string
+  updatedAt: string
+  parentRunId: string | null
+  datasetName: string | null
+  tokenizerName: string | null
+  moe: boolean
+  precision: string
+  parameters: number
+  activeParameters: number
+  /** The job training it now, if any. */
+  jobId: string | null
+  error: string | null
+  /** Energy used, in joules, where the machine reports it (RAPL, nvidia-smi); else null. */
+  energyJ: number | null
+}
+
+export interface CheckpointSummary {
+  id: number
+  step: number
+  kind: 'full' | 'delta'
+  reason: string
+  rawBytes: number
+  storedBytes: number
+  trainLoss: number | null
+  valLoss: number | null
+  createdAt: string
+}
+
+export interface RunDetail extends RunListItem {
+  model: ModelConfig
+  train: TrainConfig
+  data: { datasetId: number; tokenizerId: number; valFraction: number }
+  checkpoints: CheckpointSummary[]
+}
+
+/** One metric, downsampled for display (the project keeps every point). */
+export interface MetricSeries {
+  step: number[]
+  value: number[]
+}
+
+export interface RunMetrics {
+  /** Every metric the run has recorded. */
+  names: string[]
+  series: Record<string, MetricSeries>
+  lastStep: number
+}
+
+/** Expert load over time per MoE layer: load[layer][sample][expert] = share of assignments. */
+export interface ExpertLoad {
+  layers: number[]
+  steps: number[]
+  experts: number
+  load: number[][][]
+}
+
+/** What the run form weighs estimates against. */
+export interface TrainEnvironment {
+  backend: BackendState
+  /** Threads a run uses when it does not set them. */
+  defaultThreads: number
+  cpus: number
+  /** Per-thread heap limit of the backend (wasm: 4 GiB), or null when only system memory bounds it. */
+  heapLimitBytes: number | null
+  systemMemory: { total: number; free: number }
+}

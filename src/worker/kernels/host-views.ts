@@ -1,0 +1,56 @@
+import * as tf from '@tensorflow/tfjs-core'
+
+/**
+ * Direct views of tensor memory on backends that keep it in the JavaScript process: the
+ * wasm heap, or the cpu backend's typed arrays. On them an elementwise pass over every
+ * parameter (the optimizer, a gradient norm) is one fused loop instead of a dozen tfjs
+ * ops with their intermediate tensors. Null on backends whose memory lives elsewhere
+ * (native TensorFlow, a GPU).
+ *
+ * A view aliases the tensor: writing through it changes the tensor in place, which is
+ * only sound when nothing else holds that data (no tape, no saved activations): between
+ * training steps, for parameters and optimizer state.
+ */
+export type HostView = (t: tf.Tensor) => Float32Array
+
+interface WasmLike {
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array
+  dataIdMap: { get(dataId: tf.DataId): { id: number; memoryOffset: number } }
+  wasm: {
+    tfjs: {
+      registerTensor(id: number, size: number, offset: number): void
+      disposeData(id: number): void
+    }
+  }
+}
+interface CpuLike {
+  data: { get(dataId: tf.DataId): { values: ArrayLike<number> } }
+}
+
+/**
+ * Tell the backend a tensor's data changed in place. tfjs-backend-wasm caches XNNPACK's
+ * packed copy of a matmul's right operand by tensor id; a weight updated in place keeps
+ * its id, so without this the next forward pass would multiply by the old weights.
+ * Re-registering the same id at the same memory drops that cache entry; nothing is copied.
+ */
+export function hostChanged(t: tf.Tensor): void {
+  if (tf.getBackend() !== 'wasm') return
+  const backend = tf.backend() as unknown as WasmLike
+  const { id, memoryOffset } = backend.dataIdMap.get(t.dataId)
+  backend.wasm.tfjs.disposeData(id)
+  backend.wasm.tfjs.registerTensor(id, t.size, memoryOffset)
+}
+
+export function hostView(): HostView | null {
+  const name = tf.getBackend()
+  if (name === 'wasm') {
+    const backend = tf.backend() as unknown as WasmLike
+    // Recomputed per call: the heap's buffer is replaced when wasm memory grows.
+    return (t) => backend.typedArrayFromHeap(t) as Float32Array
+  }
+  if (name === 'cpu') {
+    const backend = tf.backend() as unknown as CpuLike
+    return (t) => backend.data.get(t.dataId).values as Float32Array
+  }
+  return null
+}

@@ -1,0 +1,73 @@
+import * as tf from '@tensorflow/tfjs-core'
+
+/**
+ * Rotary position embedding (RoFormer; the rotate-half layout Llama and HF use): within
+ * each head, x·cos + rotate_half(x)·sin, where rotate_half(x) = [-x₂, x₁] over the two
+ * halves of the head. rotate_half is a fixed signed permutation, applied here as one
+ * rank-2 matmul (N·H, hs) @ (hs, hs), the fastest op on wasm, instead of slicing,
+ * negating and concatenating.
+ */
+export interface RopeTables {
+  /**
+   * (B·T, D) or (T, D): cos(t·θ_i) tiled over heads (and over the batch, see `tileRope`),
+   * optionally pre-multiplied by a scale.
+   */
+  cos: tf.Tensor2D
+  sin: tf.Tensor2D
+  /** (hs, hs): x @ rot = rotate_half(x). */
+  rot: tf.Tensor2D
+}
+
+export function ropeTables(
+  T: number,
+  heads: number,
+  headWidth: number,
+  theta: number,
+  scale = 1,
+): RopeTables {
+  const half = headWidth / 2
+  const D = heads * headWidth
+  const cos = new Float32Array(T * D)
+  const sin = new Float32Array(T * D)
+  for (let t = 0; t < T; t++) {
+    for (let i = 0; i < half; i++) {
+      const angle = t * Math.pow(theta, (-2 * i) / headWidth)
+      const c = Math.cos(angle) * scale
+      const s = Math.sin(angle) * scale
+      for (let h = 0; h < heads; h++) {
+        const base = t * D + h * headWidth
+        cos[base + i] = c
+        cos[base + i + half] = c
+        sin[base + i] = s
+        sin[base + i + half] = s
+      }
+    }
+  }
+  // rotate_half: out[i] = -x[i + half] for i < half, out[i] = x[i - half] otherwise.
+  const rot = new Float32Array(headWidth * headWidth)
+  for (let i = 0; i < half; i++) {
+    rot[(i + half) * headWidth + i] = -1 // row: input index, column: output index
+    rot[i * headWidth + i + half] = 1
+  }
+  return {
+    cos: tf.tensor2d(cos, [T, D]),
+    sin: tf.tensor2d(sin, [T, D]),
+    rot: tf.tensor2d(rot, [headWidth, headWidth]),
+  }
+}
+
+/**
+ * The same tables repeated for B sequences, (B·T, D): wasm multiplies same-shape tensors
+ * several times faster than it broadcasts (T, D) over (B, T, D).
+ */
+export function tileRope(t: RopeTables, B: number): RopeTables {
+  return { cos: tf.tile(t.cos, [B, 1]), sin: tf.tile(t.sin, [B, 1]), rot: t.rot }
+}
+
+/** x: (B·T, D) with D = H·hs, rows in (batch, time) order; tables tiled to (B·T, D). */
+export function applyRope(x: tf.Tensor2D, tables: RopeTables, headWidth: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const rotated = tf.reshape(tf.matMul(tf.reshape(x, [-1, headWidth]), tables.rot), x.shape) // (B·T, D)
+    return tf.add<tf.Tensor2D>(tf.mul(x, tables.cos), tf.mul(rotated, tables.sin))
+  })
+}

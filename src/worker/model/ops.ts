@@ -1,0 +1,65 @@
+import * as tf from '@tensorflow/tfjs-core'
+
+/**
+ * Row gather and scatter-add with explicit gradients: each is the other's backward.
+ * tf.gather's stock gradient goes through UnsortedSegmentSum too, but these also give MoE
+ * dispatch a scatter that sums duplicates (a token routed to k experts).
+ */
+
+/**
+ * tf.customGrad with typed arguments: `f` gets the input tensors and tfjs's save function
+ * (tensors it needs in the backward must be saved, not captured: captured ones are disposed).
+ */
+export function customGradient<T extends tf.Tensor>(
+  f: (
+    inputs: tf.Tensor[],
+    save: tf.GradSaveFunc,
+  ) => { value: T; gradFunc: (dy: T, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] },
+): (...inputs: tf.Tensor[]) => T {
+  const op = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) =>
+    f(args.slice(0, -1) as tf.Tensor[], args[args.length - 1] as tf.GradSaveFunc)) as never)
+  return (...inputs) => op(...inputs) as T
+}
+
+/** x[idx] along axis 0: (N, ...) -> (M, ...). Gradient: scatter-add back into N rows. */
+export function gatherRows(x: tf.Tensor, idx: tf.Tensor1D): tf.Tensor {
+  const n = x.shape[0]
+  const op = customGradient(([t], save) => {
+    save([idx])
+    return {
+      value: tf.gather(t, idx),
+      gradFunc: (dy, saved) => [tf.unsortedSegmentSum(dy, saved[0] as tf.Tensor1D, n)],
+    }
+  })
+  return op(x)
+}
+
+/** out[idx[i]] += y[i]: (M, ...) -> (N, ...). Gradient: gather. */
+export function scatterAddRows(y: tf.Tensor, idx: tf.Tensor1D, n: number): tf.Tensor {
+  const op = customGradient(([t], save) => {
+    save([idx])
+    return {
+      value: tf.unsortedSegmentSum(t, idx, n),
+      gradFunc: (dy, saved) => [tf.gather(dy, saved[0])],
+    }
+  })
+  return op(y)
+}
+
+/** Swap the last two axes. */
+export function transposeLast2(x: tf.Tensor): tf.Tensor {
+  const perm = x.shape.map((_, i) => i)
+  perm[x.rank - 2] = x.rank - 1
+  perm[x.rank - 1] = x.rank - 2
+  return tf.transpose(x, perm)
+}
+
+/**
+ * A variable holding `init`'s values. tf.variable shares the initial tensor's data, so the
+ * initial tensor must be disposed too, or disposing the variable frees nothing.
+ */
+export function ownedVariable(init: tf.Tensor, trainable: boolean): tf.Variable {
+  const v = tf.variable(init, trainable)
+  init.dispose()
+  return v
+}

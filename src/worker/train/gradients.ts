@@ -1,0 +1,195 @@
+import * as tf from '@tensorflow/tfjs-core'
+import { weightSetOf } from '../model/config'
+import type { MoeStats } from '../model/layers/moe'
+import { crossEntropy } from '../model/loss'
+import type { Params, Transformer } from '../model/model'
+import type { Numerics } from '../model/numerics'
+import { gatherRows } from '../model/ops'
+import { names } from '../model/params'
+import type { Batch } from './data'
+
+export interface GradientRequest {
+  model: Transformer
+  /** Every parameter by name (trainable ones and the router biases). */
+  params: Map<string, tf.Variable>
+  /** Names of the parameters to differentiate. */
+  trainable: readonly string[]
+  batch: Batch
+  numerics: Numerics
+  /** The loss is multiplied by this before differentiation (dynamic loss scaling). */
+  lossScale: number
+  labelSmoothing: number
+  /** Per layer: DropPath multipliers per token row (B·T), or null. */
+  dropPath: (Float32Array | null)[] | null
+  /** Recompute each block in the backward pass instead of keeping its activations. */
+  checkpointing: boolean
+}
+
+export interface GradientResult {
+  /** Mean cross-entropy of the batch (unscaled). */
+  loss: number
+  /** Sum of the MoE auxiliary losses (unscaled). */
+  aux: number
+  /** d(lossScale · (loss + aux)) / d(param). The caller owns (and disposes) them. */
+  grads: Map<string, tf.Tensor>
+  moe: (MoeStats | null)[]
+}
+
+/** Gradients of one micro-batch. */
+export function computeGradients(r: GradientRequest): GradientResult {
+  return r.checkpointing ? checkpointed(r) : fullTape(r)
+}
+
+function dropPathTensors(r: GradientRequest): (tf.Tensor2D | null)[] | undefined {
+  return r.dropPath?.map((m) => (m ? tf.tensor2d(m, [m.length, 1]) : null))
+}
+
+/** The whole forward on one tape: fastest, keeps every activation until the backward. */
+function fullTape(r: GradientRequest): GradientResult {
+  const { batch, model } = r
+  const names = r.trainable
+  const vars = names.map((n) => r.params.get(n)!)
+  const byVar = new Map(vars.map((v, i) => [v.name, names[i]]))
+  let stats: (MoeStats | null)[] = []
+  let ce: tf.Scalar | null = null
+  let aux: tf.Scalar | null = null
+  const masks = dropPathTensors(r)
+  const { value, grads } = tf.variableGrads(() => {
+    const P: Params = Object.fromEntries(r.params)
+    const ids = tf.tensor1d(batch.inputs, 'int32')
+    const targets = tf.tensor1d(batch.targets, 'int32')
+    const out = model.forward(P, ids, batch.B, batch.T, {
+      numerics: r.numerics,
+      ...(masks ? { dropPath: masks } : {}),
+    })
+    stats = out.moe
+    const loss = crossEntropy(out.logits, targets, r.labelSmoothing)
+    ce = tf.keep(loss)
+    if (out.aux) aux = tf.keep(out.aux)
+    const total = out.aux ? tf.add(loss, out.aux) : loss
+    return tf.mul<tf.Scalar>(total, r.lossScale)
+  }, vars)
+  value.dispose()
+  masks?.forEach((m) => m?.dispose())
+  const result = new Map<string, tf.Tensor>()
+  for (const [varName, g] of Object.entries(grads)) result.set(byVar.get(varName)!, g)
+  return { loss: readScalar(ce), aux: readScalar(aux), grads: result, moe: stats }
+}
+
+/**
+ * Gradient checkpointing per block: the forward keeps only each block's input; the
+ * backward recomputes one block at a time and differentiates it against the gradient
+ * from above (a vector-Jacobian product: Σ block(x)·dy). Each differentiation is a
+ * top-level tf.grads call; nesting one inside a custom gradient would clear the
+ * engine's active tape. Same gradients as the full tape, less memory, one more forward.
+ */
+function checkpointed(r: GradientRequest): GradientResult {
+  const { batch, model } = r
+  const c = model.config
+  const { B, T } = batch
+  const P: Params = Object.fromEntries(r.params)
+  const trainable = new Set(r.trainable)
+  const grads = new Map<string, tf.Tensor>()
+  const accumulate = (name: string, g: tf.Tensor) => {
+    if (!trainable.has(name)) return g.dispose()
+    const prev = grads.get(name)
+    if (!prev) return void grads.set(name, g)
+    grads.set(name, tf.add(prev, g))
+    prev.dispose()
+    g.dispose()
+  }
+  const masks = dropPathTensors(r)
+  const ids = tf.tensor1d(batch.inputs, 'int32')
+  const targets = tf.tensor1d(batch.targets, 'int32')
+  const opts = (l: number) => ({ numerics: r.numerics, dropPath: masks?.[l] ?? null })
+
+  // 1. Forward, no tape: keep each block's input, nothing else.
+  const inputs: tf.Tensor2D[] = []
+  const stats: (MoeStats | null)[] = []
+  let auxTotal = 0
+  let x = tf.tidy(() => model.embed(P, ids))
+  for (let l = 0; l < c.layers; l++) {
+    inputs.push(x)
+    const out = model.block(P, l, x, B, T, opts(l))
+    stats.push(out.moe)
+    if (out.aux) {
+      auxTotal += out.aux.dataSync()[0]
+      out.aux.dispose()
+    }
+    x = out.x
+  }
+
+  // 2. Head and loss.
+  const headNames = c.tieEmbeddings
+    ? [names.finalNorm, names.embed]
+    : [names.finalNorm, names.lmHead]
+  let loss = 0
+  const headGrads = tf.grads((xL: tf.Tensor, ...hp: tf.Tensor[]) => {
+    const Q = { ...P, [headNames[0]]: hp[0], [headNames[1]]: hp[1] }
+    const ce = crossEntropy(model.head(Q, xL as tf.Tensor2D, r.numerics), targets, r.labelSmoothing)
+    loss = ce.dataSync()[0]!
+    return tf.mul<tf.Scalar>(ce, r.lossScale)
+  })([x, ...headNames.map((n) => P[n])])
+  x.dispose()
+  let dy = headGrads[0] as tf.Tensor2D
+  headNames.forEach((n, i) => accumulate(n, headGrads[i + 1]))
+
+  // 3. Blocks, last to first: recompute, then differentiate against dy.
+  for (let l = c.layers - 1; l >= 0; l--) {
+    const blockNames = blockParamNames(model, weightSetOf(c, l))
+    const upstream = dy
+    const g = tf.grads((xIn: tf.Tensor, ...bp: tf.Tensor[]) => {
+      const Q = { ...P }
+      blockNames.forEach((n, i) => (Q[n] = bp[i]!))
+      const out = model.block(Q, l, xIn as tf.Tensor2D, B, T, opts(l))
+      const vjp = tf.sum(tf.mul(out.x, upstream))
+      return out.aux ? tf.add(vjp, tf.mul(out.aux, r.lossScale)) : vjp
+    })([inputs[l], ...blockNames.map((n) => P[n])])
+    upstream.dispose()
+    inputs[l].dispose()
+    dy = g[0] as tf.Tensor2D
+    blockNames.forEach((n, i) => accumulate(n, g[i + 1]))
+  }
+
+  // 4. Embedding lookup.
+  const [dEmbed] = tf.grads((e: tf.Tensor) => tf.sum<tf.Scalar>(tf.mul(gatherRows(e, ids), dy)))([
+    P[names.embed],
+  ])
+  accumulate(names.embed, dEmbed)
+  dy.dispose()
+  ids.dispose()
+  targets.dispose()
+  masks?.forEach((m) => m?.dispose())
+  return { loss, aux: auxTotal, grads, moe: stats }
+}
+
+/** Parameters of one weight set (what a block reads besides its input). */
+function blockParamNames(model: Transformer, s: number): string[] {
+  const c = model.config
+  const base = [
+    names.attnNorm(s),
+    names.q(s),
+    names.k(s),
+    names.v(s),
+    names.attnOut(s),
+    names.ffnNorm(s),
+  ]
+  if (c.moe && s * c.shareGroupSize >= c.moe.firstDenseLayers) {
+    const experts = Array.from({ length: c.moe.routedExperts }, (_, e) => [
+      names.expertGate(s, e),
+      names.expertUp(s, e),
+      names.expertDown(s, e),
+    ]).flat()
+    const shared =
+      c.moe.sharedExperts > 0 ? [names.sharedGate(s), names.sharedUp(s), names.sharedDown(s)] : []
+    return [...base, names.router(s), ...experts, ...shared]
+  }
+  return [...base, names.gate(s), names.up(s), names.down(s)]
+}
+
+function readScalar(t: tf.Scalar | null): number {
+  if (!t) return 0
+  const v = t.dataSync()[0]
+  t.dispose()
+  return v
+}

@@ -1,0 +1,33 @@
+import type { ModelConfig } from '../../model/config'
+import type { MoeStats } from '../../model/layers/moe'
+import type { Precision } from '../precision'
+
+export interface ReplicaInit {
+  type: 'init'
+  backend: string
+  model: ModelConfig
+  precision: Precision
+  labelSmoothing: number
+  checkpointing: boolean
+  /** All parameters, written by the main thread after each update. */
+  params: SharedArrayBuffer
+  /** This replica's gradients of the trainable parameters. */
+  grads: SharedArrayBuffer
+}
+
+export interface ReplicaStep {
+  type: 'step'
+  /** Bumped whenever the main thread republishes parameters. */
+  paramsVersion: number
+  inputs: Int32Array
+  targets: Int32Array
+  B: number
+  T: number
+  dropPath: (Float32Array | null)[] | null
+  lossScale: number
+}
+
+export type ReplicaMessage =
+  | { type: 'ready' }
+  | { type: 'done'; loss: number; aux: number; moe: (MoeStats | null)[]; tensors: number }
+  | { type: 'error'; message: string }

@@ -1,0 +1,152 @@
+import * as tf from '@tensorflow/tfjs-core'
+import type { Numerics } from '../model/numerics'
+import { customGradient, transposeLast2 } from '../model/ops'
+import type { Precision } from '../../shared/config/train'
+
+export { precisions, type Precision } from '../../shared/config/train'
+
+/**
+ * Reduced-precision numerics, emulated on a float32 backend (tfjs has no 16- or 8-bit
+ * float dtype). GEMM inputs are rounded to the format (round to nearest, ties to even,
+ * with the format's subnormals and its overflow: ±inf, or saturation for e4m3, which has
+ * no infinity) and multiplied with float32 accumulation; master weights and optimizer
+ * state stay float32. Faithful to the numbers a real low-precision GEMM sees, not faster.
+ */
+
+export interface FloatFormat {
+  /** Stored mantissa bits (the leading 1 is implicit). */
+  mantissaBits: number
+  /** Exponent of the smallest normal number; below it values are subnormal. */
+  minExponent: number
+  /** Largest finite value. */
+  max: number
+  /** Overflow becomes ±inf (true) or saturates at ±max (false, e4m3). */
+  hasInf: boolean
+}
+
+export const formats: Record<Exclude<Precision, 'fp32'>, FloatFormat> = {
+  bf16: { mantissaBits: 7, minExponent: -126, max: (2 - 2 ** -7) * 2 ** 127, hasInf: true },
+  fp16: { mantissaBits: 10, minExponent: -14, max: 65504, hasInf: true },
+  'fp8-e4m3': { mantissaBits: 3, minExponent: -6, max: 448, hasInf: false },
+  'fp8-e5m2': { mantissaBits: 2, minExponent: -14, max: 57344, hasInf: true },
+}
+
+/** Round every element of x to the format (tensor ops: runs on any backend). */
+export function quantize(x: tf.Tensor, f: FloatFormat): tf.Tensor {
+  return tf.tidy(() => {
+    const ax = tf.abs(x)
+    // e = ⌊log2|x|⌋, computed approximately and then corrected exactly against 2^e.
+    let e = tf.floor(tf.div(tf.log(ax), Math.LN2))
+    e = tf.clipByValue(e, f.minExponent, 1000) // zeros and subnormals share the smallest exponent
+    const p = tf.pow(2, e)
+    e = tf.add(e, tf.cast(tf.greaterEqual(ax, tf.mul(p, 2)), 'float32'))
+    e = tf.sub(e, tf.cast(tf.logicalAnd(tf.less(ax, p), tf.greater(e, f.minExponent)), 'float32'))
+    const ulp = tf.pow(2, tf.sub(e, f.mantissaBits))
+    // Dividing by a power of two is exact; tf.round rounds half to even.
+    const r = tf.mul(tf.round(tf.div(x, ulp)), ulp)
+    const limit = f.hasInf ? Infinity : f.max
+    const over = tf.greater(tf.abs(r), f.max)
+    return tf.where(over, tf.mul(tf.sign(x), limit), r)
+  })
+}
+
+/** Scalar reference of `quantize` in float64, for tests. */
+export function quantizeScalar(x: number, f: FloatFormat): number {
+  if (Number.isNaN(x)) return x
+  if (!Number.isFinite(x)) return f.hasInf ? x : Math.sign(x) * f.max
+  if (x === 0) return x
+  const ax = Math.abs(x)
+  let e = Math.floor(Math.log2(ax))
+  if (2 ** e > ax) e--
+  if (2 ** (e + 1) <= ax) e++
+  e = Math.max(e, f.minExponent)
+  const ulp = 2 ** (e - f.mantissaBits)
+  const scaled = ax / ulp
+  const floor = Math.floor(scaled)
+  const diff = scaled - floor
+  const rounded = diff > 0.5 || (diff === 0.5 && floor % 2 === 1) ? floor + 1 : floor
+  let q = rounded * ulp
+  if (q > f.max) q = f.hasInf ? Infinity : f.max
+  return Math.fround(Math.sign(x) * q)
+}
+
+/**
+ * A matmul whose forward and backward GEMMs all take rounded inputs, as in an FP8/BF16
+ * GEMM: y = q(a)·q(b), da = q(dy)·q(b)ᵀ, db = q(a)ᵀ·q(dy). Rounding itself passes the
+ * gradient straight through.
+ */
+export function lowPrecisionMatmul(f: FloatFormat): Numerics['matmul'] {
+  return (a, b) => {
+    const op = customGradient(([x, w], save) => {
+      const qa = quantize(x, f)
+      const qb = quantize(w, f)
+      save([qa, qb])
+      return {
+        value: tf.matMul(qa, qb),
+        gradFunc: (dy, saved) => {
+          const [sa, sb] = saved as [tf.Tensor, tf.Tensor]
+          const qdy = quantize(dy, f)
+          return [tf.matMul(qdy, transposeLast2(sb)), tf.matMul(transposeLast2(sa), qdy)]
+        },
+      }
+    })
+    return op(a, b)
+  }
+}
+
+export function numericsFor(precision: Precision): Numerics {
+  if (precision === 'fp32') return { matmul: (a, b) => tf.matMul(a, b) }
+  return { matmul: lowPrecisionMatmul(formats[precision]) }
+}
+
+export interface LossScaleState {
+  scale: number
+  /** Finite steps since the last change. */
+  cleanSteps: number
+  skippedSteps: number
+}
+
+/**
+ * Dynamic loss scaling (PyTorch GradScaler's defaults): the loss is multiplied by the
+ * scale so small gradients survive a narrow format; a step whose gradients overflow is
+ * skipped and the scale halved; after `growthInterval` clean steps it doubles.
+ */
+export class LossScaler {
+  state: LossScaleState
+
+  constructor(
+    readonly enabled: boolean,
+    initialScale = 2 ** 16,
+    readonly growthInterval = 2000,
+    state?: LossScaleState,
+  ) {
+    this.state = state ?? { scale: enabled ? initialScale : 1, cleanSteps: 0, skippedSteps: 0 }
+  }
+
+  get scale(): number {
+    return this.state.scale
+  }
+
+  /** Record a step's outcome; returns whether its update may be applied. */
+  update(gradientsFinite: boolean): boolean {
+    if (!this.enabled) {
+      if (!gradientsFinite)
+        this.state = { ...this.state, skippedSteps: this.state.skippedSteps + 1 }
+      return gradientsFinite
+    }
+    if (!gradientsFinite) {
+      this.state = {
+        scale: Math.max(this.state.scale / 2, 2 ** -24),
+        cleanSteps: 0,
+        skippedSteps: this.state.skippedSteps + 1,
+      }
+      return false
+    }
+    const clean = this.state.cleanSteps + 1
+    this.state =
+      clean >= this.growthInterval
+        ? { ...this.state, scale: Math.min(this.state.scale * 2, 2 ** 24), cleanSteps: 0 }
+        : { ...this.state, cleanSteps: clean }
+    return true
+  }
+}

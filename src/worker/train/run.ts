@@ -1,0 +1,390 @@
+import * as tf from '@tensorflow/tfjs-core'
+import { availableParallelism } from 'node:os'
+import type { Store } from '../../store'
+import type { RunRow } from '../../store/repos/runs'
+import { UserError } from '../../shared/errors'
+import type { BackendInfo } from '../../shared/types'
+import { modelConfigSchema, type ModelConfig } from '../model/config'
+import { measureMatmulFlops, trainingFlopsPerToken } from '../model/estimate'
+import type { RngState } from '../model/rng'
+import { CheckpointWriter, type CheckpointState, type WrittenCheckpoint } from './checkpoint/writer'
+import { trainConfigSchema, type TrainConfig } from './config'
+import type { TokenData } from './data'
+import { SystemSampler, type SystemSample } from './system-sampler'
+import { DivergedError, Trainer, type StepMetrics, type TrainingState } from './trainer'
+
+export interface RunContext {
+  store: Store
+  dbPath: string
+  runId: string
+  /** Aborted to stop the run (a final checkpoint is written first). */
+  signal: AbortSignal
+  /** Polled between steps: true to pause (checkpoint, then end as "paused"). */
+  shouldPause: () => boolean
+  backend: BackendInfo
+  entries: { replica: string; checkpointWriter: string }
+  nativeBinding?: string | undefined
+  /** Live metrics after each step (throttling is the receiver's business). */
+  onStep: (m: StepReport) => void
+  log: (level: 'info' | 'warn' | 'error', message: string) => void
+  /** Tokens for the run; by default its token set is read from the project. */
+  data: TokenData
+}
+
+export interface StepReport extends StepMetrics {
+  totalSteps: number
+  tokensPerSec: number
+  /** Validation loss when this step evaluated, else null. */
+  valLoss: number | null
+}
+
+export interface RunSummary {
+  runId: string
+  status: 'completed' | 'stopped' | 'paused'
+  step: number
+  trainLoss: number | null
+  valLoss: number | null
+  bestValLoss: number | null
+  tokensPerSec: number
+  wallMs: number
+  backend: string
+  checkpoint: { id: number; kind: string; rawBytes: number; storedBytes: number } | null
+}
+
+const FULL_CHECKPOINT_EVERY = 4
+const MAX_ROLLBACKS = 3
+const METRIC_FLUSH_MS = 1000
+
+/** Threads for data parallelism: one per core (up to 4) on single-threaded backends. */
+export function resolveThreads(c: TrainConfig, backend: BackendInfo['name']): number {
+  if (c.threads !== null) return c.threads
+  return backend === 'wasm' || backend === 'cpu' ? Math.min(4, availableParallelism()) : 1
+}
+
+/** Rebuild a Trainer's state from a stored checkpoint. */
+export function checkpointState(store: Store, checkpointId: number): TrainingState {
+  const meta = store.checkpoints.state(checkpointId) as CheckpointState | null
+  if (!meta) throw new UserError('not_found', `There is no checkpoint ${checkpointId}.`)
+  const tensors = new Map<string, Float32Array>()
+  for (const [name, t] of store.checkpoints.tensors(checkpointId)) tensors.set(name, t.values)
+  return { ...meta, tensors }
+}
+
+/**
+ * Train a run to its last step (or until stopped or paused), resuming from its latest
+ * checkpoint: the loop the `train.run` job and `frugal train` share.
+ */
+export async function trainRun(ctx: RunContext): Promise<RunSummary> {
+  const { store, runId } = ctx
+  const now = () => new Date().toISOString()
+  const run = store.runs.require(runId)
+  const model = modelConfigSchema.parse(run.modelConfig)
+  let train = trainConfigSchema.parse(run.trainConfig)
+  const backendLabel = `${ctx.backend.name} ${ctx.backend.version} (${ctx.backend.detail})`
+  const latest = store.checkpoints.latest(runId)
+  let resume = latest ? checkpointState(store, latest.id) : null
+  if (resume)
+    train = resume.train // a resumed run keeps the settings it started with
+  else if (run.parentCheckpointId !== null) {
+    // A fork's first start: the parent's weights, moments, step and RNG states, the fork's settings.
+    const parent = checkpointState(store, run.parentCheckpointId)
+    if (train.threads === null)
+      train = { ...train, threads: parent.train.threads ?? resolveThreads(train, ctx.backend.name) }
+    if (train.steps <= parent.step) {
+      throw new UserError(
+        'invalid_params',
+        `train.steps: the fork starts at step ${parent.step}, so it needs more steps than that.`,
+        'train.steps',
+      )
+    }
+    resume = { ...parent, train }
+    store.runs.update(runId, { trainConfig: train }, now())
+    ctx.log(
+      'info',
+      `Forked from the checkpoint at step ${parent.step} of run ${run.parentRunId ?? '?'}.`,
+    )
+  } else if (train.threads === null) {
+    train = { ...train, threads: resolveThreads(train, ctx.backend.name) }
+    store.runs.update(runId, { trainConfig: train }, now())
+  }
+  if (latest && resume) {
+    ctx.log('info', `Resuming from the checkpoint at step ${resume.step}.`)
+    store.runs.truncateMetricsAfter(runId, resume.step)
+  } else if (run.step > 0) {
+    store.runs.truncateMetricsAfter(runId, 0)
+  }
+
+  const writer = await CheckpointWriter.start(
+    ctx.entries.checkpointWriter,
+    ctx.dbPath,
+    ctx.nativeBinding,
+  )
+  let trainer: Trainer | null = null
+  let lastCheckpoint: WrittenCheckpoint | null = null
+  const pendingMetrics: { name: string; step: number; value: number }[] = []
+  const pendingVectors: { name: string; step: number; value: Float32Array }[] = []
+  let lastFlush = performance.now()
+  const flush = () => {
+    if (pendingMetrics.length || pendingVectors.length)
+      store.runs.addMetrics(runId, pendingMetrics.splice(0), pendingVectors.splice(0))
+    lastFlush = performance.now()
+  }
+  let bestVal = run.bestValLoss
+  let lastVal: number | null = null
+  let lastTrain: number | null = run.trainLoss
+  let wallMs = resume ? run.wallMs : 0
+  let tokensSeen = resume ? resume.step * tokensPerStep(model, train) : 0
+  let rollbacks = 0
+  const flopsPerToken = trainingFlopsPerToken(model)
+  const system = new SystemSampler()
+
+  const checkpoint = async (reason: string, wait: boolean) => {
+    // Metrics up to the checkpoint's step go first: a resume keeps them and rewrites the rest.
+    flush()
+    const state = trainer!.state()
+    const written = writer
+      .write(runId, state, {
+        reason,
+        trainLoss: lastTrain,
+        valLoss: lastVal,
+        fullEvery: FULL_CHECKPOINT_EVERY,
+        keep: train.keepCheckpoints,
+      })
+      .then((w) => {
+        lastCheckpoint = w
+        ctx.log(
+          'info',
+          `Checkpoint at step ${state.step} (${w.kind}, ${(w.rawBytes / 1e6).toFixed(1)} MB → ${(w.storedBytes / 1e6).toFixed(1)} MB, ${w.ms.toFixed(0)} ms${w.pruned ? `, ${w.pruned} old pruned` : ''}).`,
+        )
+        return w
+      })
+    if (wait) await written
+    else written.catch((err: unknown) => ctx.log('error', String(err)))
+  }
+
+  const evaluate = (step: number) => {
+    const v = trainer!.evaluate()
+    lastVal = v
+    if (Number.isFinite(v) && (bestVal === null || v < bestVal)) bestVal = v
+    pendingMetrics.push({ name: 'val_loss', step, value: v })
+    return v
+  }
+
+  try {
+    trainer = await createTrainer(ctx, model, train, resume)
+    // Peak for model FLOPs utilization: this thread's matmul rate times the threads in use.
+    const peakFlops =
+      (await measureMatmulFlops(tf)) *
+      (ctx.backend.name === 'wasm' || ctx.backend.name === 'cpu' ? (train.threads ?? 1) : 1)
+    store.runs.update(
+      runId,
+      { status: 'running', ownerPid: process.pid, backend: backendLabel, error: null },
+      now(),
+    )
+    const parallel =
+      train.threads === 1
+        ? 'one data-parallel worker'
+        : `data-parallel over ${train.threads} threads`
+    ctx.log('info', `Training on ${backendLabel}, ${parallel}, ${train.precision} numerics.`)
+    let status: RunSummary['status'] = 'completed'
+    while (trainer.step < train.steps) {
+      if (ctx.signal.aborted) {
+        status = 'stopped'
+        break
+      }
+      if (ctx.shouldPause()) {
+        status = 'paused'
+        break
+      }
+      let m: StepMetrics
+      try {
+        m = await trainer.trainStep()
+      } catch (err) {
+        if (!(err instanceof DivergedError)) throw err
+        trainer = await rollBack(ctx, trainer, model, ++rollbacks, err)
+        continue
+      }
+      wallMs += m.wallMs
+      tokensSeen += m.tokens
+      lastTrain = m.loss
+      const tokensPerSec = m.tokens / (m.wallMs / 1000)
+      const step = m.step + 1 // steps completed
+      const isLast = step === train.steps
+      const valLoss =
+        (train.evalEvery > 0 && step % train.evalEvery === 0) || isLast ? evaluate(step) : null
+      recordStep(
+        pendingMetrics,
+        pendingVectors,
+        m,
+        step,
+        tokensPerSec,
+        flopsPerToken,
+        peakFlops,
+        system.sample(),
+      )
+      ctx.onStep({ ...m, step, totalSteps: train.steps, tokensPerSec, valLoss })
+      if (performance.now() - lastFlush > METRIC_FLUSH_MS || isLast) {
+        flush()
+        store.runs.update(
+          runId,
+          { step, tokensSeen, wallMs: Math.round(wallMs), trainLoss: m.loss, bestValLoss: bestVal },
+          now(),
+        )
+      }
+      if (train.checkpointEvery > 0 && step % train.checkpointEvery === 0 && !isLast)
+        await checkpoint('interval', false)
+    }
+    if (status !== 'completed' || trainer.step >= train.steps) {
+      if (status === 'completed' && lastVal === null) evaluate(trainer.step)
+      await checkpoint(
+        status === 'completed' ? 'final' : status === 'paused' ? 'pause' : 'stop',
+        true,
+      )
+    }
+    flush()
+    store.runs.update(
+      runId,
+      {
+        status,
+        ownerPid: null,
+        step: trainer.step,
+        tokensSeen,
+        wallMs: Math.round(wallMs),
+        trainLoss: lastTrain,
+        bestValLoss: bestVal,
+      },
+      now(),
+    )
+    const cp = lastCheckpoint as WrittenCheckpoint | null
+    return {
+      runId,
+      status,
+      step: trainer.step,
+      trainLoss: lastTrain,
+      valLoss: lastVal,
+      bestValLoss: bestVal,
+      tokensPerSec: wallMs > 0 ? tokensSeen / (wallMs / 1000) : 0,
+      wallMs: Math.round(wallMs),
+      backend: backendLabel,
+      checkpoint: cp
+        ? { id: cp.checkpointId, kind: cp.kind, rawBytes: cp.rawBytes, storedBytes: cp.storedBytes }
+        : null,
+    }
+  } catch (err) {
+    flush()
+    const message = explainFailure(err, train)
+    store.runs.update(runId, { status: 'failed', ownerPid: null, error: message }, now())
+    if (err instanceof UserError) throw err
+    throw new UserError('internal', message)
+  } finally {
+    await writer.close().catch(() => undefined)
+    await trainer?.dispose()
+  }
+}
+
+async function createTrainer(
+  ctx: RunContext,
+  model: ModelConfig,
+  train: TrainConfig,
+  resume: TrainingState | null,
+): Promise<Trainer> {
+  return Trainer.create(model, train, ctx.data, {
+    ...(resume ? { resume } : {}),
+    replicaEntry: ctx.entries.replica,
+    backend:
+      ctx.backend.name === 'tensorflow-gpu' || ctx.backend.name === 'tensorflow'
+        ? 'tensorflow'
+        : ctx.backend.name,
+  })
+}
+
+/**
+ * The loss stayed non-finite: go back to the last checkpoint. Replaying the same batches
+ * would diverge again, so the sampler skips ahead to different ones.
+ */
+async function rollBack(
+  ctx: RunContext,
+  current: Trainer,
+  model: ModelConfig,
+  count: number,
+  err: DivergedError,
+): Promise<Trainer> {
+  const cp = ctx.store.checkpoints.latest(ctx.runId)
+  if (!cp || count > MAX_ROLLBACKS) {
+    throw new UserError(
+      'internal',
+      `${err.message} ${cp ? `Rolled back ${MAX_ROLLBACKS} times without recovering.` : 'There is no checkpoint to roll back to.'} Lower the learning rate, keep gradient clipping on, or use fp32.`,
+    )
+  }
+  const state = checkpointState(ctx.store, cp.id)
+  const skipped: RngState = [
+    state.samplerRng[0] ^ (0x9e3779b9 * count),
+    state.samplerRng[1],
+    state.samplerRng[2] ^ count,
+    state.samplerRng[3],
+  ]
+  ctx.log(
+    'warn',
+    `${err.message} Rolled back to the checkpoint at step ${cp.step} and skipped to different batches (rollback ${count} of ${MAX_ROLLBACKS}).`,
+  )
+  await current.dispose()
+  return createTrainer(ctx, model, state.train, {
+    ...state,
+    samplerRng: skipped.map((x) => x >>> 0) as RngState,
+  })
+}
+
+function recordStep(
+  points: { name: string; step: number; value: number }[],
+  vectors: { name: string; step: number; value: Float32Array }[],
+  m: StepMetrics,
+  step: number,
+  tokensPerSec: number,
+  flopsPerToken: number,
+  peakFlops: number,
+  sys: SystemSample,
+): void {
+  const add = (name: string, value: number) => points.push({ name, step, value })
+  add('loss', m.loss)
+  if (m.aux) add('aux_loss', m.aux)
+  add('lr', m.lr)
+  add('grad_norm', m.gradNorm)
+  add('tokens_per_sec', tokensPerSec)
+  add('model_gflops', (tokensPerSec * flopsPerToken) / 1e9)
+  if (peakFlops > 0) add('mfu', (tokensPerSec * flopsPerToken) / peakFlops)
+  add('loss_scale', m.lossScale)
+  add('skipped_steps', m.skippedTotal)
+  if (m.skipped) add('skipped', 1)
+  add('memory_bytes', tf.memory().numBytes)
+  add('rss_bytes', process.memoryUsage().rss)
+  add('cpu_percent', sys.cpuPercent)
+  if (sys.gpuUtil !== undefined) add('gpu_util', sys.gpuUtil)
+  if (sys.gpuMemoryMb !== undefined) add('gpu_memory_mb', sys.gpuMemoryMb)
+  if (sys.energyJ !== undefined) add('energy_j', sys.energyJ)
+  for (const l of m.moe) {
+    add(`moe.imbalance.L${l.layer}`, l.imbalance)
+    add(`moe.entropy.L${l.layer}`, l.entropy)
+    add(`moe.dropped.L${l.layer}`, l.dropped)
+    add(`moe.experts_per_token.L${l.layer}`, l.meanExperts)
+    vectors.push({ name: `moe.load.L${l.layer}`, step, value: Float32Array.from(l.load) })
+  }
+}
+
+function tokensPerStep(model: ModelConfig, train: TrainConfig): number {
+  return train.batchSize * model.contextLength * train.gradAccumulation
+}
+
+/** Turn an engine failure into advice. */
+function explainFailure(err: unknown, train: TrainConfig): string {
+  const text = err instanceof Error ? err.message : String(err)
+  if (
+    /out of memory|OOM|Cannot enlarge memory|Maximum memory size|memory access out of bounds|Array buffer allocation failed/i.test(
+      text,
+    )
+  ) {
+    return `The backend ran out of memory (${text.split('\n')[0]}). Try a smaller batch size (now ${train.batchSize}) with gradient accumulation, turn on gradient checkpointing${train.gradientCheckpointing ? ' (already on)' : ''}, or use fewer threads.`
+  }
+  return text
+}
+
+export type { RunRow }

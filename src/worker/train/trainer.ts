@@ -1,0 +1,477 @@
+import * as tf from '@tensorflow/tfjs-core'
+import { isMoeLayer, weightSetOf, type ModelConfig } from '../model/config'
+import { updateRouterBias } from '../model/layers/routing'
+import type { MoeStats } from '../model/layers/moe'
+import { crossEntropy } from '../model/loss'
+import { Transformer, type Params } from '../model/model'
+import { ownedVariable } from '../model/ops'
+import { initialValues, names, paramSpecs } from '../model/params'
+import { Rng, type RngState } from '../model/rng'
+import { type TrainConfig, usesLossScaling } from './config'
+import { BatchSampler, type Batch, type TokenData } from './data'
+import { computeGradients, type GradientResult } from './gradients'
+import { hostView } from '../kernels/host-views'
+import { AdamW } from './optimizer'
+import { shardSizes } from './parallel/layout'
+import { ReplicaPool } from './parallel/pool'
+import { LossScaler, numericsFor, type LossScaleState } from './precision'
+import { dropPathRate, learningRate } from './schedule'
+
+/** Everything needed to continue a run exactly where it stopped. */
+export interface TrainingState {
+  step: number
+  model: ModelConfig
+  train: TrainConfig
+  /** Parameters and AdamW moments: "param/<name>", "adam.m/<name>", "adam.v/<name>". */
+  tensors: Map<string, Float32Array>
+  adamSteps: number
+  samplerRng: RngState
+  dropPathRng: RngState
+  lossScale: LossScaleState
+}
+
+export interface MoeLayerMetrics {
+  layer: number
+  /** Share of assignments per expert (sums to 1). */
+  load: number[]
+  /** max/mean of the load: 1 is perfectly balanced. */
+  imbalance: number
+  entropy: number
+  dropped: number
+  meanExperts: number
+}
+
+export interface StepMetrics {
+  step: number
+  loss: number
+  aux: number
+  lr: number
+  gradNorm: number
+  lossScale: number
+  /** This step's update was skipped (non-finite gradients). */
+  skipped: boolean
+  skippedTotal: number
+  tokens: number
+  wallMs: number
+  moe: MoeLayerMetrics[]
+}
+
+export interface TrainerOptions {
+  resume?: TrainingState
+  /** Where the data-parallel replica's entry is (required when threads > 1). */
+  replicaEntry?: string
+  /** The backend name replicas must load (the one this thread uses). */
+  backend?: string
+}
+
+/** The run cannot continue from its current weights: roll back to a checkpoint. */
+export class DivergedError extends Error {
+  constructor(readonly badSteps: number) {
+    super(`The loss was not finite for ${badSteps} steps in a row.`)
+    this.name = 'DivergedError'
+  }
+}
+
+/**
+ * One model being trained: its parameters, optimizer, samplers and the step they are at.
+ * `trainStep` is synchronous and deterministic given the state.
+ */
+export class Trainer {
+  readonly model: Transformer
+  readonly params = new Map<string, tf.Variable>()
+  readonly optimizer: AdamW
+  step: number
+  private readonly trainable: string[]
+  private readonly sampler: BatchSampler
+  private readonly dropRng: Rng
+  private readonly scaler: LossScaler
+  private readonly numerics
+  private badSteps = 0
+  private pool: ReplicaPool | null = null
+  /** Live tensors in each replica after the last step (diagnostics and tests). */
+  replicaTensors: number[] = []
+
+  /** A trainer, with its replica threads started when the config asks for more than one. */
+  static async create(
+    modelConfig: ModelConfig,
+    config: TrainConfig,
+    data: TokenData,
+    options: TrainerOptions = {},
+  ): Promise<Trainer> {
+    const trainer = new Trainer(modelConfig, config, data, options.resume)
+    const threads = config.threads ?? 1
+    if (threads > 1) {
+      if (!options.replicaEntry)
+        throw new Error('Data-parallel training needs the replica entry point.')
+      trainer.pool = await ReplicaPool.start(
+        threads - 1,
+        {
+          entry: options.replicaEntry,
+          backend: options.backend ?? tf.getBackend(),
+          model: modelConfig,
+          precision: config.precision,
+          labelSmoothing: config.labelSmoothing,
+          checkpointing: config.gradientCheckpointing,
+        },
+        trainer.params,
+      )
+    }
+    return trainer
+  }
+
+  private constructor(
+    readonly modelConfig: ModelConfig,
+    readonly config: TrainConfig,
+    private readonly data: TokenData,
+    resume?: TrainingState,
+  ) {
+    if (data.vocabSize > modelConfig.vocabSize) {
+      throw new Error(
+        `The data uses ${data.vocabSize} token ids but the model has only ${modelConfig.vocabSize}.`,
+      )
+    }
+    this.model = new Transformer(modelConfig)
+    const specs = paramSpecs(modelConfig)
+    // Separate streams so, e.g., changing the batch size does not change the initialization.
+    const root = new Rng(config.seed)
+    const initRng = root.fork()
+    const samplerSeed = root.fork().state()
+    const dropSeed = root.fork().state()
+    const init = resume ? null : initialValues(modelConfig, initRng)
+    for (const spec of specs) {
+      const values = resume ? resume.tensors.get(`param/${spec.name}`) : init!.get(spec.name)
+      if (!values) throw new Error(`The checkpoint has no parameter ${spec.name}.`)
+      this.params.set(spec.name, ownedVariable(tf.tensor(values, spec.shape), spec.trainable))
+    }
+    this.trainable = specs.filter((s) => s.trainable).map((s) => s.name)
+    const trainableParams = new Map(this.trainable.map((n) => [n, this.params.get(n)!]))
+    this.optimizer = new AdamW(
+      trainableParams,
+      new Set(specs.filter((s) => s.decay).map((s) => s.name)),
+      {
+        beta1: config.beta1,
+        beta2: config.beta2,
+        eps: config.adamEps,
+        weightDecay: config.weightDecay,
+      },
+    )
+    if (resume) {
+      tf.tidy(() => {
+        for (const [name, m] of this.optimizer.m)
+          m.assign(tf.tensor(resume.tensors.get(`adam.m/${name}`)!, m.shape))
+        for (const [name, v] of this.optimizer.v)
+          v.assign(tf.tensor(resume.tensors.get(`adam.v/${name}`)!, v.shape))
+      })
+      this.optimizer.t = resume.adamSteps
+    }
+    this.step = resume?.step ?? 0
+    this.sampler = new BatchSampler(
+      data.train,
+      config.batchSize,
+      modelConfig.contextLength,
+      resume?.samplerRng ?? samplerSeed,
+    )
+    this.dropRng = new Rng(resume?.dropPathRng ?? dropSeed)
+    this.scaler = new LossScaler(usesLossScaling(config), 2 ** 16, 2000, resume?.lossScale)
+    this.numerics = numericsFor(config.precision)
+  }
+
+  get tokensPerStep(): number {
+    return this.config.batchSize * this.modelConfig.contextLength * this.config.gradAccumulation
+  }
+
+  /** One optimizer step over `gradAccumulation` micro-batches. */
+  async trainStep(): Promise<StepMetrics> {
+    const started = performance.now()
+    const c = this.config
+    const S = this.scaler.scale
+    const lr = learningRate(c, this.step)
+    let loss = 0
+    let aux = 0
+    let grads: Map<string, tf.Tensor> | null = null
+    const moeStats: (MoeStats | null)[][] = []
+    for (let micro = 0; micro < c.gradAccumulation; micro++) {
+      const batch = this.sampler.next()
+      const masks = this.dropPathMasks(batch.B, batch.T)
+      const r = this.pool
+        ? await this.parallelGradients(batch, masks, S)
+        : this.localGradients(batch, masks, S)
+      loss += r.loss / c.gradAccumulation
+      aux += r.aux / c.gradAccumulation
+      moeStats.push(r.moe)
+      if (!grads) grads = r.grads
+      else {
+        for (const [name, g] of r.grads) {
+          const sum = tf.add(grads.get(name)!, g)
+          grads.get(name)!.dispose()
+          g.dispose()
+          grads.set(name, sum)
+        }
+      }
+    }
+    const all = grads!
+    // Gradients are of S·Σ(loss): this factor brings them to the mean loss's scale.
+    const unscale = 1 / (S * c.gradAccumulation)
+    const normSq = sumOfSquares([...all.values()]) * unscale * unscale
+    const lossFinite = Number.isFinite(loss)
+    const apply = this.scaler.update(lossFinite && Number.isFinite(normSq))
+    const gradNorm = Math.sqrt(normSq)
+    if (apply) {
+      const clip = c.gradClip > 0 && gradNorm > c.gradClip ? c.gradClip / (gradNorm + 1e-6) : 1
+      this.optimizer.step(this.params, all, lr, clip * unscale)
+      this.balanceExperts(moeStats)
+      this.pool?.publish(this.params)
+    }
+    for (const g of all.values()) g.dispose()
+    // A skipped step from loss-scale overflow is routine; a non-finite loss is divergence.
+    this.badSteps = lossFinite ? 0 : this.badSteps + 1
+    const step = this.step++
+    if (this.badSteps >= c.maxBadSteps) throw new DivergedError(this.badSteps)
+    return {
+      step,
+      loss,
+      aux,
+      lr,
+      gradNorm,
+      lossScale: S,
+      skipped: !apply,
+      skippedTotal: this.scaler.state.skippedSteps,
+      tokens: this.tokensPerStep,
+      wallMs: performance.now() - started,
+      moe: this.moeMetrics(moeStats),
+    }
+  }
+
+  private localGradients(
+    batch: Batch,
+    masks: (Float32Array | null)[] | null,
+    S: number,
+  ): GradientResult {
+    return computeGradients({
+      model: this.model,
+      params: this.params,
+      trainable: this.trainable,
+      batch,
+      numerics: this.numerics,
+      lossScale: S,
+      labelSmoothing: this.config.labelSmoothing,
+      dropPath: masks,
+      checkpointing: this.config.gradientCheckpointing,
+    })
+  }
+
+  /**
+   * Shard 0 on this thread, the others on the replicas, all at once; then the weighted
+   * sum Σ (nᵢ/n)·gᵢ in shard order, which is the full batch's gradient and deterministic.
+   */
+  private async parallelGradients(
+    batch: Batch,
+    masks: (Float32Array | null)[] | null,
+    S: number,
+  ): Promise<GradientResult> {
+    const pool = this.pool!
+    const { B, T } = batch
+    const sizes = shardSizes(B, pool.size + 1).filter((n) => n > 0)
+    const shards = sizes.map((n, i) => {
+      const start = sizes.slice(0, i).reduce((a, b) => a + b, 0) * T
+      const end = start + n * T
+      return {
+        inputs: batch.inputs.slice(start, end),
+        targets: batch.targets.slice(start, end),
+        B: n,
+        T,
+        dropPath: masks?.map((m) => (m ? m.slice(start, end) : null)) ?? null,
+        lossScale: S,
+      }
+    })
+    const remote = pool.run(shards.slice(1)) // replicas start now...
+    const local = this.localGradients(shards[0], shards[0].dropPath, S) // ...while this thread does shard 0
+    const results = await remote
+    this.replicaTensors = results.map((r) => r.tensors)
+    const weights = sizes.map((n) => n / B)
+    const grads = new Map<string, tf.Tensor>()
+    const view = hostView()
+    for (const [name, g0] of local.grads) {
+      if (view) {
+        // In place, in one pass: shard 0's gradient becomes the weighted sum of all shards.
+        const g = view(g0)
+        const parts = results.map((_, i) => pool.gradientView(i, name))
+        for (let j = 0; j < g.length; j++) {
+          let sum = g[j] * weights[0]
+          for (let i = 0; i < parts.length; i++) sum += parts[i][j] * weights[i + 1]
+          g[j] = sum
+        }
+        grads.set(name, g0)
+        continue
+      }
+      const shape = g0.shape
+      grads.set(
+        name,
+        tf.tidy(() =>
+          tf.addN([
+            tf.mul(g0, weights[0]),
+            ...results.map((_, i) => tf.mul(pool.gradient(i, name, shape), weights[i + 1])),
+          ]),
+        ),
+      )
+      g0.dispose()
+    }
+    const all = [local, ...results]
+    return {
+      loss: all.reduce((acc, r, i) => acc + r.loss * weights[i], 0),
+      aux: all.reduce((acc, r, i) => acc + r.aux * weights[i], 0),
+      grads,
+      // Each shard's routing, as if it were a micro-batch: loads and balancing add up.
+      moe: mergeMoe(all.map((r) => r.moe)),
+    }
+  }
+
+  /** Mean validation loss over `batches` batches; the same batches every call, so evaluations compare. */
+  evaluate(
+    batches = this.config.evalBatches,
+    tokens: Uint16Array | Int32Array = this.data.val,
+  ): number {
+    const sampler = new BatchSampler(
+      tokens,
+      this.config.batchSize,
+      this.modelConfig.contextLength,
+      this.config.seed ^ 0x5eed,
+    )
+    const P: Params = Object.fromEntries(this.params)
+    let total = 0
+    for (let i = 0; i < batches; i++) {
+      const b = sampler.next()
+      total += tf.tidy(() => {
+        const ids = tf.tensor1d(b.inputs, 'int32')
+        const { logits } = this.model.forward(P, ids, b.B, b.T)
+        return crossEntropy(logits, tf.tensor1d(b.targets, 'int32')).dataSync()[0]
+      })
+    }
+    return total / batches
+  }
+
+  /** A complete copy of the training state (synchronous read-back, then free to continue). */
+  state(): TrainingState {
+    const tensors = new Map<string, Float32Array>()
+    for (const [name, p] of this.params) tensors.set(`param/${name}`, p.dataSync() as Float32Array)
+    for (const [name, m] of this.optimizer.m)
+      tensors.set(`adam.m/${name}`, m.dataSync() as Float32Array)
+    for (const [name, v] of this.optimizer.v)
+      tensors.set(`adam.v/${name}`, v.dataSync() as Float32Array)
+    return {
+      step: this.step,
+      model: this.modelConfig,
+      train: this.config,
+      tensors,
+      adamSteps: this.optimizer.t,
+      samplerRng: this.sampler.state(),
+      dropPathRng: this.dropRng.state(),
+      lossScale: { ...this.scaler.state },
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.pool?.close()
+    for (const p of this.params.values()) p.dispose()
+    this.optimizer.dispose()
+    this.model.dispose()
+  }
+
+  /** Per layer, multipliers per token row: 0 for a dropped sequence, 1/(1-p) for a kept one. */
+  private dropPathMasks(B: number, T: number): (Float32Array | null)[] | null {
+    const L = this.modelConfig.layers
+    if (this.config.dropPath === 0) return null
+    return Array.from({ length: L }, (_, l) => {
+      const p = dropPathRate(this.config, L, l, this.step)
+      if (p === 0) return null
+      const m = new Float32Array(B * T)
+      for (let b = 0; b < B; b++)
+        m.fill(this.dropRng.next() < p ? 0 : 1 / (1 - p), b * T, (b + 1) * T)
+      return m
+    })
+  }
+
+  /** DeepSeek-V3's bias update on each MoE weight set, from the loads this step chose. */
+  private balanceExperts(stats: (MoeStats | null)[][]): void {
+    const moe = this.modelConfig.moe
+    if (!moe || moe.balance !== 'aux-free' || moe.biasUpdateRate === 0) return
+    const perSet = new Map<number, Int32Array>()
+    for (const micro of stats) {
+      micro.forEach((s, layer) => {
+        if (!s) return
+        const set = weightSetOf(this.modelConfig, layer)
+        const acc = perSet.get(set) ?? new Int32Array(s.chosenLoad.length)
+        s.chosenLoad.forEach((n, e) => (acc[e] += n))
+        perSet.set(set, acc)
+      })
+    }
+    for (const [set, load] of perSet) {
+      const bias = this.params.get(names.routerBias(set))!
+      const values = bias.dataSync().slice() as Float32Array
+      updateRouterBias(values, load, moe.biasUpdateRate)
+      tf.tidy(() => bias.assign(tf.tensor1d(values)))
+    }
+  }
+
+  private moeMetrics(stats: (MoeStats | null)[][]): MoeLayerMetrics[] {
+    const out: MoeLayerMetrics[] = []
+    for (let layer = 0; layer < this.modelConfig.layers; layer++) {
+      if (!isMoeLayer(this.modelConfig, layer)) continue
+      const perMicro = stats.map((m) => m[layer]).filter((s): s is MoeStats => !!s)
+      if (!perMicro.length) continue
+      const E = perMicro[0].load.length
+      const load = new Array<number>(E).fill(0)
+      for (const s of perMicro) s.load.forEach((n, e) => (load[e] += n))
+      const total = load.reduce((a, b) => a + b, 0) || 1
+      const shares = load.map((n) => n / total)
+      out.push({
+        layer,
+        load: shares,
+        imbalance: Math.max(...shares) * E,
+        entropy: mean(perMicro.map((s) => s.entropy)),
+        dropped: perMicro.reduce((a, s) => a + s.dropped, 0),
+        meanExperts: mean(perMicro.map((s) => s.meanExperts)),
+      })
+    }
+    return out
+  }
+}
+
+/** Σ g² over every gradient: one host pass where memory is addressable, else one read-back. */
+function sumOfSquares(grads: tf.Tensor[]): number {
+  const view = hostView()
+  if (!view) return tf.tidy(() => tf.addN(grads.map((g) => tf.sum(tf.square(g)))).dataSync()[0])
+  let total = 0
+  for (const g of grads) {
+    const v = view(g)
+    for (let i = 0; i < v.length; i++) total += v[i] * v[i]
+  }
+  return total
+}
+
+/** Per layer, the stats of every shard merged: loads and counts add, averages average. */
+function mergeMoe(shards: (MoeStats | null)[][]): (MoeStats | null)[] {
+  return shards[0].map((first, layer) => {
+    const all = shards.map((s) => s[layer]).filter((s): s is MoeStats => !!s)
+    if (!first || all.length === 0) return null
+    const add = (pick: (s: MoeStats) => Int32Array) => {
+      const out = new Int32Array(pick(first).length)
+      for (const s of all) pick(s).forEach((n, e) => (out[e] += n))
+      return out
+    }
+    const tokens = all.reduce((a, s) => a + s.tokens, 0)
+    const weighted = (pick: (s: MoeStats) => number) =>
+      all.reduce((a, s) => a + pick(s) * s.tokens, 0) / tokens
+    return {
+      load: add((s) => s.load),
+      chosenLoad: add((s) => s.chosenLoad),
+      dropped: all.reduce((a, s) => a + s.dropped, 0),
+      tokensWithoutExpert: all.reduce((a, s) => a + s.tokensWithoutExpert, 0),
+      meanExperts: weighted((s) => s.meanExperts),
+      entropy: weighted((s) => s.entropy),
+      tokens,
+    }
+  })
+}
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0)

@@ -1,0 +1,103 @@
+import { expect, test } from '@playwright/test'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/** The built `frugal` command; throws with its stderr when it fails. */
+function frugal(args: string[], home: string): string {
+  const r = spawnSync(process.execPath, ['bin/frugal.js', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, FRUGAL_HOME: home },
+  })
+  if (r.status !== 0) throw new Error(`frugal ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
+  return r.stdout
+}
+
+let dir: string
+test.beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'frugal-train-'))))
+test.afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+test('a dense and a MoE model train from the CLI on an imported, cleaned dataset, and their loss falls', () => {
+  test.setTimeout(240_000)
+  const home = join(dir, 'home')
+  const db = join(dir, 'p.frugal')
+  frugal(['project', 'create', db], home)
+  frugal(
+    [
+      'data',
+      'import',
+      'test/fixtures/data/corpus',
+      '--dataset',
+      'corpus',
+      '--text-field',
+      'text',
+      '--db',
+      db,
+      '--json',
+    ],
+    home,
+  )
+  const cleaned = JSON.parse(
+    frugal(['data', 'clean', '--dataset', 'corpus', '--db', db, '--json'], home),
+  ) as { kept: number }
+  expect(cleaned.kept).toBeGreaterThan(0)
+
+  const runs = {
+    'tiny-dense': {
+      tokenizer: { kind: 'char' },
+      model: { contextLength: 32, layers: 2, heads: 2, width: 32 },
+    },
+    'tiny-moe': {
+      tokenizer: { kind: 'bpe', vocabSize: 320 },
+      model: {
+        contextLength: 32,
+        layers: 2,
+        heads: 2,
+        width: 32,
+        moe: { routedExperts: 4, topK: 2, firstDenseLayers: 1 },
+      },
+    },
+  }
+  for (const [name, spec] of Object.entries(runs)) {
+    const config = join(dir, `${name}.json`)
+    writeFileSync(
+      config,
+      JSON.stringify({
+        name,
+        data: { dataset: 'corpus', tokenizer: spec.tokenizer },
+        model: spec.model,
+        train: {
+          steps: 40,
+          batchSize: 8,
+          learningRate: 0.003,
+          warmupSteps: 5,
+          evalEvery: 40,
+          evalBatches: 8,
+          checkpointEvery: 20,
+        },
+      }),
+    )
+    const lines = frugal(['train', '--config', config, '--db', db, '--json'], home)
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            type: string
+            step?: number
+            loss?: number
+            status?: string
+            valLoss?: number
+          },
+      )
+    const steps = lines.filter((l) => l.type === 'step')
+    const summary = lines.at(-1)!
+    expect(steps.map((s) => s.step)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1))
+    expect(summary).toMatchObject({ type: 'summary', status: 'completed', step: 40 })
+    const first = steps.slice(0, 5).reduce((a, s) => a + s.loss!, 0) / 5
+    const last = steps.slice(-5).reduce((a, s) => a + s.loss!, 0) / 5
+    expect(last, `${name}: mean loss of the last 5 steps vs the first 5`).toBeLessThan(first * 0.8)
+    expect(summary.valLoss).toBeLessThan(first)
+  }
+})

@@ -1,0 +1,73 @@
+import * as tf from '@tensorflow/tfjs-core'
+import { loadBackend } from '../../src/worker/backend'
+import { installKernels } from '../../src/worker/kernels'
+
+/** tfjs on the backend the app would pick here (wasm), with Frugal's kernels installed. */
+export async function setupTf(
+  backend = process.env.FRUGAL_TEST_BACKEND ?? 'wasm',
+): Promise<typeof tf> {
+  await loadBackend(backend)
+  installKernels(tf)
+  return tf
+}
+
+/** A deterministic pseudo-random tensor (no tfjs seeding involved). */
+export function randomTensor(shape: number[], seed: number, std = 1): tf.Tensor {
+  let s = seed >>> 0 || 1
+  const next = () => {
+    s ^= s << 13
+    s >>>= 0
+    s ^= s >>> 17
+    s ^= s << 5
+    s >>>= 0
+    return s / 4294967296
+  }
+  const n = shape.reduce((a, b) => a * b, 1)
+  const v = new Float32Array(n)
+  for (let i = 0; i < n; i++) v[i] = (next() * 2 - 1) * std * Math.sqrt(3)
+  return tf.tensor(v, shape)
+}
+
+/**
+ * Compare the analytic gradient of scalar f at each input with central finite
+ * differences, on a sample of coordinates. Returns the worst relative error:
+ * ‖g − ĝ‖ / max(‖g‖, ‖ĝ‖, floor) over the sampled coordinates of each input.
+ */
+export function gradientError(
+  f: (...xs: tf.Tensor[]) => tf.Scalar,
+  inputs: tf.Tensor[],
+  { eps = 1e-2, samples = 12, seed = 7 }: { eps?: number; samples?: number; seed?: number } = {},
+): number {
+  const analytic = tf.grads((...xs: tf.Tensor[]) => f(...xs))(inputs)
+  let worst = 0
+  let s = seed
+  inputs.forEach((x, i) => {
+    const base = x.dataSync().slice()
+    const g = analytic[i].dataSync()
+    const picks = new Set<number>()
+    while (picks.size < Math.min(samples, base.length)) {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0
+      picks.add(s % base.length)
+    }
+    let diff = 0
+    let normA = 0
+    let normN = 0
+    for (const j of picks) {
+      const at = (delta: number) => {
+        const v = base.slice()
+        v[j] += delta
+        const xs = inputs.map((y, k) => (k === i ? tf.tensor(v, x.shape) : y))
+        const out = tf.tidy(() => f(...xs).dataSync()[0])
+        xs[i].dispose()
+        return out
+      }
+      const numeric = (at(eps) - at(-eps)) / (2 * eps)
+      diff += (numeric - g[j]) ** 2
+      normA += g[j] ** 2
+      normN += numeric ** 2
+    }
+    worst = Math.max(worst, Math.sqrt(diff) / Math.max(Math.sqrt(normA), Math.sqrt(normN), 1e-6))
+  })
+  analytic.forEach((t) => t.dispose())
+  return worst
+}

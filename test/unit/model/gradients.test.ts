@@ -1,0 +1,265 @@
+import * as tf from '@tensorflow/tfjs-core'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { modelConfigSchema, moeSchema } from '../../../src/worker/model/config'
+import { attention, attentionMask } from '../../../src/worker/model/layers/attention'
+import { moe } from '../../../src/worker/model/layers/moe'
+import { rmsNorm } from '../../../src/worker/model/layers/rmsnorm'
+import { applyRope, ropeTables, tileRope } from '../../../src/worker/model/layers/rope'
+import { swiglu } from '../../../src/worker/model/layers/swiglu'
+import { crossEntropy } from '../../../src/worker/model/loss'
+import { float32Numerics, Transformer, type Params } from '../../../src/worker/model/model'
+import { gatherRows, scatterAddRows } from '../../../src/worker/model/ops'
+import { initialValues, names } from '../../../src/worker/model/params'
+import { Rng } from '../../../src/worker/model/rng'
+import { gradientError, randomTensor, setupTf } from '../../helpers/tfjs'
+
+const TOL = 2e-2
+const mm = float32Numerics
+
+beforeAll(async () => {
+  await setupTf()
+})
+
+const sumWeighted = (y: tf.Tensor, seed: number) =>
+  tf.sum<tf.Scalar>(tf.mul(y, randomTensor(y.shape, seed)))
+
+describe('gradients against finite differences', () => {
+  it('row gather and scatter-add (embedding and MoE dispatch)', () => {
+    const idx = tf.tensor1d([2, 0, 2, 3], 'int32')
+    expect(
+      gradientError((x) => sumWeighted(gatherRows(x, idx), 1), [randomTensor([5, 3], 2)]),
+    ).toBeLessThan(TOL)
+    expect(
+      gradientError((y) => sumWeighted(scatterAddRows(y, idx, 5), 3), [randomTensor([4, 3], 4)]),
+    ).toBeLessThan(TOL)
+  })
+
+  it('RMSNorm, input and weight', () => {
+    const err = gradientError(
+      (x, w) => sumWeighted(rmsNorm(x as tf.Tensor2D, w as tf.Tensor1D, 1e-5), 5),
+      [randomTensor([6, 8], 6), randomTensor([8], 7)],
+    )
+    expect(err).toBeLessThan(TOL)
+  })
+
+  it('rotary positions', () => {
+    const tables = tileRope(ropeTables(4, 2, 4, 10_000), 2)
+    const err = gradientError(
+      (x) => sumWeighted(applyRope(x as tf.Tensor2D, tables, 4), 8),
+      [randomTensor([8, 8], 9)],
+    )
+    expect(err).toBeLessThan(TOL)
+  })
+
+  it('causal attention, full and sliding-window with global tokens', () => {
+    const [B, T, H, hs] = [2, 5, 2, 4]
+    const D = H * hs
+    for (const mask of [attentionMask(T, null, 0), attentionMask(T, 2, 1)]) {
+      const err = gradientError(
+        (x, q, k, v, out) =>
+          sumWeighted(
+            attention(
+              x as tf.Tensor2D,
+              {
+                q: q as tf.Tensor2D,
+                k: k as tf.Tensor2D,
+                v: v as tf.Tensor2D,
+                out: out as tf.Tensor2D,
+              },
+              { B, T, heads: H, headWidth: hs },
+              tileRope(ropeTables(T, H, hs, 1e4, 0.5), B),
+              tileRope(ropeTables(T, H, hs, 1e4), B),
+              mask,
+              mm,
+            ),
+            10,
+          ),
+        [
+          randomTensor([B * T, D], 11),
+          ...[12, 13, 14, 15].map((seed) => randomTensor([D, D], seed, 0.5)),
+        ],
+      )
+      expect(err).toBeLessThan(TOL)
+    }
+  })
+
+  it('SwiGLU feed-forward', () => {
+    const err = gradientError(
+      (x, g, u, d) =>
+        sumWeighted(
+          swiglu(
+            x as tf.Tensor2D,
+            { gate: g as tf.Tensor2D, up: u as tf.Tensor2D, down: d as tf.Tensor2D },
+            mm,
+          ),
+          14,
+        ),
+      [
+        randomTensor([5, 6], 15),
+        randomTensor([6, 8], 16),
+        randomTensor([6, 8], 19),
+        randomTensor([8, 6], 17),
+      ],
+    )
+    expect(err).toBeLessThan(TOL)
+  })
+
+  it('cross-entropy with label smoothing', () => {
+    const targets = tf.tensor1d([1, 0, 4, 2], 'int32')
+    for (const smoothing of [0, 0.1]) {
+      const err = gradientError(
+        (z) => crossEntropy(z as tf.Tensor2D, targets, smoothing),
+        [randomTensor([4, 5], 18)],
+      )
+      expect(err).toBeLessThan(TOL)
+    }
+    // The value is the usual one: uniform logits give ln(V).
+    expect(
+      crossEntropy(tf.zeros<tf.Rank.R2>([3, 7]), tf.tensor1d([0, 1, 2], 'int32')).dataSync()[0],
+    ).toBeCloseTo(Math.log(7), 5)
+  })
+})
+
+describe('MoE gradients in every routing mode', () => {
+  const D = 6
+  const N = 8
+  const E = 4
+  const h = 8
+  // Decisive routing (large router weights) so a finite-difference step never flips a choice.
+  const weights = () => ({
+    router: randomTensor([D, E], 20, 3) as tf.Tensor2D,
+    routerBias: tf.tensor1d([0.05, -0.05, 0, 0.02]),
+    experts: Array.from({ length: E }, (_, e) => ({
+      gate: randomTensor([D, h], 30 + e) as tf.Tensor2D,
+      up: randomTensor([D, h], 70 + e) as tf.Tensor2D,
+      down: randomTensor([h, D], 40 + e) as tf.Tensor2D,
+    })),
+    shared: {
+      gate: randomTensor([D, h], 50) as tf.Tensor2D,
+      up: randomTensor([D, h], 52) as tf.Tensor2D,
+      down: randomTensor([h, D], 51) as tf.Tensor2D,
+    },
+  })
+  const base = moeSchema.parse({})
+  const modes = {
+    'softmax top-2, Switch aux loss, capacity': {
+      ...base,
+      routedExperts: E,
+      topK: 2,
+      affinity: 'softmax',
+      balance: 'aux',
+      capacityFactor: 1,
+    },
+    'sigmoid top-2, aux-free bias + sequence loss': {
+      ...base,
+      routedExperts: E,
+      topK: 2,
+      affinity: 'sigmoid',
+      balance: 'aux-free',
+      capacityFactor: null,
+    },
+    'top-p routing with entropy loss': {
+      ...base,
+      routedExperts: E,
+      topK: 3,
+      routing: 'topp',
+      topP: 0.5,
+      capacityFactor: null,
+    },
+    'top-1 without shared experts': {
+      ...base,
+      routedExperts: E,
+      topK: 1,
+      sharedExperts: 0,
+      capacityFactor: null,
+    },
+  } as const
+
+  for (const [mode, cfg] of Object.entries(modes)) {
+    it(mode, () => {
+      const w = weights()
+      if (cfg.sharedExperts === 0) w.shared = null as never
+      const loss = (
+        x: tf.Tensor,
+        router: tf.Tensor,
+        gate0: tf.Tensor,
+        down1: tf.Tensor,
+        sharedUp: tf.Tensor,
+      ) => {
+        const ww = {
+          ...w,
+          router: router as tf.Tensor2D,
+          experts: w.experts.map((ex, e) => ({
+            ...ex,
+            gate: e === 0 ? (gate0 as tf.Tensor2D) : ex.gate,
+            down: e === 1 ? (down1 as tf.Tensor2D) : ex.down,
+          })),
+          shared: w.shared ? { ...w.shared, up: sharedUp as tf.Tensor2D } : null,
+        }
+        const out = moe(x as tf.Tensor2D, ww, cfg, 2, mm)
+        const l = sumWeighted(out.y, 60)
+        return out.aux ? tf.add<tf.Scalar>(l, tf.mul(out.aux, 50)) : l
+      }
+      const inputs = [randomTensor([N, D], 61), w.router, w.experts[0].gate, w.experts[1].down]
+      const err = w.shared
+        ? gradientError(loss, [...inputs, w.shared.up], { eps: 1e-3, samples: 10 })
+        : gradientError((x, r, g, d) => loss(x, r, g, d, tf.zeros([1])), inputs, {
+            eps: 1e-3,
+            samples: 10,
+          })
+      expect(err).toBeLessThan(TOL)
+    })
+  }
+})
+
+describe('whole model', () => {
+  it('embedding, blocks with cross-layer sharing, MoE and the tied head', () => {
+    const c = modelConfigSchema.parse({
+      vocabSize: 11,
+      contextLength: 8,
+      layers: 4,
+      heads: 2,
+      width: 8,
+      shareGroupSize: 2,
+      moe: { routedExperts: 3, topK: 2, firstDenseLayers: 2, capacityFactor: null },
+    })
+    const values = initialValues({ ...c, initStd: 0.3 }, new Rng(1))
+    const P: Params = {}
+    for (const [name, v] of values) P[name] = tf.tensor(v, shapeOf(c, name, v.length))
+    const model = new Transformer(c)
+    const ids = tf.tensor1d([1, 5, 2, 9, 3, 3, 7, 0], 'int32')
+    const targets = tf.tensor1d([5, 2, 9, 3, 3, 7, 0, 1], 'int32')
+    const checked = [
+      names.embed,
+      names.q(0),
+      names.v(0),
+      names.attnOut(1),
+      names.router(1),
+      names.expertGate(1, 2),
+      names.finalNorm,
+    ]
+    const err = gradientError(
+      (...xs) => {
+        const Q = { ...P }
+        checked.forEach((n, i) => (Q[n] = xs[i]!))
+        const { logits, aux } = model.forward(Q, ids, 2, 4)
+        const l = crossEntropy(logits, targets)
+        return aux ? tf.add(l, aux) : l
+      },
+      checked.map((n) => P[n]),
+      { eps: 1e-3, samples: 8 },
+    )
+    expect(err).toBeLessThan(TOL)
+  })
+})
+
+function shapeOf(
+  c: ReturnType<typeof modelConfigSchema.parse>,
+  name: string,
+  size: number,
+): number[] {
+  if (name.endsWith('norm.weight') || name.endsWith('router.bias')) return [size]
+  if (name === names.embed) return [c.vocabSize, c.width]
+  const rows = name.includes('down') || name.includes('attn.out') ? size / c.width : c.width
+  return [rows, size / rows]
+}

@@ -1,0 +1,169 @@
+import * as tf from '@tensorflow/tfjs-core'
+import { resolve } from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { modelConfigSchema, type ModelConfigInput } from '../../../src/worker/model/config'
+import { trainConfigSchema, type TrainConfigInput } from '../../../src/worker/train/config'
+import { computeGradients } from '../../../src/worker/train/gradients'
+import { numericsFor } from '../../../src/worker/train/precision'
+import { Trainer } from '../../../src/worker/train/trainer'
+import { setupTf } from '../../helpers/tfjs'
+
+const replicaEntry = resolve('src/worker/train/parallel/replica.ts')
+
+beforeAll(async () => {
+  await setupTf()
+})
+
+/** A tiny corpus with structure to learn: a repeating phrase over a 12-symbol alphabet. */
+function corpus(n = 4000): Uint16Array {
+  const phrase = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 3, 5, 7]
+  return Uint16Array.from(
+    { length: n },
+    (_, i) => phrase[i % phrase.length] ^ (i % 97 === 0 ? 1 : 0),
+  )
+}
+const data = { train: corpus(), val: corpus(1000), vocabSize: 12 }
+
+const tinyModel = (extra: Partial<ModelConfigInput> = {}) =>
+  modelConfigSchema.parse({
+    vocabSize: 12,
+    contextLength: 16,
+    layers: 2,
+    heads: 2,
+    width: 16,
+    ...extra,
+  })
+const tinyTrain = (extra: TrainConfigInput = {}) =>
+  trainConfigSchema.parse({
+    steps: 40,
+    batchSize: 4,
+    learningRate: 3e-3,
+    warmupSteps: 5,
+    evalBatches: 4,
+    ...extra,
+  })
+const moe = { routedExperts: 4, topK: 2, firstDenseLayers: 1, capacityFactor: null }
+
+async function losses(trainer: Trainer, steps: number): Promise<number[]> {
+  const out: number[] = []
+  for (let i = 0; i < steps; i++) out.push((await trainer.trainStep()).loss)
+  return out
+}
+
+describe('trainer', () => {
+  it('learns: dense and MoE models lower their loss', async () => {
+    for (const model of [tinyModel(), tinyModel({ moe })]) {
+      const t = await Trainer.create(model, tinyTrain(), data)
+      const before = t.evaluate()
+      await losses(t, 40)
+      const after = t.evaluate()
+      expect(after).toBeLessThan(before * 0.7)
+      await t.dispose()
+    }
+  })
+
+  it('is deterministic: the same seed gives the same losses, bit for bit', async () => {
+    const a = await Trainer.create(tinyModel({ moe }), tinyTrain({ dropPath: 0.2 }), data)
+    const b = await Trainer.create(tinyModel({ moe }), tinyTrain({ dropPath: 0.2 }), data)
+    expect(await losses(a, 8)).toEqual(await losses(b, 8))
+    const c = await Trainer.create(tinyModel({ moe }), tinyTrain({ dropPath: 0.2, seed: 7 }), data)
+    expect(await losses(c, 1)).not.toEqual(
+      await losses(await Trainer.create(tinyModel({ moe }), tinyTrain({ dropPath: 0.2 }), data), 1),
+    )
+    await Promise.all([a.dispose(), b.dispose(), c.dispose()])
+  })
+
+  it('resumes from a snapshot exactly where the uninterrupted run would be', async () => {
+    const config = tinyTrain({ dropPath: 0.1, gradAccumulation: 2 })
+    const model = tinyModel({ moe: { ...moe, balance: 'aux-free' } })
+    const whole = await Trainer.create(model, config, data)
+    const expected = await losses(whole, 10)
+    const first = await Trainer.create(model, config, data)
+    const head = await losses(first, 4)
+    const snapshot = first.state()
+    await first.dispose()
+    const resumed = await Trainer.create(model, config, data, { resume: snapshot })
+    expect(resumed.step).toBe(4)
+    expect([...head, ...(await losses(resumed, 6))]).toEqual(expected)
+    await Promise.all([whole.dispose(), resumed.dispose()])
+  })
+
+  it('trains the same model on two threads: shards summed equal the whole batch', async () => {
+    const model = tinyModel({ moe })
+    const one = await Trainer.create(model, tinyTrain(), data)
+    const two = await Trainer.create(model, tinyTrain({ threads: 2 }), data, {
+      replicaEntry,
+      backend: 'wasm',
+    })
+    const a = await losses(one, 5)
+    const b = await losses(two, 5)
+    // Float summation order differs, so equal to rounding, not bit for bit.
+    b.forEach((x, i) => expect(x).toBeCloseTo(a[i], 4))
+    await Promise.all([one.dispose(), two.dispose()])
+  })
+
+  it('gives the same gradients with and without gradient checkpointing', async () => {
+    for (const cfg of [
+      tinyModel(),
+      tinyModel({ layers: 2, shareGroupSize: 2, moe: { ...moe, firstDenseLayers: 0 } }),
+    ]) {
+      const trainer = await Trainer.create(cfg, tinyTrain(), data)
+      const batch = {
+        inputs: Int32Array.from(data.train.slice(0, 64)),
+        targets: Int32Array.from(data.train.slice(1, 65)),
+        B: 4,
+        T: 16,
+      }
+      const trainable = [...trainer.params.keys()].filter((n) => !n.endsWith('router.bias'))
+      const run = (checkpointing: boolean) =>
+        computeGradients({
+          model: trainer.model,
+          params: trainer.params,
+          trainable,
+          batch,
+          numerics: numericsFor('fp32'),
+          lossScale: 1,
+          labelSmoothing: 0.1,
+          dropPath: null,
+          checkpointing,
+        })
+      const full = run(false)
+      const ckpt = run(true)
+      expect(ckpt.loss).toBeCloseTo(full.loss, 6)
+      for (const [name, g] of full.grads) {
+        const diff = tf.max(tf.abs(tf.sub(g, ckpt.grads.get(name)!))).dataSync()[0]
+        expect(diff, name).toBeLessThan(1e-6)
+      }
+      await trainer.dispose()
+    }
+  })
+
+  it('emulates fp16 with loss scaling and keeps training', async () => {
+    const t = await Trainer.create(tinyModel(), tinyTrain({ precision: 'fp16' }), data)
+    const first = await t.trainStep()
+    expect(first.lossScale).toBe(2 ** 16)
+    await losses(t, 30)
+    expect(t.evaluate()).toBeLessThan(2)
+    await t.dispose()
+  })
+})
+
+describe('memory over a long run', () => {
+  it('holds a constant number of tensors on the main thread and in every replica', async () => {
+    const model = tinyModel({ moe: { ...moe, balance: 'aux-free' } })
+    const t = await Trainer.create(model, tinyTrain({ threads: 2, dropPath: 0.1 }), data, {
+      replicaEntry,
+      backend: 'wasm',
+    })
+    // Warm-up: the first step and evaluation cache tables for their batch shapes.
+    await losses(t, 3)
+    t.evaluate(2)
+    const main = tf.memory().numTensors
+    const replicas = [...t.replicaTensors]
+    await losses(t, 10)
+    t.evaluate(2)
+    expect(tf.memory().numTensors).toBe(main)
+    expect(t.replicaTensors).toEqual(replicas)
+    await t.dispose()
+  })
+})

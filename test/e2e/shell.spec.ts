@@ -23,7 +23,7 @@ test('every screen says what it is for and what to do next', async ({ app }) => 
   }
   await nav.getByRole('link', { name: 'Train' }).click()
   await expect(app.getByText('Import a dataset (Data)')).toBeVisible()
-  await app.getByRole('link', { name: 'Next: Import a dataset' }).click()
+  await app.getByRole('main').getByRole('link', { name: 'Go to Data' }).click()
   await expect(app.getByRole('heading', { level: 1, name: 'Data' })).toBeVisible()
 })
 

@@ -36,6 +36,7 @@ export function AppearanceSection() {
               name="theme"
               value={o.value}
               checked={settings?.theme === o.value}
+              disabled={!settings}
               onChange={() => update.mutate({ theme: o.value })}
             />
             {o.icon}

@@ -1,33 +1,18 @@
-import { FlaskConical } from 'lucide-react'
-import { Link } from 'wouter'
-import { EmptyState } from '../../components/EmptyState'
-import { Page } from '../../components/Page'
-import { usePipelineSteps } from '../prerequisites'
+import './train.css'
+import { Route, Switch } from 'wouter'
+import { ComparePage } from './ComparePage'
+import { NewRunPage } from './NewRunPage'
+import { RunPage } from './RunPage'
+import { RunsPage } from './RunsPage'
 
+/** The Train screen and its pages: runs, a new run, one run, a comparison. */
 export function TrainScreen() {
-  const steps = usePipelineSteps()
-  const next = steps.find((s) => !s.done)
   return (
-    <Page
-      title="Train"
-      description="Decoder-only models with sparse experts, reduced precision and exact-resume checkpoints."
-    >
-      <EmptyState
-        icon={<FlaskConical size={22} />}
-        title="No training runs yet"
-        steps={steps}
-        actions={
-          <Link
-            href={next?.label.includes('Tokenizer') ? '/tokenizer' : '/data'}
-            className="btn btn-primary"
-          >
-            {next ? `Next: ${next.label.replace(/ \(.*\)$/, '')}` : 'Go to Data'}
-          </Link>
-        }
-      >
-        A run needs a cleaned dataset and a tokenizer. Its loss, throughput and expert load appear
-        here live, and it can be paused, resumed and compared with other runs.
-      </EmptyState>
-    </Page>
+    <Switch>
+      <Route path="/new" component={NewRunPage} />
+      <Route path="/run/:id">{(params) => <RunPage id={params.id} />}</Route>
+      <Route path="/compare" component={ComparePage} />
+      <Route component={RunsPage} />
+    </Switch>
   )
 }

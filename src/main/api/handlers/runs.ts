@@ -1,0 +1,196 @@
+import { availableParallelism, freemem, totalmem } from 'node:os'
+import type { runsApi } from '../../../shared/api/runs'
+import { modelConfigSchema } from '../../../shared/config/model'
+import { countParams } from '../../../shared/config/params'
+import { trainConfigSchema } from '../../../shared/config/train'
+import { WASM_HEAP_LIMIT } from '../../../shared/estimate'
+import { UserError } from '../../../shared/errors'
+import type { JobRecord } from '../../../shared/jobs'
+import type { RunDetail, RunListItem } from '../../../shared/runs'
+import type { Store } from '../../../store'
+import type { RunRow } from '../../../store/repos/runs'
+import { createRun, validateConfigs, type RunData } from '../../../worker/train/setup'
+import { expertLoad, runMetrics } from '../../runs/metrics'
+import type { AppContext } from '../context'
+import type { GroupHandlers } from '../types'
+
+function activeJob(ctx: AppContext, runId: string): JobRecord | null {
+  return (
+    ctx.jobs
+      .active()
+      .find((j) => j.kind === 'train.run' && (j.params as { runId?: string }).runId === runId) ??
+    null
+  )
+}
+
+function listItem(ctx: AppContext, store: Store, run: RunRow): RunListItem {
+  const model = modelConfigSchema.parse(run.modelConfig)
+  const train = trainConfigSchema.parse(run.trainConfig)
+  const data = run.data as RunData
+  const counts = countParams(model)
+  return {
+    id: run.id,
+    name: run.name,
+    status: run.status,
+    backend: run.backend,
+    step: run.step,
+    steps: train.steps,
+    tokensSeen: run.tokensSeen,
+    wallMs: run.wallMs,
+    trainLoss: run.trainLoss,
+    bestValLoss: run.bestValLoss,
+    createdAt: run.createdAt,
+    updatedAt: run.updatedAt,
+    parentRunId: run.parentRunId,
+    datasetName: store.datasets.get(data.datasetId)?.name ?? null,
+    tokenizerName: store.tokenizers.get(data.tokenizerId)?.name ?? null,
+    moe: model.moe !== null,
+    precision: train.precision,
+    parameters: counts.total,
+    activeParameters: counts.active,
+    jobId: activeJob(ctx, run.id)?.id ?? null,
+    error: run.error,
+    energyJ:
+      store.db
+        .prepare<[string], { value: number }>(
+          `SELECT value FROM metrics WHERE run_id = ? AND name = 'energy_j' ORDER BY step DESC LIMIT 1`,
+        )
+        .get(run.id)?.value ?? null,
+  }
+}
+
+export function runsHandlers(ctx: AppContext): GroupHandlers<typeof runsApi> {
+  const store = () => ctx.project.require()
+  return {
+    'runs.list': () => {
+      const s = ctx.project.current()
+      return s ? s.runs.list().map((r) => listItem(ctx, s, r)) : []
+    },
+    'runs.get': ({ id }) => {
+      const s = store()
+      const run = s.runs.require(id)
+      const detail: RunDetail = {
+        ...listItem(ctx, s, run),
+        model: modelConfigSchema.parse(run.modelConfig),
+        train: trainConfigSchema.parse(run.trainConfig),
+        data: run.data as RunData,
+        checkpoints: s.checkpoints.list(id).map((c) => ({
+          id: c.id,
+          step: c.step,
+          kind: c.kind,
+          reason: c.reason,
+          rawBytes: c.rawBytes,
+          storedBytes: c.storedBytes,
+          trainLoss: c.trainLoss,
+          valLoss: c.valLoss,
+          createdAt: c.createdAt,
+        })),
+      }
+      return detail
+    },
+    'runs.create': ({ name, datasetId, tokenizerId, valFraction, model, train }) => {
+      const s = store()
+      return listItem(
+        ctx,
+        s,
+        createRun(s, { name, model, train, data: { datasetId, tokenizerId, valFraction } }),
+      )
+    },
+    'runs.start': ({ id }) => {
+      const s = store()
+      const run = s.runs.require(id)
+      const running = activeJob(ctx, id)
+      if (running) throw new UserError('conflict', `Run "${run.name}" is already training.`)
+      if (run.status === 'completed')
+        throw new UserError(
+          'conflict',
+          `Run "${run.name}" has finished all its steps; fork it to train further.`,
+        )
+      return ctx.jobs.start({ kind: 'train.run', params: { runId: id } })
+    },
+    'runs.pause': ({ id }) => {
+      const job = activeJob(ctx, id)
+      if (!job) throw new UserError('conflict', 'This run is not training.')
+      return ctx.jobs.pause(job.id)
+    },
+    'runs.stop': ({ id }) => {
+      const job = activeJob(ctx, id)
+      if (!job) {
+        const s = store()
+        const run = s.runs.require(id)
+        if (run.status === 'paused' || run.status === 'created')
+          s.runs.update(id, { status: 'stopped' }, new Date().toISOString())
+        throw new UserError('conflict', 'This run is not training.')
+      }
+      return ctx.jobs.cancel(job.id)
+    },
+    'runs.fork': ({ id, checkpointId, name, train }) => {
+      const s = store()
+      const parent = s.runs.require(id)
+      const checkpoint = s.checkpoints.get(checkpointId)
+      if (!checkpoint || checkpoint.runId !== id)
+        throw new UserError(
+          'not_found',
+          `Run "${parent.name}" has no checkpoint ${checkpointId}.`,
+          'checkpointId',
+        )
+      const parentTrain = trainConfigSchema.parse(parent.trainConfig)
+      const data = parent.data as RunData
+      const tokenizer = s.tokenizers.get(data.tokenizerId)
+      if (!tokenizer)
+        throw new UserError('not_found', "The parent run's tokenizer no longer exists.")
+      // The model must stay the same: the fork starts from the parent's weights.
+      const merged = { ...parentTrain, threads: parentTrain.threads, ...train }
+      validateConfigs(parent.modelConfig as Record<string, unknown>, merged, tokenizer.vocabSize)
+      const fork = createRun(s, {
+        name,
+        model: parent.modelConfig as Record<string, unknown>,
+        train: merged,
+        data,
+        parentRunId: id,
+        parentCheckpointId: checkpointId,
+      })
+      // Same data as the parent: a fork continues its training.
+      s.db.prepare('UPDATE runs SET token_set_id = ? WHERE id = ?').run(parent.tokenSetId, fork.id)
+      return listItem(ctx, s, s.runs.require(fork.id))
+    },
+    'runs.delete': ({ id }) => {
+      const s = store()
+      const run = s.runs.require(id)
+      if (activeJob(ctx, id))
+        throw new UserError('conflict', `Run "${run.name}" is training; stop it first.`)
+      s.runs.delete(id)
+      return s.runs.list().map((r) => listItem(ctx, s, r))
+    },
+    'runs.metrics': ({ id, names, maxPoints }) => runMetrics(store(), id, names, maxPoints),
+    'runs.expertLoad': ({ id, maxPoints }) => expertLoad(store(), id, maxPoints),
+    'runs.logs': ({ id, query, limit }) => {
+      const s = store()
+      s.runs.require(id)
+      const filter = query ? `AND l.message LIKE '%' || ? || '%'` : ''
+      const args: unknown[] = [id]
+      if (query) args.push(query)
+      args.push(limit)
+      return s.db
+        .prepare<unknown[], { at: string; level: 'info' | 'warn' | 'error'; message: string }>(
+          `SELECT l.at, l.level, l.message FROM job_logs l JOIN jobs j ON j.id = l.job_id
+            WHERE j.kind = 'train.run' AND json_extract(j.params, '$.runId') = ? ${filter}
+            ORDER BY l.id DESC LIMIT ?`,
+        )
+        .all(...args)
+        .reverse()
+    },
+    'runs.environment': () => {
+      const backend = ctx.backend.current()
+      const name = backend.status === 'ready' ? backend.info.name : 'wasm'
+      const cpuBackend = name === 'wasm' || name === 'cpu'
+      return {
+        backend,
+        defaultThreads: cpuBackend ? Math.min(4, availableParallelism()) : 1,
+        cpus: availableParallelism(),
+        heapLimitBytes: name === 'wasm' ? WASM_HEAP_LIMIT : null,
+        systemMemory: { total: totalmem(), free: freemem() },
+      }
+    },
+  }
+}

@@ -1,0 +1,385 @@
+import { useQueryClient } from '@tanstack/react-query'
+import { Gauge, Play } from 'lucide-react'
+import { useMemo, useState } from 'react'
+import { Link, useLocation } from 'wouter'
+import { ApiCallError, call, useApiQuery, useEvent, useTransport } from '../../api/client'
+import { Button } from '../../components/Button'
+import {
+  fieldErrors,
+  SchemaForm,
+  valueText,
+  type FormValues,
+} from '../../components/forms/SchemaForm'
+import { Notice } from '../../components/Notice'
+import { Page, Panel } from '../../components/Page'
+import { ProgressBar } from '../../components/ProgressBar'
+import { modelConfigSchema } from '../../../../shared/config/model'
+import { trainConfigSchema } from '../../../../shared/config/train'
+import { progressFraction, type JobProgress, type JobResults } from '../../../../shared/jobs'
+import { Estimates } from './Estimates'
+import { presets } from './presets'
+
+type Calibration = JobResults['train.calibrate']
+
+/** Set up a run: a preset, data, settings generated from the schemas, estimates, then start. */
+export function NewRunPage() {
+  const transport = useTransport()
+  const client = useQueryClient()
+  const [, navigate] = useLocation()
+  const { data: datasets } = useApiQuery('datasets.list', {})
+  const { data: tokenizers } = useApiQuery('tokenizers.list', {})
+  const { data: env } = useApiQuery('runs.environment', {})
+  const [name, setName] = useState('tiny-dense')
+  const [chosenDatasetId, setDatasetId] = useState<number | null>(null)
+  const [chosenTokenizerId, setTokenizerId] = useState<number | null>(null)
+  const [valFraction, setValFraction] = useState(0.1)
+  const [model, setModel] = useState<FormValues>(presets[0].model)
+  const [train, setTrain] = useState<FormValues>(presets[0].train)
+  const [error, setError] = useState<{ message: string; field?: string } | null>(null)
+  const [busy, setBusy] = useState(false)
+  const [calibration, setCalibration] = useState<{ key: string; result: Calibration } | null>(null)
+  const [calibrating, setCalibrating] = useState<{
+    job: string
+    progress: JobProgress | null
+  } | null>(null)
+  const [tokenizerJob, setTokenizerJob] = useState<{
+    job: string
+    progress: JobProgress | null
+  } | null>(null)
+  const [newTokenizer, setNewTokenizer] = useState({
+    kind: 'bpe' as 'bpe' | 'char',
+    vocabSize: 2048,
+  })
+
+  // The first dataset and tokenizer until the user picks others.
+  const datasetId = chosenDatasetId ?? datasets?.[0]?.id ?? null
+  const tokenizerId = chosenTokenizerId ?? tokenizers?.[0]?.id ?? null
+
+  const tokenizer = tokenizers?.find((t) => t.id === tokenizerId) ?? null
+  const modelInput = useMemo(
+    () => ({ ...model, vocabSize: model.vocabSize ?? tokenizer?.vocabSize ?? 2 }),
+    [model, tokenizer],
+  )
+  const modelErrors = fieldErrors(modelConfigSchema, modelInput)
+  const trainErrors = fieldErrors(trainConfigSchema, train)
+  const parsedModel = modelConfigSchema.safeParse(modelInput)
+  const parsedTrain = trainConfigSchema.safeParse(train)
+  const valid =
+    parsedModel.success && parsedTrain.success && tokenizer !== null && datasetId !== null
+  const configKey = JSON.stringify([modelInput, train])
+
+  useEvent('job.progress', ({ id, progress }) => {
+    if (id === calibrating?.job) setCalibrating({ job: id, progress })
+    if (id === tokenizerJob?.job) setTokenizerJob({ job: id, progress })
+  })
+  useEvent('job.state', (job) => {
+    if (job.state === 'queued' || job.state === 'running') return
+    if (job.id === calibrating?.job) {
+      setCalibrating(null)
+      if (job.state === 'succeeded')
+        setCalibration({ key: configKey, result: job.result as Calibration })
+      else if (job.error) setError({ message: job.error.message })
+    }
+    if (job.id === tokenizerJob?.job) {
+      setTokenizerJob(null)
+      void client.invalidateQueries({ queryKey: ['tokenizers.list'] })
+      if (job.state === 'succeeded')
+        setTokenizerId((job.result as JobResults['tokenizer.train']).tokenizerId)
+      else if (job.error) setError({ message: job.error.message })
+    }
+  })
+
+  const applyPreset = (id: string) => {
+    const p = presets.find((x) => x.id === id)!
+    setModel(p.model)
+    setTrain(p.train)
+    setName(p.id)
+    setCalibration(null)
+  }
+
+  const calibrate = async () => {
+    setError(null)
+    try {
+      const job = await call(transport, 'jobs.start', {
+        kind: 'train.calibrate',
+        params: { model: modelInput, train, steps: 3 },
+      })
+      setCalibrating({ job: job.id, progress: null })
+    } catch (err) {
+      setError({ message: (err as Error).message })
+    }
+  }
+
+  const trainTokenizer = async () => {
+    if (datasetId === null) return
+    setError(null)
+    const dataset = datasets?.find((d) => d.id === datasetId)
+    const tname = `${dataset?.name ?? 'dataset'}-${newTokenizer.kind}${newTokenizer.kind === 'bpe' ? `-${newTokenizer.vocabSize}` : ''}`
+    try {
+      const job = await call(transport, 'jobs.start', {
+        kind: 'tokenizer.train',
+        params: {
+          datasetId,
+          name: tname,
+          kind: newTokenizer.kind,
+          vocabSize: newTokenizer.vocabSize,
+        },
+      })
+      setTokenizerJob({ job: job.id, progress: null })
+    } catch (err) {
+      setError({ message: (err as Error).message })
+    }
+  }
+
+  const create = async (start: boolean) => {
+    if (datasetId === null || tokenizerId === null) return
+    setBusy(true)
+    setError(null)
+    try {
+      const run = await call(transport, 'runs.create', {
+        name,
+        datasetId,
+        tokenizerId,
+        valFraction,
+        model,
+        train,
+      })
+      if (start) await call(transport, 'runs.start', { id: run.id })
+      await client.invalidateQueries({ queryKey: ['runs.list'] })
+      navigate(`/run/${run.id}`)
+    } catch (err) {
+      setError(err instanceof ApiCallError ? err.error : { message: (err as Error).message })
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  const msPerStep = calibration?.key === configKey ? calibration.result.msPerStep : null
+  return (
+    <Page
+      title="New run"
+      description="Start from a preset, pick the data, adjust what you need: estimates update as you type."
+      actions={
+        <Link href="/" className="btn">
+          Cancel
+        </Link>
+      }
+    >
+      <div className="train-setup">
+        <div className="stack">
+          <Panel title="Preset">
+            <div className="preset-list" role="radiogroup" aria-label="Presets">
+              {presets.map((p) => (
+                <button
+                  key={p.id}
+                  type="button"
+                  className="preset"
+                  role="radio"
+                  aria-checked={name === p.id}
+                  onClick={() => applyPreset(p.id)}
+                >
+                  <strong>{p.title}</strong>
+                  <span className="muted small">{p.summary}</span>
+                </button>
+              ))}
+            </div>
+          </Panel>
+
+          <Panel title="Data">
+            <div className="schema-form">
+              <div className="field">
+                <label htmlFor="run-name">Run name</label>
+                <input
+                  id="run-name"
+                  className="input"
+                  value={name}
+                  onChange={(e) => setName(e.target.value)}
+                  aria-invalid={error?.field === 'name'}
+                />
+              </div>
+              <div className="field">
+                <label htmlFor="run-dataset">Dataset</label>
+                <select
+                  id="run-dataset"
+                  className="select"
+                  value={datasetId ?? ''}
+                  onChange={(e) => setDatasetId(Number(e.target.value))}
+                >
+                  {(datasets ?? []).map((d) => (
+                    <option key={d.id} value={d.id}>
+                      {d.name} ({d.documentCount.toLocaleString()} document
+                      {d.documentCount === 1 ? '' : 's'})
+                    </option>
+                  ))}
+                </select>
+                <span className="field-hint">
+                  Its kept documents after cleaning, or all of them if it was never cleaned.
+                </span>
+              </div>
+              <div className="field">
+                <label htmlFor="run-tokenizer">Tokenizer</label>
+                <select
+                  id="run-tokenizer"
+                  className="select"
+                  value={tokenizerId ?? ''}
+                  onChange={(e) => setTokenizerId(Number(e.target.value))}
+                >
+                  {(tokenizers ?? []).length === 0 && (
+                    <option value="">None yet: train one below</option>
+                  )}
+                  {(tokenizers ?? []).map((t) => (
+                    <option key={t.id} value={t.id}>
+                      {t.name} ({t.kind}, {t.vocabSize} ids
+                      {t.bytesPerToken ? `, ${t.bytesPerToken.toFixed(2)} bytes/token` : ''})
+                    </option>
+                  ))}
+                </select>
+              </div>
+              <div className="field">
+                <label htmlFor="run-val">Validation share</label>
+                <input
+                  id="run-val"
+                  className="input"
+                  type="number"
+                  step="0.01"
+                  min={0.001}
+                  max={0.5}
+                  value={valFraction}
+                  onChange={(e) => setValFraction(Number(e.target.value))}
+                />
+                <span className="field-hint">
+                  Held out by document (by each document's tail when there are fewer than 20).
+                </span>
+              </div>
+            </div>
+            <div className="row" style={{ marginTop: 12 }}>
+              <span className="small muted">New tokenizer on this dataset:</span>
+              <select
+                className="select"
+                aria-label="Tokenizer kind"
+                value={newTokenizer.kind}
+                onChange={(e) =>
+                  setNewTokenizer({ ...newTokenizer, kind: e.target.value as 'bpe' | 'char' })
+                }
+              >
+                <option value="bpe">byte-level BPE</option>
+                <option value="char">characters</option>
+              </select>
+              {newTokenizer.kind === 'bpe' && (
+                <input
+                  className="input"
+                  type="number"
+                  aria-label="Vocabulary size"
+                  style={{ width: 100 }}
+                  min={257}
+                  value={newTokenizer.vocabSize}
+                  onChange={(e) =>
+                    setNewTokenizer({ ...newTokenizer, vocabSize: Number(e.target.value) })
+                  }
+                />
+              )}
+              <Button
+                size="small"
+                disabled={tokenizerJob !== null || datasetId === null}
+                onClick={() => void trainTokenizer()}
+              >
+                {tokenizerJob ? 'Training…' : 'Train tokenizer'}
+              </Button>
+            </div>
+            {tokenizerJob && (
+              <ProgressBar
+                fraction={progressFraction(tokenizerJob.progress)}
+                label="Tokenizer training progress"
+              />
+            )}
+          </Panel>
+
+          <Panel
+            title="Model"
+            description="Shape of the network. Empty fields take the default shown."
+          >
+            <SchemaForm
+              schema={modelConfigSchema}
+              values={model}
+              onChange={(v) => (setModel(v), setCalibration(null))}
+              errors={modelErrors}
+              hidden={['vocabSize']}
+            />
+          </Panel>
+
+          <Panel title="Training" description="Optimizer, schedule, precision and bookkeeping.">
+            {train.precision !== undefined && train.precision !== 'fp32' && (
+              <Notice tone="info">
+                {valueText(train.precision)} is emulated: matmul inputs are rounded to the format on
+                this float32 backend, so the run shows its numerical effect, not its speed or memory
+                savings.
+              </Notice>
+            )}
+            <SchemaForm
+              schema={trainConfigSchema}
+              values={train}
+              onChange={(v) => (setTrain(v), setCalibration(null))}
+              errors={trainErrors}
+              order={[
+                'steps',
+                'batchSize',
+                'gradAccumulation',
+                'learningRate',
+                'minLearningRate',
+                'warmupSteps',
+                'precision',
+              ]}
+            />
+          </Panel>
+        </div>
+
+        <aside className="train-aside">
+          <Panel title="Estimates">
+            {parsedModel.success && parsedTrain.success ? (
+              <Estimates
+                model={parsedModel.data}
+                train={parsedTrain.data}
+                env={env}
+                msPerStep={msPerStep}
+              />
+            ) : (
+              <p className="muted small">Fix the settings marked in red to see estimates.</p>
+            )}
+            <div className="stack" style={{ marginTop: 12 }}>
+              <Button
+                icon={<Gauge size={14} />}
+                disabled={!valid || calibrating !== null}
+                onClick={() => void calibrate()}
+              >
+                {calibrating ? 'Timing…' : 'Time a step on this machine'}
+              </Button>
+              {calibrating && (
+                <ProgressBar
+                  fraction={progressFraction(calibrating.progress)}
+                  label="Calibration progress"
+                />
+              )}
+              {error && (
+                <Notice tone="error">
+                  {error.field ? `${error.field}: ` : ''}
+                  {error.message}
+                </Notice>
+              )}
+              <Button
+                variant="primary"
+                icon={<Play size={14} />}
+                disabled={!valid || busy}
+                onClick={() => void create(true)}
+              >
+                Create and start
+              </Button>
+              <Button disabled={!valid || busy} onClick={() => void create(false)}>
+                Create without starting
+              </Button>
+            </div>
+          </Panel>
+        </aside>
+      </div>
+    </Page>
+  )
+}

@@ -83,6 +83,8 @@ interface DomElement extends DomNode {
   id: string
   getAttribute(name: string): string | null
   closest(selector: string): DomElement | null
+  querySelectorAll(selector: string): Iterable<DomElement>
+  parentElement: DomElement | null
   remove(): void
 }
 
@@ -96,32 +98,71 @@ function parse(html: string): DomDocument {
   return (parseHTML(html) as unknown as { document: DomDocument }).document
 }
 
-/** Text of a DOM subtree with paragraph breaks at block elements, "\n" at <br>. */
+/** Text of a DOM subtree with paragraph breaks at block elements, "\n" at <br>; <pre> kept verbatim. */
 export function blockText(root: DomNode): string {
-  const parts: string[] = []
-  const visit = (node: DomNode, pre: boolean): void => {
-    if (node.nodeType === 3) {
-      const t = node.textContent ?? ''
-      parts.push(pre ? t : t.replace(/\s+/g, ' '))
-      return
-    }
+  // Flowing text is whitespace-collapsed; preformatted text (code) keeps its indentation.
+  const chunks: { text: string; pre: boolean }[] = []
+  const push = (text: string, pre = false): void => {
+    const last = chunks.at(-1)
+    if (last && !last.pre && !pre) last.text += text
+    else chunks.push({ text, pre })
+  }
+  const visit = (node: DomNode): void => {
+    if (node.nodeType === 3) return void push((node.textContent ?? '').replace(/\s+/g, ' '))
     if (node.nodeType !== 1) return
     const tag = node.nodeName.toUpperCase()
-    if (tag === 'BR') return void parts.push('\n')
-    if (tag === 'TD' || tag === 'TH') parts.push(' ')
+    if (tag === 'BR') return void push('\n')
+    if (tag === 'PRE') {
+      push('\n\n')
+      push((node.textContent ?? '').replace(/^\n+/, '').trimEnd(), true)
+      return void push('\n\n')
+    }
+    if (tag === 'TD' || tag === 'TH') push(' ')
     const block = BLOCK_TAGS.has(tag)
-    if (block) parts.push('\n\n')
-    for (let i = 0; i < node.childNodes.length; i++) visit(node.childNodes[i], pre || tag === 'PRE')
-    if (block) parts.push('\n\n')
+    if (block) push('\n\n')
+    for (let i = 0; i < node.childNodes.length; i++) visit(node.childNodes[i])
+    if (block) push('\n\n')
   }
-  visit(root, false)
-  return parts
+  visit(root)
+  const flow = (t: string) =>
+    t
+      .split('\n')
+      .map((l) => l.replace(/[ \t\u00a0]+/g, ' ').trim())
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+  return chunks
+    .map((c) => (c.pre ? c.text : flow(c.text)))
     .join('')
-    .split('\n')
-    .map((l) => l.replace(/[ \t\u00a0]+/g, ' ').trim())
-    .join('\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim()
+    .replace(/^\n+/, '')
+    .trimEnd()
+}
+
+/**
+ * Removes link lists: menus, tables of contents and link farms that survive as blocks
+ * (old table layouts put the whole site menu inside the "article"). A block goes when
+ * it has at least 4 links and link text is over 70% of its text, the link-density test
+ * of boilerplate detectors (boilerpipe, jusText, trafilatura). Innermost blocks first.
+ */
+function removeLinkLists(root: DomElement): void {
+  const norm = (t: string | null) => (t ?? '').replace(/\s+/g, ' ').trim().length
+  // Blocks that lost a link list: what is left of them is often just its heading.
+  const emptied = new Set<DomElement>()
+  const remove = (el: DomElement) => {
+    if (el.parentElement) emptied.add(el.parentElement)
+    el.remove()
+  }
+  const blocks = [...root.querySelectorAll('ul, ol, dl, table, tr, td, div, section, p')]
+  for (const el of blocks.reverse()) {
+    const text = norm(el.textContent)
+    if (emptied.has(el) && text < 40) {
+      remove(el)
+      continue
+    }
+    const links = [...el.querySelectorAll('a')]
+    if (links.length < 4) continue
+    const linkText = links.reduce((n, a) => n + norm(a.textContent), 0)
+    if (text > 0 && linkText / text > 0.7) remove(el)
+  }
 }
 
 export interface ExtractedPage {
@@ -155,13 +196,19 @@ export function extractMainContent(html: string): ExtractedPage {
   let method: ExtractedPage['method'] = 'readability'
   if (article?.content) {
     const content = parse(`<!doctype html><html><body>${article.content}</body></html>`)
-    text = content.body ? blockText(content.body) : ''
+    if (content.body) {
+      removeLinkLists(content.body)
+      text = blockText(content.body)
+    }
   }
   if (text.length < 50) {
     const again = parse(html)
     for (const el of [...again.querySelectorAll(BOILERPLATE_SELECTOR)]) el.remove()
     const main = again.querySelector('main, article, [role="main"]') ?? again.body
-    text = main ? blockText(main) : ''
+    if (main) {
+      removeLinkLists(main)
+      text = blockText(main)
+    }
     method = 'fallback'
   }
   const title = (article?.title || pageTitle)?.trim() || null

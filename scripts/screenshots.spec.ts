@@ -127,3 +127,92 @@ test('data screen screenshots', async ({ page }) => {
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('train screen screenshots', async ({ page }) => {
+  test.setTimeout(600_000)
+  const { readFileSync } = await import('node:fs')
+  const { trainChar } = await import('../src/worker/tokenizer')
+  const dir = mkdtempSync(join(tmpdir(), 'frugal-shots-train-'))
+  const db = join(dir, 'Shakespeare.frugal')
+  const text = readFileSync(join('..', 'shared', 'data', 'tinyshakespeare.txt'), 'utf8')
+  const store = Store.create(db)
+  const id = store.datasets.create('tiny-shakespeare', new Date().toISOString())
+  // Acts as documents, so the validation split holds out whole ones.
+  store.datasets.insertDocuments(
+    id,
+    text.split(/\n(?=[A-Z ]+:\n)/).map((t, i) => ({ source: `speech-${i}`, text: t })),
+  )
+  const { tokenizer } = await trainChar([text])
+  store.tokenizers.insert({
+    name: 'shakespeare-char',
+    kind: 'char',
+    vocabSize: tokenizer.vocabSize,
+    datasetId: id,
+    options: { kind: 'char' },
+    stats: null,
+    json: tokenizer.serialize(),
+    createdAt: new Date().toISOString(),
+  })
+  store.close()
+  const serve = await startServe(dir, db)
+  const field = (path: string) => page.locator(`[data-field="${path}"]`)
+  try {
+    await page.setViewportSize({ width: 1280, height: 1000 })
+    await page.goto(serve.url)
+    await page.keyboard.press('Control+4')
+    await page.getByRole('link', { name: 'New run' }).first().click()
+    await page.getByRole('radio', { name: /Tiny dense/ }).click()
+    await page.getByLabel('Run name').fill('dense-baseline')
+    await field('contextLength').fill('64')
+    await field('steps').fill('150')
+    await field('evalEvery').fill('50')
+    await page.getByRole('button', { name: 'Create and start' }).click()
+    await page
+      .getByRole('region', { name: 'Progress', exact: true })
+      .getByText('completed')
+      .waitFor({ timeout: 300_000 })
+
+    await page.keyboard.press('Control+4')
+    await page.getByRole('link', { name: 'New run' }).first().click()
+    await page.getByRole('radio', { name: /Tiny MoE/ }).click()
+    await page.getByLabel('Run name').fill('moe-aux-free')
+    await field('contextLength').fill('64')
+    await field('steps').fill('2000')
+    await field('evalEvery').fill('50')
+    await page.getByRole('button', { name: 'Time a step on this machine' }).click()
+    await page.getByText(/ms per step/).waitFor({ timeout: 60_000 })
+    await shot(page, 'train-new-run-light')
+    await page.getByRole('button', { name: 'Create and start' }).click()
+    await page.getByRole('figure', { name: /^Loss: latest \d/ }).waitFor({ timeout: 60_000 })
+    // Mid-run: enough steps for the curves and the expert-load heatmap to say something.
+    await page
+      .getByRole('region', { name: 'Progress', exact: true })
+      .getByText(/step (1[5-9]\d|[2-9]\d\d)\b/)
+      .waitFor({ timeout: 300_000 })
+    await shot(page, 'train-run-light')
+    await page.keyboard.press('Control+7')
+    await page.getByLabel('Dark').check()
+    await page.goBack()
+    await page.getByRole('figure', { name: /^Loss: latest \d/ }).waitFor()
+    await shot(page, 'train-run-dark')
+    // Further down: the router's signals and the expert-load heatmap.
+    await page
+      .getByRole('heading', { name: 'Expert load' })
+      .evaluate((el) => el.scrollIntoView({ block: 'end' }))
+    await page.screenshot({ path: out('train-experts-dark'), animations: 'disabled' })
+    await page.getByRole('button', { name: /^Stop / }).click()
+    await page
+      .getByRole('region', { name: 'Progress', exact: true })
+      .getByText('stopped')
+      .waitFor({ timeout: 60_000 })
+    await page.getByRole('link', { name: 'All runs' }).click()
+    await page.getByLabel('Select dense-baseline for comparison').check()
+    await page.getByLabel('Select moe-aux-free for comparison').check()
+    await page.getByRole('button', { name: 'Compare (2)' }).click()
+    await page.getByRole('table', { name: 'Settings that differ' }).waitFor()
+    await shot(page, 'train-compare-dark')
+  } finally {
+    await stopServe(serve)
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -81,7 +81,8 @@ export const jobParams = {
     .object({
       model: z.record(z.string(), z.unknown()),
       train: z.record(z.string(), z.unknown()),
-      steps: z.int().min(1).max(20).default(3),
+      /** Most steps timed (after two warm-up steps); timing also stops after about 8 s. */
+      steps: z.int().min(1).max(30).default(12),
     })
     .strict(),
   /** Train (or resume) a run until its last step, a stop or a pause. */

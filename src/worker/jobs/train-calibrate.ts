@@ -10,8 +10,14 @@ import { Trainer } from '../train/trainer'
 
 /**
  * Time a few training steps of exactly this configuration (threads, precision, kernels
- * included) on random tokens: the run form's time estimate. One warm-up step is not counted.
+ * included) on random tokens: the run form's time estimate. The first steps of a fresh
+ * trainer are several times slower than the rest (the JIT, wasm memory growth, kernel
+ * set-up), so two warm-up steps are not counted and the median step is reported.
  */
+const WARMUP_STEPS = 2
+const TIMING_BUDGET_MS = 8000
+const MIN_TIMED_STEPS = 3
+
 export const trainCalibrate: JobHandler<'train.calibrate'> = async (p, ctx) => {
   const m = modelConfigSchema.safeParse(p.model)
   if (!m.success) throw configError(m.error, 'model')
@@ -38,18 +44,26 @@ export const trainCalibrate: JobHandler<'train.calibrate'> = async (p, ctx) => {
         backend: info.name === 'tensorflow-gpu' ? 'tensorflow' : info.name,
       },
     )
-    ctx.progress({ done: 0, total: p.steps + 1, unit: 'steps', message: 'Warming up' })
-    await trainer.trainStep()
-    let ms = 0
+    const total = WARMUP_STEPS + p.steps
+    ctx.progress({ done: 0, total, unit: 'steps', message: 'Warming up' })
+    for (let i = 0; i < WARMUP_STEPS; i++) {
+      ctx.throwIfCancelled()
+      await trainer.trainStep()
+      ctx.progress({ done: i + 1, total, unit: 'steps', message: 'Warming up' })
+    }
+    const times: number[] = []
     let peak = tf.memory().numBytes - before
-    for (let i = 0; i < p.steps; i++) {
+    const started = performance.now()
+    while (times.length < p.steps) {
       ctx.throwIfCancelled()
       const s = await trainer.trainStep()
-      ms += s.wallMs
+      times.push(s.wallMs)
       peak = Math.max(peak, tf.memory().numBytes - before)
-      ctx.progress({ done: i + 2, total: p.steps + 1, unit: 'steps', message: 'Timing' })
+      ctx.progress({ done: WARMUP_STEPS + times.length, total, unit: 'steps', message: 'Timing' })
+      if (times.length >= MIN_TIMED_STEPS && performance.now() - started > TIMING_BUDGET_MS) break
     }
-    const msPerStep = ms / p.steps
+    const sorted = times.sort((a, b) => a - b)
+    const msPerStep = sorted[Math.floor(sorted.length / 2)]
     return {
       msPerStep,
       tokensPerSecond: (trainer.tokensPerStep / msPerStep) * 1000,

@@ -101,10 +101,11 @@ export function useEvent<T extends Topic>(
 export function useEventInvalidation(): void {
   const client = useQueryClient()
   useEvent('project.changed', () => void client.invalidateQueries())
-  useEvent('settings.changed', (settings) =>
-    client.setQueryData(queryKey('settings.get'), settings),
-  )
-  useEvent('backend.changed', (state) => client.setQueryData(queryKey('system.backend'), state))
+  // Refetch rather than take the event's payload: a fetch that left before the change but
+  // answers after it would otherwise overwrite the new state with the old one, for good
+  // (queries never go stale on their own). Invalidating cancels such a fetch.
+  useEvent('settings.changed', () => void client.invalidateQueries({ queryKey: ['settings.get'] }))
+  useEvent('backend.changed', () => void client.invalidateQueries({ queryKey: ['system.backend'] }))
   useEvent('job.state', (job) => {
     void client.invalidateQueries({ queryKey: ['jobs.list'] })
     if (job.state === 'succeeded') void client.invalidateQueries({ queryKey: ['datasets.list'] })

@@ -12,8 +12,11 @@ interface Toast {
 
 /**
  * Short notices for things that finish while the user looks elsewhere: a training run
- * completing, pausing or failing. They stay until dismissed (a failure must be read).
+ * completing, pausing or failing. Good news fades after a few seconds; a failure stays until
+ * dismissed (it must be read).
  */
+const SUCCESS_TOAST_MS = 8000
+
 export function Toasts() {
   const [toasts, setToasts] = useState<Toast[]>([])
   useEvent('job.state', (job) => {
@@ -45,6 +48,8 @@ export function Toasts() {
       }
     }
     setToasts((t) => [...t.filter((x) => x.id !== toast.id), toast].slice(-4))
+    if (toast.tone === 'success')
+      setTimeout(() => setToasts((t) => t.filter((x) => x !== toast)), SUCCESS_TOAST_MS)
   })
   if (toasts.length === 0) return null
   return (

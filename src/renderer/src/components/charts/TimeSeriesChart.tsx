@@ -31,6 +31,24 @@ function token(name: string): string {
 }
 
 /**
+ * Y tick labels with as many decimals as the tick spacing needs (uPlot's default rounds
+ * 0.0005 to "0.001"), exponents for very small or large values, plain numbers on log axes.
+ */
+export function tickLabels(splits: number[], log = false): string[] {
+  if (log) return splits.map((v) => (v === 0 ? '0' : Number(v.toPrecision(2)).toString()))
+  const magnitude = Math.max(...splits.map(Math.abs))
+  const step = splits.length > 1 ? Math.abs(splits[1] - splits[0]) : magnitude || 1
+  if (magnitude !== 0 && (magnitude < 1e-3 || magnitude >= 1e7)) {
+    const digits = Math.min(4, Math.max(0, Math.round(Math.log10(magnitude / step))))
+    return splits.map((v) => (v === 0 ? '0' : v.toExponential(digits)))
+  }
+  const decimals = Math.min(8, Math.max(0, -Math.floor(Math.log10(step) + 1e-9)))
+  return splits.map((v) =>
+    v.toLocaleString('en', { minimumFractionDigits: decimals, maximumFractionDigits: decimals }),
+  )
+}
+
+/**
  * Line chart on uPlot: canvas-based and fast for long series (hundreds of thousands of
  * points), which training curves need. Recreated on theme or series change, otherwise
  * only its data is swapped.
@@ -63,7 +81,10 @@ export function TimeSeriesChart({
       height,
       scales: { x: { time: false }, y: logScale ? { distr: 3 } : {} },
       // The legend names the x values already; an axis title would only take height.
-      axes: [axis, axis],
+      axes: [
+        axis,
+        { ...axis, values: (_u: uPlot, splits: number[]) => tickLabels(splits, logScale) },
+      ],
       series: [
         { label: xLabel },
         ...series.map((s) => ({

@@ -33,6 +33,7 @@ export function NewRunPage() {
   const [chosenDatasetId, setDatasetId] = useState<number | null>(null)
   const [chosenTokenizerId, setTokenizerId] = useState<number | null>(null)
   const [valFraction, setValFraction] = useState(0.1)
+  const [presetId, setPresetId] = useState(presets[0].id)
   const [model, setModel] = useState<FormValues>(presets[0].model)
   const [train, setTrain] = useState<FormValues>(presets[0].train)
   const [error, setError] = useState<{ message: string; field?: string } | null>(null)
@@ -91,6 +92,7 @@ export function NewRunPage() {
 
   const applyPreset = (id: string) => {
     const p = presets.find((x) => x.id === id)!
+    setPresetId(p.id)
     setModel(p.model)
     setTrain(p.train)
     setName(p.id)
@@ -175,7 +177,7 @@ export function NewRunPage() {
                   type="button"
                   className="preset"
                   role="radio"
-                  aria-checked={name === p.id}
+                  aria-checked={presetId === p.id}
                   onClick={() => applyPreset(p.id)}
                 >
                   <strong>{p.title}</strong>

@@ -85,6 +85,22 @@ export const jobParams = {
       steps: z.int().min(1).max(30).default(12),
     })
     .strict(),
+  /** Write a dataset's reviewed documents (decision, labels, note, time) as JSON Lines. */
+  'review.export': z
+    .object({
+      datasetId: z.int().positive(),
+      out: z.string().min(1).max(4096),
+      overwrite: z.boolean().default(false),
+    })
+    .strict(),
+  /** Write ratings, preferences or preference pairs as JSON Lines. */
+  'ratings.export': z
+    .object({
+      kind: z.enum(['ratings', 'preferences', 'pairs']),
+      out: z.string().min(1).max(4096),
+      overwrite: z.boolean().default(false),
+    })
+    .strict(),
   /** Train (or resume) a run until its last step, a stop or a pause. */
   'train.run': z.object({ runId: z.string().min(1).max(64) }).strict(),
 } as const
@@ -106,6 +122,8 @@ export const jobNeedsProject: Record<JobKind, boolean> = {
   'tokens.encode': true,
   'train.calibrate': false,
   'train.run': true,
+  'review.export': true,
+  'ratings.export': true,
 }
 
 /**
@@ -128,6 +146,8 @@ export const jobTitles: Record<JobKind, string> = {
   'tokens.encode': 'Encode dataset',
   'train.calibrate': 'Time a training step',
   'train.run': 'Train model',
+  'review.export': 'Export review decisions',
+  'ratings.export': 'Export ratings',
 }
 
 export interface JobResults {
@@ -186,6 +206,8 @@ export interface JobResults {
     backend: string
     checkpoint: { id: number; kind: string; rawBytes: number; storedBytes: number } | null
   }
+  'review.export': { datasetId: number; path: string; documents: number }
+  'ratings.export': { path: string; records: number }
 }
 
 export type JobParamsIn<K extends JobKind> = z.input<(typeof jobParams)[K]>

@@ -12,6 +12,8 @@ import { DocumentQueries } from './repos/document-queries'
 import { DocumentsRepo } from './repos/documents'
 import { ImportsRepo } from './repos/imports'
 import { LabelsRepo } from './repos/labels'
+import { RatingsRepo } from './repos/ratings'
+import { ReviewRepo } from './repos/review'
 import { QualityModelsRepo } from './repos/quality-models'
 import { RuleSetsRepo } from './repos/rule-sets'
 import { CheckpointsRepo } from './repos/checkpoints'
@@ -50,6 +52,9 @@ export class Store {
   readonly tokenSets: TokenSetsRepo
   readonly runs: RunsRepo
   readonly checkpoints: CheckpointsRepo
+  // The review workspace (migration 004).
+  readonly review: ReviewRepo
+  readonly ratings: RatingsRepo
 
   private constructor(
     readonly path: string,
@@ -70,6 +75,8 @@ export class Store {
     this.tokenSets = new TokenSetsRepo(db)
     this.runs = new RunsRepo(db)
     this.checkpoints = new CheckpointsRepo(db)
+    this.review = new ReviewRepo(db)
+    this.ratings = new RatingsRepo(db)
   }
 
   /** Open an existing project, migrating it if it predates this version. */

@@ -71,7 +71,7 @@ export const dataApi = {
   ),
   'data.document': method<DocumentDetail>()(z.object({ id: entityId }).strict()),
   /**
-   * A reviewer's verdict (null clears it), note and tags. Every `retrainEvery` new
+   * A reviewer's verdict (null clears it) and note. Every `retrainEvery` new
    * labels the quality model retrains by itself; the job is returned when it starts.
    */
   'data.label': method<{ document: DocumentListItem; retrainJob: JobRecord | null }>()(
@@ -80,7 +80,6 @@ export const dataApi = {
         documentId: entityId,
         decision: z.enum(['keep', 'remove']).nullable().optional(),
         note: z.string().max(10_000).optional(),
-        tags: z.array(z.string().trim().min(1).max(50)).max(50).optional(),
       })
       .strict(),
   ),

@@ -3,6 +3,7 @@ import { datasetsApi } from './datasets'
 import type { ParamsIn, ParamsOut, ResultType } from './define'
 import { jobsApi } from './jobs'
 import { projectApi } from './project'
+import { ratingsApi, reviewApi } from './review'
 import { runsApi } from './runs'
 import { systemApi } from './system'
 import { tokenizersApi } from './tokenizers'
@@ -19,6 +20,8 @@ export const api = {
   ...dataApi,
   ...tokenizersApi,
   ...runsApi,
+  ...reviewApi,
+  ...ratingsApi,
 }
 
 export type Api = typeof api
@@ -35,4 +38,14 @@ export function isMethodName(name: string): name is MethodName {
   return Object.hasOwn(api, name)
 }
 
-export { projectApi, systemApi, jobsApi, datasetsApi, dataApi, tokenizersApi, runsApi }
+export {
+  projectApi,
+  systemApi,
+  jobsApi,
+  datasetsApi,
+  dataApi,
+  tokenizersApi,
+  runsApi,
+  reviewApi,
+  ratingsApi,
+}

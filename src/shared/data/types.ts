@@ -174,7 +174,10 @@ export interface DocumentDetail extends DocumentListItem {
   dupSimilarity: number | null
   meta: Record<string, unknown> | null
   note: string
-  tags: string[]
+  /** Ids of the labels it carries (review label definitions of its dataset). */
+  labels: number[]
+  /** When a reviewer last changed its decision, labels or note. */
+  reviewedAt: string | null
   /** Other members of its duplicate cluster (first 50). */
   cluster: { id: number; similarity: number | null; status: DocumentStatus; preview: string }[]
 }

@@ -138,11 +138,11 @@ export class DocumentQueries {
           dup_similarity: number | null
           meta: string | null
           note: string | null
-          tags: string | null
+          reviewed_at: string | null
         }
       >(
         `SELECT ${LIST_COLUMNS}, d.dataset_id, d.text, d.cleaned_text, d.auto_status, d.reasons,
-           d.redactions, d.language_score, d.dup_similarity, d.meta, l.note, l.tags
+           d.redactions, d.language_score, d.dup_similarity, d.meta, l.note, l.updated_at AS reviewed_at
          FROM documents d LEFT JOIN document_labels l ON l.document_id = d.id WHERE d.id = ?`,
       )
       .get(id)
@@ -172,7 +172,13 @@ export class DocumentQueries {
       dupSimilarity: row.dup_similarity,
       meta: fromJson<Record<string, unknown>>(row.meta),
       note: row.note ?? '',
-      tags: fromJson<string[]>(row.tags) ?? [],
+      labels: this.db
+        .prepare<[number], { label_id: number }>(
+          'SELECT label_id FROM document_tags WHERE document_id = ? ORDER BY label_id',
+        )
+        .all(id)
+        .map((r) => r.label_id),
+      reviewedAt: row.reviewed_at,
       cluster,
     }
   }

@@ -8,12 +8,12 @@ export interface LabelUpdate {
   /** undefined leaves it; null clears the verdict (the pipeline's decision applies again). */
   decision?: LabelDecision | null
   note?: string
-  tags?: string[]
 }
 
 /**
- * A reviewer's verdict, tags and note on a document. A verdict overrides the
- * pipeline's status (decided_by = 'reviewer'); clearing it restores the automatic one.
+ * A reviewer's verdict and note on a document. A verdict overrides the pipeline's status
+ * (decided_by = 'reviewer'); clearing it restores the automatic one. This writes directly,
+ * without history: the review workspace changes labels through ReviewRepo, which can undo.
  */
 export class LabelsRepo {
   constructor(private readonly db: Db) {}
@@ -29,21 +29,20 @@ export class LabelsRepo {
       if (!doc)
         throw new UserError('not_found', `There is no document ${documentId}.`, 'documentId')
       const current = this.db
-        .prepare<[number], { decision: LabelDecision | null; note: string; tags: string }>(
-          'SELECT decision, note, tags FROM document_labels WHERE document_id = ?',
+        .prepare<[number], { decision: LabelDecision | null; note: string }>(
+          'SELECT decision, note FROM document_labels WHERE document_id = ?',
         )
         .get(documentId)
       const decision = update.decision === undefined ? (current?.decision ?? null) : update.decision
       const note = update.note ?? current?.note ?? ''
-      const tags = update.tags ? JSON.stringify(update.tags) : (current?.tags ?? '[]')
       this.db
         .prepare(
-          `INSERT INTO document_labels (document_id, dataset_id, decision, tags, note, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT (document_id) DO UPDATE SET decision = excluded.decision, tags = excluded.tags,
+          `INSERT INTO document_labels (document_id, dataset_id, decision, note, updated_at)
+           VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (document_id) DO UPDATE SET decision = excluded.decision,
              note = excluded.note, updated_at = excluded.updated_at`,
         )
-        .run(documentId, doc.dataset_id, decision, tags, note, now)
+        .run(documentId, doc.dataset_id, decision, note, now)
       if (decision) {
         this.db
           .prepare(`UPDATE documents SET status = ?, decided_by = 'reviewer' WHERE id = ?`)

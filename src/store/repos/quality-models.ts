@@ -74,6 +74,15 @@ export class QualityModelsRepo {
     )
   }
 
+  /** The dataset's models, newest first (the newest five are kept). */
+  list(datasetId: number): QualityModelInfo[] {
+    return this.db
+      .prepare<[number], QualityModelInfo>(
+        `SELECT ${INFO} FROM quality_models WHERE dataset_id = ? ORDER BY id DESC`,
+      )
+      .all(datasetId)
+  }
+
   weights(id: number): Buffer | null {
     return (
       this.db

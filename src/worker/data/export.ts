@@ -18,8 +18,7 @@ export interface ExportedRecord {
 }
 
 /**
- * Write a dataset's documents as JSON Lines, one object per document, streamed. The
- * file appears complete or not at all: it is written beside the target and renamed.
+ * Write a dataset's documents as JSON Lines, one object per document (see writeJsonl).
  */
 export async function exportJsonl(
   store: Store,
@@ -29,12 +28,9 @@ export async function exportJsonl(
   onProgress: (documents: number) => void,
   throwIfCancelled: () => void,
 ): Promise<{ path: string; documents: number }> {
-  const partial = `${out}.partial`
-  const stream = createWriteStream(partial)
-  let documents = 0
-  try {
+  function* records(): Generator<ExportedRecord> {
     for (const row of store.documents.exportRows(datasetId, status)) {
-      const record: ExportedRecord = {
+      yield {
         id: row.id,
         source: row.source,
         text: row.cleaned_text ?? row.text,
@@ -44,17 +40,38 @@ export async function exportJsonl(
         quality_score: row.quality_score,
         meta: row.meta ? (JSON.parse(row.meta) as Record<string, unknown>) : null,
       }
+    }
+  }
+  const documents = await writeJsonl(out, records(), onProgress, throwIfCancelled)
+  return { path: out, documents }
+}
+
+/**
+ * Write records as JSON Lines, streamed, one object per line. The file appears complete
+ * or not at all: it is written beside the target and renamed. Returns the records written.
+ */
+export async function writeJsonl(
+  out: string,
+  records: Iterable<unknown>,
+  onProgress: (records: number) => void,
+  throwIfCancelled: () => void,
+): Promise<number> {
+  const partial = `${out}.partial`
+  const stream = createWriteStream(partial)
+  let n = 0
+  try {
+    for (const record of records) {
       if (!stream.write(`${JSON.stringify(record)}\n`)) await once(stream, 'drain')
-      if (++documents % 1000 === 0) {
+      if (++n % 1000 === 0) {
         throwIfCancelled()
-        onProgress(documents)
+        onProgress(n)
       }
     }
     stream.end()
     await once(stream, 'finish')
     await rename(partial, out)
-    onProgress(documents)
-    return { path: out, documents }
+    onProgress(n)
+    return n
   } catch (err) {
     stream.destroy()
     await rm(partial, { force: true })

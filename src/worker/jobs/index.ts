@@ -8,6 +8,7 @@ import { dataImport } from './data-import'
 import { dataQuality } from './data-quality'
 import { datasetCount } from './dataset-count'
 import { integrityCheck } from './integrity-check'
+import { ratingsExport, reviewExport } from './review-export'
 import { tokenizerTrain } from './tokenizer-train'
 import { tokensEncode } from './tokens-encode'
 import { trainRunJob } from './train-run'
@@ -27,4 +28,6 @@ export const jobHandlers: { [K in JobKind]: JobHandler<K> } = {
   'tokens.encode': tokensEncode,
   'train.calibrate': trainCalibrate,
   'train.run': trainRunJob,
+  'review.export': reviewExport,
+  'ratings.export': ratingsExport,
 }

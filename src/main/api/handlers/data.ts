@@ -1,43 +1,17 @@
 import { existsSync } from 'node:fs'
 import type { dataApi } from '../../../shared/api'
 import { UserError } from '../../../shared/errors'
-import { jobParams, type JobRecord, type StartJob } from '../../../shared/jobs'
-import type { Store } from '../../../store'
+import { jobParams, type StartJob } from '../../../shared/jobs'
 import { isUpload, removeUpload } from '../../uploads'
 import { checkNewFile, resolveUserPath } from '../../user-paths'
 import type { AppContext } from '../context'
+import { datasetJobs } from './dataset-jobs'
 import type { GroupHandlers } from '../types'
-
-const dataKinds = new Set(['data.import', 'data.clean', 'data.quality', 'data.export'])
 
 export function dataHandlers(ctx: AppContext): GroupHandlers<typeof dataApi> {
   const now = () => new Date().toISOString()
 
-  /** The dataset, or a not_found error for the field. */
-  const dataset = (store: Store, id: number) => {
-    const found = store.datasets.get(id)
-    if (!found) throw new UserError('not_found', `There is no dataset with id ${id}.`, 'datasetId')
-    return found
-  }
-
-  /** A data job running or queued on this dataset, if any. */
-  const busyWith = (store: Store, datasetId: number): JobRecord | undefined => {
-    const name = store.datasets.get(datasetId)?.name
-    return ctx.jobs.active().find((j) => {
-      if (!dataKinds.has(j.kind)) return false
-      const p = j.params as { datasetId?: number; dataset?: string }
-      return p.datasetId === datasetId || (name !== undefined && p.dataset === name)
-    })
-  }
-  const requireIdle = (store: Store, datasetId: number) => {
-    const job = busyWith(store, datasetId)
-    if (job)
-      throw new UserError(
-        'conflict',
-        `This dataset is busy (${job.kind.replace('data.', '')} in progress). Wait for it or cancel it.`,
-        'datasetId',
-      )
-  }
+  const { dataset, requireIdle, retrain, maybeRetrain } = datasetJobs(ctx)
   const start = (request: StartJob) => ctx.jobs.start(request)
 
   return {
@@ -94,18 +68,7 @@ export function dataHandlers(ctx: AppContext): GroupHandlers<typeof dataApi> {
       requireIdle(store, datasetId)
       return start({ kind: 'data.clean', params: { datasetId } })
     },
-    'data.retrain': ({ datasetId }) => {
-      const store = ctx.project.require()
-      dataset(store, datasetId)
-      requireIdle(store, datasetId)
-      if (!store.cleanRuns.lastDone(datasetId))
-        throw new UserError(
-          'conflict',
-          'Clean this dataset first: the model learns from the rules and scores cleaned text.',
-          'datasetId',
-        )
-      return start({ kind: 'data.quality', params: { datasetId } })
-    },
+    'data.retrain': ({ datasetId }) => retrain(ctx.project.require(), datasetId),
     'data.export': ({ datasetId, status, out, overwrite }) => {
       const store = ctx.project.require()
       dataset(store, datasetId)
@@ -129,18 +92,14 @@ export function dataHandlers(ctx: AppContext): GroupHandlers<typeof dataApi> {
       if (!doc) throw new UserError('not_found', `There is no document ${id}.`, 'id')
       return doc
     },
-    'data.label': ({ documentId, decision, note, tags }) => {
+    'data.label': ({ documentId, decision, note }) => {
+      // Through the review history, so the Review screen can undo it.
       const store = ctx.project.require()
-      store.labels.set(
-        documentId,
-        {
-          ...(decision !== undefined ? { decision } : {}),
-          ...(note !== undefined ? { note } : {}),
-          ...(tags !== undefined ? { tags } : {}),
-        },
-        now(),
-      )
-      const detail = store.documentQueries.detail(documentId)!
+      if (decision !== undefined) store.review.decide(documentId, decision, now())
+      if (note !== undefined) store.review.setNote(documentId, note, now())
+      const detail = store.documentQueries.detail(documentId)
+      if (!detail)
+        throw new UserError('not_found', `There is no document ${documentId}.`, 'documentId')
       return { document: detail, retrainJob: maybeRetrain(store, detail.datasetId) }
     },
     'data.rules': ({ datasetId }) => {
@@ -169,26 +128,5 @@ export function dataHandlers(ctx: AppContext): GroupHandlers<typeof dataApi> {
         throw new UserError('not_found', `There is no rule set ${ruleSetId}.`, 'ruleSetId')
       store.ruleSets.attach(datasetId, ruleSetId)
     },
-  }
-
-  /** Retrain once `retrainEvery` labels have changed since the last model, if nothing else runs. */
-  function maybeRetrain(store: Store, datasetId: number): JobRecord | null {
-    const { quality } = store.ruleSets.forDataset(datasetId).rules
-    if (!quality.enabled || quality.retrainEvery === 0) return null
-    if (!store.cleanRuns.lastDone(datasetId) || busyWith(store, datasetId)) return null
-    // Count labels since the last model, or since the last attempt (one may have failed for
-    // want of examples): a failed retrain is not retried on every single label.
-    const model = store.qualityModels.latest(datasetId)?.createdAt ?? ''
-    const attempt =
-      ctx.jobs
-        .list({ limit: 200 })
-        .find(
-          (j) =>
-            j.kind === 'data.quality' &&
-            (j.params as { datasetId: number }).datasetId === datasetId,
-        )?.createdAt ?? ''
-    const since = model > attempt ? model : attempt
-    if (store.labels.changedSince(datasetId, since || null) < quality.retrainEvery) return null
-    return start({ kind: 'data.quality', params: { datasetId } })
   }
 }

@@ -4,6 +4,7 @@ import { dataHandlers } from './data'
 import { datasetsHandlers } from './datasets'
 import { jobsHandlers } from './jobs'
 import { projectHandlers } from './project'
+import { ratingsHandlers, reviewHandlers } from './review'
 import { runsHandlers } from './runs'
 import { systemHandlers } from './system'
 import { tokenizersHandlers } from './tokenizers'
@@ -18,5 +19,7 @@ export function createHandlers(ctx: AppContext): ApiHandlers {
     ...dataHandlers(ctx),
     ...tokenizersHandlers(ctx),
     ...runsHandlers(ctx),
+    ...reviewHandlers(ctx),
+    ...ratingsHandlers(ctx),
   }
 }

@@ -1,0 +1,77 @@
+import { UserError } from '../../../shared/errors'
+import type { JobRecord } from '../../../shared/jobs'
+import type { Store } from '../../../store'
+import type { AppContext } from '../context'
+
+/** Jobs that read or rewrite a whole dataset: one at a time per dataset. */
+const dataKinds = new Set(['data.import', 'data.clean', 'data.quality', 'data.export'])
+
+/**
+ * What the data and review handlers share about a dataset: that it exists, whether a data
+ * job holds it, and the quality model's retraining (on request, and after every
+ * `retrainEvery` new decisions).
+ */
+export function datasetJobs(ctx: AppContext) {
+  /** The dataset, or a not_found error for the field. */
+  const dataset = (store: Store, id: number) => {
+    const found = store.datasets.get(id)
+    if (!found) throw new UserError('not_found', `There is no dataset with id ${id}.`, 'datasetId')
+    return found
+  }
+
+  /** A data job running or queued on this dataset, if any. */
+  const busyWith = (store: Store, datasetId: number): JobRecord | undefined => {
+    const name = store.datasets.get(datasetId)?.name
+    return ctx.jobs.active().find((j) => {
+      if (!dataKinds.has(j.kind)) return false
+      const p = j.params as { datasetId?: number; dataset?: string }
+      return p.datasetId === datasetId || (name !== undefined && p.dataset === name)
+    })
+  }
+
+  const requireIdle = (store: Store, datasetId: number) => {
+    const job = busyWith(store, datasetId)
+    if (job)
+      throw new UserError(
+        'conflict',
+        `This dataset is busy (${job.kind.replace('data.', '')} in progress). Wait for it or cancel it.`,
+        'datasetId',
+      )
+  }
+
+  /** Retrain now: refits on the current decisions and rescores every document. */
+  const retrain = (store: Store, datasetId: number): JobRecord => {
+    dataset(store, datasetId)
+    requireIdle(store, datasetId)
+    if (!store.cleanRuns.lastDone(datasetId))
+      throw new UserError(
+        'conflict',
+        'Clean this dataset first: the model learns from the rules and scores cleaned text.',
+        'datasetId',
+      )
+    return ctx.jobs.start({ kind: 'data.quality', params: { datasetId } })
+  }
+
+  /** Retrain once `retrainEvery` labels have changed since the last model, if nothing else runs. */
+  const maybeRetrain = (store: Store, datasetId: number): JobRecord | null => {
+    const { quality } = store.ruleSets.forDataset(datasetId).rules
+    if (!quality.enabled || quality.retrainEvery === 0) return null
+    if (!store.cleanRuns.lastDone(datasetId) || busyWith(store, datasetId)) return null
+    // Count labels since the last model, or since the last attempt (one may have failed for
+    // want of examples): a failed retrain is not retried on every single label.
+    const model = store.qualityModels.latest(datasetId)?.createdAt ?? ''
+    const attempt =
+      ctx.jobs
+        .list({ limit: 200 })
+        .find(
+          (j) =>
+            j.kind === 'data.quality' &&
+            (j.params as { datasetId: number }).datasetId === datasetId,
+        )?.createdAt ?? ''
+    const since = model > attempt ? model : attempt
+    if (store.labels.changedSince(datasetId, since || null) < quality.retrainEvery) return null
+    return ctx.jobs.start({ kind: 'data.quality', params: { datasetId } })
+  }
+
+  return { dataset, busyWith, requireIdle, retrain, maybeRetrain }
+}

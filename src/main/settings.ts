@@ -1,12 +1,14 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs'
 import { basename, dirname, extname, join } from 'node:path'
 import { z } from 'zod'
+import { reviewKeysSchema } from '../shared/review-keys'
 import type { AppSettings, RecentProject } from '../shared/types'
 
 const MAX_RECENT = 12
 
 const settingsSchema = z.object({
   theme: z.enum(['system', 'light', 'dark']).catch('system'),
+  reviewKeys: reviewKeysSchema.catch({}).default({}),
   recentProjects: z
     .array(z.object({ path: z.string(), openedAt: z.string() }))
     .catch([])
@@ -29,7 +31,7 @@ export class SettingsFile {
   }
 
   get(): AppSettings {
-    return { theme: this.data.theme }
+    return { theme: this.data.theme, reviewKeys: this.data.reviewKeys }
   }
 
   update(patch: Partial<AppSettings>): AppSettings {

@@ -55,7 +55,7 @@ export function queueKey(q: Pick<Queue, 'source' | 'search'>): string {
   return JSON.stringify({ ...q.source, search: q.search || undefined })
 }
 
-export const stepDirections = ['first', 'resume', 'next', 'prev', 'nextUnreviewed'] as const
+export const stepDirections = ['at', 'first', 'resume', 'next', 'prev', 'nextUnreviewed'] as const
 export type StepDirection = (typeof stepDirections)[number]
 
 export interface LabelDef {

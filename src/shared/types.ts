@@ -1,4 +1,5 @@
 /** Domain types shared by every process. Shapes of what the API returns. */
+import type { ReviewKeys } from './review-keys'
 
 export interface ProjectInfo {
   /** Absolute path of the .frugal file. */
@@ -29,6 +30,8 @@ export type ThemePreference = 'system' | 'light' | 'dark'
 
 export interface AppSettings {
   theme: ThemePreference
+  /** Review commands whose keys the user changed (the rest keep their defaults). */
+  reviewKeys: Partial<ReviewKeys>
 }
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu'

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { reviewKeysSchema } from '../review-keys'
 import { noParams } from './common'
 import { method } from './define'
 import type { AppSettings, BackendState, SystemInfo } from '../types'
@@ -25,6 +26,11 @@ export const systemApi = {
   ),
   'settings.get': method<AppSettings>()(noParams),
   'settings.update': method<AppSettings>()(
-    z.object({ theme: z.enum(['system', 'light', 'dark']).optional() }).strict(),
+    z
+      .object({
+        theme: z.enum(['system', 'light', 'dark']).optional(),
+        reviewKeys: reviewKeysSchema.optional(),
+      })
+      .strict(),
   ),
 }

@@ -338,6 +338,7 @@ export class ReviewRepo {
 
   /**
    * The document to show when moving through a queue from `from`:
+   * - at: `from` itself, if it is a member (a document picked from the queue list);
    * - first: the queue's first document; resume: where the reviewer last was (or the first
    *   undecided one);
    * - next / prev: the neighbour in queue order, decided or not;
@@ -357,6 +358,7 @@ export class ReviewRepo {
         )
         .get(...sql.args, ...(exclude !== null ? [exclude] : []))?.id ?? null
     if (direction === 'first') return first(false, null)
+    if (direction === 'at') return from !== null && this.isMember(q, from) ? from : null
     if (direction === 'resume') {
       const saved = this.position(q.datasetId, q)
       if (saved !== null && this.isMember(q, saved)) return saved

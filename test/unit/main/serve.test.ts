@@ -139,11 +139,11 @@ describe('headless server', () => {
     ws.send(JSON.stringify({ type: 'subscribe', topics: ['settings.changed', 'not.a.topic'] }))
     await new Promise((r) => setTimeout(r, 100))
     events.publish('backend.changed', { status: 'probing' })
-    events.publish('settings.changed', { theme: 'dark' })
+    events.publish('settings.changed', { theme: 'dark', reviewKeys: {} })
     await new Promise((r) => setTimeout(r, 200))
     expect(received).toEqual([
       { type: 'subscribed', topics: ['settings.changed'] },
-      { topic: 'settings.changed', payload: { theme: 'dark' } },
+      { topic: 'settings.changed', payload: { theme: 'dark', reviewKeys: {} } },
     ])
     ws.close()
   })

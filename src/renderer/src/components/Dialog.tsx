@@ -18,7 +18,16 @@ export function Dialog({ open, title, onClose, children }: DialogProps) {
   useEffect(() => {
     const dialog = ref.current
     if (!dialog) return
-    if (open && !dialog.open) dialog.showModal()
+    if (open && !dialog.open) {
+      dialog.showModal()
+      // showModal focuses the first focusable element, the Close button; the keyboard user
+      // wants the first field (React's autoFocus does not survive showModal).
+      dialog
+        .querySelector<HTMLElement>(
+          '.dialog-body [data-autofocus], .dialog-body input:not([type="hidden"]):not([type="color"]), .dialog-body select, .dialog-body textarea',
+        )
+        ?.focus()
+    }
     if (!open && dialog.open) dialog.close()
   }, [open])
   return (

@@ -7,6 +7,7 @@ import { Notice } from '../../components/Notice'
 import { formatCount } from '../../format'
 import { deciderTitles } from '../../../../shared/data/catalog'
 import type { DocumentDetail, Redaction, RuleOutcome } from '../../../../shared/data/types'
+import { Redacted } from '../../components/Redacted'
 import { StatusBadge } from './StatusBadge'
 
 const decidedByText = {
@@ -94,7 +95,13 @@ export function WhyPanel({
   )
 }
 
-function Verdict({ doc, decisive }: { doc: DocumentDetail; decisive: RuleOutcome | undefined }) {
+export function Verdict({
+  doc,
+  decisive,
+}: {
+  doc: DocumentDetail
+  decisive: RuleOutcome | undefined
+}) {
   if (doc.status === 'pending')
     return <p className="small">Not cleaned yet: run cleaning to see what the rules make of it.</p>
   const who = doc.decidedBy ? decidedByText[doc.decidedBy] : 'the rules'
@@ -202,7 +209,7 @@ function LabelControls({ doc }: { doc: DocumentDetail }) {
   )
 }
 
-function ReasonRow({ reason, decisive }: { reason: RuleOutcome; decisive: boolean }) {
+export function ReasonRow({ reason, decisive }: { reason: RuleOutcome; decisive: boolean }) {
   const [open, setOpen] = useState(decisive)
   const id = useId()
   return (
@@ -288,28 +295,4 @@ function summarize(redactions: readonly Redaction[]): string {
   const counts = new Map<string, number>()
   for (const r of redactions) counts.set(r.type, (counts.get(r.type) ?? 0) + 1)
   return [...counts].map(([t, n]) => `${n} ${t.toLowerCase().replace('_', ' ')}`).join(', ')
-}
-
-function Redacted({ text, redactions }: { text: string; redactions: readonly Redaction[] }) {
-  const parts: (string | Redaction)[] = []
-  let at = 0
-  for (const r of redactions) {
-    if (r.start < at || r.end > text.length) continue
-    parts.push(text.slice(at, r.start), r)
-    at = r.end
-  }
-  parts.push(text.slice(at))
-  return (
-    <>
-      {parts.map((p, i) =>
-        typeof p === 'string' ? (
-          p
-        ) : (
-          <mark key={i} className="redaction" title={`Was: ${p.value}`}>
-            {text.slice(p.start, p.end)}
-          </mark>
-        ),
-      )}
-    </>
-  )
 }

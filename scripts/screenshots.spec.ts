@@ -216,3 +216,86 @@ test('train screen screenshots', async ({ page }) => {
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('review screen screenshots', async ({ page }) => {
+  test.setTimeout(300_000)
+  const { runImport } = await import('../src/worker/data/import/importer')
+  const { runClean } = await import('../src/worker/data/pipeline/clean')
+  const { defaultRuleSet } = await import('../src/shared/data/rules')
+  const { takeDocs } = await import('../test/helpers/synthetic-corpus')
+  const { writeFileSync } = await import('node:fs')
+  const dir = mkdtempSync(join(tmpdir(), 'frugal-shots-review-'))
+  const db = join(dir, 'Corpus.frugal')
+  const crawl = join(dir, 'crawl-2024-05.jsonl')
+  writeFileSync(
+    crawl,
+    takeDocs(2500, 7)
+      .map((d) => JSON.stringify({ text: d.text }))
+      .join('\n'),
+  )
+  const store = Store.create(db)
+  const deps = {
+    store,
+    jobId: 'screenshots',
+    signal: new AbortController().signal,
+    progress: () => undefined,
+    log: () => undefined,
+    throwIfCancelled: () => undefined,
+    threads: 0,
+  }
+  const { datasetId } = await runImport(
+    { dataset: 'crawl-2024-05', paths: [crawl], format: 'auto' },
+    deps,
+  )
+  await runClean(datasetId, defaultRuleSet(), deps)
+  const now = new Date().toISOString()
+  for (const [name, key, color] of [
+    ['boilerplate', '1', '#dc2626'],
+    ['spam', '2', '#ea580c'],
+    ['travel', '3', '#0891b2'],
+  ] as const)
+    store.review.saveLabel(datasetId, { name, key, color }, now)
+  // The dark shot opens on a document that cleaning changed: redactions and stripped junk.
+  const changed = store.db
+    .prepare<[number], { id: number }>(
+      `SELECT id FROM documents WHERE dataset_id = ? AND modified = 1 AND redactions != '[]'
+       AND status = 'kept' ORDER BY length(text) LIMIT 1`,
+    )
+    .get(datasetId)
+  if (changed) store.review.savePosition({ datasetId, source: { kind: 'all' } }, changed.id, now)
+  store.close()
+  const serve = await startServe(dir, db)
+  try {
+    await page.setViewportSize({ width: 1440, height: 900 })
+    await page.goto(serve.url)
+    await page.keyboard.press('Control+2')
+    const heading = page
+      .getByRole('region', { name: 'Document' })
+      .getByRole('heading', { level: 3 })
+    await heading.waitFor()
+    for (const key of ['a', 'x', 'a', 'a', '1', 'x', 'a']) {
+      const before = await heading.textContent()
+      await page.keyboard.press(key)
+      if (key !== '1')
+        await page.waitForFunction(
+          ([sel, text]) => document.querySelector(sel)?.textContent !== text,
+          ['.review-doc-head h3', before] as const,
+        )
+      else await page.waitForTimeout(300)
+    }
+    await page.mouse.move(0, 0)
+    await page.screenshot({ path: out('review-light'), animations: 'disabled' })
+
+    await page.keyboard.press('Control+7')
+    await page.getByLabel('Dark').check()
+    await page.keyboard.press('Control+2')
+    await page.getByLabel('Queue', { exact: true }).selectOption({ label: 'All documents' })
+    await page.getByRole('radio', { name: 'Changes' }).check()
+    await page.locator('.review-text mark.redaction').first().waitFor()
+    await page.mouse.move(0, 0)
+    await page.screenshot({ path: out('review-dark'), animations: 'disabled' })
+  } finally {
+    await stopServe(serve)
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -31,6 +31,11 @@ export class DatasetsRepo {
     )
   }
 
+  /** Whether a dataset exists: cheap, unlike get(), which counts its documents. */
+  exists(id: number): boolean {
+    return this.db.prepare('SELECT 1 FROM datasets WHERE id = ?').get(id) !== undefined
+  }
+
   byName(name: string): DatasetSummary | null {
     return (
       this.db.prepare<[string], DatasetSummary>(`${this.summarySql} WHERE d.name = ?`).get(name) ??

@@ -90,6 +90,9 @@ function mulberry32(seed: number): () => number {
  * a bulk change is undone as one step.
  */
 export class ReviewRepo {
+  /** Full-text matches, materialized once per search (see searchTable). */
+  private readonly searches = new Map<string, { table: string; rows: number }>()
+
   constructor(private readonly db: Db) {}
 
   /* ---------------------------------------------------------------- labels */
@@ -283,10 +286,52 @@ export class ReviewRepo {
     }
     const fts = q.search ? ftsQuery(q.search) : null
     if (fts) {
-      sql.where += ' AND d.id IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?)'
-      sql.args.push(fts)
+      // Few matches: walk them and sort. Many: walk the queue's order index and test each
+      // row (the unary + stops SQLite from driving the query from the matches instead).
+      const { table, rows } = this.searchTable(fts)
+      sql.where += ` AND ${rows > 5000 ? '+' : ''}d.id IN (SELECT id FROM ${table})`
     }
     return sql
+  }
+
+  /**
+   * A temporary table of the documents matching a full-text query. A search of common
+   * words matches half a million documents; asking FTS5 again on every step would cost a
+   * second, a lookup in this table costs microseconds. Rebuilt when documents were added
+   * or cleaned since; the last few searches are kept (temporary tables live and die with
+   * this connection).
+   */
+  private searchTable(fts: string): { table: string; rows: number } {
+    const version = this.db
+      .prepare<[], { docs: number | null; runs: number | null }>(
+        `SELECT (SELECT max(id) FROM documents) AS docs,
+           (SELECT max(id) FROM clean_runs WHERE state = 'done') AS runs`,
+      )
+      .get()!
+    const key = `${fts}|${version.docs}|${version.runs}`
+    const cached = this.searches.get(key)
+    if (cached) {
+      // Most recently used last.
+      this.searches.delete(key)
+      this.searches.set(key, cached)
+      return cached
+    }
+    const table = `temp.review_search_${Date.now().toString(36)}_${this.searches.size}`
+    this.db.exec(`CREATE TABLE ${table} (id INTEGER PRIMARY KEY)`)
+    const rows = this.db
+      .prepare(`INSERT INTO ${table} SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?`)
+      .run(fts).changes
+    const entry = { table, rows }
+    this.searches.set(key, entry)
+    while (this.searches.size > 8) {
+      const [oldest, old] = this.searches.entries().next().value as [
+        string,
+        { table: string; rows: number },
+      ]
+      this.db.exec(`DROP TABLE IF EXISTS ${old.table}`)
+      this.searches.delete(oldest)
+    }
+    return entry
   }
 
   /** Documents in a queue, and how many still lack a reviewer's decision. */
@@ -368,16 +413,25 @@ export class ReviewRepo {
       return direction === 'prev' ? null : first(direction === 'nextUnreviewed', null)
     const key = sql.keyOf(from)
     if (!key) return direction === 'prev' ? null : first(direction === 'nextUnreviewed', from)
-    const cols = `(${sql.order.join(', ')})`
-    const marks = `(${key.map(() => '?').join(', ')})`
-    const neighbour = (desc: boolean, unreviewed: boolean) =>
-      this.db
-        .prepare<unknown[], { id: number }>(
-          `SELECT d.id FROM ${sql.from} WHERE ${sql.where} AND ${cols} ${desc ? '<' : '>'} ${marks}
-           ${unreviewed ? 'AND l.decision IS NULL' : ''}
-           ORDER BY ${ord(desc)} LIMIT 1`,
-        )
-        .get(...sql.args, ...key)?.id ?? null
+    // Keyset seeks, written so each is an index range (SQLite does not range-scan an
+    // expression index through a row-value comparison): with order (k, id), first the rest
+    // of k's ties, then the next k.
+    const neighbour = (desc: boolean, unreviewed: boolean): number | null => {
+      const cmp = desc ? '<' : '>'
+      const seek = (cond: string, args: unknown[], order: string) =>
+        this.db
+          .prepare<unknown[], { id: number }>(
+            `SELECT d.id FROM ${sql.from} WHERE ${sql.where} AND ${cond}
+             ${unreviewed ? 'AND l.decision IS NULL' : ''} ORDER BY ${order} LIMIT 1`,
+          )
+          .get(...sql.args, ...args)?.id ?? null
+      if (sql.order.length === 1) return seek(`${sql.order[0]} ${cmp} ?`, key, ord(desc))
+      const [k, tie] = sql.order
+      return (
+        seek(`${k} = ? AND ${tie} ${cmp} ?`, key, `${tie}${desc ? ' DESC' : ''}`) ??
+        seek(`${k} ${cmp} ?`, [key[0]], ord(desc))
+      )
+    }
     if (direction === 'next') return neighbour(false, false)
     if (direction === 'prev') return neighbour(true, false)
     return neighbour(false, true) ?? first(true, from)

@@ -19,6 +19,12 @@ export function datasetJobs(ctx: AppContext) {
     return found
   }
 
+  /** That a dataset exists, without counting its documents (for the review's hot path). */
+  const requireDataset = (store: Store, id: number): void => {
+    if (!store.datasets.exists(id))
+      throw new UserError('not_found', `There is no dataset with id ${id}.`, 'datasetId')
+  }
+
   /** A data job running or queued on this dataset, if any. */
   const busyWith = (store: Store, datasetId: number): JobRecord | undefined => {
     const name = store.datasets.get(datasetId)?.name
@@ -73,5 +79,5 @@ export function datasetJobs(ctx: AppContext) {
     return ctx.jobs.start({ kind: 'data.quality', params: { datasetId } })
   }
 
-  return { dataset, busyWith, requireIdle, retrain, maybeRetrain }
+  return { dataset, requireDataset, busyWith, requireIdle, retrain, maybeRetrain }
 }

@@ -15,7 +15,7 @@ import { datasetJobs } from './dataset-jobs'
  */
 export function reviewHandlers(ctx: AppContext): GroupHandlers<typeof reviewApi> {
   const now = () => new Date().toISOString()
-  const { dataset, retrain, maybeRetrain } = datasetJobs(ctx)
+  const { requireDataset: dataset, retrain, maybeRetrain } = datasetJobs(ctx)
 
   /** The document to show after moving, with its place saved for resuming. */
   const show = (store: Store, queue: Queue, from: number | null, direction: StepDirection) => {

@@ -1,26 +1,33 @@
 import { BarChart3 } from 'lucide-react'
 import { Link } from 'wouter'
+import { useApiQuery } from '../../api/client'
 import { EmptyState } from '../../components/EmptyState'
 import { Page } from '../../components/Page'
+import { RatingsPanel } from './RatingsPanel'
+import './evaluate.css'
 
 export function EvaluateScreen() {
+  const { data: runs } = useApiQuery('runs.list', {})
   return (
     <Page
       title="Evaluate"
-      description="Perplexity, multiple-choice benchmarks, a generation playground and A/B comparison."
+      description="How good a model is: your ratings and preferences of its outputs, stored for evaluation and preference training."
     >
-      <EmptyState
-        icon={<BarChart3 size={22} />}
-        title="Nothing to evaluate yet"
-        actions={
-          <Link href="/train" className="btn btn-primary">
-            Go to Train
-          </Link>
-        }
-      >
-        Evaluation works on checkpoints. Once a training run has saved one, measure its perplexity,
-        score it on MMLU-format files, and try prompts side by side with another checkpoint.
-      </EmptyState>
+      {runs && runs.length === 0 && (
+        <EmptyState
+          icon={<BarChart3 size={22} />}
+          title="No checkpoints yet"
+          actions={
+            <Link href="/train" className="btn btn-primary">
+              Go to Train
+            </Link>
+          }
+        >
+          Train a run to have checkpoints. Meanwhile, rate outputs and record preferences below:
+          they are stored in the project for evaluation and preference training.
+        </EmptyState>
+      )}
+      <RatingsPanel />
     </Page>
   )
 }

@@ -84,12 +84,13 @@ function QueuePage({
                 className="queue-row"
                 aria-current={m.id === currentId ? 'true' : undefined}
                 data-decision={m.decision ?? undefined}
+                data-status={m.status}
                 onClick={() => onOpen(m.id)}
               >
                 <span className="queue-row-head">
                   <span className="mono">#{m.id}</span>
                   <span className="queue-row-state">
-                    {m.decision ? (m.decision === 'keep' ? 'kept' : 'removed') : ''}
+                    {m.decision ? (m.decision === 'keep' ? 'kept' : 'removed') : m.status}
                     {m.qualityScore !== null && ` · ${m.qualityScore.toFixed(2)}`}
                   </span>
                 </span>

@@ -379,75 +379,90 @@ function Workspace({
                 </div>
               )}
               <div className="review-actions" role="toolbar" aria-label="Decide">
-                <Button
-                  variant="primary"
-                  icon={<Check size={14} />}
-                  disabled={!doc}
-                  onClick={run.keep}
-                >
-                  Keep {k('keep')}
-                </Button>
-                <Button
-                  variant="danger"
-                  icon={<X size={14} />}
-                  disabled={!doc}
-                  onClick={run.remove}
-                >
-                  Remove {k('remove')}
-                </Button>
-                <Button icon={<SkipForward size={14} />} disabled={!doc} onClick={run.skip}>
-                  Skip {k('skip')}
-                </Button>
-                <span className="review-actions-gap" />
-                <Button
-                  size="small"
-                  variant="ghost"
-                  icon={<Undo2 size={14} />}
-                  disabled={!overview.undo}
-                  title={overview.undo ? `Undo: ${overview.undo.summary}` : 'Nothing to undo'}
-                  onClick={run.undo}
-                >
-                  Undo {k('undo')}
-                </Button>
-                <Button
-                  size="small"
-                  variant="ghost"
-                  icon={<Redo2 size={14} />}
-                  disabled={!overview.redo}
-                  title={overview.redo ? `Redo: ${overview.redo.summary}` : 'Nothing to redo'}
-                  onClick={run.redo}
-                >
-                  Redo {k('redo')}
-                </Button>
-                <Button
-                  size="small"
-                  variant="ghost"
-                  icon={<StickyNote size={14} />}
-                  disabled={!doc}
-                  onClick={run.note}
-                >
-                  Note {k('note')}
-                </Button>
-                <Button
-                  size="small"
-                  variant="ghost"
-                  aria-label="Previous"
-                  icon={<ChevronLeft size={14} />}
-                  disabled={!doc}
-                  onClick={run.prev}
-                >
-                  {k('prev')}
-                </Button>
-                <Button
-                  size="small"
-                  variant="ghost"
-                  aria-label="Next"
-                  icon={<ChevronRight size={14} />}
-                  disabled={!doc}
-                  onClick={run.next}
-                >
-                  {k('next')}
-                </Button>
+                <div className="review-actions-row">
+                  <Button
+                    variant="primary"
+                    icon={<Check size={14} />}
+                    disabled={!doc}
+                    onClick={run.keep}
+                    aria-keyshortcuts={shortcuts(keys, 'keep')}
+                  >
+                    Keep {k('keep')}
+                  </Button>
+                  <Button
+                    variant="danger"
+                    icon={<X size={14} />}
+                    disabled={!doc}
+                    onClick={run.remove}
+                    aria-keyshortcuts={shortcuts(keys, 'remove')}
+                  >
+                    Remove {k('remove')}
+                  </Button>
+                  <Button
+                    icon={<SkipForward size={14} />}
+                    disabled={!doc}
+                    onClick={run.skip}
+                    aria-keyshortcuts={shortcuts(keys, 'skip')}
+                  >
+                    Skip {k('skip')}
+                  </Button>
+                </div>
+                <div className="review-actions-row">
+                  <Button
+                    size="small"
+                    variant="ghost"
+                    icon={<Undo2 size={14} />}
+                    disabled={!overview.undo}
+                    title={overview.undo ? `Undo: ${overview.undo.summary}` : 'Nothing to undo'}
+                    onClick={run.undo}
+                    aria-keyshortcuts={shortcuts(keys, 'undo')}
+                  >
+                    Undo {k('undo')}
+                  </Button>
+                  <Button
+                    size="small"
+                    variant="ghost"
+                    icon={<Redo2 size={14} />}
+                    disabled={!overview.redo}
+                    title={overview.redo ? `Redo: ${overview.redo.summary}` : 'Nothing to redo'}
+                    onClick={run.redo}
+                    aria-keyshortcuts={shortcuts(keys, 'redo')}
+                  >
+                    Redo {k('redo')}
+                  </Button>
+                  <Button
+                    size="small"
+                    variant="ghost"
+                    icon={<StickyNote size={14} />}
+                    disabled={!doc}
+                    onClick={run.note}
+                    aria-keyshortcuts={shortcuts(keys, 'note')}
+                  >
+                    Note {k('note')}
+                  </Button>
+                  <Button
+                    size="small"
+                    variant="ghost"
+                    aria-label="Previous"
+                    aria-keyshortcuts={shortcuts(keys, 'prev')}
+                    icon={<ChevronLeft size={14} />}
+                    disabled={!doc}
+                    onClick={run.prev}
+                  >
+                    {k('prev')}
+                  </Button>
+                  <Button
+                    size="small"
+                    variant="ghost"
+                    aria-label="Next"
+                    aria-keyshortcuts={shortcuts(keys, 'next')}
+                    icon={<ChevronRight size={14} />}
+                    disabled={!doc}
+                    onClick={run.next}
+                  >
+                    {k('next')}
+                  </Button>
+                </div>
               </div>
               <p className="review-status small" role="status" aria-live="polite">
                 {session.error ??
@@ -512,8 +527,24 @@ function Workspace({
   )
 }
 
-/** The first key of a command, as a hint on its button. */
+/** The first key of a command, as a hint on its button (hidden from screen readers, which
+ * get it from aria-keyshortcuts). */
 function KeyHint({ keys, command }: { keys: ReviewKeys; command: ReviewCommand }) {
   const first = keys[command][0]
-  return first ? <kbd className="key-hint">{chordLabel(first, isMac)}</kbd> : null
+  return first ? (
+    <kbd className="key-hint" aria-hidden>
+      {chordLabel(first, isMac)}
+    </kbd>
+  ) : null
+}
+
+/** aria-keyshortcuts for a command: "Control+Shift+Z a" style. */
+function shortcuts(keys: ReviewKeys, command: ReviewCommand): string {
+  return keys[command]
+    .map((c) =>
+      c
+        .replace('Mod', isMac ? 'Meta' : 'Control')
+        .replace(/\+([a-z])$/, (_, k: string) => `+${k.toUpperCase()}`),
+    )
+    .join(' ')
 }

@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react'
+import { useId, type ReactNode } from 'react'
 
 interface PageProps {
   title: string
@@ -32,7 +32,9 @@ interface PanelProps {
 }
 
 export function Panel({ title, description, actions, children, id }: PanelProps) {
-  const headingId = id ? `${id}-title` : undefined
+  // Every panel is a region named by its title, so assistive technology can jump to it.
+  const generated = useId()
+  const headingId = id ? `${id}-title` : generated
   return (
     <section className="panel" aria-labelledby={headingId} id={id}>
       <div className="panel-header">

@@ -22,7 +22,10 @@ export function RatingsPanel() {
   const { data } = useApiQuery('ratings.list', {})
   const [exporting, setExporting] = useState<'ratings' | 'preferences' | 'pairs' | null>(null)
   const transport = useTransport()
-  const refresh = () => client.invalidateQueries({ queryKey: ['ratings.list'] })
+  const refresh = async () => {
+    await client.invalidateQueries({ queryKey: ['ratings.list'] })
+    await client.invalidateQueries({ queryKey: ['ratings.winRate'] })
+  }
   return (
     <>
       <Panel

@@ -26,7 +26,7 @@ export function Estimates({ model, train, env, msPerStep }: EstimatesProps) {
   const withCkpt = { ...train, gradientCheckpointing: !train.gradientCheckpointing }
   const other = estimateRun(model, withCkpt, threads).memory
   return (
-    <div className="stack" aria-label="Estimates">
+    <div className="stack">
       <dl className="facts">
         <dt>Parameters</dt>
         <dd>

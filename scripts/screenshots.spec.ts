@@ -16,6 +16,38 @@ const shot = async (page: Page, name: string) => {
   await page.screenshot({ path: out(name), animations: 'disabled' })
 }
 
+/** A synthetic web crawl as JSON Lines: `n` documents from the tests' seeded generator. */
+async function writeCrawl(path: string, n: number): Promise<string> {
+  const { takeDocs } = await import('../test/helpers/synthetic-corpus')
+  const { writeFileSync } = await import('node:fs')
+  writeFileSync(
+    path,
+    takeDocs(n, 7)
+      .map((d) => JSON.stringify({ text: d.text }))
+      .join('\n'),
+  )
+  return path
+}
+
+/** Import and clean `paths` into a dataset of the store, in this process, as a job would. */
+async function importAndClean(store: Store, dataset: string, paths: string[]): Promise<number> {
+  const { runImport } = await import('../src/worker/data/import/importer')
+  const { runClean } = await import('../src/worker/data/pipeline/clean')
+  const { defaultRuleSet } = await import('../src/shared/data/rules')
+  const deps = {
+    store,
+    jobId: 'screenshots',
+    signal: new AbortController().signal,
+    progress: () => undefined,
+    log: () => undefined,
+    throwIfCancelled: () => undefined,
+    threads: 0,
+  }
+  const { datasetId } = await runImport({ dataset, paths, format: 'auto' }, deps)
+  await runClean(datasetId, defaultRuleSet(), deps)
+  return datasetId
+}
+
 test('app shell screenshots', async ({ page }) => {
   test.setTimeout(120_000)
   const dir = mkdtempSync(join(tmpdir(), 'frugal-shots-'))
@@ -55,38 +87,13 @@ test('app shell screenshots', async ({ page }) => {
 
 test('data screen screenshots', async ({ page }) => {
   test.setTimeout(240_000)
-  const { runImport } = await import('../src/worker/data/import/importer')
-  const { runClean } = await import('../src/worker/data/pipeline/clean')
-  const { defaultRuleSet } = await import('../src/shared/data/rules')
-  const { takeDocs } = await import('../test/helpers/synthetic-corpus')
   const { fixturesDir } = await import('../test/helpers/data-fixtures')
-  const { writeFileSync } = await import('node:fs')
   const dir = mkdtempSync(join(tmpdir(), 'frugal-shots-data-'))
   const db = join(dir, 'Corpus.frugal')
-  const crawl = join(dir, 'crawl-2024-05.jsonl')
-  writeFileSync(
-    crawl,
-    takeDocs(3000, 7)
-      .map((d) => JSON.stringify({ text: d.text }))
-      .join('\n'),
-  )
+  const crawl = await writeCrawl(join(dir, 'crawl-2024-05.jsonl'), 3000)
   const store = Store.create(db)
-  const deps = {
-    store,
-    jobId: 'screenshots',
-    signal: new AbortController().signal,
-    progress: () => undefined,
-    log: () => undefined,
-    throwIfCancelled: () => undefined,
-    threads: 0,
-  }
-  for (const [dataset, path] of [
-    ['web-pages', fixturesDir],
-    ['crawl-2024-05', crawl],
-  ] as const) {
-    const { datasetId } = await runImport({ dataset, paths: [path], format: 'auto' }, deps)
-    await runClean(datasetId, defaultRuleSet(), deps)
-  }
+  await importAndClean(store, 'web-pages', [fixturesDir])
+  await importAndClean(store, 'crawl-2024-05', [crawl])
   store.close()
   const serve = await startServe(dir, db)
   try {
@@ -219,35 +226,11 @@ test('train screen screenshots', async ({ page }) => {
 
 test('review screen screenshots', async ({ page }) => {
   test.setTimeout(300_000)
-  const { runImport } = await import('../src/worker/data/import/importer')
-  const { runClean } = await import('../src/worker/data/pipeline/clean')
-  const { defaultRuleSet } = await import('../src/shared/data/rules')
-  const { takeDocs } = await import('../test/helpers/synthetic-corpus')
-  const { writeFileSync } = await import('node:fs')
   const dir = mkdtempSync(join(tmpdir(), 'frugal-shots-review-'))
   const db = join(dir, 'Corpus.frugal')
-  const crawl = join(dir, 'crawl-2024-05.jsonl')
-  writeFileSync(
-    crawl,
-    takeDocs(2500, 7)
-      .map((d) => JSON.stringify({ text: d.text }))
-      .join('\n'),
-  )
+  const crawl = await writeCrawl(join(dir, 'crawl-2024-05.jsonl'), 2500)
   const store = Store.create(db)
-  const deps = {
-    store,
-    jobId: 'screenshots',
-    signal: new AbortController().signal,
-    progress: () => undefined,
-    log: () => undefined,
-    throwIfCancelled: () => undefined,
-    threads: 0,
-  }
-  const { datasetId } = await runImport(
-    { dataset: 'crawl-2024-05', paths: [crawl], format: 'auto' },
-    deps,
-  )
-  await runClean(datasetId, defaultRuleSet(), deps)
+  const datasetId = await importAndClean(store, 'crawl-2024-05', [crawl])
   const now = new Date().toISOString()
   for (const [name, key, color] of [
     ['boilerplate', '1', '#dc2626'],

@@ -1,49 +1,26 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createBackend, type Backend } from '../../../src/main/backend'
 import { startServer, type RunningServer } from '../../../src/main/serve/server'
 import { uploadsDir } from '../../../src/main/uploads'
-import type { Params, Result, MethodName } from '../../../src/shared/api'
-import type { ApiResult } from '../../../src/shared/errors'
 import type { EventMap } from '../../../src/shared/events'
-import type { JobRecord } from '../../../src/shared/jobs'
+import type { ApiResult } from '../../../src/shared/errors'
 import { makeImportFolder } from '../../helpers/data-fixtures'
 import { takeDocs } from '../../helpers/synthetic-corpus'
+import { useApiBackend } from '../../helpers/api'
 import { useTempDir } from '../../helpers/temp'
-import { sourceWorkerSpawner } from '../../helpers/worker'
 
 const tempDir = useTempDir('frugal-data-api-')
-let backend: Backend | null = null
+const apiBackend = useApiBackend()
 let server: RunningServer | null = null
 afterEach(async () => {
   await server?.close()
-  await backend?.shutdown()
   server = null
-  backend = null
 })
 
 function setup() {
   const dir = tempDir()
-  backend = createBackend({
-    mode: 'serve',
-    userDataDir: join(dir, 'home'),
-    spawnWorker: sourceWorkerSpawner({ FRUGAL_DATA_THREADS: '0' }),
-  })
-  backend.ctx.project.openOrCreate(join(dir, 'p.frugal'))
-  const b = backend
-  async function call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> {
-    const r = (await b.router.invoke(method, params)) as ApiResult<Result<M>>
-    if (!r.ok) throw new Error(`${method}: ${r.error.code}: ${r.error.message}`)
-    return r.value
-  }
-  const fails = async <M extends MethodName>(method: M, params: Params<M>) => {
-    const r = await b.router.invoke(method, params)
-    if (r.ok) throw new Error(`${method} should have failed`)
-    return r.error
-  }
-  const finished = (job: JobRecord) => b.ctx.jobs.waitFor(job.id)
-  return { dir, backend: b, call, fails, finished }
+  return { dir, ...apiBackend(dir) }
 }
 
 describe('data API with real worker processes', () => {

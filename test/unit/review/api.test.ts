@@ -1,42 +1,18 @@
 import { readFileSync, writeFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
-import { createBackend, type Backend } from '../../../src/main/backend'
-import type { MethodName, Params, Result } from '../../../src/shared/api'
-import type { ApiResult } from '../../../src/shared/errors'
 import type { JobRecord } from '../../../src/shared/jobs'
 import type { Queue } from '../../../src/shared/review'
 import { takeDocs } from '../../helpers/synthetic-corpus'
+import { useApiBackend } from '../../helpers/api'
 import { useTempDir } from '../../helpers/temp'
-import { sourceWorkerSpawner } from '../../helpers/worker'
 
 const tempDir = useTempDir('frugal-review-api-')
-let backend: Backend | null = null
-afterEach(async () => {
-  await backend?.shutdown()
-  backend = null
-})
+const apiBackend = useApiBackend()
 
 async function setup() {
   const dir = tempDir()
-  backend = createBackend({
-    mode: 'serve',
-    userDataDir: join(dir, 'home'),
-    spawnWorker: sourceWorkerSpawner({ FRUGAL_DATA_THREADS: '0' }),
-  })
-  backend.ctx.project.openOrCreate(join(dir, 'p.frugal'))
-  const b = backend
-  async function call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> {
-    const r = (await b.router.invoke(method, params)) as ApiResult<Result<M>>
-    if (!r.ok) throw new Error(`${method}: ${r.error.code}: ${r.error.message}`)
-    return r.value
-  }
-  const fails = async <M extends MethodName>(method: M, params: Params<M>) => {
-    const r = await b.router.invoke(method, params)
-    if (r.ok) throw new Error(`${method} should have failed`)
-    return r.error
-  }
-  const finished = (job: JobRecord) => b.ctx.jobs.waitFor(job.id)
+  const { call, fails, finished } = apiBackend(dir)
   // A cleaned dataset: the synthetic web corpus, with its uncertain band sent to review.
   const file = join(dir, 'corpus.jsonl')
   writeFileSync(

@@ -78,20 +78,26 @@ export function WhyPanel({
           ))}
         </ol>
       </section>
-      {doc.meta && Object.keys(doc.meta).length > 0 && (
-        <section aria-label="Metadata">
-          <h4>Metadata</h4>
-          <dl className="facts small">
-            {Object.entries(doc.meta).map(([k, v]) => (
-              <div key={k} style={{ display: 'contents' }}>
-                <dt>{k}</dt>
-                <dd className="mono">{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
-              </div>
-            ))}
-          </dl>
-        </section>
-      )}
+      <Metadata meta={doc.meta} />
     </div>
+  )
+}
+
+/** A document's metadata (the import's other fields), when it has any. */
+export function Metadata({ meta }: { meta: Record<string, unknown> | null }) {
+  if (!meta || Object.keys(meta).length === 0) return null
+  return (
+    <section aria-label="Metadata">
+      <h4>Metadata</h4>
+      <dl className="facts small">
+        {Object.entries(meta).map(([k, v]) => (
+          <div key={k} style={{ display: 'contents' }}>
+            <dt>{k}</dt>
+            <dd className="mono">{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
+          </div>
+        ))}
+      </dl>
+    </section>
   )
 }
 

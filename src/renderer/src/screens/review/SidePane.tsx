@@ -5,7 +5,7 @@ import { Button } from '../../components/Button'
 import { Dialog } from '../../components/Dialog'
 import { Redacted } from '../../components/Redacted'
 import type { LabelDef, ReviewDocument } from '../../../../shared/review'
-import { ReasonRow, Verdict } from '../data/WhyPanel'
+import { Metadata, ReasonRow, Verdict } from '../data/WhyPanel'
 
 export interface NoteHandle {
   focus(): void
@@ -71,19 +71,7 @@ export const SidePane = forwardRef<NoteHandle, SidePaneProps>(function SidePane(
           ))}
         </ol>
       </section>
-      {doc.meta && Object.keys(doc.meta).length > 0 && (
-        <section aria-label="Metadata">
-          <h4>Metadata</h4>
-          <dl className="facts small">
-            {Object.entries(doc.meta).map(([k, v]) => (
-              <div key={k} style={{ display: 'contents' }}>
-                <dt>{k}</dt>
-                <dd className="mono">{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
-              </div>
-            ))}
-          </dl>
-        </section>
-      )}
+      <Metadata meta={doc.meta} />
     </aside>
   )
 })

@@ -1,0 +1,156 @@
+import { z } from 'zod'
+import { Rng } from '../model/rng'
+import type { Tokenizer } from '../tokenizer'
+import type { Decoder } from './decoder'
+
+/** Sampling settings, with the defaults the playground starts from. */
+export const generateOptionsSchema = z
+  .object({
+    maxTokens: z.int().min(1).max(4096).default(200).describe('Tokens to generate at most.'),
+    temperature: z
+      .number()
+      .min(0)
+      .max(5)
+      .default(0.8)
+      .describe('Softmax temperature; 0 always takes the most likely token (greedy).'),
+    topK: z.int().min(0).default(0).describe('Sample among the k most likely tokens; 0: all.'),
+    topP: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(1)
+      .describe('Sample within the smallest set whose probability passes p; 1: all.'),
+    stop: z
+      .array(z.string().min(1).max(200))
+      .max(8)
+      .default([])
+      .describe('Stop when the output ends with one of these (not included).'),
+    seed: z.int().min(0).default(0).describe('Seed of the sampler: the same seed, the same text.'),
+  })
+  .strict()
+export type GenerateOptions = z.output<typeof generateOptionsSchema>
+
+export interface GeneratedToken {
+  id: number
+  /** The text this token completes (may be empty while a character is split across tokens). */
+  text: string
+}
+
+export interface GenerateResult {
+  text: string
+  tokens: number
+  promptTokens: number
+  /** Why it ended. */
+  stop: 'length' | 'eos' | 'stop-sequence' | 'context' | 'cancelled'
+  /** Generated tokens per second, prompt processing excluded. */
+  tokensPerSecond: number
+  promptMs: number
+}
+
+/**
+ * Choose the next token from logits: greedy at temperature 0, else softmax(logits / T)
+ * restricted to the top k and to the top-p nucleus, sampled with the seeded RNG.
+ */
+export function sampleToken(logits: Float32Array, o: GenerateOptions, rng: Rng): number {
+  const V = logits.length
+  if (o.temperature === 0) {
+    let best = 0
+    for (let i = 1; i < V; i++) if (logits[i] > logits[best]) best = i
+    return best
+  }
+  let order = Array.from({ length: V }, (_, i) => i).sort((a, b) => logits[b] - logits[a] || a - b)
+  if (o.topK > 0) order = order.slice(0, o.topK)
+  const max = logits[order[0]]
+  let probs = order.map((i) => Math.exp((logits[i] - max) / o.temperature))
+  let sum = probs.reduce((a, b) => a + b, 0)
+  if (o.topP < 1) {
+    let cum = 0
+    let keep = 0
+    while (keep < probs.length && cum < o.topP * sum) cum += probs[keep++]
+    order = order.slice(0, Math.max(1, keep))
+    probs = probs.slice(0, order.length)
+    sum = probs.reduce((a, b) => a + b, 0)
+  }
+  let r = rng.next() * sum
+  for (let i = 0; i < order.length; i++) {
+    r -= probs[i]
+    if (r <= 0) return order[i]
+  }
+  return order[order.length - 1]
+}
+
+/**
+ * Generate text after a prompt, one token at a time through the decoder's cache, calling
+ * `onToken` as each arrives. Stops at the end-of-text token, a stop sequence, maxTokens,
+ * the end of the model's context, or when `shouldStop` says so.
+ */
+export function generate(
+  decoder: Decoder,
+  tokenizer: Tokenizer,
+  prompt: string,
+  options: GenerateOptions,
+  onToken: (t: GeneratedToken) => void = () => undefined,
+  shouldStop: () => boolean = () => false,
+): GenerateResult {
+  const rng = new Rng(options.seed)
+  const context = decoder.config.contextLength
+  // Training streams end each document with the separator (end-of-text, else
+  // beginning-of-text), so the separator before the prompt says "a document starts here".
+  const separator = tokenizer.eos ?? tokenizer.bos
+  let ids = Array.from(tokenizer.encode(prompt))
+  if (separator !== null) ids = [separator, ...ids]
+  if (ids.length === 0) throw new Error('The prompt is empty.')
+  // A prompt longer than the context keeps its end, as training saw windows of it.
+  if (ids.length >= context) ids = ids.slice(ids.length - context + 1)
+  decoder.reset()
+  const promptStart = performance.now()
+  let logits = lastRow(decoder.feed(ids), tokenizer.vocabSize)
+  const promptMs = performance.now() - promptStart
+  const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
+  let text = ''
+  let tokens = 0
+  let stop: GenerateResult['stop'] = 'length'
+  const started = performance.now()
+  while (tokens < options.maxTokens) {
+    if (shouldStop()) {
+      stop = 'cancelled'
+      break
+    }
+    const id = sampleToken(logits, options, rng)
+    if (tokenizer.eos !== null && id === tokenizer.eos) {
+      stop = 'eos'
+      break
+    }
+    tokens++
+    const piece = utf8.decode(tokenizer.decodeBytes([id]), { stream: true })
+    text += piece
+    const hit = options.stop.find((s) => text.endsWith(s))
+    if (hit) {
+      text = text.slice(0, text.length - hit.length)
+      stop = 'stop-sequence'
+      break
+    }
+    onToken({ id, text: piece })
+    if (tokens >= options.maxTokens) break
+    if (decoder.length >= context) {
+      stop = 'context'
+      break
+    }
+    logits = lastRow(decoder.feed([id]), tokenizer.vocabSize)
+  }
+  text += utf8.decode()
+  const seconds = (performance.now() - started) / 1000
+  return {
+    text,
+    tokens,
+    promptTokens: ids.length,
+    stop,
+    tokensPerSecond: seconds > 0 ? tokens / seconds : 0,
+    promptMs,
+  }
+}
+
+/** The last row of row-major (n, V) logits. */
+function lastRow(logits: Float32Array, V: number): Float32Array {
+  return logits.subarray(logits.length - V)
+}

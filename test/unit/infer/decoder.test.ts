@@ -1,0 +1,164 @@
+import * as tf from '@tensorflow/tfjs-core'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { Decoder } from '../../../src/worker/infer/decoder'
+import { generate, generateOptionsSchema, sampleToken } from '../../../src/worker/infer/generate'
+import { modelConfigSchema, type ModelConfigInput } from '../../../src/worker/model/config'
+import { Transformer, type Params } from '../../../src/worker/model/model'
+import { initialValues, paramSpecs } from '../../../src/worker/model/params'
+import { Rng } from '../../../src/worker/model/rng'
+import { trainChar } from '../../../src/worker/tokenizer'
+import { setupTf } from '../../helpers/tfjs'
+
+beforeAll(async () => {
+  await setupTf()
+})
+
+/** A model with random weights (larger than the training init, so logits differ clearly). */
+function randomModel(extra: Partial<ModelConfigInput>) {
+  const config = modelConfigSchema.parse({
+    vocabSize: 23,
+    contextLength: 24,
+    layers: 4,
+    heads: 2,
+    width: 16,
+    initStd: 0.2,
+    ...extra,
+  })
+  const values = initialValues(config, new Rng(5))
+  const params: Params = {}
+  for (const spec of paramSpecs(config)) {
+    params[spec.name] = tf.tensor(values.get(spec.name)!, spec.shape)
+  }
+  // The aux-free router bias is zero at init; give it values so the choice depends on it.
+  for (const name of Object.keys(params))
+    if (name.endsWith('router.bias'))
+      params[name] = tf.tensor1d(
+        Array.from({ length: params[name].size }, (_, i) => (i % 3) * 0.05),
+      )
+  return { config, params }
+}
+
+const ids = [3, 7, 1, 22, 9, 9, 14, 2, 0, 5, 17, 11, 6, 8]
+
+/** The training forward's logits for one sequence (no MoE capacity limit). */
+function fullLogits(
+  config: ReturnType<typeof randomModel>['config'],
+  params: Params,
+): Float32Array {
+  const c = config.moe ? { ...config, moe: { ...config.moe, capacityFactor: null } } : config
+  const model = new Transformer(c)
+  const out = model.forward(params, tf.tensor1d(ids, 'int32'), 1, ids.length)
+  const values = out.logits.dataSync() as Float32Array
+  out.logits.dispose()
+  out.aux?.dispose()
+  model.dispose()
+  return values
+}
+
+const maxDiff = (a: Float32Array, b: Float32Array) => {
+  let m = 0
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]))
+  return m
+}
+
+const variants: Record<string, Partial<ModelConfigInput>> = {
+  dense: {},
+  'sliding window, global tokens, shared layers': {
+    attentionWindow: 4,
+    globalTokens: 2,
+    shareGroupSize: 2,
+  },
+  'MoE, sigmoid, aux-free, shared expert': {
+    moe: {
+      routedExperts: 4,
+      sharedExperts: 1,
+      topK: 2,
+      affinity: 'sigmoid',
+      balance: 'aux-free',
+      firstDenseLayers: 1,
+    },
+  },
+  'MoE, dynamic top-p': {
+    moe: {
+      routedExperts: 4,
+      sharedExperts: 0,
+      topK: 3,
+      routing: 'topp',
+      topP: 0.5,
+      firstDenseLayers: 1,
+    },
+  },
+}
+
+describe('decoder with a key/value cache', () => {
+  for (const [name, extra] of Object.entries(variants)) {
+    it(`${name}: the prompt at once, and token by token, give the training forward's logits`, () => {
+      const { config, params } = randomModel(extra)
+      const expected = fullLogits(config, params)
+      const decoder = new Decoder(config, params)
+      expect(maxDiff(decoder.feed(ids), expected)).toBeLessThan(1e-4)
+      decoder.reset()
+      const rows = [decoder.feed(ids.slice(0, 5))]
+      for (const id of ids.slice(5)) rows.push(decoder.feed([id]))
+      const incremental = new Float32Array(expected.length)
+      let at = 0
+      for (const r of rows) {
+        incremental.set(r, at)
+        at += r.length
+      }
+      expect(maxDiff(incremental, expected)).toBeLessThan(1e-4)
+      expect(decoder.length).toBe(ids.length)
+      decoder.dispose()
+    })
+  }
+
+  it('refuses to run past the context, and frees its cache', () => {
+    const { config, params } = randomModel({})
+    const before = tf.memory().numTensors
+    const decoder = new Decoder(config, params)
+    decoder.feed(ids)
+    expect(() => decoder.feed(Array.from({ length: 11 }, () => 1))).toThrow(/context is 24/)
+    decoder.dispose()
+    expect(tf.memory().numTensors).toBe(before)
+  })
+})
+
+describe('sampling and generation', () => {
+  it('greedy takes the largest logit; top-k 1 does too; top-p keeps the nucleus', () => {
+    const logits = Float32Array.from([0.1, 2, 1.9, -1])
+    const o = generateOptionsSchema.parse({})
+    expect(sampleToken(logits, { ...o, temperature: 0 }, new Rng(1))).toBe(1)
+    for (let s = 0; s < 20; s++) expect(sampleToken(logits, { ...o, topK: 1 }, new Rng(s))).toBe(1)
+    const seen = new Set<number>()
+    for (let s = 0; s < 200; s++) seen.add(sampleToken(logits, { ...o, topP: 0.6 }, new Rng(s)))
+    expect([...seen].sort()).toEqual([1, 2])
+  })
+
+  it('generates the same text for the same seed, stops at a stop sequence, and reports speed', async () => {
+    const text = 'the tide came in over the harbour wall and the boats rose with it. '.repeat(4)
+    const { tokenizer } = await trainChar([text])
+    const { config, params } = randomModel({ vocabSize: tokenizer.vocabSize, contextLength: 64 })
+    const decoder = new Decoder(config, params)
+    const options = generateOptionsSchema.parse({ maxTokens: 30, temperature: 1, seed: 3 })
+    const streamed: string[] = []
+    const a = generate(decoder, tokenizer, 'the tide', options, (t) => streamed.push(t.text))
+    const b = generate(decoder, tokenizer, 'the tide', options)
+    expect(a.text).toBe(b.text)
+    expect(streamed.join('')).toBe(a.text)
+    expect(a.tokens).toBe(30)
+    expect(a.stop).toBe('length')
+    expect(a.tokensPerSecond).toBeGreaterThan(0)
+    // Greedy is the argmax at every step, so a stop sequence taken from its own output cuts
+    // it where that sequence first appears.
+    const greedy = generate(decoder, tokenizer, 'the tide', { ...options, temperature: 0 })
+    const stopAt = greedy.text.slice(4, 7)
+    const stopped = generate(decoder, tokenizer, 'the tide', {
+      ...options,
+      temperature: 0,
+      stop: [stopAt],
+    })
+    expect(stopped.stop).toBe('stop-sequence')
+    expect(stopped.text).toBe(greedy.text.slice(0, greedy.text.indexOf(stopAt)))
+    decoder.dispose()
+  })
+})

@@ -141,8 +141,8 @@ export class Decoder {
     // Extend the cache; the old tensors are replaced (tidy does not own what we keep).
     const prevK = this.keys[layer]
     const prevV = this.values[layer]
-    const K = tf.keep<tf.Tensor2D>(prevK ? tf.concat([prevK, k], 0) : k.clone()) // (L, D)
-    const V = tf.keep<tf.Tensor2D>(prevV ? tf.concat([prevV, v], 0) : v.clone()) // (L, D)
+    const K = tf.keep(prevK ? tf.concat<tf.Tensor2D>([prevK, k], 0) : k.clone()) // (L, D)
+    const V = tf.keep(prevV ? tf.concat<tf.Tensor2D>([prevV, v], 0) : v.clone()) // (L, D)
     prevK?.dispose()
     prevV?.dispose()
     this.keys[layer] = K

@@ -135,9 +135,9 @@ export class Decoder {
       sin: tf.slice(t.sin, [p, 0], [n, D]),
       rot: t.rot,
     })
-    const q = applyRope(tf.matMul(h, this.params[names.q(s)]), rows(this.ropeQ), hs) // (n, D)
-    const k = applyRope(tf.matMul(h, this.params[names.k(s)]), rows(this.ropeK), hs) // (n, D)
-    const v = tf.matMul(h, this.params[names.v(s)] as tf.Tensor2D) // (n, D)
+    const q = applyRope(tf.matMul(h, this.matrix(names.q(s))), rows(this.ropeQ), hs) // (n, D)
+    const k = applyRope(tf.matMul(h, this.matrix(names.k(s))), rows(this.ropeK), hs) // (n, D)
+    const v = tf.matMul(h, this.matrix(names.v(s))) // (n, D)
     // Extend the cache; the old tensors are replaced (tidy does not own what we keep).
     const prevK = this.keys[layer]
     const prevV = this.values[layer]
@@ -156,7 +156,12 @@ export class Decoder {
     if (inspect) inspect.attention[layer] = probs.dataSync() as Float32Array
     const out = tf.matMul(probs, vh) // (H, n, hs)
     const merged = tf.reshape(tf.transpose(out, [1, 0, 2]), [n, D]) // (n, D)
-    return tf.matMul(merged, this.params[names.attnOut(s)])
+    return tf.matMul(merged, this.matrix(names.attnOut(s)))
+  }
+
+  /** A weight matrix by name (the params record holds them untyped by rank). */
+  private matrix(name: string): tf.Tensor2D {
+    return this.params[name] as tf.Tensor2D
   }
 
   /** Additive mask (n, L): row i is position p+i; the rule of model/layers/attention.ts. */

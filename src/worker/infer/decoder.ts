@@ -137,7 +137,7 @@ export class Decoder {
     })
     const q = applyRope(tf.matMul(h, this.matrix(names.q(s))), rows(this.ropeQ), hs) // (n, D)
     const k = applyRope(tf.matMul(h, this.matrix(names.k(s))), rows(this.ropeK), hs) // (n, D)
-    const v = tf.matMul(h, this.matrix(names.v(s))) // (n, D)
+    const v = tf.matMul<tf.Tensor2D>(h, this.matrix(names.v(s))) // (n, D)
     // Extend the cache; the old tensors are replaced (tidy does not own what we keep).
     const prevK = this.keys[layer]
     const prevV = this.values[layer]

@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query'
 import { Monitor, Moon, Sun } from 'lucide-react'
-import type { ReactNode } from 'react'
+import { useState, type ReactNode } from 'react'
 import { queryKey, useApiMutation, useApiQuery } from '../../api/client'
 import { Notice } from '../../components/Notice'
 import { Panel } from '../../components/Page'
@@ -16,15 +16,24 @@ export function AppearanceSection() {
   const client = useQueryClient()
   const key = queryKey('settings.get', {})
   const { data: settings } = useApiQuery('settings.get', {})
-  // Optimistic: the choice shows at once and is rolled back if saving fails.
+  // Optimistic: the choice shows at once and is rolled back if saving fails. A fetch of the
+  // settings already on its way (say, the refresh right after the page loads) would answer
+  // with the old theme: it is cancelled, and while saving, the radios show the choice.
   const update = useApiMutation('settings.update', {
-    onMutate: (patch) => {
+    onMutate: async (patch) => {
+      await client.cancelQueries({ queryKey: key })
       const previous = client.getQueryData<AppSettings>(key)
       if (previous) client.setQueryData<AppSettings>(key, { ...previous, ...patch })
       return previous
     },
     onError: (_err, _patch, previous) => client.setQueryData(key, previous),
+    onSuccess: (saved) => client.setQueryData(key, saved),
+    onSettled: () => setChoice(null),
   })
+  // Set in the change handler itself: a controlled radio whose value does not change before
+  // the handler returns is put back by React, and the cache updates a moment later.
+  const [choice, setChoice] = useState<ThemePreference | null>(null)
+  const shown = choice ?? settings?.theme
   return (
     <Panel id="appearance" title="Appearance">
       <fieldset className="segmented" style={{ margin: 0 }}>
@@ -35,9 +44,12 @@ export function AppearanceSection() {
               type="radio"
               name="theme"
               value={o.value}
-              checked={settings?.theme === o.value}
+              checked={shown === o.value}
               disabled={!settings}
-              onChange={() => update.mutate({ theme: o.value })}
+              onChange={() => {
+                setChoice(o.value)
+                update.mutate({ theme: o.value })
+              }}
             />
             {o.icon}
             {o.label}

@@ -6,6 +6,9 @@
  *   frugal data import|clean|export|stats|rules|list ...
  *   frugal tokenizer train --dataset NAME --vocab N
  *   frugal train --config run.json | --resume RUN
+ *   frugal export --run RUN --out DIR [--dtype fp32|bf16|fp16|int8]
+ *   frugal eval --run RUN --kind perplexity [--dataset NAME]
+ *   frugal generate --run RUN --prompt TEXT [--temperature T] [--top-k K] [--top-p P]
  *
  * Every command takes --db (default: the app's default project) and --json
  * (machine-readable output on stdout, human progress on stderr).
@@ -16,6 +19,7 @@ import { fileURLToPath } from 'node:url'
 import { defaultProjectPath, defaultUserDataDir } from '../main/paths'
 import { appVersion } from '../main/version'
 import { registerDataCommands } from './data'
+import { registerModelCommands } from './models'
 import { registerProjectCommands } from './project'
 import { setDataThreadEntry } from '../worker/data/pipeline/thread-entry'
 import { registerServeCommand } from './serve'
@@ -45,5 +49,6 @@ registerServeCommand(
 registerProjectCommands(program, defaultDb)
 registerDataCommands(program, defaultDb)
 registerTrainCommands(program, defaultDb)
+registerModelCommands(program, defaultDb)
 
 await program.parseAsync(process.argv)

@@ -101,6 +101,27 @@ export const jobParams = {
       overwrite: z.boolean().default(false),
     })
     .strict(),
+  /** Write a checkpoint as a Hugging Face model folder (safetensors, config, tokenizer, card). */
+  'model.export': z
+    .object({
+      runId: z.string().min(1).max(64),
+      /** The run's newest checkpoint when omitted. */
+      checkpointId: z.int().positive().nullable().default(null),
+      /** Absolute path of a new (or empty) folder. */
+      out: z.string().min(1).max(4096),
+      dtype: z.enum(['fp32', 'bf16', 'fp16', 'int8']).default('fp32'),
+    })
+    .strict(),
+  /** Perplexity of a checkpoint on the run's validation split, or on a whole dataset. */
+  'eval.perplexity': z
+    .object({
+      runId: z.string().min(1).max(64),
+      checkpointId: z.int().positive().nullable().default(null),
+      /** A dataset to measure on (all of it); null: the run's own validation split. */
+      datasetId: z.int().positive().nullable().default(null),
+      maxTokens: z.int().min(1).max(100_000_000).default(1_000_000),
+    })
+    .strict(),
   /** Train (or resume) a run until its last step, a stop or a pause. */
   'train.run': z.object({ runId: z.string().min(1).max(64) }).strict(),
 } as const
@@ -124,6 +145,8 @@ export const jobNeedsProject: Record<JobKind, boolean> = {
   'train.run': true,
   'review.export': true,
   'ratings.export': true,
+  'model.export': true,
+  'eval.perplexity': true,
 }
 
 /**
@@ -148,6 +171,8 @@ export const jobTitles: Record<JobKind, string> = {
   'train.run': 'Train model',
   'review.export': 'Export review decisions',
   'ratings.export': 'Export ratings',
+  'model.export': 'Export model',
+  'eval.perplexity': 'Measure perplexity',
 }
 
 export interface JobResults {
@@ -208,6 +233,30 @@ export interface JobResults {
   }
   'review.export': { datasetId: number; path: string; documents: number }
   'ratings.export': { path: string; records: number }
+  'model.export': {
+    dir: string
+    files: string[]
+    bytes: number
+    dtype: string
+    parameters: number
+    quantization: { fp32: PerplexityResult; int8: PerplexityResult } | null
+  }
+  'eval.perplexity': PerplexityResult & {
+    evalId: number
+    runId: string
+    checkpointId: number
+    step: number
+    /** What it was measured on. */
+    on: string
+  }
+}
+
+/** Perplexity over a token stream (see worker/infer/perplexity.ts). */
+export interface PerplexityResult {
+  loss: number
+  perplexity: number
+  tokens: number
+  wallMs: number
 }
 
 export type JobParamsIn<K extends JobKind> = z.input<(typeof jobParams)[K]>

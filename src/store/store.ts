@@ -12,6 +12,7 @@ import { DocumentQueries } from './repos/document-queries'
 import { DocumentsRepo } from './repos/documents'
 import { ImportsRepo } from './repos/imports'
 import { LabelsRepo } from './repos/labels'
+import { EvalsRepo } from './repos/evals'
 import { RatingsRepo } from './repos/ratings'
 import { ReviewRepo } from './repos/review'
 import { QualityModelsRepo } from './repos/quality-models'
@@ -55,6 +56,8 @@ export class Store {
   // The review workspace (migration 004).
   readonly review: ReviewRepo
   readonly ratings: RatingsRepo
+  // Evaluations (migration 005).
+  readonly evals: EvalsRepo
 
   private constructor(
     readonly path: string,
@@ -77,6 +80,7 @@ export class Store {
     this.checkpoints = new CheckpointsRepo(db)
     this.review = new ReviewRepo(db)
     this.ratings = new RatingsRepo(db)
+    this.evals = new EvalsRepo(db)
   }
 
   /** Open an existing project, migrating it if it predates this version. */

@@ -100,4 +100,50 @@ test('a dense and a MoE model train from the CLI on an imported, cleaned dataset
     expect(last, `${name}: mean loss of the last 5 steps vs the first 5`).toBeLessThan(first * 0.8)
     expect(summary.valLoss).toBeLessThan(first)
   }
+
+  // What the trained checkpoints are for: generate, measure, export.
+  const generated = frugal(
+    [
+      'generate',
+      '--run',
+      'tiny-moe',
+      '--prompt',
+      'The',
+      '--max-tokens',
+      '12',
+      '--json',
+      '--db',
+      db,
+    ],
+    home,
+  )
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; tokens?: number; text?: string })
+  expect(generated.filter((l) => l.type === 'token').length).toBeLessThanOrEqual(12)
+  expect(generated.at(-1)).toMatchObject({ type: 'summary' })
+  const ppl = JSON.parse(
+    frugal(['eval', '--run', 'tiny-dense', '--kind', 'perplexity', '--json', '--db', db], home),
+  ) as { perplexity: number; tokens: number }
+  expect(ppl.tokens).toBeGreaterThan(0)
+  expect(ppl.perplexity).toBeGreaterThan(1)
+  const exported = JSON.parse(
+    frugal(
+      [
+        'export',
+        '--run',
+        'tiny-moe',
+        '--out',
+        join(dir, 'hf'),
+        '--dtype',
+        'bf16',
+        '--json',
+        '--db',
+        db,
+      ],
+      home,
+    ),
+  ) as { files: string[] }
+  expect(exported.files).toContain('model.safetensors')
+  expect(exported.files).toContain('config.json')
 })

@@ -45,7 +45,9 @@ export function writeSafetensors(
     const t = tensors.get(name)!
     const expected = t.shape.reduce((a, b) => a * b, 1) * dtypeBytes[t.dtype]
     if (t.data.byteLength !== expected)
-      throw new Error(`${name}: ${t.data.byteLength} bytes for shape [${t.shape}] in ${t.dtype}`)
+      throw new Error(
+        `${name}: ${t.data.byteLength} bytes for shape [${t.shape.join(', ')}] in ${t.dtype}`,
+      )
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + expected] }
     offset += expected
   }

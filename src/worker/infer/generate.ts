@@ -41,7 +41,7 @@ export interface GenerateResult {
   tokens: number
   promptTokens: number
   /** Why it ended. */
-  stop: 'length' | 'eos' | 'stop-sequence' | 'context' | 'cancelled'
+  stop: 'length' | 'eos' | 'stop-sequence' | 'cancelled'
   /** Generated tokens per second, prompt processing excluded. */
   tokensPerSecond: number
   promptMs: number
@@ -81,8 +81,8 @@ export function sampleToken(logits: Float32Array, o: GenerateOptions, rng: Rng):
 
 /**
  * Generate text after a prompt, one token at a time through the decoder's cache, calling
- * `onToken` as each arrives. Stops at the end-of-text token, a stop sequence, maxTokens,
- * the end of the model's context, or when `shouldStop` says so.
+ * `onToken` as each arrives. Stops at the end-of-text token, a stop sequence, maxTokens, or
+ * when `shouldStop` says so; past the model's context it slides (see below).
  */
 export function generate(
   decoder: Decoder,
@@ -103,6 +103,7 @@ export function generate(
   // A prompt longer than the context keeps its end, as training saw windows of it.
   if (ids.length >= context) ids = ids.slice(ids.length - context + 1)
   decoder.reset()
+  const sequence = [...ids]
   const promptStart = performance.now()
   let logits = lastRow(decoder.feed(ids), tokenizer.vocabSize)
   const promptMs = performance.now() - promptStart
@@ -132,11 +133,13 @@ export function generate(
     }
     onToken({ id, text: piece })
     if (tokens >= options.maxTokens) break
+    sequence.push(id)
     if (decoder.length >= context) {
-      stop = 'context'
-      break
-    }
-    logits = lastRow(decoder.feed([id]), tokenizer.vocabSize)
+      // The context is full: keep its second half and go on from there (as training saw
+      // windows of the text), at the cost of one prompt-sized pass every half context.
+      decoder.reset()
+      logits = lastRow(decoder.feed(sequence.slice(-Math.floor(context / 2))), tokenizer.vocabSize)
+    } else logits = lastRow(decoder.feed([id]), tokenizer.vocabSize)
   }
   text += utf8.decode()
   const seconds = (performance.now() - started) / 1000

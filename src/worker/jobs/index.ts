@@ -8,6 +8,7 @@ import { dataImport } from './data-import'
 import { dataQuality } from './data-quality'
 import { datasetCount } from './dataset-count'
 import { integrityCheck } from './integrity-check'
+import { evalPerplexity, modelExport } from './model-jobs'
 import { ratingsExport, reviewExport } from './review-export'
 import { tokenizerTrain } from './tokenizer-train'
 import { tokensEncode } from './tokens-encode'
@@ -30,4 +31,6 @@ export const jobHandlers: { [K in JobKind]: JobHandler<K> } = {
   'train.run': trainRunJob,
   'review.export': reviewExport,
   'ratings.export': ratingsExport,
+  'model.export': modelExport,
+  'eval.perplexity': evalPerplexity,
 }

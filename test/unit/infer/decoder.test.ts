@@ -159,6 +159,9 @@ describe('sampling and generation', () => {
     })
     expect(stopped.stop).toBe('stop-sequence')
     expect(stopped.text).toBe(greedy.text.slice(0, greedy.text.indexOf(stopAt)))
+    // Past the context (64), generation slides on rather than stopping.
+    const long = generate(decoder, tokenizer, 'the tide', { ...options, maxTokens: 150 })
+    expect(long).toMatchObject({ tokens: 150, stop: 'length' })
     decoder.dispose()
   })
 })

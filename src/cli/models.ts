@@ -1,0 +1,222 @@
+import type { Command } from 'commander'
+import { resolve } from 'node:path'
+import { Store } from '../store'
+import { UserError } from '../shared/errors'
+import { checkExistingProject } from '../main/user-paths'
+import { loadBackend } from '../worker/backend'
+import { Decoder } from '../worker/infer/decoder'
+import { generate, generateOptionsSchema } from '../worker/infer/generate'
+import { disposeParams, loadCheckpoint, toParams } from '../worker/infer/load'
+import { installKernels } from '../worker/kernels'
+import { runCommand } from './output'
+import { runJobInProcess } from './run-job'
+
+interface Common {
+  run: string
+  checkpoint?: string
+  db: string
+  json?: boolean
+}
+
+const int = (value: string, field: string): number => {
+  const n = Number(value)
+  if (!Number.isInteger(n))
+    throw new UserError('invalid_params', `--${field} takes a whole number, not "${value}".`, field)
+  return n
+}
+
+/** A run by id, or by name when one run has it. */
+function resolveRun(db: string, ref: string): string {
+  const store = Store.open(db)
+  try {
+    if (store.runs.get(ref)) return ref
+    const named = store.runs.list().filter((r) => r.name === ref)
+    if (named.length === 1) return named[0].id
+    throw new UserError(
+      'not_found',
+      named.length > 1
+        ? `Several runs are named "${ref}": give the run's id.`
+        : `There is no run "${ref}".`,
+      'run',
+    )
+  } finally {
+    store.close()
+  }
+}
+
+/** `frugal export`, `frugal eval`, `frugal generate`: what to do with a trained checkpoint. */
+export function registerModelCommands(program: Command, defaultDb: string): void {
+  program
+    .command('export')
+    .description(
+      'write a checkpoint as a Hugging Face model folder (safetensors, config, tokenizer, card)',
+    )
+    .requiredOption('--run <run>', 'the run (id or name)')
+    .option('--checkpoint <id>', 'a checkpoint of the run (default: its newest)')
+    .requiredOption('--out <dir>', 'a new or empty folder')
+    .option('--dtype <dtype>', 'fp32, bf16, fp16 or int8 (weight-only, per channel)', 'fp32')
+    .option('--db <file>', 'project file', defaultDb)
+    .option('--json', 'print the result as JSON')
+    .action((opts: Common & { out: string; dtype: string }) =>
+      runCommand(!!opts.json, async (out) => {
+        const db = checkExistingProject(opts.db, 'db')
+        const dtype = opts.dtype as 'fp32' | 'bf16' | 'fp16' | 'int8'
+        if (!['fp32', 'bf16', 'fp16', 'int8'].includes(dtype))
+          throw new UserError(
+            'invalid_params',
+            `--dtype is fp32, bf16, fp16 or int8, not "${opts.dtype}".`,
+            'dtype',
+          )
+        const r = await runJobInProcess(
+          'model.export',
+          {
+            runId: resolveRun(db, opts.run),
+            checkpointId: opts.checkpoint ? int(opts.checkpoint, 'checkpoint') : null,
+            out: resolve(opts.out),
+            dtype,
+          },
+          db,
+          out,
+        )
+        out.result(r, (v) =>
+          [
+            `Exported ${v.parameters.toLocaleString('en')} parameters (${v.dtype}) to ${v.dir}:`,
+            ...v.files.map((f) => `  ${f}`),
+            v.quantization
+              ? `Perplexity ${v.quantization.fp32.perplexity.toFixed(3)} (fp32) -> ${v.quantization.int8.perplexity.toFixed(3)} (int8) on ${v.quantization.fp32.tokens.toLocaleString('en')} validation tokens`
+              : '',
+          ]
+            .filter(Boolean)
+            .join('\n'),
+        )
+      }),
+    )
+
+  program
+    .command('eval')
+    .description("measure a checkpoint: perplexity on the run's validation split or on a dataset")
+    .requiredOption('--run <run>', 'the run (id or name)')
+    .option('--checkpoint <id>', 'a checkpoint of the run (default: its newest)')
+    .option('--kind <kind>', 'perplexity', 'perplexity')
+    .option('--dataset <name>', 'measure on this whole dataset instead of the validation split')
+    .option('--max-tokens <n>', 'tokens to evaluate at most', '1000000')
+    .option('--db <file>', 'project file', defaultDb)
+    .option('--json', 'print the result as JSON')
+    .action((opts: Common & { kind: string; dataset?: string; maxTokens: string }) =>
+      runCommand(!!opts.json, async (out) => {
+        const db = checkExistingProject(opts.db, 'db')
+        if (opts.kind !== 'perplexity')
+          throw new UserError('invalid_params', `--kind is perplexity, not "${opts.kind}".`, 'kind')
+        let datasetId: number | null = null
+        if (opts.dataset) {
+          const store = Store.open(db)
+          try {
+            const d = store.datasets.byName(opts.dataset)
+            if (!d)
+              throw new UserError('not_found', `There is no dataset "${opts.dataset}".`, 'dataset')
+            datasetId = d.id
+          } finally {
+            store.close()
+          }
+        }
+        const r = await runJobInProcess(
+          'eval.perplexity',
+          {
+            runId: resolveRun(db, opts.run),
+            checkpointId: opts.checkpoint ? int(opts.checkpoint, 'checkpoint') : null,
+            datasetId,
+            maxTokens: int(opts.maxTokens, 'max-tokens'),
+          },
+          db,
+          out,
+        )
+        out.result(
+          r,
+          (v) =>
+            `Perplexity ${v.perplexity.toFixed(3)} (loss ${v.loss.toFixed(4)}) on ${v.tokens.toLocaleString('en')} tokens of ${v.on}, checkpoint ${v.checkpointId} (step ${v.step}), in ${(v.wallMs / 1000).toFixed(1)} s`,
+        )
+      }),
+    )
+
+  program
+    .command('generate')
+    .description('continue a prompt with a checkpoint, streaming the text')
+    .requiredOption('--run <run>', 'the run (id or name)')
+    .option('--checkpoint <id>', 'a checkpoint of the run (default: its newest)')
+    .requiredOption('--prompt <text>', 'the text to continue')
+    .option('--max-tokens <n>', 'tokens to generate at most', '200')
+    .option('--temperature <t>', 'sampling temperature; 0 is greedy', '0.8')
+    .option('--top-k <k>', 'sample among the k likeliest tokens (0: all)', '0')
+    .option('--top-p <p>', 'sample within the top-p nucleus (1: all)', '1')
+    .option('--stop <text...>', 'stop when the output ends with one of these')
+    .option('--seed <n>', 'seed of the sampler', '0')
+    .option('--db <file>', 'project file', defaultDb)
+    .option('--json', 'JSON lines: one per token, then the summary')
+    .action(
+      (
+        opts: Common & {
+          prompt: string
+          maxTokens: string
+          temperature: string
+          topK: string
+          topP: string
+          stop?: string[]
+          seed: string
+        },
+      ) =>
+        runCommand(!!opts.json, async (out) => {
+          const db = checkExistingProject(opts.db, 'db')
+          const parsed = generateOptionsSchema.safeParse({
+            maxTokens: Number(opts.maxTokens),
+            temperature: Number(opts.temperature),
+            topK: Number(opts.topK),
+            topP: Number(opts.topP),
+            stop: opts.stop ?? [],
+            seed: Number(opts.seed),
+          })
+          if (!parsed.success) {
+            const issue = parsed.error.issues[0]
+            throw new UserError('invalid_params', `--${String(issue?.path[0])}: ${issue?.message}`)
+          }
+          const { tf } = await loadBackend(process.env.FRUGAL_BACKEND)
+          installKernels(tf)
+          const store = Store.open(db)
+          const model = (() => {
+            try {
+              return loadCheckpoint(
+                store,
+                resolveRun(db, opts.run),
+                opts.checkpoint ? int(opts.checkpoint, 'checkpoint') : null,
+              )
+            } finally {
+              store.close()
+            }
+          })()
+          const params = toParams(model.config, model.weights)
+          const decoder = new Decoder(model.config, params)
+          try {
+            if (!out.json) process.stdout.write(opts.prompt)
+            const r = generate(decoder, model.tokenizer, opts.prompt, parsed.data, (t) => {
+              if (out.json)
+                process.stdout.write(
+                  `${JSON.stringify({ type: 'token', id: t.id, text: t.text })}\n`,
+                )
+              else process.stdout.write(t.text)
+            })
+            if (out.json)
+              process.stdout.write(
+                `${JSON.stringify({ type: 'summary', runId: model.run.id, checkpointId: model.checkpoint.id, ...r })}\n`,
+              )
+            else {
+              process.stdout.write('\n')
+              out.note(
+                `${r.tokens} tokens (${r.stop}) at ${r.tokensPerSecond.toFixed(1)} tokens/s, prompt ${r.promptTokens} tokens in ${r.promptMs.toFixed(0)} ms`,
+              )
+            }
+          } finally {
+            decoder.dispose()
+            disposeParams(params)
+          }
+        }),
+    )
+}

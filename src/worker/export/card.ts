@@ -1,0 +1,87 @@
+import type { Store } from '../../store'
+import type { LoadedModel } from '../infer/load'
+import type { PerplexityResult } from '../infer/perplexity'
+import { countParams } from '../model/params'
+import { expertHidden } from '../model/config'
+import type { ExportDtype } from './export'
+
+const fmt = (n: number) => n.toLocaleString('en')
+const round = (x: number | null, d = 4) => (x === null ? 'n/a' : x.toFixed(d))
+
+/** The README.md of an exported model: what it is, how it was trained, how to load it. */
+export function modelCard(
+  store: Store,
+  m: LoadedModel,
+  dtype: ExportDtype,
+  quantization: { fp32: PerplexityResult; int8: PerplexityResult } | null,
+): string {
+  const c = m.config
+  const counts = countParams(c)
+  const data = m.run.data as { datasetId: number; tokenizerId: number }
+  const dataset = store.datasets.get(data.datasetId)?.name ?? `dataset ${data.datasetId}`
+  const tokenizer = store.tokenizers.get(data.tokenizerId)
+  const arch = c.moe
+    ? `DeepSeekMoE-style mixture of experts: ${c.moe.routedExperts} routed experts of width ${expertHidden(c)}` +
+      `${c.moe.sharedExperts ? ` plus ${c.moe.sharedExperts} shared` : ''}, ${c.moe.routing === 'topp' ? `top-p ${c.moe.topP} (at most ${c.moe.topK})` : `top-${c.moe.topK}`} ` +
+      `${c.moe.affinity} routing, ${c.moe.balance} balancing, the first ${c.moe.firstDenseLayers} layer(s) dense`
+    : 'dense SwiGLU feed-forward'
+  const lines = [
+    `# ${m.run.name}`,
+    '',
+    `A decoder-only language model trained with Frugal on \`${dataset}\`, exported from`,
+    `checkpoint ${m.checkpoint.id} (step ${fmt(m.checkpoint.step)}) of run \`${m.run.id}\`.`,
+    '',
+    '## Model',
+    '',
+    `- ${c.layers} layers, width ${c.width}, ${c.heads} heads, context ${fmt(c.contextLength)} tokens, vocabulary ${fmt(c.vocabSize)}.`,
+    `- RMSNorm (ε ${c.normEps}), rotary positions (θ ${c.ropeTheta}), causal attention` +
+      `${c.attentionWindow ? ` over a sliding window of ${c.attentionWindow}${c.globalTokens ? ` with ${c.globalTokens} global tokens` : ''}` : ''}, ${arch}.`,
+    `- ${c.tieEmbeddings ? 'Tied input and output embeddings.' : 'Separate output projection.'}` +
+      `${c.shareGroupSize > 1 ? ` Groups of ${c.shareGroupSize} consecutive layers share weights (written once per layer here).` : ''}`,
+    `- ${fmt(counts.total)} parameters, ${fmt(counts.active)} active per token.`,
+    `- Weights: ${dtype === 'int8' ? 'int8, one float32 scale per output channel (see `quantization_config`)' : dtype}.`,
+    '',
+    '## Training',
+    '',
+    `| | |`,
+    `|---|---|`,
+    `| dataset | ${dataset} |`,
+    `| tokenizer | ${tokenizer ? `${tokenizer.name} (${tokenizer.kind}, ${fmt(tokenizer.vocabSize)} ids)` : 'n/a'} |`,
+    `| steps | ${fmt(m.checkpoint.step)} |`,
+    `| tokens seen | ${fmt(m.run.tokensSeen)} |`,
+    `| training loss at this checkpoint | ${round(m.checkpoint.trainLoss)} |`,
+    `| validation loss at this checkpoint | ${round(m.checkpoint.valLoss)} |`,
+    `| best validation loss of the run | ${round(m.run.bestValLoss)} |`,
+    `| wall time | ${(m.run.wallMs / 1000).toFixed(0)} s |`,
+    `| backend | ${m.run.backend ?? 'n/a'} |`,
+    '',
+  ]
+  if (quantization) {
+    const { fp32, int8 } = quantization
+    lines.push(
+      '## Quantization',
+      '',
+      `Measured on ${fmt(fp32.tokens)} tokens of the run's validation split:`,
+      '',
+      '| weights | loss | perplexity |',
+      '|---|---|---|',
+      `| float32 | ${fp32.loss.toFixed(4)} | ${fp32.perplexity.toFixed(3)} |`,
+      `| int8 (per-channel) | ${int8.loss.toFixed(4)} | ${int8.perplexity.toFixed(3)} |`,
+      '',
+      `Perplexity change: ${(((int8.perplexity - fp32.perplexity) / fp32.perplexity) * 100).toFixed(2)}%.`,
+      '',
+    )
+  }
+  lines.push(
+    '## Loading',
+    '',
+    c.moe || c.shareGroupSize > 1 || c.globalTokens > 0
+      ? 'The tensor names and config follow Llama and DeepSeekMoE; the `frugal_*` fields of config.json ' +
+          'say what those formats lack. Frugal imports the folder as it is.'
+      : 'A standard Llama (or, with a sliding window, Mistral) checkpoint: `AutoModelForCausalLM.from_pretrained(folder)`.',
+    '',
+    "The exact forward pass, with every tensor name and shape, is documented in Frugal's docs/MODEL.md.",
+    '',
+  )
+  return lines.join('\n')
+}

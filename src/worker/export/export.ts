@@ -1,0 +1,164 @@
+import { mkdirSync, readdirSync, existsSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { UserError } from '../../shared/errors'
+import type { Store } from '../../store'
+import { countParams } from '../model/params'
+import { disposeParams, loadCheckpoint, toParams, type LoadedModel } from '../infer/load'
+import { perplexity, type PerplexityResult } from '../infer/perplexity'
+import { loadTokenData } from '../train/token-data'
+import { modelCard } from './card'
+import { toBfloat16, toFloat16 } from './floats'
+import { fromHfTensors, hfConfig, toHfTensors, type HfTensor } from './hf'
+import { dequantizeRows, quantizeRows } from './quantize'
+import { bytesOf, writeSafetensors, type StoredTensor } from './safetensors'
+
+export type ExportDtype = 'fp32' | 'bf16' | 'fp16' | 'int8'
+
+export interface ExportResult {
+  dir: string
+  files: string[]
+  bytes: number
+  dtype: ExportDtype
+  parameters: number
+  /** int8 only: validation perplexity with the float32 weights and with the int8 ones. */
+  quantization: { fp32: PerplexityResult; int8: PerplexityResult } | null
+}
+
+/** Tensors quantized to int8: the projections and the embedding, not norms or the router. */
+const quantizable = (name: string) =>
+  name.endsWith('_proj.weight') || name.endsWith('embed_tokens.weight') || name === 'lm_head.weight'
+
+/**
+ * Write a checkpoint as a Hugging Face model folder: model.safetensors, config.json,
+ * generation_config.json, tokenizer.json, tokenizer_config.json and a README model card.
+ * With int8, the projections are quantized per output channel (quantize.ts) and the
+ * validation perplexity is measured before and after, and written in the card.
+ */
+export function exportCheckpoint(
+  store: Store,
+  request: { runId: string; checkpointId?: number | null; out: string; dtype: ExportDtype },
+  options: { onProgress?: (message: string) => void; throwIfCancelled?: () => void } = {},
+): ExportResult {
+  const { out, dtype } = request
+  if (existsSync(out) && readdirSync(out).length > 0)
+    throw new UserError('conflict', `${out} is not empty: choose a new folder.`, 'out')
+  const model = loadCheckpoint(store, request.runId, request.checkpointId)
+  const hf = toHfTensors(model.config, model.weights)
+  const stored = new Map<string, StoredTensor>()
+  let quantization: ExportResult['quantization'] = null
+  if (dtype === 'int8') {
+    const dequantized = new Map<string, HfTensor>()
+    for (const [name, t] of hf) {
+      if (!quantizable(name)) {
+        stored.set(name, { dtype: 'F32', shape: t.shape, data: bytesOf(t.values) })
+        dequantized.set(name, t)
+        continue
+      }
+      const [rows, cols] = t.shape
+      const q = quantizeRows(t.values, rows, cols)
+      stored.set(name, { dtype: 'I8', shape: t.shape, data: bytesOf(q.values) })
+      stored.set(`${name}_scale`, { dtype: 'F32', shape: [rows, 1], data: bytesOf(q.scales) })
+      dequantized.set(name, { shape: t.shape, values: dequantizeRows(q, rows, cols) })
+    }
+    options.onProgress?.('Measuring perplexity with float32 and int8 weights')
+    quantization = {
+      fp32: validationPerplexity(store, model, model.weights, options.throwIfCancelled),
+      int8: validationPerplexity(
+        store,
+        model,
+        fromHfTensors(model.config, dequantized),
+        options.throwIfCancelled,
+      ),
+    }
+  } else {
+    for (const [name, t] of hf) {
+      const data =
+        dtype === 'bf16'
+          ? bytesOf(toBfloat16(t.values))
+          : dtype === 'fp16'
+            ? bytesOf(toFloat16(t.values))
+            : bytesOf(t.values)
+      stored.set(name, {
+        dtype: dtype === 'bf16' ? 'BF16' : dtype === 'fp16' ? 'F16' : 'F32',
+        shape: t.shape,
+        data,
+      })
+    }
+  }
+
+  options.onProgress?.('Writing the files')
+  mkdirSync(out, { recursive: true })
+  const torchDtype = { fp32: 'float32', bf16: 'bfloat16', fp16: 'float16', int8: 'int8' }[dtype]
+  const { bytes } = writeSafetensors(join(out, 'model.safetensors'), stored, {
+    format: 'pt',
+    frugal_run: model.run.id,
+    frugal_checkpoint: String(model.checkpoint.id),
+    frugal_step: String(model.checkpoint.step),
+  })
+  const tok = model.tokenizer
+  const ids = { bos: tok.bos, eos: tok.eos, pad: tok.pad }
+  const config = hfConfig(model.config, ids, torchDtype)
+  if (dtype === 'int8')
+    config.quantization_config = {
+      quant_method: 'frugal-int8',
+      bits: 8,
+      symmetric: true,
+      granularity: 'per-output-channel',
+      weights_only: true,
+      scale_suffix: '_scale',
+      quantized: 'every *_proj.weight, the embedding and lm_head; norms and routers stay float32',
+    }
+  const json = (name: string, value: unknown) =>
+    writeFileSync(join(out, name), `${JSON.stringify(value, null, 2)}\n`)
+  json('config.json', config)
+  json('generation_config.json', {
+    bos_token_id: ids.bos,
+    eos_token_id: ids.eos,
+    pad_token_id: ids.pad,
+    do_sample: true,
+    temperature: 0.8,
+    top_k: 0,
+    top_p: 1.0,
+    max_new_tokens: 200,
+  })
+  writeFileSync(join(out, 'tokenizer.json'), tok.serialize())
+  const tokenName = (id: number | null) => (id === null ? null : tok.idToToken(id))
+  json('tokenizer_config.json', {
+    tokenizer_class: 'PreTrainedTokenizerFast',
+    bos_token: tokenName(ids.bos),
+    eos_token: tokenName(ids.eos),
+    pad_token: tokenName(ids.pad),
+    model_max_length: model.config.contextLength,
+    clean_up_tokenization_spaces: false,
+  })
+  writeFileSync(join(out, 'README.md'), modelCard(store, model, dtype, quantization))
+  return {
+    dir: out,
+    files: readdirSync(out).sort(),
+    bytes,
+    dtype,
+    parameters: countParams(model.config).total,
+    quantization,
+  }
+}
+
+/** Perplexity on the run's validation split (at most 32,768 tokens, to keep exports quick). */
+function validationPerplexity(
+  store: Store,
+  model: LoadedModel,
+  weights: ReadonlyMap<string, Float32Array>,
+  throwIfCancelled?: () => void,
+): PerplexityResult {
+  if (model.run.tokenSetId === null)
+    throw new UserError('conflict', 'This run has no encoded validation data to measure on.')
+  const tokens = loadTokenData(store, model.run.tokenSetId, model.config.vocabSize).val
+  const params = toParams(model.config, weights)
+  try {
+    return perplexity(model.config, params, tokens, {
+      maxTokens: 32_768,
+      ...(throwIfCancelled ? { throwIfCancelled } : {}),
+    })
+  } finally {
+    disposeParams(params)
+  }
+}

@@ -1,0 +1,260 @@
+import { UserError } from '../../shared/errors'
+import {
+  denseHidden,
+  expertHidden,
+  isMoeLayer,
+  modelConfigSchema,
+  weightSetOf,
+  type ModelConfig,
+} from '../model/config'
+import { names, paramSpecs } from '../model/params'
+
+/**
+ * Frugal's parameters in the Hugging Face layout, and back.
+ *
+ * Frugal stores matrices as [in, out] (x·W, the fast product on wasm); Hugging Face's
+ * Linear weights are [out, in], so every projection is transposed. Names follow Llama
+ * (`model.layers.N.self_attn.q_proj.weight`, ...); MoE layers follow DeepSeekMoE
+ * (`mlp.gate.weight` for the router, `mlp.experts.E.*`, `mlp.shared_experts.*`, and
+ * DeepSeek-V3's `mlp.gate.e_score_correction_bias` for the auxiliary-loss-free bias).
+ * Layers that share weights in Frugal are written once per layer, so standard loaders
+ * see an ordinary model; Frugal reads them back as one set.
+ */
+
+export interface HfTensor {
+  shape: number[]
+  values: Float32Array
+}
+
+/** Transpose a row-major (rows, cols) matrix. */
+export function transpose(v: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(v.length)
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = v[r * cols + c]
+  return out
+}
+
+/** Frugal's name for a tensor at layer l (weight set s) -> the Hugging Face name, per layer. */
+function layerNames(c: ModelConfig, l: number): [string, string][] {
+  const s = weightSetOf(c, l)
+  const p = `model.layers.${l}`
+  const pairs: [string, string][] = [
+    [names.attnNorm(s), `${p}.input_layernorm.weight`],
+    [names.q(s), `${p}.self_attn.q_proj.weight`],
+    [names.k(s), `${p}.self_attn.k_proj.weight`],
+    [names.v(s), `${p}.self_attn.v_proj.weight`],
+    [names.attnOut(s), `${p}.self_attn.o_proj.weight`],
+    [names.ffnNorm(s), `${p}.post_attention_layernorm.weight`],
+  ]
+  if (isMoeLayer(c, l) && c.moe) {
+    pairs.push([names.router(s), `${p}.mlp.gate.weight`])
+    if (c.moe.balance === 'aux-free')
+      pairs.push([names.routerBias(s), `${p}.mlp.gate.e_score_correction_bias`])
+    for (let e = 0; e < c.moe.routedExperts; e++) {
+      pairs.push([names.expertGate(s, e), `${p}.mlp.experts.${e}.gate_proj.weight`])
+      pairs.push([names.expertUp(s, e), `${p}.mlp.experts.${e}.up_proj.weight`])
+      pairs.push([names.expertDown(s, e), `${p}.mlp.experts.${e}.down_proj.weight`])
+    }
+    if (c.moe.sharedExperts > 0) {
+      pairs.push([names.sharedGate(s), `${p}.mlp.shared_experts.gate_proj.weight`])
+      pairs.push([names.sharedUp(s), `${p}.mlp.shared_experts.up_proj.weight`])
+      pairs.push([names.sharedDown(s), `${p}.mlp.shared_experts.down_proj.weight`])
+    }
+  } else {
+    pairs.push([names.gate(s), `${p}.mlp.gate_proj.weight`])
+    pairs.push([names.up(s), `${p}.mlp.up_proj.weight`])
+    pairs.push([names.down(s), `${p}.mlp.down_proj.weight`])
+  }
+  return pairs
+}
+
+/** Every (Frugal name, Hugging Face name) pair; a shared weight set appears once per layer. */
+export function hfNames(c: ModelConfig): [string, string][] {
+  const pairs: [string, string][] = [[names.embed, 'model.embed_tokens.weight']]
+  for (let l = 0; l < c.layers; l++) pairs.push(...layerNames(c, l))
+  pairs.push([names.finalNorm, 'model.norm.weight'])
+  if (!c.tieEmbeddings) pairs.push([names.lmHead, 'lm_head.weight'])
+  return pairs
+}
+
+/** Frugal's parameters as Hugging Face tensors ([out, in] matrices). */
+export function toHfTensors(
+  c: ModelConfig,
+  params: ReadonlyMap<string, Float32Array>,
+): Map<string, HfTensor> {
+  const shapes = new Map(paramSpecs(c).map((s) => [s.name, s.shape]))
+  const out = new Map<string, HfTensor>()
+  for (const [ours, theirs] of hfNames(c)) {
+    const values = params.get(ours)
+    const shape = shapes.get(ours)
+    if (!values || !shape) throw new Error(`The checkpoint has no parameter ${ours}.`)
+    // The embedding is [vocab, width] in both layouts (a lookup table, not a projection).
+    if (shape.length === 2 && ours !== names.embed)
+      out.set(theirs, {
+        shape: [shape[1], shape[0]],
+        values: transpose(values, shape[0], shape[1]),
+      })
+    else out.set(theirs, { shape: [...shape], values })
+  }
+  return out
+}
+
+/** Hugging Face tensors back to Frugal's parameters (shared sets read from their first layer). */
+export function fromHfTensors(
+  c: ModelConfig,
+  tensors: ReadonlyMap<string, HfTensor>,
+): Map<string, Float32Array> {
+  const shapes = new Map(paramSpecs(c).map((s) => [s.name, s.shape]))
+  const out = new Map<string, Float32Array>()
+  for (const [ours, theirs] of hfNames(c)) {
+    if (out.has(ours)) continue
+    const shape = shapes.get(ours)!
+    const t = tensors.get(theirs)
+    if (!t) {
+      // A router bias absent from a file is zero (only aux-free balancing learns one).
+      if (ours.endsWith('router.bias')) {
+        out.set(ours, new Float32Array(shape[0]))
+        continue
+      }
+      throw new UserError('invalid_params', `The model file has no tensor ${theirs}.`, 'path')
+    }
+    const expected = shape.length === 2 && ours !== names.embed ? [shape[1], shape[0]] : shape
+    if (t.shape.join(',') !== expected.join(','))
+      throw new UserError(
+        'invalid_params',
+        `${theirs} has shape [${t.shape.join(', ')}], but the config needs [${expected.join(', ')}].`,
+        'path',
+      )
+    out.set(
+      ours,
+      shape.length === 2 && ours !== names.embed
+        ? transpose(t.values, shape[1], shape[0])
+        : t.values,
+    )
+  }
+  // Frugal keeps a router bias for every MoE layer, whatever the balancing.
+  for (const [name, shape] of shapes)
+    if (!out.has(name) && name.endsWith('router.bias')) out.set(name, new Float32Array(shape[0]))
+  return out
+}
+
+export interface SpecialTokenIds {
+  bos: number | null
+  eos: number | null
+  pad: number | null
+}
+
+/**
+ * config.json: Llama's fields for the dense architecture (Mistral's `sliding_window` when
+ * attention is windowed), DeepSeekMoE's for a mixture of experts, and `frugal_*` fields
+ * for what neither has (see docs/MODEL.md). `frugal_config` carries Frugal's own config, so
+ * reading the file back is exact.
+ */
+export function hfConfig(
+  c: ModelConfig,
+  ids: SpecialTokenIds,
+  dtype: string,
+): Record<string, unknown> {
+  const windowed = c.attentionWindow !== null
+  const base: Record<string, unknown> = {
+    architectures: [
+      c.moe ? 'DeepseekForCausalLM' : windowed ? 'MistralForCausalLM' : 'LlamaForCausalLM',
+    ],
+    model_type: c.moe ? 'deepseek' : windowed ? 'mistral' : 'llama',
+    vocab_size: c.vocabSize,
+    hidden_size: c.width,
+    intermediate_size: denseHidden(c),
+    num_hidden_layers: c.layers,
+    num_attention_heads: c.heads,
+    num_key_value_heads: c.heads,
+    head_dim: c.width / c.heads,
+    max_position_embeddings: c.contextLength,
+    rms_norm_eps: c.normEps,
+    rope_theta: c.ropeTheta,
+    rope_scaling: null,
+    hidden_act: 'silu',
+    attention_bias: false,
+    attention_dropout: 0,
+    mlp_bias: false,
+    tie_word_embeddings: c.tieEmbeddings,
+    initializer_range: c.initStd,
+    bos_token_id: ids.bos,
+    eos_token_id: ids.eos,
+    pad_token_id: ids.pad,
+    torch_dtype: dtype,
+    use_cache: true,
+  }
+  if (windowed) base.sliding_window = c.attentionWindow
+  if (c.moe) {
+    Object.assign(base, {
+      n_routed_experts: c.moe.routedExperts,
+      n_shared_experts: c.moe.sharedExperts,
+      num_experts_per_tok: c.moe.topK,
+      moe_intermediate_size: expertHidden(c),
+      first_k_dense_replace: c.moe.firstDenseLayers,
+      moe_layer_freq: 1,
+      scoring_func: c.moe.affinity,
+      norm_topk_prob: c.moe.normalizeWeights,
+      routed_scaling_factor: c.moe.routeScale,
+      topk_method: c.moe.balance === 'aux-free' ? 'noaux_tc' : 'greedy',
+      aux_loss_alpha: c.moe.balance === 'aux' ? c.moe.auxLossWeight : 0,
+    })
+    if (c.moe.routing === 'topp')
+      Object.assign(base, { frugal_routing: 'top_p', frugal_top_p: c.moe.topP })
+  }
+  if (c.shareGroupSize > 1) base.frugal_share_group_size = c.shareGroupSize
+  if (c.globalTokens > 0) base.frugal_global_tokens = c.globalTokens
+  base.frugal_config = c
+  return base
+}
+
+/**
+ * A Frugal model config from config.json: exact when Frugal wrote it, otherwise from
+ * Llama's (and DeepSeekMoE's) fields, refusing what Frugal cannot run the same way.
+ */
+export function configFromHf(json: Record<string, unknown>): ModelConfig {
+  if (json.frugal_config) return modelConfigSchema.parse(json.frugal_config)
+  const refuse = (why: string) =>
+    new UserError('invalid_params', `Frugal cannot load this model: ${why}.`, 'path')
+  const n = (k: string) => json[k] as number | undefined
+  if (
+    n('num_key_value_heads') !== undefined &&
+    n('num_key_value_heads') !== n('num_attention_heads')
+  )
+    throw refuse('it uses grouped-query attention (num_key_value_heads ≠ num_attention_heads)')
+  if (json.rope_scaling) throw refuse('it uses RoPE scaling')
+  if (json.attention_bias || json.mlp_bias) throw refuse('its projections have biases')
+  if (json.hidden_act !== undefined && json.hidden_act !== 'silu')
+    throw refuse(`its activation is ${JSON.stringify(json.hidden_act)}, not SiLU`)
+  const width = n('hidden_size')!
+  const heads = n('num_attention_heads')!
+  if (n('head_dim') !== undefined && n('head_dim') !== width / heads)
+    throw refuse('its head width is not hidden_size / num_attention_heads')
+  const moe =
+    n('n_routed_experts') !== undefined
+      ? {
+          routedExperts: n('n_routed_experts')!,
+          sharedExperts: n('n_shared_experts') ?? 0,
+          topK: n('num_experts_per_tok') ?? 2,
+          expertHidden: n('moe_intermediate_size') ?? null,
+          firstDenseLayers: n('first_k_dense_replace') ?? 0,
+          affinity: (json.scoring_func as 'softmax' | 'sigmoid' | undefined) ?? 'softmax',
+          normalizeWeights: (json.norm_topk_prob as boolean | undefined) ?? false,
+          routeScale: n('routed_scaling_factor') ?? 1,
+          balance: json.topk_method === 'noaux_tc' ? ('aux-free' as const) : ('aux' as const),
+          capacityFactor: null,
+        }
+      : null
+  return modelConfigSchema.parse({
+    vocabSize: n('vocab_size'),
+    contextLength: Math.min(n('max_position_embeddings') ?? 2048, 8192),
+    layers: n('num_hidden_layers'),
+    heads,
+    width,
+    ffnHidden: n('intermediate_size') ?? null,
+    normEps: n('rms_norm_eps') ?? 1e-6,
+    ropeTheta: n('rope_theta') ?? 10_000,
+    tieEmbeddings: (json.tie_word_embeddings as boolean | undefined) ?? false,
+    attentionWindow: n('sliding_window') ?? null,
+    moe,
+  })
+}

@@ -1,0 +1,69 @@
+import * as tf from '@tensorflow/tfjs-core'
+import type { ModelConfig } from '../model/config'
+import { crossEntropy } from '../model/loss'
+import { Transformer, type Params } from '../model/model'
+import type { PerplexityResult } from '../../shared/jobs'
+
+/** loss: mean cross-entropy per predicted token, in nats; tokens: tokens predicted. */
+export type { PerplexityResult } from '../../shared/jobs'
+
+/**
+ * Perplexity over a token stream: consecutive, non-overlapping windows of the model's
+ * context (each token predicted once, from the tokens before it in its window), in
+ * batches. The forward is the training one, without the MoE capacity limit.
+ */
+export function perplexity(
+  config: ModelConfig,
+  params: Params,
+  tokens: Uint16Array | Int32Array,
+  options: {
+    maxTokens?: number
+    batch?: number
+    onProgress?: (tokens: number, total: number) => void
+    throwIfCancelled?: () => void
+  } = {},
+): PerplexityResult {
+  const started = performance.now()
+  const T = config.contextLength
+  const B = options.batch ?? 8
+  const c = config.moe ? { ...config, moe: { ...config.moe, capacityFactor: null } } : config
+  const model = new Transformer(c)
+  const usable = Math.min(tokens.length - 1, options.maxTokens ?? Infinity)
+  const windows = Math.floor(usable / T)
+  if (windows < 1) throw new Error(`${tokens.length} tokens cannot fill one window of ${T + 1}.`)
+  let sum = 0
+  let counted = 0
+  try {
+    for (let w = 0; w < windows; w += B) {
+      options.throwIfCancelled?.()
+      const b = Math.min(B, windows - w)
+      const inputs = new Int32Array(b * T)
+      const targets = new Int32Array(b * T)
+      for (let i = 0; i < b; i++) {
+        const start = (w + i) * T
+        for (let t = 0; t < T; t++) {
+          inputs[i * T + t] = tokens[start + t]
+          targets[i * T + t] = tokens[start + t + 1]
+        }
+      }
+      const loss = tf.tidy(() => {
+        const { logits, aux } = model.forward(params, tf.tensor1d(inputs, 'int32'), b, T)
+        aux?.dispose()
+        return crossEntropy(logits, tf.tensor1d(targets, 'int32'))
+      })
+      sum += (loss.dataSync()[0] ?? 0) * b * T
+      loss.dispose()
+      counted += b * T
+      options.onProgress?.(counted, windows * T)
+    }
+  } finally {
+    model.dispose()
+  }
+  const mean = sum / counted
+  return {
+    loss: mean,
+    perplexity: Math.exp(mean),
+    tokens: counted,
+    wallMs: performance.now() - started,
+  }
+}

@@ -1,0 +1,96 @@
+import { UserError } from '../../shared/errors'
+import type { JobHandler } from '../context'
+import { exportCheckpoint } from '../export/export'
+import { disposeParams, loadCheckpoint, toParams } from '../infer/load'
+import { perplexity } from '../infer/perplexity'
+import { installKernels } from '../kernels'
+import { encodeDataset } from '../train/encode'
+import { loadTokenData } from '../train/token-data'
+
+/** `model.export`: a checkpoint as a Hugging Face model folder (export/export.ts). */
+export const modelExport: JobHandler<'model.export'> = async (p, ctx) => {
+  const { tf } = await ctx.backend()
+  installKernels(tf)
+  const store = ctx.store()
+  return exportCheckpoint(
+    store,
+    { runId: p.runId, checkpointId: p.checkpointId, out: p.out, dtype: p.dtype },
+    {
+      onProgress: (message) => ctx.log('info', message),
+      throwIfCancelled: () => ctx.throwIfCancelled(),
+    },
+  )
+}
+
+/**
+ * `eval.perplexity`: on the run's validation split, or on every token of another dataset
+ * (encoded with the run's tokenizer, reusing an encoding made after the dataset changed).
+ * The result is stored with the checkpoint.
+ */
+export const evalPerplexity: JobHandler<'eval.perplexity'> = async (p, ctx) => {
+  const { tf } = await ctx.backend()
+  installKernels(tf)
+  const store = ctx.store()
+  const model = loadCheckpoint(store, p.runId, p.checkpointId)
+  let tokens: Uint16Array | Int32Array
+  let on: string
+  if (p.datasetId === null) {
+    if (model.run.tokenSetId === null)
+      throw new UserError('conflict', 'This run has no encoded validation split yet.', 'runId')
+    tokens = loadTokenData(store, model.run.tokenSetId, model.config.vocabSize).val
+    on = 'the run’s validation split'
+  } else {
+    const dataset = store.datasets.get(p.datasetId)
+    if (!dataset)
+      throw new UserError('not_found', `There is no dataset ${p.datasetId}.`, 'datasetId')
+    const tokenizerId = (model.run.data as { tokenizerId: number }).tokenizerId
+    let set = store.tokenSets.latest(p.datasetId, tokenizerId)
+    if (!set || set.state !== 'ready') {
+      ctx.progress({ done: 0, total: null, unit: 'documents', message: 'Encoding the dataset' })
+      const r = encodeDataset(store, model.tokenizer, {
+        datasetId: p.datasetId,
+        tokenizerId,
+        valFraction: 0.1,
+        signal: ctx.signal,
+        onProgress: (done, total) =>
+          ctx.progress({ done, total, unit: 'documents', message: 'Encoding the dataset' }),
+      })
+      set = store.tokenSets.get(r.tokenSetId)
+    }
+    const data = loadTokenData(store, set!.id, model.config.vocabSize)
+    // Not the run's data: every token counts.
+    const all = new Int32Array(data.train.length + data.val.length)
+    all.set(data.train)
+    all.set(data.val, data.train.length)
+    tokens = all
+    on = `dataset ${dataset.name}`
+  }
+  const params = toParams(model.config, model.weights)
+  try {
+    const r = perplexity(model.config, params, tokens, {
+      maxTokens: p.maxTokens,
+      onProgress: (done, total) =>
+        ctx.progress({ done, total, unit: 'tokens', message: 'Evaluating' }),
+      throwIfCancelled: () => ctx.throwIfCancelled(),
+    })
+    const evalId = store.evals.add({
+      runId: p.runId,
+      checkpointId: model.checkpoint.id,
+      step: model.checkpoint.step,
+      kind: 'perplexity',
+      params: { ...p, on },
+      result: r,
+      createdAt: new Date().toISOString(),
+    })
+    return {
+      ...r,
+      evalId,
+      runId: p.runId,
+      checkpointId: model.checkpoint.id,
+      step: model.checkpoint.step,
+      on,
+    }
+  } finally {
+    disposeParams(params)
+  }
+}

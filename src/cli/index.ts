@@ -7,7 +7,7 @@
  *   frugal tokenizer train --dataset NAME --vocab N
  *   frugal train --config run.json | --resume RUN
  *   frugal export --run RUN --out DIR [--dtype fp32|bf16|fp16|int8]
- *   frugal eval --run RUN --kind perplexity [--dataset NAME]
+ *   frugal eval --run RUN --kind perplexity [--dataset NAME] | --kind mc --data DIR [--shots K]
  *   frugal generate --run RUN --prompt TEXT [--temperature T] [--top-k K] [--top-p P]
  *
  * Every command takes --db (default: the app's default project) and --json

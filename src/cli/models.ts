@@ -94,48 +94,96 @@ export function registerModelCommands(program: Command, defaultDb: string): void
 
   program
     .command('eval')
-    .description("measure a checkpoint: perplexity on the run's validation split or on a dataset")
+    .description(
+      "measure a checkpoint: perplexity (the run's validation split, or a dataset) or multiple-choice accuracy (MMLU-layout CSV files)",
+    )
     .requiredOption('--run <run>', 'the run (id or name)')
     .option('--checkpoint <id>', 'a checkpoint of the run (default: its newest)')
-    .option('--kind <kind>', 'perplexity', 'perplexity')
-    .option('--dataset <name>', 'measure on this whole dataset instead of the validation split')
-    .option('--max-tokens <n>', 'tokens to evaluate at most', '1000000')
+    .option('--kind <kind>', 'perplexity or mc', 'perplexity')
+    .option(
+      '--dataset <name>',
+      'perplexity: measure on this whole dataset, not the validation split',
+    )
+    .option('--max-tokens <n>', 'perplexity: tokens to evaluate at most', '1000000')
+    .option('--data <dir>', 'mc: a folder of MMLU-layout files (test/ and dev/, or CSV files)')
+    .option('--shots <k>', 'mc: solved dev examples before each question', '0')
+    .option('--limit <n>', 'mc: questions per subject at most')
     .option('--db <file>', 'project file', defaultDb)
     .option('--json', 'print the result as JSON')
-    .action((opts: Common & { kind: string; dataset?: string; maxTokens: string }) =>
-      runCommand(!!opts.json, async (out) => {
-        const db = checkExistingProject(opts.db, 'db')
-        if (opts.kind !== 'perplexity')
-          throw new UserError('invalid_params', `--kind is perplexity, not "${opts.kind}".`, 'kind')
-        let datasetId: number | null = null
-        if (opts.dataset) {
-          const store = Store.open(db)
-          try {
-            const d = store.datasets.byName(opts.dataset)
-            if (!d)
-              throw new UserError('not_found', `There is no dataset "${opts.dataset}".`, 'dataset')
-            datasetId = d.id
-          } finally {
-            store.close()
+    .action(
+      (
+        opts: Common & {
+          kind: string
+          dataset?: string
+          maxTokens: string
+          data?: string
+          shots: string
+          limit?: string
+        },
+      ) =>
+        runCommand(!!opts.json, async (out) => {
+          const db = checkExistingProject(opts.db, 'db')
+          const runId = resolveRun(db, opts.run)
+          const checkpointId = opts.checkpoint ? int(opts.checkpoint, 'checkpoint') : null
+          if (opts.kind === 'mc') {
+            if (!opts.data)
+              throw new UserError('invalid_params', '--kind mc needs --data DIR.', 'data')
+            const r = await runJobInProcess(
+              'eval.mc',
+              {
+                runId,
+                checkpointId,
+                data: resolve(opts.data),
+                shots: int(opts.shots, 'shots'),
+                limit: opts.limit ? int(opts.limit, 'limit') : null,
+              },
+              db,
+              out,
+            )
+            for (const p of r.problems) out.note(`${p.file}:${p.line}: ${p.message}`)
+            return out.result(r, (v) =>
+              [
+                `${(v.overall.accuracy * 100).toFixed(1)}% of ${v.overall.questions} questions (chance ${(v.overall.chance * 100).toFixed(1)}%), ${v.shots}-shot, checkpoint ${v.checkpointId} (step ${v.step})`,
+                ...v.subjects.map(
+                  (s) => `  ${s.name}: ${(s.accuracy * 100).toFixed(1)}% of ${s.questions}`,
+                ),
+              ].join('\n'),
+            )
           }
-        }
-        const r = await runJobInProcess(
-          'eval.perplexity',
-          {
-            runId: resolveRun(db, opts.run),
-            checkpointId: opts.checkpoint ? int(opts.checkpoint, 'checkpoint') : null,
-            datasetId,
-            maxTokens: int(opts.maxTokens, 'max-tokens'),
-          },
-          db,
-          out,
-        )
-        out.result(
-          r,
-          (v) =>
-            `Perplexity ${v.perplexity.toFixed(3)} (loss ${v.loss.toFixed(4)}) on ${v.tokens.toLocaleString('en')} tokens of ${v.on}, checkpoint ${v.checkpointId} (step ${v.step}), in ${(v.wallMs / 1000).toFixed(1)} s`,
-        )
-      }),
+          if (opts.kind !== 'perplexity')
+            throw new UserError(
+              'invalid_params',
+              `--kind is perplexity or mc, not "${opts.kind}".`,
+              'kind',
+            )
+          let datasetId: number | null = null
+          if (opts.dataset) {
+            const store = Store.open(db)
+            try {
+              const d = store.datasets.byName(opts.dataset)
+              if (!d)
+                throw new UserError(
+                  'not_found',
+                  `There is no dataset "${opts.dataset}".`,
+                  'dataset',
+                )
+              datasetId = d.id
+            } finally {
+              store.close()
+            }
+          }
+          const r = await runJobInProcess(
+            'eval.perplexity',
+            { runId, checkpointId, datasetId, maxTokens: int(opts.maxTokens, 'max-tokens') },
+            db,
+            out,
+          )
+          out.result(
+            r,
+            (v) =>
+              `Perplexity ${v.perplexity.toFixed(3)} (loss ${v.loss.toFixed(4)}) on ${v.tokens.toLocaleString('en')} tokens of ${v.on}, checkpoint ${v.checkpointId} (step ${v.step}), in ${(v.wallMs / 1000).toFixed(1)} s`,
+          )
+        }),
     )
 
   program

@@ -122,6 +122,19 @@ export const jobParams = {
       maxTokens: z.int().min(1).max(100_000_000).default(1_000_000),
     })
     .strict(),
+  /** Multiple-choice accuracy on a folder of MMLU-layout CSV files. */
+  'eval.mc': z
+    .object({
+      runId: z.string().min(1).max(64),
+      checkpointId: z.int().positive().nullable().default(null),
+      /** Absolute path of the folder (MMLU's test/ and dev/, or CSV files). */
+      data: z.string().min(1).max(4096),
+      /** Solved dev examples before each question (k-shot). */
+      shots: z.int().min(0).max(10).default(0),
+      /** Questions per subject at most. */
+      limit: z.int().min(1).nullable().default(null),
+    })
+    .strict(),
   /** Train (or resume) a run until its last step, a stop or a pause. */
   'train.run': z.object({ runId: z.string().min(1).max(64) }).strict(),
 } as const
@@ -147,6 +160,7 @@ export const jobNeedsProject: Record<JobKind, boolean> = {
   'ratings.export': true,
   'model.export': true,
   'eval.perplexity': true,
+  'eval.mc': true,
 }
 
 /**
@@ -173,6 +187,7 @@ export const jobTitles: Record<JobKind, string> = {
   'ratings.export': 'Export ratings',
   'model.export': 'Export model',
   'eval.perplexity': 'Measure perplexity',
+  'eval.mc': 'Score a multiple-choice benchmark',
 }
 
 export interface JobResults {
@@ -241,6 +256,7 @@ export interface JobResults {
     parameters: number
     quantization: { fp32: PerplexityResult; int8: PerplexityResult } | null
   }
+  'eval.mc': McEvalResult
   'eval.perplexity': PerplexityResult & {
     evalId: number
     runId: string
@@ -249,6 +265,21 @@ export interface JobResults {
     /** What it was measured on. */
     on: string
   }
+}
+
+/** Multiple-choice accuracy (see worker/infer/multiple-choice.ts). */
+export interface McEvalResult {
+  evalId: number
+  runId: string
+  checkpointId: number
+  step: number
+  shots: number
+  subjects: { name: string; questions: number; correct: number; accuracy: number; chance: number }[]
+  overall: { questions: number; correct: number; accuracy: number; chance: number }
+  lengthNormalized: { correct: number; accuracy: number }
+  /** Rows of the files that could not be read. */
+  problems: { file: string; line: number; message: string }[]
+  wallMs: number
 }
 
 /** Perplexity over a token stream (see worker/infer/perplexity.ts). */

@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -127,6 +127,40 @@ test('a dense and a MoE model train from the CLI on an imported, cleaned dataset
   ) as { perplexity: number; tokens: number }
   expect(ppl.tokens).toBeGreaterThan(0)
   expect(ppl.perplexity).toBeGreaterThan(1)
+  // MMLU-layout files: a test and a dev file per subject.
+  const mmlu = join(dir, 'mmlu')
+  mkdirSync(join(mmlu, 'test'), { recursive: true })
+  mkdirSync(join(mmlu, 'dev'), { recursive: true })
+  writeFileSync(
+    join(mmlu, 'test', 'hiking_test.csv'),
+    'Where does the path start?,At the bridge,At the church,At the mill,At the farm,A\n' +
+      'How long is the walk?,Two hours,Ten days,A minute,A year,A\n',
+  )
+  writeFileSync(
+    join(mmlu, 'dev', 'hiking_dev.csv'),
+    'What do you need?,Boots,A boat,A car,A plane,A\n',
+  )
+  const mc = JSON.parse(
+    frugal(
+      [
+        'eval',
+        '--run',
+        'tiny-dense',
+        '--kind',
+        'mc',
+        '--data',
+        mmlu,
+        '--shots',
+        '1',
+        '--json',
+        '--db',
+        db,
+      ],
+      home,
+    ),
+  ) as { overall: { questions: number; chance: number }; subjects: { name: string }[] }
+  expect(mc.overall).toMatchObject({ questions: 2, chance: 0.25 })
+  expect(mc.subjects.map((s) => s.name)).toEqual(['hiking'])
   const exported = JSON.parse(
     frugal(
       [

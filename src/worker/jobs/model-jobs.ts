@@ -3,6 +3,8 @@ import type { JobHandler } from '../context'
 import { exportCheckpoint } from '../export/export'
 import { disposeParams, loadCheckpoint, toParams } from '../infer/load'
 import { perplexity } from '../infer/perplexity'
+import { Decoder } from '../infer/decoder'
+import { decoderLogLikelihood, readMcFolder, scoreMc } from '../infer/multiple-choice'
 import { installKernels } from '../kernels'
 import { encodeDataset } from '../train/encode'
 import { loadTokenData } from '../train/token-data'
@@ -91,6 +93,51 @@ export const evalPerplexity: JobHandler<'eval.perplexity'> = async (p, ctx) => {
       on,
     }
   } finally {
+    disposeParams(params)
+  }
+}
+
+/** `eval.mc`: accuracy on MMLU-layout files, per subject and overall; stored per checkpoint. */
+export const evalMc: JobHandler<'eval.mc'> = async (p, ctx) => {
+  const { tf } = await ctx.backend()
+  installKernels(tf)
+  const started = performance.now()
+  const store = ctx.store()
+  const { subjects, problems } = readMcFolder(p.data)
+  const limited =
+    p.limit === null ? subjects : subjects.map((s) => ({ ...s, test: s.test.slice(0, p.limit!) }))
+  const model = loadCheckpoint(store, p.runId, p.checkpointId)
+  const params = toParams(model.config, model.weights)
+  const decoder = new Decoder(model.config, params)
+  try {
+    const r = scoreMc(
+      limited,
+      p.shots,
+      decoderLogLikelihood(decoder, model.tokenizer),
+      (text) => model.tokenizer.encode(text).length,
+      (done, total) => ctx.progress({ done, total, unit: 'questions', message: 'Scoring' }),
+      () => ctx.throwIfCancelled(),
+    )
+    const evalId = store.evals.add({
+      runId: p.runId,
+      checkpointId: model.checkpoint.id,
+      step: model.checkpoint.step,
+      kind: 'mc',
+      params: p,
+      result: { ...r, problems: problems.length },
+      createdAt: new Date().toISOString(),
+    })
+    return {
+      ...r,
+      evalId,
+      runId: p.runId,
+      checkpointId: model.checkpoint.id,
+      step: model.checkpoint.step,
+      problems: problems.slice(0, 100),
+      wallMs: performance.now() - started,
+    }
+  } finally {
+    decoder.dispose()
     disposeParams(params)
   }
 }

@@ -95,6 +95,12 @@ describe('data API with real worker processes', () => {
     expect(exported.result).toMatchObject({ documents: keptNow })
     expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(keptNow)
     expect((await fails('data.export', { datasetId: dataset.id, out })).code).toBe('conflict')
+    // The generic jobs.start cannot be used to skip those checks.
+    const around = await fails('jobs.start', {
+      kind: 'data.export',
+      params: { datasetId: dataset.id, out, overwrite: true },
+    })
+    expect(around).toMatchObject({ code: 'invalid_params', field: 'kind' })
   })
 
   it('reports corrupt files with file and line through the API, and a cancelled import leaves nothing', async () => {

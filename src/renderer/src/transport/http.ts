@@ -1,5 +1,5 @@
 import type { ApiResult } from '../../../shared/errors'
-import type { EventEnvelope, EventMap, Topic } from '../../../shared/events'
+import { topics, type EventEnvelope, type EventMap, type Topic } from '../../../shared/events'
 import type { AppTransport } from '.'
 
 type Listener = (payload: unknown) => void
@@ -14,9 +14,12 @@ export function httpTransport(onConnectionChange?: (connected: boolean) => void)
   let socket: WebSocket | null = null
   let retryMs = 500
 
+  // Every topic, from the moment the socket opens: a topic subscribed only when a
+  // component mounts would miss what happened between that component's first fetch and
+  // its subscription. Listeners decide what they use; the server's filter is per socket.
   const sendSubscriptions = (): void => {
     if (socket?.readyState === WebSocket.OPEN) {
-      socket.send(JSON.stringify({ type: 'subscribe', topics: [...listeners.keys()] }))
+      socket.send(JSON.stringify({ type: 'subscribe', topics }))
     }
   }
 
@@ -73,16 +76,11 @@ export function httpTransport(onConnectionChange?: (connected: boolean) => void)
     fileToPath: uploadFile,
     subscribe<T extends Topic>(topic: T, listener: (payload: EventMap[T]) => void) {
       let set = listeners.get(topic)
-      const isNewTopic = !set
       if (!set) listeners.set(topic, (set = new Set()))
       set.add(listener as Listener)
-      if (isNewTopic) sendSubscriptions()
       return () => {
         set.delete(listener as Listener)
-        if (set.size === 0) {
-          listeners.delete(topic)
-          sendSubscriptions()
-        }
+        if (set.size === 0) listeners.delete(topic)
       }
     },
   }

@@ -244,7 +244,7 @@ export function registerModelCommands(program: Command, defaultDb: string): void
           const decoder = new Decoder(model.config, params)
           try {
             if (!out.json) process.stdout.write(opts.prompt)
-            const r = generate(decoder, model.tokenizer, opts.prompt, parsed.data, (t) => {
+            const r = await generate(decoder, model.tokenizer, opts.prompt, parsed.data, (t) => {
               if (out.json)
                 process.stdout.write(
                   `${JSON.stringify({ type: 'token', id: t.id, text: t.text })}\n`,

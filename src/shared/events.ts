@@ -8,6 +8,8 @@ export interface EventMap {
   /** A running job reported progress. */
   'job.progress': { id: string; kind: JobKind; progress: JobProgress }
   /** A project was opened, created or closed. */
+  /** A piece of a running job's streamed output (generated text); `seq` counts from 0. */
+  'job.output': { id: string; kind: JobKind; seq: number; text: string }
   'project.changed': ProjectInfo | null
   'backend.changed': BackendState
   'settings.changed': AppSettings
@@ -17,6 +19,7 @@ export type Topic = keyof EventMap
 export const topics: readonly Topic[] = [
   'job.state',
   'job.progress',
+  'job.output',
   'project.changed',
   'backend.changed',
   'settings.changed',

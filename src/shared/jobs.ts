@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { ApiError } from './errors'
 import type { BackendInfo } from './types'
 import { ruleSetSchema } from './data/rules'
+import { generateOptionsSchema, type GenerateResult, type PromptInspection } from './generate'
 import {
   importFormats,
   type CleanSummary,
@@ -135,6 +136,23 @@ export const jobParams = {
       limit: z.int().min(1).nullable().default(null),
     })
     .strict(),
+  /** Text after a prompt from a checkpoint; the tokens stream as `job.output` events. */
+  'model.generate': z
+    .object({
+      runId: z.string().min(1).max(64),
+      checkpointId: z.int().positive().nullable().default(null),
+      prompt: z.string().min(1, 'Write a prompt.').max(20_000),
+      options: generateOptionsSchema.default(generateOptionsSchema.parse({})),
+    })
+    .strict(),
+  /** Attention and expert routing of one forward pass over a (short) prompt. */
+  'model.inspect': z
+    .object({
+      runId: z.string().min(1).max(64),
+      checkpointId: z.int().positive().nullable().default(null),
+      prompt: z.string().min(1, 'Write a prompt.').max(2000),
+    })
+    .strict(),
   /** Train (or resume) a run until its last step, a stop or a pause. */
   'train.run': z.object({ runId: z.string().min(1).max(64) }).strict(),
 } as const
@@ -161,6 +179,8 @@ export const jobNeedsProject: Record<JobKind, boolean> = {
   'model.export': true,
   'eval.perplexity': true,
   'eval.mc': true,
+  'model.generate': true,
+  'model.inspect': true,
 }
 
 /**
@@ -188,6 +208,8 @@ export const jobTitles: Record<JobKind, string> = {
   'model.export': 'Export model',
   'eval.perplexity': 'Measure perplexity',
   'eval.mc': 'Score a multiple-choice benchmark',
+  'model.generate': 'Generate text',
+  'model.inspect': 'Inspect attention and routing',
 }
 
 export interface JobResults {
@@ -257,6 +279,8 @@ export interface JobResults {
     quantization: { fp32: PerplexityResult; int8: PerplexityResult } | null
   }
   'eval.mc': McEvalResult
+  'model.generate': GenerateResult & { runId: string; checkpointId: number; step: number }
+  'model.inspect': PromptInspection
   'eval.perplexity': PerplexityResult & {
     evalId: number
     runId: string

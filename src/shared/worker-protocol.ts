@@ -38,6 +38,13 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
     level: z.enum(['info', 'warn', 'error']),
     message: z.string().max(10_000),
   }),
+  /** A piece of a job's streamed output (generated text), in order. */
+  z.object({
+    type: z.literal('output'),
+    jobId: z.string(),
+    seq: z.int().nonnegative(),
+    text: z.string().max(100_000),
+  }),
   z.object({ type: z.literal('succeeded'), jobId: z.string(), result: z.unknown() }),
   z.object({ type: z.literal('failed'), jobId: z.string(), error: apiErrorSchema }),
   z.object({ type: z.literal('cancelled'), jobId: z.string() }),

@@ -237,6 +237,14 @@ export class JobSupervisor {
       case 'log':
         this.log(job, message.level, message.message)
         return
+      case 'output':
+        this.options.events.publish('job.output', {
+          id: job.record.id,
+          kind: job.record.kind,
+          seq: message.seq,
+          text: message.text,
+        })
+        return
       case 'succeeded':
         this.finish(job, 'succeeded', { result: message.result })
         return

@@ -2,6 +2,7 @@ import { dataApi } from './data'
 import { datasetsApi } from './datasets'
 import type { ParamsIn, ParamsOut, ResultType } from './define'
 import { jobsApi } from './jobs'
+import { modelsApi } from './models'
 import { projectApi } from './project'
 import { ratingsApi, reviewApi } from './review'
 import { runsApi } from './runs'
@@ -22,6 +23,7 @@ export const api = {
   ...runsApi,
   ...reviewApi,
   ...ratingsApi,
+  ...modelsApi,
 }
 
 export type Api = typeof api
@@ -48,4 +50,5 @@ export {
   runsApi,
   reviewApi,
   ratingsApi,
+  modelsApi,
 }

@@ -1,50 +1,18 @@
-import { z } from 'zod'
 import { Rng } from '../model/rng'
 import type { Tokenizer } from '../tokenizer'
 import type { Decoder } from './decoder'
+import type { GenerateOptions, GenerateResult } from '../../shared/generate'
 
-/** Sampling settings, with the defaults the playground starts from. */
-export const generateOptionsSchema = z
-  .object({
-    maxTokens: z.int().min(1).max(4096).default(200).describe('Tokens to generate at most.'),
-    temperature: z
-      .number()
-      .min(0)
-      .max(5)
-      .default(0.8)
-      .describe('Softmax temperature; 0 always takes the most likely token (greedy).'),
-    topK: z.int().min(0).default(0).describe('Sample among the k most likely tokens; 0: all.'),
-    topP: z
-      .number()
-      .gt(0)
-      .max(1)
-      .default(1)
-      .describe('Sample within the smallest set whose probability passes p; 1: all.'),
-    stop: z
-      .array(z.string().min(1).max(200))
-      .max(8)
-      .default([])
-      .describe('Stop when the output ends with one of these (not included).'),
-    seed: z.int().min(0).default(0).describe('Seed of the sampler: the same seed, the same text.'),
-  })
-  .strict()
-export type GenerateOptions = z.output<typeof generateOptionsSchema>
+export {
+  generateOptionsSchema,
+  type GenerateOptions,
+  type GenerateResult,
+} from '../../shared/generate'
 
 export interface GeneratedToken {
   id: number
   /** The text this token completes (may be empty while a character is split across tokens). */
   text: string
-}
-
-export interface GenerateResult {
-  text: string
-  tokens: number
-  promptTokens: number
-  /** Why it ended. */
-  stop: 'length' | 'eos' | 'stop-sequence' | 'cancelled'
-  /** Generated tokens per second, prompt processing excluded. */
-  tokensPerSecond: number
-  promptMs: number
 }
 
 /**
@@ -81,17 +49,18 @@ export function sampleToken(logits: Float32Array, o: GenerateOptions, rng: Rng):
 
 /**
  * Generate text after a prompt, one token at a time through the decoder's cache, calling
- * `onToken` as each arrives. Stops at the end-of-text token, a stop sequence, maxTokens, or
+ * `onToken` as each arrives (between tokens it yields to the event loop, so a worker
+ * hears a cancel and its messages leave as they are made). Stops at the end-of-text token, a stop sequence, maxTokens, or
  * when `shouldStop` says so; past the model's context it slides (see below).
  */
-export function generate(
+export async function generate(
   decoder: Decoder,
   tokenizer: Tokenizer,
   prompt: string,
   options: GenerateOptions,
   onToken: (t: GeneratedToken) => void = () => undefined,
   shouldStop: () => boolean = () => false,
-): GenerateResult {
+): Promise<GenerateResult> {
   const rng = new Rng(options.seed)
   const context = decoder.config.contextLength
   // Training streams end each document with the separator (end-of-text, else
@@ -133,6 +102,8 @@ export function generate(
     }
     onToken({ id, text: piece })
     if (tokens >= options.maxTokens) break
+    // Let the process hear a cancel and send the streamed token before the next one.
+    await nextTick()
     sequence.push(id)
     if (decoder.length >= context) {
       // The context is full: keep its second half and go on from there (as training saw
@@ -151,6 +122,10 @@ export function generate(
     tokensPerSecond: seconds > 0 ? tokens / seconds : 0,
     promptMs,
   }
+}
+
+function nextTick(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
 }
 
 /** The last row of row-major (n, V) logits. */

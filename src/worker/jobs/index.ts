@@ -8,7 +8,7 @@ import { dataImport } from './data-import'
 import { dataQuality } from './data-quality'
 import { datasetCount } from './dataset-count'
 import { integrityCheck } from './integrity-check'
-import { evalMc, evalPerplexity, modelExport } from './model-jobs'
+import { evalMc, evalPerplexity, modelExport, modelGenerate, modelInspect } from './model-jobs'
 import { ratingsExport, reviewExport } from './review-export'
 import { tokenizerTrain } from './tokenizer-train'
 import { tokensEncode } from './tokens-encode'
@@ -34,4 +34,6 @@ export const jobHandlers: { [K in JobKind]: JobHandler<K> } = {
   'model.export': modelExport,
   'eval.perplexity': evalPerplexity,
   'eval.mc': evalMc,
+  'model.generate': modelGenerate,
+  'model.inspect': modelInspect,
 }

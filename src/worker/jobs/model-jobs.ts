@@ -4,6 +4,8 @@ import { exportCheckpoint } from '../export/export'
 import { disposeParams, loadCheckpoint, toParams } from '../infer/load'
 import { perplexity } from '../infer/perplexity'
 import { Decoder } from '../infer/decoder'
+import { generate } from '../infer/generate'
+import { inspectPrompt } from '../infer/inspect'
 import { decoderLogLikelihood, readMcFolder, scoreMc } from '../infer/multiple-choice'
 import { installKernels } from '../kernels'
 import { encodeDataset } from '../train/encode'
@@ -136,6 +138,63 @@ export const evalMc: JobHandler<'eval.mc'> = async (p, ctx) => {
       problems: problems.slice(0, 100),
       wallMs: performance.now() - started,
     }
+  } finally {
+    decoder.dispose()
+    disposeParams(params)
+  }
+}
+
+/**
+ * `model.generate`: text after a prompt, each piece sent as it is made (`ctx.output`) and
+ * the whole text in the result. Cancelling ends it with what was generated so far.
+ */
+export const modelGenerate: JobHandler<'model.generate'> = async (p, ctx) => {
+  const { tf } = await ctx.backend()
+  installKernels(tf)
+  const model = loadCheckpoint(ctx.store(), p.runId, p.checkpointId)
+  const params = toParams(model.config, model.weights)
+  const decoder = new Decoder(model.config, params)
+  try {
+    let tokens = 0
+    const started = performance.now()
+    const r = await generate(
+      decoder,
+      model.tokenizer,
+      p.prompt,
+      p.options,
+      (t) => {
+        tokens++
+        if (t.text) ctx.output(t.text)
+        const seconds = (performance.now() - started) / 1000
+        ctx.progress({
+          done: tokens,
+          total: p.options.maxTokens,
+          unit: 'tokens',
+          metrics: seconds > 0 ? { tokensPerSecond: tokens / seconds } : {},
+        })
+      },
+      () => ctx.signal.aborted,
+    )
+    return { ...r, runId: p.runId, checkpointId: model.checkpoint.id, step: model.checkpoint.step }
+  } finally {
+    decoder.dispose()
+    disposeParams(params)
+  }
+}
+
+/** Prompt tokens the attention view shows at most (the map is n² per head). */
+export const INSPECT_MAX_TOKENS = 64
+
+/** `model.inspect`: attention per layer and head, and expert routing, over a prompt. */
+export const modelInspect: JobHandler<'model.inspect'> = async (p, ctx) => {
+  const { tf } = await ctx.backend()
+  installKernels(tf)
+  const model = loadCheckpoint(ctx.store(), p.runId, p.checkpointId)
+  const params = toParams(model.config, model.weights)
+  const decoder = new Decoder(model.config, params)
+  try {
+    const r = inspectPrompt(decoder, model.tokenizer, p.prompt, INSPECT_MAX_TOKENS)
+    return { ...r, runId: p.runId, checkpointId: model.checkpoint.id, step: model.checkpoint.step }
   } finally {
     decoder.dispose()
     disposeParams(params)

@@ -20,69 +20,13 @@ import { fromJSON } from '../../../src/worker/tokenizer'
 import { formats, quantizeScalar } from '../../../src/worker/train/precision'
 import { setupTf } from '../../helpers/tfjs'
 import { useTempDir } from '../../helpers/temp'
+import { trainedProject } from '../../helpers/trained-project'
 
 const tempDir = useTempDir('frugal-export-')
-const cli = ['--import', 'tsx', 'src/cli/index.ts']
 
 beforeAll(async () => {
   await setupTf()
 })
-
-function frugal(args: string[], home: string): string {
-  const r = spawnSync(process.execPath, [...cli, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, FRUGAL_HOME: home },
-  })
-  if (r.status !== 0) throw new Error(`frugal ${args.join(' ')} failed: ${r.stderr}`)
-  return r.stdout
-}
-
-/** A project with a short MoE run trained through the CLI, as a user would have. */
-function trainedProject(dir: string): { db: string; runId: string } {
-  const home = join(dir, 'home')
-  const db = join(dir, 'p.frugal')
-  const store = Store.create(db)
-  const id = store.datasets.create('verses', new Date().toISOString())
-  const verse = 'Shall I compare thee to a summer day? Thou art more lovely and more temperate. '
-  store.datasets.insertDocuments(
-    id,
-    Array.from({ length: 40 }, (_, i) => ({ source: `v${i}`, text: verse.repeat(3 + (i % 4)) })),
-  )
-  store.close()
-  const config = join(dir, 'run.json')
-  writeFileSync(
-    config,
-    JSON.stringify({
-      name: 'export-check',
-      data: { dataset: 'verses', tokenizer: { kind: 'char' } },
-      model: {
-        contextLength: 32,
-        layers: 3,
-        heads: 2,
-        width: 16,
-        moe: {
-          routedExperts: 4,
-          sharedExperts: 1,
-          topK: 2,
-          firstDenseLayers: 1,
-          balance: 'aux-free',
-          affinity: 'sigmoid',
-        },
-      },
-      train: {
-        steps: 12,
-        batchSize: 4,
-        warmupSteps: 2,
-        evalEvery: 6,
-        checkpointEvery: 12,
-        threads: 1,
-      },
-    }),
-  )
-  const out = frugal(['train', '--config', config, '--db', db, '--json'], home)
-  const summary = JSON.parse(out.trim().split('\n').at(-1)!) as { runId: string }
-  return { db, runId: summary.runId }
-}
 
 describe('reduced-precision encodings', () => {
   it('bf16 and fp16 bits round exactly as the training emulation does', () => {
@@ -186,7 +130,7 @@ describe('Hugging Face export of a trained checkpoint', () => {
   it(
     'reloads to the same logits and the same greedy text (fp32), and measures int8',
     { timeout: 180_000 },
-    () => {
+    async () => {
       const dir = tempDir()
       const { db, runId } = trainedProject(dir)
       const store = Store.open(db)
@@ -230,8 +174,8 @@ describe('Hugging Face export of a trained checkpoint', () => {
       const b = new Decoder(reloadedConfig, toParams(reloadedConfig, weights))
       expect([...b.feed(ids)]).toEqual([...a.feed(ids)])
       const greedy = generateOptionsSchema.parse({ maxTokens: 40, temperature: 0 })
-      expect(generate(b, tokenizer, 'Shall I', greedy).text).toBe(
-        generate(a, original.tokenizer, 'Shall I', greedy).text,
+      expect((await generate(b, tokenizer, 'Shall I', greedy)).text).toBe(
+        (await generate(a, original.tokenizer, 'Shall I', greedy)).text,
       )
       expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('# export-check')
 

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Decoder } from '../../../src/worker/infer/decoder'
 import { generate, generateOptionsSchema, sampleToken } from '../../../src/worker/infer/generate'
+import { inspectPrompt } from '../../../src/worker/infer/inspect'
 import { modelConfigSchema, type ModelConfigInput } from '../../../src/worker/model/config'
 import { Transformer, type Params } from '../../../src/worker/model/model'
 import { initialValues, paramSpecs } from '../../../src/worker/model/params'
@@ -112,6 +113,43 @@ describe('decoder with a key/value cache', () => {
     })
   }
 
+  it('inspection: causal attention rows that sum to 1, and each token routed to its top-k experts', async () => {
+    const text = 'abcdefghij'
+    const { tokenizer } = await trainChar([text.repeat(3)])
+    const { config, params } = randomModel({
+      vocabSize: tokenizer.vocabSize,
+      attentionWindow: 4,
+      moe: { routedExperts: 4, sharedExperts: 1, topK: 2, firstDenseLayers: 1 },
+    })
+    const decoder = new Decoder(config, params)
+    const seen = inspectPrompt(decoder, tokenizer, text, 64)
+    expect(seen.tokens).toEqual(text.split(''))
+    const n = text.length
+    expect(seen.attention).toHaveLength(config.layers)
+    for (const layer of seen.attention) {
+      expect(layer).toHaveLength(config.heads)
+      for (const head of layer)
+        for (let i = 0; i < n; i++) {
+          const row = head[i]
+          expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3)
+          // Nothing after the query, nothing beyond the 4-token window.
+          for (let j = 0; j < n; j++) if (j > i || i - j >= 4) expect(row[j]).toBe(0)
+        }
+    }
+    // Layer 0 is dense; layers 1-3 route every token to 2 distinct experts of 4.
+    expect(seen.routing.map((r) => r.layer)).toEqual([1, 2, 3])
+    for (const r of seen.routing) {
+      expect(r.tokens).toHaveLength(n)
+      for (const t of r.tokens) {
+        expect(new Set(t.experts).size).toBe(2)
+        expect(t.experts.every((e) => e >= 0 && e < 4)).toBe(true)
+        expect(t.weights.every((w) => w > 0)).toBe(true)
+      }
+    }
+    expect(decoder.length).toBe(0) // the views leave the cache empty
+    decoder.dispose()
+  })
+
   it('refuses to run past the context, and frees its cache', () => {
     const { config, params } = randomModel({})
     const before = tf.memory().numTensors
@@ -141,8 +179,8 @@ describe('sampling and generation', () => {
     const decoder = new Decoder(config, params)
     const options = generateOptionsSchema.parse({ maxTokens: 30, temperature: 1, seed: 3 })
     const streamed: string[] = []
-    const a = generate(decoder, tokenizer, 'the tide', options, (t) => streamed.push(t.text))
-    const b = generate(decoder, tokenizer, 'the tide', options)
+    const a = await generate(decoder, tokenizer, 'the tide', options, (t) => streamed.push(t.text))
+    const b = await generate(decoder, tokenizer, 'the tide', options)
     expect(a.text).toBe(b.text)
     expect(streamed.join('')).toBe(a.text)
     expect(a.tokens).toBe(30)
@@ -150,9 +188,9 @@ describe('sampling and generation', () => {
     expect(a.tokensPerSecond).toBeGreaterThan(0)
     // Greedy is the argmax at every step, so a stop sequence taken from its own output cuts
     // it where that sequence first appears.
-    const greedy = generate(decoder, tokenizer, 'the tide', { ...options, temperature: 0 })
+    const greedy = await generate(decoder, tokenizer, 'the tide', { ...options, temperature: 0 })
     const stopAt = greedy.text.slice(4, 7)
-    const stopped = generate(decoder, tokenizer, 'the tide', {
+    const stopped = await generate(decoder, tokenizer, 'the tide', {
       ...options,
       temperature: 0,
       stop: [stopAt],
@@ -160,7 +198,7 @@ describe('sampling and generation', () => {
     expect(stopped.stop).toBe('stop-sequence')
     expect(stopped.text).toBe(greedy.text.slice(0, greedy.text.indexOf(stopAt)))
     // Past the context (64), generation slides on rather than stopping.
-    const long = generate(decoder, tokenizer, 'the tide', { ...options, maxTokens: 150 })
+    const long = await generate(decoder, tokenizer, 'the tide', { ...options, maxTokens: 150 })
     expect(long).toMatchObject({ tokens: 150, stop: 'length' })
     decoder.dispose()
   })

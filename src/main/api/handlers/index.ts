@@ -3,6 +3,7 @@ import type { ApiHandlers } from '../types'
 import { dataHandlers } from './data'
 import { datasetsHandlers } from './datasets'
 import { jobsHandlers } from './jobs'
+import { modelsHandlers } from './models'
 import { projectHandlers } from './project'
 import { ratingsHandlers, reviewHandlers } from './review'
 import { runsHandlers } from './runs'
@@ -21,5 +22,6 @@ export function createHandlers(ctx: AppContext): ApiHandlers {
     ...runsHandlers(ctx),
     ...reviewHandlers(ctx),
     ...ratingsHandlers(ctx),
+    ...modelsHandlers(ctx),
   }
 }

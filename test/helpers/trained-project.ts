@@ -1,0 +1,70 @@
+import { spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Store } from '../../src/store'
+
+const cli = ['--import', 'tsx', 'src/cli/index.ts']
+
+/** Run the CLI from source with `home` as its settings folder; its stdout. */
+export function frugal(args: string[], home: string): string {
+  const r = spawnSync(process.execPath, [...cli, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, FRUGAL_HOME: home },
+  })
+  if (r.status !== 0) throw new Error(`frugal ${args.join(' ')} failed: ${r.stderr}`)
+  return r.stdout
+}
+
+/**
+ * `dir/p.frugal` with a short MoE run (char tokenizer, 3 layers, 4 experts) trained
+ * through the CLI on a few verses, as a user would have it.
+ */
+export function trainedProject(
+  dir: string,
+  name = 'export-check',
+  steps = 12,
+): { db: string; runId: string } {
+  const home = join(dir, 'home')
+  const db = join(dir, 'p.frugal')
+  const store = Store.create(db)
+  const id = store.datasets.create('verses', new Date().toISOString())
+  const verse = 'Shall I compare thee to a summer day? Thou art more lovely and more temperate. '
+  store.datasets.insertDocuments(
+    id,
+    Array.from({ length: 40 }, (_, i) => ({ source: `v${i}`, text: verse.repeat(3 + (i % 4)) })),
+  )
+  store.close()
+  const config = join(dir, 'run.json')
+  writeFileSync(
+    config,
+    JSON.stringify({
+      name,
+      data: { dataset: 'verses', tokenizer: { kind: 'char' } },
+      model: {
+        contextLength: 32,
+        layers: 3,
+        heads: 2,
+        width: 16,
+        moe: {
+          routedExperts: 4,
+          sharedExperts: 1,
+          topK: 2,
+          firstDenseLayers: 1,
+          balance: 'aux-free',
+          affinity: 'sigmoid',
+        },
+      },
+      train: {
+        steps,
+        batchSize: 4,
+        warmupSteps: 2,
+        evalEvery: 6,
+        checkpointEvery: 12,
+        threads: 1,
+      },
+    }),
+  )
+  const out = frugal(['train', '--config', config, '--db', db, '--json'], home)
+  const summary = JSON.parse(out.trim().split('\n').at(-1)!) as { runId: string }
+  return { db, runId: summary.runId }
+}

@@ -1,0 +1,105 @@
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import type { EventEnvelope } from '../../../src/shared/events'
+import type { JobResults } from '../../../src/shared/jobs'
+import { useApiBackend } from '../../helpers/api'
+import { useTempDir } from '../../helpers/temp'
+import { trainedProject } from '../../helpers/trained-project'
+
+const tempDir = useTempDir('frugal-models-api-')
+const apiBackend = useApiBackend()
+
+describe('models API (checkpoints in worker processes)', () => {
+  it(
+    'streams generated text, inspects attention and routing, evaluates, exports, and refuses mistakes',
+    { timeout: 240_000 },
+    async () => {
+      const dir = tempDir()
+      const { runId } = trainedProject(dir)
+      const { backend, call, fails, finished } = apiBackend(dir)
+      const outputs: EventEnvelope<'job.output'>[] = []
+      backend.ctx.events.subscribe((e) => {
+        if (e.topic === 'job.output') outputs.push(e as EventEnvelope<'job.output'>)
+      })
+
+      // Generation: the streamed pieces, in order, are the text of the result.
+      const options = { maxTokens: 24, temperature: 0.9, seed: 7 }
+      const job = await call('models.generate', { runId, prompt: 'Shall I', options })
+      const done = await finished(job)
+      expect(done.state).toBe('succeeded')
+      const result = done.result as JobResults['model.generate']
+      expect(result).toMatchObject({ runId, tokens: 24, stop: 'length' })
+      expect(result.tokensPerSecond).toBeGreaterThan(0)
+      const mine = outputs.filter((e) => e.payload.id === job.id).map((e) => e.payload)
+      expect(mine.map((o) => o.seq)).toEqual(mine.map((_, i) => i))
+      expect(mine.map((o) => o.text).join('')).toBe(result.text)
+      // The same seed, the same text.
+      const again = await finished(
+        await call('models.generate', { runId, prompt: 'Shall I', options }),
+      )
+      expect((again.result as JobResults['model.generate']).text).toBe(result.text)
+
+      // Inspection over the prompt: causal rows summing to 1; 2 of 4 experts per MoE token.
+      const seen = (await finished(await call('models.inspect', { runId, prompt: 'Thou art' })))
+        .result as JobResults['model.inspect']
+      expect(seen.tokens.join('')).toBe('Thou art')
+      expect(seen).toMatchObject({ layers: 3, heads: 2, experts: 4 })
+      const row = seen.attention[2][1][3]
+      expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 3)
+      expect(row.slice(4).every((p) => p === 0)).toBe(true)
+      expect(seen.routing.map((r) => r.layer)).toEqual([1, 2])
+      expect(seen.routing[0].tokens[0].experts).toHaveLength(2)
+
+      // Perplexity is stored with the checkpoint and listed.
+      const ppl = await finished(await call('models.perplexity', { runId }))
+      expect(ppl.state).toBe('succeeded')
+      const evals = await call('models.evals', { runId })
+      expect(evals[0]).toMatchObject({ kind: 'perplexity', runId })
+      expect(Number(evals[0].result.perplexity)).toBeGreaterThan(1)
+
+      // Export into a new folder.
+      const out = join(dir, 'exported')
+      const exported = await finished(await call('models.export', { runId, out, dtype: 'bf16' }))
+      expect(exported.state).toBe('succeeded')
+      expect(readdirSync(out)).toEqual(
+        expect.arrayContaining(['model.safetensors', 'config.json', 'tokenizer.json', 'README.md']),
+      )
+
+      // Mistakes are refused at once, with the field.
+      expect(await fails('models.export', { runId, out, dtype: 'fp32' })).toMatchObject({
+        code: 'conflict',
+        field: 'out',
+      })
+      expect(await fails('models.export', { runId, out: 'relative/dir' })).toMatchObject({
+        code: 'invalid_params',
+        field: 'out',
+      })
+      writeFileSync(join(dir, 'a-file'), 'x')
+      expect(await fails('models.export', { runId, out: join(dir, 'a-file') })).toMatchObject({
+        code: 'conflict',
+      })
+      expect(
+        await fails('models.export', { runId, out: join(dir, 'missing', 'deeper') }),
+      ).toMatchObject({ code: 'not_found', field: 'out' })
+      expect(
+        await fails('models.generate', { runId, checkpointId: 9999, prompt: 'x' }),
+      ).toMatchObject({ code: 'not_found', field: 'checkpointId' })
+      expect(await fails('models.generate', { runId: 'nope', prompt: 'x' })).toMatchObject({
+        code: 'not_found',
+        field: 'runId',
+      })
+      expect(await fails('models.generate', { runId, prompt: '' })).toMatchObject({
+        code: 'invalid_params',
+      })
+      expect(await fails('models.mc', { runId, data: join(dir, 'no-such') })).toMatchObject({
+        code: 'not_found',
+        field: 'data',
+      })
+      mkdirSync(join(dir, 'empty-mc'))
+      const mc = await finished(await call('models.mc', { runId, data: join(dir, 'empty-mc') }))
+      expect(mc.state).toBe('failed') // no CSV files: the job says so
+      expect(mc.error?.message).toMatch(/csv/i)
+    },
+  )
+})

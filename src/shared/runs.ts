@@ -28,6 +28,8 @@ export interface RunListItem {
   /** The job training it now, if any. */
   jobId: string | null
   error: string | null
+  /** Checkpoints saved: the run can be evaluated, sampled and exported once there is one. */
+  checkpointCount: number
   /** Energy used, in joules, where the machine reports it (RAPL, nvidia-smi); else null. */
   energyJ: number | null
 }

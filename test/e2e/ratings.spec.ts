@@ -4,6 +4,7 @@ test('rates an output and records a preference between two, which the list and t
   app,
 }) => {
   await app.keyboard.press('Control+5')
+  await app.getByRole('tab', { name: 'Ratings' }).click()
   const rate = app.getByRole('region', { name: 'Rate an output' })
   await rate.getByLabel('Prompt').fill('Write a line about the sea.')
   await rate.getByLabel('Output').fill('The tide came in over the harbour wall.')

@@ -54,6 +54,19 @@ export function electronDialogs(window: () => BrowserWindow | null): NativeDialo
             buttonLabel: 'Export',
             filters: [{ name: 'JSON Lines', extensions: ['jsonl'] }],
           })
+        case 'exportModel':
+          return open({
+            ...base,
+            title: 'Export model to a new or empty folder',
+            buttonLabel: 'Export here',
+            properties: ['openDirectory', 'createDirectory'],
+          })
+        case 'benchmarkFolder':
+          return open({
+            ...base,
+            title: 'Multiple-choice benchmark folder',
+            properties: ['openDirectory'],
+          })
       }
     },
   }

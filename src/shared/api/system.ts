@@ -10,6 +10,10 @@ export const pathPurposes = [
   'saveBackup',
   'importData',
   'exportData',
+  /** A new or empty folder for a Hugging Face model export. */
+  'exportModel',
+  /** A folder of multiple-choice CSV files (MMLU layout). */
+  'benchmarkFolder',
 ] as const
 export type PathPurpose = (typeof pathPurposes)[number]
 

@@ -50,6 +50,10 @@ function listItem(ctx: AppContext, store: Store, run: RunRow): RunListItem {
     activeParameters: counts.active,
     jobId: activeJob(ctx, run.id)?.id ?? null,
     error: run.error,
+    checkpointCount:
+      store.db
+        .prepare<[string], { n: number }>('SELECT count(*) AS n FROM checkpoints WHERE run_id = ?')
+        .get(run.id)?.n ?? 0,
     energyJ:
       store.db
         .prepare<[string], { value: number }>(

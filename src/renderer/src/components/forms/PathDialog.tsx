@@ -1,5 +1,5 @@
 import { FolderOpen } from 'lucide-react'
-import { useId, useState, type FormEvent } from 'react'
+import { useId, useState, type FormEvent, type ReactNode } from 'react'
 import { ApiCallError, useApiQuery, useTransport, call } from '../../api/client'
 import type { PathPurpose } from '../../../../shared/api/system'
 import { Button } from '../Button'
@@ -14,6 +14,9 @@ interface PathDialogProps {
   hint: string
   confirmLabel: string
   initialPath?: string
+  placeholder?: string
+  /** More fields under the path (their state lives with the caller). */
+  extra?: ReactNode
   onClose: () => void
   /** Do the work; a rejected ApiCallError is shown under the field and keeps the dialog open. */
   onSubmit: (path: string) => Promise<unknown>
@@ -37,6 +40,8 @@ function PathForm({
   hint,
   confirmLabel,
   initialPath,
+  placeholder = '/home/you/projects/corpus.frugal',
+  extra,
   onClose,
   onSubmit,
 }: PathDialogProps) {
@@ -85,7 +90,7 @@ function PathForm({
             style={{ flex: 1 }}
             value={path}
             onChange={(e) => setPath(e.target.value)}
-            placeholder="/home/you/projects/corpus.frugal"
+            placeholder={placeholder}
             aria-describedby={hintId}
             aria-invalid={error !== null}
             autoFocus
@@ -101,6 +106,7 @@ function PathForm({
           {hint}
         </span>
       </div>
+      {extra}
       {error && <Notice tone="error">{error}</Notice>}
       <div className="row" style={{ justifyContent: 'flex-end' }}>
         <Button onClick={onClose}>Cancel</Button>

@@ -1,17 +1,18 @@
 import { Database, Download, Play, Trash2, Upload, UploadCloud } from 'lucide-react'
-import { useCallback, useRef, useState, type DragEvent, type KeyboardEvent } from 'react'
+import { useCallback, useState, type DragEvent } from 'react'
 import { call, useApiMutation, useApiQuery, useEvent, useTransport } from '../../api/client'
 import { Button } from '../../components/Button'
 import { Dialog } from '../../components/Dialog'
 import { EmptyState } from '../../components/EmptyState'
 import { PathDialog } from '../../components/forms/PathDialog'
+import { Tabs } from '../../components/Tabs'
 import { Notice } from '../../components/Notice'
 import { Page } from '../../components/Page'
 import { formatCount, formatRelative } from '../../format'
 import type { DataDatasetSummary, ImportReport } from '../../../../shared/data/types'
 import { DocumentsTab, type DocumentFilter } from './DocumentsTab'
 import { ImportDialog, droppedFiles } from './ImportDialog'
-import { JobCard } from './JobCard'
+import { JobCard } from '../../components/JobCard'
 import { ImportErrors, OverviewTab } from './OverviewTab'
 import { RulesTab } from './RulesTab'
 import { useDataInvalidation, useDatasetJobs, usePendingImports } from './useDataJobs'
@@ -204,11 +205,6 @@ function DatasetView({ dataset }: { dataset: DataDatasetSummary }) {
     onError: (e) => setMessage({ tone: 'error', text: e.message }),
   })
   const remove = useApiMutation('data.deleteDataset')
-  const tabRefs = useRef<Record<Tab, HTMLButtonElement | null>>({
-    overview: null,
-    rules: null,
-    documents: null,
-  })
   const busy = jobs.length > 0
 
   useEvent('job.state', (job) => {
@@ -234,13 +230,6 @@ function DatasetView({ dataset }: { dataset: DataDatasetSummary }) {
   const runClean = () => {
     setMessage(null)
     clean.mutate({ datasetId: dataset.id })
-  }
-  const onTabKey = (e: KeyboardEvent) => {
-    if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return
-    const i = tabs.findIndex((t) => t.id === tab)
-    const next = tabs[(i + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length].id
-    setTab(next)
-    tabRefs.current[next]?.focus()
   }
 
   return (
@@ -279,27 +268,7 @@ function DatasetView({ dataset }: { dataset: DataDatasetSummary }) {
         <JobCard key={job.id} job={job} />
       ))}
       {message && <Notice tone={message.tone}>{message.text}</Notice>}
-      <div className="tabs" role="tablist" aria-label="Dataset views" onKeyDown={onTabKey}>
-        {tabs.map((t) => (
-          <button
-            key={t.id}
-            ref={(el) => {
-              tabRefs.current[t.id] = el
-            }}
-            type="button"
-            role="tab"
-            id={`tab-${t.id}`}
-            aria-selected={tab === t.id}
-            aria-controls={`panel-${t.id}`}
-            tabIndex={tab === t.id ? 0 : -1}
-            className="tab"
-            onClick={() => setTab(t.id)}
-          >
-            {t.label}
-          </button>
-        ))}
-      </div>
-      <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className="tab-panel">
+      <Tabs label="Dataset views" tabs={tabs} value={tab} onChange={setTab}>
         {tab === 'overview' && <OverviewTab datasetId={dataset.id} onBrowse={browse} busy={busy} />}
         {tab === 'rules' && (
           <RulesTab
@@ -312,7 +281,7 @@ function DatasetView({ dataset }: { dataset: DataDatasetSummary }) {
         {tab === 'documents' && (
           <DocumentsTab datasetId={dataset.id} filter={filter} onFilter={setFilter} />
         )}
-      </div>
+      </Tabs>
       <PathDialog
         open={exportOpen}
         title={`Export ${dataset.name}`}

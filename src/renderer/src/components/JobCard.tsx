@@ -1,11 +1,11 @@
 import { X } from 'lucide-react'
-import { useApiMutation } from '../../api/client'
-import { Button } from '../../components/Button'
-import { ProgressBar } from '../../components/ProgressBar'
-import { formatBytes, formatCount } from '../../format'
-import { jobTitles, progressFraction, type JobRecord } from '../../../../shared/jobs'
+import { useApiMutation } from '../api/client'
+import { Button } from './Button'
+import { ProgressBar } from './ProgressBar'
+import { formatBytes, formatCount } from '../format'
+import { jobTitles, progressFraction, type JobRecord } from '../../../shared/jobs'
 
-/** A running data job: what it is doing, how far it got, and a way to stop it. */
+/** A running job: what it is doing, how far it got, and a way to stop it. */
 export function JobCard({ job }: { job: JobRecord }) {
   const cancel = useApiMutation('jobs.cancel')
   const p = job.progress

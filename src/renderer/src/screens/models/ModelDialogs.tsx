@@ -1,0 +1,224 @@
+import { useId, useState } from 'react'
+import { ApiCallError, call, useApiQuery, useTransport } from '../../api/client'
+import { Button } from '../../components/Button'
+import { Dialog } from '../../components/Dialog'
+import { PathDialog } from '../../components/forms/PathDialog'
+import { Notice } from '../../components/Notice'
+import { formatCount } from '../../format'
+import type { CheckpointSummary, RunDetail } from '../../../../shared/runs'
+
+const dtypes = [
+  { v: 'fp32', text: 'fp32', hint: 'Full precision: reloads to identical logits.' },
+  { v: 'bf16', text: 'bf16', hint: 'Half the size; the range of fp32 with 8 bits of mantissa.' },
+  { v: 'fp16', text: 'fp16', hint: 'Half the size; finer than bf16 but a narrower range.' },
+  {
+    v: 'int8',
+    text: 'int8',
+    hint: 'A quarter of the size: per-channel weight-only quantization. The card records the perplexity change, measured on the validation split.',
+  },
+] as const
+type Dtype = (typeof dtypes)[number]['v']
+
+/** Export a checkpoint as a Hugging Face model folder, in the precision chosen. */
+export function ExportDialog({
+  run,
+  checkpoint,
+  onClose,
+}: {
+  run: RunDetail
+  checkpoint: CheckpointSummary | null
+  onClose: () => void
+}) {
+  const transport = useTransport()
+  const [dtype, setDtype] = useState<Dtype>('fp32')
+  const name = useId()
+  const hint = dtypes.find((d) => d.v === dtype)?.hint
+  return (
+    <PathDialog
+      open={checkpoint !== null}
+      title={`Export ${run.name} @ step ${formatCount(checkpoint?.step ?? 0)}`}
+      purpose="exportModel"
+      label="Folder (new, or empty)"
+      hint="Written there: model.safetensors, config.json, generation_config.json, tokenizer.json and a README.md model card. Loads with Hugging Face tools when the architecture matches Llama, Mistral or DeepSeek-MoE."
+      placeholder={`/home/you/models/${run.name}`}
+      confirmLabel="Export"
+      onClose={onClose}
+      extra={
+        <fieldset className="field" style={{ border: 0, padding: 0, margin: 0 }}>
+          <legend className="small" style={{ fontWeight: 500 }}>
+            Precision
+          </legend>
+          <div className="segmented" role="radiogroup" aria-label="Precision">
+            {dtypes.map((d) => (
+              <label key={d.v}>
+                <input
+                  type="radio"
+                  name={name}
+                  checked={dtype === d.v}
+                  onChange={() => setDtype(d.v)}
+                />
+                {d.text}
+              </label>
+            ))}
+          </div>
+          <span className="field-hint">{hint}</span>
+        </fieldset>
+      }
+      onSubmit={(out) =>
+        call(transport, 'models.export', {
+          runId: run.id,
+          checkpointId: checkpoint?.id ?? null,
+          out,
+          dtype,
+        })
+      }
+    />
+  )
+}
+
+/** Perplexity on the run's validation split or on a whole dataset. */
+export function PerplexityDialog({
+  run,
+  checkpoint,
+  onClose,
+}: {
+  run: RunDetail
+  checkpoint: CheckpointSummary | null
+  onClose: () => void
+}) {
+  const transport = useTransport()
+  const { data: datasets } = useApiQuery('datasets.list', {})
+  const [datasetId, setDatasetId] = useState<number | null>(null)
+  const [maxTokens, setMaxTokens] = useState(1_000_000)
+  const [error, setError] = useState<string | null>(null)
+  const onId = useId()
+  const maxId = useId()
+  const start = async () => {
+    setError(null)
+    try {
+      await call(transport, 'models.perplexity', {
+        runId: run.id,
+        checkpointId: checkpoint?.id ?? null,
+        datasetId,
+        maxTokens,
+      })
+      onClose()
+    } catch (err) {
+      setError(err instanceof ApiCallError ? err.message : String(err))
+    }
+  }
+  return (
+    <Dialog
+      open={checkpoint !== null}
+      title={`Perplexity of ${run.name} @ step ${formatCount(checkpoint?.step ?? 0)}`}
+      onClose={onClose}
+    >
+      <form className="stack" onSubmit={(e) => (e.preventDefault(), void start())}>
+        <div className="field">
+          <label htmlFor={onId}>Measure on</label>
+          <select
+            id={onId}
+            className="select"
+            value={datasetId ?? ''}
+            onChange={(e) => setDatasetId(e.target.value === '' ? null : Number(e.target.value))}
+          >
+            <option value="">The run’s validation split</option>
+            {datasets?.map((d) => (
+              <option key={d.id} value={d.id}>
+                Dataset {d.name} (all of it)
+              </option>
+            ))}
+          </select>
+          <span className="field-hint">
+            Another dataset is encoded with this run’s tokenizer first (the encoding is kept).
+          </span>
+        </div>
+        <div className="field">
+          <label htmlFor={maxId}>Tokens at most</label>
+          <input
+            id={maxId}
+            className="input"
+            type="number"
+            min={1}
+            value={Number.isFinite(maxTokens) ? maxTokens : ''}
+            onChange={(e) => setMaxTokens(e.target.valueAsNumber)}
+          />
+        </div>
+        {error && <Notice tone="error">{error}</Notice>}
+        <div className="row" style={{ justifyContent: 'flex-end' }}>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button type="submit" variant="primary">
+            Measure
+          </Button>
+        </div>
+      </form>
+    </Dialog>
+  )
+}
+
+/** Multiple-choice accuracy on a folder of MMLU-layout CSV files. */
+export function McDialog({
+  run,
+  checkpoint,
+  onClose,
+}: {
+  run: RunDetail
+  checkpoint: CheckpointSummary | null
+  onClose: () => void
+}) {
+  const transport = useTransport()
+  const [shots, setShots] = useState(0)
+  const [limit, setLimit] = useState<number | null>(null)
+  const shotsId = useId()
+  const limitId = useId()
+  return (
+    <PathDialog
+      open={checkpoint !== null}
+      title={`Multiple choice: ${run.name} @ step ${formatCount(checkpoint?.step ?? 0)}`}
+      purpose="benchmarkFolder"
+      label="Benchmark folder"
+      hint="MMLU's layout: CSV files without a header (question, four choices, answer letter), one per subject, in the folder or its test/ and dev/ folders. Each choice is scored by its summed log-likelihood."
+      placeholder="/home/you/benchmarks/mmlu"
+      confirmLabel="Score"
+      onClose={onClose}
+      extra={
+        <div className="row" style={{ alignItems: 'flex-start' }}>
+          <div className="field">
+            <label htmlFor={shotsId}>Examples before each question</label>
+            <input
+              id={shotsId}
+              className="input"
+              type="number"
+              min={0}
+              max={10}
+              value={Number.isFinite(shots) ? shots : ''}
+              onChange={(e) => setShots(e.target.valueAsNumber)}
+            />
+            <span className="field-hint">0: zero-shot; k: the first k solved dev questions.</span>
+          </div>
+          <div className="field">
+            <label htmlFor={limitId}>Questions per subject</label>
+            <input
+              id={limitId}
+              className="input"
+              type="number"
+              min={1}
+              placeholder="all"
+              value={limit ?? ''}
+              onChange={(e) => setLimit(e.target.value === '' ? null : e.target.valueAsNumber)}
+            />
+          </div>
+        </div>
+      }
+      onSubmit={(data) =>
+        call(transport, 'models.mc', {
+          runId: run.id,
+          checkpointId: checkpoint?.id ?? null,
+          data,
+          shots,
+          limit,
+        })
+      }
+    />
+  )
+}

@@ -1,0 +1,182 @@
+import { expect, test } from '@playwright/test'
+import Database from 'better-sqlite3'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startServe, stopServe, type ServeHandle } from './fixtures'
+
+/** The built `frugal` command; throws with its stderr when it fails. */
+function frugal(args: string[], home: string): string {
+  const r = spawnSync(process.execPath, ['bin/frugal.js', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, FRUGAL_HOME: home },
+  })
+  if (r.status !== 0) throw new Error(`frugal ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
+  return r.stdout
+}
+
+let dir: string
+let serve: ServeHandle | null = null
+test.beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'frugal-eval-'))))
+test.afterEach(async () => {
+  if (serve) await stopServe(serve)
+  serve = null
+  rmSync(dir, { recursive: true, force: true })
+})
+
+/** A project with two tiny runs trained from the CLI: "alpha" (MoE) and "beta" (dense). */
+function twoRuns(): { db: string; home: string } {
+  const home = join(dir, 'home')
+  const db = join(dir, 'p.frugal')
+  const text = join(dir, 'verses.txt')
+  const verse = 'Shall I compare thee to a summer day? Thou art more lovely and more temperate.'
+  writeFileSync(text, Array.from({ length: 60 }, (_, i) => `${verse} (${i})`).join('\n\n'))
+  frugal(['project', 'create', db], home)
+  frugal(
+    ['data', 'import', text, '--dataset', 'verses', '--format', 'txt-blocks', '--db', db],
+    home,
+  )
+  const model = { contextLength: 32, layers: 2, heads: 2, width: 16 }
+  const runs = {
+    alpha: { ...model, moe: { routedExperts: 4, topK: 2, firstDenseLayers: 1 } },
+    beta: model,
+  }
+  for (const [name, m] of Object.entries(runs)) {
+    const config = join(dir, `${name}.json`)
+    writeFileSync(
+      config,
+      JSON.stringify({
+        name,
+        data: { dataset: 'verses', tokenizer: { kind: 'char' } },
+        model: m,
+        train: { steps: 8, batchSize: 4, warmupSteps: 2, evalEvery: 8, checkpointEvery: 8 },
+      }),
+    )
+    frugal(['train', '--config', config, '--db', db, '--json'], home)
+  }
+  return { db, home }
+}
+
+test('generate in the playground, compare two checkpoints, record a preference, inspect, export', async ({
+  page,
+}) => {
+  test.setTimeout(240_000)
+  const { db } = twoRuns()
+  serve = await startServe(dir, db)
+  const errors: string[] = []
+  page.on('pageerror', (e) => errors.push(e.message))
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()))
+  await page.goto(serve.url)
+  await page.keyboard.press('Control+5')
+
+  // Playground: greedy, 16 tokens, streamed into the output; then a rating.
+  const playground = page.getByRole('region', { name: 'Playground' })
+  await expect(playground.getByLabel('Run')).toHaveValue(/.+/)
+  await playground.getByLabel('Prompt').fill('Shall I')
+  await playground.getByLabel('Temperature').fill('0')
+  await playground.getByLabel('Max tokens').fill('16')
+  await playground.getByRole('button', { name: 'Generate' }).click()
+  const output = playground.getByRole('log', { name: 'Generated text' })
+  await expect(output).toHaveAttribute('data-state', 'done', { timeout: 60_000 })
+  await expect(output).toContainText('Shall I')
+  await expect(playground.getByText(/\d+ tokens at [\d.]+ tokens\/s/)).toBeVisible()
+  await playground.getByRole('radio', { name: '4 of 5' }).check()
+  await playground.getByRole('button', { name: 'Save rating' }).click()
+  await expect(playground.getByText('Rating saved in the project.')).toBeVisible()
+
+  // A bad setting is named, and nothing starts.
+  await playground.getByLabel('Top-p').fill('3')
+  await playground.getByRole('button', { name: 'Generate' }).click()
+  await expect(playground.getByText(/^Top-p:/)).toBeVisible()
+
+  // A/B: alpha against beta, the same prompt and seed; B preferred.
+  await page.getByRole('tab', { name: 'A/B comparison' }).click()
+  const ab = page.getByRole('region', { name: 'A/B comparison' })
+  await ab
+    .getByRole('group', { name: 'Model A' })
+    .getByLabel('Run')
+    .selectOption({ label: 'alpha' })
+  await ab.getByRole('group', { name: 'Model B' }).getByLabel('Run').selectOption({ label: 'beta' })
+  await ab.getByLabel('Prompt').fill('Thou art')
+  await ab.getByLabel('Max tokens').fill('12')
+  await ab.getByRole('button', { name: 'Generate both' }).click()
+  for (const side of ['A', 'B'])
+    await expect(ab.getByRole('log', { name: `Output ${side}` })).toHaveAttribute(
+      'data-state',
+      'done',
+      { timeout: 60_000 },
+    )
+  await expect(ab.getByRole('heading', { name: 'A · alpha @ step 8' })).toBeVisible()
+  await expect(ab.getByRole('heading', { name: 'B · beta @ step 8' })).toBeVisible()
+  await ab.getByRole('radio', { name: 'B is better' }).check()
+  await ab
+    .getByRole('radiogroup', { name: 'Rate output A' })
+    .getByRole('radio', { name: '2 of 5' })
+    .check()
+  await ab.getByRole('button', { name: 'Save preference' }).click()
+  await expect(ab.getByText('Preference saved in the project.')).toBeVisible()
+  await expect(
+    ab.getByText('alpha @ step 8 won 0 of 1 (0%), beta @ step 8 won 1, 0 ties.'),
+  ).toBeVisible()
+
+  // The ratings list shows both; the project file holds them.
+  await page.getByRole('tab', { name: 'Ratings' }).click()
+  const recorded = page.getByRole('table', { name: 'Ratings and preferences' })
+  await expect(
+    recorded.getByRole('row', { name: /Thou art.*beta @ step 8 preferred over alpha @ step 8/ }),
+  ).toBeVisible()
+  await expect(recorded.getByRole('row', { name: /Shall I.*★★★★☆/ })).toBeVisible()
+  const store = new Database(db, { readonly: true })
+  const prefs = store
+    .prepare('SELECT choice, source_a AS a, source_b AS b FROM preferences')
+    .all() as { choice: string; a: string; b: string }[]
+  store.close()
+  expect(prefs).toHaveLength(1)
+  expect(prefs[0].choice).toBe('b')
+  expect(JSON.parse(prefs[0].a)).toMatchObject({ label: 'alpha @ step 8', checkpointId: 1 })
+
+  // Attention and routing over a prompt.
+  await page.getByRole('tab', { name: 'Attention & routing' }).click()
+  const inspect = page.getByRole('region', { name: 'Attention and routing' })
+  await inspect.getByLabel('Run').selectOption({ label: 'alpha' })
+  await inspect.getByLabel('Prompt').fill('summer')
+  await inspect.getByRole('button', { name: 'Inspect' }).click()
+  const map = inspect.getByRole('table', { name: 'Attention, layer 1, head 1' })
+  await expect(map).toBeVisible({ timeout: 60_000 })
+  await expect(map.getByRole('row')).toHaveCount(7) // header + one row per character
+  // alpha's second layer is MoE: each of the 6 tokens goes to 2 of 4 experts.
+  const routing = inspect.getByRole('table', { name: 'Expert routing' })
+  await expect(routing.getByRole('row')).toHaveCount(7)
+  await expect(routing.getByText(/^E[1-4] [01]\.\d\d$/)).toHaveCount(12)
+  await inspect.getByRole('combobox', { name: 'Layer' }).selectOption('2')
+  await expect(inspect.getByRole('table', { name: 'Attention, layer 2, head 1' })).toBeVisible()
+
+  // Models: export beta in bf16, then a second export to the same folder is refused.
+  await page.keyboard.press('Control+6')
+  await page.getByRole('navigation', { name: 'Runs with checkpoints' }).getByText('beta').click()
+  await page.getByRole('button', { name: 'Export…' }).click()
+  const dialog = page.getByRole('dialog')
+  const out = join(dir, 'beta-export')
+  await dialog.getByLabel('Folder (new, or empty)').fill(out)
+  await dialog.getByRole('radio', { name: 'bf16' }).check()
+  await dialog.getByRole('button', { name: 'Export', exact: true }).click()
+  await expect(page.getByText(/Exported .* \(bf16, .*\) to /)).toBeVisible({ timeout: 60_000 })
+  expect(readdirSync(out)).toEqual(
+    expect.arrayContaining(['model.safetensors', 'config.json', 'tokenizer.json', 'README.md']),
+  )
+  await page.getByRole('button', { name: 'Export…' }).click()
+  await dialog.getByLabel('Folder (new, or empty)').fill(out)
+  await dialog.getByRole('button', { name: 'Export', exact: true }).click()
+  await expect(dialog.getByText(/is not empty: choose a new folder/)).toBeVisible()
+  await dialog.getByRole('button', { name: 'Cancel' }).click()
+
+  // Perplexity on the validation split, listed with the checkpoint.
+  await page.getByRole('button', { name: 'Perplexity…' }).click()
+  await dialog.getByRole('button', { name: 'Measure' }).click()
+  await expect(
+    page.getByRole('table', { name: 'Evaluations' }).getByText(/perplexity [\d.]+ \(loss/),
+  ).toBeVisible({ timeout: 60_000 })
+  expect(existsSync(join(out, 'model.safetensors'))).toBe(true)
+  expect(errors).toEqual([])
+})

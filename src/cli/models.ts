@@ -93,6 +93,32 @@ export function registerModelCommands(program: Command, defaultDb: string): void
     )
 
   program
+    .command('import-model')
+    .description(
+      'bring a model folder (config.json, model.safetensors, tokenizer.json) into the project as a run, to sample, evaluate, or start new runs from',
+    )
+    .argument('<dir>', 'the folder: a Frugal export, or a Llama-style model Frugal can run')
+    .requiredOption('--name <name>', 'what to call it in the project')
+    .option('--db <file>', 'project file', defaultDb)
+    .option('--json', 'print the result as JSON')
+    .action((dir: string, opts: { name: string; db: string; json?: boolean }) =>
+      runCommand(!!opts.json, async (out) => {
+        const db = checkExistingProject(opts.db, 'db')
+        const r = await runJobInProcess(
+          'model.import',
+          { path: resolve(dir), name: opts.name },
+          db,
+          out,
+        )
+        out.result(
+          r,
+          (v) =>
+            `Imported ${v.name} as run ${v.runId}: ${v.parameters.toLocaleString('en')} parameters (${v.dtype}), tokenizer "${v.tokenizerName}".`,
+        )
+      }),
+    )
+
+  program
     .command('eval')
     .description(
       "measure a checkpoint: perplexity (the run's validation split, or a dataset) or multiple-choice accuracy (MMLU-layout CSV files)",

@@ -4,7 +4,7 @@ import { Store } from '../store'
 import { UserError } from '../shared/errors'
 import type { JobResults } from '../shared/jobs'
 import { checkExistingProject } from '../main/user-paths'
-import { createRun, parseRunFile } from '../worker/train/setup'
+import { createRun, resolveInit, parseRunFile } from '../worker/train/setup'
 import { runCommand, type Output } from './output'
 import { runJobInProcess } from './run-job'
 
@@ -121,7 +121,14 @@ export function registerTrainCommands(program: Command, defaultDb: string): void
               name: file.name ?? file.data.dataset,
               model: file.model,
               train: file.train,
-              data: { datasetId: dataset, tokenizerId, valFraction: file.data.valFraction },
+              data: {
+                datasetId: dataset,
+                tokenizerId,
+                valFraction: file.data.valFraction,
+                ...(file.init
+                  ? { init: resolveInit(store, file.init.run, file.init.checkpoint ?? null) }
+                  : {}),
+              },
             })
             runId = run.id
             out.note(`Created run ${run.id}.`)

@@ -153,6 +153,14 @@ export const jobParams = {
       prompt: z.string().min(1, 'Write a prompt.').max(2000),
     })
     .strict(),
+  /** Bring a Hugging Face model folder into the project as a run with one checkpoint. */
+  'model.import': z
+    .object({
+      /** Absolute path of the folder (config.json, model.safetensors, tokenizer.json). */
+      path: z.string().min(1).max(4096),
+      name: z.string().trim().min(1, 'Name the model.').max(100),
+    })
+    .strict(),
   /** Train (or resume) a run until its last step, a stop or a pause. */
   'train.run': z.object({ runId: z.string().min(1).max(64) }).strict(),
 } as const
@@ -181,6 +189,7 @@ export const jobNeedsProject: Record<JobKind, boolean> = {
   'eval.mc': true,
   'model.generate': true,
   'model.inspect': true,
+  'model.import': true,
 }
 
 /**
@@ -210,6 +219,7 @@ export const jobTitles: Record<JobKind, string> = {
   'eval.mc': 'Score a multiple-choice benchmark',
   'model.generate': 'Generate text',
   'model.inspect': 'Inspect attention and routing',
+  'model.import': 'Import a model',
 }
 
 export interface JobResults {
@@ -281,6 +291,16 @@ export interface JobResults {
   'eval.mc': McEvalResult
   'model.generate': GenerateResult & { runId: string; checkpointId: number; step: number }
   'model.inspect': PromptInspection
+  'model.import': {
+    runId: string
+    name: string
+    checkpointId: number
+    tokenizerId: number
+    tokenizerName: string
+    parameters: number
+    /** The file's weight types (int8 ones dequantized on import). */
+    dtype: string
+  }
   'eval.perplexity': PerplexityResult & {
     evalId: number
     runId: string

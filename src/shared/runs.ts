@@ -49,7 +49,15 @@ export interface CheckpointSummary {
 export interface RunDetail extends RunListItem {
   model: ModelConfig
   train: TrainConfig
-  data: { datasetId: number; tokenizerId: number; valFraction: number }
+  data: {
+    /** Null for a model imported from a folder. */
+    datasetId: number | null
+    tokenizerId: number
+    valFraction: number
+    importedFrom?: string
+    /** The checkpoint whose weights it started from. */
+    init?: { runId: string; checkpointId: number }
+  }
   checkpoints: CheckpointSummary[]
 }
 

@@ -171,6 +171,22 @@ test('generate in the playground, compare two checkpoints, record a preference, 
   await expect(dialog.getByText(/is not empty: choose a new folder/)).toBeVisible()
   await dialog.getByRole('button', { name: 'Cancel' }).click()
 
+  // The exported folder comes back in as a model of its own.
+  await page.getByRole('button', { name: 'Import model…' }).click()
+  await dialog.getByLabel('Model folder').fill(out)
+  await dialog.getByLabel('Name in this project').fill('beta-again')
+  await dialog.getByRole('button', { name: 'Import', exact: true }).click()
+  await expect(
+    page.getByText(/Imported beta-again: .* \(BF16\), tokenizer “beta-again”/),
+  ).toBeVisible({
+    timeout: 60_000,
+  })
+  await expect(page.getByRole('heading', { name: 'beta-again', level: 2 })).toBeVisible()
+  await page
+    .getByRole('navigation', { name: 'Runs with checkpoints' })
+    .getByText('beta', { exact: true })
+    .click()
+
   // Perplexity on the validation split, listed with the checkpoint.
   await page.getByRole('button', { name: 'Perplexity…' }).click()
   await dialog.getByRole('button', { name: 'Measure' }).click()

@@ -61,6 +61,8 @@ export function electronDialogs(window: () => BrowserWindow | null): NativeDialo
             buttonLabel: 'Export here',
             properties: ['openDirectory', 'createDirectory'],
           })
+        case 'importModel':
+          return open({ ...base, title: 'Import a model folder', properties: ['openDirectory'] })
         case 'benchmarkFolder':
           return open({
             ...base,

@@ -53,6 +53,15 @@ export const modelsApi = {
   'models.generate': method<JobRecord>()(jobParams['model.generate']),
   /** Attention and expert routing over a prompt's first tokens. */
   'models.inspect': method<JobRecord>()(jobParams['model.inspect']),
+  /**
+   * Bring a model folder (config.json, model.safetensors, tokenizer.json) into the project
+   * as a run with one checkpoint: one Frugal exported, or any whose config Frugal can run.
+   */
+  'models.import': method<JobRecord>()(
+    z
+      .object({ path: filePath, name: z.string().trim().min(1, 'Name the model.').max(100) })
+      .strict(),
+  ),
   /** Write a checkpoint as a Hugging Face model folder (new or empty). */
   'models.export': method<JobRecord>()(
     z

@@ -23,6 +23,15 @@ export const runsApi = {
         valFraction: z.number().min(0.001).max(0.5).default(0.1),
         model: settings,
         train: settings,
+        /**
+         * Start from this checkpoint's weights (a trained or imported model; newest when
+         * checkpointId is null). The model settings are then that run's, and the tokenizer
+         * must be the one it used.
+         */
+        init: z
+          .object({ runId, checkpointId: z.int().positive().nullable().default(null) })
+          .strict()
+          .optional(),
       })
       .strict(),
   ),

@@ -17,8 +17,11 @@ export function modelCard(
 ): string {
   const c = m.config
   const counts = countParams(c)
-  const data = m.run.data as { datasetId: number; tokenizerId: number }
-  const dataset = store.datasets.get(data.datasetId)?.name ?? `dataset ${data.datasetId}`
+  const data = m.run.data as { datasetId: number | null; tokenizerId: number }
+  const dataset =
+    data.datasetId === null
+      ? 'data outside this project (imported model)'
+      : (store.datasets.get(data.datasetId)?.name ?? `dataset ${data.datasetId}`)
   const tokenizer = store.tokenizers.get(data.tokenizerId)
   const arch = c.moe
     ? `DeepSeekMoE-style mixture of experts: ${c.moe.routedExperts} routed experts of width ${expertHidden(c)}` +

@@ -61,15 +61,18 @@ export function exportCheckpoint(
       dequantized.set(name, { shape: t.shape, values: dequantizeRows(q, rows, cols) })
     }
     options.onProgress?.('Measuring perplexity with float32 and int8 weights')
-    quantization = {
-      fp32: validationPerplexity(store, model, model.weights, options.throwIfCancelled),
-      int8: validationPerplexity(
-        store,
-        model,
-        fromHfTensors(model.config, dequantized),
-        options.throwIfCancelled,
-      ),
-    }
+    quantization =
+      model.run.tokenSetId === null
+        ? null
+        : {
+            fp32: validationPerplexity(store, model, model.weights, options.throwIfCancelled),
+            int8: validationPerplexity(
+              store,
+              model,
+              fromHfTensors(model.config, dequantized),
+              options.throwIfCancelled,
+            ),
+          }
   } else {
     for (const [name, t] of hf) {
       const data =

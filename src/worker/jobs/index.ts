@@ -8,7 +8,14 @@ import { dataImport } from './data-import'
 import { dataQuality } from './data-quality'
 import { datasetCount } from './dataset-count'
 import { integrityCheck } from './integrity-check'
-import { evalMc, evalPerplexity, modelExport, modelGenerate, modelInspect } from './model-jobs'
+import {
+  evalMc,
+  evalPerplexity,
+  modelExport,
+  modelGenerate,
+  modelImport,
+  modelInspect,
+} from './model-jobs'
 import { ratingsExport, reviewExport } from './review-export'
 import { tokenizerTrain } from './tokenizer-train'
 import { tokensEncode } from './tokens-encode'
@@ -36,4 +43,5 @@ export const jobHandlers: { [K in JobKind]: JobHandler<K> } = {
   'eval.mc': evalMc,
   'model.generate': modelGenerate,
   'model.inspect': modelInspect,
+  'model.import': modelImport,
 }

@@ -1,6 +1,7 @@
 import { UserError } from '../../shared/errors'
 import type { JobHandler } from '../context'
 import { exportCheckpoint } from '../export/export'
+import { importModel } from '../export/import'
 import { disposeParams, loadCheckpoint, toParams } from '../infer/load'
 import { perplexity } from '../infer/perplexity'
 import { Decoder } from '../infer/decoder'
@@ -199,4 +200,10 @@ export const modelInspect: JobHandler<'model.inspect'> = async (p, ctx) => {
     decoder.dispose()
     disposeParams(params)
   }
+}
+
+/** `model.import`: a Hugging Face model folder as a run with one checkpoint (export/import.ts). */
+export const modelImport: JobHandler<'model.import'> = (p, ctx) => {
+  ctx.progress({ done: 0, total: null, unit: 'files', message: 'Reading the model folder' })
+  return importModel(ctx.store(), { path: p.path, name: p.name })
 }

@@ -15,6 +15,11 @@ function ensureTokenSet(store: Store, runId: string, ctx: JobContext): number {
   const run = store.runs.require(runId)
   if (run.tokenSetId !== null) return run.tokenSetId
   const data = run.data as RunData
+  if (data.datasetId === null)
+    throw new UserError(
+      'conflict',
+      `Run "${run.name}" was imported and has no training data; start a new run from it instead.`,
+    )
   const existing = store.tokenSets.latest(data.datasetId, data.tokenizerId)
   if (
     existing &&

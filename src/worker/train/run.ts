@@ -9,6 +9,7 @@ import { measureMatmulFlops, trainingFlopsPerToken } from '../model/estimate'
 import type { RngState } from '../model/rng'
 import { CheckpointWriter, type CheckpointState, type WrittenCheckpoint } from './checkpoint/writer'
 import { trainConfigSchema, type TrainConfig } from './config'
+import type { RunData } from './setup'
 import type { TokenData } from './data'
 import { SystemSampler, type SystemSample } from './system-sampler'
 import { DivergedError, Trainer, type StepMetrics, type TrainingState } from './trainer'
@@ -171,7 +172,13 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
   }
 
   try {
-    trainer = await createTrainer(ctx, model, train, resume)
+    trainer = await createTrainer(
+      ctx,
+      model,
+      train,
+      resume,
+      resume ? null : initWeights(store, run),
+    )
     // Peak for model FLOPs utilization: this thread's matmul rate times the threads in use.
     const peakFlops =
       (await measureMatmulFlops(tf)) *
@@ -282,14 +289,31 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
   }
 }
 
+/** A run started from another checkpoint: that checkpoint's weights, logged once. */
+function initWeights(store: Store, run: RunRow): Map<string, Float32Array> | null {
+  const init = (run.data as RunData).init
+  if (!init) return null
+  const weights = new Map<string, Float32Array>()
+  for (const [name, t] of store.checkpoints.tensors(init.checkpointId))
+    if (name.startsWith('param/')) weights.set(name.slice('param/'.length), t.values)
+  if (weights.size === 0)
+    throw new UserError(
+      'not_found',
+      `The checkpoint ${init.checkpointId} this run starts from is gone.`,
+    )
+  return weights
+}
+
 async function createTrainer(
   ctx: RunContext,
   model: ModelConfig,
   train: TrainConfig,
   resume: TrainingState | null,
+  initialWeights: Map<string, Float32Array> | null = null,
 ): Promise<Trainer> {
   return Trainer.create(model, train, ctx.data, {
     ...(resume ? { resume } : {}),
+    ...(initialWeights ? { initialWeights } : {}),
     replicaEntry: ctx.entries.replica,
     backend:
       ctx.backend.name === 'tensorflow-gpu' || ctx.backend.name === 'tensorflow'

@@ -34,6 +34,15 @@ export const runFileSchema = z
       .strict(),
     model: z.record(z.string(), z.unknown()).default({}),
     train: z.record(z.string(), z.unknown()).default({}),
+    /**
+     * Start from another run's checkpoint (its weights; the model settings are then that
+     * run's): a trained or imported model. `run` is a name or id; the newest checkpoint
+     * unless `checkpoint` names one.
+     */
+    init: z
+      .object({ run: z.string().trim().min(1), checkpoint: z.int().positive().optional() })
+      .strict()
+      .optional(),
   })
   .strict()
 
@@ -73,9 +82,14 @@ export function validateConfigs(
 }
 
 export interface RunData {
-  datasetId: number
+  /** What it trains on; null for a model imported from a folder (it has no training data). */
+  datasetId: number | null
   tokenizerId: number
   valFraction: number
+  /** An imported model: the folder it came from. */
+  importedFrom?: string
+  /** A new run that starts from another checkpoint's weights (fresh optimizer, step 0). */
+  init?: { runId: string; checkpointId: number }
 }
 
 function slug(name: string): string {
@@ -86,6 +100,69 @@ function slug(name: string): string {
       .replace(/^-|-$/g, '')
       .slice(0, 40) || 'run'
   )
+}
+
+/**
+ * The run and checkpoint a new run starts from, checked: it must exist and share the
+ * tokenizer (token ids mean the same text only under the same tokenizer).
+ */
+function initSource(
+  store: Store,
+  init: { runId: string; checkpointId: number },
+  tokenizerId: number,
+): RunRow {
+  const source = store.runs.get(init.runId)
+  if (!source) throw new UserError('not_found', `There is no run ${init.runId}.`, 'init.runId')
+  const checkpoint = store.checkpoints.get(init.checkpointId)
+  if (!checkpoint || checkpoint.runId !== source.id)
+    throw new UserError(
+      'not_found',
+      `Run "${source.name}" has no checkpoint ${init.checkpointId}.`,
+      'init.checkpointId',
+    )
+  const sourceTokenizer = (source.data as RunData).tokenizerId
+  if (sourceTokenizer !== tokenizerId) {
+    const name = store.tokenizers.get(sourceTokenizer)?.name ?? `tokenizer ${sourceTokenizer}`
+    throw new UserError(
+      'invalid_params',
+      `"${source.name}" was trained with the tokenizer "${name}": a run that starts from it must use the same one.`,
+      'tokenizerId',
+    )
+  }
+  return source
+}
+
+/** A run (by id, or by a name only one run has) and one of its checkpoints (default: newest). */
+export function resolveInit(
+  store: Store,
+  run: string,
+  checkpointId: number | null,
+): { runId: string; checkpointId: number } {
+  const named = store.runs.get(run)
+    ? [store.runs.get(run)!]
+    : store.runs.list().filter((r) => r.name === run)
+  if (named.length !== 1)
+    throw new UserError(
+      'not_found',
+      named.length > 1
+        ? `Several runs are named "${run}": give the run's id.`
+        : `There is no run "${run}".`,
+      'init.run',
+    )
+  const source = named[0]
+  const checkpoint =
+    checkpointId === null
+      ? store.checkpoints.latest(source.id)
+      : store.checkpoints.get(checkpointId)
+  if (!checkpoint || checkpoint.runId !== source.id)
+    throw new UserError(
+      'not_found',
+      checkpointId === null
+        ? `Run "${source.name}" has no checkpoint yet.`
+        : `Run "${source.name}" has no checkpoint ${checkpointId}.`,
+      'init.checkpoint',
+    )
+  return { runId: source.id, checkpointId: checkpoint.id }
 }
 
 /** Create a run (status "created"): validated configs, the data it will train on. */
@@ -107,9 +184,15 @@ export function createRun(
       `There is no tokenizer ${spec.data.tokenizerId}.`,
       'data.tokenizer',
     )
-  if (!store.datasets.get(spec.data.datasetId))
+  if (spec.data.datasetId === null || !store.datasets.get(spec.data.datasetId))
     throw new UserError('not_found', `There is no dataset ${spec.data.datasetId}.`, 'data.dataset')
-  const { model, train } = validateConfigs(spec.model, spec.train, tokenizer.vocabSize)
+  const init = spec.data.init ? initSource(store, spec.data.init, spec.data.tokenizerId) : null
+  // A run that starts from a checkpoint has that checkpoint's architecture.
+  const { model, train } = validateConfigs(
+    init ? (init.modelConfig as Record<string, unknown>) : spec.model,
+    spec.train,
+    tokenizer.vocabSize,
+  )
   const id = `${slug(spec.name)}-${randomBytes(3).toString('hex')}`
   return store.runs.create(
     {

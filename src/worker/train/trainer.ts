@@ -58,6 +58,11 @@ export interface StepMetrics {
 
 export interface TrainerOptions {
   resume?: TrainingState
+  /**
+   * Start from these weights (parameter name → values) instead of a random init: a new
+   * run initialized from another checkpoint. Optimizer and step start fresh.
+   */
+  initialWeights?: ReadonlyMap<string, Float32Array>
   /** Where the data-parallel replica's entry is (required when threads > 1). */
   replicaEntry?: string
   /** The backend name replicas must load (the one this thread uses). */
@@ -98,7 +103,7 @@ export class Trainer {
     data: TokenData,
     options: TrainerOptions = {},
   ): Promise<Trainer> {
-    const trainer = new Trainer(modelConfig, config, data, options.resume)
+    const trainer = new Trainer(modelConfig, config, data, options.resume, options.initialWeights)
     const threads = config.threads ?? 1
     if (threads > 1) {
       if (!options.replicaEntry)
@@ -124,6 +129,7 @@ export class Trainer {
     readonly config: TrainConfig,
     private readonly data: TokenData,
     resume?: TrainingState,
+    initialWeights?: ReadonlyMap<string, Float32Array>,
   ) {
     if (data.vocabSize > modelConfig.vocabSize) {
       throw new Error(
@@ -137,10 +143,14 @@ export class Trainer {
     const initRng = root.fork()
     const samplerSeed = root.fork().state()
     const dropSeed = root.fork().state()
-    const init = resume ? null : initialValues(modelConfig, initRng)
+    const init = resume ? null : (initialWeights ?? initialValues(modelConfig, initRng))
     for (const spec of specs) {
       const values = resume ? resume.tensors.get(`param/${spec.name}`) : init!.get(spec.name)
       if (!values) throw new Error(`The checkpoint has no parameter ${spec.name}.`)
+      if (values.length !== spec.shape.reduce((a, b) => a * b, 1))
+        throw new Error(
+          `${spec.name} has ${values.length} values; the model needs [${spec.shape.join(', ')}].`,
+        )
       this.params.set(spec.name, ownedVariable(tf.tensor(values, spec.shape), spec.trainable))
     }
     this.trainable = specs.filter((s) => s.trainable).map((s) => s.name)

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import type { modelsApi } from '../../../shared/api'
 import type { EvalRecord } from '../../../shared/api/models'
 import { UserError } from '../../../shared/errors'
@@ -61,6 +62,16 @@ export function modelsHandlers(ctx: AppContext): GroupHandlers<typeof modelsApi>
     'models.inspect': (p) => {
       checked(p.runId, p.checkpointId)
       return ctx.jobs.start({ kind: 'model.inspect', params: p })
+    },
+    'models.import': ({ path, name }) => {
+      ctx.project.require()
+      const dir = resolveUserPath(path, 'path')
+      if (!existsSync(dir) || !statSync(dir).isDirectory())
+        throw new UserError('not_found', `There is no folder at ${dir}.`, 'path')
+      for (const file of ['config.json', 'model.safetensors', 'tokenizer.json'])
+        if (!existsSync(join(dir, file)))
+          throw new UserError('not_found', `${dir} has no ${file}: is it a model folder?`, 'path')
+      return ctx.jobs.start({ kind: 'model.import', params: { path: dir, name } })
     },
     'models.export': (p) => {
       checked(p.runId, p.checkpointId)

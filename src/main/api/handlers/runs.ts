@@ -9,7 +9,7 @@ import type { JobRecord } from '../../../shared/jobs'
 import type { RunDetail, RunListItem } from '../../../shared/runs'
 import type { Store } from '../../../store'
 import type { RunRow } from '../../../store/repos/runs'
-import { createRun, validateConfigs, type RunData } from '../../../worker/train/setup'
+import { createRun, resolveInit, validateConfigs, type RunData } from '../../../worker/train/setup'
 import { expertLoad, runMetrics } from '../../runs/metrics'
 import type { AppContext } from '../context'
 import type { GroupHandlers } from '../types'
@@ -42,7 +42,8 @@ function listItem(ctx: AppContext, store: Store, run: RunRow): RunListItem {
     createdAt: run.createdAt,
     updatedAt: run.updatedAt,
     parentRunId: run.parentRunId,
-    datasetName: store.datasets.get(data.datasetId)?.name ?? null,
+    datasetName:
+      data.datasetId === null ? null : (store.datasets.get(data.datasetId)?.name ?? null),
     tokenizerName: store.tokenizers.get(data.tokenizerId)?.name ?? null,
     moe: model.moe !== null,
     precision: train.precision,
@@ -92,12 +93,18 @@ export function runsHandlers(ctx: AppContext): GroupHandlers<typeof runsApi> {
       }
       return detail
     },
-    'runs.create': ({ name, datasetId, tokenizerId, valFraction, model, train }) => {
+    'runs.create': ({ name, datasetId, tokenizerId, valFraction, model, train, init }) => {
       const s = store()
+      const from = init ? resolveInit(s, init.runId, init.checkpointId) : null
       return listItem(
         ctx,
         s,
-        createRun(s, { name, model, train, data: { datasetId, tokenizerId, valFraction } }),
+        createRun(s, {
+          name,
+          model,
+          train,
+          data: { datasetId, tokenizerId, valFraction, ...(from ? { init: from } : {}) },
+        }),
       )
     },
     'runs.start': ({ id }) => {
@@ -105,6 +112,11 @@ export function runsHandlers(ctx: AppContext): GroupHandlers<typeof runsApi> {
       const run = s.runs.require(id)
       const running = activeJob(ctx, id)
       if (running) throw new UserError('conflict', `Run "${run.name}" is already training.`)
+      if ((run.data as RunData).importedFrom)
+        throw new UserError(
+          'conflict',
+          `"${run.name}" was imported and has no training data; start a new run from it instead.`,
+        )
       if (run.status === 'completed')
         throw new UserError(
           'conflict',
@@ -138,8 +150,13 @@ export function runsHandlers(ctx: AppContext): GroupHandlers<typeof runsApi> {
           `Run "${parent.name}" has no checkpoint ${checkpointId}.`,
           'checkpointId',
         )
-      const parentTrain = trainConfigSchema.parse(parent.trainConfig)
       const data = parent.data as RunData
+      if (data.importedFrom)
+        throw new UserError(
+          'conflict',
+          `"${parent.name}" was imported (weights only): start a new run from it on your data instead of forking it.`,
+        )
+      const parentTrain = trainConfigSchema.parse(parent.trainConfig)
       const tokenizer = s.tokenizers.get(data.tokenizerId)
       if (!tokenizer)
         throw new UserError('not_found', "The parent run's tokenizer no longer exists.")

@@ -222,3 +222,35 @@ export function McDialog({
     />
   )
 }
+
+/** Bring a model folder into the project as a run with one checkpoint. */
+export function ImportDialog({ open, onClose }: { open: boolean; onClose: () => void }) {
+  const transport = useTransport()
+  const [name, setName] = useState('')
+  const nameId = useId()
+  return (
+    <PathDialog
+      open={open}
+      title="Import a model"
+      purpose="importModel"
+      label="Model folder"
+      hint="A folder with config.json, model.safetensors and tokenizer.json: a Frugal export (any precision), or a Llama/Mistral/DeepSeek-MoE-style model whose config Frugal can run the same way."
+      placeholder="/home/you/models/my-model"
+      confirmLabel="Import"
+      onClose={onClose}
+      extra={
+        <div className="field">
+          <label htmlFor={nameId}>Name in this project</label>
+          <input
+            id={nameId}
+            className="input"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            placeholder="e.g. shakespeare-base"
+          />
+        </div>
+      }
+      onSubmit={(path) => call(transport, 'models.import', { path, name })}
+    />
+  )
+}

@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query'
-import { Boxes, Download, Gauge, ListChecks } from 'lucide-react'
+import { Boxes, Download, Gauge, ListChecks, Upload } from 'lucide-react'
 import { useState } from 'react'
 import { Link } from 'wouter'
 import { useApiQuery, useEvent } from '../../api/client'
@@ -14,7 +14,7 @@ import type { JobKind, JobResults } from '../../../../shared/jobs'
 import type { CheckpointSummary, RunDetail, RunListItem } from '../../../../shared/runs'
 import { formatLoss, formatParams, RunStatusBadge } from '../train/RunStatus'
 import { EvalsTable } from './EvalsTable'
-import { ExportDialog, McDialog, PerplexityDialog } from './ModelDialogs'
+import { ExportDialog, ImportDialog, McDialog, PerplexityDialog } from './ModelDialogs'
 import './models.css'
 
 const modelJobs: JobKind[] = ['model.export', 'eval.perplexity', 'eval.mc']
@@ -23,12 +23,40 @@ export function ModelsScreen() {
   const { data: runs } = useApiQuery('runs.list', {})
   const ready = runs?.filter((r) => r.checkpointCount > 0) ?? []
   const [chosen, setChosen] = useState<string | null>(null)
+  const client = useQueryClient()
+  const [importing, setImporting] = useState(false)
+  const [imported, setImported] = useState<{ tone: 'success' | 'error'; text: string } | null>(null)
   const selected = ready.find((r) => r.id === chosen) ?? ready[0] ?? null
+  const importJobs = useActiveJobs().filter((j) => j.kind === 'model.import')
+  useEvent('job.state', (job) => {
+    if (job.kind !== 'model.import') return
+    if (job.state === 'failed')
+      setImported({ tone: 'error', text: job.error?.message ?? 'The import failed.' })
+    if (job.state !== 'succeeded') return
+    const r = job.result as JobResults['model.import']
+    void client.invalidateQueries({ queryKey: ['runs.list'] })
+    void client.invalidateQueries({ queryKey: ['tokenizers.list'] })
+    setChosen(r.runId)
+    setImported({
+      tone: 'success',
+      text: `Imported ${r.name}: ${formatParams(r.parameters)} parameters (${r.dtype}), tokenizer “${r.tokenizerName}”. Generate from it under Evaluate, or start a new run from it under Train.`,
+    })
+  })
   return (
     <Page
       title="Models"
       description="Checkpoints of your runs: measure them, and export them for other tools."
+      actions={
+        <Button icon={<Upload size={14} />} onClick={() => setImporting(true)}>
+          Import model…
+        </Button>
+      }
     >
+      {importJobs.map((job) => (
+        <JobCard key={job.id} job={job} />
+      ))}
+      {imported && <Notice tone={imported.tone}>{imported.text}</Notice>}
+      <ImportDialog open={importing} onClose={() => setImporting(false)} />
       {runs && ready.length === 0 ? (
         <EmptyState
           icon={<Boxes size={22} />}
@@ -41,7 +69,8 @@ export function ModelsScreen() {
         >
           Every checkpoint a training run saves appears here, ready to evaluate (perplexity,
           multiple-choice benchmarks) and to export as safetensors with a Hugging Face config.json
-          and tokenizer.json, in full precision, bf16, fp16 or int8.
+          and tokenizer.json, in full precision, bf16, fp16 or int8. A model folder exported earlier
+          (by Frugal, or a Llama-style one Frugal can run) can be imported too.
         </EmptyState>
       ) : (
         <div className="models-layout">

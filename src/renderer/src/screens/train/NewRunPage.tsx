@@ -37,6 +37,10 @@ export function NewRunPage() {
   const [model, setModel] = useState<FormValues>(presets[0].model)
   const [train, setTrain] = useState<FormValues>(presets[0].train)
   const [error, setError] = useState<{ message: string; field?: string } | null>(null)
+  /** The run whose newest checkpoint the new run starts from ('' = random initialization). */
+  const [initRunId, setInitRunId] = useState('')
+  const { data: allRuns } = useApiQuery('runs.list', {})
+  const initSources = (allRuns ?? []).filter((r) => r.checkpointCount > 0)
   const [busy, setBusy] = useState(false)
   const [calibration, setCalibration] = useState<{ key: string; result: Calibration } | null>(null)
   const [calibrating, setCalibrating] = useState<{
@@ -133,6 +137,20 @@ export function NewRunPage() {
     }
   }
 
+  /** Starting from a model fixes the architecture and tokenizer to its own. */
+  const startFrom = async (runId: string) => {
+    setInitRunId(runId)
+    if (!runId) return
+    try {
+      const source = await call(transport, 'runs.get', { id: runId })
+      setModel(source.model)
+      setTokenizerId(source.data.tokenizerId)
+      setCalibration(null)
+    } catch (err) {
+      setError({ message: (err as Error).message })
+    }
+  }
+
   const create = async (start: boolean) => {
     if (datasetId === null || tokenizerId === null) return
     setBusy(true)
@@ -145,6 +163,7 @@ export function NewRunPage() {
         valFraction,
         model,
         train,
+        ...(initRunId ? { init: { runId: initRunId, checkpointId: null } } : {}),
       })
       if (start) await call(transport, 'runs.start', { id: run.id })
       await client.invalidateQueries({ queryKey: ['runs.list'] })
@@ -236,6 +255,28 @@ export function NewRunPage() {
                     </option>
                   ))}
                 </select>
+              </div>
+              <div className="field">
+                <label htmlFor="run-init">Start from</label>
+                <select
+                  id="run-init"
+                  className="select"
+                  value={initRunId}
+                  aria-describedby="run-init-hint"
+                  onChange={(e) => void startFrom(e.target.value)}
+                >
+                  <option value="">Random initialization</option>
+                  {initSources.map((r) => (
+                    <option key={r.id} value={r.id}>
+                      {r.name} (newest checkpoint, {r.tokenizerName ?? 'its tokenizer'})
+                    </option>
+                  ))}
+                </select>
+                <span className="field-hint" id="run-init-hint">
+                  {initRunId
+                    ? 'Its weights (not its optimizer state): the architecture and tokenizer are its own.'
+                    : 'Or continue training a trained or imported model on this data.'}
+                </span>
               </div>
               <div className="field">
                 <label htmlFor="run-val">Validation share</label>

@@ -282,3 +282,123 @@ test('review screen screenshots', async ({ page }) => {
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('evaluate and models screenshots', async ({ page }) => {
+  test.setTimeout(900_000)
+  const { readFileSync, writeFileSync } = await import('node:fs')
+  const { spawnSync } = await import('node:child_process')
+  const { trainChar } = await import('../src/worker/tokenizer')
+  const dir = mkdtempSync(join(tmpdir(), 'frugal-shots-eval-'))
+  const db = join(dir, 'Shakespeare.frugal')
+  const text = readFileSync(join('..', 'shared', 'data', 'tinyshakespeare.txt'), 'utf8')
+  const store = Store.create(db)
+  const id = store.datasets.create('tiny-shakespeare', new Date().toISOString())
+  store.datasets.insertDocuments(
+    id,
+    text.split(/\n(?=[A-Z ]+:\n)/).map((t, i) => ({ source: `speech-${i}`, text: t })),
+  )
+  const { tokenizer } = await trainChar([text])
+  store.tokenizers.insert({
+    name: 'shakespeare-char',
+    kind: 'char',
+    vocabSize: tokenizer.vocabSize,
+    datasetId: id,
+    options: { kind: 'char' },
+    stats: null,
+    json: tokenizer.serialize(),
+    createdAt: new Date().toISOString(),
+  })
+  store.close()
+  // Two small runs from the CLI: a dense one and a mixture of experts.
+  const model = { contextLength: 64, layers: 4, heads: 4, width: 64 }
+  for (const [name, m] of Object.entries({
+    'dense-small': model,
+    'moe-small': { ...model, moe: { routedExperts: 8, sharedExperts: 1, topK: 2 } },
+  })) {
+    const config = join(dir, `${name}.json`)
+    writeFileSync(
+      config,
+      JSON.stringify({
+        name,
+        data: { dataset: 'tiny-shakespeare', tokenizer: 'shakespeare-char' },
+        model: m,
+        train: { steps: 400, batchSize: 16, learningRate: 0.003, evalEvery: 200 },
+      }),
+    )
+    const r = spawnSync(
+      process.execPath,
+      ['bin/frugal.js', 'train', '--config', config, '--db', db],
+      {
+        env: { ...process.env, FRUGAL_HOME: join(dir, 'home') },
+      },
+    )
+    if (r.status !== 0) throw new Error(String(r.stderr))
+  }
+  const serve = await startServe(dir, db)
+  try {
+    await page.setViewportSize({ width: 1280, height: 1000 })
+    await page.goto(serve.url)
+    await page.keyboard.press('Control+5')
+    const playground = page.getByRole('region', { name: 'Playground' })
+    await playground.getByLabel('Run').selectOption({ label: 'moe-small' })
+    await playground.getByLabel('Prompt').fill('ROMEO:\n')
+    await playground.getByLabel('Stop sequences').fill('\\n\\n')
+    await playground.getByRole('button', { name: 'Generate' }).click()
+    await playground
+      .getByRole('log', { name: 'Generated text' })
+      .and(page.locator('[data-state="done"]'))
+      .waitFor({ timeout: 120_000 })
+    await playground.getByRole('radio', { name: '3 of 5' }).check()
+    await playground.getByRole('button', { name: 'fluent' }).click()
+    await shot(page, 'evaluate-playground-light')
+
+    await page.getByRole('tab', { name: 'A/B comparison' }).click()
+    const ab = page.getByRole('region', { name: 'A/B comparison' })
+    await ab
+      .getByRole('group', { name: 'Model A' })
+      .getByLabel('Run')
+      .selectOption({ label: 'dense-small' })
+    await ab
+      .getByRole('group', { name: 'Model B' })
+      .getByLabel('Run')
+      .selectOption({ label: 'moe-small' })
+    await ab.getByLabel('Prompt').fill('KING HENRY:\n')
+    await ab.getByLabel('Max tokens').fill('120')
+    await ab.getByLabel('Seed').fill('3')
+    await ab.getByRole('button', { name: 'Generate both' }).click()
+    for (const side of ['A', 'B'])
+      await ab
+        .getByRole('log', { name: `Output ${side}` })
+        .and(page.locator('[data-state="done"]'))
+        .waitFor({ timeout: 120_000 })
+    await ab.getByRole('radio', { name: 'B is better' }).check()
+    await ab.getByRole('button', { name: 'Save preference' }).click()
+    await ab.getByLabel('Win rate').waitFor()
+    await shot(page, 'evaluate-compare-light')
+
+    await page.getByRole('tab', { name: 'Attention & routing' }).click()
+    const inspect = page.getByRole('region', { name: 'Attention and routing' })
+    await inspect.getByLabel('Run').selectOption({ label: 'moe-small' })
+    await inspect.getByLabel('Prompt').fill('To be, or not to be')
+    await inspect.getByRole('button', { name: 'Inspect' }).click()
+    await inspect.getByRole('table', { name: 'Expert routing' }).waitFor({ timeout: 60_000 })
+    await inspect.getByRole('combobox', { name: 'Layer' }).selectOption('3')
+    await shot(page, 'evaluate-inspect-light')
+
+    await page.keyboard.press('Control+6')
+    await page.getByRole('button', { name: 'Perplexity…' }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Measure' }).click()
+    await page
+      .getByRole('table', { name: 'Evaluations' })
+      .getByText(/perplexity [\d.]+/)
+      .waitFor({ timeout: 120_000 })
+    await page.keyboard.press('Control+7')
+    await page.getByLabel('Dark').check()
+    await page.goBack()
+    await page.getByRole('table', { name: 'Evaluations' }).waitFor()
+    await shot(page, 'models-dark')
+  } finally {
+    await stopServe(serve)
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

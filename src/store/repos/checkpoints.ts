@@ -167,15 +167,18 @@ export class CheckpointsRepo {
 
   /**
    * Keep the newest `keep` checkpoints of a run (and the full ones they depend on, and any
-   * a fork started from); delete the rest. Returns how many were deleted.
+   * a fork or an initialized run started from); delete the rest. Returns how many were deleted.
    */
   prune(runId: string, keep: number): number {
     const all = this.list(runId)
     const kept = new Set(all.slice(-keep).map((c) => c.id))
     for (const c of all) if (kept.has(c.id) && c.baseId !== null) kept.add(c.baseId)
+    // Runs forked from a checkpoint, or started from its weights, read it when they start.
     const forkedFrom = this.db
       .prepare<[], { id: number }>(
-        'SELECT parent_checkpoint_id AS id FROM runs WHERE parent_checkpoint_id IS NOT NULL',
+        `SELECT parent_checkpoint_id AS id FROM runs WHERE parent_checkpoint_id IS NOT NULL
+         UNION SELECT json_extract(data, '$.init.checkpointId') FROM runs
+         WHERE json_extract(data, '$.init.checkpointId') IS NOT NULL`,
       )
       .all()
     for (const f of forkedFrom) {

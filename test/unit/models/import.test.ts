@@ -26,7 +26,7 @@ describe('importing an exported model and starting a run from it', () => {
   it(
     'imports fp32 exactly and int8 within half a step, refuses broken folders, and a new run starts from the weights',
     { timeout: 240_000 },
-    async () => {
+    () => {
       const dir = tempDir()
       const { db, runId } = trainedProject(dir)
       const home = join(dir, 'home')

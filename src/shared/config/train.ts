@@ -87,6 +87,21 @@ export const trainConfigSchema = z
       .describe(
         'Precision of matmul inputs. Emulated on float32 backends: the numbers of a bf16/fp16/fp8 GEMM, not its speed.',
       ),
+    qatStart: z
+      .number()
+      .min(0)
+      .max(1)
+      .nullable()
+      .default(null)
+      .describe(
+        'Quantization-aware training from this fraction of the steps on (0.9: the last 10%): weight GEMMs see int8-rounded weights (per output channel) with straight-through gradients. Empty: off.',
+      ),
+    qatActivations: z
+      .enum(['dynamic', 'none'])
+      .default('dynamic')
+      .describe(
+        'During QAT, also round GEMM inputs to int8 per tensor over the batch range (dynamic), or only weights (none).',
+      ),
     lossScaling: z
       .enum(['auto', 'on', 'off'])
       .default('auto')

@@ -130,6 +130,7 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
       store.runs.addMetrics(runId, pendingMetrics.splice(0), pendingVectors.splice(0))
     lastFlush = performance.now()
   }
+  let qatLogged = false
   let bestVal = run.bestValLoss
   let lastVal: number | null = null
   let lastTrain: number | null = run.trainLoss
@@ -216,6 +217,11 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
       lastTrain = m.loss
       const tokensPerSec = m.tokens / (m.wallMs / 1000)
       const step = m.step + 1 // steps completed
+      if (m.qat && !qatLogged) {
+        qatLogged = true
+        ctx.log('info', `Quantization-aware training (int8) from step ${step} on.`)
+      }
+      if (m.qat) pendingMetrics.push({ name: 'qat', step, value: 1 })
       const isLast = step === train.steps
       const valLoss =
         (train.evalEvery > 0 && step % train.evalEvery === 0) || isLast ? evaluate(step) : null

@@ -15,6 +15,7 @@ import { AdamW } from './optimizer'
 import { shardSizes } from './parallel/layout'
 import { ReplicaPool } from './parallel/pool'
 import { LossScaler, numericsFor, type LossScaleState } from './precision'
+import { qatNumerics } from './qat'
 import { dropPathRate, learningRate } from './schedule'
 
 /** Everything needed to continue a run exactly where it stopped. */
@@ -50,6 +51,8 @@ export interface StepMetrics {
   lossScale: number
   /** This step's update was skipped (non-finite gradients). */
   skipped: boolean
+  /** The forward pass used int8 fake quantization (QAT). */
+  qat: boolean
   skippedTotal: number
   tokens: number
   wallMs: number
@@ -91,6 +94,7 @@ export class Trainer {
   private readonly dropRng: Rng
   private readonly scaler: LossScaler
   private readonly numerics
+  private readonly qatNumerics
   private badSteps = 0
   private pool: ReplicaPool | null = null
   /** Live tensors in each replica after the last step (diagnostics and tests). */
@@ -184,6 +188,13 @@ export class Trainer {
     this.dropRng = new Rng(resume?.dropPathRng ?? dropSeed)
     this.scaler = new LossScaler(usesLossScaling(config), 2 ** 16, 2000, resume?.lossScale)
     this.numerics = numericsFor(config.precision)
+    this.qatNumerics = qatNumerics(this.numerics, config.qatActivations)
+  }
+
+  /** Whether this step trains with int8 fake quantization (from `qatStart` of the steps on). */
+  get qatActive(): boolean {
+    const start = this.config.qatStart
+    return start !== null && this.step >= Math.floor(start * this.config.steps)
   }
 
   get tokensPerStep(): number {
@@ -193,6 +204,7 @@ export class Trainer {
   /** One optimizer step over `gradAccumulation` micro-batches. */
   async trainStep(): Promise<StepMetrics> {
     const started = performance.now()
+    const qat = this.qatActive
     const c = this.config
     const S = this.scaler.scale
     const lr = learningRate(c, this.step)
@@ -245,6 +257,7 @@ export class Trainer {
       gradNorm,
       lossScale: S,
       skipped: !apply,
+      qat,
       skippedTotal: this.scaler.state.skippedSteps,
       tokens: this.tokensPerStep,
       wallMs: performance.now() - started,
@@ -262,7 +275,7 @@ export class Trainer {
       params: this.params,
       trainable: this.trainable,
       batch,
-      numerics: this.numerics,
+      numerics: this.qatActive ? this.qatNumerics : this.numerics,
       lossScale: S,
       labelSmoothing: this.config.labelSmoothing,
       dropPath: masks,
@@ -292,6 +305,7 @@ export class Trainer {
         T,
         dropPath: masks?.map((m) => (m ? m.slice(start, end) : null)) ?? null,
         lossScale: S,
+        qat: this.qatActive ? this.config.qatActivations : null,
       }
     })
     const remote = pool.run(shards.slice(1)) // replicas start now...

@@ -5,6 +5,7 @@ import { modelConfigSchema, type ModelConfigInput } from '../../../src/worker/mo
 import { trainConfigSchema, type TrainConfigInput } from '../../../src/worker/train/config'
 import { computeGradients } from '../../../src/worker/train/gradients'
 import { numericsFor } from '../../../src/worker/train/precision'
+import { fakeQuantWeight, qatNumerics } from '../../../src/worker/train/qat'
 import { Trainer } from '../../../src/worker/train/trainer'
 import { setupTf } from '../../helpers/tfjs'
 
@@ -136,6 +137,63 @@ describe('trainer', () => {
       }
       await trainer.dispose()
     }
+  })
+
+  it('QAT: switches on at its fraction of the steps, rounds every weight GEMM, and works on two threads', async () => {
+    const model = tinyModel({ moe, tieEmbeddings: false })
+    const train = tinyTrain({ steps: 8, qatStart: 0.5, qatActivations: 'none' })
+    const trainer = await Trainer.create(model, train, data)
+    const flags: boolean[] = []
+    const one: number[] = []
+    for (let i = 0; i < 8; i++) {
+      const m = await trainer.trainStep()
+      flags.push(m.qat)
+      one.push(m.loss)
+    }
+    expect(flags).toEqual([false, false, false, false, true, true, true, true])
+    // Under QAT numerics the loss is the float model's loss with every weight matrix of a
+    // GEMM (projections, experts, output head; not the embedding lookup or the router)
+    // replaced by its int8 rounding.
+    const batch = {
+      inputs: Int32Array.from(data.train.slice(0, 64)),
+      targets: Int32Array.from(data.train.slice(1, 65)),
+      B: 4,
+      T: 16,
+    }
+    const gemm = (name: string) =>
+      trainer.params.get(name)!.rank === 2 && name !== 'embed.weight' && !name.includes('router')
+    const rounded = new Map(
+      [...trainer.params].map(([name, v]) => [
+        name,
+        gemm(name) ? tf.variable(fakeQuantWeight(v as tf.Tensor2D)) : v,
+      ]),
+    )
+    const loss = (params: Map<string, tf.Variable>, numerics: ReturnType<typeof numericsFor>) =>
+      computeGradients({
+        model: trainer.model,
+        params,
+        trainable: [...params.keys()].filter((n) => !n.endsWith('router.bias')),
+        batch,
+        numerics,
+        lossScale: 1,
+        labelSmoothing: 0,
+        dropPath: null,
+        checkpointing: false,
+      }).loss
+    const viaQat = loss(trainer.params, qatNumerics(numericsFor('fp32'), 'none'))
+    const viaRounded = loss(rounded, numericsFor('fp32'))
+    expect(viaQat).toBeCloseTo(viaRounded, 5)
+    expect(Math.abs(viaQat - loss(trainer.params, numericsFor('fp32')))).toBeGreaterThan(1e-6)
+    await trainer.dispose()
+
+    // The replicas switch too: two threads give the one-thread losses.
+    const two = await Trainer.create(model, { ...train, threads: 2 }, data, {
+      replicaEntry,
+      backend: 'wasm',
+    })
+    const b = await losses(two, 8)
+    b.forEach((x, i) => expect(x).toBeCloseTo(one[i], 4))
+    await two.dispose()
   })
 
   it('emulates fp16 with loss scaling and keeps training', async () => {

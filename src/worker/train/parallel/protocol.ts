@@ -25,6 +25,8 @@ export interface ReplicaStep {
   T: number
   dropPath: (Float32Array | null)[] | null
   lossScale: number
+  /** QAT this step: the activation mode, or null when off. */
+  qat: 'dynamic' | 'none' | null
 }
 
 export type ReplicaMessage =

@@ -12,6 +12,7 @@ import { ownedVariable } from '../../model/ops'
 import { paramSpecs } from '../../model/params'
 import { computeGradients } from '../gradients'
 import { numericsFor } from '../precision'
+import { qatNumerics } from '../qat'
 import { flatLayout } from './layout'
 import type { ReplicaInit, ReplicaMessage, ReplicaStep } from './protocol'
 
@@ -77,7 +78,9 @@ function step(msg: ReplicaStep): void {
     params: s.params,
     trainable: s.trainable,
     batch: { inputs: msg.inputs, targets: msg.targets, B: msg.B, T: msg.T },
-    numerics: numericsFor(s.init.precision),
+    numerics: msg.qat
+      ? qatNumerics(numericsFor(s.init.precision), msg.qat)
+      : numericsFor(s.init.precision),
     lossScale: msg.lossScale,
     labelSmoothing: s.init.labelSmoothing,
     dropPath: msg.dropPath,

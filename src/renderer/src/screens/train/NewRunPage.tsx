@@ -371,6 +371,8 @@ export function NewRunPage() {
                 'minLearningRate',
                 'warmupSteps',
                 'precision',
+                'qatStart',
+                'qatActivations',
               ]}
             />
           </Panel>

@@ -128,6 +128,16 @@ export function registerTrainCommands(program: Command, defaultDb: string): void
                 ...(file.init
                   ? { init: resolveInit(store, file.init.run, file.init.checkpoint ?? null) }
                   : {}),
+                ...(file.teacher
+                  ? {
+                      teacher: resolveInit(
+                        store,
+                        file.teacher.run,
+                        file.teacher.checkpoint ?? null,
+                        'teacher',
+                      ),
+                    }
+                  : {}),
               },
             })
             runId = run.id

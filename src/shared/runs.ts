@@ -57,6 +57,8 @@ export interface RunDetail extends RunListItem {
     importedFrom?: string
     /** The checkpoint whose weights it started from. */
     init?: { runId: string; checkpointId: number }
+    /** The checkpoint it distils from. */
+    teacher?: { runId: string; checkpointId: number }
   }
   checkpoints: CheckpointSummary[]
 }

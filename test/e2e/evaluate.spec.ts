@@ -85,6 +85,17 @@ test('generate in the playground, compare two checkpoints, record a preference, 
   await playground.getByRole('button', { name: 'Save rating' }).click()
   await expect(playground.getByText('Rating saved in the project.')).toBeVisible()
 
+  // A long generation streams in while it runs, and Stop keeps what was written.
+  await playground.getByLabel('Max tokens').fill('4000')
+  await playground.getByLabel('Temperature').fill('1')
+  await playground.getByRole('button', { name: 'Generate' }).click()
+  await expect(output).toHaveAttribute('data-state', 'running')
+  await expect(output).toContainText(/Shall I[\s\S]{3,}/, { timeout: 30_000 })
+  await expect(output).toHaveAttribute('data-state', 'running') // still going: it streamed
+  await playground.getByRole('button', { name: 'Stop' }).click()
+  await expect(output).toHaveAttribute('data-state', 'done', { timeout: 30_000 })
+  await expect(playground.getByText(/ · stopped · step 8/)).toBeVisible()
+
   // A bad setting is named, and nothing starts.
   await playground.getByLabel('Top-p').fill('3')
   await playground.getByRole('button', { name: 'Generate' }).click()

@@ -121,3 +121,34 @@ test('sets up a run from a preset, watches it train, pauses, resumes, stops and 
   await expect(diff).toContainText('0.003')
   await expect(diff).toContainText('train.steps')
 })
+
+test('a distillation run learns from a teacher chosen in the form and charts its loss parts', async ({
+  page,
+}) => {
+  test.setTimeout(180_000)
+  await page.goto(serve.url)
+  await newRun(page, 'teacher', '60', '0.003')
+  await page.getByRole('button', { name: 'Create and start' }).click()
+  await expect(
+    page.getByRole('region', { name: 'Progress', exact: true }).getByText('completed'),
+  ).toBeVisible({ timeout: 60_000 })
+
+  // A smaller student, taught by it: soft targets at T = 2, α = 0.3 on the labels.
+  await newRun(page, 'pupil', '40', '0.003')
+  await setField(page, 'width', '16')
+  await page
+    .getByLabel('Teacher (distillation)')
+    .selectOption({ label: 'teacher (newest checkpoint, sonnets-char)' })
+  await expect(page.getByText(/Loss = α·CE \+ \(1−α\)·T²·KL/)).toBeVisible()
+  await setField(page, 'distillAlpha', '0.3')
+  await page.getByRole('button', { name: 'Create and start' }).click()
+  await expect(
+    page.getByRole('region', { name: 'Progress', exact: true }).getByText('completed'),
+  ).toBeVisible({ timeout: 60_000 })
+  const parts = page.getByRole('figure', {
+    name: /^Distillation loss parts: latest \d[\d.]*, T²·KL \(teacher\) \d/,
+  })
+  await expect(parts).toBeVisible()
+  await expect(page.getByLabel('Run settings')).toContainText('"teacher"')
+  await expect(page.getByLabel('Run settings')).toContainText('"distillAlpha": 0.3')
+})

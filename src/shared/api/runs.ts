@@ -32,6 +32,11 @@ export const runsApi = {
           .object({ runId, checkpointId: z.int().positive().nullable().default(null) })
           .strict()
           .optional(),
+        /** Distil from this checkpoint (same tokenizer); train.distillAlpha/Temperature tune it. */
+        teacher: z
+          .object({ runId, checkpointId: z.int().positive().nullable().default(null) })
+          .strict()
+          .optional(),
       })
       .strict(),
   ),

@@ -87,6 +87,20 @@ export const trainConfigSchema = z
       .describe(
         'Precision of matmul inputs. Emulated on float32 backends: the numbers of a bf16/fp16/fp8 GEMM, not its speed.',
       ),
+    distillAlpha: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe(
+        'With a teacher: the weight of the label loss; the rest goes to T²·KL(teacher ‖ student) at the temperature below.',
+      ),
+    distillTemperature: z
+      .number()
+      .min(0.5)
+      .max(20)
+      .default(2)
+      .describe('With a teacher: softmax temperature of the soft targets (Hinton: 1-20).'),
     qatStart: z
       .number()
       .min(0)

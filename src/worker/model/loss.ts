@@ -32,3 +32,42 @@ export function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, smoothin
   })
   return op(logits)
 }
+
+/**
+ * Hinton's distillation term: T² · mean over rows of KL(p_t ‖ softmax(z / T)), where
+ * `teacher` (N, V) holds the teacher's probabilities at the same temperature T. The T²
+ * keeps the gradient's scale independent of T: d/dz = T · (softmax(z / T) − p_t) / N, the
+ * closed form used as the gradient. Rows of the teacher that are zero contribute nothing
+ * to its entropy (0 · log 0 = 0).
+ */
+export function distillationKl(
+  logits: tf.Tensor2D,
+  teacher: tf.Tensor2D,
+  temperature: number,
+): tf.Scalar {
+  const [N] = logits.shape
+  const T = temperature
+  const op = customGradient<tf.Scalar>(([z, pt], save) => {
+    const zt = tf.div(z, T) // (N, V)
+    const logPs = tf.logSoftmax(zt) // (N, V)
+    const p = pt as tf.Tensor2D
+    const logPt = tf.log(tf.maximum(p, 1e-30)) // (N, V); only multiplied by p
+    const rows = tf.sum(tf.mul(p, tf.sub(logPt, logPs)), -1) // (N)
+    const value = tf.mul<tf.Scalar>(tf.mean(rows), T * T)
+    save([tf.exp(logPs), p])
+    return {
+      value,
+      gradFunc: (dy, saved) => {
+        const [ps, q] = saved as [tf.Tensor2D, tf.Tensor2D]
+        // The teacher is a constant: no gradient flows into it.
+        return [tf.mul(tf.sub(ps, q), tf.mul(dy, T / N)), tf.zerosLike(q)]
+      },
+    }
+  })
+  return op(logits, teacher)
+}
+
+/** The teacher's soft targets: softmax(logits / T), (N, V). */
+export function softTargets(logits: tf.Tensor2D, temperature: number): tf.Tensor2D {
+  return tf.softmax(tf.div<tf.Tensor2D>(logits, temperature))
+}

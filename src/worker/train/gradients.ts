@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { weightSetOf } from '../model/config'
 import type { MoeStats } from '../model/layers/moe'
-import { crossEntropy } from '../model/loss'
+import { crossEntropy, distillationKl } from '../model/loss'
 import type { Params, Transformer } from '../model/model'
 import type { Numerics } from '../model/numerics'
 import { gatherRows } from '../model/ops'
@@ -23,6 +23,15 @@ export interface GradientRequest {
   dropPath: (Float32Array | null)[] | null
   /** Recompute each block in the backward pass instead of keeping its activations. */
   checkpointing: boolean
+  /** Knowledge distillation: the loss becomes α·CE + (1−α)·T²·KL(teacher ‖ student). */
+  distill?: Distillation | null
+}
+
+export interface Distillation {
+  /** The teacher's probabilities at temperature T for each of the batch's B·T rows, (N, V). */
+  teacher: tf.Tensor2D
+  alpha: number
+  temperature: number
 }
 
 export interface GradientResult {
@@ -30,6 +39,8 @@ export interface GradientResult {
   loss: number
   /** Sum of the MoE auxiliary losses (unscaled). */
   aux: number
+  /** The distillation term T²·KL (unscaled), when distilling. */
+  kl: number | null
   /** d(lossScale · (loss + aux)) / d(param). The caller owns (and disposes) them. */
   grads: Map<string, tf.Tensor>
   moe: (MoeStats | null)[]
@@ -53,6 +64,7 @@ function fullTape(r: GradientRequest): GradientResult {
   let stats: (MoeStats | null)[] = []
   let ce: tf.Scalar | null = null
   let aux: tf.Scalar | null = null
+  let kl: tf.Scalar | null = null
   const masks = dropPathTensors(r)
   const { value, grads } = tf.variableGrads(() => {
     const P: Params = Object.fromEntries(r.params)
@@ -66,14 +78,26 @@ function fullTape(r: GradientRequest): GradientResult {
     const loss = crossEntropy(out.logits, targets, r.labelSmoothing)
     ce = tf.keep(loss)
     if (out.aux) aux = tf.keep(out.aux)
-    const total = out.aux ? tf.add(loss, out.aux) : loss
+    let objective: tf.Scalar = loss
+    if (r.distill) {
+      const d = distillationKl(out.logits, r.distill.teacher, r.distill.temperature)
+      kl = tf.keep(d)
+      objective = tf.add(tf.mul(loss, r.distill.alpha), tf.mul(d, 1 - r.distill.alpha))
+    }
+    const total = out.aux ? tf.add(objective, out.aux) : objective
     return tf.mul<tf.Scalar>(total, r.lossScale)
   }, vars)
   value.dispose()
   masks?.forEach((m) => m?.dispose())
   const result = new Map<string, tf.Tensor>()
   for (const [varName, g] of Object.entries(grads)) result.set(byVar.get(varName)!, g)
-  return { loss: readScalar(ce), aux: readScalar(aux), grads: result, moe: stats }
+  return {
+    loss: readScalar(ce),
+    aux: readScalar(aux),
+    kl: kl ? readScalar(kl) : null,
+    grads: result,
+    moe: stats,
+  }
 }
 
 /**
@@ -124,11 +148,17 @@ function checkpointed(r: GradientRequest): GradientResult {
     ? [names.finalNorm, names.embed]
     : [names.finalNorm, names.lmHead]
   let loss = 0
+  let kl: number | null = null
   const headGrads = tf.grads((xL: tf.Tensor, ...hp: tf.Tensor[]) => {
     const Q = { ...P, [headNames[0]]: hp[0], [headNames[1]]: hp[1] }
-    const ce = crossEntropy(model.head(Q, xL as tf.Tensor2D, r.numerics), targets, r.labelSmoothing)
+    const logits = model.head(Q, xL as tf.Tensor2D, r.numerics)
+    const ce = crossEntropy(logits, targets, r.labelSmoothing)
     loss = ce.dataSync()[0]!
-    return tf.mul<tf.Scalar>(ce, r.lossScale)
+    if (!r.distill) return tf.mul<tf.Scalar>(ce, r.lossScale)
+    const d = distillationKl(logits, r.distill.teacher, r.distill.temperature)
+    kl = d.dataSync()[0]!
+    const objective = tf.add(tf.mul(ce, r.distill.alpha), tf.mul(d, 1 - r.distill.alpha))
+    return tf.mul<tf.Scalar>(objective, r.lossScale)
   })([x, ...headNames.map((n) => P[n])])
   x.dispose()
   let dy = headGrads[0] as tf.Tensor2D
@@ -160,7 +190,7 @@ function checkpointed(r: GradientRequest): GradientResult {
   ids.dispose()
   targets.dispose()
   masks?.forEach((m) => m?.dispose())
-  return { loss, aux: auxTotal, grads, moe: stats }
+  return { loss, aux: auxTotal, kl, grads, moe: stats }
 }
 
 /** Parameters of one weight set (what a block reads besides its input). */

@@ -222,6 +222,7 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
         ctx.log('info', `Quantization-aware training (int8) from step ${step} on.`)
       }
       if (m.qat) pendingMetrics.push({ name: 'qat', step, value: 1 })
+      if (m.kl !== null) pendingMetrics.push({ name: 'distill_kl', step, value: m.kl })
       const isLast = step === train.steps
       const valLoss =
         (train.evalEvery > 0 && step % train.evalEvery === 0) || isLast ? evaluate(step) : null
@@ -295,6 +296,22 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
   }
 }
 
+/** A distilling run's teacher: its checkpoint's weights and its model config. */
+function teacherModel(
+  store: Store,
+  run: RunRow,
+): { config: ModelConfig; weights: Map<string, Float32Array> } | null {
+  const ref = (run.data as RunData).teacher
+  if (!ref) return null
+  const source = store.runs.get(ref.runId)
+  const weights = new Map<string, Float32Array>()
+  for (const [name, t] of store.checkpoints.tensors(ref.checkpointId))
+    if (name.startsWith('param/')) weights.set(name.slice('param/'.length), t.values)
+  if (!source || weights.size === 0)
+    throw new UserError('not_found', `The teacher checkpoint ${ref.checkpointId} is gone.`)
+  return { config: modelConfigSchema.parse(source.modelConfig), weights }
+}
+
 /** A run started from another checkpoint: that checkpoint's weights, logged once. */
 function initWeights(store: Store, run: RunRow): Map<string, Float32Array> | null {
   const init = (run.data as RunData).init
@@ -317,9 +334,11 @@ async function createTrainer(
   resume: TrainingState | null,
   initialWeights: Map<string, Float32Array> | null = null,
 ): Promise<Trainer> {
+  const teacher = teacherModel(ctx.store, ctx.store.runs.require(ctx.runId))
   return Trainer.create(model, train, ctx.data, {
     ...(resume ? { resume } : {}),
     ...(initialWeights ? { initialWeights } : {}),
+    ...(teacher ? { teacher } : {}),
     replicaEntry: ctx.entries.replica,
     backend:
       ctx.backend.name === 'tensorflow-gpu' || ctx.backend.name === 'tensorflow'

@@ -43,6 +43,11 @@ export const runFileSchema = z
       .object({ run: z.string().trim().min(1), checkpoint: z.int().positive().optional() })
       .strict()
       .optional(),
+    /** Distil from this run's checkpoint (same tokenizer); knobs in train.distill*. */
+    teacher: z
+      .object({ run: z.string().trim().min(1), checkpoint: z.int().positive().optional() })
+      .strict()
+      .optional(),
   })
   .strict()
 
@@ -90,6 +95,8 @@ export interface RunData {
   importedFrom?: string
   /** A new run that starts from another checkpoint's weights (fresh optimizer, step 0). */
   init?: { runId: string; checkpointId: number }
+  /** Knowledge distillation: the checkpoint whose soft targets the run learns from. */
+  teacher?: { runId: string; checkpointId: number }
 }
 
 function slug(name: string): string {
@@ -110,6 +117,7 @@ function initSource(
   store: Store,
   init: { runId: string; checkpointId: number },
   tokenizerId: number,
+  role: 'starts from' | 'learns from' = 'starts from',
 ): RunRow {
   const source = store.runs.get(init.runId)
   if (!source) throw new UserError('not_found', `There is no run ${init.runId}.`, 'init.runId')
@@ -125,7 +133,7 @@ function initSource(
     const name = store.tokenizers.get(sourceTokenizer)?.name ?? `tokenizer ${sourceTokenizer}`
     throw new UserError(
       'invalid_params',
-      `"${source.name}" was trained with the tokenizer "${name}": a run that starts from it must use the same one.`,
+      `"${source.name}" was trained with the tokenizer "${name}": a run that ${role} it must use the same one.`,
       'tokenizerId',
     )
   }
@@ -137,6 +145,7 @@ export function resolveInit(
   store: Store,
   run: string,
   checkpointId: number | null,
+  field: 'init' | 'teacher' = 'init',
 ): { runId: string; checkpointId: number } {
   const named = store.runs.get(run)
     ? [store.runs.get(run)!]
@@ -147,7 +156,7 @@ export function resolveInit(
       named.length > 1
         ? `Several runs are named "${run}": give the run's id.`
         : `There is no run "${run}".`,
-      'init.run',
+      `${field}.run`,
     )
   const source = named[0]
   const checkpoint =
@@ -160,7 +169,7 @@ export function resolveInit(
       checkpointId === null
         ? `Run "${source.name}" has no checkpoint yet.`
         : `Run "${source.name}" has no checkpoint ${checkpointId}.`,
-      'init.checkpoint',
+      `${field}.checkpoint`,
     )
   return { runId: source.id, checkpointId: checkpoint.id }
 }
@@ -187,6 +196,7 @@ export function createRun(
   if (spec.data.datasetId === null || !store.datasets.get(spec.data.datasetId))
     throw new UserError('not_found', `There is no dataset ${spec.data.datasetId}.`, 'data.dataset')
   const init = spec.data.init ? initSource(store, spec.data.init, spec.data.tokenizerId) : null
+  if (spec.data.teacher) initSource(store, spec.data.teacher, spec.data.tokenizerId, 'learns from')
   // A run that starts from a checkpoint has that checkpoint's architecture.
   const { model, train } = validateConfigs(
     init ? (init.modelConfig as Record<string, unknown>) : spec.model,

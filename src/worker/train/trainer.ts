@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import { isMoeLayer, weightSetOf, type ModelConfig } from '../model/config'
 import { updateRouterBias } from '../model/layers/routing'
 import type { MoeStats } from '../model/layers/moe'
-import { crossEntropy } from '../model/loss'
+import { crossEntropy, softTargets } from '../model/loss'
 import { Transformer, type Params } from '../model/model'
 import { ownedVariable } from '../model/ops'
 import { initialValues, names, paramSpecs } from '../model/params'
@@ -53,6 +53,8 @@ export interface StepMetrics {
   skipped: boolean
   /** The forward pass used int8 fake quantization (QAT). */
   qat: boolean
+  /** The distillation term T²·KL(teacher ‖ student), when the run has a teacher. */
+  kl: number | null
   skippedTotal: number
   tokens: number
   wallMs: number
@@ -66,6 +68,11 @@ export interface TrainerOptions {
    * run initialized from another checkpoint. Optimizer and step start fresh.
    */
   initialWeights?: ReadonlyMap<string, Float32Array>
+  /**
+   * Knowledge distillation from this model (same vocabulary): each batch's soft targets
+   * come from its forward pass, and the loss mixes them with the labels (config.distill*).
+   */
+  teacher?: { config: ModelConfig; weights: ReadonlyMap<string, Float32Array> }
   /** Where the data-parallel replica's entry is (required when threads > 1). */
   replicaEntry?: string
   /** The backend name replicas must load (the one this thread uses). */
@@ -97,6 +104,7 @@ export class Trainer {
   private readonly qatNumerics
   private badSteps = 0
   private pool: ReplicaPool | null = null
+  private teacher: Teacher | null = null
   /** Live tensors in each replica after the last step (diagnostics and tests). */
   replicaTensors: number[] = []
 
@@ -108,6 +116,7 @@ export class Trainer {
     options: TrainerOptions = {},
   ): Promise<Trainer> {
     const trainer = new Trainer(modelConfig, config, data, options.resume, options.initialWeights)
+    if (options.teacher) trainer.teacher = Teacher.load(options.teacher, modelConfig)
     const threads = config.threads ?? 1
     if (threads > 1) {
       if (!options.replicaEntry)
@@ -121,6 +130,9 @@ export class Trainer {
           precision: config.precision,
           labelSmoothing: config.labelSmoothing,
           checkpointing: config.gradientCheckpointing,
+          distill: options.teacher
+            ? { alpha: config.distillAlpha, temperature: config.distillTemperature }
+            : null,
         },
         trainer.params,
       )
@@ -210,16 +222,20 @@ export class Trainer {
     const lr = learningRate(c, this.step)
     let loss = 0
     let aux = 0
+    let kl: number | null = null
     let grads: Map<string, tf.Tensor> | null = null
     const moeStats: (MoeStats | null)[][] = []
     for (let micro = 0; micro < c.gradAccumulation; micro++) {
       const batch = this.sampler.next()
       const masks = this.dropPathMasks(batch.B, batch.T)
+      const teacher = this.teacher?.softTargets(batch, c.distillTemperature) ?? null
       const r = this.pool
-        ? await this.parallelGradients(batch, masks, S)
-        : this.localGradients(batch, masks, S)
+        ? await this.parallelGradients(batch, masks, S, teacher)
+        : this.localGradients(batch, masks, S, teacher)
+      teacher?.dispose()
       loss += r.loss / c.gradAccumulation
       aux += r.aux / c.gradAccumulation
+      if (r.kl !== null) kl = (kl ?? 0) + r.kl / c.gradAccumulation
       moeStats.push(r.moe)
       if (!grads) grads = r.grads
       else {
@@ -258,6 +274,7 @@ export class Trainer {
       lossScale: S,
       skipped: !apply,
       qat,
+      kl,
       skippedTotal: this.scaler.state.skippedSteps,
       tokens: this.tokensPerStep,
       wallMs: performance.now() - started,
@@ -269,6 +286,7 @@ export class Trainer {
     batch: Batch,
     masks: (Float32Array | null)[] | null,
     S: number,
+    teacher: tf.Tensor2D | null,
   ): GradientResult {
     return computeGradients({
       model: this.model,
@@ -280,6 +298,13 @@ export class Trainer {
       labelSmoothing: this.config.labelSmoothing,
       dropPath: masks,
       checkpointing: this.config.gradientCheckpointing,
+      distill: teacher
+        ? {
+            teacher,
+            alpha: this.config.distillAlpha,
+            temperature: this.config.distillTemperature,
+          }
+        : null,
     })
   }
 
@@ -291,9 +316,13 @@ export class Trainer {
     batch: Batch,
     masks: (Float32Array | null)[] | null,
     S: number,
+    teacher: tf.Tensor2D | null,
   ): Promise<GradientResult> {
     const pool = this.pool!
     const { B, T } = batch
+    // The teacher ran on the whole batch here; each replica gets its shard's rows.
+    const soft = teacher ? (teacher.dataSync() as Float32Array) : null
+    const V = this.modelConfig.vocabSize
     const sizes = shardSizes(B, pool.size + 1).filter((n) => n > 0)
     const shards = sizes.map((n, i) => {
       const start = sizes.slice(0, i).reduce((a, b) => a + b, 0) * T
@@ -306,10 +335,15 @@ export class Trainer {
         dropPath: masks?.map((m) => (m ? m.slice(start, end) : null)) ?? null,
         lossScale: S,
         qat: this.qatActive ? this.config.qatActivations : null,
+        teacher: soft ? soft.slice(start * V, end * V) : null,
       }
     })
     const remote = pool.run(shards.slice(1)) // replicas start now...
-    const local = this.localGradients(shards[0], shards[0].dropPath, S) // ...while this thread does shard 0
+    const localTeacher = shards[0].teacher
+      ? tf.tensor2d(shards[0].teacher, [shards[0].B * T, V])
+      : null
+    const local = this.localGradients(shards[0], shards[0].dropPath, S, localTeacher) // ...while this thread does shard 0
+    localTeacher?.dispose()
     const results = await remote
     this.replicaTensors = results.map((r) => r.tensors)
     const weights = sizes.map((n) => n / B)
@@ -344,6 +378,7 @@ export class Trainer {
     return {
       loss: all.reduce((acc, r, i) => acc + r.loss * weights[i], 0),
       aux: all.reduce((acc, r, i) => acc + r.aux * weights[i], 0),
+      kl: teacher ? all.reduce((acc, r, i) => acc + (r.kl ?? 0) * weights[i], 0) : null,
       grads,
       // Each shard's routing, as if it were a micro-batch: loads and balancing add up.
       moe: mergeMoe(all.map((r) => r.moe)),
@@ -396,6 +431,7 @@ export class Trainer {
 
   async dispose(): Promise<void> {
     await this.pool?.close()
+    this.teacher?.dispose()
     for (const p of this.params.values()) p.dispose()
     this.optimizer.dispose()
     this.model.dispose()
@@ -499,3 +535,54 @@ function mergeMoe(shards: (MoeStats | null)[][]): (MoeStats | null)[] {
 }
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0)
+
+/** A frozen model whose predictions the student learns from. */
+class Teacher {
+  private constructor(
+    private readonly model: Transformer,
+    private readonly params: Params,
+  ) {}
+
+  static load(
+    t: { config: ModelConfig; weights: ReadonlyMap<string, Float32Array> },
+    student: ModelConfig,
+  ): Teacher {
+    if (t.config.contextLength < student.contextLength)
+      throw new Error(
+        `The teacher's context (${t.config.contextLength}) is shorter than the student's (${student.contextLength}).`,
+      )
+    if (t.config.vocabSize !== student.vocabSize)
+      throw new Error(
+        `The teacher has ${t.config.vocabSize} token ids and the student ${student.vocabSize}: they must share a tokenizer.`,
+      )
+    // Inference semantics: no MoE capacity limit, as in the teacher's own evaluation.
+    const config = t.config.moe
+      ? { ...t.config, moe: { ...t.config.moe, capacityFactor: null } }
+      : t.config
+    const params: Params = {}
+    for (const spec of paramSpecs(config)) {
+      const values = t.weights.get(spec.name)
+      if (!values) throw new Error(`The teacher's checkpoint has no parameter ${spec.name}.`)
+      params[spec.name] = tf.tensor(values, spec.shape)
+    }
+    return new Teacher(new Transformer(config), params)
+  }
+
+  /**
+   * softmax(teacher logits / T) for every row of the batch, (B·T, V). Windows longer than
+   * the teacher's context are refused at load time by the run (contexts must fit).
+   */
+  softTargets(batch: Batch, temperature: number): tf.Tensor2D {
+    return tf.tidy(() => {
+      const ids = tf.tensor1d(batch.inputs, 'int32')
+      const out = this.model.forward(this.params, ids, batch.B, batch.T)
+      out.aux?.dispose()
+      return softTargets(out.logits, temperature)
+    })
+  }
+
+  dispose(): void {
+    for (const t of Object.values(this.params)) t.dispose()
+    this.model.dispose()
+  }
+}

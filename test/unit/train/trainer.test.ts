@@ -196,6 +196,61 @@ describe('trainer', () => {
     await two.dispose()
   })
 
+  it('distils: α=1 is plain training, α=0 pulls the student to the teacher, two threads agree', async () => {
+    // A teacher: the tiny MoE model trained for 40 steps.
+    const teacherModel = tinyModel({ moe })
+    const teacherRun = await Trainer.create(teacherModel, tinyTrain(), data)
+    await losses(teacherRun, 40)
+    const weights = new Map<string, Float32Array>()
+    for (const [name, t] of teacherRun.state().tensors)
+      if (name.startsWith('param/')) weights.set(name.slice(6), t)
+    await teacherRun.dispose()
+    const teacher = { config: teacherModel, weights }
+    const student = tinyModel({ width: 8, layers: 1 })
+
+    // α = 1: the KL is measured but weighs nothing, so the run is the plain one.
+    const plain = await Trainer.create(student, tinyTrain(), data)
+    const labelsOnly = await Trainer.create(student, tinyTrain({ distillAlpha: 1 }), data, {
+      teacher,
+    })
+    for (let i = 0; i < 3; i++) {
+      const a = await plain.trainStep()
+      const b = await labelsOnly.trainStep()
+      expect(b.loss).toBe(a.loss)
+      expect(b.kl).toBeGreaterThan(0)
+      expect(a.kl).toBeNull()
+    }
+    await Promise.all([plain.dispose(), labelsOnly.dispose()])
+
+    // α = 0: only the teacher's soft targets; the student's KL to it falls.
+    const train = tinyTrain({ distillAlpha: 0, distillTemperature: 2 })
+    const pupil = await Trainer.create(student, train, data, { teacher })
+    const kls: number[] = []
+    const one: number[] = []
+    for (let i = 0; i < 30; i++) {
+      const m = await pupil.trainStep()
+      kls.push(m.kl!)
+      one.push(m.kl!)
+    }
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+    expect(mean(kls.slice(-5))).toBeLessThan(mean(kls.slice(0, 5)) * 0.6)
+    await pupil.dispose()
+
+    // On two threads the teacher's rows go to the replica with its shard: the same KLs.
+    const two = await Trainer.create(student, { ...train, threads: 2 }, data, {
+      teacher,
+      replicaEntry,
+      backend: 'wasm',
+    })
+    for (let i = 0; i < 5; i++) expect((await two.trainStep()).kl).toBeCloseTo(one[i], 4)
+    await two.dispose()
+
+    // A teacher with another vocabulary is refused.
+    await expect(
+      Trainer.create(tinyModel({ vocabSize: 13 }), tinyTrain(), data, { teacher }),
+    ).rejects.toThrow(/must share a tokenizer/)
+  })
+
   it('emulates fp16 with loss scaling and keeps training', async () => {
     const t = await Trainer.create(tinyModel(), tinyTrain({ precision: 'fp16' }), data)
     const first = await t.trainStep()

@@ -93,9 +93,12 @@ export function runsHandlers(ctx: AppContext): GroupHandlers<typeof runsApi> {
       }
       return detail
     },
-    'runs.create': ({ name, datasetId, tokenizerId, valFraction, model, train, init }) => {
+    'runs.create': ({ name, datasetId, tokenizerId, valFraction, model, train, init, teacher }) => {
       const s = store()
       const from = init ? resolveInit(s, init.runId, init.checkpointId) : null
+      const learnsFrom = teacher
+        ? resolveInit(s, teacher.runId, teacher.checkpointId, 'teacher')
+        : null
       return listItem(
         ctx,
         s,
@@ -103,7 +106,13 @@ export function runsHandlers(ctx: AppContext): GroupHandlers<typeof runsApi> {
           name,
           model,
           train,
-          data: { datasetId, tokenizerId, valFraction, ...(from ? { init: from } : {}) },
+          data: {
+            datasetId,
+            tokenizerId,
+            valFraction,
+            ...(from ? { init: from } : {}),
+            ...(learnsFrom ? { teacher: learnsFrom } : {}),
+          },
         }),
       )
     },

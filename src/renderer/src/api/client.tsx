@@ -109,6 +109,11 @@ export function useEventInvalidation(): void {
   useEvent('job.state', (job) => {
     void client.invalidateQueries({ queryKey: ['jobs.list'] })
     if (job.state === 'succeeded') void client.invalidateQueries({ queryKey: ['datasets.list'] })
+    // A run's status, step and checkpoints change as its job starts and ends; an import adds one.
+    if (job.kind === 'train.run' || job.kind === 'model.import') {
+      void client.invalidateQueries({ queryKey: ['runs.list'] })
+      void client.invalidateQueries({ queryKey: ['runs.get'] })
+    }
     if (job.state !== 'queued' && job.state !== 'running')
       void client.invalidateQueries({ queryKey: ['project.current'] })
   })

@@ -16,11 +16,13 @@ export interface ReplicaOptions {
   precision: Precision
   labelSmoothing: number
   checkpointing: boolean
+  distill: { alpha: number; temperature: number } | null
 }
 
 export interface ShardResult {
   loss: number
   aux: number
+  kl: number | null
   moe: (MoeStats | null)[]
   /** Live tensors in the replica after its step: constant from step to step, or something leaks. */
   tensors: number
@@ -77,6 +79,7 @@ export class ReplicaPool {
               precision: options.precision,
               labelSmoothing: options.labelSmoothing,
               checkpointing: options.checkpointing,
+              distill: options.distill,
               params: pool.paramBuffer,
               grads: pool.gradBuffers[i],
             }
@@ -113,7 +116,7 @@ export class ReplicaPool {
             const onMessage = (m: ReplicaMessage) => {
               w.off('error', onError)
               if (m.type === 'done')
-                resolve({ loss: m.loss, aux: m.aux, moe: m.moe, tensors: m.tensors })
+                resolve({ loss: m.loss, aux: m.aux, kl: m.kl, moe: m.moe, tensors: m.tensors })
               else reject(new Error(m.type === 'error' ? m.message : 'Unexpected replica message'))
             }
             const onError = (err: Error) => {

@@ -9,6 +9,8 @@ export interface ReplicaInit {
   precision: Precision
   labelSmoothing: number
   checkpointing: boolean
+  /** Distillation settings, when the run has a teacher (its soft targets come with each step). */
+  distill: { alpha: number; temperature: number } | null
   /** All parameters, written by the main thread after each update. */
   params: SharedArrayBuffer
   /** This replica's gradients of the trainable parameters. */
@@ -25,11 +27,20 @@ export interface ReplicaStep {
   T: number
   dropPath: (Float32Array | null)[] | null
   lossScale: number
+  /** This shard's teacher probabilities (rows × vocabulary), when distilling. */
+  teacher: Float32Array | null
   /** QAT this step: the activation mode, or null when off. */
   qat: 'dynamic' | 'none' | null
 }
 
 export type ReplicaMessage =
   | { type: 'ready' }
-  | { type: 'done'; loss: number; aux: number; moe: (MoeStats | null)[]; tensors: number }
+  | {
+      type: 'done'
+      loss: number
+      aux: number
+      kl: number | null
+      moe: (MoeStats | null)[]
+      tensors: number
+    }
   | { type: 'error'; message: string }

@@ -73,6 +73,9 @@ function step(msg: ReplicaStep): void {
     }
     s.version = msg.paramsVersion
   }
+  const teacher = msg.teacher
+    ? tf.tensor2d(msg.teacher, [msg.B * msg.T, s.init.model.vocabSize])
+    : null
   const r = computeGradients({
     model: s.model,
     params: s.params,
@@ -85,14 +88,23 @@ function step(msg: ReplicaStep): void {
     labelSmoothing: s.init.labelSmoothing,
     dropPath: msg.dropPath,
     checkpointing: s.init.checkpointing,
+    distill: s.init.distill && teacher ? { teacher, ...s.init.distill } : null,
   })
+  teacher?.dispose()
   const gradLayout = flatLayout(specs.filter((p) => p.trainable))
   const out = new Float32Array(s.init.grads)
   for (const [name, g] of r.grads) {
     out.set(g.dataSync(), gradLayout.offsets.get(name))
     g.dispose()
   }
-  post({ type: 'done', loss: r.loss, aux: r.aux, moe: r.moe, tensors: tf.memory().numTensors })
+  post({
+    type: 'done',
+    loss: r.loss,
+    aux: r.aux,
+    kl: r.kl,
+    moe: r.moe,
+    tensors: tf.memory().numTensors,
+  })
 }
 
 port.on('message', (msg: ReplicaInit | ReplicaStep) => {

@@ -39,6 +39,8 @@ export function NewRunPage() {
   const [error, setError] = useState<{ message: string; field?: string } | null>(null)
   /** The run whose newest checkpoint the new run starts from ('' = random initialization). */
   const [initRunId, setInitRunId] = useState('')
+  /** The run whose newest checkpoint teaches this one ('' = no distillation). */
+  const [teacherRunId, setTeacherRunId] = useState('')
   const { data: allRuns } = useApiQuery('runs.list', {})
   const initSources = (allRuns ?? []).filter((r) => r.checkpointCount > 0)
   const [busy, setBusy] = useState(false)
@@ -151,6 +153,18 @@ export function NewRunPage() {
     }
   }
 
+  /** A teacher's soft targets are over its token ids: the student takes its tokenizer. */
+  const learnFrom = async (runId: string) => {
+    setTeacherRunId(runId)
+    if (!runId) return
+    try {
+      const source = await call(transport, 'runs.get', { id: runId })
+      setTokenizerId(source.data.tokenizerId)
+    } catch (err) {
+      setError({ message: (err as Error).message })
+    }
+  }
+
   const create = async (start: boolean) => {
     if (datasetId === null || tokenizerId === null) return
     setBusy(true)
@@ -164,6 +178,7 @@ export function NewRunPage() {
         model,
         train,
         ...(initRunId ? { init: { runId: initRunId, checkpointId: null } } : {}),
+        ...(teacherRunId ? { teacher: { runId: teacherRunId, checkpointId: null } } : {}),
       })
       if (start) await call(transport, 'runs.start', { id: run.id })
       await client.invalidateQueries({ queryKey: ['runs.list'] })
@@ -279,6 +294,28 @@ export function NewRunPage() {
                 </span>
               </div>
               <div className="field">
+                <label htmlFor="run-teacher">Teacher (distillation)</label>
+                <select
+                  id="run-teacher"
+                  className="select"
+                  value={teacherRunId}
+                  aria-describedby="run-teacher-hint"
+                  onChange={(e) => void learnFrom(e.target.value)}
+                >
+                  <option value="">None: learn from the labels only</option>
+                  {initSources.map((r) => (
+                    <option key={r.id} value={r.id}>
+                      {r.name} (newest checkpoint, {r.tokenizerName ?? 'its tokenizer'})
+                    </option>
+                  ))}
+                </select>
+                <span className="field-hint" id="run-teacher-hint">
+                  {teacherRunId
+                    ? 'Loss = α·CE + (1−α)·T²·KL(teacher ‖ student): set α and T under Training. Same tokenizer as the teacher.'
+                    : 'A larger trained model whose predictions this run also learns from.'}
+                </span>
+              </div>
+              <div className="field">
                 <label htmlFor="run-val">Validation share</label>
                 <input
                   id="run-val"
@@ -373,6 +410,8 @@ export function NewRunPage() {
                 'precision',
                 'qatStart',
                 'qatActivations',
+                'distillAlpha',
+                'distillTemperature',
               ]}
             />
           </Panel>

@@ -11,6 +11,8 @@ interface ChartSpec {
   unit?: string
   /** Only when the run records it. */
   optional?: boolean
+  /** Only when the run records this metric (e.g. a teacher's KL). */
+  requires?: string
   log?: boolean
 }
 
@@ -49,6 +51,15 @@ export function RunCharts({ metrics }: { metrics: RunMetrics }) {
         { name: 'val_loss', label: 'validation', points: true, color: '#e8590c' },
       ],
       log: true,
+    },
+    {
+      title: 'Distillation loss parts',
+      metrics: [
+        { name: 'loss', label: 'CE (labels)' },
+        { name: 'distill_kl', label: 'T²·KL (teacher)', color: '#ae3ec9' },
+      ],
+      log: true,
+      requires: 'distill_kl',
     },
     { title: 'Learning rate', metrics: [{ name: 'lr', label: 'lr' }] },
     {
@@ -108,6 +119,7 @@ export function RunCharts({ metrics }: { metrics: RunMetrics }) {
   const visible = specs.filter(
     (s) =>
       s.metrics.length > 0 &&
+      (!s.requires || metrics.series[s.requires]?.step.length) &&
       (!s.optional || s.metrics.some((m) => metrics.series[m.name]?.step.length)),
   )
   return (
@@ -154,9 +166,15 @@ export function RunCharts({ metrics }: { metrics: RunMetrics }) {
             color: m.color,
             points: m.points,
           }))
-          const last = spec.metrics
-            .map((m) => metrics.series[m.name]?.value.at(-1))
-            .find((v) => v !== undefined)
+          // "Loss: latest 2.345, validation 2.401": the first series' value, then the others'.
+          const latest = spec.metrics
+            .map((m) => ({ label: m.label, value: metrics.series[m.name]?.value.at(-1) }))
+            .filter((m): m is { label: string; value: number } => m.value !== undefined)
+          const last = latest[0]?.value
+          const others = latest
+            .slice(1)
+            .map((m) => `, ${m.label} ${m.value.toPrecision(4)}`)
+            .join('')
           return (
             <section key={spec.title} className="chart-card" aria-label={spec.title}>
               <h3>{spec.title}</h3>
@@ -166,7 +184,7 @@ export function RunCharts({ metrics }: { metrics: RunMetrics }) {
                 xLabel="step"
                 height={180}
                 logScale={logScale && !!spec.log}
-                summary={`${spec.title}: latest ${last === undefined ? 'none' : last.toPrecision(4)}`}
+                summary={`${spec.title}: latest ${last === undefined ? 'none' : last.toPrecision(4)}${others}`}
               />
             </section>
           )

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { UserError } from '../../shared/errors'
 import type { Store } from '../../store'
 import { countParams } from '../model/params'
+import type { ModelConfig } from '../model/config'
 import { disposeParams, loadCheckpoint, toParams, type LoadedModel } from '../infer/load'
 import { perplexity, type PerplexityResult } from '../infer/perplexity'
 import { loadTokenData } from '../train/token-data'
@@ -27,6 +28,30 @@ export interface ExportResult {
 /** Tensors quantized to int8: the projections and the embedding, not norms or the router. */
 const quantizable = (name: string) =>
   name.endsWith('_proj.weight') || name.endsWith('embed_tokens.weight') || name === 'lm_head.weight'
+
+/**
+ * Frugal's weights as the int8 export stores them, read back: post-training quantization
+ * (per output channel, weight-only) without writing a file. What the card's int8
+ * perplexity and the cost report's PTQ figure measure.
+ */
+export function int8RoundTrip(
+  config: ModelConfig,
+  weights: ReadonlyMap<string, Float32Array>,
+): Map<string, Float32Array> {
+  const dequantized = new Map<string, HfTensor>()
+  for (const [name, t] of toHfTensors(config, weights)) {
+    if (!quantizable(name)) {
+      dequantized.set(name, t)
+      continue
+    }
+    const [rows, cols] = t.shape
+    dequantized.set(name, {
+      shape: t.shape,
+      values: dequantizeRows(quantizeRows(t.values, rows, cols), rows, cols),
+    })
+  }
+  return fromHfTensors(config, dequantized)
+}
 
 /**
  * Write a checkpoint as a Hugging Face model folder: model.safetensors, config.json,

@@ -1,0 +1,288 @@
+/**
+ * The cost report: what each low-cost technique buys on a fixed corpus and seed, measured
+ * here. Every pair trains the same data (character-level tiny Shakespeare, the first 90%)
+ * for the same steps and batch, and is judged on the same validation tokens (the last
+ * 10%).
+ *
+ *   npm run bench:lowcost              (STEPS=400 per run: about 20 minutes on 2 cores)
+ *   STEPS=60 npm run bench:lowcost     (a quick check that every experiment runs)
+ *   FRUGAL_BACKEND=cpu|wasm|tensorflow, THREADS=n
+ *
+ * Prints one JSON object on stdout (each comparison, its configurations and which side
+ * won by how much); progress on stderr. Curriculum learning is not implemented yet and is
+ * reported as such.
+ */
+import * as tf from '@tensorflow/tfjs-core'
+import { readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { resolve } from 'node:path'
+import { loadBackend } from '../src/worker/backend'
+import { int8RoundTrip } from '../src/worker/export/export'
+import { disposeParams, toParams } from '../src/worker/infer/load'
+import { perplexity } from '../src/worker/infer/perplexity'
+import { installKernels } from '../src/worker/kernels'
+import {
+  modelConfigSchema,
+  type ModelConfig,
+  type ModelConfigInput,
+} from '../src/worker/model/config'
+import { trainingFlopsPerToken } from '../src/worker/model/estimate'
+import { countParams } from '../src/worker/model/params'
+import { trainChar } from '../src/worker/tokenizer'
+import { trainConfigSchema, type TrainConfigInput } from '../src/worker/train/config'
+import { Trainer, type TrainerOptions } from '../src/worker/train/trainer'
+
+const path =
+  process.env.FRUGAL_SHAKESPEARE ??
+  resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'tinyshakespeare.txt')
+const steps = Number(process.env.STEPS ?? 400)
+const backendName = process.env.FRUGAL_BACKEND ?? 'wasm'
+const threads = Number(
+  process.env.THREADS ??
+    (backendName === 'wasm' || backendName === 'cpu' ? Math.min(4, availableParallelism()) : 1),
+)
+const replicaEntry = resolve(
+  import.meta.dirname,
+  '..',
+  'src',
+  'worker',
+  'train',
+  'parallel',
+  'replica.ts',
+)
+/** Validation tokens every model is judged on (the same ones, in the same windows). */
+const VAL_TOKENS = 65_536
+const started = performance.now()
+
+const { info } = await loadBackend(backendName)
+installKernels(tf)
+const text = readFileSync(path, 'utf8')
+const { tokenizer } = await trainChar([text], { specialTokens: [], byteFallback: false })
+const ids = tokenizer.encode(text)
+const split = Math.floor(ids.length * 0.9)
+const data = {
+  train: ids.subarray(0, split),
+  val: ids.subarray(split),
+  vocabSize: tokenizer.vocabSize,
+}
+
+const base: ModelConfigInput = {
+  vocabSize: tokenizer.vocabSize,
+  contextLength: 64,
+  layers: 4,
+  heads: 4,
+  width: 128,
+}
+const trainBase: TrainConfigInput = {
+  steps,
+  batchSize: 12,
+  learningRate: 1e-3,
+  minLearningRate: 1e-4,
+  warmupSteps: Math.min(100, Math.floor(steps / 10)),
+  decaySteps: steps,
+  beta2: 0.99,
+  weightDecay: 0.1,
+  gradClip: 1,
+  seed: 1337,
+  threads,
+  evalEvery: 0,
+}
+
+interface Outcome {
+  name: string
+  valLoss: number
+  perplexity: number
+  parameters: number
+  activeParameters: number
+  trainingFlops: number
+  seconds: number
+  skippedSteps: number
+  /** MoE: mean over layers of the last 50 steps' max/mean expert load. */
+  imbalance: number | null
+  finalKl: number | null
+  weights: Map<string, Float32Array>
+  config: ModelConfig
+}
+
+const round = (x: number, d = 4) => Number(x.toFixed(d))
+
+/** Validation loss and perplexity of weights on the fixed validation tokens. */
+function judge(config: ModelConfig, weights: ReadonlyMap<string, Float32Array>) {
+  const params = toParams(config, weights)
+  try {
+    return perplexity(config, params, data.val, { maxTokens: VAL_TOKENS })
+  } finally {
+    disposeParams(params)
+  }
+}
+
+async function run(
+  name: string,
+  model: ModelConfigInput,
+  train: TrainConfigInput = {},
+  options: TrainerOptions = {},
+): Promise<Outcome> {
+  const config = modelConfigSchema.parse(model)
+  const t0 = performance.now()
+  const trainer = await Trainer.create(
+    config,
+    trainConfigSchema.parse({ ...trainBase, ...train }),
+    data,
+    {
+      replicaEntry,
+      backend: backendName,
+      ...options,
+    },
+  )
+  const imbalance: number[] = []
+  let skipped = 0
+  let kl: number | null = null
+  for (let s = 0; s < steps; s++) {
+    const m = await trainer.trainStep()
+    skipped = m.skippedTotal
+    kl = m.kl
+    if (s >= steps - 50 && m.moe.length)
+      imbalance.push(m.moe.reduce((a, l) => a + l.imbalance, 0) / m.moe.length)
+    if ((s + 1) % 100 === 0)
+      process.stderr.write(`  ${name}: step ${s + 1} loss ${m.loss.toFixed(4)}\n`)
+  }
+  const weights = new Map<string, Float32Array>()
+  for (const [k, v] of trainer.state().tensors)
+    if (k.startsWith('param/')) weights.set(k.slice(6), v)
+  await trainer.dispose()
+  const seconds = (performance.now() - t0) / 1000
+  const r = judge(config, weights)
+  const counts = countParams(config)
+  const outcome: Outcome = {
+    name,
+    valLoss: r.loss,
+    perplexity: r.perplexity,
+    parameters: counts.total,
+    activeParameters: counts.active,
+    trainingFlops:
+      trainingFlopsPerToken(config) * steps * trainBase.batchSize! * config.contextLength,
+    seconds,
+    skippedSteps: skipped,
+    imbalance: imbalance.length ? imbalance.reduce((a, b) => a + b, 0) / imbalance.length : null,
+    finalKl: kl,
+    weights,
+    config,
+  }
+  process.stderr.write(`${name}: validation loss ${r.loss.toFixed(4)} in ${seconds.toFixed(0)} s\n`)
+  return outcome
+}
+
+const summary = (o: Outcome) => ({
+  valLoss: round(o.valLoss),
+  perplexity: round(o.perplexity, 3),
+  parameters: o.parameters,
+  activeParameters: o.activeParameters,
+  trainingGflops: round(o.trainingFlops / 1e9, 1),
+  seconds: round(o.seconds, 1),
+  ...(o.skippedSteps ? { skippedSteps: o.skippedSteps } : {}),
+  ...(o.imbalance !== null ? { expertImbalance: round(o.imbalance, 3) } : {}),
+})
+
+/** Lower is better: which won and by how much (relative), or a tie within 0.5%. */
+function verdict(a: [string, number], b: [string, number]) {
+  const [winner, loser] = a[1] <= b[1] ? [a, b] : [b, a]
+  const rel = (loser[1] - winner[1]) / loser[1]
+  return rel < 0.005
+    ? { winner: 'tie', note: `within 0.5% (${(rel * 100).toFixed(2)}%)` }
+    : { winner: winner[0], byPercent: round(rel * 100, 2) }
+}
+
+process.stderr.write(
+  `Cost report: ${steps} steps per run, batch 12 × 64 tokens, ${info.name} (${info.detail}), ${threads} thread(s)\n`,
+)
+
+// 1. Dense vs MoE at (about) equal training FLOPs: 8 experts of half the dense FFN width
+// (the default expert width for top-2), so each token's FFN work matches the dense model's.
+const dense = await run('dense', base)
+const moeModel = (balance: 'aux' | 'aux-free'): ModelConfigInput => ({
+  ...base,
+  moe: {
+    routedExperts: 8,
+    sharedExperts: 0,
+    topK: 2,
+    firstDenseLayers: 0,
+    balance,
+  },
+})
+const moeAux = await run('moe-aux', moeModel('aux'))
+const moeFree = await run('moe-aux-free', moeModel('aux-free'))
+
+// 2. Distillation: a small student on labels only, and taught by the dense model.
+const studentModel: ModelConfigInput = { ...base, layers: 2, width: 64 }
+const labelsOnly = await run('student-labels', studentModel)
+const distilled = await run(
+  'student-distilled',
+  studentModel,
+  { distillAlpha: 0.5, distillTemperature: 2 },
+  { teacher: { config: dense.config, weights: dense.weights } },
+)
+
+// 3. Reduced precision (emulated): the dense model's GEMM inputs in bf16 and fp8.
+const bf16 = await run('dense-bf16', base, { precision: 'bf16' })
+const fp8 = await run('dense-fp8-e4m3', base, { precision: 'fp8-e4m3' })
+
+// 4. int8: post-training quantization of the fp32 dense model vs QAT over its last 20%.
+const ptq = judge(dense.config, int8RoundTrip(dense.config, dense.weights))
+const qat = await run('dense-qat', base, { qatStart: 0.8, qatActivations: 'none' })
+const qatInt8 = judge(qat.config, int8RoundTrip(qat.config, qat.weights))
+
+const report = {
+  benchmark: 'Frugal cost report (char-level tiny Shakespeare, seed 1337)',
+  backend: `${info.name} ${info.version} (${info.detail})`,
+  threads,
+  stepsPerRun: steps,
+  tokensPerStep: 12 * 64,
+  validationTokens: VAL_TOKENS,
+  base: modelConfigSchema.parse(base),
+  denseVsMoe: {
+    configuration:
+      'dense SwiGLU vs 8 routed experts of half the FFN width, top-2, same steps and batch',
+    dense: summary(dense),
+    moe: summary(moeAux),
+    ...verdict(['dense', dense.valLoss], ['moe', moeAux.valLoss]),
+  },
+  auxVsAuxFree: {
+    configuration:
+      'the MoE above with the Switch auxiliary loss (α 0.01) vs DeepSeek-V3 bias balancing (γ 0.001)',
+    aux: summary(moeAux),
+    auxFree: summary(moeFree),
+    lossVerdict: verdict(['aux', moeAux.valLoss], ['aux-free', moeFree.valLoss]),
+    imbalanceVerdict: verdict(['aux', moeAux.imbalance ?? 0], ['aux-free', moeFree.imbalance ?? 0]),
+  },
+  distillation: {
+    configuration: 'student 2 layers × width 64; teacher: the dense model above; α 0.5, T 2',
+    teacher: summary(dense),
+    labelsOnly: summary(labelsOnly),
+    distilled: {
+      ...summary(distilled),
+      finalKl: distilled.finalKl === null ? null : round(distilled.finalKl),
+    },
+    ...verdict(['labels only', labelsOnly.valLoss], ['distilled', distilled.valLoss]),
+  },
+  precision: {
+    configuration: 'the dense model with GEMM inputs rounded to each format (emulated on float32)',
+    fp32: summary(dense),
+    bf16: summary(bf16),
+    fp8E4m3: summary(fp8),
+  },
+  int8: {
+    configuration:
+      'weight-only int8 per output channel (the export’s); QAT over the last 20% of steps',
+    fp32: { valLoss: round(dense.valLoss), perplexity: round(dense.perplexity, 3) },
+    postTraining: { valLoss: round(ptq.loss), perplexity: round(ptq.perplexity, 3) },
+    qat: {
+      valLoss: round(qatInt8.loss),
+      perplexity: round(qatInt8.perplexity, 3),
+      floatValLoss: round(qat.valLoss),
+    },
+    ...verdict(['post-training int8', ptq.loss], ['QAT int8', qatInt8.loss]),
+  },
+  curriculum: { status: 'not implemented yet (issue 8): no figure' },
+  wallSeconds: round((performance.now() - started) / 1000, 1),
+}
+process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)

@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test'
 import Database from 'better-sqlite3'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startServe, stopServe, type ServeHandle } from './fixtures'
@@ -86,8 +86,8 @@ test('generate in the playground, compare two checkpoints, record a preference, 
   await expect(playground.getByText('Rating saved in the project.')).toBeVisible()
 
   // A long generation streams in while it runs, and Stop keeps what was written.
+  // (Greedy: deterministic, and this barely trained model never picks end-of-text.)
   await playground.getByLabel('Max tokens').fill('4000')
-  await playground.getByLabel('Temperature').fill('1')
   await playground.getByRole('button', { name: 'Generate' }).click()
   await expect(output).toHaveAttribute('data-state', 'running')
   await expect(output).toContainText(/Shall I[\s\S]{3,}/, { timeout: 30_000 })
@@ -203,6 +203,28 @@ test('generate in the playground, compare two checkpoints, record a preference, 
   await dialog.getByRole('button', { name: 'Measure' }).click()
   await expect(
     page.getByRole('table', { name: 'Evaluations' }).getByText(/perplexity [\d.]+ \(loss/),
+  ).toBeVisible({ timeout: 60_000 })
+  // A multiple-choice folder in MMLU's layout, scored 1-shot, listed next to chance.
+  const mmlu = join(dir, 'mmlu')
+  mkdirSync(join(mmlu, 'test'), { recursive: true })
+  mkdirSync(join(mmlu, 'dev'), { recursive: true })
+  writeFileSync(
+    join(mmlu, 'test', 'verse_test.csv'),
+    'Shall I compare thee to a,summer day,winter night,cold stone,dry bone,A\n' +
+      'Thou art more lovely and more,temperate,violent,hungry,bitter,A\n',
+  )
+  writeFileSync(
+    join(mmlu, 'dev', 'verse_dev.csv'),
+    'Rough winds do shake,the darling buds,a tin can,the sea,nothing,A\n',
+  )
+  await page.getByRole('button', { name: 'Multiple choice…' }).click()
+  await dialog.getByLabel('Benchmark folder').fill(mmlu)
+  await dialog.getByLabel('Examples before each question').fill('1')
+  await dialog.getByRole('button', { name: 'Score' }).click()
+  await expect(
+    page
+      .getByRole('table', { name: 'Evaluations' })
+      .getByText(/accuracy [\d.]+% \(chance 25\.0%\) over 2 questions, 1-shot, 1 subject/),
   ).toBeVisible({ timeout: 60_000 })
   expect(existsSync(join(out, 'model.safetensors'))).toBe(true)
   expect(errors).toEqual([])

@@ -4,6 +4,9 @@ import type { AppTransport } from '.'
 
 type Listener = (payload: unknown) => void
 
+/** How long an open socket may wait for the server to acknowledge its subscription. */
+const ACK_TIMEOUT_MS = 5000
+
 /**
  * Headless (`frugal serve`): calls are `POST /api/invoke`; events arrive on one
  * WebSocket that reconnects with backoff. The access token travels as an HttpOnly
@@ -29,9 +32,16 @@ export function httpTransport(onConnectionChange?: (connected: boolean) => void)
     const ws = new WebSocket(url)
     socket = ws
     let acknowledged = false
+    let watchdog: ReturnType<typeof setTimeout> | null = null
     ws.onopen = () => {
       retryMs = 500
       sendSubscriptions()
+      // An open socket whose subscription is never acknowledged delivers no events (seen
+      // once in CI: the page waited forever for a finished job). Start over: the new
+      // socket's acknowledgement refetches everything, so nothing stays stale.
+      watchdog = setTimeout(() => {
+        if (!acknowledged) ws.close()
+      }, ACK_TIMEOUT_MS)
     }
     ws.onmessage = (message) => {
       const data = JSON.parse(String(message.data)) as EventEnvelope | { type: 'subscribed' }
@@ -40,11 +50,13 @@ export function httpTransport(onConnectionChange?: (connected: boolean) => void)
         // subscription took effect may be stale, so the first ack counts as (re)connecting.
         if (!acknowledged) onConnectionChange?.(true)
         acknowledged = true
+        if (watchdog) clearTimeout(watchdog)
         return
       }
       for (const l of listeners.get(data.topic) ?? []) l(data.payload)
     }
     ws.onclose = () => {
+      if (watchdog) clearTimeout(watchdog)
       onConnectionChange?.(false)
       socket = null
       setTimeout(connect, retryMs)

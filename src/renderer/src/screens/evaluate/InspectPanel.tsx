@@ -1,5 +1,5 @@
 import { Eye } from 'lucide-react'
-import { useId, useState } from 'react'
+import { useId, useRef, useState } from 'react'
 import { ApiCallError, call, useEvent, useTransport } from '../../api/client'
 import { Button } from '../../components/Button'
 import { Notice } from '../../components/Notice'
@@ -27,6 +27,9 @@ export function InspectPanel() {
   const ref = chosen ?? fallback
   const [prompt, setPrompt] = useState('')
   const [jobId, setJobId] = useState<string | null>(null)
+  // The event handler reads the id from a ref: a job that ends before the re-render that
+  // stores it in state would otherwise be missed (as in useGeneration).
+  const current = useRef<string | null>(null)
   const [data, setData] = useState<PromptInspection | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [layer, setLayer] = useState(0)
@@ -34,7 +37,8 @@ export function InspectPanel() {
   const promptId = useId()
 
   useEvent('job.state', (job) => {
-    if (job.id !== jobId || job.state === 'queued' || job.state === 'running') return
+    if (job.id !== current.current || job.state === 'queued' || job.state === 'running') return
+    current.current = null
     setJobId(null)
     if (job.state === 'succeeded') {
       const r = job.result as PromptInspection
@@ -50,6 +54,7 @@ export function InspectPanel() {
     if (!prompt.trim()) return setError('Write a prompt.')
     try {
       const job = await call(transport, 'models.inspect', { ...ref, prompt })
+      current.current = job.id
       setJobId(job.id)
     } catch (err) {
       setError(err instanceof ApiCallError ? err.message : String(err))

@@ -6,6 +6,7 @@ import { ProgressBar } from '../components/ProgressBar'
 import { jobTitles, progressFraction } from '../../../shared/jobs'
 import type { BackendState } from '../../../shared/types'
 import { JobsPanel } from './JobsPanel'
+import { useBackendState } from './useBackendState'
 import { useActiveJobs } from './useJobs'
 
 function backendLabel(state: BackendState | undefined): {
@@ -30,7 +31,7 @@ export function StatusBar({ connected }: { connected: boolean }) {
   const [, navigate] = useLocation()
   const [jobsOpen, setJobsOpen] = useState(false)
   const { data: project } = useApiQuery('project.current', {})
-  const { data: backend } = useApiQuery('system.backend', {})
+  const { data: backend } = useBackendState()
   const active = useActiveJobs()
   const running = active.find((j) => j.state === 'running')
   const b = backendLabel(backend)

@@ -4,7 +4,7 @@ import type { AppTransport } from '.'
 
 type Listener = (payload: unknown) => void
 
-/** How long an open socket may wait for the server to acknowledge its subscription. */
+/** How long a new socket may take to open and have its subscription acknowledged. */
 const ACK_TIMEOUT_MS = 5000
 
 /**
@@ -32,16 +32,16 @@ export function httpTransport(onConnectionChange?: (connected: boolean) => void)
     const ws = new WebSocket(url)
     socket = ws
     let acknowledged = false
-    let watchdog: ReturnType<typeof setTimeout> | null = null
+    // A socket that is not open and acknowledged soon delivers no events: seen in CI, a
+    // handshake that took 15 s, and an open socket whose subscription was never answered.
+    // Start over: the new socket's acknowledgement refetches everything, so nothing stays
+    // stale. (Closing a socket still connecting fires onclose, which reconnects.)
+    const watchdog = setTimeout(() => {
+      if (!acknowledged) ws.close()
+    }, ACK_TIMEOUT_MS)
     ws.onopen = () => {
       retryMs = 500
       sendSubscriptions()
-      // An open socket whose subscription is never acknowledged delivers no events (seen
-      // once in CI: the page waited forever for a finished job). Start over: the new
-      // socket's acknowledgement refetches everything, so nothing stays stale.
-      watchdog = setTimeout(() => {
-        if (!acknowledged) ws.close()
-      }, ACK_TIMEOUT_MS)
     }
     ws.onmessage = (message) => {
       const data = JSON.parse(String(message.data)) as EventEnvelope | { type: 'subscribed' }
@@ -50,13 +50,13 @@ export function httpTransport(onConnectionChange?: (connected: boolean) => void)
         // subscription took effect may be stale, so the first ack counts as (re)connecting.
         if (!acknowledged) onConnectionChange?.(true)
         acknowledged = true
-        if (watchdog) clearTimeout(watchdog)
+        clearTimeout(watchdog)
         return
       }
       for (const l of listeners.get(data.topic) ?? []) l(data.payload)
     }
     ws.onclose = () => {
-      if (watchdog) clearTimeout(watchdog)
+      clearTimeout(watchdog)
       onConnectionChange?.(false)
       socket = null
       setTimeout(connect, retryMs)

@@ -1,6 +1,7 @@
 import { Gauge, RefreshCw } from 'lucide-react'
 import { useState } from 'react'
-import { useApiMutation, useApiQuery, useEvent } from '../../api/client'
+import { useApiMutation, useEvent } from '../../api/client'
+import { useBackendState } from '../../app/useBackendState'
 import { Button } from '../../components/Button'
 import { TimeSeriesChart } from '../../components/charts/TimeSeriesChart'
 import { Notice } from '../../components/Notice'
@@ -12,7 +13,7 @@ type Benchmark = JobResults['backend.benchmark']
 
 /** Which tfjs backend trains here, why, and how fast it multiplies matrices. */
 export function BackendSection() {
-  const { data: state } = useApiQuery('system.backend', {})
+  const { data: state } = useBackendState()
   const reprobe = useApiMutation('system.reprobeBackend')
   const [benchJob, setBenchJob] = useState<string | null>(null)
   const [points, setPoints] = useState<[number[], number[]]>([[], []])

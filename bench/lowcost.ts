@@ -6,11 +6,12 @@
  *
  *   npm run bench:lowcost              (STEPS=400 per run: about 20 minutes on 2 cores)
  *   STEPS=60 npm run bench:lowcost     (a quick check that every experiment runs)
+ *   ONLY=curriculum,int8 npm run bench:lowcost   (some experiments: moe, distillation,
+ *                                       precision, int8, curriculum; the dense baseline always)
  *   FRUGAL_BACKEND=cpu|wasm|tensorflow, THREADS=n
  *
  * Prints one JSON object on stdout (each comparison, its configurations and which side
- * won by how much); progress on stderr. Curriculum learning is not implemented yet and is
- * reported as such.
+ * won by how much); progress on stderr.
  */
 import * as tf from '@tensorflow/tfjs-core'
 import { readFileSync } from 'node:fs'
@@ -31,6 +32,8 @@ import { countParams } from '../src/worker/model/params'
 import { trainChar } from '../src/worker/tokenizer'
 import { trainConfigSchema, type TrainConfigInput } from '../src/worker/train/config'
 import { Trainer, type TrainerOptions } from '../src/worker/train/trainer'
+import { referenceDifficulty, unigramDifficulty } from '../src/worker/train/curriculum'
+import { Transformer } from '../src/worker/model/model'
 
 const path =
   process.env.FRUGAL_SHAKESPEARE ??
@@ -52,6 +55,14 @@ const replicaEntry = resolve(
 )
 /** Validation tokens every model is judged on (the same ones, in the same windows). */
 const VAL_TOKENS = 65_536
+const experiments = ['moe', 'distillation', 'precision', 'int8', 'curriculum'] as const
+const only = process.env.ONLY?.split(',').map((x) => x.trim())
+const unknown = only?.filter((x) => !(experiments as readonly string[]).includes(x)) ?? []
+if (unknown.length)
+  throw new Error(
+    `ONLY: unknown experiment ${unknown.join(', ')}; pick from ${experiments.join(', ')}.`,
+  )
+const want = (e: (typeof experiments)[number]) => !only || only.includes(e)
 const started = performance.now()
 
 const { info } = await loadBackend(backendName)
@@ -209,52 +220,43 @@ const moeModel = (balance: 'aux' | 'aux-free'): ModelConfigInput => ({
     balance,
   },
 })
-const moeAux = await run('moe-aux', moeModel('aux'))
-const moeFree = await run('moe-aux-free', moeModel('aux-free'))
+
+async function moeExperiments() {
+  const moeAux = await run('moe-aux', moeModel('aux'))
+  const moeFree = await run('moe-aux-free', moeModel('aux-free'))
+  return {
+    denseVsMoe: {
+      configuration:
+        'dense SwiGLU vs 8 routed experts of half the FFN width, top-2, same steps and batch',
+      dense: summary(dense),
+      moe: summary(moeAux),
+      ...verdict(['dense', dense.valLoss], ['moe', moeAux.valLoss]),
+    },
+    auxVsAuxFree: {
+      configuration:
+        'the MoE above with the Switch auxiliary loss (α 0.01) vs DeepSeek-V3 bias balancing (γ 0.001)',
+      aux: summary(moeAux),
+      auxFree: summary(moeFree),
+      lossVerdict: verdict(['aux', moeAux.valLoss], ['aux-free', moeFree.valLoss]),
+      imbalanceVerdict: verdict(
+        ['aux', moeAux.imbalance ?? 0],
+        ['aux-free', moeFree.imbalance ?? 0],
+      ),
+    },
+  }
+}
 
 // 2. Distillation: a small student on labels only, and taught by the dense model.
-const studentModel: ModelConfigInput = { ...base, layers: 2, width: 64 }
-const labelsOnly = await run('student-labels', studentModel)
-const distilled = await run(
-  'student-distilled',
-  studentModel,
-  { distillAlpha: 0.5, distillTemperature: 2 },
-  { teacher: { config: dense.config, weights: dense.weights } },
-)
-
-// 3. Reduced precision (emulated): the dense model's GEMM inputs in bf16 and fp8.
-const bf16 = await run('dense-bf16', base, { precision: 'bf16' })
-const fp8 = await run('dense-fp8-e4m3', base, { precision: 'fp8-e4m3' })
-
-// 4. int8: post-training quantization of the fp32 dense model vs QAT over its last 20%.
-const ptq = judge(dense.config, int8RoundTrip(dense.config, dense.weights))
-const qat = await run('dense-qat', base, { qatStart: 0.8, qatActivations: 'none' })
-const qatInt8 = judge(qat.config, int8RoundTrip(qat.config, qat.weights))
-
-const report = {
-  benchmark: 'Frugal cost report (char-level tiny Shakespeare, seed 1337)',
-  backend: `${info.name} ${info.version} (${info.detail})`,
-  threads,
-  stepsPerRun: steps,
-  tokensPerStep: 12 * 64,
-  validationTokens: VAL_TOKENS,
-  base: modelConfigSchema.parse(base),
-  denseVsMoe: {
-    configuration:
-      'dense SwiGLU vs 8 routed experts of half the FFN width, top-2, same steps and batch',
-    dense: summary(dense),
-    moe: summary(moeAux),
-    ...verdict(['dense', dense.valLoss], ['moe', moeAux.valLoss]),
-  },
-  auxVsAuxFree: {
-    configuration:
-      'the MoE above with the Switch auxiliary loss (α 0.01) vs DeepSeek-V3 bias balancing (γ 0.001)',
-    aux: summary(moeAux),
-    auxFree: summary(moeFree),
-    lossVerdict: verdict(['aux', moeAux.valLoss], ['aux-free', moeFree.valLoss]),
-    imbalanceVerdict: verdict(['aux', moeAux.imbalance ?? 0], ['aux-free', moeFree.imbalance ?? 0]),
-  },
-  distillation: {
+async function distillation() {
+  const studentModel: ModelConfigInput = { ...base, layers: 2, width: 64 }
+  const labelsOnly = await run('student-labels', studentModel)
+  const distilled = await run(
+    'student-distilled',
+    studentModel,
+    { distillAlpha: 0.5, distillTemperature: 2 },
+    { teacher: { config: dense.config, weights: dense.weights } },
+  )
+  return {
     configuration: 'student 2 layers × width 64; teacher: the dense model above; α 0.5, T 2',
     teacher: summary(dense),
     labelsOnly: summary(labelsOnly),
@@ -263,14 +265,27 @@ const report = {
       finalKl: distilled.finalKl === null ? null : round(distilled.finalKl),
     },
     ...verdict(['labels only', labelsOnly.valLoss], ['distilled', distilled.valLoss]),
-  },
-  precision: {
+  }
+}
+
+// 3. Reduced precision (emulated): the dense model's GEMM inputs in bf16 and fp8.
+async function precision() {
+  const bf16 = await run('dense-bf16', base, { precision: 'bf16' })
+  const fp8 = await run('dense-fp8-e4m3', base, { precision: 'fp8-e4m3' })
+  return {
     configuration: 'the dense model with GEMM inputs rounded to each format (emulated on float32)',
     fp32: summary(dense),
     bf16: summary(bf16),
     fp8E4m3: summary(fp8),
-  },
-  int8: {
+  }
+}
+
+// 4. int8: post-training quantization of the fp32 dense model vs QAT over its last 20%.
+async function int8() {
+  const ptq = judge(dense.config, int8RoundTrip(dense.config, dense.weights))
+  const qat = await run('dense-qat', base, { qatStart: 0.8, qatActivations: 'none' })
+  const qatInt8 = judge(qat.config, int8RoundTrip(qat.config, qat.weights))
+  return {
     configuration:
       'weight-only int8 per output channel (the export’s); QAT over the last 20% of steps',
     fp32: { valLoss: round(dense.valLoss), perplexity: round(dense.perplexity, 3) },
@@ -281,8 +296,56 @@ const report = {
       floatValLoss: round(qat.valLoss),
     },
     ...verdict(['post-training int8', ptq.loss], ['QAT int8', qatInt8.loss]),
-  },
-  curriculum: { status: 'not implemented yet (issue 8): no figure' },
+  }
+}
+
+// 5. Curriculum at equal tokens (same steps and batch): difficulty from the dense model
+// (a reference trained on the same data) and from unigram surprisal, vs the plain dense run.
+async function curriculum() {
+  const S = dense.config.contextLength
+  const t0 = performance.now()
+  const params = toParams(dense.config, dense.weights)
+  const net = new Transformer(dense.config)
+  const byReference = await referenceDifficulty(net, params, data.train, S)
+  disposeParams(params)
+  net.dispose()
+  const scoringSeconds = (performance.now() - t0) / 1000
+  const reference = await run(
+    'dense-curriculum-reference',
+    base,
+    { curriculum: 'reference' },
+    { curriculum: { difficulty: byReference } },
+  )
+  const unigram = await run(
+    'dense-curriculum-unigram',
+    base,
+    { curriculum: 'unigram' },
+    { curriculum: { difficulty: unigramDifficulty(data.train, S, data.vocabSize) } },
+  )
+  return {
+    configuration:
+      'the dense model, same steps and batch (equal tokens); windows of 64 tokens in easy/medium/hard thirds by the dense model’s loss (reference) or unigram surprisal; mixes 70/20/10 → 30/50/20 → 10/30/60 by the smoothed loss at the tertile thresholds',
+    off: summary(dense),
+    reference: { ...summary(reference), scoringSeconds: round(scoringSeconds, 1) },
+    unigram: summary(unigram),
+    referenceVerdict: verdict(['off', dense.valLoss], ['reference', reference.valLoss]),
+    unigramVerdict: verdict(['off', dense.valLoss], ['unigram', unigram.valLoss]),
+  }
+}
+
+const report = {
+  benchmark: 'Frugal cost report (char-level tiny Shakespeare, seed 1337)',
+  backend: `${info.name} ${info.version} (${info.detail})`,
+  threads,
+  stepsPerRun: steps,
+  tokensPerStep: 12 * 64,
+  validationTokens: VAL_TOKENS,
+  base: modelConfigSchema.parse(base),
+  ...(want('moe') ? await moeExperiments() : {}),
+  ...(want('distillation') ? { distillation: await distillation() } : {}),
+  ...(want('precision') ? { precision: await precision() } : {}),
+  ...(want('int8') ? { int8: await int8() } : {}),
+  ...(want('curriculum') ? { curriculum: await curriculum() } : {}),
   wallSeconds: round((performance.now() - started) / 1000, 1),
 }
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)

@@ -4,7 +4,7 @@ import { Store } from '../store'
 import { UserError } from '../shared/errors'
 import type { JobResults } from '../shared/jobs'
 import { checkExistingProject } from '../main/user-paths'
-import { createRun, resolveInit, parseRunFile } from '../worker/train/setup'
+import { checkpointRefs, createRun, parseRunFile } from '../worker/train/setup'
 import { runCommand, type Output } from './output'
 import { runJobInProcess } from './run-job'
 
@@ -125,19 +125,7 @@ export function registerTrainCommands(program: Command, defaultDb: string): void
                 datasetId: dataset,
                 tokenizerId,
                 valFraction: file.data.valFraction,
-                ...(file.init
-                  ? { init: resolveInit(store, file.init.run, file.init.checkpoint ?? null) }
-                  : {}),
-                ...(file.teacher
-                  ? {
-                      teacher: resolveInit(
-                        store,
-                        file.teacher.run,
-                        file.teacher.checkpoint ?? null,
-                        'teacher',
-                      ),
-                    }
-                  : {}),
+                ...checkpointRefs(store, file),
               },
             })
             runId = run.id

@@ -6,6 +6,11 @@ import type { ExpertLoad, RunDetail, RunListItem, RunMetrics, TrainEnvironment }
 import type { JobLogLine } from '../jobs'
 
 const runId = z.string().trim().min(1).max(80)
+/** A run's checkpoint; its newest when checkpointId is null. */
+const checkpointRef = z
+  .object({ runId, checkpointId: z.int().positive().nullable().default(null) })
+  .strict()
+  .optional()
 /** Model and training settings as the form holds them: validated against the schemas in the handler. */
 const settings = z.record(z.string(), z.unknown())
 
@@ -28,15 +33,11 @@ export const runsApi = {
          * checkpointId is null). The model settings are then that run's, and the tokenizer
          * must be the one it used.
          */
-        init: z
-          .object({ runId, checkpointId: z.int().positive().nullable().default(null) })
-          .strict()
-          .optional(),
+        init: checkpointRef,
         /** Distil from this checkpoint (same tokenizer); train.distillAlpha/Temperature tune it. */
-        teacher: z
-          .object({ runId, checkpointId: z.int().positive().nullable().default(null) })
-          .strict()
-          .optional(),
+        teacher: checkpointRef,
+        /** train.curriculum "reference": this checkpoint's loss on each window is its difficulty. */
+        reference: checkpointRef,
       })
       .strict(),
   ),

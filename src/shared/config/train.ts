@@ -116,6 +116,72 @@ export const trainConfigSchema = z
       .describe(
         'During QAT, also round GEMM inputs to int8 per tensor over the batch range (dynamic), or only weights (none).',
       ),
+    curriculum: z
+      .enum(['off', 'unigram', 'reference'])
+      .default('off')
+      .describe(
+        "Curriculum learning: each context-long window of the training data gets a difficulty (its loss under the run's reference checkpoint, or its unigram surprisal without one), windows are split into easy/medium/hard thirds, and batches mix them by the current loss: 70/20/10% while it is high, 30/50/20% in between, 10/30/60% once it is low.",
+      ),
+    curriculumThresholds: z
+      .object({
+        high: z.number().positive().describe('Above this smoothed training loss: mostly easy.'),
+        low: z.number().positive().describe('Below this: mostly hard.'),
+      })
+      .strict()
+      .refine((t) => t.low <= t.high, 'the low threshold must not exceed the high one')
+      .nullable()
+      .default(null)
+      .describe(
+        "Loss thresholds (nats) between the curriculum's mixes. Empty: the tertiles of the windows' difficulties.",
+      ),
+    contextWarmupSteps: z
+      .int()
+      .min(0)
+      .default(0)
+      .describe(
+        'Progressive context: sequences grow linearly from the start length to the full context over this many steps (multiples of 8). 0: off.',
+      ),
+    contextStart: z
+      .int()
+      .min(8)
+      .nullable()
+      .default(null)
+      .describe(
+        'First sequence length of the progressive context. Empty: a quarter of the context.',
+      ),
+    batchWarmupSteps: z
+      .int()
+      .min(0)
+      .default(0)
+      .describe(
+        'Progressive batch: sequences per micro-batch grow linearly from the start size to the batch size over this many steps. 0: off.',
+      ),
+    batchStart: z
+      .int()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe('First batch size of the progressive batch. Empty: a quarter of the batch size.'),
+    tokenBudget: z
+      .int()
+      .min(8)
+      .nullable()
+      .default(null)
+      .describe(
+        'Tokens per micro-batch instead of a sequence count: each batch holds as many sequences of its length as fit (more while the progressive context is short). Empty: the batch size.',
+      ),
+    adaptiveBatch: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Grow the batch with the gradient noise scale (McCandlish et al. 2018): micro-batches per step follow B_noise between max(2, gradient accumulation) and the maximum below. Memory stays that of one micro-batch.',
+      ),
+    maxGradAccumulation: z
+      .int()
+      .min(2)
+      .max(1024)
+      .default(16)
+      .describe('With the adaptive batch: the most micro-batches one step may sum.'),
     lossScaling: z
       .enum(['auto', 'on', 'off'])
       .default('auto')

@@ -167,7 +167,7 @@ export class CheckpointsRepo {
 
   /**
    * Keep the newest `keep` checkpoints of a run (and the full ones they depend on, and any
-   * a fork or an initialized run started from, or a distilling run learns from); delete the rest. Returns how many were deleted.
+   * a fork or an initialized run started from, a distilling run learns from, or a curriculum is scored by); delete the rest. Returns how many were deleted.
    */
   prune(runId: string, keep: number): number {
     const all = this.list(runId)
@@ -180,7 +180,9 @@ export class CheckpointsRepo {
          UNION SELECT json_extract(data, '$.init.checkpointId') FROM runs
          WHERE json_extract(data, '$.init.checkpointId') IS NOT NULL
          UNION SELECT json_extract(data, '$.teacher.checkpointId') FROM runs
-         WHERE json_extract(data, '$.teacher.checkpointId') IS NOT NULL`,
+         WHERE json_extract(data, '$.teacher.checkpointId') IS NOT NULL
+         UNION SELECT json_extract(data, '$.reference.checkpointId') FROM runs
+         WHERE json_extract(data, '$.reference.checkpointId') IS NOT NULL`,
       )
       .all()
     for (const f of forkedFrom) {

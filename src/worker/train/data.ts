@@ -37,8 +37,8 @@ export class BatchSampler {
     this.rng = new Rng(seed)
   }
 
-  next(): Batch {
-    const { B, T } = this
+  /** B sequences of T tokens (by default the sizes it was made with; T may be shorter). */
+  next(B = this.B, T = this.T): Batch {
     const inputs = new Int32Array(B * T)
     const targets = new Int32Array(B * T)
     const span = this.tokens.length - T - 1

@@ -12,6 +12,9 @@ import { trainConfigSchema, type TrainConfig } from './config'
 import type { RunData } from './setup'
 import type { TokenData } from './data'
 import { SystemSampler, type SystemSample } from './system-sampler'
+import { referenceDifficulty, tertileThresholds, unigramDifficulty } from './curriculum'
+import { Transformer, type Params } from '../model/model'
+import { paramSpecs } from '../model/params'
 import { DivergedError, Trainer, type StepMetrics, type TrainingState } from './trainer'
 
 export interface RunContext {
@@ -135,7 +138,7 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
   let lastVal: number | null = null
   let lastTrain: number | null = run.trainLoss
   let wallMs = resume ? run.wallMs : 0
-  let tokensSeen = resume ? resume.step * tokensPerStep(model, train) : 0
+  let tokensSeen = resume ? (resume.tokensSeen ?? resume.step * tokensPerStep(model, train)) : 0
   let rollbacks = 0
   const flopsPerToken = trainingFlopsPerToken(model)
   const system = new SystemSampler()
@@ -223,6 +226,7 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
       }
       if (m.qat) pendingMetrics.push({ name: 'qat', step, value: 1 })
       if (m.kl !== null) pendingMetrics.push({ name: 'distill_kl', step, value: m.kl })
+      recordSchedules(pendingMetrics, m, step, train)
       const isLast = step === train.steps
       const valLoss =
         (train.evalEvery > 0 && step % train.evalEvery === 0) || isLast ? evaluate(step) : null
@@ -296,19 +300,29 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
   }
 }
 
+interface CheckpointModel {
+  config: ModelConfig
+  weights: Map<string, Float32Array>
+}
+
 /** A distilling run's teacher: its checkpoint's weights and its model config. */
-function teacherModel(
-  store: Store,
-  run: RunRow,
-): { config: ModelConfig; weights: Map<string, Float32Array> } | null {
+function teacherModel(store: Store, run: RunRow): CheckpointModel | null {
   const ref = (run.data as RunData).teacher
-  if (!ref) return null
+  return ref ? checkpointModel(store, ref, 'teacher') : null
+}
+
+/** Another run's checkpoint as a model: its config and weights. */
+function checkpointModel(
+  store: Store,
+  ref: { runId: string; checkpointId: number },
+  role: string,
+): CheckpointModel {
   const source = store.runs.get(ref.runId)
   const weights = new Map<string, Float32Array>()
   for (const [name, t] of store.checkpoints.tensors(ref.checkpointId))
     if (name.startsWith('param/')) weights.set(name.slice('param/'.length), t.values)
   if (!source || weights.size === 0)
-    throw new UserError('not_found', `The teacher checkpoint ${ref.checkpointId} is gone.`)
+    throw new UserError('not_found', `The ${role} checkpoint ${ref.checkpointId} is gone.`)
   return { config: modelConfigSchema.parse(source.modelConfig), weights }
 }
 
@@ -335,8 +349,10 @@ async function createTrainer(
   initialWeights: Map<string, Float32Array> | null = null,
 ): Promise<Trainer> {
   const teacher = teacherModel(ctx.store, ctx.store.runs.require(ctx.runId))
+  const difficulty = await curriculumDifficulty(ctx, model, train)
   return Trainer.create(model, train, ctx.data, {
     ...(resume ? { resume } : {}),
+    ...(difficulty ? { curriculum: { difficulty } } : {}),
     ...(initialWeights ? { initialWeights } : {}),
     ...(teacher ? { teacher } : {}),
     replicaEntry: ctx.entries.replica,
@@ -345,6 +361,78 @@ async function createTrainer(
         ? 'tensorflow'
         : ctx.backend.name,
   })
+}
+
+/** Difficulties are scored once per start of a run (a rollback reuses them). */
+const scoredDifficulty = new WeakMap<RunContext, Promise<Float32Array | null>>()
+
+/**
+ * The curriculum's difficulty of each context-long training window (nats per token):
+ * the loss under the run's reference checkpoint, or the unigram surprisal.
+ */
+function curriculumDifficulty(
+  ctx: RunContext,
+  model: ModelConfig,
+  train: TrainConfig,
+): Promise<Float32Array | null> {
+  let scored = scoredDifficulty.get(ctx)
+  if (!scored) {
+    scored = scoreDifficulty(ctx, model, train)
+    scoredDifficulty.set(ctx, scored)
+  }
+  return scored
+}
+
+async function scoreDifficulty(
+  ctx: RunContext,
+  model: ModelConfig,
+  train: TrainConfig,
+): Promise<Float32Array | null> {
+  if (train.curriculum === 'off') return null
+  const S = model.contextLength
+  const started = performance.now()
+  let difficulty: Float32Array
+  let source: string
+  if (train.curriculum === 'unigram') {
+    difficulty = unigramDifficulty(ctx.data.train, S, ctx.data.vocabSize)
+    source = 'unigram surprisal'
+  } else {
+    const ref = (ctx.store.runs.require(ctx.runId).data as RunData).reference
+    if (!ref)
+      throw new UserError(
+        'invalid_params',
+        'train.curriculum: "reference" scores the data with a reference checkpoint, and this run has none. Pick one (run.json "reference", or Curriculum reference in the run form), or use "unigram".',
+        'train.curriculum',
+      )
+    const reference = checkpointModel(ctx.store, ref, 'curriculum reference')
+    if (reference.config.contextLength < S)
+      throw new UserError(
+        'invalid_params',
+        `The curriculum reference's context (${reference.config.contextLength}) is shorter than this model's (${S}).`,
+        'reference',
+      )
+    // Inference semantics, as in evaluation: no MoE capacity limit.
+    const config = reference.config.moe
+      ? { ...reference.config, moe: { ...reference.config.moe, capacityFactor: null } }
+      : reference.config
+    const net = new Transformer(config)
+    const params: Params = {}
+    for (const spec of paramSpecs(config))
+      params[spec.name] = tf.tensor(reference.weights.get(spec.name)!, spec.shape)
+    try {
+      difficulty = await referenceDifficulty(net, params, ctx.data.train, S)
+    } finally {
+      for (const t of Object.values(params)) t.dispose()
+      net.dispose()
+    }
+    source = `the loss of ${ctx.store.runs.get(ref.runId)?.name ?? ref.runId}`
+  }
+  const t = train.curriculumThresholds ?? tertileThresholds(difficulty)
+  ctx.log(
+    'info',
+    `Curriculum: ${difficulty.length} windows of ${S} tokens scored by ${source} in ${((performance.now() - started) / 1000).toFixed(1)} s; the mix turns balanced below a loss of ${t.high.toFixed(3)} and hard-heavy below ${t.low.toFixed(3)}.`,
+  )
+  return difficulty
 }
 
 /**
@@ -417,6 +505,29 @@ function recordStep(
     add(`moe.experts_per_token.L${l.layer}`, l.meanExperts)
     vectors.push({ name: `moe.load.L${l.layer}`, step, value: Float32Array.from(l.load) })
   }
+}
+
+/** What the curriculum, progressive schedules and adaptive batch chose this step. */
+function recordSchedules(
+  points: { name: string; step: number; value: number }[],
+  m: StepMetrics,
+  step: number,
+  train: TrainConfig,
+): void {
+  if (m.mix)
+    for (const [bucket, share] of Object.entries(m.mix))
+      points.push({ name: `curriculum.${bucket}`, step, value: share })
+  const varies =
+    train.contextWarmupSteps > 0 ||
+    train.batchWarmupSteps > 0 ||
+    train.tokenBudget !== null ||
+    train.adaptiveBatch
+  if (varies) {
+    points.push({ name: 'context_length', step, value: m.contextLength })
+    points.push({ name: 'batch_sequences', step, value: m.sequences })
+    points.push({ name: 'batch_tokens', step, value: m.tokens })
+  }
+  if (m.noiseScale !== null) points.push({ name: 'noise_scale', step, value: m.noiseScale })
 }
 
 function tokensPerStep(model: ModelConfig, train: TrainConfig): number {

@@ -12,6 +12,12 @@ import { trainConfigSchema } from './config'
  * `tokenizer` names one in the project, or describes one to train ({ "kind", "vocabSize" }).
  * The model's vocabSize defaults to the tokenizer's.
  */
+/** Another run's checkpoint in run.json: the run by name or id, its newest checkpoint by default. */
+const checkpointRef = z
+  .object({ run: z.string().trim().min(1), checkpoint: z.int().positive().optional() })
+  .strict()
+  .optional()
+
 export const runFileSchema = z
   .object({
     name: z.string().trim().min(1).max(100).optional(),
@@ -39,15 +45,11 @@ export const runFileSchema = z
      * run's): a trained or imported model. `run` is a name or id; the newest checkpoint
      * unless `checkpoint` names one.
      */
-    init: z
-      .object({ run: z.string().trim().min(1), checkpoint: z.int().positive().optional() })
-      .strict()
-      .optional(),
+    init: checkpointRef,
     /** Distil from this run's checkpoint (same tokenizer); knobs in train.distill*. */
-    teacher: z
-      .object({ run: z.string().trim().min(1), checkpoint: z.int().positive().optional() })
-      .strict()
-      .optional(),
+    teacher: checkpointRef,
+    /** train.curriculum "reference": this checkpoint's loss is each window's difficulty. */
+    reference: checkpointRef,
   })
   .strict()
 
@@ -97,6 +99,8 @@ export interface RunData {
   init?: { runId: string; checkpointId: number }
   /** Knowledge distillation: the checkpoint whose soft targets the run learns from. */
   teacher?: { runId: string; checkpointId: number }
+  /** Curriculum learning: the checkpoint whose loss on each window is its difficulty. */
+  reference?: { runId: string; checkpointId: number }
 }
 
 function slug(name: string): string {
@@ -117,7 +121,7 @@ function initSource(
   store: Store,
   init: { runId: string; checkpointId: number },
   tokenizerId: number,
-  role: 'starts from' | 'learns from' = 'starts from',
+  role: 'starts from' | 'learns from' | 'is scored by' = 'starts from',
 ): RunRow {
   const source = store.runs.get(init.runId)
   if (!source) throw new UserError('not_found', `There is no run ${init.runId}.`, 'init.runId')
@@ -145,7 +149,7 @@ export function resolveInit(
   store: Store,
   run: string,
   checkpointId: number | null,
-  field: 'init' | 'teacher' = 'init',
+  field: 'init' | 'teacher' | 'reference' = 'init',
 ): { runId: string; checkpointId: number } {
   const named = store.runs.get(run)
     ? [store.runs.get(run)!]
@@ -174,6 +178,19 @@ export function resolveInit(
   return { runId: source.id, checkpointId: checkpoint.id }
 }
 
+/** run.json's init, teacher and reference, each resolved to a run and checkpoint. */
+export function checkpointRefs(
+  store: Store,
+  file: Pick<RunFile, 'init' | 'teacher' | 'reference'>,
+): Pick<RunData, 'init' | 'teacher' | 'reference'> {
+  const out: Pick<RunData, 'init' | 'teacher' | 'reference'> = {}
+  for (const field of ['init', 'teacher', 'reference'] as const) {
+    const ref = file[field]
+    if (ref) out[field] = resolveInit(store, ref.run, ref.checkpoint ?? null, field)
+  }
+  return out
+}
+
 /** Create a run (status "created"): validated configs, the data it will train on. */
 export function createRun(
   store: Store,
@@ -197,12 +214,20 @@ export function createRun(
     throw new UserError('not_found', `There is no dataset ${spec.data.datasetId}.`, 'data.dataset')
   const init = spec.data.init ? initSource(store, spec.data.init, spec.data.tokenizerId) : null
   if (spec.data.teacher) initSource(store, spec.data.teacher, spec.data.tokenizerId, 'learns from')
+  if (spec.data.reference)
+    initSource(store, spec.data.reference, spec.data.tokenizerId, 'is scored by')
   // A run that starts from a checkpoint has that checkpoint's architecture.
   const { model, train } = validateConfigs(
     init ? (init.modelConfig as Record<string, unknown>) : spec.model,
     spec.train,
     tokenizer.vocabSize,
   )
+  if (train.curriculum === 'reference' && !spec.data.reference)
+    throw new UserError(
+      'invalid_params',
+      'A "reference" curriculum scores the data with a trained model: choose the curriculum reference, or use "unigram".',
+      'reference',
+    )
   const id = `${slug(spec.name)}-${randomBytes(3).toString('hex')}`
   return store.runs.create(
     {

@@ -16,7 +16,16 @@ import { shardSizes } from './parallel/layout'
 import { ReplicaPool } from './parallel/pool'
 import { LossScaler, numericsFor, type LossScaleState } from './precision'
 import { qatNumerics } from './qat'
-import { dropPathRate, learningRate } from './schedule'
+import { batchSizeAt, contextLengthAt, dropPathRate, learningRate } from './schedule'
+import {
+  CurriculumSampler,
+  LOSS_EMA,
+  mixFor,
+  tertileThresholds,
+  type Mix,
+  type Thresholds,
+} from './curriculum'
+import { NoiseScale, type NoiseScaleState } from './noise-scale'
 
 /** Everything needed to continue a run exactly where it stopped. */
 export interface TrainingState {
@@ -29,6 +38,12 @@ export interface TrainingState {
   samplerRng: RngState
   dropPathRng: RngState
   lossScale: LossScaleState
+  /** Tokens trained on so far (absent in checkpoints from before variable batches). */
+  tokensSeen?: number
+  /** The curriculum's smoothed training loss, which picks its mix. */
+  curriculumLoss?: number | null
+  /** The adaptive batch's noise-scale estimates and current accumulation. */
+  noiseScale?: NoiseScaleState | null
 }
 
 export interface MoeLayerMetrics {
@@ -57,6 +72,15 @@ export interface StepMetrics {
   kl: number | null
   skippedTotal: number
   tokens: number
+  /** Sequence length and sequences this step trained on (they vary with the schedules). */
+  contextLength: number
+  sequences: number
+  /** Micro-batches summed into this step. */
+  microBatches: number
+  /** The curriculum's bucket mix this step, when curriculum learning is on. */
+  mix: Mix | null
+  /** Smoothed gradient noise scale B_simple in sequences, with the adaptive batch. */
+  noiseScale: number | null
   wallMs: number
   moe: MoeLayerMetrics[]
 }
@@ -73,6 +97,8 @@ export interface TrainerOptions {
    * come from its forward pass, and the loss mixes them with the labels (config.distill*).
    */
   teacher?: { config: ModelConfig; weights: ReadonlyMap<string, Float32Array> }
+  /** Curriculum learning: the difficulty (nats per token) of each context-long window. */
+  curriculum?: { difficulty: Float32Array }
   /** Where the data-parallel replica's entry is (required when threads > 1). */
   replicaEntry?: string
   /** The backend name replicas must load (the one this thread uses). */
@@ -98,6 +124,14 @@ export class Trainer {
   step: number
   private readonly trainable: string[]
   private readonly sampler: BatchSampler
+  private curriculum: {
+    sampler: CurriculumSampler
+    thresholds: Thresholds
+    loss: number | null
+  } | null = null
+  private readonly noise: NoiseScale | null
+  /** Tokens trained on so far. */
+  tokensSeen: number
   private readonly dropRng: Rng
   private readonly scaler: LossScaler
   private readonly numerics
@@ -116,6 +150,7 @@ export class Trainer {
     options: TrainerOptions = {},
   ): Promise<Trainer> {
     const trainer = new Trainer(modelConfig, config, data, options.resume, options.initialWeights)
+    if (options.curriculum) trainer.startCurriculum(options.curriculum.difficulty, options.resume)
     if (options.teacher) trainer.teacher = Teacher.load(options.teacher, modelConfig)
     const threads = config.threads ?? 1
     if (threads > 1) {
@@ -199,6 +234,14 @@ export class Trainer {
     )
     this.dropRng = new Rng(resume?.dropPathRng ?? dropSeed)
     this.scaler = new LossScaler(usesLossScaling(config), 2 ** 16, 2000, resume?.lossScale)
+    this.noise = config.adaptiveBatch
+      ? new NoiseScale(
+          Math.max(2, config.gradAccumulation),
+          Math.max(2, config.gradAccumulation, config.maxGradAccumulation),
+          resume?.noiseScale ?? undefined,
+        )
+      : null
+    this.tokensSeen = resume ? (resume.tokensSeen ?? resume.step * this.tokensPerStep) : 0
     this.numerics = numericsFor(config.precision)
     this.qatNumerics = qatNumerics(this.numerics, config.qatActivations)
   }
@@ -209,8 +252,29 @@ export class Trainer {
     return start !== null && this.step >= Math.floor(start * this.config.steps)
   }
 
+  /** Tokens of a step at the full context and batch size (the schedules may use fewer). */
   get tokensPerStep(): number {
     return this.config.batchSize * this.modelConfig.contextLength * this.config.gradAccumulation
+  }
+
+  /** Draw batches by difficulty from here on (the sampler's RNG continues the run's). */
+  private startCurriculum(difficulty: Float32Array, resume?: TrainingState): void {
+    this.curriculum = {
+      sampler: new CurriculumSampler(
+        this.data.train,
+        this.modelConfig.contextLength,
+        difficulty,
+        this.sampler.state(),
+      ),
+      thresholds: this.config.curriculumThresholds ?? tertileThresholds(difficulty),
+      loss: resume?.curriculumLoss ?? null,
+    }
+  }
+
+  /** The curriculum's bucket edges and mix thresholds (for logs and tests). */
+  get curriculumInfo(): { buckets: number[]; thresholds: Thresholds } | null {
+    const c = this.curriculum
+    return c ? { buckets: c.sampler.buckets.map((b) => b.length), thresholds: c.thresholds } : null
   }
 
   /** One optimizer step over `gradAccumulation` micro-batches. */
@@ -220,22 +284,31 @@ export class Trainer {
     const c = this.config
     const S = this.scaler.scale
     const lr = learningRate(c, this.step)
+    const T = contextLengthAt(c, this.modelConfig.contextLength, this.step)
+    const B = batchSizeAt(c, T, this.step)
+    const micros = this.noise?.accumulation ?? c.gradAccumulation
+    const mix = this.curriculum ? mixFor(this.curriculum.loss, this.curriculum.thresholds) : null
+    const microSq: number[] = []
     let loss = 0
     let aux = 0
     let kl: number | null = null
     let grads: Map<string, tf.Tensor> | null = null
     const moeStats: (MoeStats | null)[][] = []
-    for (let micro = 0; micro < c.gradAccumulation; micro++) {
-      const batch = this.sampler.next()
+    for (let micro = 0; micro < micros; micro++) {
+      const batch = this.curriculum
+        ? this.curriculum.sampler.next(B, T, mix!)
+        : this.sampler.next(B, T)
       const masks = this.dropPathMasks(batch.B, batch.T)
       const teacher = this.teacher?.softTargets(batch, c.distillTemperature) ?? null
       const r = this.pool
         ? await this.parallelGradients(batch, masks, S, teacher)
         : this.localGradients(batch, masks, S, teacher)
       teacher?.dispose()
-      loss += r.loss / c.gradAccumulation
-      aux += r.aux / c.gradAccumulation
-      if (r.kl !== null) kl = (kl ?? 0) + r.kl / c.gradAccumulation
+      // The adaptive batch needs each micro-batch's own gradient norm (unscaled).
+      if (this.noise) microSq.push(sumOfSquares([...r.grads.values()]) / (S * S))
+      loss += r.loss / micros
+      aux += r.aux / micros
+      if (r.kl !== null) kl = (kl ?? 0) + r.kl / micros
       moeStats.push(r.moe)
       if (!grads) grads = r.grads
       else {
@@ -249,7 +322,7 @@ export class Trainer {
     }
     const all = grads!
     // Gradients are of S·Σ(loss): this factor brings them to the mean loss's scale.
-    const unscale = 1 / (S * c.gradAccumulation)
+    const unscale = 1 / (S * micros)
     const normSq = sumOfSquares([...all.values()]) * unscale * unscale
     const lossFinite = Number.isFinite(loss)
     const apply = this.scaler.update(lossFinite && Number.isFinite(normSq))
@@ -259,7 +332,14 @@ export class Trainer {
       this.optimizer.step(this.params, all, lr, clip * unscale)
       this.balanceExperts(moeStats)
       this.pool?.publish(this.params)
+      this.noise?.observe(microSq, normSq, B)
     }
+    if (this.curriculum && lossFinite) {
+      const prev = this.curriculum.loss
+      this.curriculum.loss = prev === null ? loss : LOSS_EMA * prev + (1 - LOSS_EMA) * loss
+    }
+    const tokens = micros * B * T
+    this.tokensSeen += tokens
     for (const g of all.values()) g.dispose()
     // A skipped step from loss-scale overflow is routine; a non-finite loss is divergence.
     this.badSteps = lossFinite ? 0 : this.badSteps + 1
@@ -276,7 +356,12 @@ export class Trainer {
       qat,
       kl,
       skippedTotal: this.scaler.state.skippedSteps,
-      tokens: this.tokensPerStep,
+      tokens,
+      contextLength: T,
+      sequences: micros * B,
+      microBatches: micros,
+      mix,
+      noiseScale: this.noise?.value ?? null,
       wallMs: performance.now() - started,
       moe: this.moeMetrics(moeStats),
     }
@@ -423,9 +508,12 @@ export class Trainer {
       train: this.config,
       tensors,
       adamSteps: this.optimizer.t,
-      samplerRng: this.sampler.state(),
+      samplerRng: (this.curriculum?.sampler ?? this.sampler).state(),
       dropPathRng: this.dropRng.state(),
       lossScale: { ...this.scaler.state },
+      tokensSeen: this.tokensSeen,
+      curriculumLoss: this.curriculum?.loss ?? null,
+      noiseScale: this.noise ? { ...this.noise.state } : null,
     }
   }
 

@@ -93,12 +93,13 @@ export function runsHandlers(ctx: AppContext): GroupHandlers<typeof runsApi> {
       }
       return detail
     },
-    'runs.create': ({ name, datasetId, tokenizerId, valFraction, model, train, init, teacher }) => {
+    'runs.create': ({ name, datasetId, tokenizerId, valFraction, model, train, ...refs }) => {
       const s = store()
-      const from = init ? resolveInit(s, init.runId, init.checkpointId) : null
-      const learnsFrom = teacher
-        ? resolveInit(s, teacher.runId, teacher.checkpointId, 'teacher')
-        : null
+      const resolved: Pick<RunData, 'init' | 'teacher' | 'reference'> = {}
+      for (const field of ['init', 'teacher', 'reference'] as const) {
+        const ref = refs[field]
+        if (ref) resolved[field] = resolveInit(s, ref.runId, ref.checkpointId, field)
+      }
       return listItem(
         ctx,
         s,
@@ -106,13 +107,7 @@ export function runsHandlers(ctx: AppContext): GroupHandlers<typeof runsApi> {
           name,
           model,
           train,
-          data: {
-            datasetId,
-            tokenizerId,
-            valFraction,
-            ...(from ? { init: from } : {}),
-            ...(learnsFrom ? { teacher: learnsFrom } : {}),
-          },
+          data: { datasetId, tokenizerId, valFraction, ...resolved },
         }),
       )
     },

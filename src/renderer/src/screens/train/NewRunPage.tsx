@@ -16,6 +16,7 @@ import { ProgressBar } from '../../components/ProgressBar'
 import { modelConfigSchema } from '../../../../shared/config/model'
 import { trainConfigSchema } from '../../../../shared/config/train'
 import { progressFraction, type JobProgress, type JobResults } from '../../../../shared/jobs'
+import type { RunListItem } from '../../../../shared/runs'
 import { Estimates } from './Estimates'
 import { presets } from './presets'
 
@@ -41,6 +42,8 @@ export function NewRunPage() {
   const [initRunId, setInitRunId] = useState('')
   /** The run whose newest checkpoint teaches this one ('' = no distillation). */
   const [teacherRunId, setTeacherRunId] = useState('')
+  /** With train.curriculum "reference": the run whose newest checkpoint scores the data. */
+  const [referenceRunId, setReferenceRunId] = useState('')
   const { data: allRuns } = useApiQuery('runs.list', {})
   const initSources = (allRuns ?? []).filter((r) => r.checkpointCount > 0)
   const [busy, setBusy] = useState(false)
@@ -153,9 +156,12 @@ export function NewRunPage() {
     }
   }
 
-  /** A teacher's soft targets are over its token ids: the student takes its tokenizer. */
-  const learnFrom = async (runId: string) => {
-    setTeacherRunId(runId)
+  /**
+   * A teacher's soft targets and a reference's losses are over its token ids: the new run
+   * takes its tokenizer.
+   */
+  const learnFrom = async (runId: string, set: (id: string) => void) => {
+    set(runId)
     if (!runId) return
     try {
       const source = await call(transport, 'runs.get', { id: runId })
@@ -179,6 +185,9 @@ export function NewRunPage() {
         train,
         ...(initRunId ? { init: { runId: initRunId, checkpointId: null } } : {}),
         ...(teacherRunId ? { teacher: { runId: teacherRunId, checkpointId: null } } : {}),
+        ...(train.curriculum === 'reference' && referenceRunId
+          ? { reference: { runId: referenceRunId, checkpointId: null } }
+          : {}),
       })
       if (start) await call(transport, 'runs.start', { id: run.id })
       await client.invalidateQueries({ queryKey: ['runs.list'] })
@@ -271,50 +280,43 @@ export function NewRunPage() {
                   ))}
                 </select>
               </div>
-              <div className="field">
-                <label htmlFor="run-init">Start from</label>
-                <select
-                  id="run-init"
-                  className="select"
-                  value={initRunId}
-                  aria-describedby="run-init-hint"
-                  onChange={(e) => void startFrom(e.target.value)}
-                >
-                  <option value="">Random initialization</option>
-                  {initSources.map((r) => (
-                    <option key={r.id} value={r.id}>
-                      {r.name} (newest checkpoint, {r.tokenizerName ?? 'its tokenizer'})
-                    </option>
-                  ))}
-                </select>
-                <span className="field-hint" id="run-init-hint">
-                  {initRunId
+              <SourceRunSelect
+                id="run-init"
+                label="Start from"
+                none="Random initialization"
+                runs={initSources}
+                value={initRunId}
+                onChange={(id) => void startFrom(id)}
+                hint={
+                  initRunId
                     ? 'Its weights (not its optimizer state): the architecture and tokenizer are its own.'
-                    : 'Or continue training a trained or imported model on this data.'}
-                </span>
-              </div>
-              <div className="field">
-                <label htmlFor="run-teacher">Teacher (distillation)</label>
-                <select
-                  id="run-teacher"
-                  className="select"
-                  value={teacherRunId}
-                  aria-describedby="run-teacher-hint"
-                  onChange={(e) => void learnFrom(e.target.value)}
-                >
-                  <option value="">None: learn from the labels only</option>
-                  {initSources.map((r) => (
-                    <option key={r.id} value={r.id}>
-                      {r.name} (newest checkpoint, {r.tokenizerName ?? 'its tokenizer'})
-                    </option>
-                  ))}
-                </select>
-                <span className="field-hint" id="run-teacher-hint">
-                  {teacherRunId
+                    : 'Or continue training a trained or imported model on this data.'
+                }
+              />
+              <SourceRunSelect
+                id="run-teacher"
+                label="Teacher (distillation)"
+                none="None: learn from the labels only"
+                runs={initSources}
+                value={teacherRunId}
+                onChange={(id) => void learnFrom(id, setTeacherRunId)}
+                hint={
+                  teacherRunId
                     ? 'Loss = α·CE + (1−α)·T²·KL(teacher ‖ student): set α and T under Training. Same tokenizer as the teacher.'
-                    : 'A larger trained model whose predictions this run also learns from.'}
-                </span>
-              </div>
+                    : 'A larger trained model whose predictions this run also learns from.'
+                }
+              />
+              {train.curriculum === 'reference' && (
+                <SourceRunSelect
+                  id="run-reference"
+                  label="Curriculum reference"
+                  none="Choose a trained model"
+                  runs={initSources}
+                  value={referenceRunId}
+                  onChange={(id) => void learnFrom(id, setReferenceRunId)}
+                  hint="Its loss on each window of the data is that window's difficulty. Same tokenizer."
+                />
+              )}
               <div className="field">
                 <label htmlFor="run-val">Validation share</label>
                 <input
@@ -465,5 +467,39 @@ export function NewRunPage() {
         </aside>
       </div>
     </Page>
+  )
+}
+
+/** A run whose newest checkpoint the new run uses (start, teacher, reference); '' for none. */
+function SourceRunSelect(props: {
+  id: string
+  label: string
+  none: string
+  runs: RunListItem[]
+  value: string
+  onChange: (runId: string) => void
+  hint: string
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={props.id}>{props.label}</label>
+      <select
+        id={props.id}
+        className="select"
+        value={props.value}
+        aria-describedby={`${props.id}-hint`}
+        onChange={(e) => props.onChange(e.target.value)}
+      >
+        <option value="">{props.none}</option>
+        {props.runs.map((r) => (
+          <option key={r.id} value={r.id}>
+            {r.name} (newest checkpoint, {r.tokenizerName ?? 'its tokenizer'})
+          </option>
+        ))}
+      </select>
+      <span className="field-hint" id={`${props.id}-hint`}>
+        {props.hint}
+      </span>
+    </div>
   )
 }

@@ -61,6 +61,33 @@ export function RunCharts({ metrics }: { metrics: RunMetrics }) {
       log: true,
       requires: 'distill_kl',
     },
+    {
+      title: 'Curriculum mix (share of each bucket)',
+      metrics: [
+        { name: 'curriculum.easy', label: 'easy', color: '#2b8a3e' },
+        { name: 'curriculum.medium', label: 'medium', color: '#f08c00' },
+        { name: 'curriculum.hard', label: 'hard', color: '#e03131' },
+      ],
+      requires: 'curriculum.easy',
+    },
+    {
+      title: 'Batch size and gradient noise scale (sequences)',
+      metrics: [
+        { name: 'batch_sequences', label: 'batch' },
+        { name: 'noise_scale', label: 'B_noise', color: '#ae3ec9' },
+      ],
+      log: true,
+      requires: 'batch_sequences',
+    },
+    {
+      title: 'Context length and tokens per step',
+      metrics: [
+        { name: 'context_length', label: 'context (tokens)' },
+        { name: 'batch_tokens', label: 'tokens per step', color: '#1098ad' },
+      ],
+      log: true,
+      requires: 'context_length',
+    },
     { title: 'Learning rate', metrics: [{ name: 'lr', label: 'lr' }] },
     {
       title: 'Gradient norm (before clipping)',

@@ -32,6 +32,8 @@ export interface RunListItem {
   checkpointCount: number
   /** Energy used, in joules, where the machine reports it (RAPL, nvidia-smi); else null. */
   energyJ: number | null
+  /** The low-cost techniques it trains with (runTechniques), for reports. */
+  techniques: string[]
 }
 
 export interface CheckpointSummary {
@@ -59,6 +61,8 @@ export interface RunDetail extends RunListItem {
     init?: { runId: string; checkpointId: number }
     /** The checkpoint it distils from. */
     teacher?: { runId: string; checkpointId: number }
+    /** The checkpoint whose loss scores its curriculum. */
+    reference?: { runId: string; checkpointId: number }
   }
   checkpoints: CheckpointSummary[]
 }

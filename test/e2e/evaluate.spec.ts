@@ -231,3 +231,23 @@ test('generate in the playground, compare two checkpoints, record a preference, 
   expect(existsSync(join(out, 'model.safetensors'))).toBe(true)
   expect(errors).toEqual([])
 })
+
+test('the cost report sets each run against a baseline on the same data', async ({ page }) => {
+  test.setTimeout(180_000)
+  const { db } = twoRuns()
+  serve = await startServe(dir, db)
+  await page.goto(serve.url)
+  await page.keyboard.press('Control+4')
+  await page.getByRole('link', { name: 'Cost report' }).click()
+  await expect(page.getByRole('heading', { name: 'Cost report' })).toBeVisible()
+  const table = page.getByRole('table', { name: /^Cost report: verses/ })
+  const row = (name: string) => table.getByRole('row').filter({ hasText: name })
+  // The plain run is the default baseline; the MoE run is judged against it.
+  await expect(row('beta')).toContainText('baseline')
+  await expect(row('beta')).toContainText('plain')
+  await expect(row('alpha')).toContainText('MoE 4×top-2, aux')
+  await expect(row('alpha')).toContainText(/(better|worse|tie) \([+-]?\d+\.\d\d% loss\)/)
+  await page.getByLabel('Baseline').selectOption({ label: 'alpha' })
+  await expect(row('alpha')).toContainText('baseline')
+  await expect(row('beta')).toContainText(/(better|worse|tie) \([+-]?\d+\.\d\d% loss\)/)
+})

@@ -120,7 +120,7 @@ export const trainConfigSchema = z
       .enum(['off', 'unigram', 'reference'])
       .default('off')
       .describe(
-        "Curriculum learning: each context-long window of the training data gets a difficulty (its loss under the run's reference checkpoint, or its unigram surprisal without one), windows are split into easy/medium/hard thirds, and batches mix them by the current loss: 70/20/10% while it is high, 30/50/20% in between, 10/30/60% once it is low.",
+        "Curriculum learning: each context-long window of the training data gets a difficulty (its loss under the run's reference checkpoint or, without one, its teacher's; or its unigram surprisal), windows are split into easy/medium/hard thirds, and batches mix them by the current loss: 70/20/10% while it is high, 30/50/20% in between, 10/30/60% once it is low.",
       ),
     curriculumThresholds: z
       .object({

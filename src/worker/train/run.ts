@@ -397,7 +397,10 @@ async function scoreDifficulty(
     difficulty = unigramDifficulty(ctx.data.train, S, ctx.data.vocabSize)
     source = 'unigram surprisal'
   } else {
-    const ref = (ctx.store.runs.require(ctx.runId).data as RunData).reference
+    // Without a reference of its own, a distilling run is scored by its teacher:
+    // teacher-confidence sampling (windows the teacher predicts well come first).
+    const data = ctx.store.runs.require(ctx.runId).data as RunData
+    const ref = data.reference ?? data.teacher
     if (!ref)
       throw new UserError(
         'invalid_params',
@@ -425,7 +428,7 @@ async function scoreDifficulty(
       for (const t of Object.values(params)) t.dispose()
       net.dispose()
     }
-    source = `the loss of ${ctx.store.runs.get(ref.runId)?.name ?? ref.runId}`
+    source = `the loss of ${data.reference ? '' : 'the teacher '}${ctx.store.runs.get(ref.runId)?.name ?? ref.runId}`
   }
   const t = train.curriculumThresholds ?? tertileThresholds(difficulty)
   ctx.log(

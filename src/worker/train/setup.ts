@@ -222,10 +222,10 @@ export function createRun(
     spec.train,
     tokenizer.vocabSize,
   )
-  if (train.curriculum === 'reference' && !spec.data.reference)
+  if (train.curriculum === 'reference' && !spec.data.reference && !spec.data.teacher)
     throw new UserError(
       'invalid_params',
-      'A "reference" curriculum scores the data with a trained model: choose the curriculum reference, or use "unigram".',
+      'A "reference" curriculum scores the data with a trained model: choose the curriculum reference (or a teacher), or use "unigram".',
       'reference',
     )
   const id = `${slug(spec.name)}-${randomBytes(3).toString('hex')}`

@@ -34,7 +34,7 @@ describe('a run with a curriculum, a progressive context and an adaptive batch',
         ['train', '--config', runFile('no-ref', { curriculum: 'reference' }), '--db', db],
         home,
       ),
-    ).toThrow(/choose the curriculum reference, or use "unigram"/)
+    ).toThrow(/choose the curriculum reference \(or a teacher\), or use "unigram"/)
   })
 
   it('scores the data with the reference checkpoint and records every schedule it followed', () => {
@@ -82,6 +82,25 @@ describe('a run with a curriculum, a progressive context and an adaptive batch',
           /^Curriculum: \d+ windows of 32 tokens scored by the loss of scorer/.test(m),
         ),
       ).toBe(true)
+    } finally {
+      store.close()
+    }
+  })
+
+  it('scores a distilling run by its teacher when it has no reference (teacher-confidence sampling)', () => {
+    const config = runFile(
+      'by-teacher',
+      { steps: 3, curriculum: 'reference', distillAlpha: 0.5 },
+      { teacher: { run: 'scorer' } },
+    )
+    frugal(['train', '--config', config, '--db', db, '--json'], home)
+    const store = Store.open(db)
+    try {
+      const logs = store.db
+        .prepare<[], { message: string }>('SELECT message FROM job_logs ORDER BY id')
+        .all()
+        .map((r) => r.message)
+      expect(logs.some((m) => /scored by the loss of the teacher scorer/.test(m))).toBe(true)
     } finally {
       store.close()
     }

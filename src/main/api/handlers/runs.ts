@@ -1,3 +1,4 @@
+import { runTechniques } from '../../../shared/techniques'
 import { availableParallelism, freemem, totalmem } from 'node:os'
 import type { runsApi } from '../../../shared/api/runs'
 import { modelConfigSchema } from '../../../shared/config/model'
@@ -61,6 +62,7 @@ function listItem(ctx: AppContext, store: Store, run: RunRow): RunListItem {
           `SELECT value FROM metrics WHERE run_id = ? AND name = 'energy_j' ORDER BY step DESC LIMIT 1`,
         )
         .get(run.id)?.value ?? null,
+    techniques: runTechniques(model, train, data),
   }
 }
 

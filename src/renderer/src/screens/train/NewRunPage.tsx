@@ -310,11 +310,15 @@ export function NewRunPage() {
                 <SourceRunSelect
                   id="run-reference"
                   label="Curriculum reference"
-                  none="Choose a trained model"
+                  none={
+                    teacherRunId
+                      ? 'The teacher (teacher-confidence sampling)'
+                      : 'Choose a trained model'
+                  }
                   runs={initSources}
                   value={referenceRunId}
                   onChange={(id) => void learnFrom(id, setReferenceRunId)}
-                  hint="Its loss on each window of the data is that window's difficulty. Same tokenizer."
+                  hint="Its loss on each window of the data is that window's difficulty: easy windows first, harder ones as the loss falls. Same tokenizer."
                 />
               )}
               <div className="field">

@@ -80,13 +80,14 @@ export function RunCharts({ metrics }: { metrics: RunMetrics }) {
       requires: 'batch_sequences',
     },
     {
-      title: 'Context length and tokens per step',
-      metrics: [
-        { name: 'context_length', label: 'context (tokens)' },
-        { name: 'batch_tokens', label: 'tokens per step', color: '#1098ad' },
-      ],
-      log: true,
+      title: 'Sequence length (tokens)',
+      metrics: [{ name: 'context_length', label: 'length' }],
       requires: 'context_length',
+    },
+    {
+      title: 'Tokens per step',
+      metrics: [{ name: 'batch_tokens', label: 'tokens', color: '#1098ad' }],
+      requires: 'batch_tokens',
     },
     { title: 'Learning rate', metrics: [{ name: 'lr', label: 'lr' }] },
     {

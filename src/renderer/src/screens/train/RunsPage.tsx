@@ -1,4 +1,4 @@
-import { FlaskConical, GitCompare, Plus } from 'lucide-react'
+import { FlaskConical, GitCompare, Plus, Scale } from 'lucide-react'
 import { useState } from 'react'
 import { Link, useLocation } from 'wouter'
 import { useApiQuery } from '../../api/client'
@@ -32,6 +32,9 @@ export function RunsPage() {
       >
         Compare{selected.length >= 2 ? ` (${selected.length})` : ''}
       </Button>
+      <Link href="/report" className="btn">
+        <Scale size={14} /> Cost report
+      </Link>
       <Link href="/new" className="btn btn-primary" aria-disabled={!hasData}>
         <Plus size={14} /> New run
       </Link>

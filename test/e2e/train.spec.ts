@@ -133,7 +133,8 @@ test('a distillation run learns from a teacher chosen in the form and charts its
     page.getByRole('region', { name: 'Progress', exact: true }).getByText('completed'),
   ).toBeVisible({ timeout: 60_000 })
 
-  // A smaller student, taught by it: soft targets at T = 2, α = 0.3 on the labels.
+  // A smaller student, taught by it: soft targets at T = 2, α = 0.3 on the labels, and its
+  // last layer's output aligned with the teacher's through a learned 16×(teacher) projection.
   await newRun(page, 'pupil', '40', '0.003')
   await setField(page, 'width', '16')
   await page
@@ -141,14 +142,16 @@ test('a distillation run learns from a teacher chosen in the form and charts its
     .selectOption({ label: 'teacher (newest checkpoint, sonnets-char)' })
   await expect(page.getByText(/Loss = α·CE \+ \(1−α\)·T²·KL/)).toBeVisible()
   await setField(page, 'distillAlpha', '0.3')
+  await setField(page, 'distillHiddenWeight', '1')
   await page.getByRole('button', { name: 'Create and start' }).click()
   await expect(
     page.getByRole('region', { name: 'Progress', exact: true }).getByText('completed'),
   ).toBeVisible({ timeout: 60_000 })
   const parts = page.getByRole('figure', {
-    name: /^Distillation loss parts: latest \d[\d.]*, T²·KL \(teacher\) \d/,
+    name: /^Distillation loss parts: latest \d[\d.]*, T²·KL \(teacher\) \d[\d.]*, hidden MSE \d/,
   })
   await expect(parts).toBeVisible()
   await expect(page.getByLabel('Run settings')).toContainText('"teacher"')
   await expect(page.getByLabel('Run settings')).toContainText('"distillAlpha": 0.3')
+  await expect(page.getByLabel('Run settings')).toContainText('"distillHiddenWeight": 1')
 })

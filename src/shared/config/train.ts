@@ -101,6 +101,39 @@ export const trainConfigSchema = z
       .max(20)
       .default(2)
       .describe('With a teacher: softmax temperature of the soft targets (Hinton: 1-20).'),
+    distillHiddenWeight: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(0)
+      .describe(
+        "With a teacher: weight β of hidden-state alignment, MSE between the outputs of the student's chosen layers (projected by a learned matrix when the widths differ) and the teacher's layers at the same relative depth. 0: off.",
+      ),
+    distillHiddenLayers: z
+      .array(z.int().min(0))
+      .max(64)
+      .default([])
+      .describe('Student layers (from 0) whose outputs are aligned. Empty: the last layer.'),
+    distillStages: z
+      .object({
+        hidden: z
+          .number()
+          .min(0)
+          .max(1)
+          .describe('Until this fraction of the steps: hidden states only.'),
+        logits: z
+          .number()
+          .min(0)
+          .max(1)
+          .describe("Then until this fraction: the teacher's logits only."),
+      })
+      .strict()
+      .refine((s) => s.hidden <= s.logits, 'the hidden stage must end before the logits stage')
+      .nullable()
+      .default(null)
+      .describe(
+        'With a teacher: a staged schedule, hidden-state alignment first, then logits, then labels with both (the loss above). Empty: the full loss from the start.',
+      ),
     qatStart: z
       .number()
       .min(0)

@@ -125,30 +125,46 @@ export class Transformer {
     })
   }
 
-  /** Logits (B·T, V) for token ids (B·T), plus the summed MoE auxiliary loss and per-layer stats. */
+  /**
+   * Logits (B·T, V) for token ids (B·T), plus the summed MoE auxiliary loss, per-layer
+   * stats, and the outputs (B·T, d) of the blocks listed in `hidden` (for distillation).
+   */
   forward(
     P: Params,
     ids: tf.Tensor1D,
     B: number,
     T: number,
-    opts: { numerics?: Numerics; dropPath?: (tf.Tensor2D | null)[] } = {},
-  ): { logits: tf.Tensor2D; aux: tf.Scalar | null; moe: (MoeStats | null)[] } {
+    opts: {
+      numerics?: Numerics
+      dropPath?: (tf.Tensor2D | null)[]
+      hidden?: readonly number[]
+    } = {},
+  ): {
+    logits: tf.Tensor2D
+    aux: tf.Scalar | null
+    moe: (MoeStats | null)[]
+    hidden: Map<number, tf.Tensor2D>
+  } {
     const numerics = opts.numerics ?? float32Numerics
     const stats: (MoeStats | null)[] = []
     const auxes: tf.Scalar[] = []
-    const logits = tf.tidy(() => {
+    const wanted = opts.hidden ?? []
+    const [logits, ...kept] = tf.tidy(() => {
+      const states: tf.Tensor2D[] = []
       let x = this.embed(P, ids)
       for (let l = 0; l < this.config.layers; l++) {
         const out = this.block(P, l, x, B, T, { numerics, dropPath: opts.dropPath?.[l] ?? null })
         x = out.x
+        if (wanted.includes(l)) states.push(x)
         stats.push(out.moe)
         if (out.aux) auxes.push(out.aux)
       }
-      return this.head(P, x, numerics)
+      return [this.head(P, x, numerics), ...states]
     })
     const aux = auxes.length ? tf.tidy<tf.Scalar>(() => tf.addN(auxes)) : null
     for (const a of auxes) a.dispose()
-    return { logits, aux, moe: stats }
+    const layers = [...new Set(wanted)].filter((l) => l < this.config.layers).sort((a, b) => a - b)
+    return { logits, aux, moe: stats, hidden: new Map(layers.map((l, i) => [l, kept[i]])) }
   }
 
   moeWeights(P: Params, s: number): MoeWeights {

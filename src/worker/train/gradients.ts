@@ -7,6 +7,8 @@ import type { Numerics } from '../model/numerics'
 import { gatherRows } from '../model/ops'
 import { names } from '../model/params'
 import type { Batch } from './data'
+import type { DistillWeights } from './distill'
+import { hiddenAlignmentLoss, pairLoss, type HiddenAlignment } from './hidden-align'
 
 export interface GradientRequest {
   model: Transformer
@@ -23,15 +25,17 @@ export interface GradientRequest {
   dropPath: (Float32Array | null)[] | null
   /** Recompute each block in the backward pass instead of keeping its activations. */
   checkpointing: boolean
-  /** Knowledge distillation: the loss becomes α·CE + (1−α)·T²·KL(teacher ‖ student). */
+  /** Knowledge distillation: the loss becomes w_ce·CE + w_kl·T²·KL(teacher ‖ student) + w_hidden·MSE. */
   distill?: Distillation | null
 }
 
 export interface Distillation {
   /** The teacher's probabilities at temperature T for each of the batch's B·T rows, (N, V). */
   teacher: tf.Tensor2D
-  alpha: number
   temperature: number
+  weights: Omit<DistillWeights, 'stage'>
+  /** Hidden-state alignment: the pairs, and the teacher's states for each, (N, d_t). */
+  hidden: { alignment: HiddenAlignment; targets: tf.Tensor2D[] } | null
 }
 
 export interface GradientResult {
@@ -41,6 +45,8 @@ export interface GradientResult {
   aux: number
   /** The distillation term T²·KL (unscaled), when distilling. */
   kl: number | null
+  /** The hidden-state alignment MSE (unscaled), when aligning. */
+  hidden: number | null
   /** d(lossScale · (loss + aux)) / d(param). The caller owns (and disposes) them. */
   grads: Map<string, tf.Tensor>
   moe: (MoeStats | null)[]
@@ -65,7 +71,9 @@ function fullTape(r: GradientRequest): GradientResult {
   let ce: tf.Scalar | null = null
   let aux: tf.Scalar | null = null
   let kl: tf.Scalar | null = null
+  let mse: tf.Scalar | null = null
   const masks = dropPathTensors(r)
+  const align = r.distill?.hidden ?? null
   const { value, grads } = tf.variableGrads(() => {
     const P: Params = Object.fromEntries(r.params)
     const ids = tf.tensor1d(batch.inputs, 'int32')
@@ -73,6 +81,7 @@ function fullTape(r: GradientRequest): GradientResult {
     const out = model.forward(P, ids, batch.B, batch.T, {
       numerics: r.numerics,
       ...(masks ? { dropPath: masks } : {}),
+      ...(align ? { hidden: align.alignment.pairs.map((p) => p.student) } : {}),
     })
     stats = out.moe
     const loss = crossEntropy(out.logits, targets, r.labelSmoothing)
@@ -80,9 +89,15 @@ function fullTape(r: GradientRequest): GradientResult {
     if (out.aux) aux = tf.keep(out.aux)
     let objective: tf.Scalar = loss
     if (r.distill) {
+      const w = r.distill.weights
       const d = distillationKl(out.logits, r.distill.teacher, r.distill.temperature)
       kl = tf.keep(d)
-      objective = tf.add(tf.mul(loss, r.distill.alpha), tf.mul(d, 1 - r.distill.alpha))
+      objective = tf.add(tf.mul(loss, w.ce), tf.mul(d, w.kl))
+      if (align) {
+        const m = hiddenAlignmentLoss(align.alignment, P, out.hidden, align.targets)
+        mse = tf.keep(m)
+        objective = tf.add(objective, tf.mul(m, w.hidden))
+      }
     }
     const total = out.aux ? tf.add(objective, out.aux) : objective
     return tf.mul<tf.Scalar>(total, r.lossScale)
@@ -95,6 +110,7 @@ function fullTape(r: GradientRequest): GradientResult {
     loss: readScalar(ce),
     aux: readScalar(aux),
     kl: kl ? readScalar(kl) : null,
+    hidden: mse ? readScalar(mse) : null,
     grads: result,
     moe: stats,
   }
@@ -143,6 +159,27 @@ function checkpointed(r: GradientRequest): GradientResult {
     x = out.x
   }
 
+  // 1b. Hidden-state alignment: its gradient at each aligned block's output, and the projections'.
+  const align = r.distill?.hidden ?? null
+  const dHidden = new Map<number, tf.Tensor2D>()
+  let hiddenLoss: number | null = null
+  if (align) {
+    hiddenLoss = 0
+    const scale = (r.distill!.weights.hidden * r.lossScale) / align.alignment.pairs.length
+    align.alignment.pairs.forEach((p, i) => {
+      const h = p.student === c.layers - 1 ? x : inputs[p.student + 1]
+      const W = p.projection ? [P[p.projection]] : []
+      const g = tf.grads((hs: tf.Tensor, ...w: tf.Tensor[]) => {
+        const Q = p.projection ? { ...P, [p.projection]: w[0] } : P
+        const m = pairLoss(p, Q, hs as tf.Tensor2D, align.targets[i])
+        hiddenLoss! += m.dataSync()[0] / align.alignment.pairs.length
+        return tf.mul<tf.Scalar>(m, scale)
+      })([h, ...W])
+      dHidden.set(p.student, g[0] as tf.Tensor2D)
+      if (p.projection) accumulate(p.projection, g[1])
+    })
+  }
+
   // 2. Head and loss.
   const headNames = c.tieEmbeddings
     ? [names.finalNorm, names.embed]
@@ -157,7 +194,8 @@ function checkpointed(r: GradientRequest): GradientResult {
     if (!r.distill) return tf.mul<tf.Scalar>(ce, r.lossScale)
     const d = distillationKl(logits, r.distill.teacher, r.distill.temperature)
     kl = d.dataSync()[0]!
-    const objective = tf.add(tf.mul(ce, r.distill.alpha), tf.mul(d, 1 - r.distill.alpha))
+    const w = r.distill.weights
+    const objective = tf.add(tf.mul(ce, w.ce), tf.mul(d, w.kl))
     return tf.mul<tf.Scalar>(objective, r.lossScale)
   })([x, ...headNames.map((n) => P[n])])
   x.dispose()
@@ -167,7 +205,13 @@ function checkpointed(r: GradientRequest): GradientResult {
   // 3. Blocks, last to first: recompute, then differentiate against dy.
   for (let l = c.layers - 1; l >= 0; l--) {
     const blockNames = blockParamNames(model, weightSetOf(c, l))
-    const upstream = dy
+    // dy is the gradient at block l's output; an aligned block's output has its own term.
+    const extra = dHidden.get(l)
+    const upstream = extra ? tf.add(dy, extra) : dy
+    if (extra) {
+      dy.dispose()
+      extra.dispose()
+    }
     const g = tf.grads((xIn: tf.Tensor, ...bp: tf.Tensor[]) => {
       const Q = { ...P }
       blockNames.forEach((n, i) => (Q[n] = bp[i]!))
@@ -190,7 +234,7 @@ function checkpointed(r: GradientRequest): GradientResult {
   ids.dispose()
   targets.dispose()
   masks?.forEach((m) => m?.dispose())
-  return { loss, aux: auxTotal, kl, grads, moe: stats }
+  return { loss, aux: auxTotal, kl, hidden: hiddenLoss, grads, moe: stats }
 }
 
 /** Parameters of one weight set (what a block reads besides its input). */

@@ -226,6 +226,9 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
       }
       if (m.qat) pendingMetrics.push({ name: 'qat', step, value: 1 })
       if (m.kl !== null) pendingMetrics.push({ name: 'distill_kl', step, value: m.kl })
+      if (m.hidden !== null) pendingMetrics.push({ name: 'distill_hidden', step, value: m.hidden })
+      if (m.distillStage !== null)
+        pendingMetrics.push({ name: 'distill_stage', step, value: m.distillStage })
       recordSchedules(pendingMetrics, m, step, train)
       const isLast = step === train.steps
       const valLoss =

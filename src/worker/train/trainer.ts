@@ -26,6 +26,13 @@ import {
   type Thresholds,
 } from './curriculum'
 import { NoiseScale, type NoiseScaleState } from './noise-scale'
+import { distillWeights, type DistillWeights } from './distill'
+import {
+  alignHidden,
+  initialProjections,
+  trainingSpecs,
+  type HiddenAlignment,
+} from './hidden-align'
 
 /** Everything needed to continue a run exactly where it stopped. */
 export interface TrainingState {
@@ -70,6 +77,10 @@ export interface StepMetrics {
   qat: boolean
   /** The distillation term T²·KL(teacher ‖ student), when the run has a teacher. */
   kl: number | null
+  /** The hidden-state alignment MSE, when the run aligns hidden states. */
+  hidden: number | null
+  /** The staged distillation schedule's stage (1 hidden, 2 logits, 3 all); null unstaged. */
+  distillStage: 1 | 2 | 3 | null
   skippedTotal: number
   tokens: number
   /** Sequence length and sequences this step trained on (they vary with the schedules). */
@@ -149,9 +160,20 @@ export class Trainer {
     data: TokenData,
     options: TrainerOptions = {},
   ): Promise<Trainer> {
-    const trainer = new Trainer(modelConfig, config, data, options.resume, options.initialWeights)
+    const alignment =
+      options.teacher && config.distillHiddenWeight > 0
+        ? alignHidden(modelConfig, options.teacher.config, config.distillHiddenLayers)
+        : null
+    const trainer = new Trainer(
+      modelConfig,
+      config,
+      data,
+      alignment,
+      options.resume,
+      options.initialWeights,
+    )
     if (options.curriculum) trainer.startCurriculum(options.curriculum.difficulty, options.resume)
-    if (options.teacher) trainer.teacher = Teacher.load(options.teacher, modelConfig)
+    if (options.teacher) trainer.teacher = Teacher.load(options.teacher, modelConfig, alignment)
     const threads = config.threads ?? 1
     if (threads > 1) {
       if (!options.replicaEntry)
@@ -165,9 +187,7 @@ export class Trainer {
           precision: config.precision,
           labelSmoothing: config.labelSmoothing,
           checkpointing: config.gradientCheckpointing,
-          distill: options.teacher
-            ? { alpha: config.distillAlpha, temperature: config.distillTemperature }
-            : null,
+          distill: options.teacher ? { temperature: config.distillTemperature, alignment } : null,
         },
         trainer.params,
       )
@@ -179,6 +199,7 @@ export class Trainer {
     readonly modelConfig: ModelConfig,
     readonly config: TrainConfig,
     private readonly data: TokenData,
+    private readonly alignment: HiddenAlignment | null,
     resume?: TrainingState,
     initialWeights?: ReadonlyMap<string, Float32Array>,
   ) {
@@ -188,13 +209,19 @@ export class Trainer {
       )
     }
     this.model = new Transformer(modelConfig)
-    const specs = paramSpecs(modelConfig)
+    // The model's parameters, then the hidden-state alignment's projections (if any).
+    const specs = trainingSpecs(modelConfig, alignment)
     // Separate streams so, e.g., changing the batch size does not change the initialization.
     const root = new Rng(config.seed)
     const initRng = root.fork()
     const samplerSeed = root.fork().state()
     const dropSeed = root.fork().state()
-    const init = resume ? null : (initialWeights ?? initialValues(modelConfig, initRng))
+    const init = resume
+      ? null
+      : new Map([
+          ...(initialWeights ?? initialValues(modelConfig, initRng)),
+          ...initialProjections(alignment, root.fork()),
+        ])
     for (const spec of specs) {
       const values = resume ? resume.tensors.get(`param/${spec.name}`) : init!.get(spec.name)
       if (!values) throw new Error(`The checkpoint has no parameter ${spec.name}.`)
@@ -292,6 +319,8 @@ export class Trainer {
     let loss = 0
     let aux = 0
     let kl: number | null = null
+    let hidden: number | null = null
+    const weights = this.teacher ? distillWeights(c, this.step, this.alignment !== null) : null
     let grads: Map<string, tf.Tensor> | null = null
     const moeStats: (MoeStats | null)[][] = []
     for (let micro = 0; micro < micros; micro++) {
@@ -299,16 +328,17 @@ export class Trainer {
         ? this.curriculum.sampler.next(B, T, mix!)
         : this.sampler.next(B, T)
       const masks = this.dropPathMasks(batch.B, batch.T)
-      const teacher = this.teacher?.softTargets(batch, c.distillTemperature) ?? null
+      const teacher = this.teacher?.targets(batch, c.distillTemperature) ?? null
       const r = this.pool
-        ? await this.parallelGradients(batch, masks, S, teacher)
-        : this.localGradients(batch, masks, S, teacher)
-      teacher?.dispose()
+        ? await this.parallelGradients(batch, masks, S, teacher, weights)
+        : this.localGradients(batch, masks, S, teacher, weights)
+      if (teacher) tf.dispose([teacher.soft, ...teacher.hidden])
       // The adaptive batch needs each micro-batch's own gradient norm (unscaled).
       if (this.noise) microSq.push(sumOfSquares([...r.grads.values()]) / (S * S))
       loss += r.loss / micros
       aux += r.aux / micros
       if (r.kl !== null) kl = (kl ?? 0) + r.kl / micros
+      if (r.hidden !== null) hidden = (hidden ?? 0) + r.hidden / micros
       moeStats.push(r.moe)
       if (!grads) grads = r.grads
       else {
@@ -355,6 +385,8 @@ export class Trainer {
       skipped: !apply,
       qat,
       kl,
+      hidden,
+      distillStage: weights?.stage ?? null,
       skippedTotal: this.scaler.state.skippedSteps,
       tokens,
       contextLength: T,
@@ -371,7 +403,8 @@ export class Trainer {
     batch: Batch,
     masks: (Float32Array | null)[] | null,
     S: number,
-    teacher: tf.Tensor2D | null,
+    teacher: TeacherTargets | null,
+    weights: DistillWeights | null,
   ): GradientResult {
     return computeGradients({
       model: this.model,
@@ -383,13 +416,17 @@ export class Trainer {
       labelSmoothing: this.config.labelSmoothing,
       dropPath: masks,
       checkpointing: this.config.gradientCheckpointing,
-      distill: teacher
-        ? {
-            teacher,
-            alpha: this.config.distillAlpha,
-            temperature: this.config.distillTemperature,
-          }
-        : null,
+      distill:
+        teacher && weights
+          ? {
+              teacher: teacher.soft,
+              temperature: this.config.distillTemperature,
+              weights,
+              hidden: this.alignment
+                ? { alignment: this.alignment, targets: teacher.hidden }
+                : null,
+            }
+          : null,
     })
   }
 
@@ -401,13 +438,16 @@ export class Trainer {
     batch: Batch,
     masks: (Float32Array | null)[] | null,
     S: number,
-    teacher: tf.Tensor2D | null,
+    teacher: TeacherTargets | null,
+    distill: DistillWeights | null,
   ): Promise<GradientResult> {
     const pool = this.pool!
     const { B, T } = batch
     // The teacher ran on the whole batch here; each replica gets its shard's rows.
-    const soft = teacher ? (teacher.dataSync() as Float32Array) : null
+    const soft = teacher ? (teacher.soft.dataSync() as Float32Array) : null
+    const states = teacher?.hidden.map((h) => h.dataSync() as Float32Array) ?? []
     const V = this.modelConfig.vocabSize
+    const D = this.alignment?.teacherWidth ?? 0
     const sizes = shardSizes(B, pool.size + 1).filter((n) => n > 0)
     const shards = sizes.map((n, i) => {
       const start = sizes.slice(0, i).reduce((a, b) => a + b, 0) * T
@@ -421,14 +461,21 @@ export class Trainer {
         lossScale: S,
         qat: this.qatActive ? this.config.qatActivations : null,
         teacher: soft ? soft.slice(start * V, end * V) : null,
+        distillWeights: distill,
+        teacherHidden: this.alignment ? states.map((h) => h.slice(start * D, end * D)) : null,
       }
     })
     const remote = pool.run(shards.slice(1)) // replicas start now...
-    const localTeacher = shards[0].teacher
-      ? tf.tensor2d(shards[0].teacher, [shards[0].B * T, V])
+    const first = shards[0]
+    const localTeacher: TeacherTargets | null = first.teacher
+      ? {
+          soft: tf.tensor2d(first.teacher, [first.B * T, V]),
+          hidden: (first.teacherHidden ?? []).map((h) => tf.tensor2d(h, [first.B * T, D])),
+        }
       : null
-    const local = this.localGradients(shards[0], shards[0].dropPath, S, localTeacher) // ...while this thread does shard 0
-    localTeacher?.dispose()
+    // ...while this thread does shard 0.
+    const local = this.localGradients(first, first.dropPath, S, localTeacher, distill)
+    if (localTeacher) tf.dispose([localTeacher.soft, ...localTeacher.hidden])
     const results = await remote
     this.replicaTensors = results.map((r) => r.tensors)
     const weights = sizes.map((n) => n / B)
@@ -464,6 +511,9 @@ export class Trainer {
       loss: all.reduce((acc, r, i) => acc + r.loss * weights[i], 0),
       aux: all.reduce((acc, r, i) => acc + r.aux * weights[i], 0),
       kl: teacher ? all.reduce((acc, r, i) => acc + (r.kl ?? 0) * weights[i], 0) : null,
+      hidden: this.alignment
+        ? all.reduce((acc, r, i) => acc + (r.hidden ?? 0) * weights[i], 0)
+        : null,
       grads,
       // Each shard's routing, as if it were a micro-batch: loads and balancing add up.
       moe: mergeMoe(all.map((r) => r.moe)),
@@ -624,16 +674,24 @@ function mergeMoe(shards: (MoeStats | null)[][]): (MoeStats | null)[] {
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0)
 
-/** A frozen model whose predictions the student learns from. */
+/** What the teacher gives each batch: soft targets (N, V) and aligned hidden states (N, d_t). */
+interface TeacherTargets {
+  soft: tf.Tensor2D
+  hidden: tf.Tensor2D[]
+}
+
+/** A frozen model whose predictions (and hidden states) the student learns from. */
 class Teacher {
   private constructor(
     private readonly model: Transformer,
     private readonly params: Params,
+    private readonly layers: number[],
   ) {}
 
   static load(
     t: { config: ModelConfig; weights: ReadonlyMap<string, Float32Array> },
     student: ModelConfig,
+    alignment: HiddenAlignment | null,
   ): Teacher {
     if (t.config.contextLength < student.contextLength)
       throw new Error(
@@ -653,19 +711,27 @@ class Teacher {
       if (!values) throw new Error(`The teacher's checkpoint has no parameter ${spec.name}.`)
       params[spec.name] = tf.tensor(values, spec.shape)
     }
-    return new Teacher(new Transformer(config), params)
+    return new Teacher(
+      new Transformer(config),
+      params,
+      alignment?.pairs.map((p) => p.teacher) ?? [],
+    )
   }
 
   /**
-   * softmax(teacher logits / T) for every row of the batch, (B·T, V). Windows longer than
-   * the teacher's context are refused at load time by the run (contexts must fit).
+   * softmax(teacher logits / T) for every row of the batch, (B·T, V), and the outputs of
+   * the aligned teacher layers, in the alignment's pair order. Windows longer than the
+   * teacher's context are refused at load time (contexts must fit).
    */
-  softTargets(batch: Batch, temperature: number): tf.Tensor2D {
+  targets(batch: Batch, temperature: number): TeacherTargets {
     return tf.tidy(() => {
       const ids = tf.tensor1d(batch.inputs, 'int32')
-      const out = this.model.forward(this.params, ids, batch.B, batch.T)
+      const out = this.model.forward(this.params, ids, batch.B, batch.T, { hidden: this.layers })
       out.aux?.dispose()
-      return softTargets(out.logits, temperature)
+      return {
+        soft: softTargets(out.logits, temperature),
+        hidden: this.layers.map((l) => out.hidden.get(l)!),
+      }
     })
   }
 

@@ -6,7 +6,7 @@ import { trainConfigSchema, type TrainConfigInput } from '../../../src/worker/tr
 import { computeGradients } from '../../../src/worker/train/gradients'
 import { numericsFor } from '../../../src/worker/train/precision'
 import { fakeQuantWeight, qatNumerics } from '../../../src/worker/train/qat'
-import { Trainer } from '../../../src/worker/train/trainer'
+import { Trainer, type StepMetrics } from '../../../src/worker/train/trainer'
 import { setupTf } from '../../helpers/tfjs'
 
 const replicaEntry = resolve('src/worker/train/parallel/replica.ts')
@@ -249,6 +249,72 @@ describe('trainer', () => {
     await expect(
       Trainer.create(tinyModel({ vocabSize: 13 }), tinyTrain(), data, { teacher }),
     ).rejects.toThrow(/must share a tokenizer/)
+  })
+
+  it('aligns hidden states through a learned projection, in stages, the same on every path', async () => {
+    const teacherModel = tinyModel({ layers: 2, width: 16 })
+    const teacherRun = await Trainer.create(teacherModel, tinyTrain(), data)
+    await losses(teacherRun, 20)
+    const weights = new Map<string, Float32Array>()
+    for (const [name, t] of teacherRun.state().tensors)
+      if (name.startsWith('param/')) weights.set(name.slice(6), t)
+    await teacherRun.dispose()
+    const teacher = { config: teacherModel, weights }
+    // Width 8 against the teacher's 16: a learned 8×16 projection; two stages of 4 steps.
+    const student = tinyModel({ width: 8, layers: 1 })
+    const train = tinyTrain({
+      steps: 20,
+      distillHiddenWeight: 1,
+      distillStages: { hidden: 0.2, logits: 0.4 },
+    })
+    const t = await Trainer.create(student, train, data, { teacher })
+    expect(t.params.get('distill.proj.L0')!.shape).toEqual([8, 16])
+    const steps: StepMetrics[] = []
+    for (let i = 0; i < 12; i++) steps.push(await t.trainStep())
+    expect(steps.map((m) => m.distillStage)).toEqual([1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3])
+    // Stage 1 trains on the hidden states alone: their MSE falls.
+    expect(steps[3].hidden!).toBeLessThan(steps[0].hidden!)
+    // The projection is in the checkpoint, so a resumed run keeps it.
+    expect(t.state().tensors.has('param/distill.proj.L0')).toBe(true)
+    await t.dispose()
+
+    // Gradient checkpointing and two threads give the same losses as the full tape.
+    const run = async (extra: TrainConfigInput, options = {}) => {
+      const r = await Trainer.create(student, { ...train, ...extra }, data, {
+        teacher,
+        ...options,
+      })
+      const out: [number, number][] = []
+      for (let i = 0; i < 3; i++) {
+        const m = await r.trainStep()
+        out.push([m.loss, m.hidden!])
+      }
+      await r.dispose()
+      return out
+    }
+    const base = await run({ distillStages: null })
+    const recomputed = await run({ distillStages: null, gradientCheckpointing: true })
+    const threaded = await run(
+      { distillStages: null, threads: 2 },
+      { replicaEntry, backend: 'wasm' },
+    )
+    for (let i = 0; i < 3; i++)
+      for (const other of [recomputed, threaded]) {
+        expect(other[i][0]).toBeCloseTo(base[i][0], 4)
+        expect(other[i][1]).toBeCloseTo(base[i][1], 4)
+      }
+
+    // A layer the student does not have is refused with its range.
+    await expect(
+      Trainer.create(
+        student,
+        tinyTrain({ distillHiddenWeight: 1, distillHiddenLayers: [3] }),
+        data,
+        {
+          teacher,
+        },
+      ),
+    ).rejects.toThrow(/has 1 layers \(0-0\), so it has no layer 3/)
   })
 
   it('emulates fp16 with loss scaling and keeps training', async () => {

@@ -3,7 +3,8 @@ import type { Worker } from 'node:worker_threads'
 import { startThread } from '../../threads'
 import type { ModelConfig } from '../../model/config'
 import type { MoeStats } from '../../model/layers/moe'
-import { paramSpecs, type ParamSpec } from '../../model/params'
+import type { ParamSpec } from '../../model/params'
+import { trainingSpecs, type HiddenAlignment } from '../hidden-align'
 import type { Precision } from '../precision'
 import { flatLayout, type FlatLayout } from './layout'
 import type { ReplicaInit, ReplicaMessage, ReplicaStep } from './protocol'
@@ -16,13 +17,14 @@ export interface ReplicaOptions {
   precision: Precision
   labelSmoothing: number
   checkpointing: boolean
-  distill: { alpha: number; temperature: number } | null
+  distill: { temperature: number; alignment: HiddenAlignment | null } | null
 }
 
 export interface ShardResult {
   loss: number
   aux: number
   kl: number | null
+  hidden: number | null
   moe: (MoeStats | null)[]
   /** Live tensors in the replica after its step: constant from step to step, or something leaks. */
   tensors: number
@@ -45,8 +47,9 @@ export class ReplicaPool {
   private constructor(
     private readonly workers: Worker[],
     model: ModelConfig,
+    alignment: HiddenAlignment | null,
   ) {
-    this.specs = paramSpecs(model)
+    this.specs = trainingSpecs(model, alignment)
     this.layout = flatLayout(this.specs)
     this.gradLayout = flatLayout(this.specs.filter((s) => s.trainable))
     this.paramBuffer = new SharedArrayBuffer(this.layout.total * 4)
@@ -59,7 +62,7 @@ export class ReplicaPool {
     params: Map<string, tf.Variable>,
   ): Promise<ReplicaPool> {
     const workers = Array.from({ length: count }, () => startThread(options.entry))
-    const pool = new ReplicaPool(workers, options.model)
+    const pool = new ReplicaPool(workers, options.model, options.distill?.alignment ?? null)
     pool.publish(params)
     await Promise.all(
       workers.map(
@@ -116,7 +119,14 @@ export class ReplicaPool {
             const onMessage = (m: ReplicaMessage) => {
               w.off('error', onError)
               if (m.type === 'done')
-                resolve({ loss: m.loss, aux: m.aux, kl: m.kl, moe: m.moe, tensors: m.tensors })
+                resolve({
+                  loss: m.loss,
+                  aux: m.aux,
+                  kl: m.kl,
+                  hidden: m.hidden,
+                  moe: m.moe,
+                  tensors: m.tensors,
+                })
               else reject(new Error(m.type === 'error' ? m.message : 'Unexpected replica message'))
             }
             const onError = (err: Error) => {

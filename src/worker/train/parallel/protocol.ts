@@ -1,6 +1,8 @@
 import type { ModelConfig } from '../../model/config'
 import type { MoeStats } from '../../model/layers/moe'
 import type { Precision } from '../precision'
+import type { DistillWeights } from '../distill'
+import type { HiddenAlignment } from '../hidden-align'
 
 export interface ReplicaInit {
   type: 'init'
@@ -9,8 +11,8 @@ export interface ReplicaInit {
   precision: Precision
   labelSmoothing: number
   checkpointing: boolean
-  /** Distillation settings, when the run has a teacher (its soft targets come with each step). */
-  distill: { alpha: number; temperature: number } | null
+  /** Distillation settings, when the run has a teacher (its targets come with each step). */
+  distill: { temperature: number; alignment: HiddenAlignment | null } | null
   /** All parameters, written by the main thread after each update. */
   params: SharedArrayBuffer
   /** This replica's gradients of the trainable parameters. */
@@ -29,6 +31,10 @@ export interface ReplicaStep {
   lossScale: number
   /** This shard's teacher probabilities (rows × vocabulary), when distilling. */
   teacher: Float32Array | null
+  /** This step's loss weights, when distilling. */
+  distillWeights: Omit<DistillWeights, 'stage'> | null
+  /** The teacher's hidden states for each aligned pair (rows × teacher width). */
+  teacherHidden: Float32Array[] | null
   /** QAT this step: the activation mode, or null when off. */
   qat: 'dynamic' | 'none' | null
 }
@@ -40,6 +46,7 @@ export type ReplicaMessage =
       loss: number
       aux: number
       kl: number | null
+      hidden: number | null
       moe: (MoeStats | null)[]
       tensors: number
     }

@@ -9,7 +9,7 @@ import { loadBackend } from '../../backend'
 import { installKernels } from '../../kernels'
 import { Transformer } from '../../model/model'
 import { ownedVariable } from '../../model/ops'
-import { paramSpecs } from '../../model/params'
+import { trainingSpecs } from '../hidden-align'
 import { computeGradients } from '../gradients'
 import { numericsFor } from '../precision'
 import { qatNumerics } from '../qat'
@@ -32,7 +32,7 @@ const post = (m: ReplicaMessage) => port.postMessage(m)
 async function init(msg: ReplicaInit): Promise<void> {
   await loadBackend(msg.backend)
   installKernels(tf)
-  const specs = paramSpecs(msg.model)
+  const specs = trainingSpecs(msg.model, msg.distill?.alignment ?? null)
   const layout = flatLayout(specs)
   const all = new Float32Array(msg.params)
   const params = new Map<string, tf.Variable>()
@@ -58,7 +58,8 @@ async function init(msg: ReplicaInit): Promise<void> {
 
 function step(msg: ReplicaStep): void {
   const s = state!
-  const specs = paramSpecs(s.init.model)
+  const alignment = s.init.distill?.alignment ?? null
+  const specs = trainingSpecs(s.init.model, alignment)
   if (msg.paramsVersion !== s.version) {
     const layout = flatLayout(specs)
     const all = new Float32Array(s.init.params)
@@ -73,9 +74,12 @@ function step(msg: ReplicaStep): void {
     }
     s.version = msg.paramsVersion
   }
-  const teacher = msg.teacher
-    ? tf.tensor2d(msg.teacher, [msg.B * msg.T, s.init.model.vocabSize])
-    : null
+  const rows = msg.B * msg.T
+  const teacher = msg.teacher ? tf.tensor2d(msg.teacher, [rows, s.init.model.vocabSize]) : null
+  const hidden =
+    alignment && msg.teacherHidden
+      ? msg.teacherHidden.map((h) => tf.tensor2d(h, [rows, alignment.teacherWidth]))
+      : null
   const r = computeGradients({
     model: s.model,
     params: s.params,
@@ -88,9 +92,18 @@ function step(msg: ReplicaStep): void {
     labelSmoothing: s.init.labelSmoothing,
     dropPath: msg.dropPath,
     checkpointing: s.init.checkpointing,
-    distill: s.init.distill && teacher ? { teacher, ...s.init.distill } : null,
+    distill:
+      s.init.distill && teacher && msg.distillWeights
+        ? {
+            teacher,
+            temperature: s.init.distill.temperature,
+            weights: msg.distillWeights,
+            hidden: alignment && hidden ? { alignment, targets: hidden } : null,
+          }
+        : null,
   })
   teacher?.dispose()
+  hidden?.forEach((h) => h.dispose())
   const gradLayout = flatLayout(specs.filter((p) => p.trainable))
   const out = new Float32Array(s.init.grads)
   for (const [name, g] of r.grads) {
@@ -102,6 +115,7 @@ function step(msg: ReplicaStep): void {
     loss: r.loss,
     aux: r.aux,
     kl: r.kl,
+    hidden: r.hidden,
     moe: r.moe,
     tensors: tf.memory().numTensors,
   })

@@ -86,6 +86,14 @@ export function valueText(v: unknown): string {
   return JSON.stringify(v)
 }
 
+/** "0, 2 5" → [0, 2, 5]; '' → undefined (the default); anything else stays text. */
+function parseNumberList(text: string): unknown {
+  if (text.trim() === '') return undefined
+  const parts = text.split(/[\s,]+/).filter(Boolean)
+  const numbers = parts.map(Number)
+  return /[\d]$/.test(text.trim()) && numbers.every(Number.isFinite) ? numbers : text
+}
+
 function formatNumber(v: unknown): string {
   return valueText(v)
 }
@@ -104,7 +112,8 @@ function Field({ path, name, schema, value, error, onChange }: FieldProps) {
   const { inner, nullable } = unwrap(schema)
   const hint = `${inner.description ?? ''}`
   const def = inner.default
-  const defaultText = def === null ? 'none' : valueText(def)
+  const defaultText =
+    def === null || (Array.isArray(def) && def.length === 0) ? 'none' : valueText(def)
   const common = {
     id,
     'aria-describedby': `${id}-hint`,
@@ -127,6 +136,19 @@ function Field({ path, name, schema, value, error, onChange }: FieldProps) {
           </option>
         ))}
       </select>
+    )
+  } else if (inner.type === 'array') {
+    // A list of numbers, typed comma-separated; text that is not one yet stays as typed
+    // (and the schema names the problem) so a half-typed "0," is not rewritten.
+    control = (
+      <input
+        className="input"
+        type="text"
+        placeholder={defaultText}
+        {...common}
+        value={Array.isArray(value) ? value.join(', ') : valueText(value)}
+        onChange={(e) => onChange(parseNumberList(e.target.value))}
+      />
     )
   } else if (inner.type === 'boolean') {
     const checked = value === undefined ? def === true : value === true

@@ -418,6 +418,18 @@ export function NewRunPage() {
                 'qatActivations',
                 'distillAlpha',
                 'distillTemperature',
+                'distillHiddenWeight',
+                'distillHiddenLayers',
+                'distillStages',
+                'curriculum',
+                'curriculumThresholds',
+                'contextWarmupSteps',
+                'contextStart',
+                'batchWarmupSteps',
+                'batchStart',
+                'tokenBudget',
+                'adaptiveBatch',
+                'maxGradAccumulation',
               ]}
             />
           </Panel>

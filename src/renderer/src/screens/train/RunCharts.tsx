@@ -57,6 +57,7 @@ export function RunCharts({ metrics }: { metrics: RunMetrics }) {
       metrics: [
         { name: 'loss', label: 'CE (labels)' },
         { name: 'distill_kl', label: 'T²·KL (teacher)', color: '#ae3ec9' },
+        { name: 'distill_hidden', label: 'hidden MSE', color: '#1098ad' },
       ],
       log: true,
       requires: 'distill_kl',

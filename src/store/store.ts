@@ -13,6 +13,7 @@ import { DocumentsRepo } from './repos/documents'
 import { ImportsRepo } from './repos/imports'
 import { LabelsRepo } from './repos/labels'
 import { EvalsRepo } from './repos/evals'
+import { TeacherCachesRepo } from './repos/teacher-caches'
 import { RatingsRepo } from './repos/ratings'
 import { ReviewRepo } from './repos/review'
 import { QualityModelsRepo } from './repos/quality-models'
@@ -58,6 +59,7 @@ export class Store {
   readonly ratings: RatingsRepo
   // Evaluations (migration 005).
   readonly evals: EvalsRepo
+  readonly teacherCaches: TeacherCachesRepo
 
   private constructor(
     readonly path: string,
@@ -81,6 +83,7 @@ export class Store {
     this.review = new ReviewRepo(db)
     this.ratings = new RatingsRepo(db)
     this.evals = new EvalsRepo(db)
+    this.teacherCaches = new TeacherCachesRepo(db)
   }
 
   /** Open an existing project, migrating it if it predates this version. */

@@ -9,7 +9,8 @@ test('opens with the navigation, the project and the compute backend', async ({ 
   expect(app.url()).not.toContain('token=')
   expect(app.url()).toContain('#/data')
   await expect(app.getByTestId('status-project')).toHaveText('e2e')
-  await expect(app.getByTestId('status-backend')).toContainText('wasm')
+  // The start-up probe loads tfjs in a worker: seconds on a loaded machine.
+  await expect(app.getByTestId('status-backend')).toContainText('wasm', { timeout: 30_000 })
   await expect(app.getByTestId('status-jobs')).toHaveText('No jobs running')
   expect(serve.token).toMatch(/^[0-9a-f]{64}$/)
 })

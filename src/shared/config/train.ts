@@ -134,6 +134,18 @@ export const trainConfigSchema = z
       .describe(
         'With a teacher: a staged schedule, hidden-state alignment first, then logits, then labels with both (the loss above). Empty: the full loss from the start.',
       ),
+    distillCache: z
+      .boolean()
+      .default(false)
+      .describe(
+        'With a teacher: run it once over the training data and keep its top-k predictions in the project, instead of running it beside the student every step (for a teacher too slow to run alongside). Sequences then start at window boundaries. Not with hidden-state alignment.',
+      ),
+    distillCacheTopK: z
+      .int()
+      .min(1)
+      .max(1024)
+      .default(16)
+      .describe('Predictions kept per position in the teacher cache (renormalized over these).'),
     qatStart: z
       .number()
       .min(0)

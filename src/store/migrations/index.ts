@@ -3,10 +3,18 @@ import { dataPipeline } from './002_data_pipeline'
 import { training } from './003_training'
 import { review } from './004_review'
 import { evals } from './005_evals'
+import { teacherCaches } from './006_teacher_caches'
 import type { Migration } from './types'
 
 /** Every migration, in order. Append; never reorder or edit a shipped one. */
-export const migrations: readonly Migration[] = [initial, dataPipeline, training, review, evals]
+export const migrations: readonly Migration[] = [
+  initial,
+  dataPipeline,
+  training,
+  review,
+  evals,
+  teacherCaches,
+]
 
 export const latestSchemaVersion = migrations.length
 export type { Migration }

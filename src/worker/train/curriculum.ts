@@ -148,6 +148,8 @@ export class CurriculumSampler {
     private readonly S: number,
     difficulty: Float32Array,
     seed: number | RngState,
+    /** Start every sequence at its window's start (cached teacher windows). */
+    private readonly aligned = false,
   ) {
     if (difficulty.length < 3)
       throw new Error(
@@ -170,18 +172,22 @@ export class CurriculumSampler {
     const inputs = new Int32Array(B * T)
     const targets = new Int32Array(B * T)
     const last = this.tokens.length - T - 1
+    const chosen = new Int32Array(B)
     for (let b = 0; b < B; b++) {
       const u = this.rng.next()
       const bucket = u < mix.easy ? 0 : u < mix.easy + mix.medium ? 1 : 2
       const windows = this.buckets[bucket]
       const k = windows[this.rng.int(windows.length)]
-      const start = Math.min(k * this.S + this.rng.int(this.S - T + 1), last)
+      chosen[b] = k
+      const start = this.aligned
+        ? k * this.S
+        : Math.min(k * this.S + this.rng.int(this.S - T + 1), last)
       for (let t = 0; t < T; t++) {
         inputs[b * T + t] = this.tokens[start + t]
         targets[b * T + t] = this.tokens[start + t + 1]
       }
     }
-    return { inputs, targets, B, T }
+    return { inputs, targets, B, T, windows: chosen }
   }
 
   state(): RngState {

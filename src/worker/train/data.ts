@@ -13,6 +13,8 @@ export interface Batch {
   targets: Int32Array
   B: number
   T: number
+  /** With window-aligned sampling: the window (of the context length) each sequence opens. */
+  windows?: Int32Array
 }
 
 /**
@@ -28,6 +30,8 @@ export class BatchSampler {
     private readonly B: number,
     private readonly T: number,
     seed: number | RngState,
+    /** Sequences start only at multiples of this (cached teacher windows); null: anywhere. */
+    private readonly alignTo: number | null = null,
   ) {
     if (tokens.length < T + 2) {
       throw new Error(
@@ -42,14 +46,21 @@ export class BatchSampler {
     const inputs = new Int32Array(B * T)
     const targets = new Int32Array(B * T)
     const span = this.tokens.length - T - 1
+    const align = this.alignTo
+    const windows = align ? new Int32Array(B) : undefined
+    const count = align ? Math.floor((this.tokens.length - 1) / align) : 0
     for (let b = 0; b < B; b++) {
-      const start = this.rng.int(span + 1)
+      let start: number
+      if (windows) {
+        windows[b] = this.rng.int(count)
+        start = windows[b] * align!
+      } else start = this.rng.int(span + 1)
       for (let t = 0; t < T; t++) {
         inputs[b * T + t] = this.tokens[start + t]!
         targets[b * T + t] = this.tokens[start + t + 1]!
       }
     }
-    return { inputs, targets, B, T }
+    return windows ? { inputs, targets, B, T, windows } : { inputs, targets, B, T }
   }
 
   state(): RngState {

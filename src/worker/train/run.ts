@@ -13,6 +13,7 @@ import type { RunData } from './setup'
 import type { TokenData } from './data'
 import { SystemSampler, type SystemSample } from './system-sampler'
 import { referenceDifficulty, tertileThresholds, unigramDifficulty } from './curriculum'
+import { buildTeacherCache, CachedTeacher } from './teacher-cache'
 import { Transformer, type Params } from '../model/model'
 import { paramSpecs } from '../model/params'
 import { DivergedError, Trainer, type StepMetrics, type TrainingState } from './trainer'
@@ -294,7 +295,17 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
   } catch (err) {
     flush()
     const message = explainFailure(err, train)
-    store.runs.update(runId, { status: 'failed', ownerPid: null, error: message }, now())
+    // Stopped before the first step (while scoring or caching): stopped, not failed.
+    const stoppedEarly = ctx.signal.aborted && trainer === null
+    store.runs.update(
+      runId,
+      {
+        status: stoppedEarly ? 'stopped' : 'failed',
+        ownerPid: null,
+        error: stoppedEarly ? null : message,
+      },
+      now(),
+    )
     if (err instanceof UserError) throw err
     throw new UserError('internal', message)
   } finally {
@@ -353,17 +364,66 @@ async function createTrainer(
 ): Promise<Trainer> {
   const teacher = teacherModel(ctx.store, ctx.store.runs.require(ctx.runId))
   const difficulty = await curriculumDifficulty(ctx, model, train)
+  const cached = teacher && train.distillCache ? await cachedTeacher(ctx, model, train) : null
   return Trainer.create(model, train, ctx.data, {
     ...(resume ? { resume } : {}),
     ...(difficulty ? { curriculum: { difficulty } } : {}),
     ...(initialWeights ? { initialWeights } : {}),
-    ...(teacher ? { teacher } : {}),
+    ...(cached ? { teacherCache: cached } : teacher ? { teacher } : {}),
     replicaEntry: ctx.entries.replica,
     backend:
       ctx.backend.name === 'tensorflow-gpu' || ctx.backend.name === 'tensorflow'
         ? 'tensorflow'
         : ctx.backend.name,
   })
+}
+
+/**
+ * The run's teacher predictions from the project's cache, built first when there is none
+ * for this teacher checkpoint, data, context, temperature and top-k (runs share it).
+ */
+async function cachedTeacher(
+  ctx: RunContext,
+  model: ModelConfig,
+  train: TrainConfig,
+): Promise<CachedTeacher> {
+  const run = ctx.store.runs.require(ctx.runId)
+  const ref = (run.data as RunData).teacher!
+  if (run.tokenSetId === null)
+    throw new UserError('invalid_params', 'train.distillCache needs the run’s encoded dataset.')
+  const key = {
+    checkpointId: ref.checkpointId,
+    tokenSetId: run.tokenSetId,
+    windowTokens: model.contextLength,
+    temperature: train.distillTemperature,
+    topK: train.distillCacheTopK,
+  }
+  const found = ctx.store.teacherCaches.find(key)
+  let id = found?.state === 'ready' ? found.id : null
+  if (id === null) {
+    const started = performance.now()
+    let logged = 0
+    id = await buildTeacherCache(
+      ctx.store,
+      key,
+      checkpointModel(ctx.store, ref, 'teacher'),
+      model,
+      ctx.data.train,
+      {
+        signal: ctx.signal,
+        onProgress: (done, total) => {
+          if (done < total && performance.now() - logged < 5000) return
+          logged = performance.now()
+          ctx.log('info', `Caching the teacher's predictions: ${done} of ${total} windows.`)
+        },
+      },
+    )
+    ctx.log(
+      'info',
+      `Cached the teacher's top-${key.topK} predictions in ${((performance.now() - started) / 1000).toFixed(1)} s; runs with this teacher and data reuse them.`,
+    )
+  } else ctx.log('info', `Using the cached predictions of the teacher (cache ${id}).`)
+  return new CachedTeacher(ctx.store, id, key.topK, model.vocabSize)
 }
 
 /** Difficulties are scored once per start of a run (a rollback reuses them). */

@@ -85,6 +85,12 @@ export function validateConfigs(
   }
   const t = trainConfigSchema.safeParse(train)
   if (!t.success) throw configError(t.error, 'train')
+  if (t.data.distillCache && t.data.distillHiddenWeight > 0)
+    throw new UserError(
+      'invalid_params',
+      "train.distillCache: the cache keeps the teacher's predictions, not its hidden states; turn hidden-state alignment off or let the teacher run alongside.",
+      'train.distillCache',
+    )
   return { model: m.data, train: t.data }
 }
 

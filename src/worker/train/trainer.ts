@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs-core'
 import { isMoeLayer, weightSetOf, type ModelConfig } from '../model/config'
 import { updateRouterBias } from '../model/layers/routing'
 import type { MoeStats } from '../model/layers/moe'
-import { crossEntropy, softTargets } from '../model/loss'
+import { crossEntropy } from '../model/loss'
 import { Transformer, type Params } from '../model/model'
 import { ownedVariable } from '../model/ops'
-import { initialValues, names, paramSpecs } from '../model/params'
+import { initialValues, names } from '../model/params'
 import { Rng, type RngState } from '../model/rng'
 import { type TrainConfig, usesLossScaling } from './config'
 import { BatchSampler, type Batch, type TokenData } from './data'
@@ -16,6 +16,8 @@ import { shardSizes } from './parallel/layout'
 import { ReplicaPool } from './parallel/pool'
 import { LossScaler, numericsFor, type LossScaleState } from './precision'
 import { qatNumerics } from './qat'
+import { Teacher, type TeacherTargets } from './teacher'
+import type { CachedTeacher } from './teacher-cache'
 import { batchSizeAt, contextLengthAt, dropPathRate, learningRate } from './schedule'
 import {
   CurriculumSampler,
@@ -108,6 +110,8 @@ export interface TrainerOptions {
    * come from its forward pass, and the loss mixes them with the labels (config.distill*).
    */
   teacher?: { config: ModelConfig; weights: ReadonlyMap<string, Float32Array> }
+  /** Distil from cached teacher predictions (instead of `teacher`); batches align to windows. */
+  teacherCache?: CachedTeacher
   /** Curriculum learning: the difficulty (nats per token) of each context-long window. */
   curriculum?: { difficulty: Float32Array }
   /** Where the data-parallel replica's entry is (required when threads > 1). */
@@ -150,6 +154,7 @@ export class Trainer {
   private badSteps = 0
   private pool: ReplicaPool | null = null
   private teacher: Teacher | null = null
+  private cache: CachedTeacher | null = null
   /** Live tensors in each replica after the last step (diagnostics and tests). */
   replicaTensors: number[] = []
 
@@ -171,7 +176,9 @@ export class Trainer {
       alignment,
       options.resume,
       options.initialWeights,
+      options.teacherCache !== undefined,
     )
+    trainer.cache = options.teacherCache ?? null
     if (options.curriculum) trainer.startCurriculum(options.curriculum.difficulty, options.resume)
     if (options.teacher) trainer.teacher = Teacher.load(options.teacher, modelConfig, alignment)
     const threads = config.threads ?? 1
@@ -187,7 +194,10 @@ export class Trainer {
           precision: config.precision,
           labelSmoothing: config.labelSmoothing,
           checkpointing: config.gradientCheckpointing,
-          distill: options.teacher ? { temperature: config.distillTemperature, alignment } : null,
+          distill:
+            options.teacher || options.teacherCache
+              ? { temperature: config.distillTemperature, alignment }
+              : null,
         },
         trainer.params,
       )
@@ -202,6 +212,8 @@ export class Trainer {
     private readonly alignment: HiddenAlignment | null,
     resume?: TrainingState,
     initialWeights?: ReadonlyMap<string, Float32Array>,
+    /** Sequences start at window boundaries (cached teacher predictions are per window). */
+    private readonly aligned = false,
   ) {
     if (data.vocabSize > modelConfig.vocabSize) {
       throw new Error(
@@ -258,6 +270,7 @@ export class Trainer {
       config.batchSize,
       modelConfig.contextLength,
       resume?.samplerRng ?? samplerSeed,
+      aligned ? modelConfig.contextLength : null,
     )
     this.dropRng = new Rng(resume?.dropPathRng ?? dropSeed)
     this.scaler = new LossScaler(usesLossScaling(config), 2 ** 16, 2000, resume?.lossScale)
@@ -292,6 +305,7 @@ export class Trainer {
         this.modelConfig.contextLength,
         difficulty,
         this.sampler.state(),
+        this.aligned,
       ),
       thresholds: this.config.curriculumThresholds ?? tertileThresholds(difficulty),
       loss: resume?.curriculumLoss ?? null,
@@ -320,7 +334,8 @@ export class Trainer {
     let aux = 0
     let kl: number | null = null
     let hidden: number | null = null
-    const weights = this.teacher ? distillWeights(c, this.step, this.alignment !== null) : null
+    const weights =
+      this.teacher || this.cache ? distillWeights(c, this.step, this.alignment !== null) : null
     let grads: Map<string, tf.Tensor> | null = null
     const moeStats: (MoeStats | null)[][] = []
     for (let micro = 0; micro < micros; micro++) {
@@ -328,7 +343,10 @@ export class Trainer {
         ? this.curriculum.sampler.next(B, T, mix!)
         : this.sampler.next(B, T)
       const masks = this.dropPathMasks(batch.B, batch.T)
-      const teacher = this.teacher?.targets(batch, c.distillTemperature) ?? null
+      const teacher =
+        this.teacher?.targets(batch, c.distillTemperature) ??
+        this.cache?.targets(batch.windows!, batch.T) ??
+        null
       const r = this.pool
         ? await this.parallelGradients(batch, masks, S, teacher, weights)
         : this.localGradients(batch, masks, S, teacher, weights)
@@ -673,70 +691,3 @@ function mergeMoe(shards: (MoeStats | null)[][]): (MoeStats | null)[] {
 }
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0)
-
-/** What the teacher gives each batch: soft targets (N, V) and aligned hidden states (N, d_t). */
-interface TeacherTargets {
-  soft: tf.Tensor2D
-  hidden: tf.Tensor2D[]
-}
-
-/** A frozen model whose predictions (and hidden states) the student learns from. */
-class Teacher {
-  private constructor(
-    private readonly model: Transformer,
-    private readonly params: Params,
-    private readonly layers: number[],
-  ) {}
-
-  static load(
-    t: { config: ModelConfig; weights: ReadonlyMap<string, Float32Array> },
-    student: ModelConfig,
-    alignment: HiddenAlignment | null,
-  ): Teacher {
-    if (t.config.contextLength < student.contextLength)
-      throw new Error(
-        `The teacher's context (${t.config.contextLength}) is shorter than the student's (${student.contextLength}).`,
-      )
-    if (t.config.vocabSize !== student.vocabSize)
-      throw new Error(
-        `The teacher has ${t.config.vocabSize} token ids and the student ${student.vocabSize}: they must share a tokenizer.`,
-      )
-    // Inference semantics: no MoE capacity limit, as in the teacher's own evaluation.
-    const config = t.config.moe
-      ? { ...t.config, moe: { ...t.config.moe, capacityFactor: null } }
-      : t.config
-    const params: Params = {}
-    for (const spec of paramSpecs(config)) {
-      const values = t.weights.get(spec.name)
-      if (!values) throw new Error(`The teacher's checkpoint has no parameter ${spec.name}.`)
-      params[spec.name] = tf.tensor(values, spec.shape)
-    }
-    return new Teacher(
-      new Transformer(config),
-      params,
-      alignment?.pairs.map((p) => p.teacher) ?? [],
-    )
-  }
-
-  /**
-   * softmax(teacher logits / T) for every row of the batch, (B·T, V), and the outputs of
-   * the aligned teacher layers, in the alignment's pair order. Windows longer than the
-   * teacher's context are refused at load time (contexts must fit).
-   */
-  targets(batch: Batch, temperature: number): TeacherTargets {
-    return tf.tidy(() => {
-      const ids = tf.tensor1d(batch.inputs, 'int32')
-      const out = this.model.forward(this.params, ids, batch.B, batch.T, { hidden: this.layers })
-      out.aux?.dispose()
-      return {
-        soft: softTargets(out.logits, temperature),
-        hidden: this.layers.map((l) => out.hidden.get(l)!),
-      }
-    })
-  }
-
-  dispose(): void {
-    for (const t of Object.values(this.params)) t.dispose()
-    this.model.dispose()
-  }
-}

@@ -68,3 +68,27 @@ export function trainedProject(
   const summary = JSON.parse(out.trim().split('\n').at(-1)!) as { runId: string }
   return { db, runId: summary.runId }
 }
+
+/**
+ * `dir/NAME.json`: a 1-layer run on the verses of trainedProject, with these training
+ * settings (over short defaults) and any other run.json fields (teacher, reference).
+ */
+export function versesRunFile(
+  dir: string,
+  name: string,
+  train: Record<string, unknown>,
+  extra: object = {},
+): string {
+  const path = join(dir, `${name}.json`)
+  writeFileSync(
+    path,
+    JSON.stringify({
+      name,
+      data: { dataset: 'verses', tokenizer: { kind: 'char' } },
+      model: { contextLength: 32, layers: 1, heads: 2, width: 16 },
+      train: { steps: 8, batchSize: 4, warmupSteps: 2, evalEvery: 0, threads: 1, ...train },
+      ...extra,
+    }),
+  )
+  return path
+}

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core'
+import { windowBatch } from '../train/data'
 import type { ModelConfig } from '../model/config'
 import { crossEntropy } from '../model/loss'
 import { Transformer, type Params } from '../model/model'
@@ -37,15 +38,7 @@ export function perplexity(
     for (let w = 0; w < windows; w += B) {
       options.throwIfCancelled?.()
       const b = Math.min(B, windows - w)
-      const inputs = new Int32Array(b * T)
-      const targets = new Int32Array(b * T)
-      for (let i = 0; i < b; i++) {
-        const start = (w + i) * T
-        for (let t = 0; t < T; t++) {
-          inputs[i * T + t] = tokens[start + t]
-          targets[i * T + t] = tokens[start + t + 1]
-        }
-      }
+      const { inputs, targets } = windowBatch(tokens, w, b, T)
       const loss = tf.tidy(() => {
         const { logits, aux } = model.forward(params, tf.tensor1d(inputs, 'int32'), b, T)
         aux?.dispose()

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { Params, Transformer } from '../model/model'
 import { Rng, type RngState } from '../model/rng'
-import type { Batch } from './data'
+import { windowBatch, windowCount, type Batch } from './data'
 
 /**
  * Curriculum learning over the training tokens. The stream is cut into windows of the
@@ -43,10 +43,7 @@ export function mixFor(loss: number | null, t: Thresholds): Mix {
   return mixes.middle
 }
 
-/** Windows of S tokens (plus the next-token target) the stream holds. */
-export function windowCount(tokens: number, S: number): number {
-  return Math.floor((tokens - 1) / S)
-}
+export { windowCount } from './data'
 
 /**
  * Fallback difficulty without a reference model: each window's mean unigram surprisal,
@@ -89,15 +86,7 @@ export async function referenceDifficulty(
   const out = new Float32Array(N)
   for (let first = 0; first < N; first += B) {
     const n = Math.min(B, N - first)
-    const inputs = new Int32Array(n * S)
-    const targets = new Int32Array(n * S)
-    for (let b = 0; b < n; b++) {
-      const start = (first + b) * S
-      for (let t = 0; t < S; t++) {
-        inputs[b * S + t] = tokens[start + t]
-        targets[b * S + t] = tokens[start + t + 1]
-      }
-    }
+    const { inputs, targets } = windowBatch(tokens, first, n, S)
     const perWindow = tf.tidy(() => {
       const { logits, aux } = model.forward(params, tf.tensor1d(inputs, 'int32'), n, S)
       aux?.dispose()

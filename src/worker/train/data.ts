@@ -67,3 +67,27 @@ export class BatchSampler {
     return this.rng.state()
   }
 }
+
+/** Consecutive, non-overlapping windows of S tokens (plus the next-token target) a stream holds. */
+export function windowCount(tokens: number, S: number): number {
+  return Math.floor((tokens - 1) / S)
+}
+
+/** Windows `first` … `first + count − 1` (window k starts at token k·S) as one batch. */
+export function windowBatch(
+  tokens: Uint16Array | Int32Array,
+  first: number,
+  count: number,
+  S: number,
+): Batch {
+  const inputs = new Int32Array(count * S)
+  const targets = new Int32Array(count * S)
+  for (let b = 0; b < count; b++) {
+    const start = (first + b) * S
+    for (let t = 0; t < S; t++) {
+      inputs[b * S + t] = tokens[start + t]
+      targets[b * S + t] = tokens[start + t + 1]
+    }
+  }
+  return { inputs, targets, B: count, T: S }
+}

@@ -362,9 +362,14 @@ async function createTrainer(
   resume: TrainingState | null,
   initialWeights: Map<string, Float32Array> | null = null,
 ): Promise<Trainer> {
-  const teacher = teacherModel(ctx.store, ctx.store.runs.require(ctx.runId))
+  const run = ctx.store.runs.require(ctx.runId)
   const difficulty = await curriculumDifficulty(ctx, model, train)
-  const cached = teacher && train.distillCache ? await cachedTeacher(ctx, model, train) : null
+  // A cached teacher is read from the project; only a live one needs its weights loaded.
+  const cached =
+    (run.data as RunData).teacher && train.distillCache
+      ? await cachedTeacher(ctx, model, train)
+      : null
+  const teacher = cached ? null : teacherModel(ctx.store, run)
   return Trainer.create(model, train, ctx.data, {
     ...(resume ? { resume } : {}),
     ...(difficulty ? { curriculum: { difficulty } } : {}),

@@ -3,7 +3,7 @@ import type { Store } from '../../store'
 import type { CachedWindow, TeacherCacheKey } from '../../store/repos/teacher-caches'
 import { fromBfloat16, toBfloat16 } from '../export/floats'
 import type { ModelConfig } from '../model/config'
-import { windowCount } from './curriculum'
+import { windowBatch, windowCount } from './data'
 import { Teacher, type TeacherTargets } from './teacher'
 
 /** Windows per teacher forward pass while building a cache. */
@@ -32,10 +32,7 @@ export async function buildTeacherCache(
     for (let first = 0; first < N; first += BUILD_BATCH) {
       options.signal?.throwIfAborted()
       const n = Math.min(BUILD_BATCH, N - first)
-      const inputs = new Int32Array(n * S)
-      for (let b = 0; b < n; b++)
-        for (let t = 0; t < S; t++) inputs[b * S + t] = tokens[(first + b) * S + t]
-      const { soft, hidden } = net.targets({ inputs, targets: inputs, B: n, T: S }, key.temperature)
+      const { soft, hidden } = net.targets(windowBatch(tokens, first, n, S), key.temperature)
       tf.dispose(hidden)
       const top = tf.topk(soft, k) // values and indices (n·S, k)
       soft.dispose()

@@ -1,28 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Store } from '../../../src/store'
-import { frugal, trainedProject } from '../../helpers/trained-project'
+import { frugal, trainedProject, versesRunFile } from '../../helpers/trained-project'
 
 const dir = mkdtempSync(join(tmpdir(), 'frugal-curriculum-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-/** A run.json on the verses of the trained project, with these training settings. */
-function runFile(name: string, train: Record<string, unknown>, extra: object = {}): string {
-  const path = join(dir, `${name}.json`)
-  writeFileSync(
-    path,
-    JSON.stringify({
-      name,
-      data: { dataset: 'verses', tokenizer: { kind: 'char' } },
-      model: { contextLength: 32, layers: 1, heads: 2, width: 16 },
-      train: { steps: 8, batchSize: 4, warmupSteps: 2, evalEvery: 0, threads: 1, ...train },
-      ...extra,
-    }),
-  )
-  return path
-}
+const runFile = (name: string, train: Record<string, unknown>, extra: object = {}) =>
+  versesRunFile(dir, name, train, extra)
 
 describe('a run with a curriculum, a progressive context and an adaptive batch', () => {
   const home = join(dir, 'home')

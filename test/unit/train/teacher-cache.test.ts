@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -9,7 +9,7 @@ import { Teacher } from '../../../src/worker/train/teacher'
 import { CachedTeacher } from '../../../src/worker/train/teacher-cache'
 import { loadTokenData } from '../../../src/worker/train/token-data'
 import { setupTf } from '../../helpers/tfjs'
-import { frugal, trainedProject } from '../../helpers/trained-project'
+import { frugal, trainedProject, versesRunFile } from '../../helpers/trained-project'
 
 const dir = mkdtempSync(join(tmpdir(), 'frugal-teacher-cache-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -17,20 +17,9 @@ beforeAll(async () => {
   await setupTf()
 })
 
-function runFile(name: string, train: Record<string, unknown>): string {
-  const path = join(dir, `${name}.json`)
-  writeFileSync(
-    path,
-    JSON.stringify({
-      name,
-      data: { dataset: 'verses', tokenizer: { kind: 'char' } },
-      model: { contextLength: 32, layers: 1, heads: 2, width: 16 },
-      train: { steps: 4, batchSize: 4, warmupSteps: 1, evalEvery: 0, threads: 1, ...train },
-      teacher: { run: 'big' },
-    }),
-  )
-  return path
-}
+/** A 4-step student of the run "big". */
+const runFile = (name: string, train: Record<string, unknown>) =>
+  versesRunFile(dir, name, { steps: 4, warmupSteps: 1, ...train }, { teacher: { run: 'big' } })
 
 const logs = (store: Store) =>
   store.db

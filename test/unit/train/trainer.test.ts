@@ -51,6 +51,17 @@ async function losses(trainer: Trainer, steps: number): Promise<number[]> {
   return out
 }
 
+/** A teacher for distillation: `config` trained for `steps`, as config and weights. */
+async function trainedTeacher(config: ReturnType<typeof tinyModel>, steps: number) {
+  const run = await Trainer.create(config, tinyTrain(), data)
+  await losses(run, steps)
+  const weights = new Map<string, Float32Array>()
+  for (const [name, t] of run.state().tensors)
+    if (name.startsWith('param/')) weights.set(name.slice(6), t)
+  await run.dispose()
+  return { config, weights }
+}
+
 describe('trainer', () => {
   it('learns: dense and MoE models lower their loss', async () => {
     for (const model of [tinyModel(), tinyModel({ moe })]) {
@@ -198,14 +209,7 @@ describe('trainer', () => {
 
   it('distils: α=1 is plain training, α=0 pulls the student to the teacher, two threads agree', async () => {
     // A teacher: the tiny MoE model trained for 40 steps.
-    const teacherModel = tinyModel({ moe })
-    const teacherRun = await Trainer.create(teacherModel, tinyTrain(), data)
-    await losses(teacherRun, 40)
-    const weights = new Map<string, Float32Array>()
-    for (const [name, t] of teacherRun.state().tensors)
-      if (name.startsWith('param/')) weights.set(name.slice(6), t)
-    await teacherRun.dispose()
-    const teacher = { config: teacherModel, weights }
+    const teacher = await trainedTeacher(tinyModel({ moe }), 40)
     const student = tinyModel({ width: 8, layers: 1 })
 
     // α = 1: the KL is measured but weighs nothing, so the run is the plain one.
@@ -252,14 +256,7 @@ describe('trainer', () => {
   })
 
   it('aligns hidden states through a learned projection, in stages, the same on every path', async () => {
-    const teacherModel = tinyModel({ layers: 2, width: 16 })
-    const teacherRun = await Trainer.create(teacherModel, tinyTrain(), data)
-    await losses(teacherRun, 20)
-    const weights = new Map<string, Float32Array>()
-    for (const [name, t] of teacherRun.state().tensors)
-      if (name.startsWith('param/')) weights.set(name.slice(6), t)
-    await teacherRun.dispose()
-    const teacher = { config: teacherModel, weights }
+    const teacher = await trainedTeacher(tinyModel({ layers: 2, width: 16 }), 20)
     // Width 8 against the teacher's 16: a learned 8×16 projection; two stages of 4 steps.
     const student = tinyModel({ width: 8, layers: 1 })
     const train = tinyTrain({

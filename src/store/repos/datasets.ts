@@ -1,6 +1,7 @@
 import type { Db } from '../database'
 import type { DatasetSummary } from '../../shared/types'
 import { UserError } from '../../shared/errors'
+import { SearchIndex } from './search-index'
 
 export interface NewDocument {
   source: string
@@ -61,9 +62,10 @@ export class DatasetsRepo {
       `INSERT INTO documents (dataset_id, source, text, meta, char_count, token_estimate)
        VALUES (?, ?, ?, ?, ?, ?)`,
     )
+    const search = new SearchIndex(this.db)
     this.db.transaction(() => {
-      for (const doc of docs)
-        insert.run(
+      for (const doc of docs) {
+        const { lastInsertRowid } = insert.run(
           datasetId,
           doc.source,
           doc.text,
@@ -71,6 +73,8 @@ export class DatasetsRepo {
           doc.text.length,
           Math.ceil(doc.text.length / 4),
         )
+        search.added(Number(lastInsertRowid), doc.text)
+      }
     })()
   }
 

@@ -1,6 +1,7 @@
 import type { Db } from '../database'
 import type { AutoStatus, DecidedBy, Redaction, RuleOutcome } from '../../shared/data/types'
 import type { DeciderId } from '../../shared/data/rules'
+import { SearchIndex } from './search-index'
 
 export interface ImportedDocument {
   source: string
@@ -58,8 +59,10 @@ export class DocumentsRepo {
   private readonly cleanStmt
   private readonly markKept
   private readonly markDuplicate
+  private readonly search: SearchIndex
 
   constructor(private readonly db: Db) {
+    this.search = new SearchIndex(db)
     this.insertStmt = db.prepare(
       `INSERT INTO documents (dataset_id, import_id, source, text, meta, char_count, token_estimate)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -88,8 +91,8 @@ export class DocumentsRepo {
   /** Insert one import batch in a transaction: all or none. */
   insertImported(datasetId: number, importId: number, docs: readonly ImportedDocument[]): void {
     this.db.transaction(() => {
-      for (const d of docs)
-        this.insertStmt.run(
+      for (const d of docs) {
+        const { lastInsertRowid } = this.insertStmt.run(
           datasetId,
           importId,
           d.source,
@@ -98,13 +101,16 @@ export class DocumentsRepo {
           d.charCount,
           d.tokenEstimate,
         )
+        this.search.added(Number(lastInsertRowid), d.text)
+      }
     })()
   }
 
   /** Write a batch of cleaning outcomes in one transaction. */
   writeCleaned(docs: readonly CleanedDocument[]): void {
     this.db.transaction(() => {
-      for (const d of docs)
+      for (const d of docs) {
+        this.search.cleaned(d.id, d.modified, d.cleanedText)
         this.cleanStmt.run({
           id: d.id,
           cleanedText: d.cleanedText,
@@ -124,6 +130,7 @@ export class DocumentsRepo {
             ? Buffer.from(d.minhash.buffer, d.minhash.byteOffset, d.minhash.byteLength)
             : null,
         })
+      }
     })()
   }
 

@@ -164,7 +164,8 @@ export class DocumentQueries {
       ...toItem(row),
       datasetId: row.dataset_id,
       text: row.text,
-      cleanedText: row.cleaned_text,
+      // Unchanged by cleaning: the cleaned text is the original (stored once).
+      cleanedText: row.cleaned_text ?? (row.auto_status === null ? null : row.text),
       autoStatus: row.auto_status,
       reasons: fromJson<RuleOutcome[]>(row.reasons) ?? [],
       redactions: fromJson<Redaction[]>(row.redactions) ?? [],

@@ -14,7 +14,8 @@ export interface ImportedDocument {
 /** One document's outcome of a cleaning run, as the clean job writes it. */
 export interface CleanedDocument {
   id: number
-  cleanedText: string
+  /** Null when cleaning left the text unchanged: the column then stays empty (readers coalesce). */
+  cleanedText: string | null
   autoStatus: AutoStatus
   decidedBy: Exclude<DecidedBy, 'reviewer'>
   decisionRule: DeciderId | null

@@ -35,7 +35,7 @@ export class SearchIndex {
    * cleaning changed it, so the entry changes only when the document was or becomes
    * modified. Returns whether it re-indexed.
    */
-  cleaned(id: number, modified: boolean, cleanedText: string): boolean {
+  cleaned(id: number, modified: boolean, cleanedText: string | null): boolean {
     const wasModified = this.modifiedStmt.get(id)
     if (wasModified === undefined || (wasModified === 0 && !modified)) return false
     this.deleteStmt.run(id)

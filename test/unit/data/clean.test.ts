@@ -261,9 +261,24 @@ describe('cleaning', () => {
     expect(search('harbour')).toEqual([redacted.id, plain.id])
     expect(search('harb')).toEqual([redacted.id, plain.id])
     expect(search('"; DROP TABLE documents; --')).toEqual([])
+    // An unchanged document shows its text as the cleaned text, stored once.
+    expect(store.documentQueries.detail(plain.id)?.cleanedText).toBe(
+      'Nothing personal in this one about the harbour.',
+    )
+    const stored = store.db
+      .prepare<[number], string | null>('SELECT cleaned_text FROM documents WHERE id = ?')
+      .pluck()
+    expect(stored.get(plain.id)).toBeNull()
+    expect(stored.get(redacted.id)).toContain('<EMAIL>')
     // The same search once more after a re-run: the index follows the text.
     await runClean(datasetId, defaultRuleSet(), deps(store))
     expect(search('harbour')).toHaveLength(2)
+    // Without redaction the document is no longer modified: its placeholder leaves the index.
+    const noPii = defaultRuleSet()
+    noPii.rules = noPii.rules.map((r) => ({ ...r, enabled: r.id !== 'pii' && r.enabled }))
+    await runClean(datasetId, noPii, deps(store))
+    expect(search('EMAIL')).toEqual([])
+    expect(search('jane.doe@example.org')).toEqual([redacted.id])
   })
 
   it('exports JSON Lines with id, source, cleaned text, status and reasons', async () => {

@@ -15,7 +15,8 @@ export interface ProcessConfig {
 /** One document through the rules, hashed for dedup and scored: what the clean job writes. */
 export interface ProcessedDoc {
   id: number
-  cleaned: string
+  /** The cleaned text, or null when the rules left it unchanged (it is not sent twice). */
+  cleaned: string | null
   modified: boolean
   action: 'keep' | 'remove' | 'review'
   decisionRule: DocRule['id'] | null
@@ -59,7 +60,7 @@ export function processDocument(
   const features = model || wantFeatures ? extractFeatures(r.cleaned) : null
   return {
     id: doc.id,
-    cleaned: r.cleaned,
+    cleaned: r.modified ? r.cleaned : null,
     modified: r.modified,
     action: r.action,
     decisionRule: r.decisionRule,

@@ -4,7 +4,7 @@ import { training } from './003_training'
 import { review } from './004_review'
 import { evals } from './005_evals'
 import { teacherCaches } from './006_teacher_caches'
-import { searchIndexByCode } from './007_search_index_by_code'
+import { cheaperDocumentWrites } from './007_cheaper_document_writes'
 import type { Migration } from './types'
 
 /** Every migration, in order. Append; never reorder or edit a shipped one. */
@@ -15,7 +15,7 @@ export const migrations: readonly Migration[] = [
   review,
   evals,
   teacherCaches,
-  searchIndexByCode,
+  cheaperDocumentWrites,
 ]
 
 export const latestSchemaVersion = migrations.length

@@ -28,7 +28,6 @@ export interface CleanedDocument {
   charCount: number
   tokenEstimate: number
   contentHash: string
-  minhash: Uint32Array | null
 }
 
 export interface ExportRow {
@@ -73,7 +72,7 @@ export class DocumentsRepo {
          auto_status = @status, decided_by = ${DECIDER_UNLESS_REVIEWED}, decision_rule = @decisionRule,
          modified = @modified, reasons = @reasons, redactions = @redactions, language = @language,
          language_score = @languageScore, quality_score = @qualityScore, char_count = @charCount,
-         token_estimate = @tokenEstimate, content_hash = @contentHash, minhash = @minhash,
+         token_estimate = @tokenEstimate, content_hash = @contentHash,
          dup_cluster = NULL, dup_similarity = NULL
        WHERE id = @id`,
     )
@@ -127,9 +126,6 @@ export class DocumentsRepo {
           charCount: d.charCount,
           tokenEstimate: d.tokenEstimate,
           contentHash: d.contentHash,
-          minhash: d.minhash
-            ? Buffer.from(d.minhash.buffer, d.minhash.byteOffset, d.minhash.byteLength)
-            : null,
         })
       }
     })()
@@ -247,26 +243,6 @@ export class DocumentsRepo {
           'SELECT SUM(length(text)) AS n FROM documents WHERE dataset_id = ?',
         )
         .get(datasetId)?.n ?? 0
-    )
-  }
-
-  signature(id: number): Uint32Array | null {
-    const row = this.db
-      .prepare<[number], { minhash: Buffer | null }>('SELECT minhash FROM documents WHERE id = ?')
-      .get(id)
-    if (!row?.minhash) return null
-    const copy = new Uint32Array(row.minhash.byteLength / 4)
-    new Uint8Array(copy.buffer).set(row.minhash)
-    return copy
-  }
-
-  contentHash(id: number): string | null {
-    return (
-      this.db
-        .prepare<[number], { content_hash: string | null }>(
-          'SELECT content_hash FROM documents WHERE id = ?',
-        )
-        .get(id)?.content_hash ?? null
     )
   }
 

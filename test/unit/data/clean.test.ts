@@ -34,7 +34,7 @@ const snapshot = (store: Store) =>
   store.db
     .prepare(
       `SELECT id, cleaned_text, status, auto_status, decided_by, decision_rule, modified, reasons, redactions,
-         language, language_score, quality_score, char_count, content_hash, hex(minhash) AS minhash,
+         language, language_score, quality_score, char_count, content_hash,
          dup_cluster, dup_similarity FROM documents ORDER BY id`,
     )
     .all()

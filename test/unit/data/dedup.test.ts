@@ -133,11 +133,7 @@ describe('clustering', () => {
     db.transaction(() => {
       for (const id of texts.keys()) index.add(id, hashes.get(id)!, sigs.get(id)!)
     })()
-    const clusters = index.clusters(
-      (id) => sigs.get(id) ?? null,
-      (id) => hashes.get(id) ?? null,
-      () => undefined,
-    )
+    const clusters = index.clusters(() => undefined)
     const summary = clusters.map((c) => [c.keep, c.duplicates.map((d) => [d.id, d.kind])])
     expect(summary).toEqual([
       [6, [[101, 'exact']]],

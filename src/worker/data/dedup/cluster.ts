@@ -25,47 +25,69 @@ export interface DedupOptions {
 }
 
 /**
- * Finds duplicate clusters without holding the corpus in memory: hashes and LSH band
- * keys go into temporary SQLite tables (on disk, sorted by SQLite), and only documents
- * that share a key are compared, by their MinHash signatures. Candidate pairs that pass
- * the similarity check are merged with union-find.
+ * Finds duplicate clusters without holding the corpus in memory: hashes, MinHash
+ * signatures and LSH band keys go into temporary SQLite tables (a temporary file, sorted
+ * by SQLite, gone with the run), and only documents that share a key are compared, by
+ * their signatures. Candidate pairs that pass the similarity check are merged with
+ * union-find. Signatures live only here: they serve this run's clustering and nothing
+ * after it, and left out of the documents table they keep its rows within a page.
  */
 export class DedupIndex {
-  private readonly insertExact
+  private readonly insertDoc
   private readonly insertBand
+  private readonly readSignature
+  private readonly readHash
 
   constructor(
     private readonly db: Db,
     private readonly options: DedupOptions,
   ) {
     db.exec(`
-      DROP TABLE IF EXISTS temp.dedup_exact;
+      DROP TABLE IF EXISTS temp.dedup_doc;
       DROP TABLE IF EXISTS temp.dedup_band;
-      CREATE TEMP TABLE dedup_exact (hash TEXT NOT NULL, id INTEGER NOT NULL);
+      CREATE TEMP TABLE dedup_doc (id INTEGER PRIMARY KEY, hash TEXT NOT NULL, signature BLOB);
       CREATE TEMP TABLE dedup_band (band INTEGER NOT NULL, key INTEGER NOT NULL, id INTEGER NOT NULL);
     `)
-    this.insertExact = db.prepare('INSERT INTO temp.dedup_exact (hash, id) VALUES (?, ?)')
+    this.insertDoc = db.prepare<[number, string, Buffer | null]>(
+      'INSERT OR REPLACE INTO temp.dedup_doc (id, hash, signature) VALUES (?, ?, ?)',
+    )
     this.insertBand = db.prepare('INSERT INTO temp.dedup_band (band, key, id) VALUES (?, ?, ?)')
+    this.readSignature = db
+      .prepare<[number], Buffer | null>('SELECT signature FROM temp.dedup_doc WHERE id = ?')
+      .pluck()
+    this.readHash = db
+      .prepare<[number], string>('SELECT hash FROM temp.dedup_doc WHERE id = ?')
+      .pluck()
   }
 
   /** Register a document that survived the rules (call inside the caller's transaction). */
   add(id: number, hash: string, signature: Signature | null): void {
-    if (this.options.exact) this.insertExact.run(hash, id)
-    if (this.options.near && signature) {
+    const keep = this.options.near && signature
+    this.insertDoc.run(
+      id,
+      hash,
+      keep ? Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength) : null,
+    )
+    if (keep) {
       const keys = bandKeys(signature, this.options.bands, this.options.rows)
       for (let band = 0; band < keys.length; band++) this.insertBand.run(band, keys[band], id)
     }
   }
 
-  /**
-   * The clusters, each with its kept document and its duplicates. `signature(id)` reads
-   * a document's stored signature; `hash(id)` its normalized-text hash.
-   */
-  clusters(
-    signature: (id: number) => Signature | null,
-    hash: (id: number) => string | null,
-    throwIfCancelled: () => void,
-  ): Cluster[] {
+  private signature(id: number): Signature | null {
+    const blob = this.readSignature.get(id)
+    if (!blob) return null
+    const copy = new Uint32Array(blob.byteLength / 4)
+    new Uint8Array(copy.buffer).set(blob)
+    return copy
+  }
+
+  private hash(id: number): string | null {
+    return this.readHash.get(id) ?? null
+  }
+
+  /** The clusters, each with its kept document and its duplicates. */
+  clusters(throwIfCancelled: () => void): Cluster[] {
     const parent = new Map<number, number>()
     const find = (x: number): number => {
       let root = x
@@ -97,7 +119,7 @@ export class DedupIndex {
     if (this.options.exact) {
       const groups = this.db
         .prepare<[], { ids: string }>(
-          'SELECT group_concat(id) AS ids FROM temp.dedup_exact GROUP BY hash HAVING COUNT(*) > 1',
+          'SELECT group_concat(id) AS ids FROM temp.dedup_doc GROUP BY hash HAVING COUNT(*) > 1',
         )
         .iterate()
       for (const { ids } of groups) {
@@ -106,7 +128,7 @@ export class DedupIndex {
       }
     }
 
-    const cache = new SignatureCache(signature)
+    const cache = new SignatureCache((id) => this.signature(id))
     if (this.options.near) {
       const buckets = this.db
         .prepare<[], { ids: string }>(
@@ -138,14 +160,14 @@ export class DedupIndex {
     }
     const clusters: Cluster[] = []
     for (const [keep, members] of [...byRoot].sort((a, b) => a[0] - b[0])) {
-      const keepHash = hash(keep)
+      const keepHash = this.hash(keep)
       const keepSig = cache.get(keep)
       clusters.push({
         keep,
         duplicates: members
           .sort((a, b) => a - b)
           .map((id) => {
-            if (keepHash !== null && hash(id) === keepHash)
+            if (keepHash !== null && this.hash(id) === keepHash)
               return { id, kind: 'exact' as const, similarity: 1 }
             const sig = cache.get(id)
             const similarity = keepSig && sig ? estimatedJaccard(keepSig, sig) : 0
@@ -157,7 +179,7 @@ export class DedupIndex {
   }
 
   dispose(): void {
-    this.db.exec('DROP TABLE IF EXISTS temp.dedup_exact; DROP TABLE IF EXISTS temp.dedup_band;')
+    this.db.exec('DROP TABLE IF EXISTS temp.dedup_doc; DROP TABLE IF EXISTS temp.dedup_band;')
   }
 }
 

@@ -7,7 +7,7 @@ import { UserError } from '../../../shared/errors'
 import type { JobProgress } from '../../../shared/jobs'
 import { DedupIndex } from '../dedup/cluster'
 import { isProcessAlive } from '../import/importer'
-import type { LogisticModel } from '../quality/logistic'
+import { predict, type LogisticModel } from '../quality/logistic'
 import {
   MIN_TRAINING_EXAMPLES,
   RULE_SAMPLE,
@@ -106,6 +106,9 @@ export async function runClean(
     // 1. The quality model, before the main pass so that one pass scores everything.
     let model: LogisticModel | null = null
     let modelInfo: CleanSummary['model'] = null
+    // The sample's documents went through the rules to train the model: written from
+    // those results, not processed twice.
+    let sampled: ProcessedDoc[] = []
     const trainStart = Date.now()
     if (rules.quality.enabled) {
       deps.progress({
@@ -114,7 +117,8 @@ export async function runClean(
         unit: 'documents',
         message: 'Training the quality model',
       })
-      const fitted = await trainForClean(store, datasetId, processor, deps)
+      const { fitted, processed } = await trainForClean(store, datasetId, processor, deps)
+      sampled = processed
       if (fitted) {
         model = fitted.model
         modelInfo = fitted.info
@@ -146,10 +150,29 @@ export async function runClean(
             if (r.action !== 'remove' && r.contentHash) dedup.add(r.id, r.contentHash, r.signature)
       })()
     }
+    const reused = new Set(sampled.map((r) => r.id))
+    for (let i = 0; i < sampled.length; i += BATCH_DOCS) {
+      deps.throwIfCancelled()
+      const results = sampled.slice(i, i + BATCH_DOCS)
+      for (const r of results) {
+        r.score = model && r.features ? predict(model, r.features) : null
+        r.features = null
+      }
+      write(results)
+    }
+    sampled = []
     const inFlight: Promise<void>[] = []
     let lastProgress = 0
-    for (const batch of store.documents.texts(datasetId, BATCH_DOCS)) {
+    for (const page of store.documents.texts(datasetId, BATCH_DOCS)) {
       deps.throwIfCancelled()
+      const batch: typeof page = []
+      for (const d of page)
+        if (!reused.has(d.id)) batch.push(d)
+        else {
+          doneChars += d.text.length
+          done++
+        }
+      if (batch.length === 0) continue
       const chars = batch.reduce((n, d) => n + d.text.length, 0)
       const work = processor.process(batch, false).then((results) => {
         write(results)
@@ -179,11 +202,7 @@ export async function runClean(
     let clusters = 0
     if (dedup) {
       deps.progress({ done: 0, total: null, unit: 'clusters', message: 'Finding duplicates' })
-      const found = dedup.clusters(
-        (id) => store.documents.signature(id),
-        (id) => store.documents.contentHash(id),
-        deps.throwIfCancelled,
-      )
+      const found = dedup.clusters(deps.throwIfCancelled)
       // Many small clusters: one transaction per few hundred, not per cluster.
       for (let i = 0; i < found.length; i += 500)
         store.db.transaction(() => {
@@ -226,13 +245,18 @@ export async function runClean(
   }
 }
 
-/** Run the rules on a sample (plus every labelled document) and fit the model on the outcomes. */
+/**
+ * Run the rules on a sample (plus every labelled document) and fit the model on the
+ * outcomes. Returns the sample's results too (at most RULE_SAMPLE documents, features
+ * included) so the main pass need not run them again; labelled documents, whose number
+ * has no bound, are processed again there.
+ */
 async function trainForClean(
   store: Store,
   datasetId: number,
   processor: DocumentProcessor,
   deps: CleanDeps,
-): Promise<ReturnType<typeof fitQualityModel>> {
+): Promise<{ fitted: ReturnType<typeof fitQualityModel>; processed: ProcessedDoc[] }> {
   const labels = store.labels.verdicts(datasetId)
   const labelled = new Map(labels.map((l) => [l.id, l.decision]))
   const sample = store.documents.sampleIds(datasetId, RULE_SAMPLE).filter((id) => !labelled.has(id))
@@ -241,6 +265,7 @@ async function trainForClean(
     ...store.documents.textsByIds(sample),
   ]
   const examples: TrainingExample[] = []
+  const processed: ProcessedDoc[] = []
   const batches: Promise<void>[] = []
   for (let i = 0; i < docs.length; i += BATCH_DOCS) {
     deps.throwIfCancelled()
@@ -249,13 +274,16 @@ async function trainForClean(
         const label = labelled.get(r.id)
         if (label)
           examples.push({ id: r.id, x: r.features!, y: label === 'keep' ? 1 : 0, source: 'label' })
-        else if (r.action !== 'review')
-          examples.push({
-            id: r.id,
-            x: r.features!,
-            y: r.action === 'remove' ? 0 : 1,
-            source: 'rules',
-          })
+        else {
+          processed.push(r)
+          if (r.action !== 'review')
+            examples.push({
+              id: r.id,
+              x: r.features!,
+              y: r.action === 'remove' ? 0 : 1,
+              source: 'rules',
+            })
+        }
       }
     })
     work.catch(() => undefined)
@@ -265,12 +293,9 @@ async function trainForClean(
   await Promise.all(batches)
   // Completion order varies with threads; training must not.
   examples.sort((a, b) => a.id - b.id)
-  return fitQualityModel(
-    store,
-    datasetId,
-    examples,
-    (deps.now ?? (() => new Date()))().toISOString(),
-  )
+  processed.sort((a, b) => a.id - b.id)
+  const now = (deps.now ?? (() => new Date()))().toISOString()
+  return { fitted: fitQualityModel(store, datasetId, examples, now), processed }
 }
 
 /** A processed document as written: the rules' verdict, then the quality model's part. */
@@ -304,7 +329,6 @@ function toCleaned(r: ProcessedDoc, scored: boolean, rules: RuleSet): CleanedDoc
     charCount: r.charCount,
     tokenEstimate: r.tokenEstimate,
     contentHash: r.contentHash,
-    minhash: r.signature,
   }
 }
 

@@ -36,6 +36,9 @@ export function hasSqliteHeader(path: string): boolean {
  * block the writer, a crash leaves the file consistent), foreign keys, a busy timeout so
  * the worker and main processes can share the file.
  */
+/** Page size of new project files. */
+export const PAGE_SIZE = 16384
+
 export function openDatabase(path: string, options: OpenDatabaseOptions): Db {
   if (!options.create) {
     if (!existsSync(path)) throw new UserError('not_found', `There is no file at ${path}.`, 'path')
@@ -58,6 +61,11 @@ export function openDatabase(path: string, options: OpenDatabaseOptions): Db {
     throw new UserError('io', `Could not open ${path}: ${(err as Error).message}`, 'path')
   }
   try {
+    // A new file gets 16 KiB pages (only possible before the first table and before WAL):
+    // a document row (text, cleaning reasons) then shares its page with others instead
+    // of spilling into overflow pages, which made writing cleaning results about 30%
+    // dearer with the 4 KiB default. Existing projects keep their page size.
+    if (options.create) db.pragma(`page_size = ${PAGE_SIZE}`)
     db.pragma('journal_mode = WAL')
     // NORMAL is durable against an application crash in WAL mode; only power loss can
     // roll back the last transactions, and the file stays consistent either way.

@@ -1,5 +1,5 @@
 import type { Db } from '../database'
-import type { AutoStatus, DecidedBy, Redaction, RuleOutcome } from '../../shared/data/types'
+import type { AutoStatus, DecidedBy, RuleOutcome } from '../../shared/data/types'
 import type { DeciderId } from '../../shared/data/rules'
 import { SearchIndex } from './search-index'
 
@@ -20,8 +20,9 @@ export interface CleanedDocument {
   decidedBy: Exclude<DecidedBy, 'reviewer'>
   decisionRule: DeciderId | null
   modified: boolean
-  reasons: RuleOutcome[]
-  redactions: Redaction[]
+  /** JSON of the document's RuleOutcome[] (in pipeline order) and Redaction[] (null: none). */
+  reasons: string
+  redactions: string | null
   language: string | null
   languageScore: number | null
   qualityScore: number | null
@@ -118,8 +119,8 @@ export class DocumentsRepo {
           decidedBy: d.decidedBy,
           decisionRule: d.decisionRule,
           modified: d.modified ? 1 : 0,
-          reasons: JSON.stringify(d.reasons),
-          redactions: d.redactions.length ? JSON.stringify(d.redactions) : null,
+          reasons: d.reasons,
+          redactions: d.redactions,
           language: d.language,
           languageScore: d.languageScore,
           qualityScore: d.qualityScore,

@@ -279,3 +279,22 @@ describe('the pipeline', () => {
     expect(r.outcomes.map((o) => o.rule)).not.toContain('heuristics')
   })
 })
+
+describe('text views', () => {
+  it('tokenizes ASCII text on its fast path exactly as the Unicode path does', () => {
+    const samples = [
+      prose,
+      "Don't e-mail 3.14 people -- at 09:30!!! (see p. 12) ...and well-known x.y.z's [1]",
+      'tabs\tand\r\nCRLF lines, @mention #tag $5.99 50% a_b snake_case URL http://x.org/a?b=1',
+    ]
+    for (const text of samples) {
+      const fast = new TextView(text)
+      // A trailing non-ASCII word sends the same text down the Unicode path.
+      const slow = new TextView(`${text} é`)
+      expect(fast.ascii).toBe(true)
+      expect(slow.ascii).toBe(false)
+      expect(fast.tokens).toEqual(slow.tokens.slice(0, -1))
+      expect(fast.words).toEqual(slow.words.slice(0, -1))
+    }
+  })
+})

@@ -28,6 +28,7 @@ describe('project store', () => {
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal')
     expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1)
     expect(store.db.pragma('application_id', { simple: true })).toBe(FRUGAL_APPLICATION_ID)
+    expect(store.db.pragma('page_size', { simple: true })).toBe(16384)
     const versions = store.db
       .prepare('SELECT version, name FROM schema_version ORDER BY version')
       .all()

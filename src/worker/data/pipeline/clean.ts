@@ -304,10 +304,10 @@ function toCleaned(r: ProcessedDoc, scored: boolean, rules: RuleSet): CleanedDoc
     r.action === 'remove' ? 'removed' : r.action === 'review' ? 'review' : 'kept'
   let decidedBy: CleanedDocument['decidedBy'] = 'rules'
   let decisionRule: CleanedDocument['decisionRule'] = r.decisionRule
-  const reasons = r.outcomes
+  let reasons = r.reasons
   if (scored && r.score !== null) {
     const verdict = qualityVerdict(r.score, r.action === 'keep', rules.quality)
-    reasons.push(verdict.outcome)
+    reasons = appendOutcome(reasons, verdict.outcome)
     if (verdict.decides && verdict.status) {
       status = verdict.status
       decidedBy = 'model'
@@ -330,6 +330,12 @@ function toCleaned(r: ProcessedDoc, scored: boolean, rules: RuleSet): CleanedDoc
     tokenEstimate: r.tokenEstimate,
     contentHash: r.contentHash,
   }
+}
+
+/** A JSON array of outcomes with one more at its end. */
+export function appendOutcome(json: string, outcome: RuleOutcome): string {
+  const item = JSON.stringify(outcome)
+  return json === '[]' ? `[${item}]` : `${json.slice(0, -1)},${item}]`
 }
 
 function duplicateOutcome(

@@ -1,5 +1,4 @@
 import type { DocRule, DedupConfig } from '../../../shared/data/rules'
-import type { Redaction, RuleOutcome } from '../../../shared/data/types'
 import { fingerprint } from '../dedup/fingerprint'
 import { extractFeatures, type SparseVector } from '../quality/features'
 import { predict, type LogisticModel } from '../quality/logistic'
@@ -20,8 +19,13 @@ export interface ProcessedDoc {
   modified: boolean
   action: 'keep' | 'remove' | 'review'
   decisionRule: DocRule['id'] | null
-  outcomes: RuleOutcome[]
-  redactions: Redaction[]
+  /**
+   * JSON of every rule's RuleOutcome and of the redactions (null: none), as stored:
+   * serialized on the thread, so the job's thread copies one string per document instead
+   * of a tree of objects, and writes it as it comes.
+   */
+  reasons: string
+  redactions: string | null
   language: string | null
   languageScore: number | null
   charCount: number
@@ -64,8 +68,8 @@ export function processDocument(
     modified: r.modified,
     action: r.action,
     decisionRule: r.decisionRule,
-    outcomes: r.outcomes,
-    redactions: r.redactions,
+    reasons: JSON.stringify(r.outcomes),
+    redactions: r.redactions.length > 0 ? JSON.stringify(r.redactions) : null,
     language: r.language,
     languageScore: r.languageScore,
     charCount: r.cleaned.length,

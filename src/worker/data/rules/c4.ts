@@ -16,7 +16,8 @@ const SENTENCE_END_RE = /[.!?。！？]+["'”’)]*(?=\s|$)/g
 const CJK_CHAR_RE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/gu
 
 /** Words in a line; in scripts written without spaces, each character counts as one. */
-function lineWordCount(line: string, spaced: number): number {
+function lineWordCount(line: string, spaced: number, ascii: boolean): number {
+  if (ascii) return spaced
   const cjk = line.match(CJK_CHAR_RE)?.length ?? 0
   return cjk > 0 ? Math.max(spaced, cjk) : spaced
 }
@@ -62,7 +63,7 @@ export const c4: Rule<'c4'> = (view, p) => {
       dropped.noPunctuation++
       continue
     }
-    if (lineWordCount(line, words.length) < p.minWordsPerLine) {
+    if (lineWordCount(line, words.length, view.ascii) < p.minWordsPerLine) {
       dropped.fewWords++
       continue
     }

@@ -2,7 +2,9 @@ import { keptOrModified, type Rule } from './types'
 
 /** Unicode normalization (NFKC folds full-width forms and ligatures) and "\n" line endings. */
 export const unicode: Rule<'unicode'> = (view, p) => {
-  const text = view.text.replace(/\r\n?/g, '\n').normalize(p.form)
+  // ASCII is stable under every normalization form: only line endings can change.
+  const lf = view.text.includes('\r') ? view.text.replace(/\r\n?/g, '\n') : view.text
+  const text = view.ascii ? lf : lf.normalize(p.form)
   let changed = 0
   // Counting changed positions is only meaningful when the length is unchanged.
   if (text.length === view.text.length)

@@ -7,6 +7,14 @@
 /** Words keep internal apostrophes, hyphens and dots ("don't", "e-mail", "3.14"). */
 const TOKEN_RE = /[\p{L}\p{M}\p{N}]+(?:[-'’.][\p{L}\p{M}\p{N}]+)*|[^\s\p{L}\p{M}\p{N}]+/gu
 const WORD_START_RE = /^[\p{L}\p{M}\p{N}]/u
+/**
+ * TOKEN_RE restricted to ASCII, where \p{L}\p{M}\p{N} is [A-Za-z0-9] (and the
+ * apostrophe U+2019 cannot occur): the same tokens, without Unicode property lookups.
+ * Most web text is ASCII, and tokenizing is shared by every word-level rule.
+ */
+const ASCII_TOKEN_RE = /[A-Za-z0-9]+(?:[-'.][A-Za-z0-9]+)*|[^\sA-Za-z0-9]+/g
+// eslint-disable-next-line no-control-regex -- the whole ASCII range, NUL included
+const NON_ASCII_RE = /[^\u0000-\u007f]/
 /** Scripts written without spaces: each character counts as a word. */
 const CJK_RE =
   /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}]/u
@@ -19,8 +27,14 @@ export class TextView {
   private _paragraphs?: string[]
   private _tokens?: string[]
   private _words?: string[]
+  private _ascii?: boolean
 
   constructor(readonly text: string) {}
+
+  /** Whether the text is pure ASCII: rules take cheaper paths that give the same results. */
+  get ascii(): boolean {
+    return (this._ascii ??= !NON_ASCII_RE.test(this.text))
+  }
 
   /** Lines split on "\n", untrimmed, empty ones included. */
   get lines(): string[] {
@@ -44,14 +58,22 @@ export class TextView {
   /** Words and punctuation runs, as a word tokenizer would give them. CJK characters are single tokens. */
   get tokens(): string[] {
     if (this._tokens) return this._tokens
+    if (this.ascii) return (this._tokens = this.text.match(ASCII_TOKEN_RE) ?? [])
     const text = CJK_RE.test(this.text) ? this.text.replace(CJK_RUN_RE, ' $& ') : this.text
     return (this._tokens = text.match(TOKEN_RE) ?? [])
   }
 
   /** Tokens that are words (start with a letter or digit). */
   get words(): string[] {
-    return (this._words ??= this.tokens.filter((t) => WORD_START_RE.test(t)))
+    if (this._words) return this._words
+    return (this._words = this.ascii
+      ? this.tokens.filter((t) => isAsciiWordChar(t.charCodeAt(0)))
+      : this.tokens.filter((t) => WORD_START_RE.test(t)))
   }
+}
+
+function isAsciiWordChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a)
 }
 
 /** Whether a text is mostly in a script written without spaces. */

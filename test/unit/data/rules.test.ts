@@ -7,7 +7,14 @@ import {
 } from '../../../src/shared/data/rules'
 import { applyRules, rules } from '../../../src/worker/data/rules'
 import { findPii, isGlobalIPv4, isGlobalIPv6, luhnValid } from '../../../src/worker/data/rules/pii'
+import {
+  duplicatedNgramChars,
+  repeatedStarts,
+  topNgramChars,
+  wordIds,
+} from '../../../src/worker/data/rules/ngrams'
 import { TextView } from '../../../src/worker/data/text/view'
+import { takeDocs } from '../../helpers/synthetic-corpus'
 
 const prose = `For almost two hundred years the lighthouse on the northern headland was kept by families who lived at its foot. The keeper climbed the spiral stairs at dusk to light the lamp and wrote the weather in a log book before dawn.
 
@@ -296,5 +303,62 @@ describe('text views', () => {
       expect(fast.tokens).toEqual(slow.tokens.slice(0, -1))
       expect(fast.words).toEqual(slow.words.slice(0, -1))
     }
+  })
+})
+
+describe('n-gram repetition', () => {
+  /** datatrove's find_all_duplicate over word strings (joined with a separator, so words stay words). */
+  function referenceDuplicated(words: string[], n: number): number {
+    const seen = new Set<string>()
+    let chars = 0
+    let i = 0
+    while (i < words.length - n + 1) {
+      const gram = words.slice(i, i + n)
+      const key = gram.join('\u0000')
+      if (seen.has(key)) {
+        chars += gram.join('').length
+        i += n
+      } else {
+        seen.add(key)
+        i++
+      }
+    }
+    return chars
+  }
+  /** The most frequent n-gram's count, from word strings. */
+  function referenceTopCount(words: string[], n: number): number {
+    const counts = new Map<string, number>()
+    for (let i = 0; i + n <= words.length; i++) {
+      const key = words.slice(i, i + n).join('\u0000')
+      counts.set(key, (counts.get(key) ?? 0) + 1)
+    }
+    return Math.max(0, ...counts.values())
+  }
+
+  it('counts repeated n-grams as datatrove does, skipping only positions that cannot repeat', () => {
+    const docs = takeDocs(300).map((d) => new TextView(d.text).words)
+    docs.push('a b c d e a b c d e a b c d e f'.split(' '), 'x y'.split(' '), [])
+    let repeatedDocs = 0
+    for (const words of docs) {
+      const ids = wordIds(words)
+      const lengths = Int32Array.from(words, (w) => w.length)
+      const starts = repeatedStarts(ids, 5)
+      for (let n = 5; n <= 10; n++) {
+        const expected = referenceDuplicated(words, n)
+        expect(duplicatedNgramChars(ids, lengths, n)).toBe(expected)
+        expect(duplicatedNgramChars(ids, lengths, n, starts)).toBe(expected)
+        if (n === 5 && expected > 0) repeatedDocs++
+      }
+      for (let n = 2; n <= 4; n++) {
+        const top = referenceTopCount(words, n)
+        // Characters of the top n-gram times its count: a multiple of the count.
+        const chars = topNgramChars(ids, lengths, n)
+        if (top < 2) expect(chars).toBe(0)
+        else expect(chars % top).toBe(0)
+      }
+    }
+    // The corpus exercises both paths: documents with repeats and without.
+    expect(repeatedDocs).toBeGreaterThan(20)
+    expect(repeatedDocs).toBeLessThan(docs.length)
   })
 })

@@ -1,5 +1,5 @@
 import { fired, kept, type Rule } from './types'
-import { duplicatedNgramChars, topNgramChars, wordIds } from './ngrams'
+import { duplicatedNgramChars, repeatedStarts, topNgramChars, wordIds } from './ngrams'
 import { findDuplicates, round } from '../text/view'
 
 const TOP = [
@@ -80,10 +80,12 @@ export const gopherRepetition: Rule<'gopher_repetition'> = (view, p) => {
         `The most frequent ${n}-gram covers ${pct(frac)} of the text (limit ${pct(p[key])}).`,
       )
   }
-  let anyRepeat = true
+  // Where the shortest n-gram repeats: the only places a longer one can.
+  const starts = repeatedStarts(ids, DUP[0][0])
+  let anyRepeat = starts.includes(1)
   for (const [n, key] of DUP) {
     // No repeated 5-gram means no repeated longer n-gram either.
-    const frac = anyRepeat ? round(duplicatedNgramChars(ids, lengths, n) / length) : 0
+    const frac = anyRepeat ? round(duplicatedNgramChars(ids, lengths, n, starts) / length) : 0
     if (frac === 0) anyRepeat = false
     measures[key] = frac
     if (frac > p[key])

@@ -32,6 +32,29 @@ class PairCounter {
     this.mask = size - 1
   }
 
+  /** Add one to the key's count and return its slot (for countAt once all are in). */
+  slotOf(a: number, b: number): number {
+    let i = (a ^ Math.imul(b, 0x9e3779b1)) & this.mask
+    for (;;) {
+      const c = this.count[i]
+      if (c === 0) {
+        this.a[i] = a
+        this.b[i] = b
+        this.count[i] = 1
+        return i
+      }
+      if (this.a[i] === a && this.b[i] === b) {
+        this.count[i] = c + 1
+        return i
+      }
+      i = (i + 1) & this.mask
+    }
+  }
+
+  countAt(slot: number): number {
+    return this.count[slot]
+  }
+
   /** Add one to the key's count and return the new count. */
   increment(a: number, b: number): number {
     let i = (a ^ Math.imul(b, 0x9e3779b1)) & this.mask
@@ -128,26 +151,53 @@ export function topNgramChars(ids: Int32Array, lengths: Int32Array, n: number): 
 }
 
 /**
+ * Which positions start an m-gram that occurs more than once in the text. An n-gram
+ * (n >= m) can only be repeated where its first m words are, so the duplicate scans for
+ * longer n-grams need to look at these positions only.
+ */
+export function repeatedStarts(ids: Int32Array, m: number): Uint8Array {
+  const starts = new Uint8Array(ids.length)
+  if (ids.length < m) return starts
+  counter.reset(ids.length)
+  const slots = new Int32Array(ids.length - m + 1)
+  const roll = new Rolling(ids, m)
+  roll.at(0)
+  for (let i = 0; i + m <= ids.length; i++) {
+    if (i > 0) roll.next(i - 1)
+    slots[i] = counter.slotOf(roll.a, roll.b)
+  }
+  for (let i = 0; i < slots.length; i++) starts[i] = counter.countAt(slots[i]) > 1 ? 1 : 0
+  return starts
+}
+
+/**
  * Characters in repeated n-grams (words joined without spaces), scanning left to right
  * and jumping past each repeat so overlapping repeats are not counted twice: datatrove's
- * find_all_duplicate.
+ * find_all_duplicate. `starts` (from repeatedStarts with m <= n) lets the scan skip
+ * every position whose n-gram is unique in the text: such an n-gram can neither repeat
+ * an earlier one nor be repeated later, so leaving it out of the table changes nothing.
  */
-export function duplicatedNgramChars(ids: Int32Array, lengths: Int32Array, n: number): number {
+export function duplicatedNgramChars(
+  ids: Int32Array,
+  lengths: Int32Array,
+  n: number,
+  starts: Uint8Array = repeatedStarts(ids, n),
+): number {
   if (ids.length < n) return 0
   counter.reset(ids.length)
   const roll = new Rolling(ids, n)
-  roll.at(0)
   let chars = 0
   let i = 0
   while (i + n <= ids.length) {
+    if (starts[i] === 0) {
+      i++
+      continue
+    }
+    roll.at(i)
     if (counter.increment(roll.a, roll.b) > 1) {
       chars += ngramChars(lengths, i, n, 0)
       i += n
-      if (i + n <= ids.length) roll.at(i)
-    } else {
-      if (i + n < ids.length) roll.next(i)
-      i++
-    }
+    } else i++
   }
   return chars
 }

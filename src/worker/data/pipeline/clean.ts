@@ -195,6 +195,9 @@ export async function runClean(
       }
     }
     await Promise.all(inFlight)
+    // The threads' heaps (each with a language model) are not needed for clustering.
+    await processor.close()
+    processor = null
     const rulesMs = Date.now() - rulesStart
 
     // 3. Duplicate clusters.

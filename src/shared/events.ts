@@ -30,6 +30,15 @@ export interface EventEnvelope<T extends Topic = Topic> {
   payload: EventMap[T]
 }
 
+/**
+ * The event socket's own messages, besides events: the acknowledgement of a subscription,
+ * and a heartbeat the server sends every EVENT_HEARTBEAT_MS so that a client can tell a
+ * quiet socket from one that stopped delivering (browsers do not expose WebSocket pings).
+ */
+export type EventControlMessage = { type: 'subscribed'; topics: Topic[] } | { type: 'heartbeat' }
+
+export const EVENT_HEARTBEAT_MS = 10_000
+
 export function isTopic(name: unknown): name is Topic {
   return typeof name === 'string' && (topics as readonly string[]).includes(name)
 }

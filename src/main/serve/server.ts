@@ -5,7 +5,13 @@ import type { Router } from '../api/router'
 import type { EventBus } from '../events'
 import { contentSecurityPolicyHeader } from '../../shared/csp'
 import type { ApiResult } from '../../shared/errors'
-import { isTopic, type EventEnvelope, type Topic } from '../../shared/events'
+import {
+  EVENT_HEARTBEAT_MS,
+  isTopic,
+  type EventControlMessage,
+  type EventEnvelope,
+  type Topic,
+} from '../../shared/events'
 import { cookieName, hostAllowed, newToken, originAllowed, requestToken, tokensMatch } from './auth'
 import { serveStatic } from './static'
 import { handleUpload, type UploadOptions } from './upload'
@@ -22,6 +28,8 @@ export interface ServeOptions {
   token?: string
   /** Where `PUT /api/upload` writes files a browser sends for import; uploads are refused without it. */
   uploads?: UploadOptions
+  /** Interval of the event socket's heartbeat; EVENT_HEARTBEAT_MS unless a test says otherwise. */
+  heartbeatMs?: number
 }
 
 export interface RunningServer {
@@ -203,7 +211,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
             const topics = msg.topics.filter(isTopic)
             subscriptions.set(ws, new Set(topics))
             // From here on no event is missed: the client refetches what it showed before.
-            ws.send(JSON.stringify({ type: 'subscribed', topics }))
+            ws.send(JSON.stringify({ type: 'subscribed', topics } satisfies EventControlMessage))
           }
         } catch {
           /* malformed client message: ignore */
@@ -221,10 +229,16 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       ws.send(text)
     }
   })
-  // Detect dead connections (a laptop that went to sleep) so they stop piling up events.
+  // Pings detect dead connections (a laptop that went to sleep) so they stop piling up
+  // events; the heartbeat message tells the page its socket still delivers.
+  const beat = JSON.stringify({ type: 'heartbeat' } satisfies EventControlMessage)
   const heartbeat = setInterval(() => {
-    for (const ws of subscriptions.keys()) ws.ping()
-  }, 30_000)
+    for (const ws of subscriptions.keys()) {
+      if (ws.readyState !== ws.OPEN) continue
+      ws.ping()
+      ws.send(beat)
+    }
+  }, options.heartbeatMs ?? EVENT_HEARTBEAT_MS)
   heartbeat.unref()
 
   await new Promise<void>((resolve, reject) => {

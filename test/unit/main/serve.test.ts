@@ -16,7 +16,7 @@ afterEach(async () => {
   server = null
 })
 
-async function start() {
+async function start(options: { heartbeatMs?: number } = {}) {
   const dir = tempDir()
   mkdirSync(join(dir, 'assets'))
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>Frugal</title>')
@@ -24,7 +24,7 @@ async function start() {
   writeFileSync(join(dir, '..', 'secret.txt'), 'do not serve')
   const events = new EventBus()
   const router = createRouter({ 'project.current': () => null } as unknown as ApiHandlers)
-  server = await startServer({ router, events, staticDir: dir, port: 0 })
+  server = await startServer({ router, events, staticDir: dir, port: 0, ...options })
   const base = `http://127.0.0.1:${server.port}`
   return { server, events, base, auth: { Authorization: `Bearer ${server.token}` } }
 }
@@ -145,6 +145,21 @@ describe('headless server', () => {
       { type: 'subscribed', topics: ['settings.changed'] },
       { topic: 'settings.changed', payload: { theme: 'dark', reviewKeys: {} } },
     ])
+    ws.close()
+  })
+
+  it('sends a heartbeat on the event socket, so a page can tell quiet from stalled', async () => {
+    const { base, server } = await start({ heartbeatMs: 40 })
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/api/events?token=${server.token}`)
+    await new Promise((resolve) => ws.on('open', resolve))
+    const received: unknown[] = []
+    ws.on('message', (data: Buffer) => received.push(JSON.parse(data.toString('utf8'))))
+    ws.send(JSON.stringify({ type: 'subscribe', topics: ['job.state'] }))
+    await new Promise((r) => setTimeout(r, 300))
+    expect(received[0]).toEqual({ type: 'subscribed', topics: ['job.state'] })
+    expect(
+      received.filter((m) => JSON.stringify(m) === '{"type":"heartbeat"}').length,
+    ).toBeGreaterThan(2)
     ws.close()
   })
 })

@@ -1,11 +1,20 @@
 import type { ApiResult } from '../../../shared/errors'
-import { topics, type EventEnvelope, type EventMap, type Topic } from '../../../shared/events'
+import {
+  EVENT_HEARTBEAT_MS,
+  topics,
+  type EventControlMessage,
+  type EventEnvelope,
+  type EventMap,
+  type Topic,
+} from '../../../shared/events'
 import type { AppTransport } from '.'
 
 type Listener = (payload: unknown) => void
 
 /** How long a new socket may take to open and have its subscription acknowledged. */
 const ACK_TIMEOUT_MS = 5000
+/** Silence after which an acknowledged socket counts as stalled: three missed heartbeats. */
+const SILENCE_TIMEOUT_MS = 3 * EVENT_HEARTBEAT_MS
 
 /**
  * Headless (`frugal serve`): calls are `POST /api/invoke`; events arrive on one
@@ -36,21 +45,30 @@ export function httpTransport(onConnectionChange?: (connected: boolean) => void)
     // handshake that took 15 s, and an open socket whose subscription was never answered.
     // Start over: the new socket's acknowledgement refetches everything, so nothing stays
     // stale. (Closing a socket still connecting fires onclose, which reconnects.)
-    const watchdog = setTimeout(() => {
+    let watchdog = setTimeout(() => {
       if (!acknowledged) ws.close()
     }, ACK_TIMEOUT_MS)
+    // Once acknowledged, the server speaks at least every heartbeat: a socket silent for
+    // longer stopped delivering (a stalled proxy, a suspended network) without closing.
+    // Replacing it refetches everything, as above.
+    const expectSilenceAtMost = (): void => {
+      clearTimeout(watchdog)
+      watchdog = setTimeout(() => ws.close(), SILENCE_TIMEOUT_MS)
+    }
     ws.onopen = () => {
       retryMs = 500
       sendSubscriptions()
     }
     ws.onmessage = (message) => {
-      const data = JSON.parse(String(message.data)) as EventEnvelope | { type: 'subscribed' }
+      const data = JSON.parse(String(message.data)) as EventEnvelope | EventControlMessage
+      if (acknowledged) expectSilenceAtMost()
       if ('type' in data) {
+        if (data.type !== 'subscribed') return
         // The server now sends every event we listen to; what was fetched before the
         // subscription took effect may be stale, so the first ack counts as (re)connecting.
         if (!acknowledged) onConnectionChange?.(true)
         acknowledged = true
-        clearTimeout(watchdog)
+        expectSilenceAtMost()
         return
       }
       for (const l of listeners.get(data.topic) ?? []) l(data.payload)

@@ -14,6 +14,7 @@ import { ImportsRepo } from './repos/imports'
 import { LabelsRepo } from './repos/labels'
 import { EvalsRepo } from './repos/evals'
 import { TeacherCachesRepo } from './repos/teacher-caches'
+import { CurriculumScoresRepo } from './repos/curriculum-scores'
 import { RatingsRepo } from './repos/ratings'
 import { ReviewRepo } from './repos/review'
 import { QualityModelsRepo } from './repos/quality-models'
@@ -60,6 +61,7 @@ export class Store {
   // Evaluations (migration 005).
   readonly evals: EvalsRepo
   readonly teacherCaches: TeacherCachesRepo
+  readonly curriculumScores: CurriculumScoresRepo
 
   private constructor(
     readonly path: string,
@@ -84,6 +86,7 @@ export class Store {
     this.ratings = new RatingsRepo(db)
     this.evals = new EvalsRepo(db)
     this.teacherCaches = new TeacherCachesRepo(db)
+    this.curriculumScores = new CurriculumScoresRepo(db)
   }
 
   /** Open an existing project, migrating it if it predates this version. */

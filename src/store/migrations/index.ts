@@ -5,6 +5,7 @@ import { review } from './004_review'
 import { evals } from './005_evals'
 import { teacherCaches } from './006_teacher_caches'
 import { cheaperDocumentWrites } from './007_cheaper_document_writes'
+import { curriculumScores } from './008_curriculum_scores'
 import type { Migration } from './types'
 
 /** Every migration, in order. Append; never reorder or edit a shipped one. */
@@ -16,6 +17,7 @@ export const migrations: readonly Migration[] = [
   evals,
   teacherCaches,
   cheaperDocumentWrites,
+  curriculumScores,
 ]
 
 export const latestSchemaVersion = migrations.length

@@ -10,7 +10,7 @@ import type { RngState } from '../model/rng'
 import { CheckpointWriter, type CheckpointState, type WrittenCheckpoint } from './checkpoint/writer'
 import { trainConfigSchema, type TrainConfig } from './config'
 import type { RunData } from './setup'
-import type { TokenData } from './data'
+import { windowCount, type TokenData } from './data'
 import { SystemSampler, type SystemSample } from './system-sampler'
 import { referenceDifficulty, tertileThresholds, unigramDifficulty } from './curriculum'
 import { buildTeacherCache, CachedTeacher } from './teacher-cache'
@@ -431,7 +431,10 @@ async function cachedTeacher(
   return new CachedTeacher(ctx.store, id, key.topK, model.vocabSize)
 }
 
-/** Difficulties are scored once per start of a run (a rollback reuses them). */
+/**
+ * Difficulties are read once per start of a run (a rollback reuses them); reference
+ * scores are computed once per reference, data and context, and kept in the project.
+ */
 const scoredDifficulty = new WeakMap<RunContext, Promise<Float32Array | null>>()
 
 /**
@@ -475,28 +478,19 @@ async function scoreDifficulty(
         'train.curriculum: "reference" scores the data with a reference checkpoint, and this run has none. Pick one (run.json "reference", or Curriculum reference in the run form), or use "unigram".',
         'train.curriculum',
       )
-    const reference = checkpointModel(ctx.store, ref, 'curriculum reference')
-    if (reference.config.contextLength < S)
-      throw new UserError(
-        'invalid_params',
-        `The curriculum reference's context (${reference.config.contextLength}) is shorter than this model's (${S}).`,
-        'reference',
-      )
-    // Inference semantics, as in evaluation: no MoE capacity limit.
-    const config = reference.config.moe
-      ? { ...reference.config, moe: { ...reference.config.moe, capacityFactor: null } }
-      : reference.config
-    const net = new Transformer(config)
-    const params: Params = {}
-    for (const spec of paramSpecs(config))
-      params[spec.name] = tf.tensor(reference.weights.get(spec.name)!, spec.shape)
-    try {
-      difficulty = await referenceDifficulty(net, params, ctx.data.train, S)
-    } finally {
-      for (const t of Object.values(params)) t.dispose()
-      net.dispose()
+    const tokenSetId = ctx.store.runs.require(ctx.runId).tokenSetId
+    const key =
+      tokenSetId === null ? null : { checkpointId: ref.checkpointId, tokenSetId, windowTokens: S }
+    const kept = key && ctx.store.curriculumScores.get(key, windowCount(ctx.data.train.length, S))
+    const name = `the loss of ${data.reference ? '' : 'the teacher '}${ctx.store.runs.get(ref.runId)?.name ?? ref.runId}`
+    if (kept) {
+      difficulty = kept
+      source = `${name} (kept in the project from an earlier scoring)`
+    } else {
+      difficulty = await scoreWithReference(ctx, ref, S)
+      if (key) ctx.store.curriculumScores.put(key, difficulty, new Date().toISOString())
+      source = name
     }
-    source = `the loss of ${data.reference ? '' : 'the teacher '}${ctx.store.runs.get(ref.runId)?.name ?? ref.runId}`
   }
   const t = train.curriculumThresholds ?? tertileThresholds(difficulty)
   ctx.log(
@@ -504,6 +498,35 @@ async function scoreDifficulty(
     `Curriculum: ${difficulty.length} windows of ${S} tokens scored by ${source} in ${((performance.now() - started) / 1000).toFixed(1)} s; the mix turns balanced below a loss of ${t.high.toFixed(3)} and hard-heavy below ${t.low.toFixed(3)}.`,
   )
   return difficulty
+}
+
+/** Each training window's loss under a reference checkpoint (forward passes only). */
+async function scoreWithReference(
+  ctx: RunContext,
+  ref: { runId: string; checkpointId: number },
+  S: number,
+): Promise<Float32Array> {
+  const reference = checkpointModel(ctx.store, ref, 'curriculum reference')
+  if (reference.config.contextLength < S)
+    throw new UserError(
+      'invalid_params',
+      `The curriculum reference's context (${reference.config.contextLength}) is shorter than this model's (${S}).`,
+      'reference',
+    )
+  // Inference semantics, as in evaluation: no MoE capacity limit.
+  const config = reference.config.moe
+    ? { ...reference.config, moe: { ...reference.config.moe, capacityFactor: null } }
+    : reference.config
+  const net = new Transformer(config)
+  const params: Params = {}
+  for (const spec of paramSpecs(config))
+    params[spec.name] = tf.tensor(reference.weights.get(spec.name)!, spec.shape)
+  try {
+    return await referenceDifficulty(net, params, ctx.data.train, S)
+  } finally {
+    for (const t of Object.values(params)) t.dispose()
+    net.dispose()
+  }
 }
 
 /**

@@ -87,7 +87,24 @@ describe('a run with a curriculum, a progressive context and an adaptive batch',
         .prepare<[], { message: string }>('SELECT message FROM job_logs ORDER BY id')
         .all()
         .map((r) => r.message)
-      expect(logs.some((m) => /scored by the loss of the teacher scorer/.test(m))).toBe(true)
+      // Same checkpoint, data and context as the run above: its scores are read back, and
+      // they are the ones that run computed.
+      expect(
+        logs.some((m) =>
+          /scored by the loss of the teacher scorer \(kept in the project from an earlier scoring\)/.test(
+            m,
+          ),
+        ),
+      ).toBe(true)
+      const rows = store.db
+        .prepare<[], { windows: number; difficulty: Buffer }>(
+          'SELECT windows, difficulty FROM curriculum_scores',
+        )
+        .all()
+      expect(rows).toHaveLength(1)
+      const scores = new Float32Array(new Uint8Array(rows[0].difficulty).buffer)
+      expect(scores).toHaveLength(rows[0].windows)
+      expect(scores.every((x) => Number.isFinite(x) && x > 0)).toBe(true)
     } finally {
       store.close()
     }

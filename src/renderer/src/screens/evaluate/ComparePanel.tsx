@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query'
-import { Play, Save, Square } from 'lucide-react'
-import { useId, useState } from 'react'
+import { Save } from 'lucide-react'
+import { useState } from 'react'
 import { ApiCallError, call, useApiQuery, useTransport } from '../../api/client'
 import { Button } from '../../components/Button'
 import { Notice } from '../../components/Notice'
@@ -11,6 +11,7 @@ import {
   type CheckpointRef,
 } from '../../components/models/CheckpointPicker'
 import { GenerationOutput } from '../../components/models/GenerationOutput'
+import { PromptForm } from '../../components/models/PromptForm'
 import {
   checkOptions,
   defaultGenerateOptions,
@@ -44,7 +45,6 @@ export function ComparePanel() {
   const [scoreA, setScoreA] = useState<number | null>(null)
   const [scoreB, setScoreB] = useState<number | null>(null)
   const [saved, setSaved] = useState<{ tone: 'success' | 'error'; text: string } | null>(null)
-  const promptId = useId()
   const running = a.running || b.running
 
   const sourceOf = (r: NonNullable<typeof a.result>) =>
@@ -122,43 +122,18 @@ export function ComparePanel() {
           onChange={setOptions}
           onStops={setStops}
         />
-        <div className="field">
-          <label htmlFor={promptId}>Prompt</label>
-          <textarea
-            id={promptId}
-            className="input"
-            rows={3}
-            value={prompt}
-            onChange={(e) => setPrompt(e.target.value)}
-            onKeyDown={(e) => {
-              if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && !running) {
-                e.preventDefault()
-                start()
-              }
-            }}
-          />
-        </div>
-        <div className="row">
-          <Button
-            variant="primary"
-            icon={<Play size={14} />}
-            disabled={running}
-            onClick={start}
-            aria-keyshortcuts="Control+Enter"
-          >
-            Generate both
-          </Button>
-          <Button
-            icon={<Square size={14} />}
-            disabled={!running}
-            onClick={() => {
-              a.stop()
-              b.stop()
-            }}
-          >
-            Stop
-          </Button>
-        </div>
+        <PromptForm
+          prompt={prompt}
+          onPrompt={setPrompt}
+          rows={3}
+          generateLabel="Generate both"
+          running={running}
+          onGenerate={start}
+          onStop={() => {
+            a.stop()
+            b.stop()
+          }}
+        />
         {problem && <Notice tone="error">{problem}</Notice>}
         <div className="compare-outputs">
           {(

@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query'
-import { Play, Save, Square } from 'lucide-react'
-import { useId, useState, type KeyboardEvent } from 'react'
+import { Save } from 'lucide-react'
+import { useState } from 'react'
 import { ApiCallError, call, useApiQuery, useTransport } from '../../api/client'
 import { Button } from '../../components/Button'
 import { Notice } from '../../components/Notice'
@@ -11,6 +11,7 @@ import {
   type CheckpointRef,
 } from '../../components/models/CheckpointPicker'
 import { GenerationOutput } from '../../components/models/GenerationOutput'
+import { PromptForm } from '../../components/models/PromptForm'
 import {
   checkOptions,
   defaultGenerateOptions,
@@ -49,7 +50,6 @@ export function PlaygroundPanel() {
   const [score, setScore] = useState<number | null>(null)
   const [reasons, setReasons] = useState<string[]>([])
   const [saved, setSaved] = useState<{ tone: 'success' | 'error'; text: string } | null>(null)
-  const promptId = useId()
 
   const run = () => {
     setProblem(null)
@@ -61,12 +61,6 @@ export function PlaygroundPanel() {
     setScore(null)
     setReasons([])
     void generation.start(ref, prompt, checked.options)
-  }
-  const onKey = (e: KeyboardEvent) => {
-    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
-      e.preventDefault()
-      if (!generation.running) run()
-    }
   }
   const result = generation.result
   const rate = async () => {
@@ -103,37 +97,14 @@ export function PlaygroundPanel() {
           />
         </div>
         <div className="stack">
-          <div className="field">
-            <label htmlFor={promptId}>Prompt</label>
-            <textarea
-              id={promptId}
-              className="input"
-              rows={4}
-              value={prompt}
-              placeholder="The text the model continues"
-              onChange={(e) => setPrompt(e.target.value)}
-              onKeyDown={onKey}
-            />
-          </div>
-          <div className="row">
-            <Button
-              variant="primary"
-              icon={<Play size={14} />}
-              disabled={generation.running}
-              onClick={run}
-              aria-keyshortcuts="Control+Enter"
-              title="Ctrl+Enter"
-            >
-              Generate
-            </Button>
-            <Button
-              icon={<Square size={14} />}
-              disabled={!generation.running}
-              onClick={() => generation.stop()}
-            >
-              Stop
-            </Button>
-          </div>
+          <PromptForm
+            prompt={prompt}
+            onPrompt={setPrompt}
+            placeholder="The text the model continues"
+            running={generation.running}
+            onGenerate={run}
+            onStop={() => generation.stop()}
+          />
           {problem && <Notice tone="error">{problem}</Notice>}
           <GenerationOutput prompt={prompt} generation={generation} label="Generated text" />
           {result && (

@@ -202,10 +202,10 @@ test('train screen screenshots', async ({ page }) => {
     await page.goBack()
     await page.getByRole('figure', { name: /^Loss: latest \d/ }).waitFor()
     await shot(page, 'train-run-dark')
-    // Further down: the router's signals and the expert-load heatmap.
+    // Further down: the expert-load heatmap, its heading at the top of the view.
     await page
       .getByRole('heading', { name: 'Expert load' })
-      .evaluate((el) => el.scrollIntoView({ block: 'end' }))
+      .evaluate((el) => el.scrollIntoView({ block: 'start' }))
     await page.screenshot({ path: out('train-experts-dark'), animations: 'disabled' })
     await page.getByRole('button', { name: /^Stop / }).click()
     await page
@@ -218,6 +218,10 @@ test('train screen screenshots', async ({ page }) => {
     await page.getByRole('button', { name: 'Compare (2)' }).click()
     await page.getByRole('table', { name: 'Settings that differ' }).waitFor()
     await shot(page, 'train-compare-dark')
+    await page.keyboard.press('Control+4')
+    await page.getByRole('link', { name: 'Cost report' }).click()
+    await page.getByRole('table', { name: /^Cost report: tiny-shakespeare/ }).waitFor()
+    await shot(page, 'train-cost-report-dark')
   } finally {
     await stopServe(serve)
     rmSync(dir, { recursive: true, force: true })

@@ -11,7 +11,11 @@ export interface NewDocument {
 
 /** Datasets and their raw documents. */
 export class DatasetsRepo {
-  constructor(private readonly db: Db) {}
+  private readonly search: SearchIndex
+
+  constructor(private readonly db: Db) {
+    this.search = new SearchIndex(db)
+  }
 
   private readonly summarySql = `SELECT d.id, d.name, d.created_at AS createdAt,
       (SELECT COUNT(*) FROM documents WHERE dataset_id = d.id) AS documentCount
@@ -62,7 +66,6 @@ export class DatasetsRepo {
       `INSERT INTO documents (dataset_id, source, text, meta, char_count, token_estimate)
        VALUES (?, ?, ?, ?, ?, ?)`,
     )
-    const search = new SearchIndex(this.db)
     this.db.transaction(() => {
       for (const doc of docs) {
         const { lastInsertRowid } = insert.run(
@@ -73,7 +76,7 @@ export class DatasetsRepo {
           doc.text.length,
           Math.ceil(doc.text.length / 4),
         )
-        search.added(Number(lastInsertRowid), doc.text)
+        this.search.added(Number(lastInsertRowid), doc.text)
       }
     })()
   }

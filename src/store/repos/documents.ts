@@ -107,29 +107,36 @@ export class DocumentsRepo {
     })()
   }
 
-  /** Write a batch of cleaning outcomes in one transaction. */
+  /**
+   * Write a batch of cleaning outcomes in one transaction. IMMEDIATE: the search index
+   * reads each document's old state before the update, and a deferred transaction that
+   * began with that read fails at once ("database is locked", no busy wait) when the app
+   * has written job progress to the project in between.
+   */
   writeCleaned(docs: readonly CleanedDocument[]): void {
-    this.db.transaction(() => {
-      for (const d of docs) {
-        this.search.cleaned(d.id, d.modified, d.cleanedText)
-        this.cleanStmt.run({
-          id: d.id,
-          cleanedText: d.cleanedText,
-          status: d.autoStatus,
-          decidedBy: d.decidedBy,
-          decisionRule: d.decisionRule,
-          modified: d.modified ? 1 : 0,
-          reasons: d.reasons,
-          redactions: d.redactions,
-          language: d.language,
-          languageScore: d.languageScore,
-          qualityScore: d.qualityScore,
-          charCount: d.charCount,
-          tokenEstimate: d.tokenEstimate,
-          contentHash: d.contentHash,
-        })
-      }
-    })()
+    this.db
+      .transaction(() => {
+        for (const d of docs) {
+          this.search.cleaned(d.id, d.modified, d.cleanedText)
+          this.cleanStmt.run({
+            id: d.id,
+            cleanedText: d.cleanedText,
+            status: d.autoStatus,
+            decidedBy: d.decidedBy,
+            decisionRule: d.decisionRule,
+            modified: d.modified ? 1 : 0,
+            reasons: d.reasons,
+            redactions: d.redactions,
+            language: d.language,
+            languageScore: d.languageScore,
+            qualityScore: d.qualityScore,
+            charCount: d.charCount,
+            tokenEstimate: d.tokenEstimate,
+            contentHash: d.contentHash,
+          })
+        }
+      })
+      .immediate()
   }
 
   /** Mark a cluster: the kept document carries its own id as cluster id; the others are removed. */

@@ -8,6 +8,10 @@ import { frugal, trainedProject, versesRunFile } from '../../helpers/trained-pro
 const dir = mkdtempSync(join(tmpdir(), 'frugal-curriculum-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
+/** Every job log line in the project, oldest first. */
+const jobLogs = (store: Store): string[] =>
+  store.db.prepare<[], string>('SELECT message FROM job_logs ORDER BY id').pluck().all()
+
 const runFile = (name: string, train: Record<string, unknown>, extra: object = {}) =>
   versesRunFile(dir, name, train, extra)
 
@@ -60,10 +64,7 @@ describe('a run with a curriculum, a progressive context and an adaptive batch',
       // Tokens seen are what the steps used, not steps × a fixed batch.
       expect(run.tokensSeen).toBe(tokens.reduce((a, p) => a + p.value, 0))
       expect(store.runs.metric(run.id, 'noise_scale').length).toBeGreaterThan(0)
-      const logs = store.db
-        .prepare<[], { message: string }>('SELECT message FROM job_logs ORDER BY id')
-        .all()
-        .map((r) => r.message)
+      const logs = jobLogs(store)
       expect(
         logs.some((m) =>
           /^Curriculum: \d+ windows of 32 tokens scored by the loss of scorer/.test(m),
@@ -83,12 +84,9 @@ describe('a run with a curriculum, a progressive context and an adaptive batch',
     frugal(['train', '--config', config, '--db', db, '--json'], home)
     const store = Store.open(db)
     try {
-      const logs = store.db
-        .prepare<[], { message: string }>('SELECT message FROM job_logs ORDER BY id')
-        .all()
-        .map((r) => r.message)
-      // Same checkpoint, data and context as the run above: its scores are read back, and
-      // they are the ones that run computed.
+      const logs = jobLogs(store)
+      // Same checkpoint, data and context as the run above: the scores that run computed
+      // are read back from the project, one per training window.
       expect(
         logs.some((m) =>
           /scored by the loss of the teacher scorer \(kept in the project from an earlier scoring\)/.test(

@@ -143,12 +143,17 @@ export async function runClean(
     const write = (results: ProcessedDoc[]) => {
       if (stopped) return
       const rows = results.map((r) => toCleaned(r, model !== null, rules))
-      store.db.transaction(() => {
-        store.documents.writeCleaned(rows)
-        if (dedup)
-          for (const r of results)
-            if (r.action !== 'remove' && r.contentHash) dedup.add(r.id, r.contentHash, r.signature)
-      })()
+      // Immediate: the batch reads before it writes (writeCleaned), and a deferred
+      // transaction that another process writes under cannot upgrade to a writer.
+      store.db
+        .transaction(() => {
+          store.documents.writeCleaned(rows)
+          if (dedup)
+            for (const r of results)
+              if (r.action !== 'remove' && r.contentHash)
+                dedup.add(r.id, r.contentHash, r.signature)
+        })
+        .immediate()
     }
     const reused = new Set(sampled.map((r) => r.id))
     for (let i = 0; i < sampled.length; i += BATCH_DOCS) {
@@ -336,7 +341,7 @@ function toCleaned(r: ProcessedDoc, scored: boolean, rules: RuleSet): CleanedDoc
 }
 
 /** A JSON array of outcomes with one more at its end. */
-export function appendOutcome(json: string, outcome: RuleOutcome): string {
+function appendOutcome(json: string, outcome: RuleOutcome): string {
   const item = JSON.stringify(outcome)
   return json === '[]' ? `[${item}]` : `${json.slice(0, -1)},${item}]`
 }

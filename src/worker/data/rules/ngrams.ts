@@ -57,18 +57,7 @@ class PairCounter {
 
   /** Add one to the key's count and return the new count. */
   increment(a: number, b: number): number {
-    let i = (a ^ Math.imul(b, 0x9e3779b1)) & this.mask
-    for (;;) {
-      const c = this.count[i]
-      if (c === 0) {
-        this.a[i] = a
-        this.b[i] = b
-        this.count[i] = 1
-        return 1
-      }
-      if (this.a[i] === a && this.b[i] === b) return (this.count[i] = c + 1)
-      i = (i + 1) & this.mask
-    }
+    return this.count[this.slotOf(a, b)]
   }
 }
 

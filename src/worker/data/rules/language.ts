@@ -1,6 +1,7 @@
 import { eld } from 'eld/extrasmall'
 import { fired, kept, type Rule } from './types'
 import { round } from '../text/view'
+import { loadEldScorer, type EldScores } from './eld-scorer'
 
 /**
  * eld looks at the start of a document: a few sentences tell the language, and eld's
@@ -16,16 +17,26 @@ export interface DetectedLanguage {
   reliable: boolean
 }
 
-/** The language of a text with eld (n-gram based, 60 languages, pure JavaScript). */
-export function detectLanguage(text: string): DetectedLanguage {
-  const result = eld.detect(text.length > SAMPLE_CHARS ? text.slice(0, SAMPLE_CHARS) : text)
+/** eld's scores through eld's own API: the reference the fast scorer must equal. */
+export function eldScores(text: string): EldScores {
+  const result = eld.detect(text)
   const scores = Object.values(result.getScores()).sort((a, b) => b - a)
   return {
-    language: result.language || null,
+    language: result.language,
     score: scores[0] ?? 0,
     second: scores[1] ?? 0,
     reliable: result.isReliable(),
   }
+}
+
+/** eld's data in typed arrays (several times cheaper per call); null: eld's files moved. */
+const scorer = await loadEldScorer()
+
+/** The language of a text with eld (n-gram based, 60 languages, pure JavaScript). */
+export function detectLanguage(text: string): DetectedLanguage {
+  const sample = text.length > SAMPLE_CHARS ? text.slice(0, SAMPLE_CHARS) : text
+  const d = scorer ? scorer.score(sample) : eldScores(sample)
+  return { language: d.language || null, score: d.score, second: d.second, reliable: d.reliable }
 }
 
 /**

@@ -6,7 +6,8 @@ import { defaultRuleSet } from '../../../src/shared/data/rules'
 import { runImport } from '../../../src/worker/data/import/importer'
 import { runClean } from '../../../src/worker/data/pipeline/clean'
 import { runQualityRetrain } from '../../../src/worker/data/pipeline/rescore'
-import { extractFeatures } from '../../../src/worker/data/quality/features'
+import { fmix32, fnv32 } from '../../../src/worker/data/dedup/hash'
+import { HASH_BITS, extractFeatures } from '../../../src/worker/data/quality/features'
 import {
   accuracy,
   deserializeModel,
@@ -30,6 +31,102 @@ function deps(store: Store) {
     threads: 0,
   }
 }
+
+/**
+ * The quality features written plainly (words by regex, lines by split, Maps and Sets):
+ * the reference the one-pass scanner must equal exactly.
+ */
+function referenceFeatures(fullText: string): { idx: number[]; val: number[] } {
+  const text = fullText.slice(0, 20_000)
+  const mask = (1 << HASH_BITS) - 1
+  const isWordChar = (c: number) =>
+    c < 0x80
+      ? /[0-9A-Za-z]/.test(String.fromCharCode(c))
+      : c >= 0xc0 &&
+        !(c >= 0x2000 && c <= 0x2bff) &&
+        !(c >= 0x3000 && c <= 0x303f) &&
+        !(c >= 0xff00 && c <= 0xff0f)
+  const words: string[] = []
+  let current = ''
+  for (const ch of text.split('')) {
+    if (isWordChar(ch.charCodeAt(0))) current += ch.replace(/[A-Z]/, (u) => u.toLowerCase())
+    else if (current) {
+      words.push(current)
+      current = ''
+    }
+  }
+  if (current) words.push(current)
+  const counted = words.slice(0, 1000).map(fnv32)
+  const counts = new Map<number, number>()
+  const bump = (b: number) => counts.set(b, (counts.get(b) ?? 0) + 1)
+  counted.forEach((w, i) => {
+    bump(w & mask)
+    if (i > 0) bump(fmix32(Math.imul(counted[i - 1], 0x9e3779b1) ^ w) & mask)
+  })
+  const stop = new Set(
+    'the be to of and a in that have i it for not on with he as you do at this but his by from they we say her she or an will my one all would there their what so up out if about who get which go me'.split(
+      ' ',
+    ),
+  )
+  const visible = (ch: string) => !' \t\r\u00a0'.includes(ch)
+  const lines = text
+    .split('\n')
+    .map((l) => l.split('').filter(visible).join(''))
+    .filter((l) => l.length > 0)
+  const lineHashes = lines.map((l) => fnv32(l))
+  const nonSpace = text.split('').filter((ch) => ch !== '\n' && visible(ch))
+  const clip = (x: number) => Math.min(1, Math.max(0, x))
+  const nWords = Math.max(1, counted.length)
+  const nLines = Math.max(1, lines.length)
+  const chars = Math.max(1, nonSpace.length)
+  const dense = [
+    clip(Math.log10(counted.length + 1) / 4),
+    clip(words.slice(0, 1000).join('').length / nWords / 10),
+    clip(words.slice(0, 1000).filter((w) => stop.has(w)).length / nWords),
+    clip(words.slice(0, 1000).filter((w) => /[^0-9]/.test(w)).length / nWords),
+    lines.filter((l) => /[.!?"':;\u201d\u2019\u3002\uff01\uff1f]$/.test(l)).length / nLines,
+    lines.filter((l) => l.length <= 30).length / nLines,
+    lineHashes.filter((h, i) => lineHashes.indexOf(h) < i).length / nLines,
+    clip(nonSpace.filter((ch) => /[0-9]/.test(ch)).length / chars),
+    clip(nonSpace.filter((ch) => /[A-Z]/.test(ch)).length / chars),
+    clip(
+      nonSpace.filter((ch) => ch.charCodeAt(0) < 0x80 && !/[0-9A-Za-z]/.test(ch)).length / chars,
+    ),
+    lines.filter((l) => /^[-*\u2022\u2023\u25e6\u2043\u2219]/.test(l)).length / nLines,
+    clip(((text.match(/<(?:EMAIL|PHONE|IP|CREDIT_CARD|BLOCKED)>/g) ?? []).length * 10) / nWords),
+    clip(nonSpace.length / nLines / 400),
+    clip(new Set(counted).size / nWords),
+  ]
+  const buckets = [...counts.keys()].sort((a, b) => a - b)
+  const weights = buckets.map((b) => Math.fround(Math.log1p(counts.get(b)!)))
+  const norm = Math.sqrt(buckets.reduce((n, b) => n + Math.log1p(counts.get(b)!) ** 2, 0)) || 1
+  return {
+    idx: [...buckets, ...dense.map((_, j) => mask + 1 + j)],
+    val: [...weights.map((w) => Math.fround(w / norm)), ...dense.map(Math.fround)],
+  }
+}
+
+describe('quality features', () => {
+  it('equal a plain reference: hashed unigrams and bigrams, and the text statistics', () => {
+    const texts = [
+      ...takeDocs(200, 11).map((d) => d.text),
+      '',
+      'one',
+      '- Menu\n- Home\n* About us\n\u2022 Contact\nHome\nHome\n',
+      'ALL CAPS SHOUTING 12345!!! <EMAIL> and <PHONE>.\r\n\ttabbed\u00a0line',
+      '东京是日本的首都。人口很多。\n\u201cQuoted,\u201d she said\u2019\nÉcole naïve café',
+      'word '.repeat(1500),
+      // A line of exactly 30 visible characters (short), lines ending in ; and :
+      'abcdefghij abcdefghij abcdefghij\nfor (;;) x = 1;\nThe list:\nnot terminal',
+    ]
+    for (const text of texts) {
+      const f = extractFeatures(text)
+      expect({ idx: [...f.idx], val: [...f.val] }, text.slice(0, 60)).toEqual(
+        referenceFeatures(text),
+      )
+    }
+  })
+})
 
 describe('logistic regression over hashed features', () => {
   it('learns a pattern and generalizes to held-out texts', () => {

@@ -40,11 +40,10 @@ export interface SparseVector {
 }
 
 // Word hashes are FNV-1a over lower-cased code units (fnv32), computed while scanning.
-const STOP_HASHES = new Set(
+const STOP_WORDS =
   'the be to of and a in that have i it for not on with he as you do at this but his by from they we say her she or an will my one all would there their what so up out if about who get which go me'
     .split(' ')
-    .map(fnv32),
-)
+    .map(fnv32)
 
 /** Letters and digits (ASCII fast path; beyond Latin-1 punctuation blocks count as non-word). */
 function isWordChar(c: number): boolean {
@@ -55,39 +54,151 @@ function isWordChar(c: number): boolean {
   )
 }
 
-const TERMINAL = new Set([
-  0x2e, 0x21, 0x3f, 0x22, 0x27, 0x201d, 0x2019, 0x3002, 0xff01, 0xff1f, 0x3a, 0x3b,
-])
-const BULLETS = new Set([0x2022, 0x2d, 0x2023, 0x25e6, 0x2043, 0x2219, 0x2a])
+function isTerminal(c: number): boolean {
+  return c < 0x80
+    ? c === 0x2e || c === 0x21 || c === 0x3f || c === 0x22 || c === 0x27 || c === 0x3a || c === 0x3b
+    : c === 0x201d || c === 0x2019 || c === 0x3002 || c === 0xff01 || c === 0xff1f
+}
 
-// Reused between calls: counts by bucket, and which buckets this document touched.
-const counts = new Float32Array(HASH_SIZE)
-let touched = new Int32Array(4096)
+function isBullet(c: number): boolean {
+  return (
+    c === 0x2d ||
+    c === 0x2a ||
+    c === 0x2022 ||
+    c === 0x2023 ||
+    c === 0x25e6 ||
+    c === 0x2043 ||
+    c === 0x2219
+  )
+}
+
+/**
+ * A set of 32-bit hashes for one document at a time: open addressing in typed arrays,
+ * emptied by bumping a stamp. (A Set<number> boxes every hash past 2^30 on the heap,
+ * and this runs for every word and line of every document.)
+ */
+class HashSet {
+  private keys: Int32Array
+  private stamps: Int32Array
+  private stamp = 1
+  size = 0
+
+  constructor(capacity: number) {
+    this.keys = new Int32Array(capacity)
+    this.stamps = new Int32Array(capacity)
+  }
+
+  clear(): void {
+    this.size = 0
+    if (++this.stamp === 0x7fffffff) {
+      this.stamp = 1
+      this.stamps.fill(0)
+    }
+  }
+
+  /** Adds h; returns whether it was already there. */
+  has(h: number, add: boolean): boolean {
+    let mask = this.keys.length - 1
+    let slot = h & mask
+    while (this.stamps[slot] === this.stamp) {
+      if (this.keys[slot] === h) return true
+      slot = (slot + 1) & mask
+    }
+    if (!add) return false
+    if (this.size * 2 >= this.keys.length) {
+      this.grow()
+      mask = this.keys.length - 1
+      slot = h & mask
+      while (this.stamps[slot] === this.stamp) slot = (slot + 1) & mask
+    }
+    this.stamps[slot] = this.stamp
+    this.keys[slot] = h
+    this.size++
+    return false
+  }
+
+  private grow(): void {
+    const { keys, stamps, stamp } = this
+    this.keys = new Int32Array(keys.length * 2)
+    this.stamps = new Int32Array(keys.length * 2)
+    this.stamp = 1
+    this.size = 0
+    for (let i = 0; i < keys.length; i++) if (stamps[i] === stamp) this.has(keys[i], true)
+  }
+}
+
+/**
+ * Counts by bucket for one document: open addressing, so the few hundred buckets a
+ * document touches sit in a few cache lines instead of spread over a 2^18 array.
+ */
+const COUNT_BITS = 13
+const COUNT_SLOTS = 1 << COUNT_BITS
+
+class BucketCounts {
+  // 2^13 slots: at most a quarter full (a unigram and a bigram for each of 1000 words).
+  private readonly keys = new Int32Array(COUNT_SLOTS)
+  private readonly stamps = new Int32Array(COUNT_SLOTS)
+  private readonly values = new Float32Array(COUNT_SLOTS)
+  private stamp = 1
+  /** The distinct buckets counted, in order of first count. */
+  readonly buckets = new Int32Array(2 * MAX_WORDS)
+  size = 0
+
+  clear(): void {
+    this.size = 0
+    if (++this.stamp === 0x7fffffff) {
+      this.stamp = 1
+      this.stamps.fill(0)
+    }
+  }
+
+  private slot(bucket: number): number {
+    const mask = this.keys.length - 1
+    let slot = Math.imul(bucket, 0x9e3779b1) >>> (32 - COUNT_BITS)
+    while (this.stamps[slot] === this.stamp && this.keys[slot] !== bucket) slot = (slot + 1) & mask
+    return slot
+  }
+
+  add(bucket: number): void {
+    const slot = this.slot(bucket)
+    if (this.stamps[slot] !== this.stamp) {
+      this.stamps[slot] = this.stamp
+      this.keys[slot] = bucket
+      this.values[slot] = 0
+      this.buckets[this.size++] = bucket
+    }
+    this.values[slot] += 1
+  }
+
+  get(bucket: number): number {
+    return this.values[this.slot(bucket)]
+  }
+}
+
+const stopWords = new HashSet(256)
+for (const w of STOP_WORDS) stopWords.has(w, true)
+const wordSet = new HashSet(4096)
+const lineSet = new HashSet(1024)
+
+const counts = new BucketCounts()
 
 const clip = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x)
 
-/** The feature vector of a (cleaned) text. */
+/**
+ * The feature vector of a (cleaned) text. One loop with its state in locals: the end of
+ * the text is read as a final newline, so a word and a line end in one place each.
+ */
 export function extractFeatures(fullText: string): SparseVector {
   const text = fullText.length > MAX_CHARS ? fullText.slice(0, MAX_CHARS) : fullText
-  let nTouched = 0
-  const bump = (bucket: number) => {
-    if (counts[bucket] === 0) {
-      if (nTouched === touched.length) {
-        const grown = new Int32Array(touched.length * 2)
-        grown.set(touched)
-        touched = grown
-      }
-      touched[nTouched++] = bucket
-    }
-    counts[bucket] += 1
-  }
+  counts.clear()
+  wordSet.clear()
+  lineSet.clear()
 
   let words = 0
   let wordChars = 0
   let stop = 0
   let alphaWords = 0
   let prevWord = 0
-  const wordSet = new Set<number>()
   let digits = 0
   let upper = 0
   let symbols = 0
@@ -97,62 +208,26 @@ export function extractFeatures(fullText: string): SparseVector {
   let terminalLines = 0
   let shortLines = 0
   let bulletLines = 0
-  const lineSet = new Set<number>()
   let duplicateLines = 0
   let lineHash = 0x811c9dc5
   let lineLength = 0
   let lineFirst = -1
   let lineLast = -1
-  const endLine = () => {
-    if (lineLength > 0) {
-      lines++
-      if (TERMINAL.has(lineLast)) terminalLines++
-      if (lineLength <= 30) shortLines++
-      if (BULLETS.has(lineFirst)) bulletLines++
-      const h = fmix32(lineHash)
-      if (lineSet.has(h)) duplicateLines++
-      else lineSet.add(h)
-    }
-    lineHash = 0x811c9dc5
-    lineLength = 0
-    lineFirst = -1
-    lineLast = -1
-  }
-
+  // Word state.
   let h = 0x811c9dc5
   let inWord = false
   let wordLength = 0
   let wordAlpha = false
-  const endWord = () => {
-    inWord = false
-    if (words >= MAX_WORDS) return
-    const w = fmix32(h)
-    words++
-    wordChars += wordLength
-    if (wordAlpha) alphaWords++
-    if (STOP_HASHES.has(w)) stop++
-    wordSet.add(w)
-    bump((w >>> 0) & HASH_MASK)
-    if (words > 1) bump((fmix32(Math.imul(prevWord, 0x9e3779b1) ^ w) >>> 0) & HASH_MASK)
-    prevWord = w
-  }
 
-  for (let i = 0; i < text.length; i++) {
-    let c = text.charCodeAt(i)
-    if (c === 0x0a) {
-      if (inWord) endWord()
-      endLine()
-      continue
-    }
-    const space = c === 0x20 || c === 0x09 || c === 0x0d || c === 0xa0
-    if (!space) {
+  const n = text.length
+  for (let i = 0; i <= n; i++) {
+    let c = i < n ? text.charCodeAt(i) : 0x0a
+    if (isWordChar(c)) {
       nonSpace++
       lineLength++
       lineHash = Math.imul(lineHash ^ c, 0x01000193)
       if (lineFirst === -1) lineFirst = c
       lineLast = c
-    }
-    if (isWordChar(c)) {
       if (c >= 0x41 && c <= 0x5a) {
         upper++
         c |= 0x20
@@ -166,20 +241,53 @@ export function extractFeatures(fullText: string): SparseVector {
       if (c > 0x39) wordAlpha = true
       h = Math.imul(h ^ c, 0x01000193)
       wordLength++
-    } else {
-      if (inWord) endWord()
-      if (!space && c < 0x80) symbols++
+      continue
     }
+    if (inWord) {
+      // End of a word: its hash, statistics, and unigram + bigram buckets.
+      inWord = false
+      if (words < MAX_WORDS) {
+        const w = fmix32(h)
+        words++
+        wordChars += wordLength
+        if (wordAlpha) alphaWords++
+        if (stopWords.has(w, false)) stop++
+        wordSet.has(w, true)
+        counts.add(w & HASH_MASK)
+        if (words > 1) counts.add(fmix32(Math.imul(prevWord, 0x9e3779b1) ^ w) & HASH_MASK)
+        prevWord = w
+      }
+    }
+    if (c === 0x0a) {
+      if (lineLength > 0) {
+        lines++
+        if (isTerminal(lineLast)) terminalLines++
+        if (lineLength <= 30) shortLines++
+        if (isBullet(lineFirst)) bulletLines++
+        if (lineSet.has(fmix32(lineHash), true)) duplicateLines++
+      }
+      lineHash = 0x811c9dc5
+      lineLength = 0
+      lineFirst = -1
+      lineLast = -1
+      continue
+    }
+    if (c === 0x20 || c === 0x09 || c === 0x0d || c === 0xa0) continue
+    nonSpace++
+    lineLength++
+    lineHash = Math.imul(lineHash ^ c, 0x01000193)
+    if (lineFirst === -1) lineFirst = c
+    lineLast = c
+    if (c < 0x80) symbols++
   }
-  if (inWord) endWord()
-  endLine()
 
   // log(1 + tf), L2-normalized, so long and short documents weigh alike.
-  const buckets = touched.subarray(0, nTouched).sort()
+  const buckets = counts.buckets.slice(0, counts.size).sort()
+  const weights = new Float32Array(buckets.length + denseFeatureNames.length)
   let norm = 0
-  for (const b of buckets) {
-    const v = Math.log1p(counts[b])
-    counts[b] = v
+  for (let i = 0; i < buckets.length; i++) {
+    const v = Math.log1p(counts.get(buckets[i]))
+    weights[i] = v
     norm += v * v
   }
   norm = Math.sqrt(norm) || 1
@@ -206,12 +314,9 @@ export function extractFeatures(fullText: string): SparseVector {
     clip(wordSet.size / nWords),
   ]
   const idx = new Int32Array(buckets.length + dense.length)
-  const val = new Float32Array(buckets.length + dense.length)
-  for (let i = 0; i < buckets.length; i++) {
-    idx[i] = buckets[i]
-    val[i] = counts[buckets[i]] / norm
-    counts[buckets[i]] = 0
-  }
+  const val = weights
+  idx.set(buckets)
+  for (let i = 0; i < buckets.length; i++) val[i] /= norm
   for (let j = 0; j < dense.length; j++) {
     idx[buckets.length + j] = HASH_SIZE + j
     val[buckets.length + j] = dense[j]

@@ -43,9 +43,32 @@ export interface ExportRow {
   meta: string | null
 }
 
+/** UPDATE's parameters for one cleaned document, in the statement's order. */
+type CleanRow = [
+  cleanedText: string | null,
+  status: string,
+  autoStatus: string,
+  decidedBy: string,
+  decisionRule: string | null,
+  modified: number,
+  reasons: string,
+  redactions: string | null,
+  language: string | null,
+  languageScore: number | null,
+  qualityScore: number | null,
+  charCount: number,
+  tokenEstimate: number,
+  contentHash: string,
+  id: number,
+]
+
 /** Where a reviewer's decision is kept, status follows it; otherwise the pipeline's. */
-const STATUS_UNLESS_REVIEWED = `CASE WHEN decided_by = 'reviewer' THEN status ELSE @status END`
-const DECIDER_UNLESS_REVIEWED = `CASE WHEN decided_by = 'reviewer' THEN 'reviewer' ELSE @decidedBy END`
+const statusUnlessReviewed = (param: string) =>
+  `CASE WHEN decided_by = 'reviewer' THEN status ELSE ${param} END`
+const deciderUnlessReviewed = (param: string) =>
+  `CASE WHEN decided_by = 'reviewer' THEN 'reviewer' ELSE ${param} END`
+const STATUS_UNLESS_REVIEWED = statusUnlessReviewed('@status')
+const DECIDER_UNLESS_REVIEWED = deciderUnlessReviewed('@decidedBy')
 
 /** The automatic decider behind a decision rule (for restoring it when a label is cleared). */
 export function deciderOf(rule: string | null): Exclude<DecidedBy, 'reviewer'> {
@@ -68,14 +91,14 @@ export class DocumentsRepo {
       `INSERT INTO documents (dataset_id, import_id, source, text, meta, char_count, token_estimate)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     )
-    this.cleanStmt = db.prepare(
-      `UPDATE documents SET cleaned_text = @cleanedText, status = ${STATUS_UNLESS_REVIEWED},
-         auto_status = @status, decided_by = ${DECIDER_UNLESS_REVIEWED}, decision_rule = @decisionRule,
-         modified = @modified, reasons = @reasons, redactions = @redactions, language = @language,
-         language_score = @languageScore, quality_score = @qualityScore, char_count = @charCount,
-         token_estimate = @tokenEstimate, content_hash = @contentHash,
+    // Positional parameters: binding them costs less than naming them, once per document.
+    this.cleanStmt = db.prepare<CleanRow>(
+      `UPDATE documents SET cleaned_text = ?, status = ${statusUnlessReviewed('?')},
+         auto_status = ?, decided_by = ${deciderUnlessReviewed('?')}, decision_rule = ?,
+         modified = ?, reasons = ?, redactions = ?, language = ?, language_score = ?,
+         quality_score = ?, char_count = ?, token_estimate = ?, content_hash = ?,
          dup_cluster = NULL, dup_similarity = NULL
-       WHERE id = @id`,
+       WHERE id = ?`,
     )
     this.markKept = db.prepare(
       'UPDATE documents SET dup_cluster = ?, dup_similarity = 1 WHERE id = ?',
@@ -109,32 +132,32 @@ export class DocumentsRepo {
 
   /**
    * Write a batch of cleaning outcomes in one transaction. IMMEDIATE: the search index
-   * reads each document's old state before the update, and a deferred transaction that
+   * reads the documents' old state before the updates, and a deferred transaction that
    * began with that read fails at once ("database is locked", no busy wait) when the app
    * has written job progress to the project in between.
    */
   writeCleaned(docs: readonly CleanedDocument[]): void {
     this.db
       .transaction(() => {
-        for (const d of docs) {
-          this.search.cleaned(d.id, d.modified, d.cleanedText)
-          this.cleanStmt.run({
-            id: d.id,
-            cleanedText: d.cleanedText,
-            status: d.autoStatus,
-            decidedBy: d.decidedBy,
-            decisionRule: d.decisionRule,
-            modified: d.modified ? 1 : 0,
-            reasons: d.reasons,
-            redactions: d.redactions,
-            language: d.language,
-            languageScore: d.languageScore,
-            qualityScore: d.qualityScore,
-            charCount: d.charCount,
-            tokenEstimate: d.tokenEstimate,
-            contentHash: d.contentHash,
-          })
-        }
+        this.search.cleaned(docs)
+        for (const d of docs)
+          this.cleanStmt.run(
+            d.cleanedText,
+            d.autoStatus,
+            d.autoStatus,
+            d.decidedBy,
+            d.decisionRule,
+            d.modified ? 1 : 0,
+            d.reasons,
+            d.redactions,
+            d.language,
+            d.languageScore,
+            d.qualityScore,
+            d.charCount,
+            d.tokenEstimate,
+            d.contentHash,
+            d.id,
+          )
       })
       .immediate()
   }

@@ -11,7 +11,7 @@ import type { Db } from '../database'
 export class SearchIndex {
   private readonly insertStmt
   private readonly deleteStmt
-  private readonly modifiedStmt
+  private readonly modifiedAmong
   private readonly textStmt
 
   constructor(db: Db) {
@@ -19,8 +19,10 @@ export class SearchIndex {
       'INSERT INTO documents_fts (rowid, text, cleaned_text) VALUES (?, ?, ?)',
     )
     this.deleteStmt = db.prepare<[number]>('DELETE FROM documents_fts WHERE rowid = ?')
-    this.modifiedStmt = db
-      .prepare<[number], number>('SELECT modified FROM documents WHERE id = ?')
+    this.modifiedAmong = db
+      .prepare<[string], number>(
+        `SELECT d.id FROM json_each(?) j JOIN documents d ON d.id = j.value WHERE d.modified = 1`,
+      )
       .pluck()
     this.textStmt = db.prepare<[number], string>('SELECT text FROM documents WHERE id = ?').pluck()
   }
@@ -31,15 +33,23 @@ export class SearchIndex {
   }
 
   /**
-   * Call before a cleaning result is written: the cleaned text is indexed only where
-   * cleaning changed it, so the entry changes only when the document was or becomes
-   * modified. Returns whether it re-indexed.
+   * Call before a batch of cleaning results is written: the cleaned text is indexed only
+   * where cleaning changed it, so an entry changes only when its document was or becomes
+   * modified. One query finds which were modified before (most documents never are).
+   * Returns how many entries it re-indexed.
    */
-  cleaned(id: number, modified: boolean, cleanedText: string | null): boolean {
-    const wasModified = this.modifiedStmt.get(id)
-    if (wasModified === undefined || (wasModified === 0 && !modified)) return false
-    this.deleteStmt.run(id)
-    this.insertStmt.run(id, this.textStmt.get(id) ?? '', modified ? cleanedText : null)
-    return true
+  cleaned(docs: readonly { id: number; modified: boolean; cleanedText: string | null }[]): number {
+    if (docs.length === 0) return 0
+    const wasModified = new Set(this.modifiedAmong.all(JSON.stringify(docs.map((d) => d.id))))
+    let reindexed = 0
+    for (const d of docs) {
+      if (!d.modified && !wasModified.has(d.id)) continue
+      const text = this.textStmt.get(d.id)
+      if (text === undefined) continue
+      this.deleteStmt.run(d.id)
+      this.insertStmt.run(d.id, text, d.modified ? d.cleanedText : null)
+      reindexed++
+    }
+    return reindexed
   }
 }

@@ -34,7 +34,9 @@ export interface DedupOptions {
  */
 export class DedupIndex {
   private readonly insertDoc
-  private readonly insertBand
+  private readonly insertBands
+  /** The band statement's parameters, reused: (band, key, id) per band. */
+  private readonly bandParams: number[]
   private readonly readSignature
   private readonly readHash
 
@@ -51,7 +53,11 @@ export class DedupIndex {
     this.insertDoc = db.prepare<[number, string, Buffer | null]>(
       'INSERT OR REPLACE INTO temp.dedup_doc (id, hash, signature) VALUES (?, ?, ?)',
     )
-    this.insertBand = db.prepare('INSERT INTO temp.dedup_band (band, key, id) VALUES (?, ?, ?)')
+    // All of a document's band keys in one statement: one bind-and-step instead of one per band.
+    this.insertBands = db.prepare(
+      `INSERT INTO temp.dedup_band (band, key, id) VALUES ${Array.from({ length: options.bands }, () => '(?, ?, ?)').join(', ')}`,
+    )
+    this.bandParams = new Array<number>(options.bands * 3).fill(0)
     this.readSignature = db
       .prepare<[number], Buffer | null>('SELECT signature FROM temp.dedup_doc WHERE id = ?')
       .pluck()
@@ -70,7 +76,12 @@ export class DedupIndex {
     )
     if (keep) {
       const keys = bandKeys(signature, this.options.bands, this.options.rows)
-      for (let band = 0; band < keys.length; band++) this.insertBand.run(band, keys[band], id)
+      for (let band = 0; band < keys.length; band++) {
+        this.bandParams[3 * band] = band
+        this.bandParams[3 * band + 1] = keys[band]
+        this.bandParams[3 * band + 2] = id
+      }
+      this.insertBands.run(this.bandParams)
     }
   }
 

@@ -35,6 +35,14 @@ export default tseslint.config(
       '@typescript-eslint/only-throw-error': 'error',
       eqeqeq: ['error', 'always'],
       'no-console': 'off',
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name='transaction']",
+          message:
+            'Use writeTransaction(db, body) from src/store/database.ts: a deferred transaction that reads before it writes fails with "database is locked" when another connection commits in between.',
+        },
+      ],
     },
   },
   {

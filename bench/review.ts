@@ -22,6 +22,7 @@ import type { MethodName, Params, Result } from '../src/shared/api'
 import type { ApiResult } from '../src/shared/errors'
 import type { Queue } from '../src/shared/review'
 import { Store } from '../src/store'
+import { writeTransaction } from '../src/store/database'
 
 const { values: args } = parseArgs({
   options: {
@@ -64,7 +65,7 @@ function buildProject(path: string): { datasetId: number; seconds: number } {
   )
   const batch = 20_000
   for (let start = 0; start < N; start += batch) {
-    store.db.transaction(() => {
+    writeTransaction(store.db, () => {
       for (let i = start; i < Math.min(N, start + batch); i++) {
         const n = 40 + Math.floor(random() * 40)
         // One document in a thousand also mentions a lighthouse: a rare search term.
@@ -98,7 +99,7 @@ function buildProject(path: string): { datasetId: number; seconds: number } {
           rule === 'dedup_near' ? Math.max(1, i - 1) : null,
         )
       }
-    })()
+    })
     if ((start / batch) % 10 === 0)
       note(`documents: ${Math.min(N, start + batch).toLocaleString('en')}`)
   }

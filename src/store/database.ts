@@ -31,14 +31,27 @@ export function hasSqliteHeader(path: string): boolean {
   }
 }
 
+/** Page size of new project files. */
+export const PAGE_SIZE = 16384
+
+/**
+ * Run `body` in a transaction that takes the write lock as it begins (BEGIN IMMEDIATE);
+ * every transaction in the app goes through here (lint forbids `db.transaction`
+ * elsewhere). The app and its worker share the project file, and a deferred transaction
+ * that reads before it writes cannot wait for the lock: if the other connection committed
+ * in between, SQLite fails it at once with "database is locked". Begun as a writer, it
+ * waits up to the busy timeout instead. Nested calls become savepoints.
+ */
+export function writeTransaction<T>(db: Db, body: () => T): T {
+  // eslint-disable-next-line no-restricted-syntax -- the one place transactions begin
+  return db.transaction(body).immediate()
+}
+
 /**
  * Open a project database with the settings every connection needs: WAL (readers do not
  * block the writer, a crash leaves the file consistent), foreign keys, a busy timeout so
  * the worker and main processes can share the file.
  */
-/** Page size of new project files. */
-export const PAGE_SIZE = 16384
-
 export function openDatabase(path: string, options: OpenDatabaseOptions): Db {
   if (!options.create) {
     if (!existsSync(path)) throw new UserError('not_found', `There is no file at ${path}.`, 'path')

@@ -1,4 +1,4 @@
-import type { Db } from './database'
+import { type Db, writeTransaction } from './database'
 import type { Migration } from './migrations'
 import { UserError } from '../shared/errors'
 
@@ -28,12 +28,12 @@ export function migrate(db: Db, migrations: readonly Migration[], now = () => ne
     'INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)',
   )
   for (const m of migrations.slice(current)) {
-    db.transaction(() => {
+    writeTransaction(db, () => {
       if (m.sql) db.exec(m.sql)
       m.up?.(db)
       record.run(m.version, m.name, now().toISOString())
       db.pragma(`user_version = ${m.version}`)
-    })()
+    })
   }
   return latest
 }

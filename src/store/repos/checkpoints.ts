@@ -1,4 +1,4 @@
-import type { Db } from '../database'
+import { type Db, writeTransaction } from '../database'
 import { decodeTensor, encodeTensor, type TensorEncoding } from '../tensor-codec'
 
 export interface CheckpointInfo {
@@ -84,7 +84,7 @@ export class CheckpointsRepo {
     const insertTensor = this.db.prepare(
       'INSERT INTO checkpoint_tensors (checkpoint_id, name, shape, encoding, data) VALUES (?, ?, ?, ?, ?)',
     )
-    const id = this.db.transaction(() => {
+    const id = writeTransaction(this.db, () => {
       const info = this.db
         .prepare(
           `INSERT INTO checkpoints (run_id, step, kind, base_id, reason, state, raw_bytes, stored_bytes, train_loss, val_loss, created_at)
@@ -107,7 +107,7 @@ export class CheckpointsRepo {
       for (const t of encoded)
         insertTensor.run(checkpointId, t.name, JSON.stringify(t.shape), t.encoding, t.data)
       return checkpointId
-    })()
+    })
     return this.get(id)!
   }
 

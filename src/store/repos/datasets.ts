@@ -1,4 +1,4 @@
-import type { Db } from '../database'
+import { type Db, writeTransaction } from '../database'
 import type { DatasetSummary } from '../../shared/types'
 import { UserError } from '../../shared/errors'
 import { SearchIndex } from './search-index'
@@ -66,7 +66,7 @@ export class DatasetsRepo {
       `INSERT INTO documents (dataset_id, source, text, meta, char_count, token_estimate)
        VALUES (?, ?, ?, ?, ?, ?)`,
     )
-    this.db.transaction(() => {
+    writeTransaction(this.db, () => {
       for (const doc of docs) {
         const { lastInsertRowid } = insert.run(
           datasetId,
@@ -78,7 +78,7 @@ export class DatasetsRepo {
         )
         this.search.added(Number(lastInsertRowid), doc.text)
       }
-    })()
+    })
   }
 
   /** Iterate a dataset's documents in id order, `batchSize` at a time, without loading them all. */

@@ -1,4 +1,4 @@
-import type { Db } from '../database'
+import { type Db, writeTransaction } from '../database'
 import type { AutoStatus, DecidedBy, RuleOutcome } from '../../shared/data/types'
 import type { DeciderId } from '../../shared/data/rules'
 import { SearchIndex } from './search-index'
@@ -114,7 +114,7 @@ export class DocumentsRepo {
 
   /** Insert one import batch in a transaction: all or none. */
   insertImported(datasetId: number, importId: number, docs: readonly ImportedDocument[]): void {
-    this.db.transaction(() => {
+    writeTransaction(this.db, () => {
       for (const d of docs) {
         const { lastInsertRowid } = this.insertStmt.run(
           datasetId,
@@ -127,39 +127,32 @@ export class DocumentsRepo {
         )
         this.search.added(Number(lastInsertRowid), d.text)
       }
-    })()
+    })
   }
 
-  /**
-   * Write a batch of cleaning outcomes in one transaction. IMMEDIATE: the search index
-   * reads the documents' old state before the updates, and a deferred transaction that
-   * began with that read fails at once ("database is locked", no busy wait) when the app
-   * has written job progress to the project in between.
-   */
+  /** Write a batch of cleaning outcomes in one transaction. */
   writeCleaned(docs: readonly CleanedDocument[]): void {
-    this.db
-      .transaction(() => {
-        this.search.cleaned(docs)
-        for (const d of docs)
-          this.cleanStmt.run(
-            d.cleanedText,
-            d.autoStatus,
-            d.autoStatus,
-            d.decidedBy,
-            d.decisionRule,
-            d.modified ? 1 : 0,
-            d.reasons,
-            d.redactions,
-            d.language,
-            d.languageScore,
-            d.qualityScore,
-            d.charCount,
-            d.tokenEstimate,
-            d.contentHash,
-            d.id,
-          )
-      })
-      .immediate()
+    writeTransaction(this.db, () => {
+      this.search.cleaned(docs)
+      for (const d of docs)
+        this.cleanStmt.run(
+          d.cleanedText,
+          d.autoStatus,
+          d.autoStatus,
+          d.decidedBy,
+          d.decisionRule,
+          d.modified ? 1 : 0,
+          d.reasons,
+          d.redactions,
+          d.language,
+          d.languageScore,
+          d.qualityScore,
+          d.charCount,
+          d.tokenEstimate,
+          d.contentHash,
+          d.id,
+        )
+    })
   }
 
   /** Mark a cluster: the kept document carries its own id as cluster id; the others are removed. */
@@ -167,7 +160,7 @@ export class DocumentsRepo {
     keep: number,
     duplicates: readonly { id: number; similarity: number; outcome: RuleOutcome }[],
   ): void {
-    this.db.transaction(() => {
+    writeTransaction(this.db, () => {
       this.markKept.run(keep, keep)
       for (const d of duplicates)
         this.markDuplicate.run({
@@ -179,7 +172,7 @@ export class DocumentsRepo {
           rule: d.outcome.rule,
           outcome: JSON.stringify(d.outcome),
         })
-    })()
+    })
   }
 
   /** A dataset's documents in id order, `batchSize` at a time (ids above `after`). */
@@ -295,7 +288,7 @@ export class DocumentsRepo {
          decision_rule = @rule, status = ${STATUS_UNLESS_REVIEWED}, decided_by = ${DECIDER_UNLESS_REVIEWED}
        WHERE id = @id`,
     )
-    this.db.transaction(() => {
+    writeTransaction(this.db, () => {
       for (const r of rows) {
         if (r.autoStatus === null) scoreOnly.run(r.score, r.reasons, r.id)
         else
@@ -308,7 +301,7 @@ export class DocumentsRepo {
             decidedBy: deciderOf(r.decisionRule),
           })
       }
-    })()
+    })
   }
 
   /** Stream documents for export, filtered by status ('kept' includes modified ones). */

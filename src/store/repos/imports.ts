@@ -1,4 +1,4 @@
-import type { Db } from '../database'
+import { type Db, writeTransaction } from '../database'
 import { fromJson } from '../json'
 import type { ImportReport } from '../../shared/data/types'
 
@@ -34,7 +34,7 @@ export class ImportsRepo {
 
   /** Mark the import done and the dataset ready, in one transaction. */
   finish(importId: number, report: ImportReport, now: string): void {
-    this.db.transaction(() => {
+    writeTransaction(this.db, () => {
       this.db
         .prepare(`UPDATE imports SET state = 'done', report = ?, finished_at = ? WHERE id = ?`)
         .run(JSON.stringify(report), now, importId)
@@ -43,12 +43,12 @@ export class ImportsRepo {
           `UPDATE datasets SET state = 'ready' WHERE id = (SELECT dataset_id FROM imports WHERE id = ?)`,
         )
         .run(importId)
-    })()
+    })
   }
 
   /** Delete an unfinished import's documents, and its dataset if nothing else made it. */
   abandon(importId: number): void {
-    this.db.transaction(() => {
+    writeTransaction(this.db, () => {
       const row = this.db
         .prepare<[number], { dataset_id: number }>('SELECT dataset_id FROM imports WHERE id = ?')
         .get(importId)
@@ -62,7 +62,7 @@ export class ImportsRepo {
              AND NOT EXISTS (SELECT 1 FROM imports WHERE dataset_id = datasets.id)`,
         )
         .run(row.dataset_id)
-    })()
+    })
   }
 
   /** Imports left running by a process that no longer exists: undo them. Returns how many. */

@@ -1,4 +1,4 @@
-import type { Db } from '../database'
+import { type Db, writeTransaction } from '../database'
 import type { ApiError } from '../../shared/errors'
 import type { JobKind, JobLogLine, JobProgress, JobRecord, JobState } from '../../shared/jobs'
 import { fromJson, toJson } from '../json'
@@ -114,7 +114,7 @@ export class JobsRepo {
           'Frugal stopped while this job was running (the app was closed, crashed or was killed).',
       },
     }))
-    this.db.transaction(() => failed.forEach((job) => this.update(job)))()
+    writeTransaction(this.db, () => failed.forEach((job) => this.update(job)))
     return failed
   }
 

@@ -1,4 +1,4 @@
-import type { Db } from '../database'
+import { type Db, writeTransaction } from '../database'
 import { deciderOf } from './documents'
 import { UserError } from '../../shared/errors'
 
@@ -19,7 +19,7 @@ export class LabelsRepo {
   constructor(private readonly db: Db) {}
 
   set(documentId: number, update: LabelUpdate, now: string): void {
-    this.db.transaction(() => {
+    writeTransaction(this.db, () => {
       const doc = this.db
         .prepare<
           [number],
@@ -56,7 +56,7 @@ export class LabelsRepo {
             documentId,
           )
       }
-    })()
+    })
   }
 
   /** Labelled documents of a dataset (verdicts only), for training. */

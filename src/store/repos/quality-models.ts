@@ -1,4 +1,4 @@
-import type { Db } from '../database'
+import { type Db, writeTransaction } from '../database'
 import type { QualityModelInfo } from '../../shared/data/types'
 
 export interface NewQualityModel {
@@ -24,7 +24,7 @@ export class QualityModelsRepo {
   constructor(private readonly db: Db) {}
 
   insert(m: NewQualityModel): QualityModelInfo {
-    const id = this.db.transaction(() => {
+    const id = writeTransaction(this.db, () => {
       const id = Number(
         this.db
           .prepare(
@@ -52,7 +52,7 @@ export class QualityModelsRepo {
         )
         .run(m.datasetId, m.datasetId, QualityModelsRepo.KEEP)
       return id
-    })()
+    })
     return this.info(id)!
   }
 

@@ -1,4 +1,4 @@
-import type { Db } from '../database'
+import { type Db, writeTransaction } from '../database'
 import { ftsQuery } from './document-queries'
 import { UserError } from '../../shared/errors'
 import type { DeciderId } from '../../shared/data/rules'
@@ -569,7 +569,7 @@ export class ReviewRepo {
 
   /** Revert the newest action. Null when there is nothing to undo. */
   undo(datasetId: number, now: string): ReviewAction | null {
-    return this.db.transaction(() => {
+    return writeTransaction(this.db, () => {
       const row = this.db
         .prepare<[number], ActionRow>(
           'SELECT * FROM review_actions WHERE dataset_id = ? AND undone = 0 ORDER BY id DESC LIMIT 1',
@@ -579,12 +579,12 @@ export class ReviewRepo {
       this.write(row.field, row.label_id, datasetId, row.id, 'before', now)
       this.db.prepare('UPDATE review_actions SET undone = 1 WHERE id = ?').run(row.id)
       return toAction(row)
-    })()
+    })
   }
 
   /** Re-apply the action undone last. Null when there is nothing to redo. */
   redo(datasetId: number, now: string): ReviewAction | null {
-    return this.db.transaction(() => {
+    return writeTransaction(this.db, () => {
       const row = this.db
         .prepare<[number], ActionRow>(
           'SELECT * FROM review_actions WHERE dataset_id = ? AND undone = 1 ORDER BY id LIMIT 1',
@@ -594,7 +594,7 @@ export class ReviewRepo {
       this.write(row.field, row.label_id, datasetId, row.id, 'after', now)
       this.db.prepare('UPDATE review_actions SET undone = 0 WHERE id = ?').run(row.id)
       return toAction(row)
-    })()
+    })
   }
 
   /**
@@ -613,7 +613,7 @@ export class ReviewRepo {
     target: Target,
     now: string,
   ): ReviewAction | null {
-    return this.db.transaction(() => {
+    return writeTransaction(this.db, () => {
       this.db
         .prepare('DELETE FROM review_actions WHERE dataset_id = ? AND undone = 1')
         .run(datasetId)
@@ -652,7 +652,7 @@ export class ReviewRepo {
         documents: n,
         created_at: now,
       })
-    })()
+    })
   }
 
   /** The SQL for a field's current value on `d` (joined with `l`), as stored in items. */
@@ -749,7 +749,7 @@ export class ReviewRepo {
     seed: number,
     now: string,
   ): SampleSummary {
-    return this.db.transaction(() => {
+    return writeTransaction(this.db, () => {
       const ids = this.db
         .prepare<[number, string], { id: number }>(
           'SELECT id FROM documents WHERE dataset_id = ? AND auto_status = ? ORDER BY id',
@@ -781,7 +781,7 @@ export class ReviewRepo {
       )
       for (let i = 0; i < n; i++) insert.run(sampleId, i, ids[i])
       return this.samples(datasetId).find((s) => s.id === sampleId)!
-    })()
+    })
   }
 
   samples(datasetId: number): SampleSummary[] {

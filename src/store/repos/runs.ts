@@ -1,4 +1,4 @@
-import type { Db } from '../database'
+import { type Db, writeTransaction } from '../database'
 import { UserError } from '../../shared/errors'
 
 export type RunStatus = 'created' | 'running' | 'paused' | 'stopped' | 'completed' | 'failed'
@@ -166,7 +166,7 @@ export class RunsRepo {
     const vector = this.db.prepare(
       'INSERT OR REPLACE INTO metric_vectors (run_id, name, step, value) VALUES (?, ?, ?, ?)',
     )
-    this.db.transaction(() => {
+    writeTransaction(this.db, () => {
       for (const p of points)
         if (Number.isFinite(p.value)) scalar.run(runId, p.name, p.step, p.value)
       for (const v of vectors)
@@ -176,7 +176,7 @@ export class RunsRepo {
           v.step,
           Buffer.from(v.value.buffer, v.value.byteOffset, v.value.byteLength),
         )
-    })()
+    })
   }
 
   /**
@@ -184,10 +184,10 @@ export class RunsRepo {
    * step 8 includes step 8's metrics): a resumed run rewrites what follows its checkpoint.
    */
   truncateMetricsAfter(runId: string, step: number): void {
-    this.db.transaction(() => {
+    writeTransaction(this.db, () => {
       this.db.prepare('DELETE FROM metrics WHERE run_id = ? AND step > ?').run(runId, step)
       this.db.prepare('DELETE FROM metric_vectors WHERE run_id = ? AND step > ?').run(runId, step)
-    })()
+    })
   }
 
   /** One metric's points in step order. */

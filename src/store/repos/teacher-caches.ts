@@ -1,4 +1,4 @@
-import type { Db } from '../database'
+import { type Db, writeTransaction } from '../database'
 
 /** What identifies a cache: the teacher checkpoint, the data, and how it was computed. */
 export interface TeacherCacheKey {
@@ -44,7 +44,7 @@ export class TeacherCachesRepo {
 
   /** A new, empty cache (an unfinished one with the same key is replaced). */
   create(key: TeacherCacheKey, windows: number, now: string): number {
-    return this.db.transaction(() => {
+    return writeTransaction(this.db, () => {
       const old = this.find(key)
       if (old) this.db.prepare('DELETE FROM teacher_caches WHERE id = ?').run(old.id)
       return Number(
@@ -63,7 +63,7 @@ export class TeacherCachesRepo {
             now,
           ).lastInsertRowid,
       )
-    })()
+    })
   }
 
   /** Store windows `first`, `first + 1`, … in one transaction. */
@@ -71,7 +71,7 @@ export class TeacherCachesRepo {
     const insert = this.db.prepare(
       'INSERT INTO teacher_cache_windows (cache_id, window_index, ids, probs) VALUES (?, ?, ?, ?)',
     )
-    this.db.transaction(() => {
+    writeTransaction(this.db, () => {
       windows.forEach((w, i) =>
         insert.run(
           cacheId,
@@ -80,7 +80,7 @@ export class TeacherCachesRepo {
           Buffer.from(w.probs.buffer, w.probs.byteOffset, w.probs.byteLength),
         ),
       )
-    })()
+    })
   }
 
   markReady(cacheId: number): void {

@@ -1,4 +1,4 @@
-import type { Db } from '../database'
+import { type Db, writeTransaction } from '../database'
 
 export type TokenDtype = 'uint16' | 'uint32'
 
@@ -92,7 +92,7 @@ export class TokenSetsRepo {
     setId: number,
     totals: { trainTokens: number; valTokens: number; trainDocs: number; valDocs: number },
   ): void {
-    this.db.transaction(() => {
+    writeTransaction(this.db, () => {
       const set = this.get(setId)!
       this.db
         .prepare(
@@ -104,7 +104,7 @@ export class TokenSetsRepo {
           `UPDATE token_sets SET state = 'ready', train_tokens = ?, val_tokens = ?, train_docs = ?, val_docs = ? WHERE id = ?`,
         )
         .run(totals.trainTokens, totals.valTokens, totals.trainDocs, totals.valDocs, setId)
-    })()
+    })
   }
 
   delete(setId: number): void {

@@ -9,6 +9,7 @@ import { trainConfigSchema } from '../train/config'
 import { configFromHf, fromHfTensors, type HfTensor } from './hf'
 import { dequantizeRows } from './quantize'
 import { readSafetensors, toFloat32 } from './safetensors'
+import { writeTransaction } from '../../store/database'
 
 /** A model folder read back: what Frugal needs to run or train from it. */
 export interface HfFolder {
@@ -114,7 +115,7 @@ export function importModel(
     parameters += values.length
   }
   let result: ImportResult | null = null
-  store.db.transaction(() => {
+  writeTransaction(store.db, () => {
     const tokenizerId = store.tokenizers.insert({
       name: tokenizerName,
       kind: folder.tokenizer.kind,
@@ -159,6 +160,6 @@ export function importModel(
       parameters,
       dtype: folder.dtype,
     }
-  })()
+  })
   return result!
 }

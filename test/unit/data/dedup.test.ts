@@ -8,6 +8,7 @@ import {
   estimatedJaccard,
 } from '../../../src/worker/data/dedup/minhash'
 import { Random, editWords, takeDocs } from '../../helpers/synthetic-corpus'
+import { writeTransaction } from '../../../src/store/database'
 
 const BINS = 14 * 8
 const fp = (text: string) => fingerprint(text, { shingleWords: 5, bins: BINS, signature: true })
@@ -130,9 +131,9 @@ describe('clustering', () => {
     texts.set(104, `${prose[9]} And one more sentence at the end.`) // small addition to #10
     const sigs = new Map([...texts].map(([id, t]) => [id, sig(t)]))
     const hashes = new Map([...texts].map(([id, t]) => [id, fp(t).hash]))
-    db.transaction(() => {
+    writeTransaction(db, () => {
       for (const id of texts.keys()) index.add(id, hashes.get(id)!, sigs.get(id)!)
-    })()
+    })
     const clusters = index.clusters(() => undefined)
     const summary = clusters.map((c) => [c.keep, c.duplicates.map((d) => [d.id, d.kind])])
     expect(summary).toEqual([

@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Store, backupProject, latestSchemaVersion } from '../../../src/store'
-import { FRUGAL_APPLICATION_ID } from '../../../src/store/database'
+import { FRUGAL_APPLICATION_ID, openDatabase, writeTransaction } from '../../../src/store/database'
 import { migrate, schemaVersion } from '../../../src/store/migrate'
 import { migrations } from '../../../src/store/migrations'
 import { UserError } from '../../../src/shared/errors'
@@ -47,6 +47,38 @@ describe('project store', () => {
       n: latestSchemaVersion,
     })
     again.close()
+  })
+
+  it('begins write transactions as a writer, so another connection committing mid-way cannot fail them', () => {
+    const path = join(tempDir(), 'two.frugal')
+    const app = openDatabase(path, { create: true })
+    const worker = openDatabase(path, { create: false })
+    worker.pragma('busy_timeout = 20')
+    app.exec('CREATE TABLE t (x INTEGER)')
+    const count = () => app.prepare<[], number>('SELECT count(*) FROM t').pluck().get()
+
+    // What every transaction did before: deferred, it starts as a reader, and cannot
+    // become a writer once the other connection has committed ("database is locked").
+    expect(() =>
+      // eslint-disable-next-line no-restricted-syntax -- the failure writeTransaction prevents
+      app.transaction(() => {
+        count()
+        worker.prepare('INSERT INTO t VALUES (1)').run()
+        app.prepare('INSERT INTO t VALUES (2)').run()
+      })(),
+    ).toThrow(/locked/)
+    expect(count()).toBe(1)
+
+    // writeTransaction holds the lock from its start: the other writer waits (here it
+    // gives up after its short timeout), and this transaction commits.
+    writeTransaction(app, () => {
+      count()
+      expect(() => worker.prepare('INSERT INTO t VALUES (3)').run()).toThrow(/locked/)
+      app.prepare('INSERT INTO t VALUES (4)').run()
+    })
+    expect(app.prepare('SELECT x FROM t ORDER BY x').pluck().all()).toEqual([1, 4])
+    worker.close()
+    app.close()
   })
 
   it('never overwrites an existing file on create', () => {

@@ -18,6 +18,7 @@ import { round } from '../text/view'
 import { qualityVerdict } from './decide'
 import { ThreadPool, type DocumentProcessor } from './pool'
 import type { ProcessedDoc } from './process'
+import { writeTransaction } from '../../../store/database'
 
 export interface CleanDeps {
   store: Store
@@ -143,17 +144,12 @@ export async function runClean(
     const write = (results: ProcessedDoc[]) => {
       if (stopped) return
       const rows = results.map((r) => toCleaned(r, model !== null, rules))
-      // Immediate: the batch reads before it writes (writeCleaned), and a deferred
-      // transaction that another process writes under cannot upgrade to a writer.
-      store.db
-        .transaction(() => {
-          store.documents.writeCleaned(rows)
-          if (dedup)
-            for (const r of results)
-              if (r.action !== 'remove' && r.contentHash)
-                dedup.add(r.id, r.contentHash, r.signature)
-        })
-        .immediate()
+      writeTransaction(store.db, () => {
+        store.documents.writeCleaned(rows)
+        if (dedup)
+          for (const r of results)
+            if (r.action !== 'remove' && r.contentHash) dedup.add(r.id, r.contentHash, r.signature)
+      })
     }
     const reused = new Set(sampled.map((r) => r.id))
     for (let i = 0; i < sampled.length; i += BATCH_DOCS) {
@@ -213,7 +209,7 @@ export async function runClean(
       const found = dedup.clusters(deps.throwIfCancelled)
       // Many small clusters: one transaction per few hundred, not per cluster.
       for (let i = 0; i < found.length; i += 500)
-        store.db.transaction(() => {
+        writeTransaction(store.db, () => {
           for (const c of found.slice(i, i + 500))
             store.documents.writeCluster(
               c.keep,
@@ -223,7 +219,7 @@ export async function runClean(
                 outcome: duplicateOutcome(d, c.keep, rules),
               })),
             )
-        })()
+        })
       clusters = found.length
       deps.progress({
         done: clusters,

@@ -6,6 +6,7 @@ import {
   type DocRule,
 } from '../../../src/shared/data/rules'
 import { applyRules, rules } from '../../../src/worker/data/rules'
+import { collapseWhitespace } from '../../../src/worker/data/rules/noise'
 import { findPii, isGlobalIPv4, isGlobalIPv6, luhnValid } from '../../../src/worker/data/rules/pii'
 import {
   duplicatedNgramChars,
@@ -75,6 +76,38 @@ describe('rule set', () => {
 })
 
 describe('noise stripping', () => {
+  it('collapses whitespace exactly as the plain regex chain does', () => {
+    // Every run to one space, spaces around line breaks dropped, at most one blank line.
+    const reference = (text: string) =>
+      text
+        .replace(/\r\n?/g, '\n')
+        .replace(/[ \t\f\v\u00A0\u2000-\u200A\u202F\u205F\u3000]+/g, ' ')
+        .replace(/ *\n */g, '\n')
+        .replace(/\n{3,}/g, '\n\n')
+        .trim()
+    const pieces = [
+      ' ',
+      '  ',
+      '\t',
+      '\n',
+      '\r',
+      '\r\n',
+      '\u00a0',
+      '\u2003',
+      '\u3000',
+      '\f',
+      'a',
+      'bc',
+      '.',
+    ]
+    let seed = 7
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0)
+    const texts = takeDocs(50, 3).map((d) => d.text)
+    for (let i = 0; i < 5000; i++)
+      texts.push(Array.from({ length: next() % 24 }, () => pieces[next() % pieces.length]).join(''))
+    expect(texts.filter((t) => collapseWhitespace(t) !== reference(t))).toEqual([])
+  })
+
   it('removes tags, entities, URLs, mentions and junk but leaves e-mail addresses for the PII rule', () => {
     const r = run(
       'noise',

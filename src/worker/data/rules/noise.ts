@@ -62,11 +62,21 @@ function replaceCounting(
 const space = (): string => ' '
 const keepPrefix = (prefix: string): string => prefix
 
+/**
+ * Runs of horizontal whitespace that are not already a single space. (Matching every
+ * run, single spaces included, rebuilt the whole text for each of its few hundred spaces
+ * to write the same space back.)
+ */
+const SPACE_RUN_RE =
+  /[\t\f\v\u00A0\u2000-\u200A\u202F\u205F\u3000][ \t\f\v\u00A0\u2000-\u200A\u202F\u205F\u3000]*| [ \t\f\v\u00A0\u2000-\u200A\u202F\u205F\u3000]+/g
+/** Spaces next to a line break (a bare line break needs no rewrite). */
+const SPACED_BREAK_RE = / +\n *|\n +/g
+
 /** Spaces collapsed, lines trimmed, at most one blank line in a row. */
 export function collapseWhitespace(text: string): string {
   return (text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text)
-    .replace(/[ \t\f\v\u00A0\u2000-\u200A\u202F\u205F\u3000]+/g, ' ')
-    .replace(/ *\n */g, '\n')
+    .replace(SPACE_RUN_RE, ' ')
+    .replace(SPACED_BREAK_RE, '\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim()
 }

@@ -6,6 +6,7 @@ import {
   type DocRule,
 } from '../../../src/shared/data/rules'
 import { applyRules, rules } from '../../../src/worker/data/rules'
+import { spacedWords } from '../../../src/worker/data/rules/c4'
 import { collapseWhitespace } from '../../../src/worker/data/rules/noise'
 import { findPii, isGlobalIPv4, isGlobalIPv6, luhnValid } from '../../../src/worker/data/rules/pii'
 import {
@@ -170,6 +171,40 @@ describe('Gopher repetition', () => {
 })
 
 describe('C4', () => {
+  it('counts a line’s words and its longest word as split(/\\s+/) does', () => {
+    const pieces = [
+      ' ',
+      '\t',
+      '\v',
+      '\f',
+      '\r',
+      '\u00a0',
+      '\u2003',
+      '\u3000',
+      '\u2028',
+      '\ufeff',
+      '\u180e',
+      'a',
+      'bcd',
+      'é',
+      '😀',
+      '.',
+    ]
+    let seed = 11
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0)
+    for (let i = 0; i < 3000; i++) {
+      const line = Array.from({ length: 1 + (next() % 20) }, () => pieces[next() % pieces.length])
+        .join('')
+        .trim()
+      if (line === '') continue
+      const words = line.split(/\s+/)
+      expect(spacedWords(line), JSON.stringify(line)).toEqual({
+        count: words.length,
+        longest: Math.max(...words.map((w) => w.length)),
+      })
+    }
+  })
+
   it('drops cookie, javascript and short lines and strips citation markers', () => {
     const text = `${prose}\nThis site uses cookies to improve your experience.\nPlease enable JavaScript to view the comments.\nHome\nThe tower was painted white in 1901.[3][citation needed]`
     const r = run('c4', text)

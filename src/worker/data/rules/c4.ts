@@ -15,6 +15,47 @@ const SENTENCE_END_RE = /[.!?。！？]+["'”’)]*(?=\s|$)/g
 
 const CJK_CHAR_RE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/gu
 
+/** JavaScript's `\s`: what `trim()` strips and `split(/\s+/)` splits on. */
+function isJsSpace(c: number): boolean {
+  return c <= 0x20
+    ? c === 0x20 || (c >= 0x09 && c <= 0x0d)
+    : c >= 0xa0 &&
+        (c === 0xa0 ||
+          c === 0x1680 ||
+          (c >= 0x2000 && c <= 0x200a) ||
+          c === 0x2028 ||
+          c === 0x2029 ||
+          c === 0x202f ||
+          c === 0x205f ||
+          c === 0x3000 ||
+          c === 0xfeff)
+}
+
+/**
+ * `line.split(/\s+/)`'s piece count and longest piece, for a trimmed, non-empty line,
+ * without building the pieces (this runs on every line of every document).
+ */
+export function spacedWords(line: string): { count: number; longest: number } {
+  let count = 1
+  let longest = 0
+  let current = 0
+  let inSpace = false
+  for (let i = 0; i < line.length; i++) {
+    if (isJsSpace(line.charCodeAt(i))) {
+      if (!inSpace) {
+        inSpace = true
+        count++
+        if (current > longest) longest = current
+        current = 0
+      }
+    } else {
+      inSpace = false
+      current++
+    }
+  }
+  return { count, longest: current > longest ? current : longest }
+}
+
 /** Words in a line; in scripts written without spaces, each character counts as one. */
 function lineWordCount(line: string, spaced: number, ascii: boolean): number {
   if (ascii) return spaced
@@ -46,8 +87,8 @@ export const c4: Rule<'c4'> = (view, p) => {
       if (kept.length && kept[kept.length - 1] !== '') kept.push('')
       continue
     }
-    const words = line.split(/\s+/)
-    if (words.some((w) => w.length > p.maxWordLength)) {
+    const words = spacedWords(line)
+    if (words.longest > p.maxWordLength) {
       dropped.longWord++
       continue
     }
@@ -63,7 +104,7 @@ export const c4: Rule<'c4'> = (view, p) => {
       dropped.noPunctuation++
       continue
     }
-    if (lineWordCount(line, words.length, view.ascii) < p.minWordsPerLine) {
+    if (lineWordCount(line, words.count, view.ascii) < p.minWordsPerLine) {
       dropped.fewWords++
       continue
     }

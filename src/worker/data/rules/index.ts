@@ -41,12 +41,19 @@ export interface RulesOutcome {
   languageScore: number | null
 }
 
+/** Runs one rule for applyRules: `npm run bench:rules` passes one that times each rule. */
+export type RuleRunner = (id: DocRuleId, run: () => RuleResult) => RuleResult
+
 /**
  * Apply the enabled rules in order. The first rule that removes the document ends the
  * run (later rules would measure text nobody keeps); a 'review' verdict is remembered
  * and the run goes on, since a later rule may still remove it.
  */
-export function applyRules(text: string, config: readonly DocRule[]): RulesOutcome {
+export function applyRules(
+  text: string,
+  config: readonly DocRule[],
+  runner?: RuleRunner,
+): RulesOutcome {
   let view = new TextView(text)
   const ctx: RuleContext = { language: null, languageScore: null }
   const outcomes: RuleOutcome[] = []
@@ -57,7 +64,10 @@ export function applyRules(text: string, config: readonly DocRule[]): RulesOutco
     if (!rule.enabled) continue
     // Each rule takes its own params type; `rule` pairs the id with the matching params.
     const run: (v: TextView, p: never, c: RuleContext) => RuleResult = rules[rule.id]
-    const result = run(view, rule.params as never, ctx)
+    const current = view
+    const result = runner
+      ? runner(rule.id, () => run(current, rule.params as never, ctx))
+      : run(view, rule.params as never, ctx)
     outcomes.push({ rule: rule.id, action: result.action, ...result.outcome })
     if (result.action === 'modify' && result.text !== undefined) {
       view = new TextView(result.text)

@@ -7,6 +7,7 @@ import { fmix32, fnv32 } from '../dedup/hash'
  * one pass over the characters, with no per-word strings: this runs on every document.
  */
 
+/** At most 18: the buckets are sorted with two 9-bit radix passes (sortBuckets). */
 export const HASH_BITS = 18
 const HASH_SIZE = 1 << HASH_BITS
 const HASH_MASK = HASH_SIZE - 1
@@ -282,12 +283,14 @@ export function extractFeatures(fullText: string): SparseVector {
   }
 
   // log(1 + tf), L2-normalized, so long and short documents weigh alike.
-  const buckets = counts.buckets.slice(0, counts.size).sort()
-  const weights = new Float32Array(buckets.length + denseFeatureNames.length)
+  const touched = counts.size
+  const idx = new Int32Array(touched + denseFeatureNames.length)
+  sortBuckets(counts.buckets, touched, idx)
+  const val = new Float32Array(idx.length)
   let norm = 0
-  for (let i = 0; i < buckets.length; i++) {
-    const v = Math.log1p(counts.get(buckets[i]))
-    weights[i] = v
+  for (let i = 0; i < touched; i++) {
+    const v = Math.log1p(counts.get(idx[i]))
+    val[i] = v
     norm += v * v
   }
   norm = Math.sqrt(norm) || 1
@@ -313,13 +316,44 @@ export function extractFeatures(fullText: string): SparseVector {
     clip(nonSpace / nLines / 400),
     clip(wordSet.size / nWords),
   ]
-  const idx = new Int32Array(buckets.length + dense.length)
-  const val = weights
-  idx.set(buckets)
-  for (let i = 0; i < buckets.length; i++) val[i] /= norm
+  for (let i = 0; i < touched; i++) val[i] /= norm
   for (let j = 0; j < dense.length; j++) {
-    idx[buckets.length + j] = HASH_SIZE + j
-    val[buckets.length + j] = dense[j]
+    idx[touched + j] = HASH_SIZE + j
+    val[touched + j] = dense[j]
   }
   return { idx, val }
+}
+
+// Bucket indices have HASH_BITS = 18 bits: two counting passes of 9 bits sort them.
+const RADIX_BITS = 9
+const radixCounts = new Int32Array(1 << RADIX_BITS)
+const radixScratch = new Int32Array(2 * MAX_WORDS)
+
+/**
+ * The first `n` of `from` in ascending order, into `to` (LSD radix sort). A typed
+ * array's sort() took about a third of the features' time for a document's few hundred
+ * buckets; two linear passes do the same.
+ */
+function sortBuckets(from: Int32Array, n: number, to: Int32Array): void {
+  const mask = (1 << RADIX_BITS) - 1
+  countingPass(from, n, radixScratch, 0, mask)
+  countingPass(radixScratch, n, to, RADIX_BITS, mask)
+}
+
+function countingPass(
+  from: Int32Array,
+  n: number,
+  to: Int32Array,
+  shift: number,
+  mask: number,
+): void {
+  radixCounts.fill(0)
+  for (let i = 0; i < n; i++) radixCounts[(from[i] >>> shift) & mask]++
+  let start = 0
+  for (let b = 0; b < radixCounts.length; b++) {
+    const count = radixCounts[b]
+    radixCounts[b] = start
+    start += count
+  }
+  for (let i = 0; i < n; i++) to[radixCounts[(from[i] >>> shift) & mask]++] = from[i]
 }

@@ -38,6 +38,14 @@ const run = <I extends DocRule['id']>(
     ) => ReturnType<(typeof rules)[I]>
   )(new TextView(text), docRuleSchema.parse({ id, params }).params, ctx())
 
+/** `count` strings of 0..maxPieces random pieces each, the same every run (seeded LCG). */
+function randomJoins(pieces: readonly string[], count: number, maxPieces: number, seed: number) {
+  const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0)
+  return Array.from({ length: count }, () =>
+    Array.from({ length: next() % (maxPieces + 1) }, () => pieces[next() % pieces.length]).join(''),
+  )
+}
+
 describe('rule set', () => {
   it('has the published defaults and fills in what a saved set leaves out', () => {
     const d = defaultRuleSet()
@@ -101,11 +109,7 @@ describe('noise stripping', () => {
       'bc',
       '.',
     ]
-    let seed = 7
-    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0)
-    const texts = takeDocs(50, 3).map((d) => d.text)
-    for (let i = 0; i < 5000; i++)
-      texts.push(Array.from({ length: next() % 24 }, () => pieces[next() % pieces.length]).join(''))
+    const texts = [...takeDocs(50, 3).map((d) => d.text), ...randomJoins(pieces, 5000, 23, 7)]
     expect(texts.filter((t) => collapseWhitespace(t) !== reference(t))).toEqual([])
   })
 
@@ -190,12 +194,8 @@ describe('C4', () => {
       '😀',
       '.',
     ]
-    let seed = 11
-    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0)
-    for (let i = 0; i < 3000; i++) {
-      const line = Array.from({ length: 1 + (next() % 20) }, () => pieces[next() % pieces.length])
-        .join('')
-        .trim()
+    for (const raw of randomJoins(pieces, 3000, 20, 11)) {
+      const line = raw.trim()
       if (line === '') continue
       const words = line.split(/\s+/)
       expect(spacedWords(line), JSON.stringify(line)).toEqual({

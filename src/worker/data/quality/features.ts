@@ -97,25 +97,30 @@ class HashSet {
     }
   }
 
+  has(h: number): boolean {
+    return this.stamps[this.slot(h)] === this.stamp
+  }
+
   /** Adds h; returns whether it was already there. */
-  has(h: number, add: boolean): boolean {
-    let mask = this.keys.length - 1
-    let slot = h & mask
-    while (this.stamps[slot] === this.stamp) {
-      if (this.keys[slot] === h) return true
-      slot = (slot + 1) & mask
-    }
-    if (!add) return false
+  add(h: number): boolean {
+    let slot = this.slot(h)
+    if (this.stamps[slot] === this.stamp) return true
     if (this.size * 2 >= this.keys.length) {
       this.grow()
-      mask = this.keys.length - 1
-      slot = h & mask
-      while (this.stamps[slot] === this.stamp) slot = (slot + 1) & mask
+      slot = this.slot(h)
     }
     this.stamps[slot] = this.stamp
     this.keys[slot] = h
     this.size++
     return false
+  }
+
+  /** Where h is, or the free slot where it would go. */
+  private slot(h: number): number {
+    const mask = this.keys.length - 1
+    let slot = h & mask
+    while (this.stamps[slot] === this.stamp && this.keys[slot] !== h) slot = (slot + 1) & mask
+    return slot
   }
 
   private grow(): void {
@@ -124,7 +129,7 @@ class HashSet {
     this.stamps = new Int32Array(keys.length * 2)
     this.stamp = 1
     this.size = 0
-    for (let i = 0; i < keys.length; i++) if (stamps[i] === stamp) this.has(keys[i], true)
+    for (let i = 0; i < keys.length; i++) if (stamps[i] === stamp) this.add(keys[i])
   }
 }
 
@@ -177,7 +182,7 @@ class BucketCounts {
 }
 
 const stopWords = new HashSet(256)
-for (const w of STOP_WORDS) stopWords.has(w, true)
+for (const w of STOP_WORDS) stopWords.add(w)
 const wordSet = new HashSet(4096)
 const lineSet = new HashSet(1024)
 
@@ -252,8 +257,8 @@ export function extractFeatures(fullText: string): SparseVector {
         words++
         wordChars += wordLength
         if (wordAlpha) alphaWords++
-        if (stopWords.has(w, false)) stop++
-        wordSet.has(w, true)
+        if (stopWords.has(w)) stop++
+        wordSet.add(w)
         counts.add(w & HASH_MASK)
         if (words > 1) counts.add(fmix32(Math.imul(prevWord, 0x9e3779b1) ^ w) & HASH_MASK)
         prevWord = w
@@ -265,7 +270,7 @@ export function extractFeatures(fullText: string): SparseVector {
         if (isTerminal(lineLast)) terminalLines++
         if (lineLength <= 30) shortLines++
         if (isBullet(lineFirst)) bulletLines++
-        if (lineSet.has(fmix32(lineHash), true)) duplicateLines++
+        if (lineSet.add(fmix32(lineHash))) duplicateLines++
       }
       lineHash = 0x811c9dc5
       lineLength = 0

@@ -152,16 +152,16 @@ export async function runClean(
       })
     }
     const reused = new Set(sampled.map((r) => r.id))
-    for (let i = 0; i < sampled.length; i += BATCH_DOCS) {
-      deps.throwIfCancelled()
-      const results = sampled.slice(i, i + BATCH_DOCS)
+    // The sample's results are written a batch at a time between dispatches of the main
+    // pass, while the threads work, rather than all first while they wait.
+    const writeSampled = () => {
+      const results = sampled.splice(0, BATCH_DOCS)
       for (const r of results) {
         r.score = model && r.features ? predict(model, r.features) : null
         r.features = null
       }
       write(results)
     }
-    sampled = []
     const inFlight: Promise<void>[] = []
     let lastProgress = 0
     for (const page of store.documents.texts(datasetId, BATCH_DOCS)) {
@@ -183,6 +183,7 @@ export async function runClean(
       // Awaited below; this only keeps a failure among several in flight from going unhandled.
       work.catch(() => undefined)
       inFlight.push(work)
+      if (sampled.length > 0) writeSampled()
       if (inFlight.length >= processor.parallelism) await inFlight.shift()
       if (Date.now() - lastProgress > 200) {
         lastProgress = Date.now()
@@ -194,6 +195,10 @@ export async function runClean(
           metrics: { documents: done },
         })
       }
+    }
+    while (sampled.length > 0) {
+      deps.throwIfCancelled()
+      writeSampled()
     }
     await Promise.all(inFlight)
     // The threads' heaps (each with a language model) are not needed for clustering.

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import {
+  ngramsFromObject,
+  parseEldNgrams,
+  type EldNgramsObject,
+} from '../../../src/worker/data/rules/eld-ngrams'
 import { loadEldScorer } from '../../../src/worker/data/rules/eld-scorer'
-import { detectLanguage, eldScores } from '../../../src/worker/data/rules/language'
+import { detectLanguage, eldScores, loadEld } from '../../../src/worker/data/rules/language'
 import { takeDocs } from '../../helpers/synthetic-corpus'
 
 /** A sentence or two per script and language family eld knows, and cases at its edges. */
@@ -82,15 +89,49 @@ function* fuzz(count: number): Generator<string> {
 }
 
 describe('language detection', () => {
+  it('reads eld’s n-gram module as text into the same arrays as importing it', async () => {
+    const url = new URL('../ngrams/extrasmall.js', import.meta.resolve('eld/extrasmall'))
+    const parsed = parseEldNgrams(readFileSync(fileURLToPath(url), 'utf8'))
+    const imported = (await import(url.href)) as { ngramsData: EldNgramsObject }
+    expect(parsed).toEqual(ngramsFromObject(imported.ngramsData))
+    // The escapes are in the real file, not only in the cases below.
+    expect(parsed.grams.length).toBeGreaterThan(40_000)
+    expect(parsed.grams.some((g) => g.includes("'"))).toBe(true)
+  })
+
+  it('reads quoted and bare keys and escapes, and refuses text of any other shape', () => {
+    const head = "export const ngramsData = {type:'XS',languages:{0:'en',1:'fr'},isSubset:false,"
+    expect(
+      parseEldNgrams(`${head}ngrams:{' l\\'a':{1:5},ab_c:{0:-2,1:3},'x\\\\y':{0:1}}};`),
+    ).toEqual({
+      languages: ['en', 'fr'],
+      grams: [" l'a", 'ab_c', 'x\\y'],
+      runStart: Int32Array.from([0, 1, 3, 4]),
+      runLang: Uint8Array.from([1, 0, 1, 0]),
+      runWeight: Int32Array.from([5, -2, 3, 1]),
+    })
+    for (const bad of [
+      `${head}ngrams:{'ab':{0:1}`, // cut short
+      `${head}ngrams:{'ab':{2:1}}};`, // no language 2
+      `${head}ngrams:{'a\\nb':{0:1}}};`, // an escape eld's data does not use
+      `${head}ngrams:{1ab:{0:1}}};`, // not an identifier
+      `${head}ngrams:{'ab':{0:1.5}}};`, // not an integer
+      "export const ngramsData = {languages:{1:'en'},ngrams:{'ab':{0:1}}};", // index gap
+      'export default {}',
+    ])
+      expect(() => parseEldNgrams(bad), bad).toThrow(/eld n-gram data/)
+  })
+
   it('gives exactly eld’s language, scores and reliability from its data in typed arrays', async () => {
     const scorer = await loadEldScorer()
+    const eld = await loadEld()
     // The fast path must be the one in use, not a silent fallback to eld.
     expect(scorer).not.toBeNull()
     const texts = [...samples, ...takeDocs(400, 7).map((d) => d.text.slice(0, 400)), ...fuzz(3000)]
     const differing = texts.filter(
-      (t) => JSON.stringify(scorer!.score(t)) !== JSON.stringify(eldScores(t)),
+      (t) => JSON.stringify(scorer!.score(t)) !== JSON.stringify(eldScores(eld, t)),
     )
-    expect(differing.slice(0, 3).map((t) => [t, scorer!.score(t), eldScores(t)])).toEqual([])
+    expect(differing.slice(0, 3).map((t) => [t, scorer!.score(t), eldScores(eld, t)])).toEqual([])
     // The samples exercise both verdicts, several languages and the empty case.
     const results = samples.map((t) => scorer!.score(t))
     expect(new Set(results.map((r) => r.language)).size).toBeGreaterThan(15)

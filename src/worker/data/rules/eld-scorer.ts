@@ -10,11 +10,19 @@
  * number and runs the same arithmetic: the same language, scores and reliability, which
  * test/unit/data/language.test.ts checks against `eld.detect` on text in many scripts.
  *
- * The data is eld's `extrasmall` database (the one `eld/extrasmall` loads), imported from
- * the installed package's files, since eld exports only its detector. The version is pinned
- * in package.json; if the files are not where 2.1.0 keeps them, `loadEldScorer` returns
- * null and the rule calls eld itself (slower, same answers).
+ * The data is eld's `extrasmall` database (the one `eld/extrasmall` loads), read from the
+ * installed package's files (eld-ngrams.ts), since eld exports only its detector. The
+ * version is pinned in package.json; if the files are not where 2.1.0 keeps them,
+ * `loadEldScorer` returns null and the rule calls eld itself (slower, same answers).
  */
+import { readFile } from 'node:fs/promises'
+import {
+  ngramsFromObject,
+  parseEldNgrams,
+  type EldNgrams,
+  type EldNgramsObject,
+} from './eld-ngrams'
+
 /** What eld's `detect` + `LanguageResult` report, as numbers. */
 export interface EldScores {
   /** Top language's ISO 639-1 code, or '' when nothing scored. */
@@ -29,7 +37,7 @@ export interface EldScores {
 interface EldData {
   /** eld's word-separator pattern (regexPatterns.js). */
   separators: RegExp
-  ngramsData: { languages: Record<number, string>; ngrams: Record<string, Record<number, number>> }
+  ngrams: EldNgrams
   dictionary: readonly string[]
   avgScore: Record<string, number>
 }
@@ -75,10 +83,10 @@ export class EldScorer {
   private readonly sums: Float64Array
 
   constructor(data: EldData) {
-    const { languages, ngrams } = data.ngramsData
+    const { languages, grams, runStart, runLang, runWeight } = data.ngrams
     this.separators = data.separators
-    const count = Object.keys(languages).length
-    this.languages = Array.from({ length: count }, (_, i) => languages[i])
+    const count = languages.length
+    this.languages = languages
     this.avg = Float64Array.from(this.languages, (code) => data.avgScore[code] ?? 0)
     this.sums = new Float64Array(count)
     if (count > 255) throw new Error('eld database has more languages than expected')
@@ -97,24 +105,15 @@ export class EldScorer {
     for (let b = 0; b < 256; b++) this.byteSymbol[b] = symbol(data.dictionary[b].charCodeAt(0))
     if (next > RADIX) throw new Error('eld alphabet larger than expected')
 
-    const entries = Object.entries(ngrams)
     let size = 1
-    while (size < entries.length * 2.5) size <<= 1
+    while (size < grams.length * 2.5) size <<= 1
     this.keys = new Float64Array(size).fill(-1)
     this.entryOf = new Int32Array(size)
     this.mask = size - 1
-    let runs = 0
-    for (const [, weights] of entries) runs += Object.keys(weights).length
-    this.runStart = new Int32Array(entries.length + 1)
-    this.runLang = new Uint8Array(runs)
-    this.runWeight = new Int32Array(runs)
-    let run = 0
-    entries.forEach(([gram, weights], e) => {
-      this.runStart[e] = run
-      for (const [lang, weight] of Object.entries(weights)) {
-        this.runLang[run] = Number(lang)
-        this.runWeight[run++] = weight + BASE_NGRAM_SCORE
-      }
+    this.runStart = runStart
+    this.runLang = runLang
+    this.runWeight = runWeight.map((weight) => weight + BASE_NGRAM_SCORE)
+    grams.forEach((gram, e) => {
       let key = 0
       for (let i = 0; i < gram.length; i++) {
         const code = gram.charCodeAt(i)
@@ -123,11 +122,11 @@ export class EldScorer {
         key = key * RADIX + s
       }
       let slot = hashKey(key) & this.mask
-      while (this.keys[slot] !== -1) slot = (slot + 1) & this.mask
+      // A key written twice keeps its last run, as in the object literal it comes from.
+      while (this.keys[slot] !== -1 && this.keys[slot] !== key) slot = (slot + 1) & this.mask
       this.keys[slot] = key
       this.entryOf[slot] = e
     })
-    this.runStart[entries.length] = run
   }
 
   /** eld's detect(text) and its result's scores and reliability. */
@@ -302,21 +301,29 @@ function hashKey(key: number): number {
 
 /**
  * The scorer over the installed eld's extrasmall data, or null when its files are not
- * where eld 2.1.0 keeps them (the caller then uses eld.detect).
+ * where eld 2.1.0 keeps them (the caller then uses eld.detect). The n-grams are scanned
+ * from the data module's text; if that text is not in the expected shape, the module is
+ * imported instead (slower to start, same arrays).
  */
 export async function loadEldScorer(): Promise<EldScorer | null> {
   try {
     const entry = import.meta.resolve('eld/extrasmall')
-    const [ngrams, dictionary, avg, patterns] = await Promise.all([
-      import(new URL('../ngrams/extrasmall.js', entry).href) as Promise<
-        Pick<EldData, 'ngramsData'>
-      >,
-      import(new URL('../dictionary.js', entry).href) as Promise<Pick<EldData, 'dictionary'>>,
-      import(new URL('../avgScore.js', entry).href) as Promise<Pick<EldData, 'avgScore'>>,
-      import(new URL('../regexPatterns.js', entry).href) as Promise<Pick<EldData, 'separators'>>,
+    const module = (path: string) => new URL(path, entry)
+    const [dictionary, avg, patterns] = await Promise.all([
+      import(module('../dictionary.js').href) as Promise<Pick<EldData, 'dictionary'>>,
+      import(module('../avgScore.js').href) as Promise<Pick<EldData, 'avgScore'>>,
+      import(module('../regexPatterns.js').href) as Promise<Pick<EldData, 'separators'>>,
     ])
+    const dataModule = module('../ngrams/extrasmall.js')
+    let ngrams: EldNgrams
+    try {
+      ngrams = parseEldNgrams(await readFile(dataModule, 'utf8'))
+    } catch {
+      const imported = (await import(dataModule.href)) as { ngramsData: EldNgramsObject }
+      ngrams = ngramsFromObject(imported.ngramsData)
+    }
     return new EldScorer({
-      ngramsData: ngrams.ngramsData,
+      ngrams,
       dictionary: dictionary.dictionary,
       avgScore: avg.avgScore,
       separators: patterns.separators,

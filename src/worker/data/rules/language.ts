@@ -1,4 +1,4 @@
-import { eld } from 'eld/extrasmall'
+import type { eld as ExtraSmallEld } from 'eld/extrasmall'
 import { fired, kept, type Rule } from './types'
 import { round } from '../text/view'
 import { loadEldScorer, type EldScores } from './eld-scorer'
@@ -17,8 +17,12 @@ export interface DetectedLanguage {
   reliable: boolean
 }
 
+/** eld's own detector. Imported only when needed: its module is the 950 KB n-gram data. */
+export type EldDetector = typeof ExtraSmallEld
+export const loadEld = async (): Promise<EldDetector> => (await import('eld/extrasmall')).eld
+
 /** eld's scores through eld's own API: the reference the fast scorer must equal. */
-export function eldScores(text: string): EldScores {
+export function eldScores(eld: EldDetector, text: string): EldScores {
   const result = eld.detect(text)
   const scores = Object.values(result.getScores()).sort((a, b) => b - a)
   return {
@@ -31,11 +35,12 @@ export function eldScores(text: string): EldScores {
 
 /** eld's data in typed arrays (several times cheaper per call); null: eld's files moved. */
 const scorer = await loadEldScorer()
+const detector = scorer ? null : await loadEld()
 
 /** The language of a text with eld (n-gram based, 60 languages, pure JavaScript). */
 export function detectLanguage(text: string): DetectedLanguage {
   const sample = text.length > SAMPLE_CHARS ? text.slice(0, SAMPLE_CHARS) : text
-  const d = scorer ? scorer.score(sample) : eldScores(sample)
+  const d = scorer ? scorer.score(sample) : eldScores(detector!, sample)
   return { language: d.language || null, score: d.score, second: d.second, reliable: d.reliable }
 }
 

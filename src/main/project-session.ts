@@ -77,8 +77,10 @@ export class ProjectSession {
     const next = openStore()
     this.store?.close()
     this.store = next
-    // Jobs a crashed or killed process left "running" did not finish: say so.
+    // Jobs and cleaning runs a crashed or killed process left "running" did not finish:
+    // say so (and rebuild what such a run had set aside).
     next.jobs.failOrphans(isProcessAlive, this.now().toISOString())
+    next.cleanRuns.failOrphans(isProcessAlive, this.now().toISOString())
     this.deps.settings.addRecent(next.path, this.now())
     const info = next.info()
     this.deps.events.publish('project.changed', info)

@@ -1,4 +1,5 @@
 import type { Db } from '../database'
+import { ensureScoreIndexes } from '../score-indexes'
 import { fromJson } from '../json'
 import type { CleanSummary } from '../../shared/data/types'
 import type { RuleSet } from '../../shared/data/rules'
@@ -84,15 +85,26 @@ export class CleanRunsRepo {
       .get(datasetId)
   }
 
-  /** Runs left 'running' by a process that is gone are marked failed. */
+  /** Whether a run other than `runId` is in progress, on any dataset. */
+  othersRunning(runId: number): boolean {
+    return !!this.db
+      .prepare(`SELECT 1 FROM clean_runs WHERE state = 'running' AND id != ?`)
+      .get(runId)
+  }
+
+  /**
+   * Runs left 'running' by a process that is gone are marked failed; then, with no run
+   * left in progress, the score indexes a run may have dropped are built again.
+   */
   failOrphans(isAlive: (pid: number) => boolean, now: string): number {
     const rows = this.db
       .prepare<[], { id: number; owner_pid: number }>(
         `SELECT id, owner_pid FROM clean_runs WHERE state = 'running'`,
       )
       .all()
-      .filter((r) => !isAlive(r.owner_pid))
-    for (const r of rows) this.finish(r.id, 'failed', null, now)
-    return rows.length
+    const orphans = rows.filter((r) => !isAlive(r.owner_pid))
+    for (const r of orphans) this.finish(r.id, 'failed', null, now)
+    if (orphans.length === rows.length) ensureScoreIndexes(this.db)
+    return orphans.length
   }
 }

@@ -249,6 +249,11 @@ export class DocumentsRepo {
     return ids.map((id) => stmt.get(id)).filter((r) => r !== undefined)
   }
 
+  /** Documents in the project, every dataset's. */
+  countAll(): number {
+    return this.db.prepare<[], number>('SELECT COUNT(*) FROM documents').pluck().get() ?? 0
+  }
+
   count(datasetId: number): number {
     return (
       this.db

@@ -6,6 +6,7 @@ import { defaultRuleSet, type RuleSet } from '../../../src/shared/data/rules'
 import { runImport } from '../../../src/worker/data/import/importer'
 import { runClean } from '../../../src/worker/data/pipeline/clean'
 import { exportJsonl } from '../../../src/worker/data/export'
+import { missingScoreIndexes } from '../../../src/store/score-indexes'
 import { makeImportFolder } from '../../helpers/data-fixtures'
 import { takeDocs } from '../../helpers/synthetic-corpus'
 import { useTempDir } from '../../helpers/temp'
@@ -211,6 +212,50 @@ describe('cleaning', () => {
       store.close()
     }
     expect(results[1]).toEqual(results[0])
+  })
+
+  it('writes a large run without the score indexes and has them back after it, cancelled or not', async () => {
+    const dir = tempDir()
+    // 10,000 short documents: enough for the run to set the indexes aside, quick on one thread.
+    const file = join(dir, 'short.jsonl')
+    writeFileSync(
+      file,
+      takeDocs(10_000)
+        .map((d) => JSON.stringify({ text: d.text.slice(0, 300) }))
+        .join('\n'),
+    )
+    const store = Store.create(join(dir, 'p.frugal'))
+    const { datasetId } = await importFiles(store, [file])
+    const duringPass: string[][] = []
+    await runClean(datasetId, defaultRuleSet(), {
+      ...deps(store),
+      progress: (p) => {
+        if (p.message === 'Cleaning') duringPass.push(missingScoreIndexes(store.db))
+      },
+    })
+    expect(duringPass.length).toBeGreaterThan(0)
+    expect(duringPass[0]).toEqual(['documents_review_uncertain', 'documents_by_score'])
+    expect(missingScoreIndexes(store.db)).toEqual([])
+    // The review queue's order is an index seek again.
+    const plan = store.db
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT id FROM documents WHERE dataset_id = ? AND auto_status = 'review'
+         ORDER BY coalesce(abs(quality_score - 0.5), 1), id LIMIT 1`,
+      )
+      .all(datasetId)
+    expect(JSON.stringify(plan)).toContain('documents_review_uncertain')
+
+    let checks = 0
+    const cancelled = runClean(datasetId, defaultRuleSet(), {
+      ...deps(store),
+      throwIfCancelled: () => {
+        if (missingScoreIndexes(store.db).length > 0 && ++checks > 3) throw new Error('Cancelled')
+      },
+    })
+    await expect(cancelled).rejects.toThrow('Cancelled')
+    expect(store.cleanRuns.latest(datasetId)?.state).toBe('failed')
+    expect(missingScoreIndexes(store.db)).toEqual([])
+    store.close()
   })
 
   it('follows the rule set: disabled rules, changed thresholds, reordering', async () => {

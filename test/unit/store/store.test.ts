@@ -6,6 +6,12 @@ import { Store, backupProject, latestSchemaVersion } from '../../../src/store'
 import { FRUGAL_APPLICATION_ID, openDatabase, writeTransaction } from '../../../src/store/database'
 import { migrate, schemaVersion } from '../../../src/store/migrate'
 import { migrations } from '../../../src/store/migrations'
+import {
+  dropScoreIndexes,
+  ensureScoreIndexes,
+  missingScoreIndexes,
+} from '../../../src/store/score-indexes'
+import { defaultRuleSet } from '../../../src/shared/data/rules'
 import { UserError } from '../../../src/shared/errors'
 import { useTempDir } from '../../helpers/temp'
 
@@ -212,6 +218,47 @@ describe('project store', () => {
     expect(store.jobs.get('orphan')?.state).toBe('failed')
     expect(store.jobs.get('orphan')?.error?.message).toMatch(/stopped while this job was running/)
     expect(store.jobs.get('alive')?.state).toBe('running')
+    store.close()
+  })
+
+  it('builds dropped score indexes exactly as the migration made them', () => {
+    const store = Store.create(join(tempDir(), 'indexes.frugal'))
+    const definitions = () =>
+      store.db
+        .prepare<[], { name: string; sql: string }>(
+          `SELECT name, sql FROM sqlite_master
+           WHERE name IN ('documents_review_uncertain', 'documents_by_score') ORDER BY name`,
+        )
+        .all()
+        .map((r) => ({ name: r.name, sql: r.sql.replace(/\s+/g, ' ') }))
+    const migrated = definitions()
+    expect(migrated).toHaveLength(2)
+    dropScoreIndexes(store.db)
+    expect(missingScoreIndexes(store.db)).toEqual([
+      'documents_review_uncertain',
+      'documents_by_score',
+    ])
+    ensureScoreIndexes(store.db)
+    expect(definitions()).toEqual(migrated)
+    store.close()
+  })
+
+  it('rebuilds the score indexes once no cleaning run is left writing, a crashed one included', () => {
+    const store = Store.create(join(tempDir(), 'orphan-run.frugal'))
+    const dataset = store.datasets.create('d', '2026-01-01T00:00:00.000Z')
+    const now = '2026-01-01T00:01:00.000Z'
+    const crashed = store.cleanRuns.begin(dataset, 'job-1', 999_999, defaultRuleSet(), now)
+    const alive = store.cleanRuns.begin(dataset, 'job-2', process.pid, defaultRuleSet(), now)
+    dropScoreIndexes(store.db)
+    const isAlive = (pid: number) => pid === process.pid
+    // A live run may still be writing without them: they stay dropped.
+    expect(store.cleanRuns.failOrphans(isAlive, now)).toBe(1)
+    expect(store.cleanRuns.latest(dataset)?.id).toBe(alive)
+    expect(missingScoreIndexes(store.db)).toHaveLength(2)
+    expect(store.cleanRuns.othersRunning(crashed)).toBe(true)
+    // Once it is gone too, the next look builds them.
+    expect(store.cleanRuns.failOrphans(() => false, now)).toBe(1)
+    expect(missingScoreIndexes(store.db)).toEqual([])
     store.close()
   })
 })

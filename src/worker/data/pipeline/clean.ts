@@ -19,6 +19,11 @@ import { qualityVerdict } from './decide'
 import { ThreadPool, type DocumentProcessor } from './pool'
 import type { ProcessedDoc } from './process'
 import { writeTransaction } from '../../../store/database'
+import {
+  dropScoreIndexes,
+  ensureScoreIndexes,
+  missingScoreIndexes,
+} from '../../../store/score-indexes'
 
 export interface CleanDeps {
   store: Store
@@ -36,6 +41,13 @@ export interface CleanDeps {
 const BATCH_DOCS = 256
 /** Below this much text, starting threads costs more than it saves. */
 const THREADS_MIN_CHARS = 4 * 1024 * 1024
+/**
+ * A run over at least this many documents, and at least half the project's, writes its
+ * results without the score indexes and builds them again after (store/score-indexes.ts).
+ * Building them sorts every document of the project, so a small dataset beside a large
+ * one keeps them: its few random inserts cost less.
+ */
+const SET_ASIDE_INDEXES_MIN_DOCS = 10_000
 
 /** Open a dataset for cleaning: it must exist, be imported, and not be busy. */
 export function checkCleanable(store: Store, datasetId: number): void {
@@ -137,6 +149,9 @@ export async function runClean(
     const trainMs = Date.now() - trainStart
 
     // 2. Rules, fingerprints and scores, batches in flight on the threads.
+    const documents = store.documents.count(datasetId)
+    if (documents >= SET_ASIDE_INDEXES_MIN_DOCS && documents * 2 >= store.documents.countAll())
+      dropScoreIndexes(store.db)
     const rulesStart = Date.now()
     const totalChars = store.documents.characters(datasetId)
     let doneChars = 0
@@ -234,6 +249,7 @@ export async function runClean(
       })
     }
     const dedupMs = Date.now() - dedupStart
+    restoreScoreIndexes(store, runId, deps)
 
     const summary: CleanSummary = {
       ...countOutcomes(store, datasetId),
@@ -247,11 +263,23 @@ export async function runClean(
   } catch (err) {
     stopped = true
     store.cleanRuns.finish(runId, deps.signal.aborted ? 'cancelled' : 'failed', null, now())
+    try {
+      restoreScoreIndexes(store, runId, deps)
+    } catch {
+      // The run's own error is the one to report; the next clean or opening rebuilds them.
+    }
     throw err
   } finally {
     dedup?.dispose()
     await processor?.close()
   }
+}
+
+/** Build the score indexes again, unless another cleaning run is still writing without them. */
+function restoreScoreIndexes(store: Store, runId: number, deps: CleanDeps): void {
+  if (store.cleanRuns.othersRunning(runId) || missingScoreIndexes(store.db).length === 0) return
+  deps.progress({ done: 0, total: null, unit: 'documents', message: 'Indexing quality scores' })
+  ensureScoreIndexes(store.db)
 }
 
 /**

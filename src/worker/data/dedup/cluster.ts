@@ -38,7 +38,7 @@ export class DedupIndex {
   /** The band statement's parameters, reused: (band, key, id) per band. */
   private readonly bandParams: number[]
   private readonly readSignature
-  private readonly readHash
+  private readonly readEntry
 
   constructor(
     private readonly db: Db,
@@ -61,9 +61,9 @@ export class DedupIndex {
     this.readSignature = db
       .prepare<[number], Buffer | null>('SELECT signature FROM temp.dedup_doc WHERE id = ?')
       .pluck()
-    this.readHash = db
-      .prepare<[number], string>('SELECT hash FROM temp.dedup_doc WHERE id = ?')
-      .pluck()
+    this.readEntry = db.prepare<[number], { hash: string; signature: Buffer | null }>(
+      'SELECT hash, signature FROM temp.dedup_doc WHERE id = ?',
+    )
   }
 
   /** Register a document that survived the rules (call inside the caller's transaction). */
@@ -86,15 +86,7 @@ export class DedupIndex {
   }
 
   private signature(id: number): Signature | null {
-    const blob = this.readSignature.get(id)
-    if (!blob) return null
-    const copy = new Uint32Array(blob.byteLength / 4)
-    new Uint8Array(copy.buffer).set(blob)
-    return copy
-  }
-
-  private hash(id: number): string | null {
-    return this.readHash.get(id) ?? null
+    return toSignature(this.readSignature.get(id) ?? null)
   }
 
   /** The clusters, each with its kept document and its duplicates. */
@@ -150,10 +142,12 @@ export class DedupIndex {
       for (const { ids } of buckets) {
         if (++n % 1000 === 0) throwIfCancelled()
         const members = idsOf(ids)
-        const first = cache.get(members[0])
-        if (!first) continue
+        // A pair shares several bands: once joined, its later buckets need no signatures.
+        let first: Signature | null | undefined
         for (const id of members.slice(1)) {
           if (find(id) === find(members[0])) continue
+          first ??= cache.get(members[0])
+          if (!first) break
           const other = cache.get(id)
           if (other && estimatedJaccard(first, other) >= this.options.minSimilarity)
             union(members[0], id)
@@ -170,17 +164,19 @@ export class DedupIndex {
       list.push(id)
     }
     const clusters: Cluster[] = []
+    // One read per member for both its hash and its signature (random ids: a cache would miss).
     for (const [keep, members] of [...byRoot].sort((a, b) => a[0] - b[0])) {
-      const keepHash = this.hash(keep)
-      const keepSig = cache.get(keep)
+      const kept = this.readEntry.get(keep)
+      const keepSig = toSignature(kept?.signature ?? null)
       clusters.push({
         keep,
         duplicates: members
           .sort((a, b) => a - b)
           .map((id) => {
-            if (keepHash !== null && this.hash(id) === keepHash)
+            const entry = this.readEntry.get(id)
+            if (kept && entry?.hash === kept.hash)
               return { id, kind: 'exact' as const, similarity: 1 }
-            const sig = cache.get(id)
+            const sig = toSignature(entry?.signature ?? null)
             const similarity = keepSig && sig ? estimatedJaccard(keepSig, sig) : 0
             return { id, kind: 'near' as const, similarity }
           }),
@@ -192,6 +188,14 @@ export class DedupIndex {
   dispose(): void {
     this.db.exec('DROP TABLE IF EXISTS temp.dedup_doc; DROP TABLE IF EXISTS temp.dedup_band;')
   }
+}
+
+/** A stored signature back as 32-bit words (copied: the blob need not be 4-byte aligned). */
+function toSignature(blob: Buffer | null): Signature | null {
+  if (!blob) return null
+  const copy = new Uint32Array(blob.byteLength / 4)
+  new Uint8Array(copy.buffer).set(blob)
+  return copy
 }
 
 /** Recently read signatures: a bucket's first member is compared with every other. */

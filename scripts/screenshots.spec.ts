@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Store } from '../src/store'
 import { startServe, stopServe } from '../test/e2e/fixtures'
+import { addDocuments } from '../test/helpers/documents'
 
 const out = (name: string) => join('docs', 'screenshots', `${name}.png`)
 const shot = async (page: Page, name: string) => {
@@ -58,7 +59,8 @@ test('app shell screenshots', async ({ page }) => {
     ['web-crawl-2026-10', 12_500],
   ] as const) {
     const id = store.datasets.create(name, new Date().toISOString())
-    store.datasets.insertDocuments(
+    addDocuments(
+      store,
       id,
       Array.from({ length: n }, (_, i) => ({ source: `${name}/${i}`, text: `line ${i}` })),
     )
@@ -145,7 +147,8 @@ test('train screen screenshots', async ({ page }) => {
   const store = Store.create(db)
   const id = store.datasets.create('tiny-shakespeare', new Date().toISOString())
   // Acts as documents, so the validation split holds out whole ones.
-  store.datasets.insertDocuments(
+  addDocuments(
+    store,
     id,
     text.split(/\n(?=[A-Z ]+:\n)/).map((t, i) => ({ source: `speech-${i}`, text: t })),
   )
@@ -297,7 +300,8 @@ test('evaluate and models screenshots', async ({ page }) => {
   const text = readFileSync(join('..', 'shared', 'data', 'tinyshakespeare.txt'), 'utf8')
   const store = Store.create(db)
   const id = store.datasets.create('tiny-shakespeare', new Date().toISOString())
-  store.datasets.insertDocuments(
+  addDocuments(
+    store,
     id,
     text.split(/\n(?=[A-Z ]+:\n)/).map((t, i) => ({ source: `speech-${i}`, text: t })),
   )

@@ -1,4 +1,3 @@
 export { Store, type StoreOptions } from './store'
 export { backupProject } from './backup'
 export { latestSchemaVersion } from './migrations'
-export type { NewDocument } from './repos/datasets'

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Store } from '../../src/store'
 import { expect, startServe, stopServe, test, type ServeHandle } from './fixtures'
+import { addDocuments } from '../helpers/documents'
 
 /** Processes whose parent is `pid` (Linux /proc), to find a job's worker. */
 function childPids(pid: number): number[] {
@@ -29,7 +30,8 @@ test.beforeEach(async () => {
   const db = join(dir, 'corpus.frugal')
   const store = Store.create(db)
   const id = store.datasets.create('web pages', new Date().toISOString())
-  store.datasets.insertDocuments(
+  addDocuments(
+    store,
     id,
     texts.map((text, i) => ({ source: `page-${i}.html`, text })),
   )

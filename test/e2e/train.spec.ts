@@ -5,6 +5,7 @@ import type { Page } from '@playwright/test'
 import { Store } from '../../src/store'
 import { trainChar } from '../../src/worker/tokenizer'
 import { expect, startServe, stopServe, test, type ServeHandle } from './fixtures'
+import { addDocuments } from '../helpers/documents'
 
 let serve: ServeHandle
 let dir: string
@@ -18,7 +19,7 @@ test.beforeEach(async () => {
     'utf8',
   ).slice(0, 60_000)
   const id = store.datasets.create('sonnets', new Date().toISOString())
-  store.datasets.insertDocuments(id, [{ source: 'sonnets.txt', text }])
+  addDocuments(store, id, [{ source: 'sonnets.txt', text }])
   const { tokenizer } = await trainChar([text])
   store.tokenizers.insert({
     name: 'sonnets-char',

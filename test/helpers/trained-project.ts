@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Store } from '../../src/store'
+import { addDocuments } from './documents'
 
 const cli = ['--import', 'tsx', 'src/cli/index.ts']
 
@@ -29,7 +30,8 @@ export function trainedProject(
   const store = Store.create(db)
   const id = store.datasets.create('verses', new Date().toISOString())
   const verse = 'Shall I compare thee to a summer day? Thou art more lovely and more temperate. '
-  store.datasets.insertDocuments(
+  addDocuments(
+    store,
     id,
     Array.from({ length: 40 }, (_, i) => ({ source: `v${i}`, text: verse.repeat(3 + (i % 4)) })),
   )

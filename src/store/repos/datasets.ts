@@ -1,21 +1,10 @@
-import { type Db, writeTransaction } from '../database'
+import type { Db } from '../database'
 import type { DatasetSummary } from '../../shared/types'
 import { UserError } from '../../shared/errors'
-import { SearchIndex } from './search-index'
 
-export interface NewDocument {
-  source: string
-  text: string
-  meta?: Record<string, unknown>
-}
-
-/** Datasets and their raw documents. */
+/** Datasets (their documents are DocumentsRepo's). */
 export class DatasetsRepo {
-  private readonly search: SearchIndex
-
-  constructor(private readonly db: Db) {
-    this.search = new SearchIndex(db)
-  }
+  constructor(private readonly db: Db) {}
 
   private readonly summarySql = `SELECT d.id, d.name, d.created_at AS createdAt,
       (SELECT COUNT(*) FROM documents WHERE dataset_id = d.id) AS documentCount
@@ -57,45 +46,6 @@ export class DatasetsRepo {
       .prepare('INSERT INTO datasets (name, description, created_at) VALUES (?, ?, ?)')
       .run(trimmed, description, now)
     return Number(info.lastInsertRowid)
-  }
-
-  /** Insert documents in one transaction: all or none. */
-  insertDocuments(datasetId: number, docs: readonly NewDocument[]): void {
-    // Sizes as the data pipeline's statistics count them (~4 characters per token).
-    const insert = this.db.prepare(
-      `INSERT INTO documents (dataset_id, source, text, meta, char_count, token_estimate)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    )
-    writeTransaction(this.db, () => {
-      for (const doc of docs) {
-        const { lastInsertRowid } = insert.run(
-          datasetId,
-          doc.source,
-          doc.text,
-          doc.meta ? JSON.stringify(doc.meta) : null,
-          doc.text.length,
-          Math.ceil(doc.text.length / 4),
-        )
-        this.search.added(Number(lastInsertRowid), doc.text)
-      }
-    })
-  }
-
-  /** Iterate a dataset's documents in id order, `batchSize` at a time, without loading them all. */
-  *documentBatches(
-    datasetId: number,
-    batchSize: number,
-  ): Generator<{ id: number; text: string }[]> {
-    const page = this.db.prepare<[number, number, number], { id: number; text: string }>(
-      'SELECT id, text FROM documents WHERE dataset_id = ? AND id > ? ORDER BY id LIMIT ?',
-    )
-    let after = 0
-    for (;;) {
-      const rows = page.all(datasetId, after, batchSize)
-      if (rows.length === 0) return
-      yield rows
-      after = rows[rows.length - 1].id
-    }
   }
 
   countDocuments(datasetId: number): number {

@@ -112,8 +112,8 @@ export class DocumentsRepo {
     )
   }
 
-  /** Insert one import batch in a transaction: all or none. */
-  insertImported(datasetId: number, importId: number, docs: readonly ImportedDocument[]): void {
+  /** Insert a batch of documents in one transaction, all or none, and index them for search. */
+  insert(datasetId: number, importId: number | null, docs: readonly ImportedDocument[]): void {
     writeTransaction(this.db, () => {
       for (const d of docs) {
         const { lastInsertRowid } = this.insertStmt.run(

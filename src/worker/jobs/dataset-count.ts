@@ -13,7 +13,7 @@ export const datasetCount: JobHandler<'dataset.count'> = async ({ datasetId }, c
   let documents = 0
   let characters = 0
   ctx.progress({ done: 0, total, unit: 'documents' })
-  for (const batch of store.datasets.documentBatches(datasetId, BATCH)) {
+  for (const batch of store.documents.texts(datasetId, BATCH)) {
     ctx.throwIfCancelled()
     for (const doc of batch) characters += doc.text.length
     documents += batch.length

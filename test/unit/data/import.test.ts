@@ -230,7 +230,7 @@ describe('import', () => {
       { paths: [file], format: 'auto' },
       new Date().toISOString(),
     )
-    store.documents.insertImported(id, importId, [
+    store.documents.insert(id, importId, [
       { source: 'x', text: 'half', meta: null, charCount: 4, tokenEstimate: 1 },
     ])
     expect(store.datasets.list()).toEqual([])

@@ -8,13 +8,15 @@ import type { JobRecord } from '../../../src/shared/jobs'
 import { Store } from '../../../src/store'
 import { useTempDir } from '../../helpers/temp'
 import { sourceWorkerSpawner } from '../../helpers/worker'
+import { addDocuments } from '../../helpers/documents'
 
 const tempDir = useTempDir()
 
 function setup(options: { docs?: number; maxConcurrent?: number } = {}) {
   const store = Store.create(join(tempDir(), 'jobs.frugal'))
   const datasetId = store.datasets.create('corpus', new Date().toISOString())
-  store.datasets.insertDocuments(
+  addDocuments(
+    store,
     datasetId,
     Array.from({ length: options.docs ?? 5000 }, (_, i) => ({
       source: `doc-${i}`,

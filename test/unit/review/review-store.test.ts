@@ -7,6 +7,7 @@ import { migrations } from '../../../src/store/migrations'
 import { FRUGAL_APPLICATION_ID } from '../../../src/store/database'
 import type { Queue } from '../../../src/shared/review'
 import { useTempDir } from '../../helpers/temp'
+import { addDocuments } from '../../helpers/documents'
 
 const tempDir = useTempDir('frugal-review-')
 const now = () => new Date().toISOString()
@@ -17,7 +18,8 @@ const now = () => new Date().toISOString()
  */
 function cleanedDataset(store: Store): { datasetId: number; ids: number[] } {
   const datasetId = store.datasets.create('web', now())
-  store.datasets.insertDocuments(
+  addDocuments(
+    store,
     datasetId,
     Array.from({ length: 30 }, (_, i) => ({
       source: `page-${i}.html`,

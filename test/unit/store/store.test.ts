@@ -14,6 +14,7 @@ import {
 import { defaultRuleSet } from '../../../src/shared/data/rules'
 import { UserError } from '../../../src/shared/errors'
 import { useTempDir } from '../../helpers/temp'
+import { addDocuments } from '../../helpers/documents'
 
 const tempDir = useTempDir()
 
@@ -148,7 +149,7 @@ describe('project store', () => {
   it('deletes a dataset with its documents (foreign keys cascade)', () => {
     const store = Store.create(join(tempDir(), 'fk.frugal'))
     const id = store.datasets.create('web', new Date().toISOString())
-    store.datasets.insertDocuments(id, [
+    addDocuments(store, id, [
       { source: 'a.txt', text: 'one' },
       { source: 'b.txt', text: 'two', meta: { lang: 'en' } },
     ])
@@ -162,11 +163,12 @@ describe('project store', () => {
   it('reads documents in batches without loading them all', () => {
     const store = Store.create(join(tempDir(), 'batches.frugal'))
     const id = store.datasets.create('d', 'now')
-    store.datasets.insertDocuments(
+    addDocuments(
+      store,
       id,
       Array.from({ length: 25 }, (_, i) => ({ source: `s${i}`, text: `doc ${i}` })),
     )
-    const sizes = [...store.datasets.documentBatches(id, 10)].map((b) => b.length)
+    const sizes = [...store.documents.texts(id, 10)].map((b) => b.length)
     expect(sizes).toEqual([10, 10, 5])
     store.close()
   })
@@ -175,7 +177,8 @@ describe('project store', () => {
     const dir = tempDir()
     const store = Store.create(join(dir, 'src.frugal'))
     const id = store.datasets.create('d', 'now')
-    store.datasets.insertDocuments(
+    addDocuments(
+      store,
       id,
       Array.from({ length: 500 }, (_, i) => ({ source: `${i}`, text: 'x'.repeat(200) })),
     )

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline'
 import { describe, expect, it } from 'vitest'
 import { Store } from '../../../src/store'
 import { useTempDir } from '../../helpers/temp'
+import { addDocuments } from '../../helpers/documents'
 
 const tempDir = useTempDir()
 const cli = ['--import', 'tsx', 'src/cli/index.ts']
@@ -34,7 +35,7 @@ describe('exact resume after kill -9', () => {
     const store = Store.create(db)
     const id = store.datasets.create('verses', new Date().toISOString())
     const verse = 'Shall I compare thee to a summer day? Thou art more lovely and more temperate. '
-    store.datasets.insertDocuments(id, [{ source: 'sonnet.txt', text: verse.repeat(300) }])
+    addDocuments(store, id, [{ source: 'sonnet.txt', text: verse.repeat(300) }])
     store.close()
     const config = join(dir, 'run.json')
     writeFileSync(

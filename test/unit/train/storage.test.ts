@@ -8,6 +8,7 @@ import { trainChar } from '../../../src/worker/tokenizer'
 import { encodeDataset } from '../../../src/worker/train/encode'
 import { createRun, parseRunFile, validateConfigs } from '../../../src/worker/train/setup'
 import { useTempDir } from '../../helpers/temp'
+import { addDocuments } from '../../helpers/documents'
 
 const tempDir = useTempDir()
 
@@ -52,7 +53,7 @@ describe('checkpoints in the project', () => {
   it('stores full and delta checkpoints, reads them back exactly and prunes old ones', () => {
     const store = Store.create(join(tempDir(), 'c.frugal'))
     const ds = store.datasets.create('d', 'now')
-    store.datasets.insertDocuments(ds, [{ source: 's', text: 'abc' }])
+    addDocuments(store, ds, [{ source: 's', text: 'abc' }])
     const tok = store.tokenizers.insert({
       name: 't',
       kind: 'char',
@@ -113,12 +114,13 @@ describe('encoding a dataset for training', () => {
   it('holds out whole documents when there are many, and the tail of each when there are few', async () => {
     const store = Store.create(join(tempDir(), 'e.frugal'))
     const many = store.datasets.create('many', 'now')
-    store.datasets.insertDocuments(
+    addDocuments(
+      store,
       many,
       Array.from({ length: 200 }, (_, i) => ({ source: `${i}`, text: `document ${i} says hello` })),
     )
     const one = store.datasets.create('one', 'now')
-    store.datasets.insertDocuments(one, [{ source: 'book', text: 'x'.repeat(1000) }])
+    addDocuments(store, one, [{ source: 'book', text: 'x'.repeat(1000) }])
     const { tokenizer } = await trainChar(['document says hello 0123456789x'])
     const tok = store.tokenizers.insert({
       name: 'c',

@@ -100,7 +100,7 @@ export async function runImport(request: ImportRequest, deps: ImportDeps): Promi
     const flush = () => {
       if (batch.length === 0) return
       deps.throwIfCancelled()
-      store.documents.insertImported(datasetId, importId, batch)
+      store.documents.insert(datasetId, importId, batch)
       imported += batch.length
       batch = []
       batchChars = 0

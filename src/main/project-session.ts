@@ -1,3 +1,4 @@
+import { isProcessAlive } from '../store/process-alive'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { EventBus } from './events'
@@ -92,15 +93,5 @@ export class ProjectSession {
       appVersion: this.deps.appVersion,
       ...(this.deps.nativeBinding ? { nativeBinding: this.deps.nativeBinding } : {}),
     }
-  }
-}
-
-function isProcessAlive(pid: number): boolean {
-  if (pid === process.pid) return true
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }

@@ -1,3 +1,4 @@
+import { isProcessAlive } from '../../store/process-alive'
 import * as tf from '@tensorflow/tfjs-core'
 import type { Store } from '../../store'
 import { UserError } from '../../shared/errors'
@@ -49,15 +50,6 @@ function ensureTokenSet(store: Store, runId: string, ctx: JobContext): number {
   return encoded.tokenSetId
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 /** Train a run: the job behind the Train screen and `frugal train`. */
 export const trainRunJob: JobHandler<'train.run'> = async ({ runId }, ctx) => {
   const store = ctx.store()
@@ -67,7 +59,7 @@ export const trainRunJob: JobHandler<'train.run'> = async ({ runId }, ctx) => {
     run.status === 'running' &&
     run.ownerPid !== null &&
     run.ownerPid !== process.pid &&
-    isAlive(run.ownerPid)
+    isProcessAlive(run.ownerPid)
   ) {
     throw new UserError(
       'conflict',

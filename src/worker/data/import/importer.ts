@@ -1,3 +1,4 @@
+import { isProcessAlive } from '../../../store/process-alive'
 import type { Store } from '../../../store'
 import type { ImportedDocument } from '../../../store/repos/documents'
 import type { ImportFormat, ImportIssue, ImportReport } from '../../../shared/data/types'
@@ -238,14 +239,4 @@ function noFilesMessage(issues: readonly ImportIssue[]): string {
   return issues.length
     ? `No importable files: ${describeIssues(issues, issues.length)}`
     : 'The folder holds no files to import.'
-}
-
-export function isProcessAlive(pid: number): boolean {
-  if (pid === process.pid) return true
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }

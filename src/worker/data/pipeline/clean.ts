@@ -6,7 +6,7 @@ import type { CleanSummary, RuleOutcome } from '../../../shared/data/types'
 import { UserError } from '../../../shared/errors'
 import type { JobProgress } from '../../../shared/jobs'
 import { DedupIndex } from '../dedup/cluster'
-import { isProcessAlive } from '../import/importer'
+import { isProcessAlive } from '../../../store/process-alive'
 import { predict, type LogisticModel } from '../quality/logistic'
 import {
   MIN_TRAINING_EXAMPLES,

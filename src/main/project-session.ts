@@ -1,4 +1,3 @@
-import { isProcessAlive } from '../store/process-alive'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { EventBus } from './events'
@@ -7,6 +6,7 @@ import { checkExistingProject, checkNewProject } from './user-paths'
 import { Store } from '../store'
 import { UserError } from '../shared/errors'
 import type { ProjectInfo } from '../shared/types'
+import { isProcessAlive } from '../store/process-alive'
 
 export interface ProjectSessionDeps {
   events: EventBus

@@ -10,10 +10,9 @@ import { type Db, writeTransaction } from './database'
  * commit rewrote most of their pages, a cost that grows with the dataset: at 1 GB the
  * clean job's thread spent 67 s of CPU writing results with them against 31 s without.
  * So a run over most of a project drops them first and builds them again at its end,
- * one sort each. A run that dies in between
- * leaves them missing, queries stay correct, only slower; whoever next finds no run
- * writing (CleanRunsRepo.failOrphans, at a project's opening and a clean's start)
- * builds them again.
+ * one sort each. A run that dies in between leaves them missing (queries stay correct,
+ * only slower); whoever next finds no run writing (CleanRunsRepo.failOrphans, at a
+ * project's opening and a clean's start) builds them again.
  */
 const SCORE_INDEXES = {
   documents_review_uncertain: `CREATE INDEX IF NOT EXISTS documents_review_uncertain ON documents

@@ -1,4 +1,3 @@
-import { isProcessAlive } from '../../store/process-alive'
 import * as tf from '@tensorflow/tfjs-core'
 import type { Store } from '../../store'
 import { UserError } from '../../shared/errors'
@@ -10,6 +9,7 @@ import { trainRun } from '../train/run'
 import { corpusChangedAt, type RunData } from '../train/setup'
 import { loadTokenData } from '../train/token-data'
 import { modelConfigSchema } from '../model/config'
+import { isProcessAlive } from '../../store/process-alive'
 
 /** The run's token set: fixed once training starts; before that, encoded if missing or stale. */
 function ensureTokenSet(store: Store, runId: string, ctx: JobContext): number {

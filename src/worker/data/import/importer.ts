@@ -1,5 +1,5 @@
-import { isProcessAlive } from '../../../store/process-alive'
 import type { Store } from '../../../store'
+import { isProcessAlive } from '../../../store/process-alive'
 import type { ImportedDocument } from '../../../store/repos/documents'
 import type { ImportFormat, ImportIssue, ImportReport } from '../../../shared/data/types'
 import { UserError } from '../../../shared/errors'

@@ -47,12 +47,4 @@ export class DatasetsRepo {
       .run(trimmed, description, now)
     return Number(info.lastInsertRowid)
   }
-
-  countDocuments(datasetId: number): number {
-    return (
-      this.db
-        .prepare('SELECT COUNT(*) AS n FROM documents WHERE dataset_id = ?')
-        .get(datasetId) as { n: number }
-    ).n
-  }
 }

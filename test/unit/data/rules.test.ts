@@ -9,12 +9,9 @@ import { applyRules, rules } from '../../../src/worker/data/rules'
 import { spacedWords } from '../../../src/worker/data/rules/c4'
 import { collapseWhitespace } from '../../../src/worker/data/rules/noise'
 import { findPii, isGlobalIPv4, isGlobalIPv6, luhnValid } from '../../../src/worker/data/rules/pii'
-import {
-  duplicatedNgramChars,
-  repeatedStarts,
-  topNgramChars,
-  wordIds,
-} from '../../../src/worker/data/rules/ngrams'
+import { countNgrams, duplicatedNgramChars } from '../../../src/worker/data/rules/ngrams'
+import { fnv32 } from '../../../src/worker/data/dedup/hash'
+import { STOP_WORDS } from '../../../src/worker/data/rules/gopher-quality'
 import { TextView } from '../../../src/worker/data/text/view'
 import { takeDocs } from '../../helpers/synthetic-corpus'
 
@@ -150,6 +147,17 @@ describe('Gopher quality', () => {
       (_, i) => `keyword${i % 9} cheap watches online`,
     ).join(' ')
     expect(run('gopher_quality', noStop).outcome.check).toBe('stop_words')
+  })
+
+  it('counts stop words in any case, and only whole words of four letters or fewer', () => {
+    const ascii = "The THE tHe theme With them BE be's to-be oF AND, That. HAVE"
+    // The same words down the Unicode path, with a dotted capital I that is no "i".
+    for (const text of [ascii, `${ascii} wİth`]) {
+      const words = wordsOf(new TextView(text))
+      const expected = words.filter((w) => w.length <= 4 && STOP_WORDS.has(w.toLowerCase()))
+      expect(expected).toEqual(['The', 'THE', 'tHe', 'With', 'BE', 'oF', 'AND', 'That', 'HAVE'])
+      expect(run('gopher_quality', text).outcome.measures.stopWords).toBe(9)
+    }
   })
 })
 
@@ -355,22 +363,73 @@ describe('the pipeline', () => {
   })
 })
 
+/** A view's words as strings, from its word stats. */
+function wordsOf(view: TextView): string[] {
+  const { source, starts, lengths } = view.wordStats
+  return Array.from(starts, (start, i) => source.slice(start, start + lengths[i]))
+}
+
 describe('text views', () => {
-  it('tokenizes ASCII text on its fast path exactly as the Unicode path does', () => {
-    const samples = [
-      prose,
-      "Don't e-mail 3.14 people -- at 09:30!!! (see p. 12) ...and well-known x.y.z's [1]",
-      'tabs\tand\r\nCRLF lines, @mention #tag $5.99 50% a_b snake_case URL http://x.org/a?b=1',
-    ]
+  const samples = [
+    prose,
+    "Don't e-mail 3.14 people -- at 09:30!!! (see p. 12) ...and well-known x.y.z's [1]",
+    'tabs\tand\r\nCRLF lines, @mention #tag $5.99 50% a_b snake_case URL http://x.org/a?b=1',
+    // Joiners at the edges, doubled, before punctuation; control characters.
+    "-a b- c--d e-.f g.h. 'i j' k'l'm \u0000n\u0001 \u000bo\u000cp\u001fq ...",
+    ...randomJoins(
+      [' ', '\n', '\t', 'a', 'Zq', '7', '-', "'", '.', '!', '#', '\u0000'],
+      3000,
+      12,
+      5,
+    ),
+  ]
+
+  it('tokenizes ASCII text on its hand-written scan exactly as the Unicode path does', () => {
     for (const text of samples) {
       const fast = new TextView(text)
-      // A trailing non-ASCII word sends the same text down the Unicode path.
+      // A trailing non-ASCII word sends the same text down the regular-expression path.
       const slow = new TextView(`${text} é`)
       expect(fast.ascii).toBe(true)
       expect(slow.ascii).toBe(false)
-      expect(fast.tokens).toEqual(slow.tokens.slice(0, -1))
-      expect(fast.words).toEqual(slow.words.slice(0, -1))
+      const f = fast.wordStats
+      const s = slow.wordStats
+      const label = JSON.stringify(text)
+      expect(Array.from(f.ids), label).toEqual(Array.from(s.ids.subarray(0, -1)))
+      expect(Array.from(f.starts), label).toEqual(Array.from(s.starts.subarray(0, -1)))
+      expect(Array.from(f.lengths), label).toEqual(Array.from(s.lengths.subarray(0, -1)))
+      expect([f.tokens, f.alphaTokens], label).toEqual([s.tokens - 1, s.alphaTokens - 1])
+      expect(Math.max(1, f.longestToken), label).toBe(s.longestToken)
     }
+  })
+
+  it('gives each word the fnv32 of its text and counts tokens as the token pattern splits them', () => {
+    const tokenRe = /[\p{L}\p{M}\p{N}]+(?:[-'’.][\p{L}\p{M}\p{N}]+)*|[^\s\p{L}\p{M}\p{N}]+/gu
+    for (const text of [...samples.slice(0, 4), 'Ça va, l’école; 3,5 km — très bien…']) {
+      const view = new TextView(text)
+      const tokens = text.match(tokenRe) ?? []
+      const words = tokens.filter((t) => /^[\p{L}\p{M}\p{N}]/u.test(t))
+      expect(wordsOf(view)).toEqual(words)
+      expect(Array.from(view.wordStats.ids)).toEqual(words.map(fnv32))
+      expect(view.wordStats.tokens).toBe(tokens.length)
+      expect(view.wordStats.alphaTokens).toBe(tokens.filter((t) => /\p{L}/u.test(t)).length)
+      expect(view.wordStats.longestToken).toBe(Math.max(0, ...tokens.map((t) => t.length)))
+    }
+  })
+
+  it('sets CJK characters apart as words of their own', () => {
+    const view = new TextView('日本語のテキスト, and English.')
+    expect(wordsOf(view)).toEqual([
+      '日',
+      '本',
+      '語',
+      'の',
+      'テ',
+      'キ',
+      'ス',
+      'ト',
+      'and',
+      'English',
+    ])
   })
 })
 
@@ -393,36 +452,45 @@ describe('n-gram repetition', () => {
     }
     return chars
   }
-  /** The most frequent n-gram's count, from word strings. */
-  function referenceTopCount(words: string[], n: number): number {
+  /** The most frequent n-gram's count times its characters (joined by spaces), from word strings. */
+  function referenceTop(words: string[], n: number): number {
     const counts = new Map<string, number>()
+    let best = 0
+    let bestChars = 0
     for (let i = 0; i + n <= words.length; i++) {
       const key = words.slice(i, i + n).join('\u0000')
-      counts.set(key, (counts.get(key) ?? 0) + 1)
+      const count = (counts.get(key) ?? 0) + 1
+      counts.set(key, count)
+      if (count > best) {
+        best = count
+        bestChars = words.slice(i, i + n).join(' ').length
+      }
     }
-    return Math.max(0, ...counts.values())
+    return best < 2 ? 0 : best * bestChars
   }
 
   it('counts repeated n-grams as datatrove does, skipping only positions that cannot repeat', () => {
-    const docs = takeDocs(300).map((d) => new TextView(d.text).words)
+    const docs = takeDocs(300).map((d) => wordsOf(new TextView(d.text)))
     docs.push('a b c d e a b c d e a b c d e f'.split(' '), 'x y'.split(' '), [])
     let repeatedDocs = 0
     for (const words of docs) {
-      const ids = wordIds(words)
+      const ids = Int32Array.from(words, (w) => fnv32(w))
       const lengths = Int32Array.from(words, (w) => w.length)
-      const starts = repeatedStarts(ids, 5)
+      // The rule's cascade (each length counted where the previous repeats) against
+      // each length counted everywhere.
+      const levels = new Uint8Array(ids.length)
+      for (let n = 2; n <= 5; n++) {
+        const full = new Uint8Array(ids.length)
+        const counted = countNgrams(ids, lengths, n, full, false)
+        expect(countNgrams(ids, lengths, n, levels, n > 2)).toEqual(counted)
+        expect(counted.top).toBe(referenceTop(words, n))
+        expect(Array.from(levels, (l) => l >= n)).toEqual(Array.from(full, (l) => l === n))
+      }
       for (let n = 5; n <= 10; n++) {
         const expected = referenceDuplicated(words, n)
         expect(duplicatedNgramChars(ids, lengths, n)).toBe(expected)
-        expect(duplicatedNgramChars(ids, lengths, n, starts)).toBe(expected)
+        expect(duplicatedNgramChars(ids, lengths, n, { levels, m: 5 })).toBe(expected)
         if (n === 5 && expected > 0) repeatedDocs++
-      }
-      for (let n = 2; n <= 4; n++) {
-        const top = referenceTopCount(words, n)
-        // Characters of the top n-gram times its count: a multiple of the count.
-        const chars = topNgramChars(ids, lengths, n)
-        if (top < 2) expect(chars).toBe(0)
-        else expect(chars % top).toBe(0)
       }
     }
     // The corpus exercises both paths: documents with repeats and without.

@@ -17,7 +17,7 @@ export const finewebQuality: Rule<'fineweb_quality'> = (view, p) => {
   const dupChars = findDuplicates(lines).chars
   const nonNewline = Math.max(1, view.text.length - countNewlines(view.text))
   const newlines = countNewlines(view.text)
-  const words = Math.max(1, view.words.length)
+  const words = Math.max(1, view.wordStats.ids.length)
   const measures = {
     lines: lines.length,
     terminalLineRatio: round(terminal / lines.length),

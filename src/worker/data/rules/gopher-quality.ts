@@ -1,9 +1,14 @@
 import { fired, kept, type Rule } from './types'
 import { pct } from './gopher-repetition'
+import { fnv32 } from '../dedup/hash'
 import { isSpacelessLanguage, round } from '../text/view'
 
 export const STOP_WORDS = new Set(['the', 'be', 'to', 'of', 'and', 'that', 'have', 'with'])
-const ALPHA_RE = /\p{L}/u
+/**
+ * The word ids (fnv32) of every upper- and lower-case spelling of the stop words: a word
+ * whose id is not here is no stop word, so only the few that are get a string compare.
+ */
+const STOP_WORD_IDS = new Set([...STOP_WORDS].flatMap(caseSpellings).map(fnv32))
 const BULLET_RE = /^\s*[•\-‣◦⁃∙*]/u
 
 /**
@@ -14,26 +19,31 @@ const BULLET_RE = /^\s*[•\-‣◦⁃∙*]/u
  */
 export const gopherQuality: Rule<'gopher_quality'> = (view, p, ctx) => {
   const text = view.text
-  const tokens = view.tokens
-  const words = view.words
-  const nTokens = Math.max(1, tokens.length)
+  const { source, ids, starts, lengths, tokens, alphaTokens } = view.wordStats
+  const words = ids.length
+  const nTokens = Math.max(1, tokens)
   const spaceless = isSpacelessLanguage(ctx.language)
 
   let letters = 0
-  for (const w of words) letters += w.length
-  const meanWordLength = words.length ? letters / words.length : 0
+  let stopWords = 0
+  for (let i = 0; i < words; i++) {
+    letters += lengths[i]
+    if (
+      lengths[i] <= 4 &&
+      STOP_WORD_IDS.has(ids[i]) &&
+      STOP_WORDS.has(source.slice(starts[i], starts[i] + lengths[i]).toLowerCase())
+    )
+      stopWords++
+  }
+  const meanWordLength = words ? letters / words : 0
   const hashes = countOf(text, '#')
   const ellipses = countOf(text, '...') + countOf(text, '…')
   const lines = view.lines
   const bulletLines = lines.filter((l) => BULLET_RE.test(l)).length
   const ellipsisLines = lines.filter((l) => /(\.\.\.|…)\s*$/.test(l)).length
-  let alphaTokens = 0
-  for (const t of tokens) if (hasLetter(t)) alphaTokens++
-  let stopWords = 0
-  for (const w of words) if (w.length <= 4 && STOP_WORDS.has(w.toLowerCase())) stopWords++
 
   const measures = {
-    words: words.length,
+    words,
     meanWordLength: round(meanWordLength),
     hashRatio: round(hashes / nTokens),
     ellipsisRatio: round(ellipses / nTokens),
@@ -43,23 +53,23 @@ export const gopherQuality: Rule<'gopher_quality'> = (view, p, ctx) => {
     stopWords,
   }
 
-  if (words.length < p.minWords)
+  if (words < p.minWords)
     return fired(
       'remove',
       'min_words',
-      words.length,
+      words,
       p.minWords,
       measures,
-      `Only ${words.length} words (minimum ${p.minWords}).`,
+      `Only ${words} words (minimum ${p.minWords}).`,
     )
-  if (words.length > p.maxWords)
+  if (words > p.maxWords)
     return fired(
       'remove',
       'max_words',
-      words.length,
+      words,
       p.maxWords,
       measures,
-      `${words.length} words (maximum ${p.maxWords}).`,
+      `${words} words (maximum ${p.maxWords}).`,
     )
   if (!spaceless && measures.meanWordLength < p.minMeanWordLength)
     return fired(
@@ -136,13 +146,11 @@ export const gopherQuality: Rule<'gopher_quality'> = (view, p, ctx) => {
   return kept(measures)
 }
 
-/** Whether a token holds a letter; ASCII first, the Unicode class only when needed. */
-function hasLetter(token: string): boolean {
-  for (let i = 0; i < token.length; i++) {
-    const c = token.charCodeAt(i) | 0x20
-    if (c >= 0x61 && c <= 0x7a) return true
-  }
-  return ALPHA_RE.test(token)
+/** Every spelling of an ASCII word in upper and lower case: "to", "tO", "To", "TO". */
+function caseSpellings(word: string): string[] {
+  let out = ['']
+  for (const ch of word) out = out.flatMap((s) => [s + ch.toLowerCase(), s + ch.toUpperCase()])
+  return out
 }
 
 export function countOf(text: string, needle: string): number {

@@ -1,5 +1,5 @@
 import { fired, kept, type Rule } from './types'
-import { duplicatedNgramChars, repeatedStarts, topNgramChars, wordIds } from './ngrams'
+import { countNgrams, duplicatedNgramChars } from './ngrams'
 import { findDuplicates, round } from '../text/view'
 
 const TOP = [
@@ -15,6 +15,9 @@ const DUP = [
   [9, 'dup9gramCharFrac'],
   [10, 'dup10gramCharFrac'],
 ] as const
+
+/** Where each word's n-grams repeat (see countNgrams), reused between documents. */
+let levels = new Uint8Array(1024)
 
 /**
  * Gopher's repetition filter (Rae et al. 2021, table A1): repeated lines, paragraphs and
@@ -62,13 +65,11 @@ export const gopherRepetition: Rule<'gopher_repetition'> = (view, p) => {
       )
   }
 
-  const words = view.words
-  const ids = wordIds(words)
-  // A plain loop: Int32Array.from with a mapping function is many times slower in V8.
-  const lengths = new Int32Array(words.length)
-  for (let i = 0; i < words.length; i++) lengths[i] = words[i].length
+  const { ids, lengths } = view.wordStats
+  if (levels.length < ids.length) levels = new Uint8Array(ids.length * 2)
+  // Each length counts only where the previous one repeats (countNgrams).
   for (const [n, key] of TOP) {
-    const frac = round(topNgramChars(ids, lengths, n) / length)
+    const frac = round(countNgrams(ids, lengths, n, levels, n > TOP[0][0]).top / length)
     measures[key] = frac
     if (frac > p[key])
       return fired(
@@ -81,11 +82,13 @@ export const gopherRepetition: Rule<'gopher_repetition'> = (view, p) => {
       )
   }
   // Where the shortest n-gram repeats: the only places a longer one can.
-  const starts = repeatedStarts(ids, DUP[0][0])
-  let anyRepeat = starts.includes(1)
+  const m = DUP[0][0]
+  let anyRepeat = countNgrams(ids, lengths, m, levels, true).repeats > 0
   for (const [n, key] of DUP) {
     // No repeated 5-gram means no repeated longer n-gram either.
-    const frac = anyRepeat ? round(duplicatedNgramChars(ids, lengths, n, starts) / length) : 0
+    const frac = anyRepeat
+      ? round(duplicatedNgramChars(ids, lengths, n, { levels, m }) / length)
+      : 0
     if (frac === 0) anyRepeat = false
     measures[key] = frac
     if (frac > p[key])

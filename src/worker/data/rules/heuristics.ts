@@ -22,8 +22,7 @@ export const heuristics: Rule<'heuristics'> = (view, p) => {
   let urlChars = 0
   for (const m of text.matchAll(URL_RE)) urlChars += m[0].length
   const lines = view.nonEmptyLines
-  let longest = 0
-  for (const w of view.tokens) longest = Math.max(longest, w.length)
+  const longest = view.wordStats.longestToken
   const measures = {
     nonAlphanumericRatio: round((n - alnum - space) / n),
     digitRatio: round(digits / n),

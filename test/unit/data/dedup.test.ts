@@ -7,6 +7,12 @@ import {
   candidateProbability,
   estimatedJaccard,
 } from '../../../src/worker/data/dedup/minhash'
+import { defaultRuleSet } from '../../../src/shared/data/rules'
+import {
+  processBatch,
+  processDocument,
+  type ProcessedDoc,
+} from '../../../src/worker/data/pipeline/process'
 import { Random, editWords, takeDocs } from '../../helpers/synthetic-corpus'
 import { writeTransaction } from '../../../src/store/database'
 
@@ -98,6 +104,24 @@ describe('MinHash', () => {
     // The S-curve of 14 bands x 8 rows: threshold near 0.72.
     expect(candidateProbability(0.8, 14, 8)).toBeCloseTo(0.92, 2)
     expect(candidateProbability(0.5, 14, 8)).toBeLessThan(0.06)
+  })
+
+  it('gives a batch the same results as one document at a time, signatures in one buffer', () => {
+    const rules = defaultRuleSet()
+    const config = { rules: rules.rules, dedup: rules.dedup }
+    const batch = takeDocs(120, 3).map((d, i) => ({ id: i + 1, text: d.text }))
+    const together = processBatch(batch, config, null, true)
+    const plain = (r: ProcessedDoc) => ({
+      ...r,
+      signature: r.signature && [...r.signature],
+      features: r.features && { idx: [...r.features.idx], val: [...r.features.val] },
+    })
+    expect(together.map(plain)).toEqual(
+      batch.map((d) => plain(processDocument(d, config, null, true))),
+    )
+    const signed = together.filter((r) => r.signature !== null)
+    expect(signed.length).toBeGreaterThan(50)
+    expect(new Set(signed.map((r) => r.signature!.buffer)).size).toBe(1)
   })
 
   it('handles texts shorter than a shingle and empty ones', () => {

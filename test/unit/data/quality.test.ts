@@ -7,7 +7,11 @@ import { runImport } from '../../../src/worker/data/import/importer'
 import { runClean } from '../../../src/worker/data/pipeline/clean'
 import { runQualityRetrain } from '../../../src/worker/data/pipeline/rescore'
 import { fmix32, fnv32 } from '../../../src/worker/data/dedup/hash'
-import { HASH_BITS, extractFeatures } from '../../../src/worker/data/quality/features'
+import {
+  HASH_BITS,
+  extractFeatures,
+  transientFeatures,
+} from '../../../src/worker/data/quality/features'
 import {
   accuracy,
   deserializeModel,
@@ -124,6 +128,9 @@ describe('quality features', () => {
       expect({ idx: [...f.idx], val: [...f.val] }, text.slice(0, 60)).toEqual(
         referenceFeatures(text),
       )
+      // The scoring path's vector (views of reused buffers) is the same one.
+      const t = transientFeatures(text)
+      expect({ idx: [...t.idx], val: [...t.val] }).toEqual({ idx: [...f.idx], val: [...f.val] })
     }
   })
 })

@@ -43,9 +43,11 @@ function normalizeNonAscii(code: number): number[] | typeof SEPARATOR {
 let wordsA = new Int32Array(1024)
 let wordsB = new Int32Array(1024)
 
+/** `signatureOut`: where to write the signature (2 x bins values) instead of a new array. */
 export function fingerprint(
   text: string,
   options: { shingleWords: number; bins: number; signature: boolean },
+  signatureOut?: Signature,
 ): Fingerprint {
   // Exact hash lanes over the normalized stream "word word word".
   let exA = 0x811c9dc5
@@ -104,6 +106,7 @@ export function fingerprint(
             wordsB.subarray(0, words),
             options.shingleWords,
             options.bins,
+            signatureOut,
           )
         : null,
   }

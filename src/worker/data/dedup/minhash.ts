@@ -15,22 +15,35 @@ import { fmix32 } from './hash'
 /** Signature: for each of k bins, the minimum (hi, lo) pair; 2k unsigned 32-bit values. */
 export type Signature = Uint32Array
 
+// Each bin's minimum so far, reused between documents: allocating typed arrays of more
+// than 64 bytes (off V8's heap) per document costs more than filling these.
+let hi = new Uint32Array(0)
+let lo = new Uint32Array(0)
+let filled = new Uint8Array(0)
+
 /**
  * The MinHash signature of a text given as the two 32-bit hash lanes of each of its
  * words (fingerprint.ts computes them). A text shorter than one shingle is a single
- * shingle of all its words.
+ * shingle of all its words. Written into `out` (2 x bins values) when given, so a batch
+ * of documents can share one buffer.
  */
 export function minhashFromWords(
   wa: Int32Array,
   wb: Int32Array,
   shingleWords: number,
   bins: number,
+  out: Signature = new Uint32Array(bins * 2),
 ): Signature {
   const count = wa.length
   const n = Math.min(shingleWords, count)
-  const hi = new Uint32Array(bins).fill(0xffffffff)
-  const lo = new Uint32Array(bins).fill(0xffffffff)
-  const filled = new Uint8Array(bins)
+  if (hi.length !== bins) {
+    hi = new Uint32Array(bins)
+    lo = new Uint32Array(bins)
+    filled = new Uint8Array(bins)
+  }
+  hi.fill(0xffffffff)
+  lo.fill(0xffffffff)
+  filled.fill(0)
   for (let start = 0; start + n <= count; start++) {
     // Order-sensitive combination of the shingle's word hashes, one lane each.
     let a = 0x9e3779b9 ^ n
@@ -51,12 +64,11 @@ export function minhashFromWords(
     }
   }
   densify(hi, lo, filled, bins)
-  const sig = new Uint32Array(bins * 2)
   for (let i = 0; i < bins; i++) {
-    sig[2 * i] = hi[i]
-    sig[2 * i + 1] = lo[i]
+    out[2 * i] = hi[i]
+    out[2 * i + 1] = lo[i]
   }
-  return sig
+  return out
 }
 
 /** Fill each empty bin from a non-empty one picked by hash(bin, attempt), the same for all texts. */

@@ -1,6 +1,6 @@
 import type { LogisticModel } from '../quality/logistic'
 import type { DocumentProcessor } from './pool'
-import { processDocument, scoreTexts, type ProcessConfig, type ProcessedDoc } from './process'
+import { processBatch, scoreTexts, type ProcessConfig, type ProcessedDoc } from './process'
 
 type Docs = { id: number; text: string }[]
 
@@ -11,7 +11,7 @@ export class InlineProcessor implements DocumentProcessor {
   constructor(private readonly config: ProcessConfig) {}
 
   process(docs: Docs, features: boolean): Promise<ProcessedDoc[]> {
-    return Promise.resolve(docs.map((d) => processDocument(d, this.config, this.model, features)))
+    return Promise.resolve(processBatch(docs, this.config, this.model, features))
   }
   score(docs: Docs): Promise<{ id: number; score: number }[]> {
     return Promise.resolve(this.model ? scoreTexts(docs, this.model) : [])

@@ -1,6 +1,6 @@
 import type { DocRule, DedupConfig } from '../../../shared/data/rules'
 import { fingerprint } from '../dedup/fingerprint'
-import { extractFeatures, type SparseVector } from '../quality/features'
+import { extractFeatures, transientFeatures, type SparseVector } from '../quality/features'
 import { predict, type LogisticModel } from '../quality/logistic'
 import { applyRules } from '../rules'
 import { estimateTokens } from '../text/view'
@@ -37,14 +37,41 @@ export interface ProcessedDoc {
 }
 
 /**
+ * Clean a batch of documents. Their signatures share one buffer: the structured clone
+ * that carries the results to the job's thread then copies one array, not one per
+ * document, and neither side allocates a typed array per document.
+ */
+export function processBatch(
+  docs: readonly { id: number; text: string }[],
+  config: ProcessConfig,
+  model: LogisticModel | null,
+  wantFeatures: boolean,
+): ProcessedDoc[] {
+  const near = config.dedup.near
+  const size = near.enabled ? 2 * near.bands * near.rows : 0
+  const signatures = new Uint32Array(docs.length * size)
+  return docs.map((doc, i) =>
+    processDocument(
+      doc,
+      config,
+      model,
+      wantFeatures,
+      signatures.subarray(i * size, (i + 1) * size),
+    ),
+  )
+}
+
+/**
  * Clean one document. Dedup fingerprints are computed only for documents the rules
  * keep (removed ones never compete for a cluster); the score for every document.
+ * `signatureOut`: where to write its MinHash signature (else a new array).
  */
 export function processDocument(
   doc: { id: number; text: string },
   config: ProcessConfig,
   model: LogisticModel | null,
   wantFeatures: boolean,
+  signatureOut?: Uint32Array,
 ): ProcessedDoc {
   const r = applyRules(doc.text, config.rules)
   let contentHash = ''
@@ -52,16 +79,16 @@ export function processDocument(
   const dedupOn = config.dedup.exact.enabled || config.dedup.near.enabled
   if (dedupOn && r.action !== 'remove') {
     const near = config.dedup.near
-    const f = fingerprint(r.cleaned, {
-      shingleWords: near.shingleWords,
-      bins: near.bands * near.rows,
-      signature: near.enabled,
-    })
+    const f = fingerprint(
+      r.cleaned,
+      { shingleWords: near.shingleWords, bins: near.bands * near.rows, signature: near.enabled },
+      signatureOut,
+    )
     contentHash = f.hash
     signature = f.signature
   }
 
-  const features = model || wantFeatures ? extractFeatures(r.cleaned) : null
+  const features = wantFeatures ? extractFeatures(r.cleaned) : null
   return {
     id: doc.id,
     cleaned: r.modified ? r.cleaned : null,
@@ -76,7 +103,7 @@ export function processDocument(
     tokenEstimate: estimateTokens(r.cleaned),
     contentHash,
     signature,
-    score: model && features ? predict(model, features) : null,
+    score: model ? predict(model, features ?? transientFeatures(r.cleaned)) : null,
     features: wantFeatures ? features : null,
   }
 }
@@ -86,5 +113,5 @@ export function scoreTexts(
   docs: readonly { id: number; text: string }[],
   model: LogisticModel,
 ): { id: number; score: number }[] {
-  return docs.map((d) => ({ id: d.id, score: predict(model, extractFeatures(d.text)) }))
+  return docs.map((d) => ({ id: d.id, score: predict(model, transientFeatures(d.text)) }))
 }

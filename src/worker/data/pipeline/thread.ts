@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import type { LogisticModel } from '../quality/logistic'
-import { processDocument, scoreTexts } from './process'
+import { processBatch, scoreTexts } from './process'
 import type { FromThread, ThreadData, ToThread } from './protocol'
 
 const { config } = workerData as ThreadData
@@ -21,7 +21,7 @@ parentPort!.on('message', (message: ToThread) => {
       reply = {
         type: 'processed',
         seq: message.seq,
-        docs: message.docs.map((d) => processDocument(d, config, model, message.features)),
+        docs: processBatch(message.docs, config, model, message.features),
       }
     else
       reply = {

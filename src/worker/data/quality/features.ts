@@ -190,11 +190,33 @@ const counts = new BucketCounts()
 
 const clip = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x)
 
+/** The feature vector of a (cleaned) text, in arrays of its own. */
+export function extractFeatures(text: string): SparseVector {
+  const n = featuresInto(text)
+  return { idx: vectorIdx.slice(0, n), val: vectorVal.slice(0, n) }
+}
+
 /**
- * The feature vector of a (cleaned) text. One loop with its state in locals: the end of
- * the text is read as a final newline, so a word and a line end in one place each.
+ * The same vector as views of buffers that the next call overwrites: for scoring, which
+ * reads it once. Two typed arrays of a few hundred entries, allocated off V8's heap for
+ * every document, cost more than the dot product they feed.
  */
-export function extractFeatures(fullText: string): SparseVector {
+export function transientFeatures(text: string): SparseVector {
+  const n = featuresInto(text)
+  return { idx: vectorIdx.subarray(0, n), val: vectorVal.subarray(0, n) }
+}
+
+// The vector of the last text, reused: its buckets (at most a unigram and a bigram per
+// word) then the dense features.
+const vectorIdx = new Int32Array(2 * MAX_WORDS + denseFeatureNames.length)
+const vectorVal = new Float32Array(vectorIdx.length)
+
+/**
+ * Write a text's feature vector into vectorIdx/vectorVal; returns its length. One loop
+ * with its state in locals: the end of the text is read as a final newline, so a word
+ * and a line end in one place each.
+ */
+function featuresInto(fullText: string): number {
   const text = fullText.length > MAX_CHARS ? fullText.slice(0, MAX_CHARS) : fullText
   counts.clear()
   wordSet.clear()
@@ -289,9 +311,9 @@ export function extractFeatures(fullText: string): SparseVector {
 
   // log(1 + tf), L2-normalized, so long and short documents weigh alike.
   const touched = counts.size
-  const idx = new Int32Array(touched + denseFeatureNames.length)
+  const idx = vectorIdx
+  const val = vectorVal
   sortBuckets(counts.buckets, touched, idx)
-  const val = new Float32Array(idx.length)
   let norm = 0
   for (let i = 0; i < touched; i++) {
     const v = Math.log1p(counts.get(idx[i]))
@@ -326,7 +348,7 @@ export function extractFeatures(fullText: string): SparseVector {
     idx[touched + j] = HASH_SIZE + j
     val[touched + j] = dense[j]
   }
-  return { idx, val }
+  return touched + dense.length
 }
 
 // Bucket indices have HASH_BITS = 18 bits: two counting passes of 9 bits sort them.

@@ -88,7 +88,10 @@ export interface CleanSummary {
   /** Documents removed or flagged, by the rule that decided. */
   byRule: Partial<Record<DeciderId, number>>
   duplicateClusters: number
-  /** Wall time of each phase, ms. */
+  /**
+   * Wall time of each phase, ms. The main pass (rules) starts as soon as the training
+   * sample is dispatched, so it overlaps training (which ends once the model is fitted).
+   */
   timings: { train: number; rules: number; dedup: number; total: number }
   /** Characters processed by the rules. */
   characters: number

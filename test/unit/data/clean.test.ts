@@ -7,6 +7,10 @@ import { runImport } from '../../../src/worker/data/import/importer'
 import { runClean } from '../../../src/worker/data/pipeline/clean'
 import { exportJsonl } from '../../../src/worker/data/export'
 import { missingScoreIndexes } from '../../../src/store/score-indexes'
+import { extractFeatures } from '../../../src/worker/data/quality/features'
+import { deserializeModel, predict } from '../../../src/worker/data/quality/logistic'
+import { RULE_SAMPLE } from '../../../src/worker/data/quality/training'
+import { round } from '../../../src/worker/data/text/view'
 import { makeImportFolder } from '../../helpers/data-fixtures'
 import { takeDocs } from '../../helpers/synthetic-corpus'
 import { useTempDir } from '../../helpers/temp'
@@ -200,15 +204,28 @@ describe('cleaning', () => {
     })
   })
 
-  it('gives the same result in worker threads as on one thread', async () => {
+  it('gives the same result in worker threads as on one thread, every document scored by the model', async () => {
     const dir = tempDir()
-    const file = syntheticFile(dir, 400)
+    // More than the training sample (RULE_SAMPLE), so the main pass has documents of its
+    // own, some of them back from the threads before the model is fitted.
+    const file = syntheticFile(dir, RULE_SAMPLE + 600)
     const results = []
     for (const threads of [0, 2]) {
       const store = Store.create(join(dir, `t${threads}.frugal`))
       const { datasetId } = await importFiles(store, [file])
       const summary = await runClean(datasetId, defaultRuleSet(), deps(store, threads))
       results.push({ rows: snapshot(store), byRule: summary.byRule })
+      const model = deserializeModel(store.qualityModels.weights(summary.model!.id)!)
+      const rows = store.db
+        .prepare<[], { text: string; cleaned_text: string | null; quality_score: number | null }>(
+          'SELECT text, cleaned_text, quality_score FROM documents',
+        )
+        .all()
+      expect(rows).toHaveLength(RULE_SAMPLE + 600)
+      for (const r of rows)
+        expect(r.quality_score).toBe(
+          round(predict(model, extractFeatures(r.cleaned_text ?? r.text))),
+        )
       store.close()
     }
     expect(results[1]).toEqual(results[0])

@@ -116,43 +116,9 @@ export async function runClean(
   let processor: DocumentProcessor | null = null
   try {
     processor = await makeProcessor(store, datasetId, rules, deps.threads)
-    // 1. The quality model, before the main pass so that one pass scores everything.
-    let model: LogisticModel | null = null
-    let modelInfo: CleanSummary['model'] = null
-    // The sample's documents went through the rules to train the model: written from
-    // those results, not processed twice.
-    let sampled: ProcessedDoc[] = []
-    const trainStart = Date.now()
-    if (rules.quality.enabled) {
-      deps.progress({
-        done: 0,
-        total: null,
-        unit: 'documents',
-        message: 'Training the quality model',
-      })
-      const { fitted, processed } = await trainForClean(store, datasetId, processor, deps)
-      sampled = processed
-      if (fitted) {
-        model = fitted.model
-        modelInfo = fitted.info
-        processor.setModel(model)
-        deps.log(
-          'info',
-          `Quality model: held-out accuracy ${fitted.info.holdoutAccuracy ?? 'n/a'} on ${fitted.info.holdout} documents.`,
-        )
-      } else
-        deps.log(
-          'warn',
-          `Quality model not trained: it needs at least ${MIN_TRAINING_EXAMPLES} examples of both keep and remove (labels, or documents the rules decided).`,
-        )
-    }
-    const trainMs = Date.now() - trainStart
-
-    // 2. Rules, fingerprints and scores, batches in flight on the threads.
     const documents = store.documents.count(datasetId)
     if (documents >= SET_ASIDE_INDEXES_MIN_DOCS && documents * 2 >= store.documents.countAll())
       dropScoreIndexes(store.db)
-    const rulesStart = Date.now()
     const totalChars = store.documents.characters(datasetId)
     let doneChars = 0
     let done = 0
@@ -166,32 +132,91 @@ export async function runClean(
             if (r.action !== 'remove' && r.contentHash) dedup.add(r.id, r.contentHash, r.signature)
       })
     }
-    const reused = new Set(sampled.map((r) => r.id))
-    // The sample's results are written a batch at a time between dispatches of the main
-    // pass, while the threads work, rather than all first while they wait.
-    const writeSampled = () => {
-      const results = sampled.splice(0, BATCH_DOCS)
+    /** Write results, scoring here those the threads returned before they had the model. */
+    const writeScored = (results: ProcessedDoc[]) => {
       for (const r of results) {
-        r.score = model && r.features ? predict(model, r.features) : null
+        if (r.score === null && model && r.features) r.score = predict(model, r.features)
         r.features = null
       }
       write(results)
     }
+
+    // 1. The quality model, fitted on a sample of the rules' decisions (and on every
+    // labelled document) before it scores anything. The main pass does not wait for it:
+    // results that come back before the fit are held, and scored here from their
+    // features once it is done; the threads work through the batches queued for them
+    // meanwhile.
+    let model: LogisticModel | null = null
+    let modelInfo: CleanSummary['model'] = null
+    let modelReady = !rules.quality.enabled
+    let trainMs = 0
+    const trainStart = Date.now()
+    // The sample's results: written from these once scored, not processed twice.
+    let sampled: ProcessedDoc[] = []
+    const unscored: ProcessedDoc[][] = []
+    let sampleIds = new Set<number>()
+    let training: Promise<void> = Promise.resolve()
+    // Set by the fit's callback; an object, since a closure's writes escape narrowing.
+    const trainingFailure: { error: Error | null } = { error: null }
+    if (rules.quality.enabled) {
+      deps.progress({
+        done: 0,
+        total: null,
+        unit: 'documents',
+        message: 'Training the quality model',
+      })
+      const sample = await dispatchSample(store, datasetId, processor, deps)
+      sampleIds = sample.ids
+      training = sample.done.then(({ examples, processed }) => {
+        if (stopped) return
+        const fitted = fitQualityModel(store, datasetId, examples, now())
+        if (fitted) {
+          model = fitted.model
+          modelInfo = fitted.info
+          processor?.setModel(model)
+          deps.log(
+            'info',
+            `Quality model: held-out accuracy ${fitted.info.holdoutAccuracy ?? 'n/a'} on ${fitted.info.holdout} documents.`,
+          )
+        } else
+          deps.log(
+            'warn',
+            `Quality model not trained: it needs at least ${MIN_TRAINING_EXAMPLES} examples of both keep and remove (labels, or documents the rules decided).`,
+          )
+        modelReady = true
+        trainMs = Date.now() - trainStart
+        sampled = processed
+        for (const results of unscored.splice(0)) writeScored(results)
+      })
+      training.catch((err: unknown) => {
+        trainingFailure.error ??= err instanceof Error ? err : new Error(String(err))
+      })
+    }
+
+    // 2. Rules, fingerprints and scores, batches in flight on the threads. Until the
+    // model exists, more batches are kept in flight so that the threads have work
+    // queued while this thread fits it.
+    const rulesStart = Date.now()
+    // The sample's results are written a batch at a time between dispatches of the main
+    // pass, while the threads work, rather than all first while they wait.
+    const writeSampled = () => writeScored(sampled.splice(0, BATCH_DOCS))
     const inFlight: Promise<void>[] = []
     let lastProgress = 0
     for (const page of store.documents.texts(datasetId, BATCH_DOCS)) {
       deps.throwIfCancelled()
+      if (trainingFailure.error) throw trainingFailure.error
       const batch: typeof page = []
       for (const d of page)
-        if (!reused.has(d.id)) batch.push(d)
+        if (!sampleIds.has(d.id)) batch.push(d)
         else {
           doneChars += d.text.length
           done++
         }
       if (batch.length === 0) continue
       const chars = batch.reduce((n, d) => n + d.text.length, 0)
-      const work = processor.process(batch, false).then((results) => {
-        write(results)
+      const work = processor.process(batch, !modelReady).then((results) => {
+        if (modelReady) writeScored(results)
+        else unscored.push(results)
         doneChars += chars
         done += results.length
       })
@@ -199,18 +224,20 @@ export async function runClean(
       work.catch(() => undefined)
       inFlight.push(work)
       if (sampled.length > 0) writeSampled()
-      if (inFlight.length >= processor.parallelism) await inFlight.shift()
+      const limit = modelReady ? processor.parallelism : processor.parallelism * 3
+      while (inFlight.length >= limit) await inFlight.shift()
       if (Date.now() - lastProgress > 200) {
         lastProgress = Date.now()
         deps.progress({
           done: doneChars,
           total: totalChars,
           unit: 'characters',
-          message: 'Cleaning',
+          message: modelReady ? 'Cleaning' : 'Training the quality model',
           metrics: { documents: done },
         })
       }
     }
+    await training
     while (sampled.length > 0) {
       deps.throwIfCancelled()
       writeSampled()
@@ -283,17 +310,22 @@ function restoreScoreIndexes(store: Store, runId: number, deps: CleanDeps): void
 }
 
 /**
- * Run the rules on a sample (plus every labelled document) and fit the model on the
- * outcomes. Returns the sample's results too (at most RULE_SAMPLE documents, features
- * included) so the main pass need not run them again; labelled documents, whose number
- * has no bound, are processed again there.
+ * Send a sample (plus every labelled document) through the rules, for fitting the
+ * model on their outcomes. Resolves once every batch is dispatched (at most a few in
+ * flight at a time), with the sample's ids and a promise of the examples and of the
+ * sample's results (at most RULE_SAMPLE documents, features included) so the main
+ * pass need not run them again; labelled documents, whose number has no bound, are
+ * processed again there.
  */
-async function trainForClean(
+async function dispatchSample(
   store: Store,
   datasetId: number,
   processor: DocumentProcessor,
   deps: CleanDeps,
-): Promise<{ fitted: ReturnType<typeof fitQualityModel>; processed: ProcessedDoc[] }> {
+): Promise<{
+  ids: Set<number>
+  done: Promise<{ examples: TrainingExample[]; processed: ProcessedDoc[] }>
+}> {
   const labels = store.labels.verdicts(datasetId)
   const labelled = new Map(labels.map((l) => [l.id, l.decision]))
   const sample = store.documents.sampleIds(datasetId, RULE_SAMPLE).filter((id) => !labelled.has(id))
@@ -304,6 +336,7 @@ async function trainForClean(
   const examples: TrainingExample[] = []
   const processed: ProcessedDoc[] = []
   const batches: Promise<void>[] = []
+  const pending: Promise<void>[] = []
   for (let i = 0; i < docs.length; i += BATCH_DOCS) {
     deps.throwIfCancelled()
     const work = processor.process(docs.slice(i, i + BATCH_DOCS), true).then((results) => {
@@ -325,14 +358,16 @@ async function trainForClean(
     })
     work.catch(() => undefined)
     batches.push(work)
-    if (batches.length >= processor.parallelism) await batches.shift()
+    pending.push(work)
+    if (pending.length >= processor.parallelism * 2) await pending.shift()
   }
-  await Promise.all(batches)
-  // Completion order varies with threads; training must not.
-  examples.sort((a, b) => a.id - b.id)
-  processed.sort((a, b) => a.id - b.id)
-  const now = (deps.now ?? (() => new Date()))().toISOString()
-  return { fitted: fitQualityModel(store, datasetId, examples, now), processed }
+  const done = Promise.all(batches).then(() => {
+    // Completion order varies with threads; training must not.
+    examples.sort((a, b) => a.id - b.id)
+    processed.sort((a, b) => a.id - b.id)
+    return { examples, processed }
+  })
+  return { ids: new Set(sample), done }
 }
 
 /** A processed document as written: the rules' verdict, then the quality model's part. */

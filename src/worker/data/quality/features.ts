@@ -188,6 +188,9 @@ const lineSet = new HashSet(1024)
 
 const counts = new BucketCounts()
 
+/** log(1 + k) for the small counts most buckets have: the same values, looked up. */
+const LOG1P = Array.from({ length: 64 }, (_, k) => Math.log1p(k))
+
 const clip = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x)
 
 /** The feature vector of a (cleaned) text, in arrays of its own. */
@@ -316,7 +319,8 @@ function featuresInto(fullText: string): number {
   sortBuckets(counts.buckets, touched, idx)
   let norm = 0
   for (let i = 0; i < touched; i++) {
-    const v = Math.log1p(counts.get(idx[i]))
+    const count = counts.get(idx[i])
+    const v = count < LOG1P.length ? LOG1P[count] : Math.log1p(count)
     val[i] = v
     norm += v * v
   }

@@ -6,7 +6,7 @@ import {
   type DocRule,
 } from '../../../src/shared/data/rules'
 import { applyRules, rules } from '../../../src/worker/data/rules'
-import { spacedWords } from '../../../src/worker/data/rules/c4'
+import { sentenceEnds, spacedWords } from '../../../src/worker/data/rules/c4'
 import { collapseWhitespace } from '../../../src/worker/data/rules/noise'
 import { findPii, isGlobalIPv4, isGlobalIPv6, luhnValid } from '../../../src/worker/data/rules/pii'
 import { countNgrams, duplicatedNgramChars } from '../../../src/worker/data/rules/ngrams'
@@ -102,11 +102,33 @@ describe('noise stripping', () => {
       '\u2003',
       '\u3000',
       '\f',
+      '\v',
+      '\ufeff',
+      '\u2028',
+      '\u180e',
       'a',
       'bc',
       '.',
     ]
-    const texts = [...takeDocs(50, 3).map((d) => d.text), ...randomJoins(pieces, 5000, 23, 7)]
+    // Each thing that needs collapsing, alone in otherwise clean text.
+    const single = [
+      'a \nb',
+      'a\n b',
+      'a\n\n\nb',
+      ' a',
+      'a ',
+      '\na',
+      'a\u2028',
+      'a  b',
+      'a\tb',
+      'a\rb',
+    ]
+    const texts = [
+      ...single,
+      ...takeDocs(50, 3).map((d) => d.text),
+      ...randomJoins(pieces, 5000, 23, 7),
+    ]
+    expect(single.every((t) => reference(t) !== t)).toBe(true)
     expect(texts.filter((t) => collapseWhitespace(t) !== reference(t))).toEqual([])
   })
 
@@ -122,6 +144,32 @@ describe('noise stripping', () => {
 
   it('keeps clean text as it is', () => {
     expect(run('noise', prose).action).toBe('keep')
+  })
+
+  it('finds runs of four repeated symbols where the regular expression test does', () => {
+    // The rule's old pre-check, then its replacement (kept as they were).
+    const test = /([^\w\s])\1{3}/
+    const strip = (t: string) =>
+      test.test(t) ? t.replace(/([^\p{L}\p{N}\p{M}\s])\1{3,}/gu, ' ') : t
+    const pieces = [
+      '=',
+      '==',
+      '.',
+      '_',
+      'a',
+      '7',
+      ' ',
+      '\t',
+      '\u3000',
+      '★',
+      '\ud83d',
+      '-',
+      '\u00a0',
+    ]
+    for (const text of randomJoins(pieces, 4000, 10, 13)) {
+      const r = run('noise', text, { collapseWhitespace: false })
+      expect(r.text ?? text, JSON.stringify(text)).toBe(strip(text))
+    }
   })
 })
 
@@ -211,6 +259,27 @@ describe('C4', () => {
         longest: Math.max(...words.map((w) => w.length)),
       })
     }
+  })
+
+  it('counts sentence ends as the regular expression matches them', () => {
+    const re = /[.!?。！？]+["'”’)]*(?=\s|$)/g
+    const pieces = ['.', '!', '?', '。', '"', '”', ')', "'", ' ', '\u00a0', 'a', 'bc', '...']
+    for (const line of randomJoins(pieces, 5000, 12, 17))
+      expect(sentenceEnds(line), JSON.stringify(line)).toBe(line.match(re)?.length ?? 0)
+  })
+
+  it('finds its phrases in any case, as lower-casing the line does', () => {
+    const lines = [
+      'We USE COOKIES to make this site work for you.',
+      'Read our Privacy Policy before you sign up here.',
+      // The Kelvin sign lower-cases to "k": still a cookie notice.
+      'This site uses COO\u212aIES to remember you.',
+      // A long s does not lower-case to "s": not one.
+      'This site u\u017fes cookies to remember you.',
+    ]
+    const r = run('c4', [prose, ...lines].join('\n'))
+    expect(r.outcome.measures.policy).toBe(3)
+    expect(r.text).toContain('u\u017fes cookies')
   })
 
   it('drops cookie, javascript and short lines and strips citation markers', () => {

@@ -10,6 +10,7 @@ export const STOP_WORDS = new Set(['the', 'be', 'to', 'of', 'and', 'that', 'have
  */
 const STOP_WORD_IDS = new Set([...STOP_WORDS].flatMap(caseSpellings).map(fnv32))
 const BULLET_RE = /^\s*[•\-‣◦⁃∙*]/u
+const ELLIPSIS_END_RE = /(\.\.\.|…)\s*$/
 
 /**
  * Gopher's quality filter (Rae et al. 2021): document length in words, mean word length,
@@ -39,8 +40,12 @@ export const gopherQuality: Rule<'gopher_quality'> = (view, p, ctx) => {
   const hashes = countOf(text, '#')
   const ellipses = countOf(text, '...') + countOf(text, '…')
   const lines = view.lines
-  const bulletLines = lines.filter((l) => BULLET_RE.test(l)).length
-  const ellipsisLines = lines.filter((l) => /(\.\.\.|…)\s*$/.test(l)).length
+  let bulletLines = 0
+  let ellipsisLines = 0
+  for (const line of lines) {
+    if (BULLET_RE.test(line)) bulletLines++
+    if (ELLIPSIS_END_RE.test(line)) ellipsisLines++
+  }
 
   const measures = {
     words,

@@ -7,8 +7,9 @@ export const unicode: Rule<'unicode'> = (view, p) => {
   const text = view.ascii ? lf : lf.normalize(p.form)
   let changed = 0
   // Counting changed positions is only meaningful when the length is unchanged.
-  if (text.length === view.text.length)
-    for (let i = 0; i < text.length; i++) if (text[i] !== view.text[i]) changed++
+  if (text !== view.text && text.length === view.text.length)
+    for (let i = 0; i < text.length; i++)
+      if (text.charCodeAt(i) !== view.text.charCodeAt(i)) changed++
   return keptOrModified(
     view.text,
     text,

@@ -271,3 +271,68 @@ export function findDuplicates(items: readonly string[]): { elements: number; ch
   }
   return { elements, chars }
 }
+
+/**
+ * findDuplicates over the pieces of `text` split at runs of at least `minBreak` line
+ * breaks (`text.split(/\n+/)` for 1, `text.trim().split(/\n{2,}/)` with `trimmed` for
+ * 2), without building the pieces: each is hashed as the scan goes and compared in full
+ * only with earlier pieces of the same hash. Returns the number of pieces too.
+ */
+export function duplicatePieces(
+  text: string,
+  minBreak: 1 | 2,
+  trimmed: boolean,
+): { pieces: number; elements: number; chars: number } {
+  let start = 0
+  let end = text.length
+  if (trimmed) {
+    while (start < end && isJsSpace(text.charCodeAt(start))) start++
+    while (end > start && isJsSpace(text.charCodeAt(end - 1))) end--
+  }
+  // Earlier pieces by hash: their starts and lengths, flattened.
+  const seen = new Map<number, number[]>()
+  let pieces = 0
+  let elements = 0
+  let chars = 0
+  const piece = (from: number, to: number, hash: number) => {
+    pieces++
+    const length = to - from
+    const same = seen.get(hash)
+    if (same)
+      for (let k = 0; k < same.length; k += 2)
+        if (same[k + 1] === length && sameRange(text, same[k], from, length)) {
+          elements++
+          chars += length
+          return
+        }
+    if (same) same.push(from, length)
+    else seen.set(hash, [from, length])
+  }
+  let from = start
+  let h = 0x811c9dc5
+  let i = start
+  while (i < end) {
+    const c = text.charCodeAt(i)
+    if (c === 0x0a) {
+      let run = i + 1
+      while (run < end && text.charCodeAt(run) === 0x0a) run++
+      if (run - i >= minBreak) {
+        piece(from, i, h)
+        from = run
+        h = 0x811c9dc5
+        i = run
+        continue
+      }
+    }
+    h = Math.imul(h ^ c, 0x01000193)
+    i++
+  }
+  piece(from, end, h)
+  return { pieces, elements, chars }
+}
+
+function sameRange(text: string, a: number, b: number, length: number): boolean {
+  for (let k = 0; k < length; k++)
+    if (text.charCodeAt(a + k) !== text.charCodeAt(b + k)) return false
+  return true
+}

@@ -12,7 +12,7 @@ import { findPii, isGlobalIPv4, isGlobalIPv6, luhnValid } from '../../../src/wor
 import { countNgrams, duplicatedNgramChars } from '../../../src/worker/data/rules/ngrams'
 import { fnv32 } from '../../../src/worker/data/dedup/hash'
 import { STOP_WORDS } from '../../../src/worker/data/rules/gopher-quality'
-import { TextView, duplicatePieces, findDuplicates } from '../../../src/worker/data/text/view'
+import { TextView } from '../../../src/worker/data/text/view'
 import { takeDocs } from '../../helpers/synthetic-corpus'
 
 const prose = `For almost two hundred years the lighthouse on the northern headland was kept by families who lived at its foot. The keeper climbed the spiral stairs at dusk to light the lamp and wrote the weather in a log book before dawn.
@@ -227,24 +227,6 @@ describe('Gopher repetition', () => {
 
   it('keeps prose without repetition', () => {
     expect(run('gopher_repetition', prose).action).toBe('keep')
-  })
-
-  it('counts repeated lines and paragraphs as splitting the text does', () => {
-    const pieces = ['\n', '\n\n', '\n\n\n', 'a', 'b', 'ab', ' ', '\t', '\u00a0', '\u2028']
-    const texts = [...randomJoins(pieces, 4000, 14, 29), '', '\n', prose]
-    for (const text of texts) {
-      const paragraphs = text.trim().split(/\n{2,}/)
-      const lines = text.split(/\n+/)
-      const label = JSON.stringify(text)
-      expect(duplicatePieces(text, 2, true), label).toEqual({
-        pieces: paragraphs.length,
-        ...findDuplicates(paragraphs),
-      })
-      expect(duplicatePieces(text, 1, false), label).toEqual({
-        pieces: lines.length,
-        ...findDuplicates(lines),
-      })
-    }
   })
 })
 

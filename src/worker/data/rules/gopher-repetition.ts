@@ -1,6 +1,6 @@
 import { fired, kept, type Rule } from './types'
 import { countNgrams, duplicatedNgramChars } from './ngrams'
-import { duplicatePieces, round } from '../text/view'
+import { findDuplicates, round } from '../text/view'
 
 const TOP = [
   [2, 'top2gramCharFrac'],
@@ -28,13 +28,13 @@ export const gopherRepetition: Rule<'gopher_repetition'> = (view, p) => {
   const length = Math.max(1, text.length)
   const measures: Record<string, number> = {}
 
-  // The pieces of text.trim().split(/\n{2,}/) and of text.split(/\n+/), as datatrove
-  // splits them, counted without building them.
-  const para = duplicatePieces(text, 2, true)
-  measures.dupParaFrac = round(para.elements / para.pieces)
+  const paragraphs = text.trim().split(/\n{2,}/)
+  const para = findDuplicates(paragraphs)
+  measures.dupParaFrac = round(para.elements / paragraphs.length)
   measures.dupParaCharFrac = round(para.chars / length)
-  const line = duplicatePieces(text, 1, false)
-  measures.dupLineFrac = round(line.elements / line.pieces)
+  const lines = text.split(/\n+/)
+  const line = findDuplicates(lines)
+  measures.dupLineFrac = round(line.elements / lines.length)
   measures.dupLineCharFrac = round(line.chars / length)
 
   const checks: [string, number, number, string][] = [

@@ -1,5 +1,4 @@
 import { fired, keptOrModified, type Rule } from './types'
-import { isJsSpace } from '../text/view'
 
 const CITATION_RE = /\[\d*\]|\[edit\]|\[citation needed\]/gi
 const END_PUNCTUATION = ['.', '?', '!', '"', "'", '”', '’', '。', '！', '？']
@@ -11,6 +10,8 @@ const POLICY_PHRASES = [
   'use of cookies',
   'use cookies',
 ]
+/** A sentence ends at terminal punctuation followed by a space or the end of the line. */
+const SENTENCE_END_RE = /[.!?。！？]+["'”’)]*(?=\s|$)/g
 /**
  * Lines that may hold one of the phrases below, in any case: only they are lower-cased
  * and searched. Case-insensitive Unicode matching folds every character that lower-cases
@@ -19,6 +20,22 @@ const POLICY_PHRASES = [
 const PHRASE_HINT_RE = /lorem ipsum|javascript|terms of use|privacy policy|cookie/iu
 
 const CJK_CHAR_RE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/gu
+
+/** JavaScript's `\s`: what `trim()` strips and `split(/\s+/)` splits on. */
+function isJsSpace(c: number): boolean {
+  return c <= 0x20
+    ? c === 0x20 || (c >= 0x09 && c <= 0x0d)
+    : c >= 0xa0 &&
+        (c === 0xa0 ||
+          c === 0x1680 ||
+          (c >= 0x2000 && c <= 0x200a) ||
+          c === 0x2028 ||
+          c === 0x2029 ||
+          c === 0x202f ||
+          c === 0x205f ||
+          c === 0x3000 ||
+          c === 0xfeff)
+}
 
 /**
  * `line.split(/\s+/)`'s piece count and longest piece, for a trimmed, non-empty line,
@@ -43,34 +60,6 @@ export function spacedWords(line: string): { count: number; longest: number } {
     }
   }
   return { count, longest: current > longest ? current : longest }
-}
-
-function isSentenceEnd(c: number): boolean {
-  return c === 0x2e || c === 0x21 || c === 0x3f || c === 0x3002 || c === 0xff01 || c === 0xff1f
-}
-
-function isCloser(c: number): boolean {
-  return c === 0x22 || c === 0x27 || c === 0x201d || c === 0x2019 || c === 0x29
-}
-
-/**
- * Sentences ended in a line: runs of terminal punctuation, then closing quotes or
- * brackets, followed by a space or the end of the line. The matches of
- * /[.!?。！？]+["'”’)]*(?=\s|$)/g, counted in one pass without building them.
- */
-export function sentenceEnds(line: string): number {
-  let n = 0
-  let i = 0
-  while (i < line.length) {
-    if (!isSentenceEnd(line.charCodeAt(i))) {
-      i++
-      continue
-    }
-    while (i < line.length && isSentenceEnd(line.charCodeAt(i))) i++
-    while (i < line.length && isCloser(line.charCodeAt(i))) i++
-    if (i === line.length || isJsSpace(line.charCodeAt(i))) n++
-  }
-  return n
 }
 
 /** Words in a line; in scripts written without spaces, each character counts as one. */
@@ -152,7 +141,7 @@ export const c4: Rule<'c4'> = (view, p) => {
       dropped.policy++
       continue
     }
-    sentences += Math.max(1, sentenceEnds(line))
+    sentences += Math.max(1, (line.match(SENTENCE_END_RE) ?? []).length)
     kept.push(line)
   }
   while (kept.length && kept[kept.length - 1] === '') kept.pop()

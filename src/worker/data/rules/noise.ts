@@ -1,5 +1,4 @@
 import { keptOrModified, type Rule } from './types'
-import { isAsciiWordChar, isJsSpace } from '../text/view'
 
 // The seed rule engine's regexes, made a little safer: a mention must not be part of an
 // e-mail address (those are redacted by the PII rule, not mangled here).
@@ -17,6 +16,7 @@ const BOX_RE = /[\u2500-\u259F]+/g
 const JUNK_TEST_RE =
   // eslint-disable-next-line no-control-regex -- finding control characters is the point
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200B-\u200D\u2060-\u2064\uFEFF\uFFFD\uE000-\uF8FF\u2500-\u259F]/
+const SYMBOL_RUN_TEST_RE = /([^\w\s])\1{3}/
 
 const NAMED_ENTITIES: Record<string, string> = {
   amp: '&',
@@ -72,67 +72,8 @@ const SPACE_RUN_RE =
 /** Spaces next to a line break (a bare line break needs no rewrite). */
 const SPACED_BREAK_RE = / +\n *|\n +/g
 
-/**
- * Four equal code units in a row that are neither word characters ([A-Za-z0-9_]) nor
- * spaces: the test /([^\w\s])\1{3}/ by hand, one pass without backtracking. Only text
- * that has one goes through SYMBOL_RUN_RE.
- */
-function hasSymbolRun(text: string): boolean {
-  let prev = -1
-  let run = 0
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (c !== prev) {
-      prev = c
-      run = 1
-    } else if (++run === 4 && !isAsciiWordChar(c) && c !== 0x5f && !isJsSpace(c)) return true
-  }
-  return false
-}
-
-/** Horizontal whitespace other than the space: SPACE_RUN_RE rewrites every one of them. */
-function isOtherSpace(c: number): boolean {
-  return (
-    c === 0x09 ||
-    c === 0x0b ||
-    c === 0x0c ||
-    c === 0xa0 ||
-    (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x202f ||
-    c === 0x205f ||
-    c === 0x3000
-  )
-}
-
-/**
- * Whether collapseWhitespace would change the text, in one pass: a carriage return,
- * whitespace other than a space, two spaces, a space beside a line break, three line
- * breaks in a row, or whitespace at either end. Most text has none, and then its four
- * passes (each a scan of the whole text) are skipped.
- */
-function needsCollapsing(text: string): boolean {
-  const n = text.length
-  if (n === 0) return false
-  if (isJsSpace(text.charCodeAt(0)) || isJsSpace(text.charCodeAt(n - 1))) return true
-  let prev = -1
-  let newlines = 0
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i)
-    if (c === 0x0a) {
-      if (prev === 0x20 || ++newlines === 3) return true
-    } else {
-      if (c === 0x0d || isOtherSpace(c) || (c === 0x20 && (prev === 0x20 || prev === 0x0a)))
-        return true
-      newlines = 0
-    }
-    prev = c
-  }
-  return false
-}
-
 /** Spaces collapsed, lines trimmed, at most one blank line in a row. */
 export function collapseWhitespace(text: string): string {
-  if (!needsCollapsing(text)) return text
   return (text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text)
     .replace(SPACE_RUN_RE, ' ')
     .replace(SPACED_BREAK_RE, '\n')
@@ -164,7 +105,7 @@ export const noise: Rule<'noise'> = (view, p) => {
     const before = text.length
     if (JUNK_TEST_RE.test(text))
       text = text.replace(CONTROL_RE, ' ').replace(INVISIBLE_RE, '').replace(BOX_RE, ' ')
-    if (hasSymbolRun(text)) text = text.replace(SYMBOL_RUN_RE, ' ')
+    if (SYMBOL_RUN_TEST_RE.test(text)) text = text.replace(SYMBOL_RUN_RE, ' ')
     measures.junkChars = before - text.length
   }
   if (p.collapseWhitespace) text = collapseWhitespace(text)

@@ -91,7 +91,7 @@ function isAsciiSpace(c: number): boolean {
   return c === 0x20 || (c >= 0x09 && c <= 0x0d)
 }
 
-export function isAsciiWordChar(c: number): boolean {
+function isAsciiWordChar(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || isAsciiLetter(c)
 }
 
@@ -208,22 +208,6 @@ function scanUnicode(text: string): WordStats {
 function hasLetter(token: string): boolean {
   for (let i = 0; i < token.length; i++) if (isAsciiLetter(token.charCodeAt(i))) return true
   return ALPHA_RE.test(token)
-}
-
-/** JavaScript's `\s`: what `trim()` strips and `split(/\s+/)` splits on. */
-export function isJsSpace(c: number): boolean {
-  return c <= 0x20
-    ? c === 0x20 || (c >= 0x09 && c <= 0x0d)
-    : c >= 0xa0 &&
-        (c === 0xa0 ||
-          c === 0x1680 ||
-          (c >= 0x2000 && c <= 0x200a) ||
-          c === 0x2028 ||
-          c === 0x2029 ||
-          c === 0x202f ||
-          c === 0x205f ||
-          c === 0x3000 ||
-          c === 0xfeff)
 }
 
 /** Whether a text is mostly in a script written without spaces. */

@@ -40,11 +40,14 @@ export interface SparseVector {
   val: Float32Array
 }
 
+const STOP_WORD_LIST =
+  'the be to of and a in that have i it for not on with he as you do at this but his by from they we say her she or an will my one all would there their what so up out if about who get which go me'.split(
+    ' ',
+  )
 // Word hashes are FNV-1a over lower-cased code units (fnv32), computed while scanning.
-const STOP_WORDS =
-  'the be to of and a in that have i it for not on with he as you do at this but his by from they we say her she or an will my one all would there their what so up out if about who get which go me'
-    .split(' ')
-    .map(fnv32)
+const STOP_WORDS = STOP_WORD_LIST.map(fnv32)
+/** Longer words are not looked up: none of them is a stop word. */
+const MAX_STOP_WORD_LENGTH = Math.max(...STOP_WORD_LIST.map((w) => w.length))
 
 /** Letters and digits (ASCII fast path; beyond Latin-1 punctuation blocks count as non-word). */
 function isWordChar(c: number): boolean {
@@ -282,7 +285,7 @@ function featuresInto(fullText: string): number {
         words++
         wordChars += wordLength
         if (wordAlpha) alphaWords++
-        if (stopWords.has(w)) stop++
+        if (wordLength <= MAX_STOP_WORD_LENGTH && stopWords.has(w)) stop++
         wordSet.add(w)
         counts.add(w & HASH_MASK)
         if (words > 1) counts.add(fmix32(Math.imul(prevWord, 0x9e3779b1) ^ w) & HASH_MASK)

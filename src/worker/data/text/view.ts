@@ -1,5 +1,5 @@
 /**
- * A document's text with its derived views (lines, paragraphs, tokens) computed once
+ * A document's text with its derived views (lines, words) computed once
  * and shared by every rule that reads the same text. Rules that change the text make a
  * new view.
  */
@@ -41,7 +41,6 @@ export interface WordStats {
 export class TextView {
   private _lines?: string[]
   private _nonEmptyLines?: string[]
-  private _paragraphs?: string[]
   private _wordStats?: WordStats
   private _ascii?: boolean
 
@@ -60,15 +59,6 @@ export class TextView {
   /** Lines with content, trimmed. */
   get nonEmptyLines(): string[] {
     return (this._nonEmptyLines ??= this.lines.map((l) => l.trim()).filter((l) => l !== ''))
-  }
-
-  /** Blocks separated by blank lines (two or more newlines). */
-  get paragraphs(): string[] {
-    return (this._paragraphs ??= this.text
-      .trim()
-      .split(/\n\s*\n/)
-      .map((p) => p.trim())
-      .filter((p) => p !== ''))
   }
 
   /**

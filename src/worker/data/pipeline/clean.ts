@@ -121,6 +121,9 @@ export async function runClean(
       dropScoreIndexes(store.db)
     const totalChars = store.documents.characters(datasetId)
     let doneChars = 0
+    // The sample's documents, met in the main pass's pages and skipped there.
+    let sampleChars = 0
+    let sampleDocs = 0
     let done = 0
     const write = (results: ProcessedDoc[]) => {
       if (stopped) return
@@ -209,8 +212,8 @@ export async function runClean(
       for (const d of page)
         if (!sampleIds.has(d.id)) batch.push(d)
         else {
-          doneChars += d.text.length
-          done++
+          sampleChars += d.text.length
+          sampleDocs++
         }
       if (batch.length === 0) continue
       const chars = batch.reduce((n, d) => n + d.text.length, 0)
@@ -229,11 +232,12 @@ export async function runClean(
       if (Date.now() - lastProgress > 200) {
         lastProgress = Date.now()
         deps.progress({
-          done: doneChars,
+          // The sample's documents count once the model is fitted on them.
+          done: doneChars + (modelReady ? sampleChars : 0),
           total: totalChars,
           unit: 'characters',
           message: modelReady ? 'Cleaning' : 'Training the quality model',
-          metrics: { documents: done },
+          metrics: { documents: done + (modelReady ? sampleDocs : 0) },
         })
       }
     }

@@ -13,13 +13,20 @@ export function JobCard({ job }: { job: JobRecord }) {
     job.kind === 'data.import'
       ? `Importing into “${(job.params as { dataset: string }).dataset}”`
       : jobTitles[job.kind]
-  const amount = !p
+  // A step of unknown length that has counted nothing yet says only what it is doing.
+  const amount =
+    !p || (p.total === null && p.done === 0)
+      ? null
+      : p.unit === 'bytes'
+        ? `${formatBytes(p.done)}${p.total ? ` of ${formatBytes(p.total)}` : ''}`
+        : `${formatCount(Math.round(p.done))}${p.total ? ` of ${formatCount(p.total)}` : ''} ${p.unit}`
+  const doing = !p
     ? job.state === 'queued'
       ? 'Waiting for a free worker…'
       : 'Starting…'
-    : p.unit === 'bytes'
-      ? `${formatBytes(p.done)}${p.total ? ` of ${formatBytes(p.total)}` : ''}`
-      : `${formatCount(Math.round(p.done))}${p.total ? ` of ${formatCount(p.total)}` : ''} ${p.unit}`
+    : amount === null
+      ? `${p.message ?? 'Working'}…`
+      : `${p.message ? `${p.message}: ` : ''}${amount}`
   const docs = p?.metrics?.documents
   return (
     <div className="job-card" role="status" aria-label={title}>
@@ -37,8 +44,7 @@ export function JobCard({ job }: { job: JobRecord }) {
       </div>
       <ProgressBar fraction={progressFraction(p)} label={`${title} progress`} />
       <span className="small muted">
-        {p?.message ? `${p.message}: ` : ''}
-        {amount}
+        {doing}
         {docs !== undefined && p?.unit !== 'documents' ? ` · ${formatCount(docs)} documents` : ''}
         {p?.metrics?.skipped ? ` · ${formatCount(p.metrics.skipped)} skipped` : ''}
       </span>

@@ -121,7 +121,8 @@ export async function runClean(
       dropScoreIndexes(store.db)
     const totalChars = store.documents.characters(datasetId)
     let doneChars = 0
-    // The sample's documents, met in the main pass's pages and skipped there.
+    // The sample's documents, met in the main pass's pages and skipped there (processed
+    // before anything else, so counted as done in every progress report).
     let sampleChars = 0
     let sampleDocs = 0
     let done = 0
@@ -229,15 +230,16 @@ export async function runClean(
       if (sampled.length > 0) writeSampled()
       const limit = modelReady ? processor.parallelism : processor.parallelism * 3
       while (inFlight.length >= limit) await inFlight.shift()
-      if (Date.now() - lastProgress > 200) {
+      // Until the model is fitted the threads work on its sample first, and the job
+      // still says "Training the quality model".
+      if (modelReady && Date.now() - lastProgress > 200) {
         lastProgress = Date.now()
         deps.progress({
-          // The sample's documents count once the model is fitted on them.
-          done: doneChars + (modelReady ? sampleChars : 0),
+          done: doneChars + sampleChars,
           total: totalChars,
           unit: 'characters',
-          message: modelReady ? 'Cleaning' : 'Training the quality model',
-          metrics: { documents: done + (modelReady ? sampleDocs : 0) },
+          message: 'Cleaning',
+          metrics: { documents: done + sampleDocs },
         })
       }
     }

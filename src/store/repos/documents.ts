@@ -31,6 +31,14 @@ export interface CleanedDocument {
   contentHash: string
 }
 
+/** A document of a duplicate cluster: the kept one, or a duplicate removed with its outcome. */
+export interface ClusterRow {
+  id: number
+  /** The kept document's id. */
+  cluster: number
+  duplicate: { similarity: number; outcome: RuleOutcome } | null
+}
+
 export interface ExportRow {
   id: number
   source: string
@@ -155,23 +163,26 @@ export class DocumentsRepo {
     })
   }
 
-  /** Mark a cluster: the kept document carries its own id as cluster id; the others are removed. */
-  writeCluster(
-    keep: number,
-    duplicates: readonly { id: number; similarity: number; outcome: RuleOutcome }[],
-  ): void {
+  /**
+   * Mark documents of duplicate clusters, in one transaction: a kept document carries its
+   * own id as cluster id (no `duplicate`), the others are removed with their outcome.
+   * Callers pass rows in id order: duplicates lie all over the table, and written cluster
+   * by cluster the same pages were written again and again.
+   */
+  writeClusterRows(rows: readonly ClusterRow[]): void {
     writeTransaction(this.db, () => {
-      this.markKept.run(keep, keep)
-      for (const d of duplicates)
-        this.markDuplicate.run({
-          id: d.id,
-          cluster: keep,
-          similarity: d.similarity,
-          status: 'removed',
-          decidedBy: 'dedup',
-          rule: d.outcome.rule,
-          outcome: JSON.stringify(d.outcome),
-        })
+      for (const r of rows)
+        if (!r.duplicate) this.markKept.run(r.cluster, r.id)
+        else
+          this.markDuplicate.run({
+            id: r.id,
+            cluster: r.cluster,
+            similarity: r.duplicate.similarity,
+            status: 'removed',
+            decidedBy: 'dedup',
+            rule: r.duplicate.outcome.rule,
+            outcome: JSON.stringify(r.duplicate.outcome),
+          })
     })
   }
 

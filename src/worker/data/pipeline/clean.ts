@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
 import type { Store } from '../../../store'
-import type { CleanedDocument } from '../../../store/repos/documents'
+import type { CleanedDocument, ClusterRow } from '../../../store/repos/documents'
 import type { RuleSet } from '../../../shared/data/rules'
 import type { CleanSummary, RuleOutcome } from '../../../shared/data/types'
 import { UserError } from '../../../shared/errors'
@@ -39,6 +39,8 @@ export interface CleanDeps {
 
 /** Documents per batch sent to a thread, and the text size that also ends a batch. */
 const BATCH_DOCS = 256
+/** Cluster members written per transaction (in id order). */
+const CLUSTER_ROWS = 10_000
 /** Below this much text, starting threads costs more than it saves. */
 const THREADS_MIN_CHARS = 4 * 1024 * 1024
 /**
@@ -260,19 +262,22 @@ export async function runClean(
     if (dedup) {
       deps.progress({ done: 0, total: null, unit: 'clusters', message: 'Finding duplicates' })
       const found = dedup.clusters(deps.throwIfCancelled)
-      // Many small clusters: one transaction per few hundred, not per cluster.
-      for (let i = 0; i < found.length; i += 500)
-        writeTransaction(store.db, () => {
-          for (const c of found.slice(i, i + 500))
-            store.documents.writeCluster(
-              c.keep,
-              c.duplicates.map((d) => ({
-                id: d.id,
-                similarity: round(d.similarity),
-                outcome: duplicateOutcome(d, c.keep, rules),
-              })),
-            )
-        })
+      // Every member of every cluster in id order, so that each page of the table is
+      // written about once; a transaction per CLUSTER_ROWS rows keeps the WAL bounded.
+      const rows: ClusterRow[] = []
+      for (const c of found) {
+        rows.push({ id: c.keep, cluster: c.keep, duplicate: null })
+        for (const d of c.duplicates) {
+          const similarity = round(d.similarity)
+          const outcome = duplicateOutcome(d, c.keep, rules)
+          rows.push({ id: d.id, cluster: c.keep, duplicate: { similarity, outcome } })
+        }
+      }
+      rows.sort((a, b) => a.id - b.id)
+      for (let i = 0; i < rows.length; i += CLUSTER_ROWS) {
+        deps.throwIfCancelled()
+        store.documents.writeClusterRows(rows.slice(i, i + CLUSTER_ROWS))
+      }
       clusters = found.length
       deps.progress({
         done: clusters,

@@ -7,15 +7,9 @@ import { UserError } from '../../../shared/errors'
 import type { JobProgress } from '../../../shared/jobs'
 import { DedupIndex } from '../dedup/cluster'
 import { isProcessAlive } from '../../../store/process-alive'
-import { predict, type LogisticModel } from '../quality/logistic'
-import {
-  MIN_TRAINING_EXAMPLES,
-  RULE_SAMPLE,
-  fitQualityModel,
-  type TrainingExample,
-} from '../quality/training'
 import { round } from '../text/view'
 import { qualityVerdict } from './decide'
+import { ModelFit } from './model-fit'
 import { ThreadPool, type DocumentProcessor } from './pool'
 import type { ProcessedDoc } from './process'
 import { writeTransaction } from '../../../store/database'
@@ -90,7 +84,8 @@ export async function makeProcessor(
 /**
  * Clean a dataset: (1) fit the quality model on a sample of the rules' decisions and
  * on the reviewer's labels, (2) run every document through the rules, fingerprint and
- * score it, in worker threads, writing results batch by batch, (3) cluster duplicates
+ * score it, in worker threads, writing results batch by batch (starting while (1) is
+ * still fitting), (3) cluster duplicates
  * and keep one per cluster. Re-running with the same rules and labels gives the same
  * result: everything starts again from the original text, and training is seeded.
  */
@@ -130,7 +125,7 @@ export async function runClean(
     let done = 0
     const write = (results: ProcessedDoc[]) => {
       if (stopped) return
-      const rows = results.map((r) => toCleaned(r, model !== null, rules))
+      const rows = results.map((r) => toCleaned(r, fit.model !== null, rules))
       writeTransaction(store.db, () => {
         store.documents.writeCleaned(rows)
         if (dedup)
@@ -138,32 +133,10 @@ export async function runClean(
             if (r.action !== 'remove' && r.contentHash) dedup.add(r.id, r.contentHash, r.signature)
       })
     }
-    /** Write results, scoring here those the threads returned before they had the model. */
-    const writeScored = (results: ProcessedDoc[]) => {
-      for (const r of results) {
-        if (r.score === null && model && r.features) r.score = predict(model, r.features)
-        r.features = null
-      }
-      write(results)
-    }
 
-    // 1. The quality model, fitted on a sample of the rules' decisions (and on every
-    // labelled document) before it scores anything. The main pass does not wait for it:
-    // results that come back before the fit are held, and scored here from their
-    // features once it is done; the threads work through the batches queued for them
-    // meanwhile.
-    let model: LogisticModel | null = null
-    let modelInfo: CleanSummary['model'] = null
-    let modelReady = !rules.quality.enabled
-    let trainMs = 0
-    const trainStart = Date.now()
-    // The sample's results: written from these once scored, not processed twice.
-    let sampled: ProcessedDoc[] = []
-    const unscored: ProcessedDoc[][] = []
-    let sampleIds = new Set<number>()
-    let training: Promise<void> = Promise.resolve()
-    // Set by the fit's callback; an object, since a closure's writes escape narrowing.
-    const trainingFailure: { error: Error | null } = { error: null }
+    // 1. The quality model (model-fit.ts): its sample goes to the threads first, and the
+    // main pass follows without waiting for the fit.
+    const fit = new ModelFit(write, () => stopped, BATCH_DOCS)
     if (rules.quality.enabled) {
       deps.progress({
         done: 0,
@@ -171,70 +144,43 @@ export async function runClean(
         unit: 'documents',
         message: 'Training the quality model',
       })
-      const sample = await dispatchSample(store, datasetId, processor, deps)
-      sampleIds = sample.ids
-      training = sample.done.then(({ examples, processed }) => {
-        if (stopped) return
-        const fitted = fitQualityModel(store, datasetId, examples, now())
-        if (fitted) {
-          model = fitted.model
-          modelInfo = fitted.info
-          processor?.setModel(model)
-          deps.log(
-            'info',
-            `Quality model: held-out accuracy ${fitted.info.holdoutAccuracy ?? 'n/a'} on ${fitted.info.holdout} documents.`,
-          )
-        } else
-          deps.log(
-            'warn',
-            `Quality model not trained: it needs at least ${MIN_TRAINING_EXAMPLES} examples of both keep and remove (labels, or documents the rules decided).`,
-          )
-        modelReady = true
-        trainMs = Date.now() - trainStart
-        sampled = processed
-        for (const results of unscored.splice(0)) writeScored(results)
-      })
-      training.catch((err: unknown) => {
-        trainingFailure.error ??= err instanceof Error ? err : new Error(String(err))
-      })
-    }
+      await fit.start(store, datasetId, processor, deps)
+    } else fit.skip()
 
     // 2. Rules, fingerprints and scores, batches in flight on the threads. Until the
     // model exists, more batches are kept in flight so that the threads have work
     // queued while this thread fits it.
     const rulesStart = Date.now()
-    // The sample's results are written a batch at a time between dispatches of the main
-    // pass, while the threads work, rather than all first while they wait.
-    const writeSampled = () => writeScored(sampled.splice(0, BATCH_DOCS))
     const inFlight: Promise<void>[] = []
     let lastProgress = 0
     for (const page of store.documents.texts(datasetId, BATCH_DOCS)) {
       deps.throwIfCancelled()
-      if (trainingFailure.error) throw trainingFailure.error
+      fit.throwIfFailed()
       const batch: typeof page = []
       for (const d of page)
-        if (!sampleIds.has(d.id)) batch.push(d)
+        if (!fit.sampleIds.has(d.id)) batch.push(d)
         else {
           sampleChars += d.text.length
           sampleDocs++
         }
       if (batch.length === 0) continue
       const chars = batch.reduce((n, d) => n + d.text.length, 0)
-      const work = processor.process(batch, !modelReady).then((results) => {
-        if (modelReady) writeScored(results)
-        else unscored.push(results)
+      const work = processor.process(batch, !fit.ready).then((results) => {
+        fit.accept(results)
         doneChars += chars
         done += results.length
       })
       // Awaited below; this only keeps a failure among several in flight from going unhandled.
       work.catch(() => undefined)
       inFlight.push(work)
-      if (sampled.length > 0) writeSampled()
-      const limit = modelReady ? processor.parallelism : processor.parallelism * 3
+      // The sample's results are written a batch at a time between dispatches, while
+      // the threads work, rather than all at the end.
+      fit.writeSampled()
+      const limit = fit.ready ? processor.parallelism : processor.parallelism * 3
       while (inFlight.length >= limit) await inFlight.shift()
       // Until the model is fitted the threads work on its sample first, and the job
       // still says "Training the quality model".
-      if (modelReady && Date.now() - lastProgress > 200) {
+      if (fit.ready && Date.now() - lastProgress > 200) {
         lastProgress = Date.now()
         deps.progress({
           done: doneChars + sampleChars,
@@ -245,11 +191,7 @@ export async function runClean(
         })
       }
     }
-    await training
-    while (sampled.length > 0) {
-      deps.throwIfCancelled()
-      writeSampled()
-    }
+    await fit.finish(deps)
     await Promise.all(inFlight)
     // The threads' heaps (each with a language model) are not needed for clustering.
     await processor.close()
@@ -292,9 +234,9 @@ export async function runClean(
     const summary: CleanSummary = {
       ...countOutcomes(store, datasetId),
       duplicateClusters: clusters,
-      timings: { train: trainMs, rules: rulesMs, dedup: dedupMs, total: Date.now() - started },
+      timings: { train: fit.ms, rules: rulesMs, dedup: dedupMs, total: Date.now() - started },
       characters: totalChars,
-      model: modelInfo,
+      model: fit.info,
     }
     store.cleanRuns.finish(runId, 'done', summary, now())
     return { ...summary, datasetId }
@@ -318,67 +260,6 @@ function restoreScoreIndexes(store: Store, runId: number, deps: CleanDeps): void
   if (store.cleanRuns.othersRunning(runId) || missingScoreIndexes(store.db).length === 0) return
   deps.progress({ done: 0, total: null, unit: 'documents', message: 'Indexing quality scores' })
   ensureScoreIndexes(store.db)
-}
-
-/**
- * Send a sample (plus every labelled document) through the rules, for fitting the
- * model on their outcomes. Resolves once every batch is dispatched (at most a few in
- * flight at a time), with the sample's ids and a promise of the examples and of the
- * sample's results (at most RULE_SAMPLE documents, features included) so the main
- * pass need not run them again; labelled documents, whose number has no bound, are
- * processed again there.
- */
-async function dispatchSample(
-  store: Store,
-  datasetId: number,
-  processor: DocumentProcessor,
-  deps: CleanDeps,
-): Promise<{
-  ids: Set<number>
-  done: Promise<{ examples: TrainingExample[]; processed: ProcessedDoc[] }>
-}> {
-  const labels = store.labels.verdicts(datasetId)
-  const labelled = new Map(labels.map((l) => [l.id, l.decision]))
-  const sample = store.documents.sampleIds(datasetId, RULE_SAMPLE).filter((id) => !labelled.has(id))
-  const docs = [
-    ...labels.map((l) => ({ id: l.id, text: l.text })),
-    ...store.documents.textsByIds(sample),
-  ]
-  const examples: TrainingExample[] = []
-  const processed: ProcessedDoc[] = []
-  const batches: Promise<void>[] = []
-  const pending: Promise<void>[] = []
-  for (let i = 0; i < docs.length; i += BATCH_DOCS) {
-    deps.throwIfCancelled()
-    const work = processor.process(docs.slice(i, i + BATCH_DOCS), true).then((results) => {
-      for (const r of results) {
-        const label = labelled.get(r.id)
-        if (label)
-          examples.push({ id: r.id, x: r.features!, y: label === 'keep' ? 1 : 0, source: 'label' })
-        else {
-          processed.push(r)
-          if (r.action !== 'review')
-            examples.push({
-              id: r.id,
-              x: r.features!,
-              y: r.action === 'remove' ? 0 : 1,
-              source: 'rules',
-            })
-        }
-      }
-    })
-    work.catch(() => undefined)
-    batches.push(work)
-    pending.push(work)
-    if (pending.length >= processor.parallelism * 2) await pending.shift()
-  }
-  const done = Promise.all(batches).then(() => {
-    // Completion order varies with threads; training must not.
-    examples.sort((a, b) => a.id - b.id)
-    processed.sort((a, b) => a.id - b.id)
-    return { examples, processed }
-  })
-  return { ids: new Set(sample), done }
 }
 
 /** A processed document as written: the rules' verdict, then the quality model's part. */

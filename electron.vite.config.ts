@@ -32,6 +32,8 @@ export default defineConfig({
           worker: resolve('src/worker/index.ts'),
           // The clean job's worker threads (src/worker/data/pipeline/pool.ts).
           'data-thread': resolve('src/worker/data/pipeline/thread.ts'),
+          // The import's file readers (src/worker/data/import/reader-threads.ts).
+          'import-thread': resolve('src/worker/data/import/reader-thread.ts'),
           // Training's worker threads: data-parallel replicas and the checkpoint writer.
           replica: resolve('src/worker/train/parallel/replica.ts'),
           'checkpoint-writer': resolve('src/worker/train/checkpoint/writer-thread.ts'),

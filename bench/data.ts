@@ -21,7 +21,7 @@ import { Store } from '../src/store'
 import { defaultRuleSet } from '../src/shared/data/rules'
 import { runImport } from '../src/worker/data/import/importer'
 import { runClean } from '../src/worker/data/pipeline/clean'
-import { setDataThreadEntry } from '../src/worker/data/pipeline/thread-entry'
+import { setDataThreadsDir } from '../src/worker/data/thread-entry'
 import { syntheticCorpus } from '../test/helpers/synthetic-corpus'
 
 const { values: args } = parseArgs({
@@ -36,8 +36,9 @@ const MB = 1e6
 
 // The worker threads run the built bundle when there is one (`npm run build`), as in the
 // app; from source each thread would also carry a TypeScript compiler.
-const builtThread = resolve('out/main/data-thread.js')
-if (existsSync(builtThread)) setDataThreadEntry(builtThread)
+const builtDir = resolve('out/main')
+const built = ['data-thread.js', 'import-thread.js'].every((f) => existsSync(join(builtDir, f)))
+if (built) setDataThreadsDir(builtDir)
 const round = (x: number, digits = 2) => Number(x.toFixed(digits))
 const note = (message: string) => process.stderr.write(`${message}\n`)
 
@@ -128,7 +129,7 @@ try {
       memoryGB: round(totalmem() / 1e9, 1),
       node: process.version,
       threads,
-      threadCode: existsSync(builtThread) ? 'built (out/main/data-thread.js)' : 'source (tsx)',
+      threadCode: built ? 'built (out/main/*-thread.js)' : 'source (tsx)',
       // Other work on the machine slows the wall clock; the CPU seconds are steadier.
       loadAverageAtEnd: loadavg().map((x) => round(x, 2)),
     },

@@ -21,7 +21,7 @@ import { appVersion } from '../main/version'
 import { registerDataCommands } from './data'
 import { registerModelCommands } from './models'
 import { registerProjectCommands } from './project'
-import { setDataThreadEntry } from '../worker/data/pipeline/thread-entry'
+import { setDataThreadsDir } from '../worker/data/thread-entry'
 import { registerServeCommand } from './serve'
 import { registerTrainCommands } from './train'
 import { setCliThreadEntries } from './run-job'
@@ -31,8 +31,8 @@ import { threadEntries } from '../worker/threads'
 const here = dirname(fileURLToPath(import.meta.url))
 const userDataDir = defaultUserDataDir()
 const defaultDb = defaultProjectPath(userDataDir)
-// Data commands run the clean job in this process; its threads are a sibling entry.
-if (import.meta.url.endsWith('.js')) setDataThreadEntry(join(here, 'data-thread.js'))
+// Data commands run the import and clean jobs in this process; their threads are sibling entries.
+if (import.meta.url.endsWith('.js')) setDataThreadsDir(here)
 
 setCliThreadEntries(threadEntries(import.meta.url))
 

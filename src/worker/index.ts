@@ -6,20 +6,20 @@
  *   parent -> { type: 'cancel', jobId }                      abort it
  *   worker -> ready | progress | log | succeeded | failed | cancelled
  */
+import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { UserError, describeError } from '../shared/errors'
 import { jobParams, type JobKind } from '../shared/jobs'
 import { toWorkerSchema, type FromWorker } from '../shared/worker-protocol'
 import { CancelledError, createJobContext } from './context'
 import { jobHandlers } from './jobs'
-import { setDataThreadEntry } from './data/pipeline/thread-entry'
+import { setDataThreadsDir } from './data/thread-entry'
 import { connectToParent } from './parent-port'
 import { threadEntries } from './threads'
 
 const port = connectToParent()
-// Built, the clean job's threads are a sibling entry of this file (out/main/data-thread.js).
-if (import.meta.url.endsWith('.js'))
-  setDataThreadEntry(fileURLToPath(new URL('./data-thread.js', import.meta.url)))
+// Built, the data jobs' threads are sibling entries of this file (out/main/data-thread.js…).
+if (import.meta.url.endsWith('.js')) setDataThreadsDir(dirname(fileURLToPath(import.meta.url)))
 const threads = threadEntries(import.meta.url)
 const controllers = new Map<string, AbortController>()
 const pauses = new Map<string, { requested: boolean }>()

@@ -239,6 +239,71 @@ describe('import', () => {
     expect(store.db.prepare('SELECT COUNT(*) AS n FROM documents').get()).toEqual({ n: 0 })
   })
 
+  it('reads on reader threads exactly as on this thread: same documents, order and problems', async () => {
+    const dir = tempDir()
+    const folder = makeImportFolder(dir)
+    // Files long enough that a thread runs ahead of the writes and waits for them.
+    for (const [name, lines] of [
+      ['big-a.jsonl', 9000],
+      ['big-b.jsonl', 7000],
+    ] as const)
+      writeFileSync(
+        join(folder.root, name),
+        Array.from({ length: lines }, (_, i) =>
+          JSON.stringify({ text: `${name} line ${i + 1}.`, n: i }),
+        ).join('\n'),
+      )
+    const results = []
+    for (const threads of [0, 2]) {
+      const store = Store.create(join(dir, `threads-${threads}.frugal`))
+      const report = await runImport(
+        { dataset: 'web', format: 'auto', paths: [folder.root] },
+        {
+          store,
+          jobId: 'test',
+          signal: new AbortController().signal,
+          progress: () => undefined,
+          throwIfCancelled: () => undefined,
+          threads,
+        },
+      )
+      results.push({ report, docs: texts(store) })
+      store.close()
+    }
+    expect(results[0].docs.length).toBeGreaterThan(16_000)
+    expect(results[0].report.errors.length).toBe(folder.corrupt.length)
+    expect(results[1]).toEqual(results[0])
+  })
+
+  it('stops its reader threads and leaves no half dataset when cancelled', async () => {
+    const { dir, store, run, controller } = setup()
+    const files = ['a', 'b', 'c'].map((name) => {
+      const file = join(dir, `${name}.jsonl`)
+      writeFileSync(
+        file,
+        Array.from({ length: 6000 }, (_, i) => JSON.stringify({ text: `${name} ${i}.` })).join(
+          '\n',
+        ),
+      )
+      return file
+    })
+    let checks = 0
+    await expect(
+      run(
+        { paths: files },
+        {
+          threads: 2,
+          throwIfCancelled: () => {
+            if (++checks > 6) controller.abort()
+            if (controller.signal.aborted) throw new UserError('cancelled', 'Cancelled.')
+          },
+        },
+      ),
+    ).rejects.toThrow('Cancelled')
+    expect(store.db.prepare('SELECT COUNT(*) AS n FROM datasets').get()).toEqual({ n: 0 })
+    expect(store.db.prepare('SELECT COUNT(*) AS n FROM documents').get()).toEqual({ n: 0 })
+  })
+
   it('refuses a folder with nothing importable, saying why', async () => {
     const { dir, run, store } = setup()
     writeFileSync(join(dir, 'image.png'), Buffer.from([1, 2, 3]))

@@ -4,14 +4,8 @@ import type { ImportedDocument } from '../../../store/repos/documents'
 import type { ImportFormat, ImportIssue, ImportReport } from '../../../shared/data/types'
 import { UserError } from '../../../shared/errors'
 import type { JobProgress } from '../../../shared/jobs'
-import { estimateTokens } from '../text/view'
-import { readCsv } from './csv'
-import { readHtml } from './html'
-import { readJsonl } from './jsonl'
-import { readParquet } from './parquet'
-import type { RawRecord, ReaderOptions } from './records'
-import { collectFiles, type FileFormat, type SourceFile } from './sources'
-import { BinaryFileError, readTxtBlocks, readTxtFile } from './text'
+import { openFileReaders } from './reader-threads'
+import { collectFiles } from './sources'
 
 export interface ImportRequest {
   dataset: string
@@ -27,30 +21,21 @@ export interface ImportDeps {
   progress: (p: JobProgress) => void
   throwIfCancelled: () => void
   now?: () => Date
+  /** Reader threads (0: read on this thread); by default one per core for large imports. */
+  threads?: number
 }
-
-const readers: Record<FileFormat, (f: SourceFile, o: ReaderOptions) => AsyncGenerator<RawRecord>> =
-  {
-    txt: readTxtFile,
-    'txt-blocks': readTxtBlocks,
-    jsonl: readJsonl,
-    csv: readCsv,
-    parquet: readParquet,
-    html: readHtml,
-  }
 
 /** Documents per transaction, and the text size that also ends a batch. */
 const BATCH_DOCS = 2000
 const BATCH_CHARS = 8 * 1024 * 1024
 /** Issues listed in the report; all are counted. */
 const MAX_LISTED_ISSUES = 1000
-/** A document longer than this is refused (it would not fit a review screen or a batch). */
-const MAX_DOC_CHARS = 16 * 1024 * 1024
 const PROGRESS_INTERVAL_MS = 200
 
 /**
- * Stream files into a dataset. Records are read one at a time and written in batches,
- * so memory stays flat; malformed records are reported with file and line and skipped.
+ * Stream files into a dataset. Files are read and parsed in chunks (on reader threads
+ * for large imports, reader-threads.ts) and written here in batches, so memory stays
+ * flat; malformed records are reported with file and line and skipped.
  * The import is provisional until the end: if it is cancelled or fails, everything it
  * added is deleted (and the dataset too, when this import created it).
  */
@@ -107,51 +92,38 @@ export async function runImport(request: ImportRequest, deps: ImportDeps): Promi
       batchChars = 0
     }
     progress(true)
-    for (const file of files) {
-      currentFile = file.path
-      const options: ReaderOptions = {
-        textField: request.textField,
-        onRead: (n) => (bytesRead += n),
-      }
-      const startBytes = bytesRead
-      try {
-        let n = 0
+    const readers = openFileReaders(files, request.textField, deps.threads)
+    try {
+      for (const [index, file] of files.entries()) {
+        currentFile = file.path
+        const startBytes = bytesRead
         deps.throwIfCancelled()
-        for await (const record of readers[file.format](file, options)) {
-          if (++n % 256 === 0) deps.throwIfCancelled()
-          if (record.kind === 'issue') {
-            report({ file: file.path, line: record.line, message: record.message })
-            continue
+        for await (const chunk of readers.chunks(index)) {
+          deps.throwIfCancelled()
+          for (const record of chunk.records) {
+            if (record.kind === 'issue') {
+              report({ file: file.path, line: record.line, message: record.message })
+              continue
+            }
+            batch.push(record)
+            batchChars += record.charCount
+            if (batch.length >= BATCH_DOCS || batchChars >= BATCH_CHARS) {
+              flush()
+              progress()
+            }
           }
-          if (record.text.length > MAX_DOC_CHARS) {
-            report({
-              file: file.path,
-              line: lineOf(record.source),
-              message: 'Document too large (over 16 M characters).',
-            })
-            continue
-          }
-          batch.push({
-            source: record.source,
-            text: record.text,
-            meta: record.meta,
-            charCount: record.text.length,
-            tokenEstimate: estimateTokens(record.text),
-          })
-          batchChars += record.text.length
-          if (batch.length >= BATCH_DOCS || batchChars >= BATCH_CHARS) {
-            flush()
-            progress()
-          }
+          bytesRead = startBytes + chunk.bytesRead
+          // A file that cannot be read to its end (corrupt gzip, vanished, binary) is
+          // reported; what came before imports, and the rest goes on.
+          if (chunk.fileError) report({ file: file.path, line: null, message: chunk.fileError })
+          progress()
         }
-      } catch (err) {
-        if (deps.signal.aborted) throw err
-        // A file that cannot be read (corrupt gzip, vanished, binary) is reported; the rest goes on.
-        report({ file: file.path, line: null, message: fileErrorMessage(err) })
+        // Count the whole file as read even when a reader stopped early.
+        bytesRead = startBytes + file.size
+        progress()
       }
-      // Count the whole file as read even when a reader stopped early.
-      bytesRead = startBytes + file.size
-      progress()
+    } finally {
+      await readers.close()
     }
     flush()
     deps.throwIfCancelled()
@@ -210,21 +182,6 @@ function openDataset(
   const id = store.datasets.create(name, now)
   store.db.prepare(`UPDATE datasets SET state = 'importing' WHERE id = ?`).run(id)
   return { datasetId: id, name }
-}
-
-function lineOf(source: string): number | null {
-  const m = /:(\d+)$/.exec(source)
-  return m ? Number(m[1]) : null
-}
-
-function fileErrorMessage(err: unknown): string {
-  if (err instanceof BinaryFileError) return err.message
-  const e = err as NodeJS.ErrnoException
-  if (e.code === 'Z_DATA_ERROR' || e.code === 'Z_BUF_ERROR')
-    return `Corrupt gzip data: ${e.message}`
-  if (e.code === 'ENOENT') return 'The file disappeared during the import.'
-  if (e.code === 'EACCES') return 'Permission denied.'
-  return `Could not read the file: ${e.message ?? String(err)}`
 }
 
 function describeIssues(issues: readonly ImportIssue[], skipped: number): string {

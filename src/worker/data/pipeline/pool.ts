@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads'
 import type { LogisticModel } from '../quality/logistic'
 import type { ProcessConfig, ProcessedDoc } from './process'
 import type { FromThread, ThreadData, ToThread } from './protocol'
-import { dataThreadEntry } from './thread-entry'
+import { dataThreadEntry } from '../thread-entry'
 
 type Docs = { id: number; text: string }[]
 
@@ -41,7 +41,7 @@ export class ThreadPool implements DocumentProcessor {
   readonly parallelism: number
 
   constructor(size: number, config: ProcessConfig) {
-    const entry = dataThreadEntry()
+    const entry = dataThreadEntry('data-thread')
     const data: ThreadData = { config }
     for (let i = 0; i < size; i++) {
       const worker = new Worker(entry, { workerData: data, resourceLimits: THREAD_LIMITS })

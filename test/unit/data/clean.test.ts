@@ -1,10 +1,11 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { Store } from '../../../src/store'
 import { defaultRuleSet, type RuleSet } from '../../../src/shared/data/rules'
 import { runImport } from '../../../src/worker/data/import/importer'
 import { runClean } from '../../../src/worker/data/pipeline/clean'
+import { InlineProcessor } from '../../../src/worker/data/pipeline/inline'
 import { exportJsonl } from '../../../src/worker/data/export'
 import { missingScoreIndexes } from '../../../src/store/score-indexes'
 import { extractFeatures } from '../../../src/worker/data/quality/features'
@@ -229,6 +230,43 @@ describe('cleaning', () => {
       store.close()
     }
     expect(results[1]).toEqual(results[0])
+  })
+
+  it('fails the run with the error of a batch that fails in the main pass', async () => {
+    const dir = tempDir()
+    const file = join(dir, 'short.jsonl')
+    writeFileSync(
+      file,
+      takeDocs(RULE_SAMPLE + 1500)
+        .map((d) => JSON.stringify({ text: d.text.slice(0, 300) }))
+        .join('\n'),
+    )
+    const store = Store.create(join(dir, 'p.frugal'))
+    const { datasetId } = await importFiles(store, [file])
+    // Spied on the prototype, the original is called with the instance as `this`.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
+    const original = InlineProcessor.prototype.process
+    let failedBatches = 0
+    // After the fit, main-pass batches no longer ask for features: fail the first of them.
+    const spy = vi.spyOn(InlineProcessor.prototype, 'process').mockImplementation(function (
+      this: InlineProcessor,
+      docs,
+      features,
+    ) {
+      if (!features && failedBatches++ === 0)
+        return Promise.reject(new Error('Cleaning thread failed: out of memory'))
+      return original.call(this, docs, features)
+    })
+    try {
+      await expect(runClean(datasetId, defaultRuleSet(), deps(store))).rejects.toThrow(
+        'out of memory',
+      )
+    } finally {
+      spy.mockRestore()
+    }
+    expect(failedBatches).toBeGreaterThan(0)
+    expect(store.cleanRuns.latest(datasetId)?.state).toBe('failed')
+    store.close()
   })
 
   it('writes a large run without the score indexes and has them back after it, cancelled or not', async () => {

@@ -216,16 +216,23 @@ export async function runClean(
         }
       }
       rows.sort((a, b) => a.id - b.id)
+      clusters = found.length
+      // Writing is half of this phase on a large dataset: say how far it is.
       for (let i = 0; i < rows.length; i += CLUSTER_ROWS) {
         deps.throwIfCancelled()
+        deps.progress({
+          done: i,
+          total: rows.length,
+          unit: 'documents',
+          message: 'Marking duplicates',
+        })
         store.documents.writeClusterRows(rows.slice(i, i + CLUSTER_ROWS))
       }
-      clusters = found.length
       deps.progress({
-        done: clusters,
-        total: clusters,
-        unit: 'clusters',
-        message: 'Finding duplicates',
+        done: rows.length,
+        total: rows.length,
+        unit: 'documents',
+        message: 'Marking duplicates',
       })
     }
     const dedupMs = Date.now() - dedupStart

@@ -67,6 +67,8 @@ export async function runImport(request: ImportRequest, deps: ImportDeps): Promi
   let imported = 0
   let lastProgress = 0
   let currentFile = ''
+  let batch: ImportedDocument[] = []
+  let batchChars = 0
   const progress = (force = false) => {
     const t = Date.now()
     if (!force && t - lastProgress < PROGRESS_INTERVAL_MS) return
@@ -76,13 +78,12 @@ export async function runImport(request: ImportRequest, deps: ImportDeps): Promi
       total: totalBytes,
       unit: 'bytes',
       message: currentFile ? `Importing ${currentFile}` : 'Importing',
-      metrics: { documents: imported, skipped },
+      // Read so far, the batch not yet written included: a batch of web pages takes a while.
+      metrics: { documents: imported + batch.length, skipped },
     })
   }
 
   try {
-    let batch: ImportedDocument[] = []
-    let batchChars = 0
     const flush = () => {
       if (batch.length === 0) return
       deps.throwIfCancelled()

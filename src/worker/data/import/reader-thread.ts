@@ -33,6 +33,6 @@ async function read(index: number, request: Extract<ToReader, { type: 'read' }>)
     }
     post({ type: 'end', index })
   } catch (err) {
-    post({ type: 'failed', index, message: (err as Error).stack ?? String(err) })
+    post({ type: 'failed', index, message: err instanceof Error ? err.message : String(err) })
   }
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from '@playwright/test'
 import { makeImportFolder } from '../helpers/data-fixtures'
@@ -285,6 +285,27 @@ test('the CLI imports, cleans, exports and reports statistics as JSON', ({ serve
     documents: imported.json!.imported,
     duplicates: { clusters: expect.any(Number) },
   })
+  // Past 8 MB, files are parsed on reader threads: the build's own import-thread.js.
+  const big = join(serve.dir, 'big.jsonl')
+  writeFileSync(
+    big,
+    Array.from({ length: 120_000 }, (_, i) =>
+      JSON.stringify({ text: `Line ${i + 1} of a large export, long enough for eight megabytes.` }),
+    ).join('\n'),
+  )
+  expect(statSync(big).size).toBeGreaterThan(8 * 1024 * 1024)
+  expect(frugal('data', 'import', big, '--dataset', 'big', '--json').json).toMatchObject({
+    dataset: 'big',
+    imported: 120_000,
+    skipped: 0,
+  })
+  const bigOut = join(serve.dir, 'big-out.jsonl')
+  frugal('data', 'export', '--dataset', 'big', '--status', 'all', '--out', bigOut, '--json')
+  const lines = readFileSync(bigOut, 'utf8').trim().split('\n')
+  // In file order, as read on one thread.
+  const sourceOf = (line: string) => (JSON.parse(line) as { source: string }).source
+  expect(lines).toHaveLength(120_000)
+  expect([sourceOf(lines[0]), sourceOf(lines[119_999])]).toEqual([`${big}:1`, `${big}:120000`])
   const missing = frugal('data', 'stats', '--dataset', 'nope', '--json')
   expect(missing.code).toBe(1)
   expect(missing.json).toMatchObject({ error: { code: 'not_found' } })

@@ -16,7 +16,7 @@ port.on('message', (message: ToReader) => {
     credits++
     onCredit?.()
     onCredit = null
-  } else void read(message.index, message)
+  } else void read(message)
 })
 
 function post(message: FromReader): void {
@@ -24,7 +24,8 @@ function post(message: FromReader): void {
 }
 
 // The job sends the next file only after this one's 'end': one read runs at a time.
-async function read(index: number, request: Extract<ToReader, { type: 'read' }>): Promise<void> {
+async function read(request: Extract<ToReader, { type: 'read' }>): Promise<void> {
+  const { index } = request
   try {
     for await (const chunk of fileChunks(request.file, request.textField)) {
       while (credits === 0) await new Promise<void>((resolve) => (onCredit = resolve))

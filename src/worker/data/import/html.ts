@@ -186,20 +186,16 @@ export function extractMainContent(html: string): ExtractedPage {
   for (const el of [...document.querySelectorAll('header')])
     if (!el.closest('article, main')) el.remove()
 
-  const article = new Readability(
+  // The article as Readability's own element, not serialized to HTML and parsed again.
+  const article = new Readability<DomElement>(
     document as unknown as ConstructorParameters<typeof Readability>[0],
-    {
-      charThreshold: 200,
-    },
+    { charThreshold: 200, serializer: (node: unknown) => node as DomElement },
   ).parse()
   let text = ''
   let method: ExtractedPage['method'] = 'readability'
   if (article?.content) {
-    const content = parse(`<!doctype html><html><body>${article.content}</body></html>`)
-    if (content.body) {
-      removeLinkLists(content.body)
-      text = blockText(content.body)
-    }
+    removeLinkLists(article.content)
+    text = blockText(article.content)
   }
   if (text.length < 50) {
     const again = parse(html)

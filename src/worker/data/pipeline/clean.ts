@@ -145,7 +145,7 @@ export async function runClean(
         message: 'Training the quality model',
       })
       await fit.start(store, datasetId, processor, deps)
-    } else fit.skip()
+    } else fit.withoutModel()
 
     // 2. Rules, fingerprints and scores, batches in flight on the threads. Until the
     // model exists, more batches are kept in flight so that the threads have work

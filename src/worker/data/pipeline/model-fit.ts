@@ -114,7 +114,7 @@ export class ModelFit {
   }
 
   /** A run without the quality model: everything is written as it comes. */
-  skip(): void {
+  withoutModel(): void {
     this.ready = true
   }
 

@@ -44,6 +44,11 @@ export function createBackend(options: BackendOptions): Backend {
     nativeBinding: options.nativeBinding,
     activeProjectJobs: () =>
       supervisor?.active().filter((j) => jobNeedsProject[j.kind]).length ?? 0,
+    // A deletion that was cancelled, or whose process died, finishes now.
+    onOpened: (store) => {
+      for (const { datasetId } of store.datasets.pendingDeletions())
+        supervisor?.start({ kind: 'data.delete', params: { datasetId } })
+    },
   })
   supervisor = new JobSupervisor({
     spawn: options.spawnWorker,

@@ -16,6 +16,8 @@ export interface ProjectSessionDeps {
   activeProjectJobs: () => number
   nativeBinding?: string | undefined
   now?: () => Date
+  /** Called once a project is open: resumes work it left unfinished (dataset deletions). */
+  onOpened?: (store: Store) => void
 }
 
 /** The one project open in this process, and the rules for switching it. */
@@ -85,6 +87,7 @@ export class ProjectSession {
     this.deps.settings.addRecent(next.path, this.now())
     const info = next.info()
     this.deps.events.publish('project.changed', info)
+    this.deps.onOpened?.(next)
     return info
   }
 

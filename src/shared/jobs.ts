@@ -48,6 +48,8 @@ export const jobParams = {
     .strict(),
   /** Retrain a dataset's quality model on the current labels and rescore its documents. */
   'data.quality': z.object({ datasetId: z.int().positive() }).strict(),
+  /** Delete a dataset marked for deletion, its documents a chunk at a time. */
+  'data.delete': z.object({ datasetId: z.int().positive() }).strict(),
   /** Write a dataset's documents as JSON Lines (cleaned text, status, reasons). */
   'data.export': z
     .object({
@@ -178,6 +180,7 @@ export const jobNeedsProject: Record<JobKind, boolean> = {
   'data.clean': true,
   'data.quality': true,
   'data.export': true,
+  'data.delete': true,
   'tokenizer.train': true,
   'tokens.encode': true,
   'train.calibrate': false,
@@ -208,6 +211,7 @@ export const jobTitles: Record<JobKind, string> = {
   'data.clean': 'Clean dataset',
   'data.quality': 'Retrain quality model',
   'data.export': 'Export dataset',
+  'data.delete': 'Delete dataset',
   'tokenizer.train': 'Train tokenizer',
   'tokens.encode': 'Encode dataset',
   'train.calibrate': 'Time a training step',
@@ -243,6 +247,7 @@ export interface JobResults {
     changed: number
   }
   'data.export': { datasetId: number; path: string; documents: number }
+  'data.delete': { datasetId: number; name: string; documents: number }
   'tokenizer.train': {
     tokenizerId: number
     name: string

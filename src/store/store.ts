@@ -3,7 +3,7 @@ import { basename, extname } from 'node:path'
 import { FRUGAL_APPLICATION_ID, openDatabase, type Db } from './database'
 import { migrate, schemaVersion } from './migrate'
 import { migrations } from './migrations'
-import { DatasetsRepo } from './repos/datasets'
+import { DatasetsRepo, NOT_DELETING } from './repos/datasets'
 import { JobsRepo } from './repos/jobs'
 import { MetaRepo } from './repos/meta'
 import { CleanRunsRepo } from './repos/clean-runs'
@@ -139,7 +139,7 @@ export class Store {
   info(): ProjectInfo {
     const counts = this.db
       .prepare(
-        `SELECT (SELECT COUNT(*) FROM datasets) AS datasets,
+        `SELECT (SELECT COUNT(*) FROM datasets d WHERE ${NOT_DELETING}) AS datasets,
                 (SELECT COUNT(*) FROM documents) AS documents,
                 (SELECT COUNT(*) FROM jobs) AS jobs`,
       )

@@ -49,7 +49,8 @@ export const dataApi = {
       })
       .strict(),
   ),
-  'data.deleteDataset': method<void>()(datasetRef),
+  /** Hides the dataset at once and starts the `data.delete` job that removes it. */
+  'data.deleteDataset': method<JobRecord>()(datasetRef),
   'data.documents': method<DocumentPage>()(
     z
       .object({

@@ -6,6 +6,7 @@ import { evals } from './005_evals'
 import { teacherCaches } from './006_teacher_caches'
 import { cheaperDocumentWrites } from './007_cheaper_document_writes'
 import { curriculumScores } from './008_curriculum_scores'
+import { datasetDeletions } from './009_dataset_deletions'
 import type { Migration } from './types'
 
 /** Every migration, in order. Append; never reorder or edit a shipped one. */
@@ -18,6 +19,7 @@ export const migrations: readonly Migration[] = [
   teacherCaches,
   cheaperDocumentWrites,
   curriculumScores,
+  datasetDeletions,
 ]
 
 export const latestSchemaVersion = migrations.length

@@ -8,6 +8,7 @@ import {
   type RedactionType,
 } from '../../shared/data/types'
 import type { CleanRunsRepo } from './clean-runs'
+import { NOT_DELETING } from './datasets'
 import type { LabelsRepo } from './labels'
 import type { QualityModelsRepo } from './quality-models'
 
@@ -30,8 +31,8 @@ export class DataStatsRepo {
   summaries(): DataDatasetSummary[] {
     const datasets = this.db
       .prepare<[], { id: number; name: string; createdAt: string; ruleSetId: number | null }>(
-        `SELECT id, name, created_at AS createdAt, rule_set_id AS ruleSetId FROM datasets
-         WHERE state = 'ready' ORDER BY created_at DESC, id DESC`,
+        `SELECT id, name, created_at AS createdAt, rule_set_id AS ruleSetId FROM datasets d
+         WHERE state = 'ready' AND ${NOT_DELETING} ORDER BY created_at DESC, id DESC`,
       )
       .all()
     const counts = this.db

@@ -1,6 +1,17 @@
-import type { Db } from '../database'
+import { writeTransaction, type Db } from '../database'
 import type { DatasetSummary } from '../../shared/types'
 import { UserError } from '../../shared/errors'
+
+/** SQL: the dataset `d` is not being deleted (those are gone as far as users can tell). */
+export const NOT_DELETING =
+  'NOT EXISTS (SELECT 1 FROM dataset_deletions x WHERE x.dataset_id = d.id)'
+
+/** A dataset whose deletion was asked for and has not finished. */
+export interface PendingDeletion {
+  datasetId: number
+  /** Its name when deletion was asked for. */
+  name: string
+}
 
 /** Datasets (their documents are DocumentsRepo's). */
 export class DatasetsRepo {
@@ -14,20 +25,67 @@ export class DatasetsRepo {
     // Datasets still being imported are not listed until their first import commits.
     return this.db
       .prepare<[], DatasetSummary>(
-        `${this.summarySql} WHERE d.state = 'ready' ORDER BY d.created_at DESC, d.id DESC`,
+        `${this.summarySql} WHERE d.state = 'ready' AND ${NOT_DELETING}
+         ORDER BY d.created_at DESC, d.id DESC`,
       )
       .all()
   }
 
   get(id: number): DatasetSummary | null {
     return (
-      this.db.prepare<[number], DatasetSummary>(`${this.summarySql} WHERE d.id = ?`).get(id) ?? null
+      this.db
+        .prepare<[number], DatasetSummary>(`${this.summarySql} WHERE d.id = ? AND ${NOT_DELETING}`)
+        .get(id) ?? null
     )
   }
 
   /** Whether a dataset exists: cheap, unlike get(), which counts its documents. */
   exists(id: number): boolean {
-    return this.db.prepare('SELECT 1 FROM datasets WHERE id = ?').get(id) !== undefined
+    return (
+      this.db.prepare(`SELECT 1 FROM datasets d WHERE d.id = ? AND ${NOT_DELETING}`).get(id) !==
+      undefined
+    )
+  }
+
+  /**
+   * Ask for a dataset's deletion (the `data.delete` job does it): from now on it is listed
+   * nowhere and its name is free for a new dataset. Quick whatever the dataset's size.
+   */
+  markForDeletion(id: number, now: string): PendingDeletion {
+    return writeTransaction(this.db, () => {
+      const row = this.db
+        .prepare<[number], { name: string }>(
+          `SELECT name FROM datasets d WHERE d.id = ? AND ${NOT_DELETING}`,
+        )
+        .get(id)
+      if (!row) throw new UserError('not_found', `There is no dataset with id ${id}.`, 'datasetId')
+      this.db
+        .prepare('INSERT INTO dataset_deletions (dataset_id, name, requested_at) VALUES (?, ?, ?)')
+        .run(id, row.name, now)
+      // A name no one types (it starts with a NUL), unique by the id.
+      this.db.prepare('UPDATE datasets SET name = ? WHERE id = ?').run(`\u0000deleting ${id}`, id)
+      return { datasetId: id, name: row.name }
+    })
+  }
+
+  /** Deletions asked for and not finished, oldest first. */
+  pendingDeletions(): PendingDeletion[] {
+    return this.db
+      .prepare<[], PendingDeletion>(
+        'SELECT dataset_id AS datasetId, name FROM dataset_deletions ORDER BY requested_at, dataset_id',
+      )
+      .all()
+  }
+
+  /** A pending deletion of this dataset, if one was asked for. */
+  pendingDeletion(id: number): PendingDeletion | null {
+    return (
+      this.db
+        .prepare<[number], PendingDeletion>(
+          'SELECT dataset_id AS datasetId, name FROM dataset_deletions WHERE dataset_id = ?',
+        )
+        .get(id) ?? null
+    )
   }
 
   byName(name: string): DatasetSummary | null {

@@ -3,6 +3,7 @@ import type { JobHandler } from '../context'
 import { backendBenchmark } from './backend-benchmark'
 import { backendProbe } from './backend-probe'
 import { dataClean } from './data-clean'
+import { dataDelete } from './data-delete'
 import { dataExport } from './data-export'
 import { dataImport } from './data-import'
 import { dataQuality } from './data-quality'
@@ -32,6 +33,7 @@ export const jobHandlers: { [K in JobKind]: JobHandler<K> } = {
   'data.clean': dataClean,
   'data.quality': dataQuality,
   'data.export': dataExport,
+  'data.delete': dataDelete,
   'tokenizer.train': tokenizerTrain,
   'tokens.encode': tokensEncode,
   'train.calibrate': trainCalibrate,

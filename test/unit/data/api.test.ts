@@ -182,4 +182,40 @@ describe('data API with real worker processes', () => {
     await new Promise((r) => setTimeout(r, 100))
     expect(existsSync(uploaded.value.path)).toBe(false)
   })
+
+  it('deletes a dataset in the background, and finishes an interrupted deletion on open', async () => {
+    const { dir, call, finished, backend } = setup()
+    const ids: Record<string, number> = {}
+    for (const name of ['first', 'second']) {
+      const file = join(dir, `${name}.jsonl`)
+      writeFileSync(
+        file,
+        takeDocs(40)
+          .map((d) => JSON.stringify({ text: d.text }))
+          .join('\n'),
+      )
+      const job = await finished(await call('data.import', { dataset: name, paths: [file] }))
+      ids[name] = (job.result as { datasetId: number }).datasetId
+    }
+    const job = await call('data.deleteDataset', { datasetId: ids.first })
+    expect(job.kind).toBe('data.delete')
+    // Listed nowhere from the moment it is asked for.
+    expect((await call('data.datasets', {})).map((d) => d.name)).toEqual(['second'])
+    const done = await finished(job)
+    expect(done.state).toBe('succeeded')
+    expect(done.result).toEqual({ datasetId: ids.first, name: 'first', documents: 40 })
+
+    // Marked, but its job never ran (the app quit): opening the project finishes it.
+    const store = backend.ctx.project.require()
+    store.datasets.markForDeletion(ids.second, new Date().toISOString())
+    expect(store.documents.count(ids.second)).toBe(40)
+    backend.ctx.project.open(store.path)
+    const resumed = backend.ctx.jobs.active().find((j) => j.kind === 'data.delete')
+    expect(resumed?.params).toEqual({ datasetId: ids.second })
+    expect((await finished(resumed!)).state).toBe('succeeded')
+    const reopened = backend.ctx.project.require()
+    expect(reopened.documents.countAll()).toBe(0)
+    expect(reopened.datasets.pendingDeletions()).toEqual([])
+    expect(await call('data.datasets', {})).toEqual([])
+  })
 })

@@ -79,8 +79,11 @@ export function dataHandlers(ctx: AppContext): GroupHandlers<typeof dataApi> {
       const store = ctx.project.require()
       dataset(store, datasetId)
       requireIdle(store, datasetId)
-      store.db.prepare('DELETE FROM datasets WHERE id = ?').run(datasetId)
+      // Gone from every list at once; the documents leave in the background (a large
+      // dataset takes a while, and this process must stay responsive).
+      store.datasets.markForDeletion(datasetId, now())
       ctx.events.publish('project.changed', store.info())
+      return start({ kind: 'data.delete', params: { datasetId } })
     },
     'data.documents': ({ sort, offset, limit, ...filter }) => {
       const store = ctx.project.require()

@@ -4,7 +4,13 @@ import type { Store } from '../../../store'
 import type { AppContext } from '../context'
 
 /** Jobs that read or rewrite a whole dataset: one at a time per dataset. */
-const dataKinds = new Set(['data.import', 'data.clean', 'data.quality', 'data.export'])
+const dataKinds = new Set([
+  'data.import',
+  'data.clean',
+  'data.quality',
+  'data.export',
+  'data.delete',
+])
 
 /**
  * What the data and review handlers share about a dataset: that it exists, whether a data

@@ -13,6 +13,7 @@ import { ModelFit } from './model-fit'
 import { ThreadPool, type DocumentProcessor } from './pool'
 import type { ProcessedDoc } from './process'
 import { writeTransaction } from '../../../store/database'
+import { NOT_DELETING } from '../../../store/repos/datasets'
 import {
   dropScoreIndexes,
   ensureScoreIndexes,
@@ -51,7 +52,9 @@ export function checkCleanable(store: Store, datasetId: number): void {
   store.imports.abandonOrphans(isProcessAlive)
   store.cleanRuns.failOrphans(isProcessAlive, now)
   const ds = store.db
-    .prepare<[number], { state: string }>('SELECT state FROM datasets WHERE id = ?')
+    .prepare<[number], { state: string }>(
+      `SELECT state FROM datasets d WHERE d.id = ? AND ${NOT_DELETING}`,
+    )
     .get(datasetId)
   if (!ds)
     throw new UserError('not_found', `There is no dataset with id ${datasetId}.`, 'datasetId')

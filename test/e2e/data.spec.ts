@@ -122,6 +122,14 @@ test('dropped files are uploaded to the server and imported', async ({ app }) =>
     timeout: 30_000,
   })
   await expect(app.getByRole('navigation', { name: 'Datasets' })).toContainText('31 docs')
+
+  // Deleting it: gone from the list at once, its documents removed by a background job.
+  await app.getByRole('button', { name: 'Delete posts' }).click()
+  await app
+    .getByRole('dialog', { name: 'Delete posts?' })
+    .getByRole('button', { name: 'Delete dataset' })
+    .click()
+  await expect(app.getByRole('heading', { name: 'No datasets yet' })).toBeVisible()
 })
 
 test('the rule editor: thresholds with defaults, order, and a re-run that follows them', async ({

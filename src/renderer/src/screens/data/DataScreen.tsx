@@ -1,6 +1,14 @@
 import { Database, Download, Play, Trash2, Upload, UploadCloud } from 'lucide-react'
+import { useQueryClient } from '@tanstack/react-query'
 import { useCallback, useState, type DragEvent } from 'react'
-import { call, useApiMutation, useApiQuery, useEvent, useTransport } from '../../api/client'
+import {
+  call,
+  queryKey,
+  useApiMutation,
+  useApiQuery,
+  useEvent,
+  useTransport,
+} from '../../api/client'
 import { Button } from '../../components/Button'
 import { Dialog } from '../../components/Dialog'
 import { EmptyState } from '../../components/EmptyState'
@@ -204,7 +212,15 @@ function DatasetView({ dataset }: { dataset: DataDatasetSummary }) {
   const clean = useApiMutation('data.clean', {
     onError: (e) => setMessage({ tone: 'error', text: e.message }),
   })
-  const remove = useApiMutation('data.deleteDataset')
+  const client = useQueryClient()
+  const remove = useApiMutation('data.deleteDataset', {
+    // The dataset is gone for the backend at once (its documents follow in a job): drop
+    // it from the list now rather than show its view failing until the list refetches.
+    onSuccess: () =>
+      client.setQueryData<DataDatasetSummary[]>(queryKey('data.datasets', {}), (list) =>
+        list?.filter((d) => d.id !== dataset.id),
+      ),
+  })
   const busy = jobs.length > 0
 
   useEvent('job.state', (job) => {

@@ -8,6 +8,7 @@ export const dataJobKinds: readonly JobKind[] = [
   'data.clean',
   'data.quality',
   'data.export',
+  'data.delete',
 ]
 
 /** Every query the data screen reads, refreshed when a data job finishes. */

@@ -14,22 +14,12 @@ import { RULE_SAMPLE } from '../../../src/worker/data/quality/training'
 import { round } from '../../../src/worker/data/text/view'
 import { makeImportFolder } from '../../helpers/data-fixtures'
 import { takeDocs } from '../../helpers/synthetic-corpus'
+import { quietJobDeps } from '../../helpers/job-deps'
 import { useTempDir } from '../../helpers/temp'
 
 const tempDir = useTempDir('frugal-clean-')
 
-function deps(store: Store, threads = 0) {
-  const controller = new AbortController()
-  return {
-    store,
-    jobId: 'test',
-    signal: controller.signal,
-    progress: () => undefined,
-    log: () => undefined,
-    throwIfCancelled: () => undefined,
-    threads,
-  }
-}
+const deps = quietJobDeps
 
 async function importFiles(store: Store, paths: string[], dataset = 'corpus') {
   return runImport({ dataset, paths, format: 'auto' }, deps(store))

@@ -4,21 +4,12 @@ import { describe, expect, it } from 'vitest'
 import { Store } from '../../../src/store'
 import { runImport } from '../../../src/worker/data/import/importer'
 import { deleteDataset } from '../../../src/worker/data/delete-dataset'
+import { quietJobDeps } from '../../helpers/job-deps'
 import { useTempDir } from '../../helpers/temp'
 
 const tempDir = useTempDir('frugal-delete-')
 
-function importDeps(store: Store) {
-  return {
-    store,
-    jobId: 'test',
-    signal: new AbortController().signal,
-    progress: () => undefined,
-    log: () => undefined,
-    throwIfCancelled: () => undefined,
-    threads: 0,
-  }
-}
+const importDeps = quietJobDeps
 
 /** A dataset of `n` short documents, each holding `word`. */
 async function dataset(store: Store, dir: string, name: string, n: number, word: string) {

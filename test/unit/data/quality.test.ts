@@ -20,21 +20,12 @@ import {
   train,
 } from '../../../src/worker/data/quality/logistic'
 import { takeDocs } from '../../helpers/synthetic-corpus'
+import { quietJobDeps } from '../../helpers/job-deps'
 import { useTempDir } from '../../helpers/temp'
 
 const tempDir = useTempDir('frugal-quality-')
 
-function deps(store: Store) {
-  return {
-    store,
-    jobId: 'test',
-    signal: new AbortController().signal,
-    progress: () => undefined,
-    log: () => undefined,
-    throwIfCancelled: () => undefined,
-    threads: 0,
-  }
-}
+const deps = quietJobDeps
 
 /**
  * The quality features written plainly (words by regex, lines by split, Maps and Sets):

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Store } from '../store'
 import { checkExistingProject, checkNewFile } from '../main/user-paths'
+import { fromWorkingDir } from './paths'
 import { defaultRuleSet, ruleSetSchema, type RuleSet } from '../shared/data/rules'
 import { importFormats, type ImportFormat } from '../shared/data/types'
 import { UserError } from '../shared/errors'
@@ -84,7 +85,7 @@ export function registerDataCommands(program: Command, defaultDb: string): void 
               `--format must be one of ${importFormats.join(', ')}.`,
               'format',
             )
-          const db = checkExistingProject(opts.db, 'db')
+          const db = checkExistingProject(fromWorkingDir(opts.db), 'db')
           const report = await runJobInProcess(
             'data.import',
             {
@@ -130,7 +131,7 @@ export function registerDataCommands(program: Command, defaultDb: string): void 
     .option('--json', 'print {kept, removed, modified, review, byRule} as JSON on stdout')
     .action((opts: DbOptions & { dataset: string; rules?: string }) =>
       runCommand(!!opts.json, async (out) => {
-        const db = checkExistingProject(opts.db, 'db')
+        const db = checkExistingProject(fromWorkingDir(opts.db), 'db')
         const rules = opts.rules ? readRules(opts.rules) : undefined
         const r = await runJobInProcess(
           'data.clean',
@@ -184,11 +185,17 @@ export function registerDataCommands(program: Command, defaultDb: string): void 
               '--status must be kept, removed, review or all.',
               'status',
             )
-          const db = checkExistingProject(opts.db, 'db')
-          const target = checkNewFile(resolve(opts.out), 'out', { overwrite: !!opts.overwrite })
+          const db = checkExistingProject(fromWorkingDir(opts.db), 'db')
+          const overwrite = !!opts.overwrite
+          const target = checkNewFile(fromWorkingDir(opts.out), 'out', { overwrite })
           const r = await runJobInProcess(
             'data.export',
-            { datasetId: datasetId(db, opts.dataset), status: opts.status as 'kept', out: target },
+            {
+              datasetId: datasetId(db, opts.dataset),
+              status: opts.status as 'kept',
+              out: target,
+              overwrite,
+            },
             db,
             out,
           )
@@ -209,7 +216,7 @@ export function registerDataCommands(program: Command, defaultDb: string): void 
     .option('--json', 'print the statistics as JSON on stdout')
     .action((opts: DbOptions & { dataset: string }) =>
       runCommand(!!opts.json, (out) => {
-        const db = checkExistingProject(opts.db, 'db')
+        const db = checkExistingProject(fromWorkingDir(opts.db), 'db')
         const id = datasetId(db, opts.dataset)
         const store = Store.open(db)
         try {
@@ -242,7 +249,7 @@ export function registerDataCommands(program: Command, defaultDb: string): void 
     .option('--json', 'print JSON on stdout')
     .action((opts: DbOptions) =>
       runCommand(!!opts.json, (out) => {
-        const store = Store.open(checkExistingProject(opts.db, 'db'))
+        const store = Store.open(checkExistingProject(fromWorkingDir(opts.db), 'db'))
         try {
           out.result(store.dataStats.summaries(), (list) =>
             list.length

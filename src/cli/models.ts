@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { Store } from '../store'
 import { UserError } from '../shared/errors'
 import { checkExistingProject } from '../main/user-paths'
+import { fromWorkingDir } from './paths'
 import { loadBackend } from '../worker/backend'
 import { Decoder } from '../worker/infer/decoder'
 import { generate, generateOptionsSchema } from '../worker/infer/generate'
@@ -59,7 +60,7 @@ export function registerModelCommands(program: Command, defaultDb: string): void
     .option('--json', 'print the result as JSON')
     .action((opts: Common & { out: string; dtype: string }) =>
       runCommand(!!opts.json, async (out) => {
-        const db = checkExistingProject(opts.db, 'db')
+        const db = checkExistingProject(fromWorkingDir(opts.db), 'db')
         const dtype = opts.dtype as 'fp32' | 'bf16' | 'fp16' | 'int8'
         if (!['fp32', 'bf16', 'fp16', 'int8'].includes(dtype))
           throw new UserError(
@@ -103,7 +104,7 @@ export function registerModelCommands(program: Command, defaultDb: string): void
     .option('--json', 'print the result as JSON')
     .action((dir: string, opts: { name: string; db: string; json?: boolean }) =>
       runCommand(!!opts.json, async (out) => {
-        const db = checkExistingProject(opts.db, 'db')
+        const db = checkExistingProject(fromWorkingDir(opts.db), 'db')
         const r = await runJobInProcess(
           'model.import',
           { path: resolve(dir), name: opts.name },
@@ -148,7 +149,7 @@ export function registerModelCommands(program: Command, defaultDb: string): void
         },
       ) =>
         runCommand(!!opts.json, async (out) => {
-          const db = checkExistingProject(opts.db, 'db')
+          const db = checkExistingProject(fromWorkingDir(opts.db), 'db')
           const runId = resolveRun(db, opts.run)
           const checkpointId = opts.checkpoint ? int(opts.checkpoint, 'checkpoint') : null
           if (opts.kind === 'mc') {
@@ -239,7 +240,7 @@ export function registerModelCommands(program: Command, defaultDb: string): void
         },
       ) =>
         runCommand(!!opts.json, async (out) => {
-          const db = checkExistingProject(opts.db, 'db')
+          const db = checkExistingProject(fromWorkingDir(opts.db), 'db')
           const parsed = generateOptionsSchema.safeParse({
             maxTokens: Number(opts.maxTokens),
             temperature: Number(opts.temperature),

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { Store, backupProject } from '../store'
 import { checkExistingProject, checkNewFile, checkNewProject } from '../main/user-paths'
+import { fromWorkingDir } from './paths'
 import { appVersion } from '../main/version'
 import type { ProjectInfo } from '../shared/types'
 import { formatBytes, runCommand } from './output'
@@ -22,7 +23,7 @@ function describeProject(info: ProjectInfo): string {
 }
 
 function withStore<T>(db: string, body: (store: Store) => T): T {
-  const store = Store.open(checkExistingProject(db, 'db'))
+  const store = Store.open(checkExistingProject(fromWorkingDir(db), 'db'))
   try {
     return body(store)
   } finally {
@@ -42,7 +43,7 @@ export function registerProjectCommands(program: Command, defaultDb: string): vo
     .option('--json', 'print the project as JSON on stdout')
     .action((file: string, opts: { json?: boolean }) =>
       runCommand(!!opts.json, (out) => {
-        const store = Store.create(checkNewProject(file, 'file'), { appVersion })
+        const store = Store.create(checkNewProject(fromWorkingDir(file), 'file'), { appVersion })
         try {
           out.result(store.info(), (i) => `Created ${i.path}`)
         } finally {
@@ -71,9 +72,9 @@ export function registerProjectCommands(program: Command, defaultDb: string): vo
     .option('--json', 'print JSON on stdout')
     .action((opts: DbOptions & { out: string; overwrite?: boolean }) =>
       runCommand(!!opts.json, async (out) => {
-        const store = Store.open(checkExistingProject(opts.db, 'db'))
+        const store = Store.open(checkExistingProject(fromWorkingDir(opts.db), 'db'))
         try {
-          const target = checkNewFile(opts.out, 'out', {
+          const target = checkNewFile(fromWorkingDir(opts.out), 'out', {
             extension: '.frugal',
             overwrite: !!opts.overwrite,
           })
@@ -95,7 +96,7 @@ export function registerProjectCommands(program: Command, defaultDb: string): vo
     .option('--json', 'print JSON on stdout')
     .action((opts: DbOptions) =>
       runCommand(!!opts.json, async (out) => {
-        const db = checkExistingProject(opts.db, 'db')
+        const db = checkExistingProject(fromWorkingDir(opts.db), 'db')
         withStore(db, () => undefined) // validates and migrates before the check runs
         const result = await runJobInProcess('project.integrityCheck', {}, db, out)
         out.result(result, (r) =>

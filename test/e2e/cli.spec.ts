@@ -2,13 +2,14 @@ import { test, expect } from '@playwright/test'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 
 /** Run the built `frugal` command. */
-function frugal(args: string[], home: string) {
-  const r = spawnSync(process.execPath, ['bin/frugal.js', ...args], {
+function frugal(args: string[], home: string, cwd?: string) {
+  const r = spawnSync(process.execPath, [resolve('bin/frugal.js'), ...args], {
     encoding: 'utf8',
     env: { ...process.env, FRUGAL_HOME: home },
+    cwd,
   })
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
@@ -47,6 +48,20 @@ test('project commands print JSON on stdout with --json', () => {
   expect(info.stdout).toMatch(/Schema\s+version \d+/)
 })
 
+test('paths on the command line are relative to the working directory', () => {
+  const created = frugal(['project', 'create', 'rel', '--json'], dir, dir)
+  expect(JSON.parse(created.stdout)).toMatchObject({ path: join(dir, 'rel.frugal') })
+  const info = frugal(['project', 'info', '--db', 'rel.frugal', '--json'], dir, dir)
+  expect(info.code).toBe(0)
+  expect(JSON.parse(info.stdout)).toMatchObject({ path: join(dir, 'rel.frugal') })
+  const backup = frugal(
+    ['project', 'backup', '--db', 'rel.frugal', '--out', 'copy', '--json'],
+    dir,
+    dir,
+  )
+  expect(JSON.parse(backup.stdout)).toMatchObject({ path: join(dir, 'copy.frugal') })
+})
+
 test('user errors go to stderr with exit code 1 and a JSON error with --json', () => {
   frugal(['project', 'create', join(dir, 'p.frugal')], dir)
   const again = frugal(['project', 'create', join(dir, 'p.frugal'), '--json'], dir)
@@ -54,9 +69,9 @@ test('user errors go to stderr with exit code 1 and a JSON error with --json', (
   expect(JSON.parse(again.stdout)).toMatchObject({ error: { code: 'conflict' } })
   expect(again.stderr).toContain('already exists')
 
-  const relative = frugal(['project', 'info', '--db', 'nowhere.frugal'], dir)
-  expect(relative.code).toBe(1)
-  expect(relative.stderr).toContain('Use a full path')
+  const missing = frugal(['project', 'info', '--db', 'nowhere.frugal'], dir, dir)
+  expect(missing.code).toBe(1)
+  expect(missing.stderr).toContain(`There is no file at ${join(dir, 'nowhere.frugal')}`)
 
   const port = frugal(['serve', '--port', 'eighty'], dir)
   expect(port.code).toBe(1)

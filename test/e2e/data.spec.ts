@@ -288,6 +288,16 @@ test('the CLI imports, cleans, exports and reports statistics as JSON', ({ serve
   expect(Object.keys(first)).toEqual(
     expect.arrayContaining(['id', 'source', 'text', 'status', 'reasons']),
   )
+  // An existing file is replaced only when asked.
+  const again = frugal('data', 'export', '--dataset', 'web', '--out', out, '--json')
+  expect(again.code).toBe(1)
+  expect(again.json).toMatchObject({ error: { code: 'conflict' } })
+  const kept = frugal('data', 'export', '--dataset', 'web', '--out', out, '--overwrite', '--json')
+  expect(kept.json).toMatchObject({
+    path: out,
+    documents: (cleaned.json!.kept as number) + (cleaned.json!.modified as number),
+  })
+  expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(kept.json!.documents as number)
   const stats = frugal('data', 'stats', '--dataset', 'web', '--json')
   expect(stats.json).toMatchObject({
     documents: imported.json!.imported,

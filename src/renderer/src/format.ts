@@ -17,6 +17,11 @@ export function formatCount(n: number): string {
   return integer.format(n)
 }
 
+/** "1 document", "2,048 documents": a count with its noun in the right number. */
+export function formatCountOf(n: number, singular: string, plural = `${singular}s`): string {
+  return `${integer.format(n)} ${n === 1 ? singular : plural}`
+}
+
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`
   const s = ms / 1000

@@ -16,7 +16,7 @@ import { PathDialog } from '../../components/forms/PathDialog'
 import { Tabs } from '../../components/Tabs'
 import { Notice } from '../../components/Notice'
 import { Page } from '../../components/Page'
-import { formatCount, formatRelative } from '../../format'
+import { formatCount, formatCountOf, formatRelative } from '../../format'
 import type { DataDatasetSummary, ImportReport } from '../../../../shared/data/types'
 import { DocumentsTab, type DocumentFilter } from './DocumentsTab'
 import { ImportDialog, droppedFiles } from './ImportDialog'
@@ -61,7 +61,7 @@ export function DataScreen() {
       setSelectedId(r.datasetId)
       setFinished({
         tone: 'success',
-        text: `Imported ${formatCount(r.imported)} documents into “${r.dataset}”${r.skipped ? `; ${formatCount(r.skipped)} records could not be read` : ''}.`,
+        text: `Imported ${formatCountOf(r.imported, 'document')} into “${r.dataset}”${r.skipped ? `; ${formatCountOf(r.skipped, 'record')} could not be read` : ''}.`,
         errors: r.errors,
       })
     } else
@@ -190,7 +190,7 @@ function DatasetList({
             >
               <span className="dataset-name">{d.name}</span>
               <span className="small muted">
-                {formatCount(d.documents)} docs
+                {formatCountOf(d.documents, 'doc')}
                 {d.cleanedAt ? ` · ${formatCount(d.counts.kept)} kept` : ' · not cleaned'}
               </span>
             </button>
@@ -234,7 +234,7 @@ function DatasetView({ dataset }: { dataset: DataDatasetSummary }) {
       const r = job.result as { path: string; documents: number }
       setMessage({
         tone: 'success',
-        text: `Exported ${formatCount(r.documents)} documents to ${r.path}.`,
+        text: `Exported ${formatCountOf(r.documents, 'document')} to ${r.path}.`,
       })
     }
   })
@@ -254,7 +254,7 @@ function DatasetView({ dataset }: { dataset: DataDatasetSummary }) {
         <div>
           <h2>{dataset.name}</h2>
           <p className="small muted">
-            {formatCount(dataset.documents)} documents · imported{' '}
+            {formatCountOf(dataset.documents, 'document')} · imported{' '}
             {formatRelative(dataset.createdAt)}
             {dataset.cleanedAt ? ` · cleaned ${formatRelative(dataset.cleanedAt)}` : ''}
           </p>
@@ -317,7 +317,7 @@ function DatasetView({ dataset }: { dataset: DataDatasetSummary }) {
       >
         <div className="stack">
           <p>
-            Its {formatCount(dataset.documents)} documents, their cleaning results, labels and
+            Its {formatCountOf(dataset.documents, 'document')}, their cleaning results, labels and
             quality models are deleted from the project. Your source files are not touched.
           </p>
           {remove.error && <Notice tone="error">{remove.error.message}</Notice>}

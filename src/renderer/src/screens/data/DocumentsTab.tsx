@@ -3,7 +3,7 @@ import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react'
 import { useApiQuery } from '../../api/client'
 import { Button } from '../../components/Button'
 import { Notice } from '../../components/Notice'
-import { formatCount } from '../../format'
+import { formatCount, formatCountOf } from '../../format'
 import { deciderTitles } from '../../../../shared/data/catalog'
 import { deciderIds, type DeciderId } from '../../../../shared/data/rules'
 import {
@@ -180,9 +180,7 @@ export function DocumentsTab({ datasetId, filter, onFilter }: DocumentsTabProps)
       <div className="browser">
         <section className="doc-list-panel" aria-label="Documents" aria-busy={isFetching}>
           <div className="doc-list-head small muted">
-            {page
-              ? `${formatCount(page.total)} ${page.total === 1 ? 'document' : 'documents'}`
-              : 'Loading…'}
+            {page ? formatCountOf(page.total, 'document') : 'Loading…'}
             {page && page.total > PAGE && (
               <span className="row" style={{ gap: 2 }}>
                 <Button

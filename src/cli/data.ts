@@ -2,12 +2,17 @@ import type { Command } from 'commander'
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Store } from '../store'
+import type { DatasetSummary } from '../shared/types'
+import type { PendingDeletion } from '../store/repos/datasets'
+import { isProcessAlive } from '../store/process-alive'
+import { jobHoldsDataset } from '../shared/jobs'
 import { checkExistingProject, checkNewFile } from '../main/user-paths'
 import { fromWorkingDir } from './paths'
 import { defaultRuleSet, ruleSetSchema, type RuleSet } from '../shared/data/rules'
 import { importFormats, type ImportFormat } from '../shared/data/types'
 import { UserError } from '../shared/errors'
 import { formatBytes, runCommand } from './output'
+import { countOf } from '../shared/plural'
 import { runJobInProcess } from './run-job'
 
 interface DbOptions {
@@ -19,14 +24,45 @@ interface DbOptions {
 function datasetId(db: string, name: string): number {
   const store = Store.open(db)
   try {
-    const found = store.datasets.byName(name.trim())
-    if (found) return found.id
-    const names = store.datasets.list().map((d) => d.name)
-    throw new UserError(
-      'not_found',
-      `There is no dataset "${name}".${names.length ? ` Datasets: ${names.join(', ')}.` : ' Import one with `frugal data import`.'}`,
-      'dataset',
-    )
+    return datasetIn(store, name).id
+  } finally {
+    store.close()
+  }
+}
+
+function datasetIn(store: Store, name: string): DatasetSummary {
+  const found = store.datasets.byName(name.trim())
+  if (found) return found
+  const names = store.datasets.list().map((d) => d.name)
+  throw new UserError(
+    'not_found',
+    `There is no dataset "${name}".${names.length ? ` Datasets: ${names.join(', ')}.` : ' Import one with `frugal data import`.'}`,
+    'dataset',
+  )
+}
+
+/**
+ * Mark a dataset for deletion as the app does (`data.deleteDataset`), unless a job of
+ * this or another process holds it; or find one whose deletion was cut short, to finish.
+ */
+function markForDeletion(db: string, name: string): PendingDeletion {
+  const store = Store.open(db)
+  try {
+    const now = new Date().toISOString()
+    const pending = store.datasets.pendingDeletions().find((d) => d.name === name.trim())
+    if (pending && !store.datasets.byName(name.trim())) return pending
+    const dataset = datasetIn(store, name)
+    store.jobs.failOrphans(isProcessAlive, now)
+    const busy = store.jobs
+      .list({ states: ['queued', 'running'], limit: 1000 })
+      .find((j) => jobHoldsDataset(j, dataset.id, dataset.name))
+    if (busy)
+      throw new UserError(
+        'conflict',
+        `"${dataset.name}" is busy (${busy.kind.replace('data.', '')} in progress). Wait for it or cancel it.`,
+        'dataset',
+      )
+    return store.datasets.markForDeletion(dataset.id, now)
   } finally {
     store.close()
   }
@@ -109,7 +145,7 @@ export function registerDataCommands(program: Command, defaultDb: string): void 
             },
             (r) =>
               [
-                `Imported ${r.imported} documents into "${r.dataset}" from ${r.files} files (${formatBytes(r.bytes)}).`,
+                `Imported ${countOf(r.imported, 'document')} into "${r.dataset}" from ${countOf(r.files, 'file')} (${formatBytes(r.bytes)}).`,
                 ...(r.skipped ? [`Skipped ${r.skipped}:`] : []),
                 ...r.errors
                   .slice(0, 50)
@@ -153,7 +189,7 @@ export function registerDataCommands(program: Command, defaultDb: string): void 
           },
           (s) =>
             [
-              `${s.documents} documents: ${s.kept} kept, ${s.modified} kept with changes, ${s.removed} removed, ${s.review} to review.`,
+              `${countOf(s.documents, 'document')}: ${s.kept} kept, ${s.modified} kept with changes, ${s.removed} removed, ${s.review} to review.`,
               ...Object.entries(s.byRule).map(([rule, n]) => `  ${rule}: ${n}`),
               s.model
                 ? `Quality model: held-out accuracy ${s.model.holdoutAccuracy === null ? 'n/a' : `${Math.round(s.model.holdoutAccuracy * 100)}%`} (${s.model.trainedOn}).`
@@ -201,7 +237,7 @@ export function registerDataCommands(program: Command, defaultDb: string): void 
           )
           out.result(
             { path: r.path, documents: r.documents },
-            (x) => `Wrote ${x.documents} documents to ${x.path}`,
+            (x) => `Wrote ${countOf(x.documents, 'document')} to ${x.path}`,
           )
         }),
     )
@@ -226,12 +262,42 @@ export function registerDataCommands(program: Command, defaultDb: string): void 
               `Characters  ${s.characters}; ~${s.estimatedTokens} tokens (kept: ${s.kept.characters}; ~${s.kept.estimatedTokens} tokens)`,
               `Languages   ${s.languages.map((l) => `${l.language} ${l.documents}`).join(', ') || '—'}`,
               `By rule     ${s.byRule.map((r) => `${r.rule} ${r.removed}${r.review ? `+${r.review} review` : ''}`).join(', ') || '—'}`,
-              `Duplicates  ${s.duplicates.clusters} clusters, ${s.duplicates.removed} removed`,
+              `Duplicates  ${countOf(s.duplicates.clusters, 'cluster')}, ${s.duplicates.removed} removed`,
             ].join('\n'),
           )
         } finally {
           store.close()
         }
+      }),
+    )
+
+  data
+    .command('delete')
+    .description('delete a dataset with its documents, labels, cleaning runs and quality models')
+    .requiredOption('--dataset <name>', 'dataset to delete')
+    .option('--db <file>', 'project file', defaultDb)
+    .option('--json', 'print {dataset, documents} as JSON on stdout')
+    .action((opts: DbOptions & { dataset: string }) =>
+      runCommand(!!opts.json, async (out) => {
+        const db = checkExistingProject(fromWorkingDir(opts.db), 'db')
+        const target = markForDeletion(db, opts.dataset)
+        const r = await runJobInProcess(
+          'data.delete',
+          { datasetId: target.datasetId },
+          db,
+          out,
+        ).catch((err: unknown) => {
+          if (err instanceof UserError && err.code === 'cancelled')
+            throw new UserError(
+              'cancelled',
+              `Cancelled: "${target.name}" is hidden and partly deleted. Run this command again (or open the project in Frugal) to finish.`,
+            )
+          throw err
+        })
+        out.result(
+          { dataset: r.name, documents: r.documents },
+          (x) => `Deleted "${x.dataset}" (${countOf(x.documents, 'document')}).`,
+        )
       }),
     )
 
@@ -254,7 +320,9 @@ export function registerDataCommands(program: Command, defaultDb: string): void 
           out.result(store.dataStats.summaries(), (list) =>
             list.length
               ? list
-                  .map((d) => `${d.name}\t${d.documents} documents\t${d.counts.kept} kept`)
+                  .map(
+                    (d) => `${d.name}\t${countOf(d.documents, 'document')}\t${d.counts.kept} kept`,
+                  )
                   .join('\n')
               : 'No datasets.',
           )

@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { Store, backupProject } from '../store'
 import { checkExistingProject, checkNewFile, checkNewProject } from '../main/user-paths'
 import { fromWorkingDir } from './paths'
+import { countOf } from '../shared/plural'
 import { appVersion } from '../main/version'
 import type { ProjectInfo } from '../shared/types'
 import { formatBytes, runCommand } from './output'
@@ -18,7 +19,7 @@ function describeProject(info: ProjectInfo): string {
     `File      ${info.path} (${formatBytes(info.sizeBytes)})`,
     `Schema    version ${info.schemaVersion}`,
     `Created   ${info.createdAt}`,
-    `Contents  ${info.counts.datasets} datasets, ${info.counts.documents} documents, ${info.counts.jobs} jobs`,
+    `Contents  ${countOf(info.counts.datasets, 'dataset')}, ${countOf(info.counts.documents, 'document')}, ${countOf(info.counts.jobs, 'job')}`,
   ].join('\n')
 }
 

@@ -371,6 +371,26 @@ export interface JobRecord {
   finishedAt: string | null
 }
 
+/** Jobs that read or rewrite a whole dataset: one at a time per dataset. */
+export const datasetJobKinds: readonly JobKind[] = [
+  'data.import',
+  'data.clean',
+  'data.quality',
+  'data.export',
+  'data.delete',
+]
+
+/** Whether a job holds this dataset: a data job on its id, or an import into its name. */
+export function jobHoldsDataset(
+  job: Pick<JobRecord, 'kind' | 'params'>,
+  datasetId: number | null,
+  name: string | null,
+): boolean {
+  if (!datasetJobKinds.includes(job.kind)) return false
+  const p = job.params as { datasetId?: number; dataset?: string }
+  return (datasetId !== null && p.datasetId === datasetId) || (name !== null && p.dataset === name)
+}
+
 /** What a caller passes to `jobs.start` (defaults may be omitted). */
 export type StartJobRequest = {
   [K in JobKind]: { kind: K; params: JobParamsIn<K> }

@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from '@playwright/test'
+import type { JobRecord } from '../../src/shared/jobs'
+import { Store } from '../../src/store'
 import { makeImportFolder } from '../helpers/data-fixtures'
 import { takeDocs } from '../helpers/synthetic-corpus'
 import { expect, test } from './fixtures'
@@ -327,4 +329,46 @@ test('the CLI imports, cleans, exports and reports statistics as JSON', ({ serve
   const missing = frugal('data', 'stats', '--dataset', 'nope', '--json')
   expect(missing.code).toBe(1)
   expect(missing.json).toMatchObject({ error: { code: 'not_found' } })
+
+  // Deleting a dataset takes its documents; the name is then unknown.
+  expect(frugal('data', 'delete', '--dataset', 'big', '--json').json).toEqual({
+    dataset: 'big',
+    documents: 120_000,
+  })
+  const names = (frugal('data', 'list', '--json').json as unknown as { name: string }[]).map(
+    (d) => d.name,
+  )
+  expect(names).toEqual(['web'])
+  expect(frugal('data', 'delete', '--dataset', 'big', '--json').json).toMatchObject({
+    error: { code: 'not_found' },
+  })
+  // A dataset that a job of another process holds is not deleted.
+  const store = Store.open(db)
+  const webId = store.datasets.byName('web')!.id
+  const now = new Date().toISOString()
+  const job: JobRecord = {
+    id: 'other-process-export',
+    kind: 'data.export',
+    params: { datasetId: webId },
+    state: 'running',
+    progress: null,
+    result: null,
+    error: null,
+    createdAt: now,
+    startedAt: now,
+    finishedAt: null,
+  }
+  store.jobs.insert(job, process.pid)
+  const busy = frugal('data', 'delete', '--dataset', 'web', '--json')
+  expect(busy.code).toBe(1)
+  expect(busy.stderr).toContain('"web" is busy (export in progress)')
+  store.jobs.update({ ...job, state: 'succeeded', finishedAt: now })
+  // A deletion cut short (marked, not run) is finished by naming the dataset again.
+  store.datasets.markForDeletion(webId, now)
+  store.close()
+  expect(frugal('data', 'delete', '--dataset', 'web', '--json').json).toEqual({
+    dataset: 'web',
+    documents: imported.json!.imported,
+  })
+  expect(frugal('data', 'list', '--json').json).toEqual([])
 })

@@ -1,4 +1,5 @@
 /** Display formatting shared by every screen. */
+import { countOf } from '../../shared/plural'
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB']
@@ -19,7 +20,7 @@ export function formatCount(n: number): string {
 
 /** "1 document", "2,048 documents": a count with its noun in the right number. */
 export function formatCountOf(n: number, singular: string, plural = `${singular}s`): string {
-  return `${integer.format(n)} ${n === 1 ? singular : plural}`
+  return countOf(n, singular, plural, formatCount)
 }
 
 export function formatDuration(ms: number): string {

@@ -1,16 +1,7 @@
 import { UserError } from '../../../shared/errors'
-import type { JobRecord } from '../../../shared/jobs'
+import { jobHoldsDataset, type JobRecord } from '../../../shared/jobs'
 import type { Store } from '../../../store'
 import type { AppContext } from '../context'
-
-/** Jobs that read or rewrite a whole dataset: one at a time per dataset. */
-const dataKinds = new Set([
-  'data.import',
-  'data.clean',
-  'data.quality',
-  'data.export',
-  'data.delete',
-])
 
 /**
  * What the data and review handlers share about a dataset: that it exists, whether a data
@@ -33,12 +24,8 @@ export function datasetJobs(ctx: AppContext) {
 
   /** A data job running or queued on this dataset, if any. */
   const busyWith = (store: Store, datasetId: number): JobRecord | undefined => {
-    const name = store.datasets.get(datasetId)?.name
-    return ctx.jobs.active().find((j) => {
-      if (!dataKinds.has(j.kind)) return false
-      const p = j.params as { datasetId?: number; dataset?: string }
-      return p.datasetId === datasetId || (name !== undefined && p.dataset === name)
-    })
+    const name = store.datasets.get(datasetId)?.name ?? null
+    return ctx.jobs.active().find((j) => jobHoldsDataset(j, datasetId, name))
   }
 
   const requireIdle = (store: Store, datasetId: number) => {

@@ -1,15 +1,12 @@
 import { useQueryClient } from '@tanstack/react-query'
 import { useApiQuery, useEvent } from '../../api/client'
 import { useActiveJobs } from '../../app/useJobs'
-import type { JobKind, JobRecord } from '../../../../shared/jobs'
-
-export const dataJobKinds: readonly JobKind[] = [
-  'data.import',
-  'data.clean',
-  'data.quality',
-  'data.export',
-  'data.delete',
-]
+import {
+  datasetJobKinds,
+  jobHoldsDataset,
+  type JobKind,
+  type JobRecord,
+} from '../../../../shared/jobs'
 
 /** Every query the data screen reads, refreshed when a data job finishes. */
 const dataQueries = [
@@ -27,7 +24,7 @@ const dataQueries = [
 export function useDataInvalidation(): void {
   const client = useQueryClient()
   useEvent('job.state', (job) => {
-    if (!dataJobKinds.includes(job.kind)) return
+    if (!datasetJobKinds.includes(job.kind)) return
     if (job.state === 'queued' || job.state === 'running') return
     for (const key of dataQueries) void client.invalidateQueries({ queryKey: [key] })
   })
@@ -36,13 +33,7 @@ export function useDataInvalidation(): void {
 /** Data jobs queued or running for a dataset (by id, or by name for an import into it). */
 export function useDatasetJobs(datasetId: number | null, name: string | null): JobRecord[] {
   const active = useActiveJobs()
-  return active.filter((j) => {
-    if (!dataJobKinds.includes(j.kind)) return false
-    const p = j.params as { datasetId?: number; dataset?: string }
-    return (
-      (datasetId !== null && p.datasetId === datasetId) || (name !== null && p.dataset === name)
-    )
-  })
+  return active.filter((j) => jobHoldsDataset(j, datasetId, name))
 }
 
 /** Imports into datasets that do not exist yet (their dataset is hidden until done). */

@@ -77,17 +77,6 @@ export class DatasetsRepo {
       .all()
   }
 
-  /** A pending deletion of this dataset, if one was asked for. */
-  pendingDeletion(id: number): PendingDeletion | null {
-    return (
-      this.db
-        .prepare<[number], PendingDeletion>(
-          'SELECT dataset_id AS datasetId, name FROM dataset_deletions WHERE dataset_id = ?',
-        )
-        .get(id) ?? null
-    )
-  }
-
   byName(name: string): DatasetSummary | null {
     return (
       this.db.prepare<[string], DatasetSummary>(`${this.summarySql} WHERE d.name = ?`).get(name) ??

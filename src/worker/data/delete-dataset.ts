@@ -26,7 +26,8 @@ export async function deleteDataset(
   datasetId: number,
   deps: DeleteDatasetDeps,
 ): Promise<{ datasetId: number; name: string; documents: number }> {
-  const pending = store.datasets.pendingDeletion(datasetId)
+  // Only ever a few: the list serves the lookup too.
+  const pending = store.datasets.pendingDeletions().find((d) => d.datasetId === datasetId)
   if (!pending)
     throw new UserError(
       'not_found',

@@ -40,6 +40,9 @@ export class Pacer {
   }
 
   async tick(): Promise<void> {
+    // A cancel from the progress callback itself (or any code on this thread) is seen at
+    // once: only a worker's message needs the yield below to arrive.
+    this.signal?.throwIfAborted()
     const now = performance.now()
     if (now - this.lastYield < SLICE_MS) return
     await nextTurn()

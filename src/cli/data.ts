@@ -6,8 +6,8 @@ import type { DatasetSummary } from '../shared/types'
 import type { PendingDeletion } from '../store/repos/datasets'
 import { isProcessAlive } from '../store/process-alive'
 import { jobHoldsDataset } from '../shared/jobs'
-import { checkExistingProject, checkNewFile } from '../main/user-paths'
-import { fromWorkingDir } from './paths'
+import { checkNewFile } from '../main/user-paths'
+import { fromWorkingDir, projectFromCli } from './paths'
 import { defaultRuleSet, ruleSetSchema, type RuleSet } from '../shared/data/rules'
 import { importFormats, type ImportFormat } from '../shared/data/types'
 import { UserError } from '../shared/errors'
@@ -121,7 +121,7 @@ export function registerDataCommands(program: Command, defaultDb: string): void 
               `--format must be one of ${importFormats.join(', ')}.`,
               'format',
             )
-          const db = checkExistingProject(fromWorkingDir(opts.db), 'db')
+          const db = projectFromCli(opts.db)
           const report = await runJobInProcess(
             'data.import',
             {
@@ -167,7 +167,7 @@ export function registerDataCommands(program: Command, defaultDb: string): void 
     .option('--json', 'print {kept, removed, modified, review, byRule} as JSON on stdout')
     .action((opts: DbOptions & { dataset: string; rules?: string }) =>
       runCommand(!!opts.json, async (out) => {
-        const db = checkExistingProject(fromWorkingDir(opts.db), 'db')
+        const db = projectFromCli(opts.db)
         const rules = opts.rules ? readRules(opts.rules) : undefined
         const r = await runJobInProcess(
           'data.clean',
@@ -221,7 +221,7 @@ export function registerDataCommands(program: Command, defaultDb: string): void 
               '--status must be kept, removed, review or all.',
               'status',
             )
-          const db = checkExistingProject(fromWorkingDir(opts.db), 'db')
+          const db = projectFromCli(opts.db)
           const overwrite = !!opts.overwrite
           const target = checkNewFile(fromWorkingDir(opts.out), 'out', { overwrite })
           const r = await runJobInProcess(
@@ -252,7 +252,7 @@ export function registerDataCommands(program: Command, defaultDb: string): void 
     .option('--json', 'print the statistics as JSON on stdout')
     .action((opts: DbOptions & { dataset: string }) =>
       runCommand(!!opts.json, (out) => {
-        const db = checkExistingProject(fromWorkingDir(opts.db), 'db')
+        const db = projectFromCli(opts.db)
         const id = datasetId(db, opts.dataset)
         const store = Store.open(db)
         try {
@@ -279,7 +279,7 @@ export function registerDataCommands(program: Command, defaultDb: string): void 
     .option('--json', 'print {dataset, documents} as JSON on stdout')
     .action((opts: DbOptions & { dataset: string }) =>
       runCommand(!!opts.json, async (out) => {
-        const db = checkExistingProject(fromWorkingDir(opts.db), 'db')
+        const db = projectFromCli(opts.db)
         const target = markForDeletion(db, opts.dataset)
         const r = await runJobInProcess(
           'data.delete',
@@ -315,7 +315,7 @@ export function registerDataCommands(program: Command, defaultDb: string): void 
     .option('--json', 'print JSON on stdout')
     .action((opts: DbOptions) =>
       runCommand(!!opts.json, (out) => {
-        const store = Store.open(checkExistingProject(fromWorkingDir(opts.db), 'db'))
+        const store = Store.open(projectFromCli(opts.db))
         try {
           out.result(store.dataStats.summaries(), (list) =>
             list.length

@@ -2,8 +2,7 @@ import type { Command } from 'commander'
 import { resolve } from 'node:path'
 import { Store } from '../store'
 import { UserError } from '../shared/errors'
-import { checkExistingProject } from '../main/user-paths'
-import { fromWorkingDir } from './paths'
+import { projectFromCli } from './paths'
 import { loadBackend } from '../worker/backend'
 import { Decoder } from '../worker/infer/decoder'
 import { generate, generateOptionsSchema } from '../worker/infer/generate'
@@ -60,7 +59,7 @@ export function registerModelCommands(program: Command, defaultDb: string): void
     .option('--json', 'print the result as JSON')
     .action((opts: Common & { out: string; dtype: string }) =>
       runCommand(!!opts.json, async (out) => {
-        const db = checkExistingProject(fromWorkingDir(opts.db), 'db')
+        const db = projectFromCli(opts.db)
         const dtype = opts.dtype as 'fp32' | 'bf16' | 'fp16' | 'int8'
         if (!['fp32', 'bf16', 'fp16', 'int8'].includes(dtype))
           throw new UserError(
@@ -104,7 +103,7 @@ export function registerModelCommands(program: Command, defaultDb: string): void
     .option('--json', 'print the result as JSON')
     .action((dir: string, opts: { name: string; db: string; json?: boolean }) =>
       runCommand(!!opts.json, async (out) => {
-        const db = checkExistingProject(fromWorkingDir(opts.db), 'db')
+        const db = projectFromCli(opts.db)
         const r = await runJobInProcess(
           'model.import',
           { path: resolve(dir), name: opts.name },
@@ -149,7 +148,7 @@ export function registerModelCommands(program: Command, defaultDb: string): void
         },
       ) =>
         runCommand(!!opts.json, async (out) => {
-          const db = checkExistingProject(fromWorkingDir(opts.db), 'db')
+          const db = projectFromCli(opts.db)
           const runId = resolveRun(db, opts.run)
           const checkpointId = opts.checkpoint ? int(opts.checkpoint, 'checkpoint') : null
           if (opts.kind === 'mc') {
@@ -240,7 +239,7 @@ export function registerModelCommands(program: Command, defaultDb: string): void
         },
       ) =>
         runCommand(!!opts.json, async (out) => {
-          const db = checkExistingProject(fromWorkingDir(opts.db), 'db')
+          const db = projectFromCli(opts.db)
           const parsed = generateOptionsSchema.safeParse({
             maxTokens: Number(opts.maxTokens),
             temperature: Number(opts.temperature),

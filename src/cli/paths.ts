@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path'
+import { checkExistingProject } from '../main/user-paths'
 
 /**
  * A path typed on the command line, taken relative to the working directory as in any
@@ -8,4 +9,9 @@ import { isAbsolute, resolve } from 'node:path'
 export function fromWorkingDir(path: string): string {
   const p = path.trim()
   return p === '~' || p.startsWith('~/') || isAbsolute(p) ? p : resolve(p)
+}
+
+/** The project named by `--db`: relative to the working directory, and it must exist. */
+export function projectFromCli(path: string): string {
+  return checkExistingProject(fromWorkingDir(path), 'db')
 }

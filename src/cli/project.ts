@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { Store, backupProject } from '../store'
-import { checkExistingProject, checkNewFile, checkNewProject } from '../main/user-paths'
-import { fromWorkingDir } from './paths'
+import { checkNewFile, checkNewProject } from '../main/user-paths'
+import { fromWorkingDir, projectFromCli } from './paths'
 import { countOf } from '../shared/plural'
 import { appVersion } from '../main/version'
 import type { ProjectInfo } from '../shared/types'
@@ -24,7 +24,7 @@ function describeProject(info: ProjectInfo): string {
 }
 
 function withStore<T>(db: string, body: (store: Store) => T): T {
-  const store = Store.open(checkExistingProject(fromWorkingDir(db), 'db'))
+  const store = Store.open(projectFromCli(db))
   try {
     return body(store)
   } finally {
@@ -73,7 +73,7 @@ export function registerProjectCommands(program: Command, defaultDb: string): vo
     .option('--json', 'print JSON on stdout')
     .action((opts: DbOptions & { out: string; overwrite?: boolean }) =>
       runCommand(!!opts.json, async (out) => {
-        const store = Store.open(checkExistingProject(fromWorkingDir(opts.db), 'db'))
+        const store = Store.open(projectFromCli(opts.db))
         try {
           const target = checkNewFile(fromWorkingDir(opts.out), 'out', {
             extension: '.frugal',
@@ -97,7 +97,7 @@ export function registerProjectCommands(program: Command, defaultDb: string): vo
     .option('--json', 'print JSON on stdout')
     .action((opts: DbOptions) =>
       runCommand(!!opts.json, async (out) => {
-        const db = checkExistingProject(fromWorkingDir(opts.db), 'db')
+        const db = projectFromCli(opts.db)
         withStore(db, () => undefined) // validates and migrates before the check runs
         const result = await runJobInProcess('project.integrityCheck', {}, db, out)
         out.result(result, (r) =>

@@ -7,6 +7,7 @@ import { sweepUploads, uploadsDir } from '../main/uploads'
 import { isLoopback } from '../main/serve/auth'
 import { UserError } from '../shared/errors'
 import { runCommand } from './output'
+import { fromWorkingDir } from './paths'
 
 export interface ServePaths {
   /** Built worker entry (out/main/worker.js). */
@@ -64,7 +65,7 @@ export function registerServeCommand(program: Command, paths: ServePaths, defaul
           userDataDir: paths.userDataDir,
           spawnWorker: nodeWorkerSpawner(paths.workerEntry),
         })
-        const project = backend.ctx.project.openOrCreate(opts.db)
+        const project = backend.ctx.project.openOrCreate(fromWorkingDir(opts.db))
         sweepUploads(paths.userDataDir)
         void backend.ctx.backend.probe()
         let server

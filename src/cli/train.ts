@@ -3,8 +3,7 @@ import { readFileSync } from 'node:fs'
 import { Store } from '../store'
 import { UserError } from '../shared/errors'
 import type { JobResults } from '../shared/jobs'
-import { checkExistingProject } from '../main/user-paths'
-import { fromWorkingDir } from './paths'
+import { projectFromCli } from './paths'
 import { checkpointRefs, createRun, parseRunFile } from '../worker/train/setup'
 import { runCommand, type Output } from './output'
 import { runJobInProcess } from './run-job'
@@ -100,7 +99,7 @@ export function registerTrainCommands(program: Command, defaultDb: string): void
             'invalid_params',
             'Give either --config FILE (a new run) or --resume RUN.',
           )
-        const db = checkExistingProject(fromWorkingDir(opts.db), 'db')
+        const db = projectFromCli(opts.db)
         let runId = opts.resume
         if (opts.config) {
           let raw: unknown
@@ -181,7 +180,7 @@ export function registerTrainCommands(program: Command, defaultDb: string): void
         json?: boolean
       }) =>
         runCommand(!!opts.json, async (out) => {
-          const db = checkExistingProject(fromWorkingDir(opts.db), 'db')
+          const db = projectFromCli(opts.db)
           if (opts.kind !== 'bpe' && opts.kind !== 'char')
             throw new UserError('invalid_params', '--kind must be bpe or char.')
           const store = Store.open(db)

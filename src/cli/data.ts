@@ -49,9 +49,10 @@ function markForDeletion(db: string, name: string): PendingDeletion {
   const store = Store.open(db)
   try {
     const now = new Date().toISOString()
-    const pending = store.datasets.pendingDeletions().find((d) => d.name === name.trim())
-    if (pending && !store.datasets.byName(name.trim())) return pending
-    const dataset = datasetIn(store, name)
+    const wanted = name.trim()
+    const pending = store.datasets.pendingDeletions().find((d) => d.name === wanted)
+    if (pending && !store.datasets.byName(wanted)) return pending
+    const dataset = datasetIn(store, wanted)
     store.jobs.failOrphans(isProcessAlive, now)
     const busy = store.jobs
       .list({ states: ['queued', 'running'], limit: 1000 })

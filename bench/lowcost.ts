@@ -18,6 +18,7 @@ import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { loadBackend } from '../src/worker/backend'
+import { externalDataPath, tinyShakespeare } from './external-data'
 import { int8RoundTrip } from '../src/worker/export/export'
 import { disposeParams, toParams } from '../src/worker/infer/load'
 import { perplexity } from '../src/worker/infer/perplexity'
@@ -35,9 +36,7 @@ import { Trainer, type TrainerOptions } from '../src/worker/train/trainer'
 import { referenceDifficulty, unigramDifficulty } from '../src/worker/train/curriculum'
 import { Transformer } from '../src/worker/model/model'
 
-const path =
-  process.env.FRUGAL_SHAKESPEARE ??
-  resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'tinyshakespeare.txt')
+const path = externalDataPath(tinyShakespeare)
 const steps = Number(process.env.STEPS ?? 400)
 const backendName = process.env.FRUGAL_BACKEND ?? 'wasm'
 const threads = Number(

@@ -6,7 +6,7 @@
  *   STEPS=200 npm run bench:shakespeare  (a quick look)
  *   FRUGAL_BACKEND=cpu|wasm|tensorflow   (another backend), THREADS=n (data-parallel threads)
  *
- * Reads ../shared/data/tinyshakespeare.txt (or FRUGAL_SHAKESPEARE). Prints one JSON object
+ * Reads FRUGAL_SHAKESPEARE, else ../shared/data/tinyshakespeare.txt. Prints one JSON object
  * on stdout; progress on stderr.
  */
 import * as tf from '@tensorflow/tfjs-core'
@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { resolve } from 'node:path'
 import { loadBackend } from '../src/worker/backend'
+import { externalDataPath, tinyShakespeare } from './external-data'
 import { installKernels } from '../src/worker/kernels'
 import { modelConfigSchema } from '../src/worker/model/config'
 import { countParams } from '../src/worker/model/params'
@@ -32,9 +33,7 @@ const reference = {
 const lossBar = 1.89
 const timeBar = 3 * reference.pytorchCpuSeconds
 
-const path =
-  process.env.FRUGAL_SHAKESPEARE ??
-  resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'tinyshakespeare.txt')
+const path = externalDataPath(tinyShakespeare)
 const steps = Number(process.env.STEPS ?? 2000)
 const backendName = process.env.FRUGAL_BACKEND ?? 'wasm'
 const started = performance.now()

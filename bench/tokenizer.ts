@@ -2,9 +2,10 @@
  * Tokenizer benchmark: training time, encode and decode speed, compression.
  *
  *   npx tsx bench/tokenizer.ts [--mb 32] [--vocab 4096] [--runs 3]
- *                              [--shakespeare /work/shared/data/tinyshakespeare.txt]
+ *                              [--shakespeare PATH]   (default: FRUGAL_SHAKESPEARE, else
+ *                                                      ../shared/data/tinyshakespeare.txt)
  *
- * Corpora: tinyshakespeare (read at run time; skipped if absent) and a generated multilingual
+ * Corpora: tinyshakespeare (read at run time; the benchmark stops if it is absent) and a generated multilingual
  * corpus of `--mb` MB of UTF-8, streamed to the trainer document by document (never held in memory).
  * Speeds are measured on one core, document by document as the training engine encodes, as
  * MB/s of UTF-8 by wall clock and by CPU time (steadier on a shared machine); encode
@@ -12,21 +13,23 @@
  * If the `tokenizers` devDependency is installed, Hugging Face's encoder runs on the same
  * tokenizer.json for comparison (and must give the same ids). Prints one JSON object.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import type * as Hf from 'tokenizers'
 import { fromJSON, trainBpe, trainChar, type Tokenizer } from '../src/worker/tokenizer'
 import { multilingualStream } from '../test/unit/tokenizer/corpus'
+import { externalDataPath, tinyShakespeare } from './external-data'
 
 const { values: args } = parseArgs({
   options: {
     mb: { type: 'string', default: '32' },
     vocab: { type: 'string', default: '4096' },
     runs: { type: 'string', default: '3' },
-    shakespeare: { type: 'string', default: '/work/shared/data/tinyshakespeare.txt' },
+    shakespeare: { type: 'string' },
   },
 })
+const shakespearePath = externalDataPath(tinyShakespeare, args.shakespeare)
 const vocabSize = Number(args.vocab)
 const runs = Number(args.runs)
 const MB = 1e6
@@ -195,14 +198,12 @@ async function main() {
     loadAverageAtStart: round(loadavg()[0]),
   }
 
-  if (existsSync(args.shakespeare)) {
-    const text = readFileSync(args.shakespeare, 'utf8')
-    // One document per speech (blank-line separated), as a dataset would hold it.
-    const docs = text.split(/(?<=\n\n)/)
-    report.shakespeare = await bpeReport('tinyshakespeare', docs, docs)
-    const { tokenizer } = await trainChar(docs)
-    report.shakespeareChar = { vocabSize: tokenizer.vocabSize, ...measure(tokenizer, docs).results }
-  } else report.shakespeare = { skipped: `${args.shakespeare} not found` }
+  const text = readFileSync(shakespearePath, 'utf8')
+  // One document per speech (blank-line separated), as a dataset would hold it.
+  const docs = text.split(/(?<=\n\n)/)
+  report.shakespeare = await bpeReport('tinyshakespeare', docs, docs)
+  const { tokenizer } = await trainChar(docs)
+  report.shakespeareChar = { vocabSize: tokenizer.vocabSize, ...measure(tokenizer, docs).results }
 
   // Training streams the generated documents; the speed sample is held out (same lexicon,
   // other sentences). Sizes are UTF-8 bytes.

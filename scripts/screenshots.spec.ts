@@ -6,6 +6,7 @@ import { test, type Page } from '@playwright/test'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { externalDataPath, tinyShakespeare } from '../bench/external-data'
 import { Store } from '../src/store'
 import { startServe, stopServe } from '../test/e2e/fixtures'
 import { addDocuments } from '../test/helpers/documents'
@@ -143,7 +144,7 @@ test('train screen screenshots', async ({ page }) => {
   const { trainChar } = await import('../src/worker/tokenizer')
   const dir = mkdtempSync(join(tmpdir(), 'frugal-shots-train-'))
   const db = join(dir, 'Shakespeare.frugal')
-  const text = readFileSync(join('..', 'shared', 'data', 'tinyshakespeare.txt'), 'utf8')
+  const text = readFileSync(externalDataPath(tinyShakespeare), 'utf8')
   const store = Store.create(db)
   const id = store.datasets.create('tiny-shakespeare', new Date().toISOString())
   // Acts as documents, so the validation split holds out whole ones.
@@ -297,7 +298,7 @@ test('evaluate and models screenshots', async ({ page }) => {
   const { trainChar } = await import('../src/worker/tokenizer')
   const dir = mkdtempSync(join(tmpdir(), 'frugal-shots-eval-'))
   const db = join(dir, 'Shakespeare.frugal')
-  const text = readFileSync(join('..', 'shared', 'data', 'tinyshakespeare.txt'), 'utf8')
+  const text = readFileSync(externalDataPath(tinyShakespeare), 'utf8')
   const store = Store.create(db)
   const id = store.datasets.create('tiny-shakespeare', new Date().toISOString())
   addDocuments(

@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
-import { checkExistingProject } from '../main/user-paths'
+import { checkExistingProject, resolveUserPath } from '../main/user-paths'
+import { UserError } from '../shared/errors'
 
 /**
  * A path typed on the command line, taken relative to the working directory as in any
@@ -11,7 +13,24 @@ export function fromWorkingDir(path: string): string {
   return p === '~' || p.startsWith('~/') || isAbsolute(p) ? p : resolve(p)
 }
 
-/** The project named by `--db`: relative to the working directory, and it must exist. */
+/** A word for a shell command line, quoted when the shell would split or expand it. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./~-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
+}
+
+/**
+ * The project named by `--db`: relative to the working directory, and it must exist. Every
+ * command that opens a project comes through here, so a missing file gets the same answer
+ * everywhere: where it looked, and the command that creates one there.
+ */
 export function projectFromCli(path: string): string {
-  return checkExistingProject(fromWorkingDir(path), 'db')
+  const full = resolveUserPath(fromWorkingDir(path), 'db')
+  if (!existsSync(full)) {
+    throw new UserError(
+      'not_found',
+      `There is no project file at ${full}. Create one with: frugal project create ${shellWord(path.trim())}`,
+      'db',
+    )
+  }
+  return checkExistingProject(full, 'db')
 }

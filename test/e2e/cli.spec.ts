@@ -69,9 +69,22 @@ test('user errors go to stderr with exit code 1 and a JSON error with --json', (
   expect(JSON.parse(again.stdout)).toMatchObject({ error: { code: 'conflict' } })
   expect(again.stderr).toContain('already exists')
 
-  const missing = frugal(['project', 'info', '--db', 'nowhere.frugal'], dir, dir)
-  expect(missing.code).toBe(1)
-  expect(missing.stderr).toContain(`There is no file at ${join(dir, 'nowhere.frugal')}`)
+  // Every command that opens a project answers a missing one the same way, with the command
+  // that creates it.
+  for (const command of [
+    ['project', 'info'],
+    ['data', 'import', dir, '--dataset', 'd'],
+    ['data', 'list'],
+    ['train', '--config', join(dir, 'run.json')],
+    ['eval', '--run', 'r'],
+  ]) {
+    const missing = frugal([...command, '--db', 'new project.frugal'], dir, dir)
+    expect(missing.code, command.join(' ')).toBe(1)
+    expect(missing.stderr, command.join(' ')).toContain(
+      `There is no project file at ${join(dir, 'new project.frugal')}. ` +
+        "Create one with: frugal project create 'new project.frugal'",
+    )
+  }
 
   const port = frugal(['serve', '--port', 'eighty'], dir)
   expect(port.code).toBe(1)

@@ -45,7 +45,13 @@ export async function startServe(dir: string, db = join(dir, 'e2e.frugal')): Pro
   }
 }
 
-export async function stopServe(handle: ServeHandle): Promise<void> {
+/**
+ * Stop a serve started by startServe. A handle that never came to be (the setup failed
+ * before, and a `let serve: ServeHandle` is still undefined) is nothing to stop: the
+ * setup's own error is the one to see, not a TypeError from this cleanup.
+ */
+export async function stopServe(handle: ServeHandle | null | undefined): Promise<void> {
+  if (!handle) return
   if (handle.process.exitCode !== null || handle.process.signalCode !== null) return
   const exited = new Promise((resolve) => handle.process.once('exit', resolve))
   handle.process.kill('SIGTERM')

@@ -15,9 +15,9 @@ test.beforeEach(async () => {
   const db = join(dir, 'train.frugal')
   const store = Store.create(db)
   const text = readFileSync(
-    join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'tinyshakespeare.txt'),
+    join(import.meta.dirname, '..', 'fixtures', 'text', 'tinyshakespeare-excerpt.txt'),
     'utf8',
-  ).slice(0, 60_000)
+  )
   const id = store.datasets.create('sonnets', new Date().toISOString())
   addDocuments(store, id, [{ source: 'sonnets.txt', text }])
   const { tokenizer } = await trainChar([text])

@@ -1,4 +1,4 @@
-import { fired, kept, type Rule } from './types'
+import { fired, kept, type PendingRedaction, type Rule } from './types'
 
 const compiled = new WeakMap<readonly string[], RegExp>()
 
@@ -17,6 +17,20 @@ function blockRegex(words: readonly string[]): RegExp {
   return re
 }
 
+/** `text` with every blocklisted word replaced by <BLOCKED>; null when there is none. */
+export function redactBlocked(
+  text: string,
+  words: readonly string[],
+): { text: string; redactions: PendingRedaction[] } | null {
+  if (words.length === 0) return null
+  const redactions: PendingRedaction[] = []
+  const out = text.replace(blockRegex(words), (m) => {
+    redactions.push({ type: 'BLOCKED', value: m })
+    return '<BLOCKED>'
+  })
+  return redactions.length > 0 ? { text: out, redactions } : null
+}
+
 /** Your list of words or phrases: remove the document, send it to review, or redact the matches. */
 export const blocklist: Rule<'blocklist'> = (view, p) => {
   if (p.words.length === 0) return kept({ hits: 0 })
@@ -31,15 +45,12 @@ export const blocklist: Rule<'blocklist'> = (view, p) => {
   const measures = { hits, words: [...found.keys()].slice(0, 10).join(', ') }
   if (hits === 0) return kept(measures)
   if (p.action === 'redact') {
-    const redactions: { type: 'BLOCKED'; value: string }[] = []
-    const text = view.text.replace(re, (m) => {
-      redactions.push({ type: 'BLOCKED', value: m })
-      return '<BLOCKED>'
-    })
+    // hits > 0, so there is something to redact.
+    const redacted = redactBlocked(view.text, p.words)!
     return {
       action: 'modify',
-      text,
-      redactions,
+      text: redacted.text,
+      redactions: redacted.redactions,
       outcome: { measures, note: `Redacted ${hits} blocklisted words.` },
     }
   }

@@ -1,7 +1,7 @@
 import type { DocRule, DocRuleId } from '../../../shared/data/rules'
 import type { Redaction, RuleOutcome } from '../../../shared/data/types'
 import { TextView } from '../text/view'
-import { blocklist } from './blocklist'
+import { blocklist, redactBlocked } from './blocklist'
 import { c4 } from './c4'
 import { finewebQuality } from './fineweb'
 import { gopherQuality } from './gopher-quality'
@@ -9,7 +9,7 @@ import { gopherRepetition } from './gopher-repetition'
 import { heuristics } from './heuristics'
 import { language } from './language'
 import { noise } from './noise'
-import { pii, placeholders } from './pii'
+import { describePii, pii, placeholders, redactPii } from './pii'
 import type { PendingRedaction, Rule, RuleContext, RuleResult } from './types'
 import { unicode } from './unicode'
 
@@ -44,10 +44,44 @@ export interface RulesOutcome {
 /** Runs one rule for applyRules: `npm run bench:rules` passes one that times each rule. */
 export type RuleRunner = (id: DocRuleId, run: () => RuleResult) => RuleResult
 
+/** A redaction made on a removed document: the new text and what it replaced. */
+interface RemovedRedaction {
+  text: string
+  redactions: PendingRedaction[]
+  note: string
+}
+
+/**
+ * The rules that take data out of the text for privacy, as they apply to a document that
+ * another rule removed. A removed document is not training data, but a reviewer (or a bulk
+ * action over a queue) may keep it, and from then on its stored text is: so it must never
+ * hold what these rules exist to take out, whatever rule removed it and wherever these
+ * stand in the order. The pii rule redacts even when it removes a document itself (over
+ * its hit limit); a blocklist redacts only when that is its action.
+ */
+const redactorsOfRemoved: {
+  [I in DocRuleId]?: (text: string, params: RuleParamsOf<I>) => RemovedRedaction | null
+} = {
+  pii: (text, p) => {
+    const r = redactPii(text, p)
+    return r && { ...r, note: `Redacted ${describePii(r.matches)} in the removed text.` }
+  },
+  blocklist: (text, p) => {
+    const r = p.action === 'redact' ? redactBlocked(text, p.words) : null
+    return (
+      r && { ...r, note: `Redacted ${r.redactions.length} blocklisted words in the removed text.` }
+    )
+  },
+}
+
+type RuleParamsOf<I extends DocRuleId> = Parameters<(typeof rules)[I]>[1]
+
 /**
  * Apply the enabled rules in order. The first rule that removes the document ends the
- * run (later rules would measure text nobody keeps); a 'review' verdict is remembered
- * and the run goes on, since a later rule may still remove it.
+ * run (later rules would measure text nobody keeps), but for the redacting rules from that
+ * point on, which still take personal data out of its text (`redactorsOfRemoved`); a
+ * 'review' verdict is remembered and the run goes on, since a later rule may still remove
+ * it.
  */
 export function applyRules(
   text: string,
@@ -60,7 +94,8 @@ export function applyRules(
   const pending: PendingRedaction[] = []
   let action: RulesOutcome['action'] = 'keep'
   let decisionRule: DocRuleId | null = null
-  for (const rule of config) {
+  let removedAt = -1
+  for (const [i, rule] of config.entries()) {
     if (!rule.enabled) continue
     // Each rule takes its own params type; `rule` pairs the id with the matching params.
     const run: (v: TextView, p: never, c: RuleContext) => RuleResult = rules[rule.id]
@@ -75,10 +110,32 @@ export function applyRules(
     } else if (result.action === 'remove') {
       action = 'remove'
       decisionRule = rule.id
+      removedAt = i
       break
     } else if (result.action === 'review' && action === 'keep') {
       action = 'review'
       decisionRule = rule.id
+    }
+  }
+  if (removedAt >= 0) {
+    for (const [i, rule] of config.entries()) {
+      const redact = redactorsOfRemoved[rule.id] as
+        ((t: string, p: unknown) => RemovedRedaction | null) | undefined
+      if (i < removedAt || !rule.enabled || !redact) continue
+      const r = redact(view.text, rule.params)
+      if (!r) continue
+      view = new TextView(r.text)
+      pending.push(...r.redactions)
+      // The remover's own outcome stays the record of its verdict; a later rule gets one.
+      const last = outcomes[outcomes.length - 1]
+      if (i === removedAt) last.note = last.note ? `${last.note} ${r.note}` : r.note
+      else
+        outcomes.push({
+          rule: rule.id,
+          action: 'modify',
+          measures: { hits: r.redactions.length },
+          note: r.note,
+        })
     }
   }
   return {

@@ -163,19 +163,54 @@ export function findPii(
   return chosen
 }
 
-export const pii: Rule<'pii'> = (view, p) => {
-  const matches = findPii(view.text, p)
-  const counts: Record<string, number> = { email: 0, phone: 0, ip: 0, creditCard: 0 }
-  const key: Record<RedactionType, string> = {
-    EMAIL: 'email',
-    PHONE: 'phone',
-    IP: 'ip',
-    CREDIT_CARD: 'creditCard',
-    BLOCKED: 'blocked',
+/** Which kinds of personal data to find (the pii rule's parameters). */
+type PiiKinds = Parameters<typeof findPii>[1]
+
+/** `text` with every match of `findPii` replaced by its placeholder; null when none. */
+export function redactPii(
+  text: string,
+  kinds: PiiKinds,
+): { text: string; redactions: PendingRedaction[]; matches: Match[] } | null {
+  const matches = findPii(text, kinds)
+  if (matches.length === 0) return null
+  let out = ''
+  let at = 0
+  const redactions: PendingRedaction[] = []
+  for (const m of matches) {
+    out += text.slice(at, m.start) + placeholders[m.type]
+    at = m.end
+    redactions.push({ type: m.type, value: m.value })
   }
-  for (const m of matches) counts[key[m.type]]++
-  const measures = { hits: matches.length, ...counts }
-  if (matches.length === 0) return kept(measures)
+  return { text: out + text.slice(at), redactions, matches }
+}
+
+const countKey: Record<RedactionType, string> = {
+  EMAIL: 'email',
+  PHONE: 'phone',
+  IP: 'ip',
+  CREDIT_CARD: 'creditCard',
+  BLOCKED: 'blocked',
+}
+
+function countMatches(matches: readonly Match[]) {
+  const counts: Record<string, number> = { email: 0, phone: 0, ip: 0, creditCard: 0 }
+  for (const m of matches) counts[countKey[m.type]]++
+  return counts
+}
+
+/** "2 email, 1 phone": what a redaction replaced, for a rule's note. */
+export function describePii(matches: readonly Match[]): string {
+  return Object.entries(countMatches(matches))
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ')
+}
+
+export const pii: Rule<'pii'> = (view, p) => {
+  const redacted = redactPii(view.text, p)
+  const matches = redacted?.matches ?? []
+  const measures = { hits: matches.length, ...countMatches(matches) }
+  if (!redacted) return kept(measures)
   if (p.removeAboveHits > 0 && matches.length > p.removeAboveHits)
     return fired(
       'remove',
@@ -185,18 +220,10 @@ export const pii: Rule<'pii'> = (view, p) => {
       measures,
       `${matches.length} pieces of personal data (limit ${p.removeAboveHits}).`,
     )
-  let text = ''
-  let at = 0
-  const redactions: PendingRedaction[] = []
-  for (const m of matches) {
-    text += view.text.slice(at, m.start) + placeholders[m.type]
-    at = m.end
-    redactions.push({ type: m.type, value: m.value })
+  return {
+    action: 'modify',
+    text: redacted.text,
+    redactions: redacted.redactions,
+    outcome: { measures, note: `Redacted ${describePii(matches)}.` },
   }
-  text += view.text.slice(at)
-  const summary = Object.entries(counts)
-    .filter(([, n]) => n > 0)
-    .map(([k, n]) => `${n} ${k}`)
-    .join(', ')
-  return { action: 'modify', text, redactions, outcome: { measures, note: `Redacted ${summary}.` } }
 }

@@ -21,9 +21,30 @@ export function tokensMatch(expected: string, given: string | null | undefined):
 function readCookie(req: IncomingMessage, name: string): string | null {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [k, ...v] = part.trim().split('=')
-    if (k === name) return decodeURIComponent(v.join('='))
+    if (k !== name) continue
+    try {
+      return decodeURIComponent(v.join('='))
+    } catch {
+      return null // a malformed escape (anyone can send one) is no token, not a crash
+    }
   }
   return null
+}
+
+/**
+ * A request's target as a URL, or null when it is not a path this server could serve.
+ * `new URL('//', base)` throws (it reads as a host-less authority), so the target is
+ * taken as a path below a fixed origin instead; anything not starting with `/` (an
+ * absolute-form or `*` target) is refused.
+ */
+export function requestUrl(req: IncomingMessage): URL | null {
+  const target = req.url ?? ''
+  if (!target.startsWith('/')) return null
+  try {
+    return new URL(`http://localhost${target}`)
+  } catch {
+    return null
+  }
 }
 
 /** The token a request carries: `?token=`, `Authorization: Bearer`, or the session cookie. */

@@ -12,7 +12,15 @@ import {
   type EventEnvelope,
   type Topic,
 } from '../../shared/events'
-import { cookieName, hostAllowed, newToken, originAllowed, requestToken, tokensMatch } from './auth'
+import {
+  cookieName,
+  hostAllowed,
+  newToken,
+  originAllowed,
+  requestToken,
+  requestUrl,
+  tokensMatch,
+} from './auth'
 import { serveStatic } from './static'
 import { handleUpload, type UploadOptions } from './upload'
 
@@ -106,8 +114,30 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     tokensMatch(token, requestToken(req, url, port))
 
   const server = createServer((req, res) => {
+    // Anyone who can reach the port can send anything: a request this code cannot handle
+    // fails alone, with an answer, and never takes the server (and its jobs) down.
+    try {
+      handleRequest(req, res)
+    } catch (err) {
+      failRequest(res, err)
+    }
+  })
+
+  /** The answer to a request that threw: 500 if nothing was sent yet, else cut it off. */
+  function failRequest(res: ServerResponse, err: unknown): void {
+    console.error(`serve: a request failed: ${(err as Error)?.message ?? String(err)}`)
+    if (!res.headersSent && !res.destroyed) {
+      res.writeHead(500, { 'Content-Type': 'text/plain' }).end('Internal error')
+    } else res.destroy()
+  }
+
+  function handleRequest(req: IncomingMessage, res: ServerResponse): void {
     for (const [k, v] of Object.entries(securityHeaders)) res.setHeader(k, v)
-    const url = new URL(req.url ?? '/', 'http://localhost')
+    const url = requestUrl(req)
+    if (!url) {
+      res.writeHead(400, { 'Content-Type': 'text/plain' }).end('Bad request target')
+      return
+    }
     if (!hostAllowed(req, host, port)) {
       res.writeHead(403, { 'Content-Type': 'text/plain' }).end('Host not allowed')
       return
@@ -124,7 +154,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return
     }
     if (url.pathname === '/api/invoke') {
-      void handleInvoke(req, res)
+      handleInvoke(req, res).catch((err: unknown) => failRequest(res, err))
       return
     }
     if (url.pathname === '/api/upload') {
@@ -135,7 +165,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         })
         return
       }
-      void handleUpload(req, res, url, options.uploads)
+      handleUpload(req, res, url, options.uploads).catch((err: unknown) => failRequest(res, err))
       return
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -145,16 +175,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     if (url.searchParams.has('token')) {
       // Trade the token in the address bar for a cookie, and drop it from the URL so it
       // does not linger in history or get copied along with a link.
+      // One leading slash: `//host/…` would send the browser to another site.
       url.searchParams.delete('token')
       res.writeHead(303, {
         'Set-Cookie': `${cookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`,
-        Location: url.pathname + url.search,
+        Location: url.pathname.replace(/^\/+/, '/') + url.search,
       })
       res.end()
       return
     }
     serveStatic(options.staticDir, url.pathname, res)
-  })
+  }
 
   async function handleInvoke(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'POST') {
@@ -191,8 +222,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 })
   const subscriptions = new Map<WebSocket, Set<Topic>>()
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://localhost')
+    // A reset or a write to a closed socket during the handshake ends that socket only.
+    socket.on('error', () => socket.destroy())
+    const url = requestUrl(req)
     if (
+      !url ||
       url.pathname !== '/api/events' ||
       !hostAllowed(req, host, port) ||
       !originAllowed(req) ||
@@ -203,6 +237,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       subscriptions.set(ws, new Set())
+      // A frame over maxPayload, invalid UTF-8 or a protocol violation: ws closes this
+      // socket with the right code and reports it here; without a listener it would throw.
+      ws.on('error', () => ws.terminate())
       ws.on('message', (data) => {
         // The client names the topics it listens to; anything else is ignored.
         try {

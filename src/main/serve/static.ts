@@ -1,4 +1,4 @@
-import { createReadStream, existsSync, statSync } from 'node:fs'
+import { createReadStream, statSync } from 'node:fs'
 import type { ServerResponse } from 'node:http'
 import { extname, join, normalize, sep } from 'node:path'
 
@@ -34,13 +34,13 @@ export function serveStatic(root: string, pathname: string, res: ServerResponse)
     res.writeHead(403).end('Forbidden')
     return
   }
-  if (!existsSync(file) || statSync(file).isDirectory()) {
+  if (!isFile(file)) {
     if (extname(decoded) !== '') {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found')
       return
     }
     file = join(base, 'index.html')
-    if (!existsSync(file)) {
+    if (!isFile(file)) {
       res
         .writeHead(500, { 'Content-Type': 'text/plain' })
         .end('The renderer is not built: run `npm run build`.')
@@ -52,5 +52,17 @@ export function serveStatic(root: string, pathname: string, res: ServerResponse)
     'Content-Type': contentTypes[extname(file)] ?? 'application/octet-stream',
     'Cache-Control': hashedAsset ? 'public, max-age=31536000, immutable' : 'no-cache',
   })
-  createReadStream(file).pipe(res)
+  // A file that vanishes or cannot be read after the headers: cut this response off.
+  createReadStream(file)
+    .on('error', () => res.destroy())
+    .pipe(res)
+}
+
+/** Whether `path` is a file we can stat: a name too long or a folder we may not enter is not. */
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile()
+  } catch {
+    return false
+  }
 }

@@ -63,7 +63,7 @@ function raw(port: number, bytes: string | Buffer, waitMs = 2000): Promise<numbe
 const request = (
   target: string,
   headers: Record<string, string>,
-  { method = 'GET', body = '' } = {},
+  { method = 'GET', body = '' }: { method?: string; body?: string | Buffer } = {},
 ) => {
   const head =
     `${method} ${target} HTTP/1.1\r\n` +

@@ -18,7 +18,9 @@ function cspMetaTag(): Plugin {
 }
 
 // The native tfjs backends are optional: never bundle them, load them at run time if present.
-const optionalNative = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu']
+// `webgpu` (Dawn's dawn.node) is native too, and its index.js declares a `require` of its
+// own that collides with the bundle's; it is loaded from node_modules like them.
+const nodeNative = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu']
 
 export default defineConfig({
   main: {
@@ -38,7 +40,7 @@ export default defineConfig({
           replica: resolve('src/worker/train/parallel/replica.ts'),
           'checkpoint-writer': resolve('src/worker/train/checkpoint/writer-thread.ts'),
         },
-        external: optionalNative,
+        external: nodeNative,
       },
       sourcemap: true,
     },

@@ -117,10 +117,10 @@ interface Outcome {
 const round = (x: number, d = 4) => Number(x.toFixed(d))
 
 /** Validation loss and perplexity of weights on the fixed validation tokens. */
-function judge(config: ModelConfig, weights: ReadonlyMap<string, Float32Array>) {
+async function judge(config: ModelConfig, weights: ReadonlyMap<string, Float32Array>) {
   const params = toParams(config, weights)
   try {
-    return perplexity(config, params, data.val, { maxTokens: VAL_TOKENS })
+    return await perplexity(config, params, data.val, { maxTokens: VAL_TOKENS })
   } finally {
     disposeParams(params)
   }
@@ -157,11 +157,11 @@ async function run(
       process.stderr.write(`  ${name}: step ${s + 1} loss ${m.loss.toFixed(4)}\n`)
   }
   const weights = new Map<string, Float32Array>()
-  for (const [k, v] of trainer.state().tensors)
+  for (const [k, v] of (await trainer.state()).tensors)
     if (k.startsWith('param/')) weights.set(k.slice(6), v)
   await trainer.dispose()
   const seconds = (performance.now() - t0) / 1000
-  const r = judge(config, weights)
+  const r = await judge(config, weights)
   const counts = countParams(config)
   const outcome: Outcome = {
     name,
@@ -281,9 +281,9 @@ async function precision() {
 
 // 4. int8: post-training quantization of the fp32 dense model vs QAT over its last 20%.
 async function int8() {
-  const ptq = judge(dense.config, int8RoundTrip(dense.config, dense.weights))
+  const ptq = await judge(dense.config, int8RoundTrip(dense.config, dense.weights))
   const qat = await run('dense-qat', base, { qatStart: 0.8, qatActivations: 'none' })
-  const qatInt8 = judge(qat.config, int8RoundTrip(qat.config, qat.weights))
+  const qatInt8 = await judge(qat.config, int8RoundTrip(qat.config, qat.weights))
   return {
     configuration:
       'weight-only int8 per output channel (the export’s); QAT over the last 20% of steps',

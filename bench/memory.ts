@@ -80,11 +80,11 @@ for (const c of cases) {
         dropPath: null,
         checkpointing,
       })
-    run().grads.forEach((g) => g.dispose()) // warm-up: kernels, tables
+    ;(await run()).grads.forEach((g) => g.dispose()) // warm-up: kernels, tables
     const before = tf.memory().numBytes
     const t0 = performance.now()
-    const profile = await tf.profile(() => {
-      run().grads.forEach((g) => g.dispose())
+    const profile = await tf.profile(async () => {
+      ;(await run()).grads.forEach((g) => g.dispose())
     })
     return { peakBytes: profile.peakBytes - before, ms: performance.now() - t0 }
   }

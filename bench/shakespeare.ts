@@ -105,7 +105,7 @@ for (let s = 0; s < steps; s++) {
   }
 }
 const trainSeconds = (performance.now() - trainStart) / 1000
-const valLoss = trainer.evaluate(200)
+const valLoss = await trainer.evaluate(200)
 await trainer.dispose()
 const wallSeconds = (performance.now() - started) / 1000
 const result = {

@@ -34,7 +34,21 @@ export interface AppSettings {
   reviewKeys: Partial<ReviewKeys>
 }
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu'
+export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu'
+
+/** A WebGPU adapter, as the webgpu backend found it. */
+export interface GpuInfo {
+  vendor: string
+  architecture: string
+  device: string
+  description: string
+  /** A CPU posing as a GPU (llvmpipe, SwiftShader): used only when asked for. */
+  software: boolean
+  /** The features that matter to training: 'shader-f16', 'timestamp-query'. */
+  features: string[]
+  /** Bytes: the largest buffer, and the largest one a shader may bind. */
+  limits: { maxBufferSize: number; maxStorageBufferBindingSize: number }
+}
 
 export interface SkippedBackend {
   name: BackendName
@@ -52,6 +66,8 @@ export interface BackendInfo {
   detail: string
   /** Backends tried first and why each was not used. */
   skipped: SkippedBackend[]
+  /** The GPU, on the webgpu backend. */
+  gpu?: GpuInfo
 }
 
 export type BackendState =

@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs-core'
 import '@tensorflow/tfjs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
-import type { BackendInfo, BackendName, SkippedBackend } from '../shared/types'
+import type { BackendInfo, BackendName, GpuInfo, SkippedBackend } from '../shared/types'
+import { activateWebGpu, adapterName } from './webgpu/device'
 
 export type Tfjs = typeof tf
 
@@ -16,16 +17,31 @@ export interface LoadedBackend {
 interface Candidate {
   name: BackendName
   package: string
-  /** Load the package and activate its backend; throws with the reason when it cannot. */
-  load: () => Promise<{ version: string; detail: string }>
+  /**
+   * Load the package and activate its backend; throws with the reason when it cannot.
+   * `forced`: the user named this backend (FRUGAL_BACKEND), so use it even where it
+   * would not be picked on its own.
+   */
+  load: (forced: boolean) => Promise<{ version: string; detail: string; gpu?: GpuInfo }>
 }
 
-const resolveModule = createRequire(import.meta.url).resolve
+/** What libtensorflow 2.9.1, inside tfjs-node-gpu 4.22, needs to see a GPU. */
+const TF_GPU_NEEDS =
+  'libtensorflow 2.9.1 needs CUDA 11.2 and cuDNN 8.1 installed system-wide and an NVIDIA GPU; the webgpu backend needs neither'
+
+const requireHere = createRequire(import.meta.url)
+const resolveModule = requireHere.resolve
+
+function packageVersion(name: string): string {
+  return (requireHere(`${name}/package.json`) as { version: string }).version
+}
 
 /**
  * The tfjs backends in order of preference. The two native ones are optional
  * dependencies (their install downloads libtensorflow, which fails offline), so each
  * is loaded by dynamic import and skipped, with the reason kept, when absent or broken.
+ * CUDA through libtensorflow is tried first but used only when it really found a GPU;
+ * then WebGPU on a hardware adapter (any vendor, through Dawn); then the CPU ones.
  */
 const candidates: Candidate[] = [
   {
@@ -34,9 +50,29 @@ const candidates: Candidate[] = [
     load: async () => {
       const mod = (await import('@tensorflow/tfjs-node-gpu')) as { version: Record<string, string> }
       await activate('tensorflow')
+      // libtensorflow falls back to the CPU, silently, when it cannot load CUDA: ask it.
+      const binding = (tf.backend() as { binding?: { isUsingGpuDevice?: () => boolean } }).binding
+      if (!binding?.isUsingGpuDevice?.()) {
+        tf.removeBackend('tensorflow')
+        throw new Error(`installed, but libtensorflow found no CUDA device (${TF_GPU_NEEDS})`)
+      }
       return {
         version: mod.version['tfjs-node-gpu'] ?? mod.version['tfjs-core'] ?? '?',
-        detail: 'CUDA',
+        detail: 'CUDA (libtensorflow)',
+      }
+    },
+  },
+  {
+    name: 'webgpu',
+    package: '@tensorflow/tfjs-backend-webgpu',
+    load: async (forced) => {
+      const { info } = await activateWebGpu(forced)
+      const f16 = info.features.includes('shader-f16') ? ', shader-f16' : ''
+      return {
+        // The package exports no version constant; read its package.json.
+        version: packageVersion('@tensorflow/tfjs-backend-webgpu'),
+        detail: `${adapterName(info)}${info.software ? ', software' : ''}${f16}`,
+        gpu: info,
       }
     },
   },
@@ -96,14 +132,17 @@ function reasonOf(err: unknown): string {
   if (/native addon module .* can not be found/.test(text)) {
     return 'installed without its native library (its download of libtensorflow failed); reinstall it with network access'
   }
+  if (/libcudart|libcudnn|libcublas|CUDA/i.test(text) && !/webgpu/.test(text)) {
+    return `${text.split('\n')[0].slice(0, 200)} (${TF_GPU_NEEDS})`
+  }
   return text.split('\n')[0].slice(0, 300)
 }
 
 let loaded: Promise<LoadedBackend> | null = null
 
 /**
- * Pick the best backend that works here. `FRUGAL_BACKEND` (tensorflow-gpu, tensorflow,
- * wasm or cpu) forces one, for benchmarks and tests.
+ * Pick the best backend that works here. `FRUGAL_BACKEND` (tensorflow-gpu, webgpu,
+ * tensorflow, wasm or cpu) forces one, for benchmarks and tests.
  */
 export function loadBackend(
   forced: string | undefined = process.env.FRUGAL_BACKEND,
@@ -120,10 +159,17 @@ export function loadBackend(
         continue
       }
       try {
-        const { version, detail } = await candidate.load()
+        const { version, detail, gpu } = await candidate.load(forced === candidate.name)
         return {
           tf,
-          info: { name: candidate.name, package: candidate.package, version, detail, skipped },
+          info: {
+            name: candidate.name,
+            package: candidate.package,
+            version,
+            detail,
+            skipped,
+            ...(gpu ? { gpu } : {}),
+          },
         }
       } catch (err) {
         skipped.push({ name: candidate.name, package: candidate.package, reason: reasonOf(err) })

@@ -2,10 +2,14 @@ import * as tf from '@tensorflow/tfjs-core'
 import { loadBackend } from '../../src/worker/backend'
 import { installKernels } from '../../src/worker/kernels'
 
-/** tfjs on the backend the app would pick here (wasm), with Frugal's kernels installed. */
-export async function setupTf(
-  backend = process.env.FRUGAL_TEST_BACKEND ?? 'wasm',
-): Promise<typeof tf> {
+/**
+ * The backend the tests run on: wasm (what the app picks on a machine without a GPU),
+ * or FRUGAL_TEST_BACKEND (webgpu: the suites CI runs again on Mesa's software Vulkan).
+ */
+export const testBackend = process.env.FRUGAL_TEST_BACKEND ?? 'wasm'
+
+/** tfjs on the test backend, with Frugal's kernels installed. */
+export async function setupTf(backend = testBackend): Promise<typeof tf> {
   await loadBackend(backend)
   installKernels(tf)
   return tf
@@ -33,17 +37,17 @@ export function randomTensor(shape: number[], seed: number, std = 1): tf.Tensor 
  * differences, on a sample of coordinates. Returns the worst relative error:
  * ‖g − ĝ‖ / max(‖g‖, ‖ĝ‖, floor) over the sampled coordinates of each input.
  */
-export function gradientError(
+export async function gradientError(
   f: (...xs: tf.Tensor[]) => tf.Scalar,
   inputs: tf.Tensor[],
   { eps = 1e-2, samples = 12, seed = 7 }: { eps?: number; samples?: number; seed?: number } = {},
-): number {
+): Promise<number> {
   const analytic = tf.grads((...xs: tf.Tensor[]) => f(...xs))(inputs)
   let worst = 0
   let s = seed
-  inputs.forEach((x, i) => {
-    const base = x.dataSync().slice()
-    const g = analytic[i].dataSync()
+  for (const [i, x] of inputs.entries()) {
+    const base = (await x.data()).slice()
+    const g = await analytic[i].data()
     const picks = new Set<number>()
     while (picks.size < Math.min(samples, base.length)) {
       s = (Math.imul(s, 1103515245) + 12345) >>> 0
@@ -53,21 +57,22 @@ export function gradientError(
     let normA = 0
     let normN = 0
     for (const j of picks) {
-      const at = (delta: number) => {
+      const at = async (delta: number) => {
         const v = base.slice()
         v[j] += delta
         const xs = inputs.map((y, k) => (k === i ? tf.tensor(v, x.shape) : y))
-        const out = tf.tidy(() => f(...xs).dataSync()[0])
-        xs[i].dispose()
+        const y = f(...xs)
+        const out = (await y.data())[0]
+        tf.dispose([y, xs[i]])
         return out
       }
-      const numeric = (at(eps) - at(-eps)) / (2 * eps)
+      const numeric = ((await at(eps)) - (await at(-eps))) / (2 * eps)
       diff += (numeric - g[j]) ** 2
       normA += g[j] ** 2
       normN += numeric ** 2
     }
     worst = Math.max(worst, Math.sqrt(diff) / Math.max(Math.sqrt(normA), Math.sqrt(normN), 1e-6))
-  })
+  }
   analytic.forEach((t) => t.dispose())
   return worst
 }

@@ -59,11 +59,11 @@ export function int8RoundTrip(
  * With int8, the projections are quantized per output channel (quantize.ts) and the
  * validation perplexity is measured before and after, and written in the card.
  */
-export function exportCheckpoint(
+export async function exportCheckpoint(
   store: Store,
   request: { runId: string; checkpointId?: number | null; out: string; dtype: ExportDtype },
   options: { onProgress?: (message: string) => void; throwIfCancelled?: () => void } = {},
-): ExportResult {
+): Promise<ExportResult> {
   const { out, dtype } = request
   if (existsSync(out) && readdirSync(out).length > 0)
     throw new UserError('conflict', `${out} is not empty: choose a new folder.`, 'out')
@@ -90,8 +90,8 @@ export function exportCheckpoint(
       model.run.tokenSetId === null
         ? null
         : {
-            fp32: validationPerplexity(store, model, model.weights, options.throwIfCancelled),
-            int8: validationPerplexity(
+            fp32: await validationPerplexity(store, model, model.weights, options.throwIfCancelled),
+            int8: await validationPerplexity(
               store,
               model,
               fromHfTensors(model.config, dequantized),
@@ -171,18 +171,18 @@ export function exportCheckpoint(
 }
 
 /** Perplexity on the run's validation split (at most 32,768 tokens, to keep exports quick). */
-function validationPerplexity(
+async function validationPerplexity(
   store: Store,
   model: LoadedModel,
   weights: ReadonlyMap<string, Float32Array>,
   throwIfCancelled?: () => void,
-): PerplexityResult {
+): Promise<PerplexityResult> {
   if (model.run.tokenSetId === null)
     throw new UserError('conflict', 'This run has no encoded validation data to measure on.')
   const tokens = loadTokenData(store, model.run.tokenSetId, model.config.vocabSize).val
   const params = toParams(model.config, weights)
   try {
-    return perplexity(model.config, params, tokens, {
+    return await perplexity(model.config, params, tokens, {
       maxTokens: 32_768,
       ...(throwIfCancelled ? { throwIfCancelled } : {}),
     })

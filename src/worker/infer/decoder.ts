@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { headWidth, isMoeLayer, weightSetOf, type ModelConfig } from '../model/config'
-import { moe } from '../model/layers/moe'
+import { affinities, moe, routeScores, type Routed } from '../model/layers/moe'
 import { rmsNorm } from '../model/layers/rmsnorm'
 import { applyRope, ropeTables, type RopeTables } from '../model/layers/rope'
-import { route } from '../model/layers/routing'
 import { swiglu } from '../model/layers/swiglu'
 import { float32Numerics, Transformer, type Params } from '../model/model'
 import { names } from '../model/params'
+import { throwIfGpuFailed } from '../webgpu/device'
 
 /** What the views show about one forward pass over a prompt. */
 export interface Inspection {
@@ -68,9 +68,10 @@ export class Decoder {
   /**
    * Feed tokens after the cached ones; returns their logits (n, V) as one array,
    * row-major. With `inspect`, also the attention and routing of this chunk (use it on a
-   * fresh decoder: the views are over the prompt).
+   * fresh decoder: the views are over the prompt). Asynchronous: a GPU backend reads back
+   * the logits (and an MoE layer its router's affinities) without blocking.
    */
-  feed(ids: readonly number[], inspect?: Inspection): Float32Array {
+  async feed(ids: readonly number[], inspect?: Inspection): Promise<Float32Array> {
     const n = ids.length
     const p = this.length
     if (n === 0) throw new Error('Nothing to feed.')
@@ -79,42 +80,73 @@ export class Decoder {
         `The sequence would be ${p + n} tokens; the model's context is ${this.config.contextLength}.`,
       )
     const c = this.config
-    const logits = tf.tidy(() => {
-      let x = tf.gather(
-        this.params[names.embed],
-        tf.tensor1d(ids as number[], 'int32'),
-      ) as tf.Tensor2D
+    const attention: tf.Tensor[] = []
+    let x = tf.tidy(
+      () =>
+        tf.gather(this.params[names.embed], tf.tensor1d(ids as number[], 'int32')) as tf.Tensor2D,
+    )
+    try {
       for (let l = 0; l < c.layers; l++) {
         const s = weightSetOf(c, l)
-        const h = rmsNorm(x, this.params[names.attnNorm(s)] as tf.Tensor1D, c.normEps)
-        x = tf.add<tf.Tensor2D>(x, this.attend(h, l, s, p, inspect))
-        const u = rmsNorm(x, this.params[names.ffnNorm(s)] as tf.Tensor1D, c.normEps)
-        let f: tf.Tensor2D
-        if (isMoeLayer(c, l) && c.moe) {
-          const w = this.model.moeWeights(this.params, s)
-          if (inspect) inspect.routing.push({ layer: l, tokens: this.routing(u, l, s) })
-          const out = moe(u, w, c.moe, 1, float32Numerics)
-          out.aux?.dispose()
-          f = out.y
-        } else {
-          f = swiglu(
-            u,
-            {
-              gate: this.params[names.gate(s)] as tf.Tensor2D,
-              up: this.params[names.up(s)] as tf.Tensor2D,
-              down: this.params[names.down(s)] as tf.Tensor2D,
-            },
-            float32Numerics,
-          )
+        const moeLayer = isMoeLayer(c, l) && c.moe
+        // Attention, extending the cache; then the feed-forward input u = norm(x).
+        const [x1, u] = tf.tidy(() => {
+          const h = rmsNorm(x, this.params[names.attnNorm(s)] as tf.Tensor1D, c.normEps)
+          const x1 = tf.add<tf.Tensor2D>(x, this.attend(h, l, s, p, inspect ? attention : null))
+          return [x1, rmsNorm(x1, this.params[names.ffnNorm(s)] as tf.Tensor1D, c.normEps)]
+        })
+        x.dispose()
+        x = x1
+        let routed: Routed | null = null
+        if (moeLayer) {
+          const r = await this.route(u, s)
+          routed = r.routed
+          if (inspect) inspect.routing.push({ layer: l, tokens: this.routesOf(r, u.shape[0]) })
         }
-        x = tf.add<tf.Tensor2D>(x, f)
+        const next = tf.tidy(() => {
+          let f: tf.Tensor2D
+          if (moeLayer && c.moe) {
+            const out = moe(
+              u,
+              this.model.moeWeights(this.params, s),
+              c.moe,
+              1,
+              float32Numerics,
+              routed,
+            )
+            out.aux?.dispose()
+            f = out.y
+          } else {
+            f = swiglu(
+              u,
+              {
+                gate: this.params[names.gate(s)] as tf.Tensor2D,
+                up: this.params[names.up(s)] as tf.Tensor2D,
+                down: this.params[names.down(s)] as tf.Tensor2D,
+              },
+              float32Numerics,
+            )
+          }
+          return tf.add<tf.Tensor2D>(x, f)
+        })
+        u.dispose()
+        x.dispose()
+        x = next
       }
-      return this.model.head(this.params, x, float32Numerics) // (n, V)
-    })
-    this.length = p + n
-    const out = logits.dataSync() as Float32Array
-    logits.dispose()
-    return out
+      const logits = tf.tidy(() => this.model.head(this.params, x, float32Numerics)) // (n, V)
+      this.length = p + n
+      if (inspect) {
+        const probs = await Promise.all(attention.map((a) => a.data() as Promise<Float32Array>))
+        probs.forEach((values, layer) => (inspect.attention[layer] = values))
+      }
+      const out = (await logits.data()) as Float32Array
+      logits.dispose()
+      throwIfGpuFailed()
+      return out
+    } finally {
+      x.dispose()
+      tf.dispose(attention)
+    }
   }
 
   /** Causal self-attention of n new rows over the cache plus themselves: (n, D) -> (n, D). */
@@ -123,7 +155,7 @@ export class Decoder {
     layer: number,
     s: number,
     p: number,
-    inspect?: Inspection,
+    attention: tf.Tensor[] | null,
   ): tf.Tensor2D {
     const c = this.config
     const [n, D] = h.shape
@@ -153,7 +185,8 @@ export class Decoder {
     const vh = tf.transpose(tf.reshape(V, [L, H, hs]), [1, 0, 2]) // (H, L, hs)
     const scores = tf.add(tf.matMul(qh, kT), this.mask(p, n)) // (H, n, L)
     const probs = tf.softmax(scores) // (H, n, L)
-    if (inspect) inspect.attention[layer] = probs.dataSync() as Float32Array
+    // Kept for Inspect: read back (all layers at once) after the pass.
+    if (attention) attention[layer] = tf.keep(probs)
     const out = tf.matMul(probs, vh) // (H, n, hs)
     const merged = tf.reshape(tf.transpose(out, [1, 0, 2]), [n, D]) // (n, D)
     return tf.matMul(merged, this.matrix(names.attnOut(s)))
@@ -179,22 +212,36 @@ export class Decoder {
     return tf.tensor2d(m, [n, L])
   }
 
-  /** The experts each row chose and their weights, as the MoE layer computes them. */
-  private routing(
+  /** The routing of rows u, as the MoE layer decides it, read back asynchronously. */
+  private async route(
     u: tf.Tensor2D,
-    _layer: number,
     s: number,
-  ): { experts: number[]; weights: number[] }[] {
+  ): Promise<{ routed: Routed; scores: Float32Array }> {
     const cfg = this.config.moe!
     const w = this.model.moeWeights(this.params, s)
-    const [n] = u.shape
-    const E = w.experts.length
-    const logits = tf.matMul(u, w.router)
-    const scores = (
-      cfg.affinity === 'softmax' ? tf.softmax(logits) : tf.sigmoid(logits)
-    ).dataSync() as Float32Array
-    const bias = cfg.balance === 'aux-free' ? (w.routerBias.dataSync() as Float32Array) : undefined
-    const plan = route(scores, n, E, cfg, bias)
+    const scores = affinities(u, w.router, cfg)
+    try {
+      const [values, bias] = await Promise.all([
+        scores.data() as Promise<Float32Array>,
+        cfg.balance === 'aux-free' ? (w.routerBias.data() as Promise<Float32Array>) : undefined,
+      ])
+      return {
+        routed: routeScores(values, bias, u.shape[0], w.experts.length, cfg),
+        scores: values,
+      }
+    } finally {
+      scores.dispose()
+    }
+  }
+
+  /** The experts each row chose and their weights, as the MoE layer computes them. */
+  private routesOf(
+    { routed, scores }: { routed: Routed; scores: Float32Array },
+    n: number,
+  ): { experts: number[]; weights: number[] }[] {
+    const cfg = this.config.moe!
+    const E = cfg.routedExperts
+    const { plan } = routed
     const out = Array.from({ length: n }, () => ({
       experts: [] as number[],
       weights: [] as number[],

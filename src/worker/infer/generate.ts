@@ -74,7 +74,7 @@ export async function generate(
   decoder.reset()
   const sequence = [...ids]
   const promptStart = performance.now()
-  let logits = lastRow(decoder.feed(ids), tokenizer.vocabSize)
+  let logits = lastRow(await decoder.feed(ids), tokenizer.vocabSize)
   const promptMs = performance.now() - promptStart
   const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
   let text = ''
@@ -109,8 +109,11 @@ export async function generate(
       // The context is full: keep its second half and go on from there (as training saw
       // windows of the text), at the cost of one prompt-sized pass every half context.
       decoder.reset()
-      logits = lastRow(decoder.feed(sequence.slice(-Math.floor(context / 2))), tokenizer.vocabSize)
-    } else logits = lastRow(decoder.feed([id]), tokenizer.vocabSize)
+      logits = lastRow(
+        await decoder.feed(sequence.slice(-Math.floor(context / 2))),
+        tokenizer.vocabSize,
+      )
+    } else logits = lastRow(await decoder.feed([id]), tokenizer.vocabSize)
   }
   text += utf8.decode()
   const seconds = (performance.now() - started) / 1000

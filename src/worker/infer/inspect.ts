@@ -9,12 +9,12 @@ const round4 = (x: number) => Math.round(x * 1e4) / 1e4
  * views: attention probabilities per layer and head (row = query position, each row sums
  * to 1 over the positions it may see) and, per MoE layer, the experts each token went to.
  */
-export function inspectPrompt(
+export async function inspectPrompt(
   decoder: Decoder,
   tokenizer: Tokenizer,
   prompt: string,
   maxTokens: number,
-): Omit<PromptInspection, 'runId' | 'checkpointId' | 'step'> {
+): Promise<Omit<PromptInspection, 'runId' | 'checkpointId' | 'step'>> {
   const c = decoder.config
   const ids = Array.from(tokenizer.encode(prompt)).slice(0, Math.min(maxTokens, c.contextLength))
   if (ids.length === 0) throw new Error('The prompt has no tokens.')
@@ -22,7 +22,7 @@ export function inspectPrompt(
   const H = c.heads
   const seen: Inspection = { attention: [], routing: [] }
   decoder.reset()
-  decoder.feed(ids, seen)
+  await decoder.feed(ids, seen)
   decoder.reset()
   // Each token's own text; a piece of a multi-byte character decodes to U+FFFD.
   const utf8 = new TextDecoder('utf-8')

@@ -118,13 +118,13 @@ export function mcPrompt(subject: string, shots: McQuestion[], q: McQuestion): s
 }
 
 /** log p(continuation | prompt), summed over the continuation's tokens. */
-export type LogLikelihood = (prompt: string, continuation: string) => number
+export type LogLikelihood = (prompt: string, continuation: string) => Promise<number>
 
 /** The summed log-likelihood of `continuation` after `prompt`, from the cached decoder. */
 export function decoderLogLikelihood(decoder: Decoder, tokenizer: Tokenizer): LogLikelihood {
   const separator = tokenizer.eos ?? tokenizer.bos
   const V = tokenizer.vocabSize
-  return (prompt, continuation) => {
+  return async (prompt, continuation) => {
     const p = Array.from(tokenizer.encode(prompt))
     const c = Array.from(tokenizer.encode(continuation))
     let ids = [...(separator !== null ? [separator] : []), ...p, ...c]
@@ -132,7 +132,7 @@ export function decoderLogLikelihood(decoder: Decoder, tokenizer: Tokenizer): Lo
     const max = decoder.config.contextLength
     if (ids.length > max) ids = ids.slice(ids.length - max)
     decoder.reset()
-    const logits = decoder.feed(ids)
+    const logits = await decoder.feed(ids)
     let total = 0
     for (let i = ids.length - c.length; i < ids.length; i++) {
       // Row i-1 predicts token i.
@@ -156,14 +156,14 @@ export interface McResult {
 }
 
 /** Score every question of every subject; `onQuestion` reports progress. */
-export function scoreMc(
+export async function scoreMc(
   subjects: McSubject[],
   shots: number,
   ll: LogLikelihood,
   tokens: (text: string) => number,
   onQuestion: (done: number, total: number) => void = () => undefined,
   throwIfCancelled: () => void = () => undefined,
-): McResult {
+): Promise<McResult> {
   const total = subjects.reduce((n, s) => n + s.test.length, 0)
   let done = 0
   let normalizedCorrect = 0
@@ -174,7 +174,8 @@ export function scoreMc(
     for (const q of s.test) {
       throwIfCancelled()
       const prompt = mcPrompt(s.name, s.dev.slice(0, shots), q)
-      const scores = q.choices.map((c) => ll(prompt, ` ${c}`))
+      const scores: number[] = []
+      for (const c of q.choices) scores.push(await ll(prompt, ` ${c}`))
       const best = scores.indexOf(Math.max(...scores))
       if (best === q.answer) correct++
       const normalized = scores.map((x, i) => x / Math.max(1, tokens(` ${q.choices[i]}`)))

@@ -13,7 +13,7 @@ export type { PerplexityResult } from '../../shared/jobs'
  * context (each token predicted once, from the tokens before it in its window), in
  * batches. The forward is the training one, without the MoE capacity limit.
  */
-export function perplexity(
+export async function perplexity(
   config: ModelConfig,
   params: Params,
   tokens: Uint16Array | Int32Array,
@@ -23,7 +23,7 @@ export function perplexity(
     onProgress?: (tokens: number, total: number) => void
     throwIfCancelled?: () => void
   } = {},
-): PerplexityResult {
+): Promise<PerplexityResult> {
   const started = performance.now()
   const T = config.contextLength
   const B = options.batch ?? 8
@@ -39,12 +39,11 @@ export function perplexity(
       options.throwIfCancelled?.()
       const b = Math.min(B, windows - w)
       const { inputs, targets } = windowBatch(tokens, w, b, T)
-      const loss = tf.tidy(() => {
-        const { logits, aux } = model.forward(params, tf.tensor1d(inputs, 'int32'), b, T)
-        aux?.dispose()
-        return crossEntropy(logits, tf.tensor1d(targets, 'int32'))
-      })
-      sum += (loss.dataSync()[0] ?? 0) * b * T
+      const ids = tf.tensor1d(inputs, 'int32')
+      const { logits, aux } = await model.forwardAsync(params, ids, b, T)
+      const loss = tf.tidy(() => crossEntropy(logits, tf.tensor1d(targets, 'int32')))
+      tf.dispose([ids, logits, ...(aux ? [aux] : [])])
+      sum += ((await loss.data())[0] ?? 0) * b * T
       loss.dispose()
       counted += b * T
       options.onProgress?.(counted, windows * T)

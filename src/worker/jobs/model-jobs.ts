@@ -72,7 +72,7 @@ export const evalPerplexity: JobHandler<'eval.perplexity'> = async (p, ctx) => {
   }
   const params = toParams(model.config, model.weights)
   try {
-    const r = perplexity(model.config, params, tokens, {
+    const r = await perplexity(model.config, params, tokens, {
       maxTokens: p.maxTokens,
       onProgress: (done, total) =>
         ctx.progress({ done, total, unit: 'tokens', message: 'Evaluating' }),
@@ -113,7 +113,7 @@ export const evalMc: JobHandler<'eval.mc'> = async (p, ctx) => {
   const params = toParams(model.config, model.weights)
   const decoder = new Decoder(model.config, params)
   try {
-    const r = scoreMc(
+    const r = await scoreMc(
       limited,
       p.shots,
       decoderLogLikelihood(decoder, model.tokenizer),
@@ -194,7 +194,7 @@ export const modelInspect: JobHandler<'model.inspect'> = async (p, ctx) => {
   const params = toParams(model.config, model.weights)
   const decoder = new Decoder(model.config, params)
   try {
-    const r = inspectPrompt(decoder, model.tokenizer, p.prompt, INSPECT_MAX_TOKENS)
+    const r = await inspectPrompt(decoder, model.tokenizer, p.prompt, INSPECT_MAX_TOKENS)
     return { ...r, runId: p.runId, checkpointId: model.checkpoint.id, step: model.checkpoint.step }
   } finally {
     decoder.dispose()

@@ -41,6 +41,27 @@ export function hostChanged(t: tf.Tensor): void {
   backend.wasm.tfjs.registerTensor(id, t.size, memoryOffset)
 }
 
+/**
+ * Whether tensors can be read synchronously (dataSync) on the active backend. WebGPU
+ * under Node cannot (tfjs reads synchronously through an OffscreenCanvas, which Node has
+ * not): code that runs there reads with `await data()`, batched and rarely.
+ */
+export function readsSync(): boolean {
+  return tf.getBackend() !== 'webgpu'
+}
+
+/**
+ * A tensor's values in an array the caller owns, free to transfer to another thread. The
+ * cpu backend's data() hands out the tensor's own storage, and webgpu's its cached read-back
+ * (which later reads return again): those are copied; wasm and native TensorFlow already
+ * return a fresh copy.
+ */
+export async function readOwned(t: tf.Tensor): Promise<Float32Array> {
+  const values = (await t.data()) as Float32Array
+  const name = tf.getBackend()
+  return name === 'wasm' || name === 'tensorflow' ? values : values.slice()
+}
+
 export function hostView(): HostView | null {
   const name = tf.getBackend()
   if (name === 'wasm') {

@@ -2,6 +2,7 @@ import type * as tfc from '@tensorflow/tfjs-core'
 import { registerMatMulGradient } from './matmul-grad'
 import { registerSegmentSum } from './segment-sum'
 import { registerWasmBatchedMatMul } from './wasm-batched-matmul'
+import { registerWebGpuAddN } from './webgpu-addn'
 
 let installed = false
 
@@ -24,4 +25,5 @@ export function installKernels(tf: typeof tfc): void {
   }
   registerSegmentSum(tf)
   if (tf.findBackend('wasm')) registerWasmBatchedMatMul(tf)
+  if (tf.findBackend('webgpu')) registerWebGpuAddN(tf)
 }

@@ -10,21 +10,21 @@ export { trainingFlopsPerToken } from '../../shared/estimate'
 export async function measureMatmulFlops(tf: typeof TF, seconds = 0.3, n = 256): Promise<number> {
   const a = tf.randomNormal([n, n], 0, 1, 'float32', 1)
   const b = tf.randomNormal([n, n], 0, 1, 'float32', 2)
-  const once = () => {
+  // Reading the product waits for it (a GPU queues work and returns at once).
+  const once = async () => {
     const c = tf.matMul(a, b)
-    c.dataSync()
+    await c.data()
     c.dispose()
   }
-  once()
+  await once()
   let reps = 0
   const start = performance.now()
   while (performance.now() - start < seconds * 1000) {
-    once()
+    await once()
     reps++
   }
   const elapsed = (performance.now() - start) / 1000
   a.dispose()
   b.dispose()
-  await Promise.resolve()
   return (2 * n ** 3 * reps) / elapsed
 }

@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { expertHidden, headWidth, isMoeLayer, weightSetOf, type ModelConfig } from './config'
 import { attention, attentionMask } from './layers/attention'
-import { moe, type MoeStats, type MoeWeights } from './layers/moe'
+import { moe, routeAsync, type MoeStats, type MoeWeights, type Routed } from './layers/moe'
 import { rmsNorm } from './layers/rmsnorm'
 import { ropeTables, tileRope, type RopeTables } from './layers/rope'
 import { swiglu } from './layers/swiglu'
 import type { Numerics } from './numerics'
 import { gatherRows } from './ops'
 import { names } from './params'
+import { throwIfGpuFailed } from '../webgpu/device'
 
 /** Parameters by name: tf.Variables when training, or any tensors (checkpointed backward, eval). */
 export type Params = Record<string, tf.Tensor>
@@ -21,6 +22,27 @@ export interface BlockOptions {
    * otherwise. Null: nothing dropped (evaluation, or rate 0).
    */
   dropPath: tf.Tensor2D | null
+  /**
+   * This layer's MoE routing, decided beforehand (blockAsync, Transformer.route). Without
+   * it an MoE layer reads its affinities back synchronously, which only CPU backends can.
+   */
+  routing?: Routed | null
+}
+
+export interface ForwardOptions {
+  numerics?: Numerics
+  dropPath?: (tf.Tensor2D | null)[]
+  /** Layers whose outputs to return (distillation's hidden states). */
+  hidden?: readonly number[]
+  /** Per layer: its MoE routing decided beforehand (see BlockOptions.routing). */
+  routing?: readonly (Routed | null)[]
+}
+
+export interface ForwardOutput {
+  logits: tf.Tensor2D
+  aux: tf.Scalar | null
+  moe: (MoeStats | null)[]
+  hidden: Map<number, tf.Tensor2D>
 }
 
 export interface BlockOutput {
@@ -69,49 +91,113 @@ export class Transformer {
     T: number,
     opts: BlockOptions,
   ): BlockOutput {
+    let rest: Omit<BlockOutput, 'x'> = { aux: null, moe: null }
+    const y = tf.tidy(() => {
+      const out = this.feedForward(P, layer, this.attend(P, layer, x, B, T, opts), B, opts)
+      rest = { aux: out.aux, moe: out.moe }
+      return out.x
+    })
+    return { x: y, ...rest }
+  }
+
+  /**
+   * One block whose MoE routing (if it has any) is decided between its two halves by an
+   * asynchronous read of the router's affinities: the block for backends that cannot
+   * read synchronously, outside a gradient tape. Returns the routing too, so a later
+   * pass over the same rows (the taped one, a recomputation) can reuse it.
+   */
+  async blockAsync(
+    P: Params,
+    layer: number,
+    x: tf.Tensor2D,
+    B: number,
+    T: number,
+    opts: BlockOptions,
+  ): Promise<BlockOutput & { routing: Routed | null }> {
+    const c = this.config
+    if (!(isMoeLayer(c, layer) && c.moe))
+      return { ...this.block(P, layer, x, B, T, opts), routing: null }
+    const x1 = tf.tidy(() => this.attend(P, layer, x, B, T, opts))
+    try {
+      const s = weightSetOf(c, layer)
+      const n = tf.tidy(() => rmsNorm(x1, P[names.ffnNorm(s)] as tf.Tensor1D, c.normEps))
+      const routing = await routeAsync(n, this.moeWeights(P, s), c.moe).finally(() => n.dispose())
+      let rest: Omit<BlockOutput, 'x'> = { aux: null, moe: null }
+      const y = tf.tidy(() => {
+        const out = this.feedForward(P, layer, x1, B, { ...opts, routing })
+        rest = { aux: out.aux, moe: out.moe }
+        return out.x
+      })
+      return { x: y, ...rest, routing }
+    } finally {
+      x1.dispose()
+    }
+  }
+
+  /** The attention half of a block: x + DropPath(attn(norm(x))), (N, D) -> (N, D). In a tidy. */
+  private attend(
+    P: Params,
+    layer: number,
+    x: tf.Tensor2D,
+    B: number,
+    T: number,
+    opts: BlockOptions,
+  ): tf.Tensor2D {
     const c = this.config
     const s = weightSetOf(c, layer)
     const t = this.tablesFor(B, T)
+    const a = attention(
+      rmsNorm(x, P[names.attnNorm(s)] as tf.Tensor1D, c.normEps),
+      {
+        q: P[names.q(s)] as tf.Tensor2D,
+        k: P[names.k(s)] as tf.Tensor2D,
+        v: P[names.v(s)] as tf.Tensor2D,
+        out: P[names.attnOut(s)] as tf.Tensor2D,
+      },
+      { B, T, heads: c.heads, headWidth: headWidth(c) },
+      t.ropeQ,
+      t.ropeK,
+      t.mask,
+      opts.numerics,
+    )
+    return tf.add<tf.Tensor2D>(x, opts.dropPath ? tf.mul<tf.Tensor2D>(a, opts.dropPath) : a)
+  }
+
+  /**
+   * The feed-forward half: x1 + DropPath(ffn(norm(x1))), the ffn a SwiGLU or the MoE
+   * layer. In a tidy; the auxiliary loss it returns is kept.
+   */
+  private feedForward(
+    P: Params,
+    layer: number,
+    x1: tf.Tensor2D,
+    B: number,
+    opts: BlockOptions,
+  ): BlockOutput {
+    const c = this.config
+    const s = weightSetOf(c, layer)
+    const n = rmsNorm(x1, P[names.ffnNorm(s)] as tf.Tensor1D, c.normEps)
+    let f: tf.Tensor2D
     let moeStats: MoeStats | null = null
     let aux: tf.Scalar | null = null
-    const y = tf.tidy(() => {
-      const branch = (h: tf.Tensor2D) => (opts.dropPath ? tf.mul<tf.Tensor2D>(h, opts.dropPath) : h)
-      const a = attention(
-        rmsNorm(x, P[names.attnNorm(s)] as tf.Tensor1D, c.normEps),
+    if (isMoeLayer(c, layer) && c.moe) {
+      const out = moe(n, this.moeWeights(P, s), c.moe, B, opts.numerics, opts.routing)
+      f = out.y
+      moeStats = out.stats
+      if (out.aux) aux = tf.keep(out.aux)
+    } else {
+      f = swiglu(
+        n,
         {
-          q: P[names.q(s)] as tf.Tensor2D,
-          k: P[names.k(s)] as tf.Tensor2D,
-          v: P[names.v(s)] as tf.Tensor2D,
-          out: P[names.attnOut(s)] as tf.Tensor2D,
+          gate: P[names.gate(s)] as tf.Tensor2D,
+          up: P[names.up(s)] as tf.Tensor2D,
+          down: P[names.down(s)] as tf.Tensor2D,
         },
-        { B, T, heads: c.heads, headWidth: headWidth(c) },
-        t.ropeQ,
-        t.ropeK,
-        t.mask,
         opts.numerics,
       )
-      const x1 = tf.add<tf.Tensor2D>(x, branch(a))
-      const n = rmsNorm(x1, P[names.ffnNorm(s)] as tf.Tensor1D, c.normEps)
-      let f: tf.Tensor2D
-      if (isMoeLayer(c, layer) && c.moe) {
-        const out = moe(n, this.moeWeights(P, s), c.moe, B, opts.numerics)
-        f = out.y
-        moeStats = out.stats
-        if (out.aux) aux = tf.keep(out.aux)
-      } else {
-        f = swiglu(
-          n,
-          {
-            gate: P[names.gate(s)] as tf.Tensor2D,
-            up: P[names.up(s)] as tf.Tensor2D,
-            down: P[names.down(s)] as tf.Tensor2D,
-          },
-          opts.numerics,
-        )
-      }
-      return tf.add<tf.Tensor2D>(x1, branch(f))
-    })
-    return { x: y, aux, moe: moeStats }
+    }
+    const x = tf.add<tf.Tensor2D>(x1, opts.dropPath ? tf.mul<tf.Tensor2D>(f, opts.dropPath) : f)
+    return { x, aux, moe: moeStats }
   }
 
   /** Final norm and the output projection (the transposed embedding when tied): (N, D) -> (N, V). */
@@ -128,23 +214,16 @@ export class Transformer {
   /**
    * Logits (B·T, V) for token ids (B·T), plus the summed MoE auxiliary loss, per-layer
    * stats, and the outputs (B·T, d) of the blocks listed in `hidden` (for distillation).
+   * Synchronous, so it can run on a gradient tape; an MoE model needs `opts.routing` on a
+   * backend without synchronous reads (see forwardAsync and route).
    */
   forward(
     P: Params,
     ids: tf.Tensor1D,
     B: number,
     T: number,
-    opts: {
-      numerics?: Numerics
-      dropPath?: (tf.Tensor2D | null)[]
-      hidden?: readonly number[]
-    } = {},
-  ): {
-    logits: tf.Tensor2D
-    aux: tf.Scalar | null
-    moe: (MoeStats | null)[]
-    hidden: Map<number, tf.Tensor2D>
-  } {
+    opts: ForwardOptions = {},
+  ): ForwardOutput {
     const numerics = opts.numerics ?? float32Numerics
     const stats: (MoeStats | null)[] = []
     const auxes: tf.Scalar[] = []
@@ -153,7 +232,7 @@ export class Transformer {
       const states: tf.Tensor2D[] = []
       let x = this.embed(P, ids)
       for (let l = 0; l < this.config.layers; l++) {
-        const out = this.block(P, l, x, B, T, { numerics, dropPath: opts.dropPath?.[l] ?? null })
+        const out = this.block(P, l, x, B, T, this.blockOptions(opts, l, numerics))
         x = out.x
         if (wanted.includes(l)) states.push(x)
         stats.push(out.moe)
@@ -161,6 +240,86 @@ export class Transformer {
       }
       return [this.head(P, x, numerics), ...states]
     })
+    return this.output(logits, kept, auxes, stats, wanted)
+  }
+
+  /**
+   * The same as forward, on any backend: each MoE layer's routing is read back
+   * asynchronously between its halves (blockAsync). Not for a gradient tape (tfjs tapes
+   * are synchronous); returns the routing so a taped pass can reuse it (see route).
+   */
+  async forwardAsync(
+    P: Params,
+    ids: tf.Tensor1D,
+    B: number,
+    T: number,
+    opts: Omit<ForwardOptions, 'routing'> = {},
+  ): Promise<ForwardOutput & { routing: (Routed | null)[] }> {
+    const numerics = opts.numerics ?? float32Numerics
+    const { x, states, auxes, stats, routing } = await this.layersAsync(P, ids, B, T, opts)
+    const logits = tf.tidy(() => this.head(P, x, numerics))
+    if (!(opts.hidden ?? []).includes(this.config.layers - 1)) x.dispose()
+    throwIfGpuFailed()
+    return { ...this.output(logits, states, auxes, stats, opts.hidden ?? []), routing }
+  }
+
+  /**
+   * Every MoE layer's routing for these ids, as forward would decide it: a pass without
+   * the head, for a taped forward to reuse on a backend without synchronous reads. Null
+   * for a dense layer; an empty list for a dense model (nothing to decide, no pass).
+   */
+  async route(
+    P: Params,
+    ids: tf.Tensor1D,
+    B: number,
+    T: number,
+    opts: Omit<ForwardOptions, 'routing' | 'hidden'> = {},
+  ): Promise<(Routed | null)[]> {
+    if (!this.config.moe) return []
+    const { x, auxes, routing } = await this.layersAsync(P, ids, B, T, opts)
+    tf.dispose([x, ...auxes])
+    return routing
+  }
+
+  private async layersAsync(
+    P: Params,
+    ids: tf.Tensor1D,
+    B: number,
+    T: number,
+    opts: Omit<ForwardOptions, 'routing'>,
+  ) {
+    const numerics = opts.numerics ?? float32Numerics
+    const wanted = opts.hidden ?? []
+    const states: tf.Tensor2D[] = []
+    const auxes: tf.Scalar[] = []
+    const stats: (MoeStats | null)[] = []
+    const routing: (Routed | null)[] = []
+    let x = tf.tidy(() => this.embed(P, ids))
+    for (let l = 0; l < this.config.layers; l++) {
+      const out = await this.blockAsync(P, l, x, B, T, this.blockOptions(opts, l, numerics))
+      // x is the embedding or layer l-1's output, which stays alive if it is a wanted state.
+      if (l === 0 || !wanted.includes(l - 1)) x.dispose()
+      if (wanted.includes(l)) states.push(out.x)
+      x = out.x
+      stats.push(out.moe)
+      routing.push(out.routing)
+      if (out.aux) auxes.push(out.aux)
+    }
+    return { x, states, auxes, stats, routing }
+  }
+
+  private blockOptions(opts: ForwardOptions, l: number, numerics: Numerics): BlockOptions {
+    return { numerics, dropPath: opts.dropPath?.[l] ?? null, routing: opts.routing?.[l] ?? null }
+  }
+
+  /** forward's result from its pieces: the auxiliary losses summed, hidden states by layer. */
+  private output(
+    logits: tf.Tensor2D,
+    kept: tf.Tensor2D[],
+    auxes: tf.Scalar[],
+    stats: (MoeStats | null)[],
+    wanted: readonly number[],
+  ): ForwardOutput {
     const aux = auxes.length ? tf.tidy<tf.Scalar>(() => tf.addN(auxes)) : null
     for (const a of auxes) a.dispose()
     const layers = [...new Set(wanted)].filter((l) => l < this.config.layers).sort((a, b) => a - b)

@@ -87,9 +87,11 @@ export async function referenceDifficulty(
   for (let first = 0; first < N; first += B) {
     const n = Math.min(B, N - first)
     const { inputs, targets } = windowBatch(tokens, first, n, S)
+    const ids = tf.tensor1d(inputs, 'int32')
+    const { logits, aux } = await model.forwardAsync(params, ids, n, S)
+    aux?.dispose()
+    ids.dispose()
     const perWindow = tf.tidy(() => {
-      const { logits, aux } = model.forward(params, tf.tensor1d(inputs, 'int32'), n, S)
-      aux?.dispose()
       // Per-token CE (n·S): log-sum-exp minus the target's logit; then the mean per window.
       const V = logits.shape[1]
       const lse = tf.logSumExp(logits, -1) // (n·S)
@@ -100,6 +102,7 @@ export async function referenceDifficulty(
       const target = tf.gather(tf.reshape(logits, [-1]), flat) // (n·S)
       return tf.mean(tf.reshape(tf.sub(lse, target), [n, S]), 1) // (n)
     })
+    logits.dispose()
     out.set(await perWindow.data(), first)
     perWindow.dispose()
     options.onProgress?.(first + n, N)

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { weightSetOf } from '../model/config'
-import type { MoeStats } from '../model/layers/moe'
+import type { MoeStats, Routed } from '../model/layers/moe'
+import { readsSync } from '../kernels/host-views'
 import { crossEntropy, distillationKl } from '../model/loss'
 import type { Params, Transformer } from '../model/model'
 import type { Numerics } from '../model/numerics'
@@ -52,17 +53,37 @@ export interface GradientResult {
   moe: (MoeStats | null)[]
 }
 
-/** Gradients of one micro-batch. */
-export function computeGradients(r: GradientRequest): GradientResult {
+/**
+ * Gradients of one micro-batch. The scalars (loss, aux, KL, MSE) stay on the device
+ * until the end and are read back together, once, asynchronously: a GPU backend stalls
+ * at every read, and under Node it cannot read synchronously at all.
+ */
+export async function computeGradients(r: GradientRequest): Promise<GradientResult> {
   return r.checkpointing ? checkpointed(r) : fullTape(r)
+}
+
+/** The values of some scalars, read in one transfer; each is disposed. Null stays null. */
+async function readScalars(ts: (tf.Scalar | null)[]): Promise<(number | null)[]> {
+  const present = ts.filter((t): t is tf.Scalar => t !== null)
+  if (present.length === 0) return ts.map(() => null)
+  const packed = tf.tidy(() => tf.stack(present))
+  const values = await packed.data()
+  tf.dispose([packed, ...present])
+  let i = 0
+  return ts.map((t) => (t ? values[i++] : null))
 }
 
 function dropPathTensors(r: GradientRequest): (tf.Tensor2D | null)[] | undefined {
   return r.dropPath?.map((m) => (m ? tf.tensor2d(m, [m.length, 1]) : null))
 }
 
-/** The whole forward on one tape: fastest, keeps every activation until the backward. */
-function fullTape(r: GradientRequest): GradientResult {
+/**
+ * The whole forward on one tape: fastest, keeps every activation until the backward.
+ * On a backend without synchronous reads, an MoE model's routing is decided first, in a
+ * pass without the tape that reads each layer's affinities asynchronously; the taped
+ * pass then computes the same affinities and follows that plan.
+ */
+async function fullTape(r: GradientRequest): Promise<GradientResult> {
   const { batch, model } = r
   const names = r.trainable
   const vars = names.map((n) => r.params.get(n)!)
@@ -74,14 +95,22 @@ function fullTape(r: GradientRequest): GradientResult {
   let mse: tf.Scalar | null = null
   const masks = dropPathTensors(r)
   const align = r.distill?.hidden ?? null
+  const P: Params = Object.fromEntries(r.params)
+  const ids = tf.tensor1d(batch.inputs, 'int32')
+  const targets = tf.tensor1d(batch.targets, 'int32')
+  const routing =
+    model.config.moe && !readsSync()
+      ? await model.route(P, ids, batch.B, batch.T, {
+          numerics: r.numerics,
+          ...(masks ? { dropPath: masks } : {}),
+        })
+      : undefined
   const { value, grads } = tf.variableGrads(() => {
-    const P: Params = Object.fromEntries(r.params)
-    const ids = tf.tensor1d(batch.inputs, 'int32')
-    const targets = tf.tensor1d(batch.targets, 'int32')
     const out = model.forward(P, ids, batch.B, batch.T, {
       numerics: r.numerics,
       ...(masks ? { dropPath: masks } : {}),
       ...(align ? { hidden: align.alignment.pairs.map((p) => p.student) } : {}),
+      ...(routing ? { routing } : {}),
     })
     stats = out.moe
     const loss = crossEntropy(out.logits, targets, r.labelSmoothing)
@@ -104,13 +133,15 @@ function fullTape(r: GradientRequest): GradientResult {
   }, vars)
   value.dispose()
   masks?.forEach((m) => m?.dispose())
+  tf.dispose([ids, targets])
   const result = new Map<string, tf.Tensor>()
   for (const [varName, g] of Object.entries(grads)) result.set(byVar.get(varName)!, g)
+  const [loss, auxValue, klValue, hidden] = await readScalars([ce, aux, kl, mse])
   return {
-    loss: readScalar(ce),
-    aux: readScalar(aux),
-    kl: kl ? readScalar(kl) : null,
-    hidden: mse ? readScalar(mse) : null,
+    loss: loss!,
+    aux: auxValue ?? 0,
+    kl: klValue,
+    hidden,
     grads: result,
     moe: stats,
   }
@@ -123,7 +154,7 @@ function fullTape(r: GradientRequest): GradientResult {
  * top-level tf.grads call; nesting one inside a custom gradient would clear the
  * engine's active tape. Same gradients as the full tape, less memory, one more forward.
  */
-function checkpointed(r: GradientRequest): GradientResult {
+async function checkpointed(r: GradientRequest): Promise<GradientResult> {
   const { batch, model } = r
   const c = model.config
   const { B, T } = batch
@@ -143,28 +174,29 @@ function checkpointed(r: GradientRequest): GradientResult {
   const targets = tf.tensor1d(batch.targets, 'int32')
   const opts = (l: number) => ({ numerics: r.numerics, dropPath: masks?.[l] ?? null })
 
-  // 1. Forward, no tape: keep each block's input, nothing else.
+  // 1. Forward, no tape: keep each block's input and its MoE routing, nothing else. The
+  // routing is decided here once (read back asynchronously) and followed by the recompute.
   const inputs: tf.Tensor2D[] = []
   const stats: (MoeStats | null)[] = []
-  let auxTotal = 0
+  const routing: (Routed | null)[] = []
+  const auxes: tf.Scalar[] = []
   let x = tf.tidy(() => model.embed(P, ids))
   for (let l = 0; l < c.layers; l++) {
     inputs.push(x)
-    const out = model.block(P, l, x, B, T, opts(l))
+    const out = await model.blockAsync(P, l, x, B, T, opts(l))
     stats.push(out.moe)
-    if (out.aux) {
-      auxTotal += out.aux.dataSync()[0]
-      out.aux.dispose()
-    }
+    routing.push(out.routing)
+    if (out.aux) auxes.push(out.aux)
     x = out.x
   }
+  const auxSum = auxes.length ? tf.tidy<tf.Scalar>(() => tf.addN(auxes)) : null
+  tf.dispose(auxes)
 
   // 1b. Hidden-state alignment: its gradient at each aligned block's output, and the projections'.
   const align = r.distill?.hidden ?? null
   const dHidden = new Map<number, tf.Tensor2D>()
-  let hiddenLoss: number | null = null
+  const pairLosses: tf.Scalar[] = []
   if (align) {
-    hiddenLoss = 0
     const scale = (r.distill!.weights.hidden * r.lossScale) / align.alignment.pairs.length
     align.alignment.pairs.forEach((p, i) => {
       const h = p.student === c.layers - 1 ? x : inputs[p.student + 1]
@@ -172,7 +204,7 @@ function checkpointed(r: GradientRequest): GradientResult {
       const g = tf.grads((hs: tf.Tensor, ...w: tf.Tensor[]) => {
         const Q = p.projection ? { ...P, [p.projection]: w[0] } : P
         const m = pairLoss(p, Q, hs as tf.Tensor2D, align.targets[i])
-        hiddenLoss! += m.dataSync()[0] / align.alignment.pairs.length
+        pairLosses.push(tf.keep(m))
         return tf.mul<tf.Scalar>(m, scale)
       })([h, ...W])
       dHidden.set(p.student, g[0] as tf.Tensor2D)
@@ -184,16 +216,16 @@ function checkpointed(r: GradientRequest): GradientResult {
   const headNames = c.tieEmbeddings
     ? [names.finalNorm, names.embed]
     : [names.finalNorm, names.lmHead]
-  let loss = 0
-  let kl: number | null = null
+  let loss: tf.Scalar | null = null
+  let kl: tf.Scalar | null = null
   const headGrads = tf.grads((xL: tf.Tensor, ...hp: tf.Tensor[]) => {
     const Q = { ...P, [headNames[0]]: hp[0], [headNames[1]]: hp[1] }
     const logits = model.head(Q, xL as tf.Tensor2D, r.numerics)
     const ce = crossEntropy(logits, targets, r.labelSmoothing)
-    loss = ce.dataSync()[0]!
+    loss = tf.keep(ce)
     if (!r.distill) return tf.mul<tf.Scalar>(ce, r.lossScale)
     const d = distillationKl(logits, r.distill.teacher, r.distill.temperature)
-    kl = d.dataSync()[0]!
+    kl = tf.keep(d)
     const w = r.distill.weights
     const objective = tf.add(tf.mul(ce, w.ce), tf.mul(d, w.kl))
     return tf.mul<tf.Scalar>(objective, r.lossScale)
@@ -215,7 +247,7 @@ function checkpointed(r: GradientRequest): GradientResult {
     const g = tf.grads((xIn: tf.Tensor, ...bp: tf.Tensor[]) => {
       const Q = { ...P }
       blockNames.forEach((n, i) => (Q[n] = bp[i]!))
-      const out = model.block(Q, l, xIn as tf.Tensor2D, B, T, opts(l))
+      const out = model.block(Q, l, xIn as tf.Tensor2D, B, T, { ...opts(l), routing: routing[l] })
       const vjp = tf.sum(tf.mul(out.x, upstream))
       return out.aux ? tf.add(vjp, tf.mul(out.aux, r.lossScale)) : vjp
     })([inputs[l], ...blockNames.map((n) => P[n])])
@@ -234,7 +266,12 @@ function checkpointed(r: GradientRequest): GradientResult {
   ids.dispose()
   targets.dispose()
   masks?.forEach((m) => m?.dispose())
-  return { loss, aux: auxTotal, kl, hidden: hiddenLoss, grads, moe: stats }
+  const meanPair = pairLosses.length
+    ? tf.tidy<tf.Scalar>(() => tf.div(tf.addN(pairLosses), pairLosses.length))
+    : null
+  tf.dispose(pairLosses)
+  const [lossValue, auxValue, klValue, hidden] = await readScalars([loss, auxSum, kl, meanPair])
+  return { loss: lossValue!, aux: auxValue ?? 0, kl: klValue, hidden, grads, moe: stats }
 }
 
 /** Parameters of one weight set (what a block reads besides its input). */
@@ -259,11 +296,4 @@ function blockParamNames(model: Transformer, s: number): string[] {
     return [...base, names.router(s), ...experts, ...shared]
   }
   return [...base, names.gate(s), names.up(s), names.down(s)]
-}
-
-function readScalar(t: tf.Scalar | null): number {
-  if (!t) return 0
-  const v = t.dataSync()[0]
-  t.dispose()
-  return v
 }

@@ -4,6 +4,8 @@ import type { Store } from '../../store'
 import type { RunRow } from '../../store/repos/runs'
 import { UserError } from '../../shared/errors'
 import type { BackendInfo } from '../../shared/types'
+import { memoryEstimate } from '../../shared/estimate'
+import { GpuError } from '../webgpu/device'
 import { modelConfigSchema, type ModelConfig } from '../model/config'
 import { measureMatmulFlops, trainingFlopsPerToken } from '../model/estimate'
 import type { RngState } from '../model/rng'
@@ -60,10 +62,15 @@ const FULL_CHECKPOINT_EVERY = 4
 const MAX_ROLLBACKS = 3
 const METRIC_FLUSH_MS = 1000
 
+/** The backends that run on this process's CPU thread, where data-parallel replicas help. */
+const cpuBackend = (backend: BackendInfo['name']) => backend === 'wasm' || backend === 'cpu'
+const gpuBackend = (backend: BackendInfo['name']) =>
+  backend === 'webgpu' || backend === 'tensorflow-gpu'
+
 /** Threads for data parallelism: one per core (up to 4) on single-threaded backends. */
 export function resolveThreads(c: TrainConfig, backend: BackendInfo['name']): number {
   if (c.threads !== null) return c.threads
-  return backend === 'wasm' || backend === 'cpu' ? Math.min(4, availableParallelism()) : 1
+  return cpuBackend(backend) ? Math.min(4, availableParallelism()) : 1
 }
 
 /** Rebuild a Trainer's state from a stored checkpoint. */
@@ -112,6 +119,14 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
     train = { ...train, threads: resolveThreads(train, ctx.backend.name) }
     store.runs.update(runId, { trainConfig: train }, now())
   }
+  if ((train.threads ?? 1) > 1 && gpuBackend(ctx.backend.name)) {
+    // Replicas split a batch over CPU cores; a GPU takes the whole batch at once.
+    ctx.log(
+      'info',
+      `Data-parallel threads are for CPU backends: on ${ctx.backend.name} the run trains on one (it asks for ${train.threads}).`,
+    )
+    train = { ...train, threads: 1 }
+  }
   if (latest && resume) {
     ctx.log('info', `Resuming from the checkpoint at step ${resume.step}.`)
     store.runs.truncateMetricsAfter(runId, resume.step)
@@ -147,7 +162,7 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
   const checkpoint = async (reason: string, wait: boolean) => {
     // Metrics up to the checkpoint's step go first: a resume keeps them and rewrites the rest.
     flush()
-    const state = trainer!.state()
+    const state = await trainer!.state()
     const written = writer
       .write(runId, state, {
         reason,
@@ -168,8 +183,8 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
     else written.catch((err: unknown) => ctx.log('error', String(err)))
   }
 
-  const evaluate = (step: number) => {
-    const v = trainer!.evaluate()
+  const evaluate = async (step: number) => {
+    const v = await trainer!.evaluate()
     lastVal = v
     if (Number.isFinite(v) && (bestVal === null || v < bestVal)) bestVal = v
     pendingMetrics.push({ name: 'val_loss', step, value: v })
@@ -186,8 +201,7 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
     )
     // Peak for model FLOPs utilization: this thread's matmul rate times the threads in use.
     const peakFlops =
-      (await measureMatmulFlops(tf)) *
-      (ctx.backend.name === 'wasm' || ctx.backend.name === 'cpu' ? (train.threads ?? 1) : 1)
+      (await measureMatmulFlops(tf)) * (cpuBackend(ctx.backend.name) ? (train.threads ?? 1) : 1)
     store.runs.update(
       runId,
       { status: 'running', ownerPid: process.pid, backend: backendLabel, error: null },
@@ -233,7 +247,9 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
       recordSchedules(pendingMetrics, m, step, train)
       const isLast = step === train.steps
       const valLoss =
-        (train.evalEvery > 0 && step % train.evalEvery === 0) || isLast ? evaluate(step) : null
+        (train.evalEvery > 0 && step % train.evalEvery === 0) || isLast
+          ? await evaluate(step)
+          : null
       recordStep(
         pendingMetrics,
         pendingVectors,
@@ -257,7 +273,7 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
         await checkpoint('interval', false)
     }
     if (status !== 'completed' || trainer.step >= train.steps) {
-      if (status === 'completed' && lastVal === null) evaluate(trainer.step)
+      if (status === 'completed' && lastVal === null) await evaluate(trainer.step)
       await checkpoint(
         status === 'completed' ? 'final' : status === 'paused' ? 'pause' : 'stop',
         true,
@@ -294,7 +310,7 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
     }
   } catch (err) {
     flush()
-    const message = explainFailure(err, train)
+    const message = explainFailure(err, model, train)
     // Stopped before the first step (while scoring or caching): stopped, not failed.
     const stoppedEarly = ctx.signal.aborted && trainer === null
     store.runs.update(
@@ -586,8 +602,18 @@ function recordStep(
   add('loss_scale', m.lossScale)
   add('skipped_steps', m.skippedTotal)
   if (m.skipped) add('skipped', 1)
-  add('memory_bytes', tf.memory().numBytes)
+  const mem = tf.memory() as tf.MemoryInfo & {
+    numBytesInGPU?: number
+    numBytesAllocatedInGPU?: number
+  }
+  add('memory_bytes', mem.numBytes)
   add('rss_bytes', process.memoryUsage().rss)
+  // On webgpu: bytes of live tensors on the device, and what its buffer pool holds (it
+  // keeps freed buffers for reuse, so this is the run's high-water mark, as PyTorch's
+  // "reserved" memory is).
+  if (mem.numBytesInGPU !== undefined) add('gpu_tensor_bytes', mem.numBytesInGPU)
+  if (mem.numBytesAllocatedInGPU !== undefined)
+    add('gpu_reserved_bytes', mem.numBytesAllocatedInGPU)
   add('cpu_percent', sys.cpuPercent)
   if (sys.gpuUtil !== undefined) add('gpu_util', sys.gpuUtil)
   if (sys.gpuMemoryMb !== undefined) add('gpu_memory_mb', sys.gpuMemoryMb)
@@ -629,16 +655,25 @@ function tokensPerStep(model: ModelConfig, train: TrainConfig): number {
 }
 
 /** Turn an engine failure into advice. */
-function explainFailure(err: unknown, train: TrainConfig): string {
+function explainFailure(err: unknown, model: ModelConfig, train: TrainConfig): string {
   const text = err instanceof Error ? err.message : String(err)
+  const fixes = `Try a smaller batch size (now ${train.batchSize}) with gradient accumulation, a shorter context (now ${model.contextLength}), or gradient checkpointing${train.gradientCheckpointing ? ' (already on)' : ''}`
+  if (err instanceof GpuError && err.kind === 'out-of-memory') {
+    // WebGPU does not tell how much memory the adapter has; say what the run needs.
+    const need = memoryEstimate(model, train, 1)
+    const inUse = tf.memory() as { numBytesInGPUAllocated?: number; numBytesInGPU?: number }
+    return `${text.split('\n')[0]} The run needs about ${gb(need.total)} GB (weights, AdamW moments and one step's activations; ${gb(need.stepPeak.checkpointed + need.weights + need.optimizer)} GB with gradient checkpointing), and ${gb(inUse.numBytesInGPU ?? 0)} GB was in use. ${fixes}. The last checkpoint is kept: resume from it with smaller settings.`
+  }
   if (
     /out of memory|OOM|Cannot enlarge memory|Maximum memory size|memory access out of bounds|Array buffer allocation failed/i.test(
       text,
     )
   ) {
-    return `The backend ran out of memory (${text.split('\n')[0]}). Try a smaller batch size (now ${train.batchSize}) with gradient accumulation, turn on gradient checkpointing${train.gradientCheckpointing ? ' (already on)' : ''}, or use fewer threads.`
+    return `The backend ran out of memory (${text.split('\n')[0]}). ${fixes}, or use fewer threads.`
   }
   return text
 }
+
+const gb = (bytes: number) => (bytes / 2 ** 30).toFixed(bytes < 2 ** 30 ? 2 : 1)
 
 export type { RunRow }

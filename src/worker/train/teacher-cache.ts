@@ -32,7 +32,7 @@ export async function buildTeacherCache(
     for (let first = 0; first < N; first += BUILD_BATCH) {
       options.signal?.throwIfAborted()
       const n = Math.min(BUILD_BATCH, N - first)
-      const { soft, hidden } = net.targets(windowBatch(tokens, first, n, S), key.temperature)
+      const { soft, hidden } = await net.targets(windowBatch(tokens, first, n, S), key.temperature)
       tf.dispose(hidden)
       const top = tf.topk(soft, k) // values and indices (n·S, k)
       soft.dispose()

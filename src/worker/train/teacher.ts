@@ -55,16 +55,17 @@ export class Teacher {
    * the aligned teacher layers, in the alignment's pair order. Windows longer than the
    * teacher's context are refused at load time (contexts must fit).
    */
-  targets(batch: Batch, temperature: number): TeacherTargets {
-    return tf.tidy(() => {
-      const ids = tf.tensor1d(batch.inputs, 'int32')
-      const out = this.model.forward(this.params, ids, batch.B, batch.T, { hidden: this.layers })
-      out.aux?.dispose()
-      return {
-        soft: softTargets(out.logits, temperature),
-        hidden: this.layers.map((l) => out.hidden.get(l)!),
-      }
+  async targets(batch: Batch, temperature: number): Promise<TeacherTargets> {
+    const ids = tf.tensor1d(batch.inputs, 'int32')
+    const out = await this.model.forwardAsync(this.params, ids, batch.B, batch.T, {
+      hidden: this.layers,
     })
+    const soft = tf.tidy(() => softTargets(out.logits, temperature))
+    tf.dispose([ids, out.logits, ...(out.aux ? [out.aux] : [])])
+    // The same layer may be aligned twice; its state is one tensor, disposed once by the caller.
+    const hidden = this.layers.map((l) => out.hidden.get(l)!)
+    for (const [l, h] of out.hidden) if (!this.layers.includes(l)) h.dispose()
+    return { soft, hidden }
   }
 
   dispose(): void {

@@ -10,7 +10,8 @@ import { Rng, type RngState } from '../model/rng'
 import { type TrainConfig, usesLossScaling } from './config'
 import { BatchSampler, type Batch, type TokenData } from './data'
 import { computeGradients, type GradientResult } from './gradients'
-import { hostView } from '../kernels/host-views'
+import { hostView, readOwned } from '../kernels/host-views'
+import { throwIfGpuFailed } from '../webgpu/device'
 import { AdamW } from './optimizer'
 import { shardSizes } from './parallel/layout'
 import { ReplicaPool } from './parallel/pool'
@@ -344,15 +345,15 @@ export class Trainer {
         : this.sampler.next(B, T)
       const masks = this.dropPathMasks(batch.B, batch.T)
       const teacher =
-        this.teacher?.targets(batch, c.distillTemperature) ??
+        (await this.teacher?.targets(batch, c.distillTemperature)) ??
         this.cache?.targets(batch.windows!, batch.T) ??
         null
       const r = this.pool
         ? await this.parallelGradients(batch, masks, S, teacher, weights)
-        : this.localGradients(batch, masks, S, teacher, weights)
+        : await this.localGradients(batch, masks, S, teacher, weights)
       if (teacher) tf.dispose([teacher.soft, ...teacher.hidden])
       // The adaptive batch needs each micro-batch's own gradient norm (unscaled).
-      if (this.noise) microSq.push(sumOfSquares([...r.grads.values()]) / (S * S))
+      if (this.noise) microSq.push((await sumOfSquares([...r.grads.values()])) / (S * S))
       loss += r.loss / micros
       aux += r.aux / micros
       if (r.kl !== null) kl = (kl ?? 0) + r.kl / micros
@@ -371,14 +372,14 @@ export class Trainer {
     const all = grads!
     // Gradients are of S·Σ(loss): this factor brings them to the mean loss's scale.
     const unscale = 1 / (S * micros)
-    const normSq = sumOfSquares([...all.values()]) * unscale * unscale
+    const normSq = (await sumOfSquares([...all.values()])) * unscale * unscale
     const lossFinite = Number.isFinite(loss)
     const apply = this.scaler.update(lossFinite && Number.isFinite(normSq))
     const gradNorm = Math.sqrt(normSq)
     if (apply) {
       const clip = c.gradClip > 0 && gradNorm > c.gradClip ? c.gradClip / (gradNorm + 1e-6) : 1
       this.optimizer.step(this.params, all, lr, clip * unscale)
-      this.balanceExperts(moeStats)
+      await this.balanceExperts(moeStats)
       this.pool?.publish(this.params)
       this.noise?.observe(microSq, normSq, B)
     }
@@ -392,6 +393,8 @@ export class Trainer {
     // A skipped step from loss-scale overflow is routine; a non-finite loss is divergence.
     this.badSteps = lossFinite ? 0 : this.badSteps + 1
     const step = this.step++
+    // A GPU error leaves outputs unwritten: never train on from one.
+    throwIfGpuFailed()
     if (this.badSteps >= c.maxBadSteps) throw new DivergedError(this.badSteps)
     return {
       step,
@@ -423,7 +426,7 @@ export class Trainer {
     S: number,
     teacher: TeacherTargets | null,
     weights: DistillWeights | null,
-  ): GradientResult {
+  ): Promise<GradientResult> {
     return computeGradients({
       model: this.model,
       params: this.params,
@@ -462,8 +465,10 @@ export class Trainer {
     const pool = this.pool!
     const { B, T } = batch
     // The teacher ran on the whole batch here; each replica gets its shard's rows.
-    const soft = teacher ? (teacher.soft.dataSync() as Float32Array) : null
-    const states = teacher?.hidden.map((h) => h.dataSync() as Float32Array) ?? []
+    const soft = teacher ? ((await teacher.soft.data()) as Float32Array) : null
+    const states = teacher
+      ? ((await Promise.all(teacher.hidden.map((h) => h.data()))) as Float32Array[])
+      : []
     const V = this.modelConfig.vocabSize
     const D = this.alignment?.teacherWidth ?? 0
     const sizes = shardSizes(B, pool.size + 1).filter((n) => n > 0)
@@ -492,7 +497,7 @@ export class Trainer {
         }
       : null
     // ...while this thread does shard 0.
-    const local = this.localGradients(first, first.dropPath, S, localTeacher, distill)
+    const local = await this.localGradients(first, first.dropPath, S, localTeacher, distill)
     if (localTeacher) tf.dispose([localTeacher.soft, ...localTeacher.hidden])
     const results = await remote
     this.replicaTensors = results.map((r) => r.tensors)
@@ -538,11 +543,14 @@ export class Trainer {
     }
   }
 
-  /** Mean validation loss over `batches` batches; the same batches every call, so evaluations compare. */
-  evaluate(
+  /**
+   * Mean validation loss over `batches` batches; the same batches every call, so
+   * evaluations compare. The batches' losses stay on the device and are read once.
+   */
+  async evaluate(
     batches = this.config.evalBatches,
     tokens: Uint16Array | Int32Array = this.data.val,
-  ): number {
+  ): Promise<number> {
     const sampler = new BatchSampler(
       tokens,
       this.config.batchSize,
@@ -550,26 +558,37 @@ export class Trainer {
       this.config.seed ^ 0x5eed,
     )
     const P: Params = Object.fromEntries(this.params)
-    let total = 0
-    for (let i = 0; i < batches; i++) {
-      const b = sampler.next()
-      total += tf.tidy(() => {
+    const losses: tf.Scalar[] = []
+    try {
+      for (let i = 0; i < batches; i++) {
+        const b = sampler.next()
         const ids = tf.tensor1d(b.inputs, 'int32')
-        const { logits } = this.model.forward(P, ids, b.B, b.T)
-        return crossEntropy(logits, tf.tensor1d(b.targets, 'int32')).dataSync()[0]
-      })
+        const out = await this.model.forwardAsync(P, ids, b.B, b.T)
+        losses.push(tf.tidy(() => crossEntropy(out.logits, tf.tensor1d(b.targets, 'int32'))))
+        tf.dispose([ids, out.logits, ...(out.aux ? [out.aux] : [])])
+      }
+      const total = tf.tidy(() => tf.addN(losses))
+      const value = (await total.data())[0]
+      total.dispose()
+      return value / batches
+    } finally {
+      tf.dispose(losses)
     }
-    return total / batches
   }
 
-  /** A complete copy of the training state (synchronous read-back, then free to continue). */
-  state(): TrainingState {
-    const tensors = new Map<string, Float32Array>()
-    for (const [name, p] of this.params) tensors.set(`param/${name}`, p.dataSync() as Float32Array)
-    for (const [name, m] of this.optimizer.m)
-      tensors.set(`adam.m/${name}`, m.dataSync() as Float32Array)
-    for (const [name, v] of this.optimizer.v)
-      tensors.set(`adam.v/${name}`, v.dataSync() as Float32Array)
+  /**
+   * A complete copy of the training state, read back asynchronously (all at once), then
+   * free to continue.
+   */
+  async state(): Promise<TrainingState> {
+    const entries: [string, tf.Tensor][] = [
+      ...[...this.params].map(([name, p]): [string, tf.Tensor] => [`param/${name}`, p]),
+      ...[...this.optimizer.m].map(([name, m]): [string, tf.Tensor] => [`adam.m/${name}`, m]),
+      ...[...this.optimizer.v].map(([name, v]): [string, tf.Tensor] => [`adam.v/${name}`, v]),
+    ]
+    // The arrays are handed to the checkpoint writer's thread (transferred): owned copies.
+    const values = await Promise.all(entries.map(([, t]) => readOwned(t)))
+    const tensors = new Map(entries.map(([key], i) => [key, values[i]]))
     return {
       step: this.step,
       model: this.modelConfig,
@@ -608,7 +627,7 @@ export class Trainer {
   }
 
   /** DeepSeek-V3's bias update on each MoE weight set, from the loads this step chose. */
-  private balanceExperts(stats: (MoeStats | null)[][]): void {
+  private async balanceExperts(stats: (MoeStats | null)[][]): Promise<void> {
     const moe = this.modelConfig.moe
     if (!moe || moe.balance !== 'aux-free' || moe.biasUpdateRate === 0) return
     const perSet = new Map<number, Int32Array>()
@@ -623,7 +642,7 @@ export class Trainer {
     }
     for (const [set, load] of perSet) {
       const bias = this.params.get(names.routerBias(set))!
-      const values = bias.dataSync().slice() as Float32Array
+      const values = ((await bias.data()) as Float32Array).slice()
       updateRouterBias(values, load, moe.biasUpdateRate)
       tf.tidy(() => bias.assign(tf.tensor1d(values)))
     }
@@ -654,9 +673,14 @@ export class Trainer {
 }
 
 /** Σ g² over every gradient: one host pass where memory is addressable, else one read-back. */
-function sumOfSquares(grads: tf.Tensor[]): number {
+async function sumOfSquares(grads: tf.Tensor[]): Promise<number> {
   const view = hostView()
-  if (!view) return tf.tidy(() => tf.addN(grads.map((g) => tf.sum(tf.square(g)))).dataSync()[0])
+  if (!view) {
+    const total = tf.tidy(() => tf.addN(grads.map((g) => tf.sum(tf.square(g)))))
+    const value = (await total.data())[0]
+    total.dispose()
+    return value
+  }
   let total = 0
   for (const g of grads) {
     const v = view(g)

@@ -135,7 +135,7 @@ describe('Hugging Face export of a trained checkpoint', () => {
       const { db, runId } = trainedProject(dir)
       const store = Store.open(db)
       const out = join(dir, 'export-fp32')
-      const result = exportCheckpoint(store, { runId, out, dtype: 'fp32' })
+      const result = await exportCheckpoint(store, { runId, out, dtype: 'fp32' })
       expect(result.files).toEqual([
         'README.md',
         'config.json',
@@ -172,7 +172,7 @@ describe('Hugging Face export of a trained checkpoint', () => {
       const ids = Array.from(tokenizer.encode('Shall I compare thee'))
       const a = new Decoder(original.config, toParams(original.config, original.weights))
       const b = new Decoder(reloadedConfig, toParams(reloadedConfig, weights))
-      expect([...b.feed(ids)]).toEqual([...a.feed(ids)])
+      expect([...(await b.feed(ids))]).toEqual([...(await a.feed(ids))])
       const greedy = generateOptionsSchema.parse({ maxTokens: 40, temperature: 0 })
       expect((await generate(b, tokenizer, 'Shall I', greedy)).text).toBe(
         (await generate(a, original.tokenizer, 'Shall I', greedy)).text,
@@ -180,16 +180,26 @@ describe('Hugging Face export of a trained checkpoint', () => {
       expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('# export-check')
 
       // bf16 halves the file; int8 quantizes and reports the perplexity change.
-      const bf16 = exportCheckpoint(store, { runId, out: join(dir, 'export-bf16'), dtype: 'bf16' })
+      const bf16 = await exportCheckpoint(store, {
+        runId,
+        out: join(dir, 'export-bf16'),
+        dtype: 'bf16',
+      })
       expect(bf16.bytes).toBeLessThan(result.bytes * 0.6)
-      const int8 = exportCheckpoint(store, { runId, out: join(dir, 'export-int8'), dtype: 'int8' })
+      const int8 = await exportCheckpoint(store, {
+        runId,
+        out: join(dir, 'export-int8'),
+        dtype: 'int8',
+      })
       expect(int8.quantization!.int8.tokens).toBeGreaterThan(0)
       expect(Math.abs(int8.quantization!.int8.loss - int8.quantization!.fp32.loss)).toBeLessThan(
         0.1,
       )
       const card = readFileSync(join(dir, 'export-int8', 'README.md'), 'utf8')
       expect(card).toContain('Perplexity change:')
-      expect(() => exportCheckpoint(store, { runId, out, dtype: 'fp32' })).toThrow(/not empty/)
+      await expect(exportCheckpoint(store, { runId, out, dtype: 'fp32' })).rejects.toThrow(
+        /not empty/,
+      )
       for (const d of [a, b]) d.dispose()
       store.close()
     },

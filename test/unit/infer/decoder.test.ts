@@ -8,6 +8,7 @@ import { Transformer, type Params } from '../../../src/worker/model/model'
 import { initialValues, paramSpecs } from '../../../src/worker/model/params'
 import { Rng } from '../../../src/worker/model/rng'
 import { trainChar } from '../../../src/worker/tokenizer'
+import { readsSync } from '../../../src/worker/kernels/host-views'
 import { setupTf } from '../../helpers/tfjs'
 
 beforeAll(async () => {
@@ -41,17 +42,27 @@ function randomModel(extra: Partial<ModelConfigInput>) {
 
 const ids = [3, 7, 1, 22, 9, 9, 14, 2, 0, 5, 17, 11, 6, 8]
 
-/** The training forward's logits for one sequence (no MoE capacity limit). */
-function fullLogits(
+/**
+ * The training forward's logits for one sequence (no MoE capacity limit): forwardAsync,
+ * which every backend can run, and where reads are synchronous (wasm, cpu) the taped
+ * forward too, which must agree with it.
+ */
+async function fullLogits(
   config: ReturnType<typeof randomModel>['config'],
   params: Params,
-): Float32Array {
+): Promise<Float32Array> {
   const c = config.moe ? { ...config, moe: { ...config.moe, capacityFactor: null } } : config
   const model = new Transformer(c)
-  const out = model.forward(params, tf.tensor1d(ids, 'int32'), 1, ids.length)
-  const values = out.logits.dataSync() as Float32Array
-  out.logits.dispose()
-  out.aux?.dispose()
+  const input = tf.tensor1d(ids, 'int32')
+  const out = await model.forwardAsync(params, input, 1, ids.length)
+  const values = (await out.logits.data()) as Float32Array
+  tf.dispose([out.logits, ...(out.aux ? [out.aux] : [])])
+  if (readsSync()) {
+    const sync = model.forward(params, input, 1, ids.length)
+    expect(maxDiff(sync.logits.dataSync() as Float32Array, values)).toBe(0)
+    tf.dispose([sync.logits, ...(sync.aux ? [sync.aux] : [])])
+  }
+  input.dispose()
   model.dispose()
   return values
 }
@@ -93,14 +104,14 @@ const variants: Record<string, Partial<ModelConfigInput>> = {
 
 describe('decoder with a key/value cache', () => {
   for (const [name, extra] of Object.entries(variants)) {
-    it(`${name}: the prompt at once, and token by token, give the training forward's logits`, () => {
+    it(`${name}: the prompt at once, and token by token, give the training forward's logits`, async () => {
       const { config, params } = randomModel(extra)
-      const expected = fullLogits(config, params)
+      const expected = await fullLogits(config, params)
       const decoder = new Decoder(config, params)
-      expect(maxDiff(decoder.feed(ids), expected)).toBeLessThan(1e-4)
+      expect(maxDiff(await decoder.feed(ids), expected)).toBeLessThan(1e-4)
       decoder.reset()
-      const rows = [decoder.feed(ids.slice(0, 5))]
-      for (const id of ids.slice(5)) rows.push(decoder.feed([id]))
+      const rows = [await decoder.feed(ids.slice(0, 5))]
+      for (const id of ids.slice(5)) rows.push(await decoder.feed([id]))
       const incremental = new Float32Array(expected.length)
       let at = 0
       for (const r of rows) {
@@ -122,7 +133,7 @@ describe('decoder with a key/value cache', () => {
       moe: { routedExperts: 4, sharedExperts: 1, topK: 2, firstDenseLayers: 1 },
     })
     const decoder = new Decoder(config, params)
-    const seen = inspectPrompt(decoder, tokenizer, text, 64)
+    const seen = await inspectPrompt(decoder, tokenizer, text, 64)
     expect(seen.tokens).toEqual(text.split(''))
     const n = text.length
     expect(seen.attention).toHaveLength(config.layers)
@@ -150,12 +161,12 @@ describe('decoder with a key/value cache', () => {
     decoder.dispose()
   })
 
-  it('refuses to run past the context, and frees its cache', () => {
-    const { config, params } = randomModel({})
+  it('refuses to run past the context, and frees its cache', async () => {
+    const { config, params } = randomModel({ moe: { routedExperts: 4, topK: 2 } })
     const before = tf.memory().numTensors
     const decoder = new Decoder(config, params)
-    decoder.feed(ids)
-    expect(() => decoder.feed(Array.from({ length: 11 }, () => 1))).toThrow(/context is 24/)
+    await decoder.feed(ids)
+    await expect(decoder.feed(Array.from({ length: 11 }, () => 1))).rejects.toThrow(/context is 24/)
     decoder.dispose()
     expect(tf.memory().numTensors).toBe(before)
   })

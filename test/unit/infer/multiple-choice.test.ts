@@ -82,14 +82,19 @@ describe('scoring by log-likelihood', () => {
   const oracle = (prompt: string, continuation: string) =>
     Object.entries(knows).some(([q, a]) => prompt.includes(q) && continuation === ` ${a}`) ? -1 : -9
 
-  it('gets a hand-made case right, reports chance, and is wrong when the model is', () => {
-    const r = scoreMc(subjects, 0, oracle, (t) => t.length)
-    expect(r.overall).toEqual({ questions: 3, correct: 3, accuracy: 1, chance: 0.25 })
-    expect(r.subjects[0]).toMatchObject({ name: 'geography', correct: 3 })
-    const contrarian = scoreMc(
+  it('gets a hand-made case right, reports chance, and is wrong when the model is', async () => {
+    const r = await scoreMc(
       subjects,
       0,
-      (p, c) => -oracle(p, c),
+      (p, c) => Promise.resolve(oracle(p, c)),
+      (t) => t.length,
+    )
+    expect(r.overall).toEqual({ questions: 3, correct: 3, accuracy: 1, chance: 0.25 })
+    expect(r.subjects[0]).toMatchObject({ name: 'geography', correct: 3 })
+    const contrarian = await scoreMc(
+      subjects,
+      0,
+      (p, c) => Promise.resolve(-oracle(p, c)),
       (t) => t.length,
     )
     expect(contrarian.overall.correct).toBe(0)
@@ -118,12 +123,12 @@ describe('scoring by log-likelihood', () => {
     for (const s of paramSpecs(config)) params[s.name] = tf.tensor(values.get(s.name)!, s.shape)
     const ll = decoderLogLikelihood(new Decoder(config, params), tokenizer)
     const prompt = 'What is the capital of France?\nAnswer:'
-    const got = ll(prompt, ' Paris')
+    const got = await ll(prompt, ' Paris')
     // The same from the training forward, by hand.
     const ids = [tokenizer.eos!, ...tokenizer.encode(prompt), ...tokenizer.encode(' Paris')]
     const model = new Transformer(config)
-    const logits = model.forward(params, tf.tensor1d(ids, 'int32'), 1, ids.length).logits
-    const logp = tf.logSoftmax(logits).arraySync()
+    const { logits } = await model.forwardAsync(params, tf.tensor1d(ids, 'int32'), 1, ids.length)
+    const logp = await tf.logSoftmax(logits).array()
     let expected = 0
     for (let i = ids.length - 6; i < ids.length; i++) expected += logp[i - 1][ids[i]]
     expect(got).toBeCloseTo(expected, 3)

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { modelConfigSchema, moeSchema } from '../../../src/worker/model/config'
 import { attention, attentionMask } from '../../../src/worker/model/layers/attention'
-import { moe } from '../../../src/worker/model/layers/moe'
+import { moe, routeAsync } from '../../../src/worker/model/layers/moe'
+import { readsSync } from '../../../src/worker/kernels/host-views'
 import { rmsNorm } from '../../../src/worker/model/layers/rmsnorm'
 import { applyRope, ropeTables, tileRope } from '../../../src/worker/model/layers/rope'
 import { swiglu } from '../../../src/worker/model/layers/swiglu'
@@ -24,38 +25,41 @@ const sumWeighted = (y: tf.Tensor, seed: number) =>
   tf.sum<tf.Scalar>(tf.mul(y, randomTensor(y.shape, seed)))
 
 describe('gradients against finite differences', () => {
-  it('row gather and scatter-add (embedding and MoE dispatch)', () => {
+  it('row gather and scatter-add (embedding and MoE dispatch)', async () => {
     const idx = tf.tensor1d([2, 0, 2, 3], 'int32')
     expect(
-      gradientError((x) => sumWeighted(gatherRows(x, idx), 1), [randomTensor([5, 3], 2)]),
+      await gradientError((x) => sumWeighted(gatherRows(x, idx), 1), [randomTensor([5, 3], 2)]),
     ).toBeLessThan(TOL)
     expect(
-      gradientError((y) => sumWeighted(scatterAddRows(y, idx, 5), 3), [randomTensor([4, 3], 4)]),
+      await gradientError(
+        (y) => sumWeighted(scatterAddRows(y, idx, 5), 3),
+        [randomTensor([4, 3], 4)],
+      ),
     ).toBeLessThan(TOL)
   })
 
-  it('RMSNorm, input and weight', () => {
-    const err = gradientError(
+  it('RMSNorm, input and weight', async () => {
+    const err = await gradientError(
       (x, w) => sumWeighted(rmsNorm(x as tf.Tensor2D, w as tf.Tensor1D, 1e-5), 5),
       [randomTensor([6, 8], 6), randomTensor([8], 7)],
     )
     expect(err).toBeLessThan(TOL)
   })
 
-  it('rotary positions', () => {
+  it('rotary positions', async () => {
     const tables = tileRope(ropeTables(4, 2, 4, 10_000), 2)
-    const err = gradientError(
+    const err = await gradientError(
       (x) => sumWeighted(applyRope(x as tf.Tensor2D, tables, 4), 8),
       [randomTensor([8, 8], 9)],
     )
     expect(err).toBeLessThan(TOL)
   })
 
-  it('causal attention, full and sliding-window with global tokens', () => {
+  it('causal attention, full and sliding-window with global tokens', async () => {
     const [B, T, H, hs] = [2, 5, 2, 4]
     const D = H * hs
     for (const mask of [attentionMask(T, null, 0), attentionMask(T, 2, 1)]) {
-      const err = gradientError(
+      const err = await gradientError(
         (x, q, k, v, out) =>
           sumWeighted(
             attention(
@@ -83,8 +87,8 @@ describe('gradients against finite differences', () => {
     }
   })
 
-  it('SwiGLU feed-forward', () => {
-    const err = gradientError(
+  it('SwiGLU feed-forward', async () => {
+    const err = await gradientError(
       (x, g, u, d) =>
         sumWeighted(
           swiglu(
@@ -104,10 +108,10 @@ describe('gradients against finite differences', () => {
     expect(err).toBeLessThan(TOL)
   })
 
-  it('cross-entropy with label smoothing', () => {
+  it('cross-entropy with label smoothing', async () => {
     const targets = tf.tensor1d([1, 0, 4, 2], 'int32')
     for (const smoothing of [0, 0.1]) {
-      const err = gradientError(
+      const err = await gradientError(
         (z) => crossEntropy(z as tf.Tensor2D, targets, smoothing),
         [randomTensor([4, 5], 18)],
       )
@@ -115,7 +119,7 @@ describe('gradients against finite differences', () => {
     }
     // The value is the usual one: uniform logits give ln(V).
     expect(
-      crossEntropy(tf.zeros<tf.Rank.R2>([3, 7]), tf.tensor1d([0, 1, 2], 'int32')).dataSync()[0],
+      (await crossEntropy(tf.zeros<tf.Rank.R2>([3, 7]), tf.tensor1d([0, 1, 2], 'int32')).data())[0],
     ).toBeCloseTo(Math.log(7), 5)
   })
 })
@@ -176,7 +180,7 @@ describe('MoE gradients in every routing mode', () => {
   } as const
 
   for (const [mode, cfg] of Object.entries(modes)) {
-    it(mode, () => {
+    it(mode, async () => {
       const w = weights()
       if (cfg.sharedExperts === 0) w.shared = null as never
       const loss = (
@@ -196,14 +200,22 @@ describe('MoE gradients in every routing mode', () => {
           })),
           shared: w.shared ? { ...w.shared, up: sharedUp as tf.Tensor2D } : null,
         }
-        const out = moe(x as tf.Tensor2D, ww, cfg, 2, mm)
+        // The routing of the unperturbed rows: decisive, so no finite-difference step flips it.
+        const out = moe(x as tf.Tensor2D, ww, cfg, 2, mm, routed)
         const l = sumWeighted(out.y, 60)
         return out.aux ? tf.add<tf.Scalar>(l, tf.mul(out.aux, 50)) : l
       }
       const inputs = [randomTensor([N, D], 61), w.router, w.experts[0].gate, w.experts[1].down]
+      const routed = await routeAsync(inputs[0] as tf.Tensor2D, w, cfg)
+      if (readsSync()) {
+        // The synchronous path (moe reading the affinities itself) routes the same way.
+        const own = moe(inputs[0] as tf.Tensor2D, w, cfg, 2, mm)
+        expect(own.stats).toEqual(routed.stats)
+        tf.dispose([own.y, ...(own.aux ? [own.aux] : [])])
+      }
       const err = w.shared
-        ? gradientError(loss, [...inputs, w.shared.up], { eps: 1e-3, samples: 10 })
-        : gradientError((x, r, g, d) => loss(x, r, g, d, tf.zeros([1])), inputs, {
+        ? await gradientError(loss, [...inputs, w.shared.up], { eps: 1e-3, samples: 10 })
+        : await gradientError((x, r, g, d) => loss(x, r, g, d, tf.zeros([1])), inputs, {
             eps: 1e-3,
             samples: 10,
           })
@@ -213,7 +225,7 @@ describe('MoE gradients in every routing mode', () => {
 })
 
 describe('whole model', () => {
-  it('embedding, blocks with cross-layer sharing, MoE and the tied head', () => {
+  it('embedding, blocks with cross-layer sharing, MoE and the tied head', async () => {
     const c = modelConfigSchema.parse({
       vocabSize: 11,
       contextLength: 8,
@@ -238,11 +250,13 @@ describe('whole model', () => {
       names.expertGate(1, 2),
       names.finalNorm,
     ]
-    const err = gradientError(
+    // Decided once, from the unperturbed weights, as a training step decides it.
+    const routing = await model.route(P, ids, 2, 4)
+    const err = await gradientError(
       (...xs) => {
         const Q = { ...P }
         checked.forEach((n, i) => (Q[n] = xs[i]!))
-        const { logits, aux } = model.forward(Q, ids, 2, 4)
+        const { logits, aux } = model.forward(Q, ids, 2, 4, { routing })
         const l = crossEntropy(logits, targets)
         return aux ? tf.add(l, aux) : l
       },

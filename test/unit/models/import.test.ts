@@ -26,15 +26,15 @@ describe('importing an exported model and starting a run from it', () => {
   it(
     'imports fp32 exactly and int8 within half a step, refuses broken folders, and a new run starts from the weights',
     { timeout: 240_000 },
-    () => {
+    async () => {
       const dir = tempDir()
       const { db, runId } = trainedProject(dir)
       const home = join(dir, 'home')
       let store = Store.open(db)
       const fp32 = join(dir, 'fp32')
-      exportCheckpoint(store, { runId, out: fp32, dtype: 'fp32' })
+      await exportCheckpoint(store, { runId, out: fp32, dtype: 'fp32' })
       const int8 = join(dir, 'int8')
-      exportCheckpoint(store, { runId, out: int8, dtype: 'int8' })
+      await exportCheckpoint(store, { runId, out: int8, dtype: 'int8' })
 
       // fp32: the same weights, hence the same logits.
       const original = loadCheckpoint(store, runId)
@@ -47,7 +47,7 @@ describe('importing an exported model and starting a run from it', () => {
       const ids = Array.from(original.tokenizer.encode('Shall I compare thee'))
       const a = new Decoder(original.config, toParams(original.config, original.weights))
       const b = new Decoder(back.config, toParams(back.config, back.weights))
-      expect(maxDiff(b.feed(ids), a.feed(ids))).toBe(0)
+      expect(maxDiff(await b.feed(ids), await a.feed(ids))).toBe(0)
       a.dispose()
       b.dispose()
       expect(store.runs.get(imported.runId)?.status).toBe('completed')

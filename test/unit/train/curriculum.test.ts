@@ -222,7 +222,7 @@ describe('trainer with curriculum, progressive context, token budget and adaptiv
 
     const first = await Trainer.create(model, config, data, { curriculum: { difficulty } })
     const head = await steps(first, 4)
-    const snapshot = first.state()
+    const snapshot = await first.state()
     await first.dispose()
     const resumed = await Trainer.create(model, config, data, {
       resume: snapshot,

@@ -106,7 +106,7 @@ describe('reduced-precision rounding', () => {
     expect(q(1 + 3 * 2 ** -11, 'fp16')).toBe(1 + 2 ** -9) // tie to even, upwards
   })
 
-  it("a low-precision GEMM's gradient is the float32 one within the format's precision", () => {
+  it("a low-precision GEMM's gradient is the float32 one within the format's precision", async () => {
     const a = randomTensor([6, 5], 1)
     const b = randomTensor([5, 4], 2)
     const g = randomTensor([6, 4], 3)
@@ -115,7 +115,10 @@ describe('reduced-precision rounding', () => {
       // Rounding passes gradients straight through: compare with finite differences of
       // the smooth surrogate a -> Σ g ⊙ (a @ q(b)), whose gradient is g @ q(b)ᵀ exactly.
       const qb = quantize(b, f)
-      const surrogate = gradientError((x) => tf.sum<tf.Scalar>(tf.mul(tf.matMul(x, qb), g)), [a])
+      const surrogate = await gradientError(
+        (x) => tf.sum<tf.Scalar>(tf.mul(tf.matMul(x, qb), g)),
+        [a],
+      )
       expect(surrogate).toBeLessThan(1e-2)
       const [ours] = tf.grads((x: tf.Tensor) => tf.sum(tf.mul(mm(x, b), g)))([a])
       const [exact] = tf.grads((x: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, qb), g)))([a])

@@ -31,7 +31,7 @@ describe('cached teacher predictions', () => {
   const home = join(dir, 'home')
   const { db } = trainedProject(dir, 'big', 12)
 
-  it('are built once, reused by the next run, and equal the live teacher’s top-k', () => {
+  it('are built once, reused by the next run, and equal the live teacher’s top-k', async () => {
     frugal(['train', '--config', runFile('first', { distillCache: true }), '--db', db], home)
     frugal(['train', '--config', runFile('second', { distillCache: true }), '--db', db], home)
     const store = Store.open(db)
@@ -66,7 +66,7 @@ describe('cached teacher predictions', () => {
         for (let t = 0; t < T; t++) inputs[b * T + t] = data.train[k * T + t]
       })
       const live = Teacher.load({ config: teacherConfig, weights }, student, null)
-      const exact = live.targets({ inputs, targets: inputs, B: 2, T }, 2)
+      const exact = await live.targets({ inputs, targets: inputs, B: 2, T }, 2)
       const cached = new CachedTeacher(store, cacheRow.id, 16, student.vocabSize).targets(
         windows,
         T,

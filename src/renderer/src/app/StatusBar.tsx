@@ -19,10 +19,13 @@ function backendLabel(state: BackendState | undefined): {
   if (state.status === 'failed') return { text: 'No backend', tone: 'error', title: state.message }
   const { info } = state
   const skipped = info.skipped.map((s) => `${s.name}: ${s.reason}`).join('\n')
+  const gpu = info.gpu
+    ? `\nGPU: ${info.gpu.description || info.gpu.device} (${info.gpu.vendor} ${info.gpu.architecture})`
+    : ''
   return {
     text: `${info.name} · ${info.detail}`,
     tone: 'ok',
-    title: `${info.package} ${info.version}${skipped ? `\nSkipped:\n${skipped}` : ''}`,
+    title: `${info.package} ${info.version}${gpu}${skipped ? `\nSkipped:\n${skipped}` : ''}`,
   }
 }
 

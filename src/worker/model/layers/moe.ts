@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core'
 import type { MoeConfig } from '../config'
 import type { Numerics } from '../numerics'
 import { gatherRows, scatterAddRows } from '../ops'
-import { route, routerEntropy } from './routing'
+import { readsSync } from '../../kernels/host-views'
+import { route, routerEntropy, type RoutingPlan } from './routing'
 import { swiglu, type SwigluWeights } from './swiglu'
 
 export interface MoeWeights {
@@ -32,12 +33,72 @@ export interface MoeOutput {
   stats: MoeStats
 }
 
+/** A layer's routing decided on the host: which experts each token visits, and what it did. */
+export interface Routed {
+  plan: RoutingPlan
+  stats: MoeStats
+}
+
+/**
+ * The router's affinities for rows x: (N, D) -> (N, E), softmax probabilities or sigmoids.
+ * The gate stays in float32 (DeepSeek-V3 keeps gating out of FP8).
+ */
+export function affinities(x: tf.Tensor2D, router: tf.Tensor2D, cfg: MoeConfig): tf.Tensor2D {
+  return tf.tidy(() => {
+    const logits = tf.matMul<tf.Tensor2D>(x, router) // (N, E)
+    return cfg.affinity === 'softmax' ? tf.softmax(logits) : tf.sigmoid(logits)
+  })
+}
+
+/** Route N rows from their affinities (N·E, row-major) read back to the host. */
+export function routeScores(
+  scores: Float32Array,
+  bias: Float32Array | undefined,
+  N: number,
+  E: number,
+  cfg: MoeConfig,
+): Routed {
+  const plan = route(scores, N, E, cfg, bias)
+  return {
+    plan,
+    stats: {
+      load: plan.expertSizes,
+      chosenLoad: plan.chosenLoad,
+      dropped: plan.dropped,
+      tokensWithoutExpert: plan.tokensWithoutExpert,
+      meanExperts: plan.meanExperts,
+      entropy: routerEntropy(scores, N, E),
+      tokens: N,
+    },
+  }
+}
+
+/**
+ * The routing of rows x, read back asynchronously: what a backend without synchronous
+ * reads (webgpu) does before a pass that needs the plan (moe's `routed`).
+ */
+export async function routeAsync(x: tf.Tensor2D, w: MoeWeights, cfg: MoeConfig): Promise<Routed> {
+  const s = affinities(x, w.router, cfg)
+  try {
+    const [scores, bias] = await Promise.all([
+      s.data() as Promise<Float32Array>,
+      cfg.balance === 'aux-free' ? (w.routerBias.data() as Promise<Float32Array>) : undefined,
+    ])
+    return routeScores(scores, bias, x.shape[0], w.experts.length, cfg)
+  } finally {
+    s.dispose()
+  }
+}
+
 /**
  * DeepSeekMoE feed-forward: y = Σ shared(x) + Σᵢ gᵢ·expertᵢ(x) over the routed experts.
  * Sparse dispatch: tokens are gathered into expert order, each expert runs on its own
  * rows only, and results are scattered back (summing a token's k contributions), so the
  * compute grows with the active experts, not the total.
  *   x: (N, D) with N = B·T (rows in sequence order)  ->  (N, D)
+ *
+ * `routed`: the routing, decided before (routeAsync) from these very rows. Without it the
+ * affinities are read back here, synchronously, which only CPU backends can do.
  */
 export function moe(
   x: tf.Tensor2D,
@@ -45,27 +106,24 @@ export function moe(
   cfg: MoeConfig,
   B: number,
   numerics: Numerics,
+  routed?: Routed | null,
 ): MoeOutput {
   const [N] = x.shape
   const E = w.experts.length
   const k = cfg.topK
-  // The gate stays in float32 (DeepSeek-V3 keeps gating out of FP8).
-  const logits = tf.matMul(x, w.router) // (N, E)
-  const s = cfg.affinity === 'softmax' ? tf.softmax(logits) : tf.sigmoid(logits) // (N, E)
-  logits.dispose()
-  const scores = s.dataSync() as Float32Array
-  const bias = cfg.balance === 'aux-free' ? (w.routerBias.dataSync() as Float32Array) : undefined
-  const plan = route(scores, N, E, cfg, bias)
-
-  const stats: MoeStats = {
-    load: plan.expertSizes,
-    chosenLoad: plan.chosenLoad,
-    dropped: plan.dropped,
-    tokensWithoutExpert: plan.tokensWithoutExpert,
-    meanExperts: plan.meanExperts,
-    entropy: routerEntropy(scores, N, E),
-    tokens: N,
+  // The gate weights are differentiable with respect to the router: computed on the tape
+  // in either case.
+  const s = affinities(x, w.router, cfg) // (N, E)
+  if (!routed) {
+    if (!readsSync()) {
+      throw new Error(
+        `MoE routing needs its plan decided beforehand on the ${tf.getBackend()} backend (routeAsync).`,
+      )
+    }
+    const bias = cfg.balance === 'aux-free' ? (w.routerBias.dataSync() as Float32Array) : undefined
+    routed = routeScores(s.dataSync() as Float32Array, bias, N, E, cfg)
   }
+  const { plan, stats } = routed
 
   let aux: tf.Scalar | null = null
   const y = tf.tidy(() => {
@@ -102,7 +160,7 @@ export function moe(
     }
     if (w.shared) y = tf.add<tf.Tensor2D>(y, swiglu(x, w.shared, numerics))
 
-    const a = auxLosses(s as tf.Tensor2D, plan, cfg, E, B)
+    const a = auxLosses(s, plan, cfg, E, B)
     if (a) aux = tf.keep(a)
     return y
   })

@@ -56,7 +56,7 @@ async function init(msg: ReplicaInit): Promise<void> {
   post({ type: 'ready' })
 }
 
-function step(msg: ReplicaStep): void {
+async function step(msg: ReplicaStep): Promise<void> {
   const s = state!
   const alignment = s.init.distill?.alignment ?? null
   const specs = trainingSpecs(s.init.model, alignment)
@@ -80,7 +80,7 @@ function step(msg: ReplicaStep): void {
     alignment && msg.teacherHidden
       ? msg.teacherHidden.map((h) => tf.tensor2d(h, [rows, alignment.teacherWidth]))
       : null
-  const r = computeGradients({
+  const r = await computeGradients({
     model: s.model,
     params: s.params,
     trainable: s.trainable,
@@ -122,14 +122,10 @@ function step(msg: ReplicaStep): void {
 }
 
 port.on('message', (msg: ReplicaInit | ReplicaStep) => {
-  try {
-    if (msg.type === 'init')
-      init(msg).catch((err: unknown) => post({ type: 'error', message: String(err) }))
-    else step(msg)
-  } catch (err) {
+  const failed = (err: unknown) =>
     post({
       type: 'error',
       message: err instanceof Error ? (err.stack ?? err.message) : String(err),
     })
-  }
+  ;(msg.type === 'init' ? init(msg) : step(msg)).catch(failed)
 })

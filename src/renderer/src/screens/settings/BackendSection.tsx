@@ -8,6 +8,7 @@ import { Notice } from '../../components/Notice'
 import { Panel } from '../../components/Page'
 import { ProgressBar } from '../../components/ProgressBar'
 import { progressFraction, type JobProgress, type JobResults } from '../../../../shared/jobs'
+import type { GpuInfo } from '../../../../shared/types'
 
 type Benchmark = JobResults['backend.benchmark']
 
@@ -55,7 +56,7 @@ export function BackendSection() {
     <Panel
       id="backend"
       title="Compute backend"
-      description="TensorFlow.js picks the fastest backend installed: CUDA, native CPU, WebAssembly, then plain JavaScript."
+      description="TensorFlow.js picks the fastest backend that works here: CUDA through libtensorflow, WebGPU on your graphics card (any vendor, nothing to install), native CPU, WebAssembly, then plain JavaScript."
       actions={
         <Button
           icon={<RefreshCw size={14} />}
@@ -82,6 +83,7 @@ export function BackendSection() {
               <dd className="mono">
                 {state.info.package} {state.info.version}
               </dd>
+              {state.info.gpu && <GpuFacts gpu={state.info.gpu} />}
               {state.info.skipped.map((s) => (
                 <div key={s.name} style={{ display: 'contents' }}>
                   <dt>Skipped {s.name}</dt>
@@ -91,9 +93,16 @@ export function BackendSection() {
             </dl>
             {(state.info.name === 'wasm' || state.info.name === 'cpu') && (
               <Notice tone="info">
-                For GPU training install <code>@tensorflow/tfjs-node-gpu</code> on a machine with
-                CUDA (or <code>@tensorflow/tfjs-node</code> for native CPU), then choose Detect
-                again.
+                No graphics card was found that WebGPU can use (see why above). On a machine with
+                one, install its vendor&apos;s Vulkan driver (Linux), or keep macOS or Windows up to
+                date, then choose Detect again.
+              </Notice>
+            )}
+            {state.info.gpu?.software && (
+              <Notice tone="info">
+                This adapter is a CPU emulating a GPU ({state.info.gpu.description}): it trains
+                correctly but more slowly than WebAssembly. It is used only because FRUGAL_BACKEND
+                asks for webgpu.
               </Notice>
             )}
           </>
@@ -136,5 +145,34 @@ export function BackendSection() {
         )}
       </div>
     </Panel>
+  )
+}
+
+const mb = (bytes: number) => `${Math.round(bytes / 2 ** 20).toLocaleString()} MB`
+
+/** The WebGPU adapter: which GPU, what it can do that training uses, and its size limits. */
+function GpuFacts({ gpu }: { gpu: GpuInfo }) {
+  return (
+    <>
+      <dt>GPU</dt>
+      <dd>
+        {gpu.description || gpu.device}
+        {gpu.software ? ' (software)' : ''}
+      </dd>
+      <dt>Vendor</dt>
+      <dd>
+        {gpu.vendor}
+        {gpu.architecture ? ` · ${gpu.architecture}` : ''}
+      </dd>
+      <dt>Features</dt>
+      <dd>
+        {gpu.features.length ? gpu.features.join(', ') : 'none of shader-f16, timestamp-query'}
+      </dd>
+      <dt>Limits</dt>
+      <dd>
+        largest buffer {mb(gpu.limits.maxBufferSize)}, largest binding{' '}
+        {mb(gpu.limits.maxStorageBufferBindingSize)}
+      </dd>
+    </>
   )
 }

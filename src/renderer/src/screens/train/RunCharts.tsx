@@ -135,6 +135,15 @@ export function RunCharts({ metrics }: { metrics: RunMetrics }) {
       ],
       scale: 1e-6,
     },
+    {
+      title: 'GPU memory (WebGPU)',
+      metrics: [
+        { name: 'gpu_tensor_bytes', label: 'tensors (MB)' },
+        { name: 'gpu_reserved_bytes', label: 'reserved, peak (MB)', color: '#2b8a3e' },
+      ],
+      scale: 1e-6,
+      optional: true,
+    },
     { title: 'CPU', metrics: [{ name: 'cpu_percent', label: 'process CPU %' }], optional: true },
     {
       title: 'GPU',

@@ -1,0 +1,126 @@
+import * as tf from '@tensorflow/tfjs-core'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { loadBackend } from '../../../src/worker/backend'
+import {
+  describeGpuError,
+  GpuError,
+  throwIfGpuFailed,
+  watchDevice,
+} from '../../../src/worker/webgpu/device'
+import { setupTf, testBackend } from '../../helpers/tfjs'
+
+/**
+ * The webgpu backend itself: runs under `npm run test:webgpu` (FRUGAL_TEST_BACKEND=webgpu),
+ * on Mesa's llvmpipe in CI. The numerics suites (gradients, trainer, resume, decoder) run
+ * there too; this file covers what only webgpu has.
+ */
+describe.runIf(testBackend === 'webgpu')('webgpu backend', () => {
+  beforeAll(async () => {
+    await setupTf('webgpu')
+  })
+
+  it('describes its adapter: which GPU, its training features and size limits', async () => {
+    const { info } = await loadBackend('webgpu')
+    expect(info.name).toBe('webgpu')
+    expect(info.version).toMatch(/^4\./)
+    const gpu = info.gpu!
+    expect(gpu.vendor).not.toBe('')
+    expect(gpu.description || gpu.device).not.toBe('')
+    expect(gpu.limits.maxBufferSize).toBeGreaterThan(2 ** 27)
+    expect(gpu.limits.maxStorageBufferBindingSize).toBeGreaterThan(2 ** 26)
+    for (const f of gpu.features) expect(['shader-f16', 'timestamp-query']).toContain(f)
+    // The status bar's text names the adapter, and says "software" for llvmpipe.
+    expect(info.detail).toContain(gpu.description || gpu.device)
+    if (gpu.software) expect(info.detail).toContain('software')
+  })
+
+  it('sums many tensors (AddN) as the cpu kernel does, past the storage-buffer limit', async () => {
+    // 40 inputs: more than any device's storage buffers per shader stage allow in one launch.
+    const values = Array.from({ length: 40 }, (_, i) =>
+      Float32Array.from({ length: 33 }, (_, j) => Math.sin(i * 7 + j) * (i + 1)),
+    )
+    const inputs = values.map((v) => tf.tensor1d(v))
+    const sum = tf.addN(inputs)
+    const got = await sum.data()
+    const expected = new Float32Array(33)
+    for (const v of values) for (let j = 0; j < 33; j++) expected[j] += v[j]
+    for (let j = 0; j < 33; j++) expect(got[j]).toBeCloseTo(expected[j], 3)
+    // Its gradient too: each input gets dy.
+    const grads = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(tf.addN(xs), 2)))(inputs)
+    expect([...(await grads[39].data())]).toEqual(new Array<number>(33).fill(2))
+    throwIfGpuFailed()
+    tf.dispose([...inputs, sum, ...grads])
+  })
+
+  it('keeps no tensors after a forward and backward pass', async () => {
+    const before = tf.memory().numTensors
+    const w = tf.tidy(() => tf.variable(tf.randomNormal([16, 16], 0, 1, 'float32', 3)))
+    const x = tf.randomNormal([8, 16], 0, 1, 'float32', 4)
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.relu(tf.matMul(x, w))), [w])
+    await value.data()
+    tf.dispose([value, ...Object.values(grads), x, w])
+    expect(tf.memory().numTensors).toBe(before)
+  })
+})
+
+describe('GPU errors, as a run reports them', () => {
+  const error = (name: string, message: string) => ({ message, constructor: { name } })
+
+  it('a tensor too big for one buffer is "out of GPU memory", with its size and the limit', () => {
+    const e = describeGpuError(
+      error(
+        'GPUValidationError',
+        'Binding size (160000000) of [Buffer (unlabeled)] is larger than the maximum storage buffer binding size (134217728).\n - While validating',
+      ),
+    )
+    expect(e.kind).toBe('out-of-memory')
+    expect(e.message).toBe(
+      'Out of GPU memory: one tensor needs 153 MB, more than this GPU allows in one buffer (128 MB).',
+    )
+    expect(
+      describeGpuError(
+        error(
+          'GPUValidationError',
+          'Buffer size (8589934592) exceeds the max buffer size limit (4294967295).',
+        ),
+      ).kind,
+    ).toBe('out-of-memory')
+    expect(describeGpuError(error('GPUOutOfMemoryError', 'Out of memory')).kind).toBe(
+      'out-of-memory',
+    )
+    expect(describeGpuError(error('GPUValidationError', 'Invalid pipeline')).kind).toBe(
+      'validation',
+    )
+    expect(describeGpuError(error('GPUInternalError', 'Device hung')).message).toMatch(
+      /^The GPU driver failed: Device hung/,
+    )
+  })
+
+  it('a lost device fails the next check with the reason; our own destroy does not', async () => {
+    let lose: (info: { reason: string; message: string }) => void = () => undefined
+    const listeners: ((e: {
+      error: { message: string; constructor: { name: string } }
+    }) => void)[] = []
+    const fake = {
+      lost: new Promise<{ reason: string; message: string }>((resolve) => (lose = resolve)),
+      addEventListener: (_: 'uncapturederror', l: (typeof listeners)[number]) => listeners.push(l),
+    }
+    watchDevice(fake)
+    expect(() => throwIfGpuFailed()).not.toThrow()
+    lose({ reason: 'unknown', message: 'Device was lost: driver reset' })
+    await new Promise((r) => setTimeout(r, 0))
+    expect(() => throwIfGpuFailed()).toThrow(GpuError)
+    expect(() => throwIfGpuFailed()).toThrow(/The GPU was lost \(Device was lost: driver reset\)/)
+
+    const quiet = { ...fake, lost: Promise.resolve({ reason: 'destroyed', message: '' }) }
+    watchDevice(quiet)
+    await new Promise((r) => setTimeout(r, 0))
+    expect(() => throwIfGpuFailed()).not.toThrow()
+    // The first error is the one reported; later ones do not replace it.
+    watchDevice({ ...fake, lost: new Promise(() => undefined) })
+    listeners.at(-1)!({ error: error('GPUValidationError', 'first') })
+    listeners.at(-1)!({ error: error('GPUInternalError', 'second') })
+    expect(() => throwIfGpuFailed()).toThrow(/first/)
+    watchDevice({ ...fake, lost: new Promise(() => undefined) }) // clean state for what follows
+  })
+})

@@ -67,11 +67,13 @@ const candidates: Candidate[] = [
     package: '@tensorflow/tfjs-backend-webgpu',
     load: async (forced) => {
       const { info } = await activateWebGpu(forced)
+      const name = adapterName(info)
+      const software = info.software && !/software/i.test(name) ? ' (software)' : ''
       const f16 = info.features.includes('shader-f16') ? ', shader-f16' : ''
       return {
         // The package exports no version constant; read its package.json.
         version: packageVersion('@tensorflow/tfjs-backend-webgpu'),
-        detail: `${adapterName(info)}${info.software ? ', software' : ''}${f16}`,
+        detail: `${name}${software}${f16}`,
         gpu: info,
       }
     },

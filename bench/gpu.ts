@@ -1,0 +1,312 @@
+/**
+ * Training speed on the GPU: `npm run bench:gpu`. Prints one JSON object on stdout,
+ * progress on stderr.
+ *
+ *   npm run bench:gpu                                  (the small size: about 10M parameters)
+ *   npm run bench:gpu -- --sizes small,medium,large    (about 10M, 50M and 125M)
+ *   npm run bench:gpu -- --steps 20 --batch 16 --context 256 --no-wasm --no-pytorch
+ *
+ * For each size, a dense model and a MoE model with the same active parameters (8 routed
+ * experts, top-2, one shared expert, each a third of the dense FFN) train on random tokens
+ * for a few warm-up steps and then `--steps` timed ones: tokens/s, step time, model FLOPs
+ * utilization (against the adapter's fp32 peak where it is known, and against a measured
+ * 2048² matmul rate always), and the GPU memory the run reserved (peak). The smallest
+ * dense model also trains on wasm (a child process), and, where `python3` has torch and a
+ * CUDA device, the same architectures run in PyTorch eager in fp32 and bf16 autocast
+ * (bench/gpu_reference.py) for the ratio. The backend is webgpu unless FRUGAL_BACKEND says
+ * otherwise (a software adapter is used when named: slow, but it shows the bench runs).
+ */
+import * as tf from '@tensorflow/tfjs-core'
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { trainingFlopsPerToken } from '../src/shared/estimate'
+import type { BackendInfo } from '../src/shared/types'
+import { loadBackend } from '../src/worker/backend'
+import { installKernels } from '../src/worker/kernels'
+import { modelConfigSchema, type ModelConfig } from '../src/worker/model/config'
+import { measureMatmulFlops } from '../src/worker/model/estimate'
+import { countParams } from '../src/worker/model/params'
+import { trainConfigSchema } from '../src/worker/train/config'
+import { Trainer } from '../src/worker/train/trainer'
+
+const { values: args } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: 'small' },
+    kinds: { type: 'string', default: 'dense,moe' },
+    steps: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    batch: { type: 'string', default: '16' },
+    context: { type: 'string', default: '256' },
+    vocab: { type: 'string', default: '8192' },
+    backend: { type: 'string', default: process.env.FRUGAL_BACKEND ?? 'webgpu' },
+    'no-wasm': { type: 'boolean', default: false },
+    'no-pytorch': { type: 'boolean', default: false },
+    python: { type: 'string', default: process.env.PYTHON ?? 'python3' },
+    /** Internal: run one case and print its JSON (the wasm child). */
+    child: { type: 'boolean', default: false },
+  },
+})
+
+/**
+ * Width, depth, heads of the three sizes (vocabulary 8192, head width 64): 10.1M, 52.5M
+ * and 119M parameters dense; the MoE models have the same active parameters.
+ */
+const sizes = {
+  small: { width: 320, layers: 6, heads: 5 },
+  medium: { width: 576, layers: 12, heads: 9 },
+  large: { width: 768, layers: 16, heads: 12 },
+} as const
+type SizeName = keyof typeof sizes
+type Kind = 'dense' | 'moe'
+
+/**
+ * Peak fp32 rates (FLOP/s) of known adapters, by name: plain fp32 on the shader cores,
+ * which is what WebGPU reaches (no tensor cores). Vendor datasheets.
+ */
+const knownPeaks: [RegExp, number][] = [
+  [/H100|H200/i, 67e12],
+  [/A100/i, 19.5e12],
+  [/L40S/i, 91.6e12],
+  [/RTX 4090/i, 82.6e12],
+  [/RTX 3090/i, 35.6e12],
+]
+
+const steps = Number(args.steps)
+const warmup = Number(args.warmup)
+const B = Number(args.batch)
+const T = Number(args.context)
+const vocab = Number(args.vocab)
+
+function modelFor(size: SizeName, kind: Kind): ModelConfig {
+  const s = sizes[size]
+  const dense = Math.ceil((8 * s.width) / 3 / 16) * 16
+  return modelConfigSchema.parse({
+    vocabSize: vocab,
+    contextLength: T,
+    ...s,
+    ...(kind === 'moe'
+      ? {
+          moe: {
+            routedExperts: 8,
+            topK: 2,
+            sharedExperts: 1,
+            // Three active experts (two routed, one shared) of a third each: the dense FFN's compute.
+            expertHidden: Math.ceil(dense / 3 / 16) * 16,
+            firstDenseLayers: 1,
+            capacityFactor: null,
+          },
+        }
+      : {}),
+  })
+}
+
+interface CaseResult {
+  size: SizeName
+  kind: Kind
+  backend: string
+  parameters: number
+  activeParameters: number
+  batch: number
+  context: number
+  steps: number
+  tokensPerSecond: number
+  stepMs: { median: number; min: number }
+  modelTflops: number
+  mfu: { vsKnownPeak: number | null; vsMeasuredMatmul: number }
+  gpuReservedBytes: number | null
+  finalLoss: number
+}
+
+async function runCase(size: SizeName, kind: Kind, measuredPeak: number): Promise<CaseResult> {
+  const model = modelFor(size, kind)
+  const train = trainConfigSchema.parse({
+    steps: warmup + steps,
+    batchSize: B,
+    learningRate: 3e-4,
+    warmupSteps: 1,
+    evalEvery: 0,
+    threads: 1,
+  })
+  // Random tokens: speed does not depend on what is learned.
+  let seed = 12345
+  const tokens = Uint16Array.from({ length: B * T * 4 + 1 }, () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+    return seed % vocab
+  })
+  const trainer = await Trainer.create(model, train, {
+    train: tokens,
+    val: tokens.subarray(0, T * 2 + 1),
+    vocabSize: vocab,
+  })
+  const times: number[] = []
+  let loss = NaN
+  try {
+    for (let i = 0; i < warmup + steps; i++) {
+      const t0 = performance.now()
+      const m = await trainer.trainStep()
+      const ms = performance.now() - t0
+      loss = m.loss
+      if (i >= warmup) times.push(ms)
+      process.stderr.write(
+        `  ${size} ${kind} step ${i + 1}/${warmup + steps}: ${ms.toFixed(0)} ms, loss ${m.loss.toFixed(3)}\n`,
+      )
+    }
+  } finally {
+    await trainer.dispose()
+  }
+  const total = times.reduce((a, b) => a + b, 0) / 1000
+  const tokensPerSecond = (steps * B * T) / total
+  const flops = trainingFlopsPerToken(model) * tokensPerSecond
+  const name = currentBackend?.gpu
+    ? `${currentBackend.gpu.description} ${currentBackend.gpu.device}`
+    : ''
+  const known = knownPeaks.find(([re]) => re.test(name))?.[1] ?? null
+  const counts = countParams(model)
+  const mem = tf.memory() as { numBytesAllocatedInGPU?: number }
+  const sorted = [...times].sort((a, b) => a - b)
+  return {
+    size,
+    kind,
+    backend: tf.getBackend(),
+    parameters: counts.total,
+    activeParameters: counts.active,
+    batch: B,
+    context: T,
+    steps,
+    tokensPerSecond: round(tokensPerSecond, 0),
+    stepMs: { median: round(sorted[sorted.length >> 1], 1), min: round(sorted[0], 1) },
+    modelTflops: round(flops / 1e12, 3),
+    mfu: {
+      vsKnownPeak: known ? round(flops / known, 4) : null,
+      vsMeasuredMatmul: round(flops / measuredPeak, 4),
+    },
+    gpuReservedBytes: mem.numBytesAllocatedInGPU ?? null,
+    finalLoss: round(loss, 4),
+  }
+}
+
+const round = (x: number, d: number) => Number(x.toFixed(d))
+let currentBackend: BackendInfo | null = null
+
+/** The smallest dense model on wasm, in a child process (a process has one tfjs backend). */
+function wasmCase(): unknown {
+  const r = spawnSync(
+    process.execPath,
+    [
+      ...process.execArgv,
+      process.argv[1],
+      '--child',
+      '--backend',
+      'wasm',
+      '--sizes',
+      'small',
+      '--kinds',
+      'dense',
+      '--steps',
+      String(Math.min(steps, 3)),
+      '--warmup',
+      '1',
+      '--batch',
+      String(B),
+      '--context',
+      String(T),
+      '--vocab',
+      String(vocab),
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 },
+  )
+  if (r.status !== 0) return { skipped: `the wasm run failed (exit ${r.status})` }
+  return (JSON.parse(r.stdout) as { cases: unknown[] }).cases[0]
+}
+
+/** The same architectures in PyTorch eager, fp32 and bf16, where torch sees a CUDA device. */
+function pytorch(cases: { size: SizeName; kind: Kind }[]): unknown {
+  const script = [
+    join(import.meta.dirname ?? '.', 'gpu_reference.py'),
+    resolve('bench', 'gpu_reference.py'),
+  ].find((p) => existsSync(p))
+  if (!script) return { skipped: 'bench/gpu_reference.py not found' }
+  const spec = {
+    steps,
+    warmup,
+    batch: B,
+    context: T,
+    cases: cases.map(({ size, kind }) => ({ size, kind, config: modelFor(size, kind) })),
+  }
+  const r = spawnSync(args.python, [script], {
+    input: JSON.stringify(spec),
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'inherit'],
+    maxBuffer: 1 << 24,
+    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+  })
+  if (r.error) return { skipped: `${args.python} could not be started (${r.error.message})` }
+  if (r.status !== 0) return { skipped: `${args.python} ${script} failed (exit ${r.status})` }
+  return JSON.parse(r.stdout) as unknown
+}
+
+async function main() {
+  const { info } = await loadBackend(args.backend)
+  currentBackend = info
+  installKernels(tf)
+  const wanted = args.sizes.split(',').map((s) => s.trim()) as SizeName[]
+  for (const s of wanted)
+    if (!(s in sizes)) throw new Error(`--sizes: unknown size "${s}" (small, medium, large)`)
+  const kinds = args.kinds.split(',').map((k) => k.trim()) as Kind[]
+  process.stderr.write(`bench:gpu on ${info.name} (${info.detail})\n`)
+  // The denominator for utilization everywhere: this backend's own large fp32 matmul rate.
+  const measuredPeak = await measureMatmulFlops(tf, 1, info.name === 'webgpu' ? 2048 : 512)
+  const cases: CaseResult[] = []
+  for (const size of wanted)
+    for (const kind of kinds) cases.push(await runCase(size, kind, measuredPeak))
+  if (args.child) {
+    console.log(JSON.stringify({ cases }))
+    return
+  }
+  const report: Record<string, unknown> = {
+    benchmark: 'bench:gpu',
+    backend: `${info.name} ${info.version} (${info.detail})`,
+    gpu: info.gpu ?? null,
+    cpu: `${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}`,
+    node: process.version,
+    settings: { batch: B, context: T, vocab, steps, warmup, precision: 'fp32' },
+    measuredMatmulTflops: round(measuredPeak / 1e12, 3),
+    cases,
+  }
+  if (!args['no-wasm']) {
+    process.stderr.write('wasm, the smallest dense model…\n')
+    report.wasm = wasmCase()
+  }
+  if (!args['no-pytorch']) {
+    process.stderr.write('PyTorch eager, the same models…\n')
+    const torch = pytorch(cases) as {
+      cases?: {
+        size: string
+        kind: string
+        fp32: { tokensPerSecond: number; parameters: number }
+        bf16?: { tokensPerSecond: number }
+      }[]
+    }
+    report.pytorch = torch
+    if (torch.cases)
+      report.ratios = cases.map((c) => {
+        const t = torch.cases!.find((x) => x.size === c.size && x.kind === c.kind)
+        return {
+          size: c.size,
+          kind: c.kind,
+          // The same architecture on both sides: the parameter counts must agree.
+          sameParameters: t ? t.fp32.parameters === c.parameters : null,
+          vsPytorchFp32: t ? round(c.tokensPerSecond / t.fp32.tokensPerSecond, 3) : null,
+          vsPytorchBf16: t?.bf16 ? round(c.tokensPerSecond / t.bf16.tokensPerSecond, 3) : null,
+        }
+      })
+  }
+  console.log(JSON.stringify(report, null, 2))
+}
+
+await main()
+// Dawn keeps the event loop alive while its device exists.
+process.exit(0)

@@ -17,6 +17,8 @@ export default tseslint.config(
       'playwright-report/**',
       'test-results/**',
       'docs/**',
+      // scripts/gpu-device/pack.sh's output: a bundle and binaries, not source.
+      '.device/**',
     ],
   },
   js.configs.recommended,

@@ -93,22 +93,7 @@ const candidates: Candidate[] = [
   {
     name: 'wasm',
     package: '@tensorflow/tfjs-backend-wasm',
-    load: async () => {
-      const wasm = await import('@tensorflow/tfjs-backend-wasm')
-      // Under Node the .wasm binaries are read from the package's own dist folder.
-      const dist = join(
-        dirname(resolveModule('@tensorflow/tfjs-backend-wasm/package.json')),
-        'dist',
-      )
-      wasm.setWasmPaths(`${dist}/`)
-      await activate('wasm')
-      const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')
-      const threads = wasm.getThreadsCount()
-      return {
-        version: wasm.version_wasm,
-        detail: `${threads} thread${threads === 1 ? '' : 's'}${simd ? ', SIMD' : ''}`,
-      }
-    },
+    load: activateWasm,
   },
   {
     name: 'cpu',
@@ -120,6 +105,21 @@ const candidates: Candidate[] = [
     },
   },
 ]
+
+/** Make tfjs-backend-wasm the active backend (also for tests that compare it with another). */
+export async function activateWasm(): Promise<{ version: string; detail: string }> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm')
+  // Under Node the .wasm binaries are read from the package's own dist folder.
+  const dist = join(dirname(resolveModule('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')
+  wasm.setWasmPaths(`${dist}/`)
+  await activate('wasm')
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')
+  const threads = wasm.getThreadsCount()
+  return {
+    version: wasm.version_wasm,
+    detail: `${threads} thread${threads === 1 ? '' : 's'}${simd ? ', SIMD' : ''}`,
+  }
+}
 
 async function activate(name: string): Promise<void> {
   const ok = await tf.setBackend(name)

@@ -6,7 +6,7 @@ import { applyRope, ropeTables, type RopeTables } from '../model/layers/rope'
 import { swiglu } from '../model/layers/swiglu'
 import { float32Numerics, Transformer, type Params } from '../model/model'
 import { names } from '../model/params'
-import { throwIfGpuFailed } from '../webgpu/device'
+import { throwIfGpuFailed, trimGpuPool } from '../webgpu/device'
 
 /** What the views show about one forward pass over a prompt. */
 export interface Inspection {
@@ -142,6 +142,7 @@ export class Decoder {
       const out = (await logits.data()) as Float32Array
       logits.dispose()
       throwIfGpuFailed()
+      trimGpuPool() // each token makes new sizes (the cache grows)
       return out
     } finally {
       x.dispose()

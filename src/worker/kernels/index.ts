@@ -4,26 +4,38 @@ import { registerSegmentSum } from './segment-sum'
 import { registerWasmBatchedMatMul } from './wasm-batched-matmul'
 import { registerWebGpuAddN } from './webgpu-addn'
 
-let installed = false
+let gradientsInstalled = false
+const backendsDone = new Set<string>()
 
 /**
  * Kernels and gradients Frugal adds to tfjs (see TECHNIQUES.md for the measurements
- * behind each). Call once per process after the backend is chosen; idempotent.
+ * behind each). Call after a backend is set up; idempotent. Gradients are registered once
+ * per process; kernels once for each backend that is initialized at the time of a call (a
+ * process may run two, as a test comparing webgpu with wasm does).
  */
 export function installKernels(tf: typeof tfc): void {
-  if (installed) return
-  installed = true
-  // Re-registering a gradient makes tfjs warn once per name; expected here.
-  const warn = console.warn
-  console.warn = (...args: unknown[]) => {
-    if (!String(args[0]).includes('Overriding the gradient')) warn(...args)
+  if (!gradientsInstalled) {
+    gradientsInstalled = true
+    // Re-registering a gradient makes tfjs warn once per name; expected here.
+    const warn = console.warn
+    console.warn = (...args: unknown[]) => {
+      if (!String(args[0]).includes('Overriding the gradient')) warn(...args)
+    }
+    try {
+      registerMatMulGradient(tf)
+    } finally {
+      console.warn = warn
+    }
   }
-  try {
-    registerMatMulGradient(tf)
-  } finally {
-    console.warn = warn
+  const once = (name: string, register: () => void) => {
+    if (backendsDone.has(name) || !tf.findBackend(name)) return
+    backendsDone.add(name)
+    register()
   }
-  registerSegmentSum(tf)
-  if (tf.findBackend('wasm')) registerWasmBatchedMatMul(tf)
-  if (tf.findBackend('webgpu')) registerWebGpuAddN(tf)
+  once('wasm', () => {
+    registerSegmentSum(tf, 'wasm')
+    registerWasmBatchedMatMul(tf)
+  })
+  once('cpu', () => registerSegmentSum(tf, 'cpu'))
+  once('webgpu', () => registerWebGpuAddN(tf))
 }

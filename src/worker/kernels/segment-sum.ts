@@ -51,9 +51,9 @@ interface CpuBackendLike {
   makeTensorInfo(shape: number[], dtype: tfc.DataType, values: Float32Array): tfc.TensorInfo
 }
 
-export function registerSegmentSum(tf: typeof tfc): void {
+export function registerSegmentSum(tf: typeof tfc, backendName: 'wasm' | 'cpu'): void {
   const registered = (backend: string) => tf.getKernel('UnsortedSegmentSum', backend) !== undefined
-  if (tf.findBackend('wasm')) {
+  if (backendName === 'wasm') {
     // The wasm backend ships no UnsortedSegmentSum, so this adds rather than replaces.
     if (!registered('wasm')) {
       tf.registerKernel({
@@ -78,7 +78,7 @@ export function registerSegmentSum(tf: typeof tfc): void {
       })
     }
   }
-  if (tf.findBackend('cpu')) {
+  if (backendName === 'cpu') {
     if (registered('cpu')) tf.unregisterKernel('UnsortedSegmentSum', 'cpu')
     tf.registerKernel({
       kernelName: 'UnsortedSegmentSum',

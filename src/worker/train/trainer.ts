@@ -11,7 +11,7 @@ import { type TrainConfig, usesLossScaling } from './config'
 import { BatchSampler, type Batch, type TokenData } from './data'
 import { computeGradients, type GradientResult } from './gradients'
 import { hostView, readOwned } from '../kernels/host-views'
-import { throwIfGpuFailed } from '../webgpu/device'
+import { throwIfGpuFailed, trimGpuPool } from '../webgpu/device'
 import { AdamW } from './optimizer'
 import { shardSizes } from './parallel/layout'
 import { ReplicaPool } from './parallel/pool'
@@ -395,6 +395,7 @@ export class Trainer {
     const step = this.step++
     // A GPU error leaves outputs unwritten: never train on from one.
     throwIfGpuFailed()
+    trimGpuPool()
     if (this.badSteps >= c.maxBadSteps) throw new DivergedError(this.badSteps)
     return {
       step,

@@ -1,6 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { loadBackend } from '../../../src/worker/backend'
+import { activateWasm, loadBackend } from '../../../src/worker/backend'
+import { installKernels } from '../../../src/worker/kernels'
+import { modelConfigSchema, type ModelConfigInput } from '../../../src/worker/model/config'
+import { trainConfigSchema } from '../../../src/worker/train/config'
+import { Trainer } from '../../../src/worker/train/trainer'
 import {
   describeGpuError,
   GpuError,
@@ -50,6 +54,87 @@ describe.runIf(testBackend === 'webgpu')('webgpu backend', () => {
     expect([...(await grads[39].data())]).toEqual(new Array<number>(33).fill(2))
     throwIfGpuFailed()
     tf.dispose([...inputs, sum, ...grads])
+  })
+
+  it("trains a short dense and MoE run to wasm's losses, within float rounding", async () => {
+    const phrase = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 3, 5, 7]
+    const train = Uint16Array.from({ length: 3000 }, (_, i) => phrase[i % phrase.length])
+    const data = { train, val: train.subarray(0, 500), vocabSize: 12 }
+    const models: ModelConfigInput[] = [
+      { vocabSize: 12, contextLength: 16, layers: 2, heads: 2, width: 16 },
+      {
+        vocabSize: 12,
+        contextLength: 16,
+        layers: 2,
+        heads: 2,
+        width: 16,
+        moe: { routedExperts: 4, topK: 2, firstDenseLayers: 1, balance: 'aux-free' },
+      },
+    ]
+    const config = trainConfigSchema.parse({
+      steps: 12,
+      batchSize: 4,
+      learningRate: 3e-3,
+      warmupSteps: 2,
+      dropPath: 0.1,
+      threads: 1,
+    })
+    const losses = async (model: ModelConfigInput) => {
+      const t = await Trainer.create(modelConfigSchema.parse(model), config, data)
+      const out: number[] = []
+      for (let i = 0; i < 12; i++) out.push((await t.trainStep()).loss)
+      await t.dispose()
+      return out
+    }
+    const onGpu: number[][] = []
+    for (const m of models) onGpu.push(await losses(m))
+    await activateWasm()
+    installKernels(tf)
+    try {
+      const onWasm: number[][] = []
+      for (const m of models) onWasm.push(await losses(m))
+      // The same numbers up to the order of float sums: 1e-4 relative over 12 steps.
+      onGpu.forEach((run, m) =>
+        run.forEach((loss, i) =>
+          expect(Math.abs(loss - onWasm[m][i]) / onWasm[m][i], `model ${m} step ${i}`).toBeLessThan(
+            1e-4,
+          ),
+        ),
+      )
+      // And it learned.
+      for (const run of onGpu) expect(run[11]).toBeLessThan(run[0] - 0.2)
+    } finally {
+      await tf.setBackend('webgpu')
+    }
+  })
+
+  it('holds its GPU memory steady over a MoE run, whose sizes change every step', async () => {
+    const data = {
+      train: Uint16Array.from({ length: 20_000 }, (_, i) => (i * 7 + (i % 13)) % 64),
+      val: Uint16Array.from({ length: 600 }, (_, i) => i % 64),
+      vocabSize: 64,
+    }
+    const model = modelConfigSchema.parse({
+      vocabSize: 64,
+      contextLength: 32,
+      layers: 2,
+      heads: 2,
+      width: 32,
+      moe: { routedExperts: 8, topK: 2, firstDenseLayers: 1 },
+    })
+    const t = await Trainer.create(
+      model,
+      trainConfigSchema.parse({ steps: 40, batchSize: 8 }),
+      data,
+    )
+    const reserved = () =>
+      (tf.memory() as tf.MemoryInfo & { numBytesAllocatedInGPU: number }).numBytesAllocatedInGPU
+    for (let i = 0; i < 10; i++) await t.trainStep()
+    const early = reserved()
+    for (let i = 0; i < 30; i++) await t.trainStep()
+    // tfjs's pool alone grew by about half again over such a stretch (kept every size).
+    expect(reserved()).toBeLessThan(early * 1.2)
+    await t.dispose()
   })
 
   it('keeps no tensors after a forward and backward pass', async () => {

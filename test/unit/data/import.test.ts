@@ -1,9 +1,12 @@
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { Store } from '../../../src/store'
 import { UserError } from '../../../src/shared/errors'
 import { extractMainContent } from '../../../src/worker/data/import/html'
+import { readLines } from '../../../src/worker/data/import/lines'
 import { runImport, type ImportRequest } from '../../../src/worker/data/import/importer'
 import { makeImportFolder, readFixture } from '../../helpers/data-fixtures'
 import { useTempDir } from '../../helpers/temp'
@@ -333,5 +336,88 @@ describe('import', () => {
     const last = seen.at(-1)!
     expect(last.done).toBe(last.total)
     expect(last.documents).toBe(3000)
+  })
+
+  it('follows links only inside the chosen folder, and lists the ones that lead out', async () => {
+    const { dir, store, run } = setup()
+    // A "downloaded corpus" whose notes.txt is a link to a private key elsewhere.
+    const secret = join(dir, 'home', '.ssh', 'id_rsa')
+    mkdirSync(join(dir, 'home', '.ssh'), { recursive: true })
+    writeFileSync(secret, '-----BEGIN OPENSSH PRIVATE KEY----- private key material')
+    const corpus = join(dir, 'corpus')
+    mkdirSync(join(corpus, 'posts'), { recursive: true })
+    writeFileSync(join(corpus, 'posts', 'a.txt'), 'The harbour wall was rebuilt last winter.')
+    symlinkSync(secret, join(corpus, 'notes.txt'))
+    symlinkSync(join(dir, 'home'), join(corpus, 'more')) // a folder outside
+    symlinkSync(join(corpus, 'posts', 'a.txt'), join(corpus, 'same.txt')) // inside: kept
+    symlinkSync(corpus, join(corpus, 'posts', 'loop')) // back up: not walked twice
+    symlinkSync(join(dir, 'nowhere.txt'), join(corpus, 'broken.txt'))
+
+    const report = await run({ paths: [corpus] })
+    const docs = texts(store)
+    expect(docs.map((d) => d.text)).toEqual([
+      'The harbour wall was rebuilt last winter.',
+      'The harbour wall was rebuilt last winter.',
+    ])
+    expect(docs.some((d) => d.text.includes('PRIVATE KEY'))).toBe(false)
+    const why = Object.fromEntries(
+      report.errors.map((e) => [e.file.slice(corpus.length + 1), e.message]),
+    )
+    expect(why).toEqual({
+      'notes.txt': `Skipped: a link that leads outside the chosen folder (to ${realpathSync(secret)}).`,
+      more: `Skipped: a link that leads outside the chosen folder (to ${realpathSync(join(dir, 'home'))}).`,
+      'broken.txt': 'Skipped: a link to nothing (broken link).',
+    })
+    // Named directly, a file is the user's choice, link or not.
+    const direct = await run({ paths: [join(corpus, 'notes.txt')], dataset: 'direct' })
+    expect(direct.imported).toBe(1)
+  })
+
+  it('skips a line past 64 MB as soon as it passes, reports it, and reads on; progress counts what a .gz expands to', async () => {
+    const { dir, store, run } = setup()
+    const file = join(dir, 'huge-line.jsonl.gz')
+    const lines = [
+      JSON.stringify({ text: 'The first post, before the huge one.' }),
+      JSON.stringify({ text: 'x'.repeat(70 * 1024 * 1024) }),
+      JSON.stringify({ text: 'The last post, after it.' }),
+    ]
+    writeFileSync(file, gzipSync(lines.join('\n')))
+    const messages: string[] = []
+    const report = await run(
+      { paths: [file] },
+      { progress: (p: { message?: string }) => void messages.push(p.message ?? '') },
+    )
+    expect(texts(store).map((d) => d.text)).toEqual([
+      'The first post, before the huge one.',
+      'The last post, after it.',
+    ])
+    expect(report.errors).toEqual([
+      {
+        file,
+        line: 2,
+        message: 'Line longer than 64 MB: skipped (a document may have at most 16 M characters).',
+      },
+    ])
+    expect(messages.some((m) => /\(\d[\d,.]* MB uncompressed\)$/.test(m))).toBe(true)
+  })
+
+  it('splits lines without holding more than the limit, and numbers every line', async () => {
+    // An async iterable, as a file stream is.
+    const chunks = () =>
+      Readable.from([
+        Buffer.from('one\r\ntw'),
+        Buffer.from('o\n' + 'z'.repeat(50)),
+        Buffer.from('z'.repeat(50) + '\nthree\n'),
+        Buffer.from('four'),
+      ]) as AsyncIterable<Buffer>
+    const got = []
+    for await (const line of readLines(chunks(), 64)) got.push(line)
+    expect(got).toEqual([
+      { number: 1, text: 'one' },
+      { number: 2, text: 'two' },
+      { number: 3, text: null, tooLong: true },
+      { number: 4, text: 'three' },
+      { number: 5, text: 'four' },
+    ])
   })
 })

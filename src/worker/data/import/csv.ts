@@ -1,6 +1,6 @@
 import { parse, type CsvError } from 'csv-parse'
 import { Readable } from 'node:stream'
-import { readLines } from './lines'
+import { readLines, TOO_LONG_MESSAGE } from './lines'
 import {
   metaWithout,
   missingFieldMessage,
@@ -19,9 +19,10 @@ import { binaryGuard } from './text'
 export async function* readCsv(file: SourceFile, opts: ReaderOptions): AsyncGenerator<RawRecord> {
   const issues: RawRecord[] = []
   async function* validated(): AsyncGenerator<string> {
-    for await (const line of readLines(binaryGuard(openBytes(file, opts.onRead)))) {
+    for await (const line of readLines(binaryGuard(openBytes(file, opts.onRead, opts.onDecoded)))) {
       if (line.text === null) {
-        issues.push({ kind: 'issue', line: line.number, message: 'Invalid UTF-8: line skipped.' })
+        const message = line.tooLong ? TOO_LONG_MESSAGE : 'Invalid UTF-8: line skipped.'
+        issues.push({ kind: 'issue', line: line.number, message })
         yield '\n'
       } else yield `${line.text}\n`
     }

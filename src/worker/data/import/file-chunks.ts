@@ -36,6 +36,8 @@ export interface FileChunk {
   records: ImportRecord[]
   /** Bytes of the file read so far (compressed bytes for .gz), for progress. */
   bytesRead: number
+  /** For a .gz file: the bytes it has decompressed to so far. */
+  bytesDecoded: number
   /** Set on the last chunk when the file could not be read to its end (the rest is lost). */
   fileError?: string
 }
@@ -51,25 +53,32 @@ export async function* fileChunks(
   textField: string | undefined,
 ): AsyncGenerator<FileChunk> {
   let bytesRead = 0
+  let bytesDecoded = 0
   let records: ImportRecord[] = []
   let chars = 0
-  const options: ReaderOptions = { textField, onRead: (n) => (bytesRead += n) }
+  const options: ReaderOptions = {
+    textField,
+    onRead: (n) => (bytesRead += n),
+    onDecoded: (n) => (bytesDecoded += n),
+  }
   try {
     const read = await readers[file.format]()
     for await (const record of read(file, options)) {
       records.push(toImportRecord(record))
       if (record.kind === 'doc') chars += record.text.length
-      if (records.length >= CHUNK_RECORDS || chars >= CHUNK_CHARS) {
-        yield { records, bytesRead }
+      // A problem is reported at once: it may come after a long stretch with no documents
+      // (a huge line skipped), and the user should see it and the progress then.
+      if (records.length >= CHUNK_RECORDS || chars >= CHUNK_CHARS || record.kind === 'issue') {
+        yield { records, bytesRead, bytesDecoded }
         records = []
         chars = 0
       }
     }
   } catch (err) {
-    yield { records, bytesRead, fileError: fileErrorMessage(err) }
+    yield { records, bytesRead, bytesDecoded, fileError: fileErrorMessage(err) }
     return
   }
-  yield { records, bytesRead }
+  yield { records, bytesRead, bytesDecoded }
 }
 
 function toImportRecord(record: RawRecord): ImportRecord {

@@ -67,6 +67,8 @@ export async function runImport(request: ImportRequest, deps: ImportDeps): Promi
   let imported = 0
   let lastProgress = 0
   let currentFile = ''
+  /** Bytes the current .gz file has decompressed to (0 for a plain file). */
+  let decoded = 0
   let batch: ImportedDocument[] = []
   let batchChars = 0
   const progress = (force = false) => {
@@ -77,7 +79,9 @@ export async function runImport(request: ImportRequest, deps: ImportDeps): Promi
       done: Math.min(bytesRead, totalBytes),
       total: totalBytes,
       unit: 'bytes',
-      message: currentFile ? `Importing ${currentFile}` : 'Importing',
+      message: currentFile
+        ? `Importing ${currentFile}${decoded > 0 ? ` (${formatMegabytes(decoded)} uncompressed)` : ''}`
+        : 'Importing',
       // Read so far, the batch not yet written included: a batch of web pages takes a while.
       metrics: { documents: imported + batch.length, skipped },
     })
@@ -97,6 +101,7 @@ export async function runImport(request: ImportRequest, deps: ImportDeps): Promi
     try {
       for (const [index, file] of files.entries()) {
         currentFile = file.path
+        decoded = 0
         const startBytes = bytesRead
         deps.throwIfCancelled()
         for await (const chunk of readers.chunks(index)) {
@@ -114,6 +119,7 @@ export async function runImport(request: ImportRequest, deps: ImportDeps): Promi
             }
           }
           bytesRead = startBytes + chunk.bytesRead
+          decoded = chunk.bytesDecoded
           // A file that cannot be read to its end (corrupt gzip, vanished, binary) is
           // reported; what came before imports, and the rest goes on.
           if (chunk.fileError) report({ file: file.path, line: null, message: chunk.fileError })
@@ -184,6 +190,9 @@ function openDataset(
   store.db.prepare(`UPDATE datasets SET state = 'importing' WHERE id = ?`).run(id)
   return { datasetId: id, name }
 }
+
+const formatMegabytes = (bytes: number) =>
+  `${(bytes / 1e6).toLocaleString('en', { maximumFractionDigits: bytes < 1e7 ? 1 : 0 })} MB`
 
 function describeIssues(issues: readonly ImportIssue[], skipped: number): string {
   const first = issues

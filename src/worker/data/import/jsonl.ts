@@ -1,4 +1,4 @@
-import { readLines } from './lines'
+import { readLines, TOO_LONG_MESSAGE } from './lines'
 import {
   metaWithout,
   missingFieldMessage,
@@ -12,9 +12,10 @@ import { binaryGuard } from './text'
 /** JSON Lines: one object per line; the text field becomes the document, the rest metadata. */
 export async function* readJsonl(file: SourceFile, opts: ReaderOptions): AsyncGenerator<RawRecord> {
   let field: string | null = null
-  for await (const line of readLines(binaryGuard(openBytes(file, opts.onRead)))) {
+  for await (const line of readLines(binaryGuard(openBytes(file, opts.onRead, opts.onDecoded)))) {
     if (line.text === null) {
-      yield { kind: 'issue', line: line.number, message: 'Invalid UTF-8: line skipped.' }
+      const message = line.tooLong ? TOO_LONG_MESSAGE : 'Invalid UTF-8: line skipped.'
+      yield { kind: 'issue', line: line.number, message }
       continue
     }
     const raw = line.number === 1 ? line.text.replace(/^\uFEFF/, '') : line.text

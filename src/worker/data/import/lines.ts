@@ -3,17 +3,38 @@ import { isUtf8 } from 'node:buffer'
 export interface Line {
   /** 1-based line number. */
   number: number
-  /** The line's text, or null when its bytes are not valid UTF-8. */
+  /** The line's text, or null when its bytes are not valid UTF-8 or it is too long. */
   text: string | null
+  /** Longer than the limit: its text was not kept (the rest of it is skipped, unread). */
+  tooLong?: boolean
 }
+
+/**
+ * No line may be longer than this: a document is at most 16 M characters (MAX_DOC_CHARS),
+ * and 64 MiB of UTF-8 holds that even with JSON's escapes. A single-line file that
+ * expands to gigabytes would otherwise be held in memory whole before being refused.
+ */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024
+
+/** What a reader reports for a line past MAX_LINE_BYTES. */
+export const TOO_LONG_MESSAGE =
+  'Line longer than 64 MB: skipped (a document may have at most 16 M characters).'
 
 /**
  * Split a byte stream into lines ("\n" or "\r\n"), validating each as UTF-8 on its own,
  * so one bad line is reported by number and the rest of the file still reads. Memory is
- * bounded by the longest line.
+ * bounded by `maxBytes`: a longer line is reported (`tooLong`) as soon as it passes the
+ * limit, and the rest of it is skipped up to its newline.
  */
-export async function* readLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<Line> {
-  let carry: Buffer | null = null
+export async function* readLines(
+  chunks: AsyncIterable<Buffer>,
+  maxBytes = MAX_LINE_BYTES,
+): AsyncGenerator<Line> {
+  // The pieces of the line in progress, joined once at its end (joining at every chunk
+  // copied a long line over and over: quadratic).
+  let pieces: Buffer[] = []
+  let pending = 0
+  let skipping = false
   let number = 0
   const decode = (bytes: Buffer): Line => {
     number++
@@ -22,20 +43,44 @@ export async function* readLines(chunks: AsyncIterable<Buffer>): AsyncGenerator<
     const body = bytes.subarray(0, end)
     return { number, text: isUtf8(body) ? body.toString('utf8') : null }
   }
+  const take = (piece: Buffer): Line | null => {
+    if (skipping) return null
+    if (pending + piece.length > maxBytes) {
+      skipping = true
+      pieces = []
+      pending = 0
+      return { number: ++number, text: null, tooLong: true }
+    }
+    pieces.push(piece)
+    pending += piece.length
+    return null
+  }
   for await (const chunk of chunks) {
     let start = 0
     for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
       const piece = chunk.subarray(start, nl)
-      yield decode(carry ? Buffer.concat([carry, piece]) : piece)
-      carry = null
       start = nl + 1
+      if (skipping) {
+        skipping = false // the long line ends here
+        continue
+      }
+      const long = take(piece)
+      if (long) {
+        skipping = false
+        yield long
+        continue
+      }
+      yield decode(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, pending))
+      pieces = []
+      pending = 0
     }
     if (start < chunk.length) {
-      const rest = chunk.subarray(start)
-      carry = carry ? Buffer.concat([carry, rest]) : Buffer.from(rest)
+      // Copied: the chunk's buffer may be reused by the stream.
+      const long = take(Buffer.from(chunk.subarray(start)))
+      if (long) yield long
     }
   }
-  if (carry && carry.length > 0) yield decode(carry)
+  if (!skipping && pending > 0) yield decode(Buffer.concat(pieces, pending))
 }
 
 /** Whether a file's first bytes look binary (a NUL byte, as git and grep decide). */

@@ -5,7 +5,10 @@ export type RawRecord =
 
 export interface ReaderOptions {
   textField: string | undefined
+  /** Bytes read from disk (compressed, for a .gz file). */
   onRead: (bytes: number) => void
+  /** Bytes a .gz file decompressed to, as they are decompressed. */
+  onDecoded?: (bytes: number) => void
 }
 
 /** Fields that usually hold the text, tried in order when the user names none. */

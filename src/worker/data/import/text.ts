@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { gunzipSync } from 'node:zlib'
 import { isUtf8 } from 'node:buffer'
-import { readLines, looksBinary } from './lines'
+import { readLines, looksBinary, TOO_LONG_MESSAGE } from './lines'
 import type { RawRecord, ReaderOptions } from './records'
 import { openBytes, type SourceFile } from './sources'
 
@@ -67,22 +67,30 @@ export async function* readTxtBlocks(
   let block: string[] = []
   let startLine = 0
   let bad: number | null = null
+  let long = false
   const flush = function* (): Generator<RawRecord> {
     if (bad !== null)
-      yield { kind: 'issue', line: bad, message: 'Invalid UTF-8 in this block: skipped.' }
+      yield {
+        kind: 'issue',
+        line: bad,
+        message: long ? TOO_LONG_MESSAGE : 'Invalid UTF-8 in this block: skipped.',
+      }
     else if (block.length)
       yield { kind: 'doc', text: block.join('\n'), source: `${file.path}:${startLine}`, meta: null }
     block = []
     bad = null
+    long = false
   }
-  for await (const line of readLines(binaryGuard(openBytes(file, opts.onRead)))) {
+  for await (const line of readLines(binaryGuard(openBytes(file, opts.onRead, opts.onDecoded)))) {
     if (line.text !== null && line.text.trim() === '') {
       yield* flush()
       continue
     }
     if (block.length === 0 && bad === null) startLine = line.number
-    if (line.text === null) bad ??= line.number
-    else block.push(line.number === 1 ? line.text.replace(/^\uFEFF/, '') : line.text)
+    if (line.text === null) {
+      bad ??= line.number
+      long ||= line.tooLong === true
+    } else block.push(line.number === 1 ? line.text.replace(/^\uFEFF/, '') : line.text)
   }
   yield* flush()
 }

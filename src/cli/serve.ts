@@ -41,7 +41,7 @@ export function registerServeCommand(program: Command, paths: ServePaths, defaul
     .option('--port <port>', 'port to listen on, 0 for any free one', String(DEFAULT_PORT))
     .option(
       '--token <token>',
-      'access token (default: a new random one each start; or FRUGAL_TOKEN)',
+      'access token (default: a new random one each start). Prefer FRUGAL_TOKEN: a command line is visible to other users in ps',
     )
     .option('--json', 'print one JSON line {url, host, port, db, pid} on stdout once listening')
     .action((opts: ServeOptions) =>

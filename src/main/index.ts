@@ -11,13 +11,14 @@ import { createBackend, type Backend } from './backend'
 import { electronDialogs } from './electron/dialogs'
 import { installMenu } from './electron/menu'
 import { showTrainingProgress } from './electron/progress'
-import { hardenApp, isTrustedSender } from './electron/security'
+import { hardenApp, isTrustedSender, registerAppScheme, serveRenderer } from './electron/security'
+import { APP_ENTRY, devServerUrlOf } from './electron/trust'
 import { utilityWorkerSpawner } from './electron/worker'
 import { describeError } from '../shared/errors'
 import { ipcChannels } from '../shared/transport'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const devServerUrl = process.env.ELECTRON_RENDERER_URL
+const devServerUrl = devServerUrlOf(process.env, app.isPackaged)
 let window: BrowserWindow | null = null
 let backend: Backend | null = null
 let quitConfirmed = false
@@ -51,13 +52,13 @@ function createWindow(): BrowserWindow {
   })
   win.once('ready-to-show', () => win.show())
   win.on('closed', () => (window = null))
-  if (devServerUrl) void win.loadURL(devServerUrl)
-  else void win.loadFile(join(here, '../renderer/index.html'))
+  void win.loadURL(devServerUrl ?? APP_ENTRY)
   return win
 }
 
 function start(): void {
   hardenApp(devServerUrl)
+  if (!devServerUrl) serveRenderer(join(here, '../renderer'))
   const binding = sqliteBinding()
   const b = createBackend({
     mode: 'desktop',
@@ -81,7 +82,8 @@ function start(): void {
   void b.ctx.backend.probe()
 
   ipcMain.handle(ipcChannels.invoke, (event, method: unknown, params: unknown) => {
-    if (!isTrustedSender(event.senderFrame?.url, devServerUrl) || typeof method !== 'string') {
+    const trusted = isTrustedSender(event.senderFrame, window?.webContents.mainFrame, devServerUrl)
+    if (!trusted || typeof method !== 'string') {
       return { ok: false, error: { code: 'unauthorized', message: 'Untrusted sender.' } }
     }
     return b.router.invoke(method, params)
@@ -146,6 +148,7 @@ app.on('activate', () => {
   if (backend && BrowserWindow.getAllWindows().length === 0) window = createWindow()
 })
 
+registerAppScheme()
 if (!app.requestSingleInstanceLock()) app.quit()
 else {
   app.on('second-instance', () => {

@@ -5,8 +5,11 @@ const screens = ['Data', 'Review', 'Tokenizer', 'Train', 'Evaluate', 'Models', '
 test('opens with the navigation, the project and the compute backend', async ({ app, serve }) => {
   const nav = app.getByRole('navigation', { name: 'Main' })
   for (const name of screens) await expect(nav.getByRole('link', { name })).toBeVisible()
-  // The token was traded for a cookie and is no longer in the address bar.
+  // The token left the address bar; it lives in this tab's sessionStorage, never in a
+  // cookie (a browser would send that to every other service on 127.0.0.1).
   expect(app.url()).not.toContain('token=')
+  expect(await app.context().cookies()).toEqual([])
+  expect(await app.evaluate(() => sessionStorage.getItem('frugal-token'))).toBe(serve.token)
   expect(app.url()).toContain('#/data')
   await expect(app.getByTestId('status-project')).toHaveText('e2e')
   // The start-up probe loads tfjs in a worker: seconds on a loaded machine.
@@ -63,11 +66,17 @@ test('switches between light and dark, and remembers the choice', async ({ app }
   await expect(app.locator('html')).toHaveAttribute('data-theme', 'light')
 })
 
-test('refuses every request that lacks the access token', async ({ serve, playwright }) => {
+test('refuses every request that lacks the access token', async ({
+  serve,
+  playwright,
+  browser,
+}) => {
+  // A tab opened without it: the app says where to find the address that carries it.
+  const page = await browser.newPage()
+  await page.goto(`http://127.0.0.1:${serve.port}/`)
+  await expect(page.getByRole('heading', { name: 'Access token needed' })).toBeVisible()
+  await page.close()
   const anonymous = await playwright.request.newContext()
-  const page = await anonymous.get(`http://127.0.0.1:${serve.port}/`)
-  expect(page.status()).toBe(401)
-  expect(await page.text()).toContain('Access token needed')
   const api = await anonymous.post(`http://127.0.0.1:${serve.port}/api/invoke`, {
     data: { method: 'project.current' },
   })

@@ -1,4 +1,6 @@
-import { app, session, shell } from 'electron'
+import { app, net, protocol, session, shell } from 'electron'
+import { pathToFileURL } from 'node:url'
+import { APP_ORIGIN, APP_SCHEME, isTrustedPage, rendererFile } from './trust'
 
 /**
  * The desktop shell's security baseline (Electron's checklist): no navigation away from
@@ -22,22 +24,47 @@ export function hardenApp(devServerUrl: string | undefined): void {
   session.defaultSession.setPermissionCheckHandler(() => false)
   session.defaultSession.webRequest.onBeforeRequest((details, callback) => {
     const url = details.url
+    let origin = ''
+    try {
+      origin = new URL(url).origin
+    } catch {
+      /* not a URL: refused below */
+    }
     const local =
-      url.startsWith('file://') ||
+      url.startsWith(`${APP_ORIGIN}/`) ||
       url.startsWith('devtools://') ||
       url.startsWith('data:') ||
       url.startsWith('blob:') ||
-      (devServerUrl !== undefined && url.startsWith(new URL(devServerUrl).origin))
+      (devServerUrl !== undefined && origin === new URL(devServerUrl).origin)
     callback({ cancel: !local })
   })
 }
 
-/** IPC is answered only for frames showing our own renderer. */
+/**
+ * `app://frugal/` as a standard, secure origin (so 'self' in the CSP, fetch and module
+ * scripts work as over https). Must run before the app is ready.
+ */
+export function registerAppScheme(): void {
+  protocol.registerSchemesAsPrivileged([
+    { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+  ])
+}
+
+/** Serve the built renderer at `app://frugal/`, and nothing outside its folder. */
+export function serveRenderer(rendererDir: string): void {
+  protocol.handle(APP_SCHEME, (request) => {
+    const file = rendererFile(request.url, rendererDir)
+    if (!file) return new Response('Not found', { status: 404 })
+    return net.fetch(pathToFileURL(file).toString())
+  })
+}
+
+/** IPC is answered only for our window's main frame, showing exactly our page. */
 export function isTrustedSender(
-  frameUrl: string | undefined,
+  frame: { url: string; parent: unknown } | null | undefined,
+  mainFrame: unknown,
   devServerUrl: string | undefined,
 ): boolean {
-  if (!frameUrl) return false
-  if (devServerUrl && frameUrl.startsWith(new URL(devServerUrl).origin)) return true
-  return frameUrl.startsWith('file://') && frameUrl.includes('/renderer/index.html')
+  if (!frame || frame !== mainFrame || frame.parent !== null) return false
+  return isTrustedPage(frame.url, devServerUrl)
 }

@@ -6,29 +6,11 @@ export function newToken(): string {
   return randomBytes(32).toString('hex')
 }
 
-/** Cookies ignore ports, so two servers on one host need different cookie names. */
-export function cookieName(port: number): string {
-  return `frugal_token_${port}`
-}
-
 export function tokensMatch(expected: string, given: string | null | undefined): boolean {
   if (!given) return false
   const a = Buffer.from(expected)
   const b = Buffer.from(given)
   return a.length === b.length && timingSafeEqual(a, b)
-}
-
-function readCookie(req: IncomingMessage, name: string): string | null {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [k, ...v] = part.trim().split('=')
-    if (k !== name) continue
-    try {
-      return decodeURIComponent(v.join('='))
-    } catch {
-      return null // a malformed escape (anyone can send one) is no token, not a crash
-    }
-  }
-  return null
 }
 
 /**
@@ -47,13 +29,18 @@ export function requestUrl(req: IncomingMessage): URL | null {
   }
 }
 
-/** The token a request carries: `?token=`, `Authorization: Bearer`, or the session cookie. */
-export function requestToken(req: IncomingMessage, url: URL, port: number): string | null {
+/**
+ * The token a request carries: `Authorization: Bearer` (the page's API calls, scripts) or
+ * `?token=` (a script's convenience). Never a cookie: browsers send a host's cookies to
+ * every port on it, so a cookie would hand the token to any other local service the
+ * browser talks to. The page keeps it in its tab's sessionStorage instead.
+ */
+export function requestToken(req: IncomingMessage, url: URL): string | null {
   const query = url.searchParams.get('token')
   if (query) return query
   const auth = req.headers.authorization
   if (auth?.startsWith('Bearer ')) return auth.slice(7).trim()
-  return readCookie(req, cookieName(port))
+  return null
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]'])

@@ -12,15 +12,7 @@ import {
   type EventEnvelope,
   type Topic,
 } from '../../shared/events'
-import {
-  cookieName,
-  hostAllowed,
-  newToken,
-  originAllowed,
-  requestToken,
-  requestUrl,
-  tokensMatch,
-} from './auth'
+import { hostAllowed, newToken, originAllowed, requestToken, requestUrl, tokensMatch } from './auth'
 import { serveStatic } from './static'
 import { handleUpload, type UploadOptions } from './upload'
 
@@ -38,7 +30,14 @@ export interface ServeOptions {
   uploads?: UploadOptions
   /** Interval of the event socket's heartbeat; EVENT_HEARTBEAT_MS unless a test says otherwise. */
   heartbeatMs?: number
+  /** How long a new event socket may take to send its token (AUTH_TIMEOUT_MS unless a test says otherwise). */
+  authTimeoutMs?: number
 }
+
+/** A browser's event socket authenticates with its first message, within this time. */
+const AUTH_TIMEOUT_MS = 5000
+/** The close code for a socket that did not authenticate (4000-4999: the application's). */
+export const WS_UNAUTHORIZED = 4401
 
 export interface RunningServer {
   /** The address to open, token included. */
@@ -61,13 +60,6 @@ const securityHeaders = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Resource-Policy': 'same-origin',
 }
-
-const unauthorizedPage = `<!doctype html><meta charset="utf-8"><title>Frugal: access token needed</title>
-<body style="font-family: system-ui; max-width: 36rem; margin: 4rem auto; line-height: 1.5">
-<h1>Access token needed</h1>
-<p>This Frugal server only answers the address it printed when it started, which carries
-an access token (<code>…/?token=…</code>). Open that address, or restart <code>frugal serve</code>
-to get a new one.</p></body>`
 
 function sendJson(res: ServerResponse, status: number, body: ApiResult<unknown>): void {
   res.writeHead(status, {
@@ -102,8 +94,10 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 /**
  * The headless transport: the built renderer over HTTP, API calls as
- * `POST /api/invoke`, events over a WebSocket at `/api/events`. Every request needs the
- * token; a browser gets it once in the URL and keeps it as an HttpOnly cookie.
+ * `POST /api/invoke`, events over a WebSocket at `/api/events`. The renderer's files are
+ * the public app (they hold no data); everything under /api/ needs the token. A browser
+ * gets it once in the URL, keeps it in the tab's sessionStorage and sends it as a header
+ * (and as the event socket's first message); it is never a cookie (see requestToken).
  */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1'
@@ -111,7 +105,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let port = 0
 
   const authorized = (req: IncomingMessage, url: URL): boolean =>
-    tokensMatch(token, requestToken(req, url, port))
+    tokensMatch(token, requestToken(req, url))
 
   const server = createServer((req, res) => {
     // Anyone who can reach the port can send anything: a request this code cannot handle
@@ -142,15 +136,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       res.writeHead(403, { 'Content-Type': 'text/plain' }).end('Host not allowed')
       return
     }
-    if (!authorized(req, url)) {
-      if (url.pathname.startsWith('/api/')) {
-        sendJson(res, 401, {
-          ok: false,
-          error: { code: 'unauthorized', message: 'Missing or wrong access token.' },
-        })
-      } else {
-        res.writeHead(401, { 'Content-Type': 'text/html; charset=utf-8' }).end(unauthorizedPage)
-      }
+    if (url.pathname.startsWith('/api/') && !authorized(req, url)) {
+      sendJson(res, 401, {
+        ok: false,
+        error: { code: 'unauthorized', message: 'Missing or wrong access token.' },
+      })
       return
     }
     if (url.pathname === '/api/invoke') {
@@ -170,18 +160,6 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD' }).end()
-      return
-    }
-    if (url.searchParams.has('token')) {
-      // Trade the token in the address bar for a cookie, and drop it from the URL so it
-      // does not linger in history or get copied along with a link.
-      // One leading slash: `//host/…` would send the browser to another site.
-      url.searchParams.delete('token')
-      res.writeHead(303, {
-        'Set-Cookie': `${cookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/`,
-        Location: url.pathname.replace(/^\/+/, '/') + url.search,
-      })
-      res.end()
       return
     }
     serveStatic(options.staticDir, url.pathname, res)
@@ -229,21 +207,49 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       !url ||
       url.pathname !== '/api/events' ||
       !hostAllowed(req, host, port) ||
-      !originAllowed(req) ||
-      !authorized(req, url)
+      !originAllowed(req)
     ) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n')
       return
     }
+    // A script may authenticate the upgrade itself (header or query); a browser cannot set
+    // headers on a WebSocket, so the page sends the token as its first message instead.
+    let trusted = authorized(req, url)
     wss.handleUpgrade(req, socket, head, (ws) => {
-      subscriptions.set(ws, new Set())
       // A frame over maxPayload, invalid UTF-8 or a protocol violation: ws closes this
       // socket with the right code and reports it here; without a listener it would throw.
       ws.on('error', () => ws.terminate())
+      const deadline = trusted
+        ? null
+        : setTimeout(
+            () => ws.close(WS_UNAUTHORIZED, 'unauthorized'),
+            options.authTimeoutMs ?? AUTH_TIMEOUT_MS,
+          )
+      const admit = () => {
+        trusted = true
+        if (deadline) clearTimeout(deadline)
+        subscriptions.set(ws, new Set())
+      }
+      if (trusted) admit()
       ws.on('message', (data) => {
         // The client names the topics it listens to; anything else is ignored.
         try {
-          const msg = JSON.parse(frameText(data)) as { type?: string; topics?: unknown }
+          const msg = JSON.parse(frameText(data)) as {
+            type?: string
+            topics?: unknown
+            token?: unknown
+          }
+          if (!trusted) {
+            // Nothing but the token is heard before it: a wrong one ends the socket.
+            if (
+              msg.type === 'auth' &&
+              typeof msg.token === 'string' &&
+              tokensMatch(token, msg.token)
+            )
+              admit()
+            else ws.close(WS_UNAUTHORIZED, 'unauthorized')
+            return
+          }
           if (msg.type === 'subscribe' && Array.isArray(msg.topics)) {
             const topics = msg.topics.filter(isTopic)
             subscriptions.set(ws, new Set(topics))
@@ -251,10 +257,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
             ws.send(JSON.stringify({ type: 'subscribed', topics } satisfies EventControlMessage))
           }
         } catch {
-          /* malformed client message: ignore */
+          // A malformed message: ignored once authenticated, the end before.
+          if (!trusted) ws.close(WS_UNAUTHORIZED, 'unauthorized')
         }
       })
-      ws.on('close', () => subscriptions.delete(ws))
+      ws.on('close', () => {
+        if (deadline) clearTimeout(deadline)
+        subscriptions.delete(ws)
+      })
     })
   })
 

@@ -2,6 +2,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query'
 import { StrictMode, useSyncExternalStore } from 'react'
 import { createRoot } from 'react-dom/client'
 import { TransportProvider } from './api/client'
+import { AccessTokenNeeded } from './app/AccessTokenNeeded'
 import { App } from './app/App'
 import { chooseTransport } from './transport'
 import './styles/tokens.css'
@@ -37,10 +38,14 @@ function Root() {
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <TransportProvider transport={transport}>
-      <QueryClientProvider client={queryClient}>
-        <Root />
-      </QueryClientProvider>
-    </TransportProvider>
+    {transport ? (
+      <TransportProvider transport={transport}>
+        <QueryClientProvider client={queryClient}>
+          <Root />
+        </QueryClientProvider>
+      </TransportProvider>
+    ) : (
+      <AccessTokenNeeded />
+    )}
   </StrictMode>,
 )

@@ -16,12 +16,37 @@ const ACK_TIMEOUT_MS = 5000
 /** Silence after which an acknowledged socket counts as stalled: three missed heartbeats. */
 const SILENCE_TIMEOUT_MS = 3 * EVENT_HEARTBEAT_MS
 
+const TOKEN_KEY = 'frugal-token'
+
+/**
+ * The access token of this tab: taken from the address `frugal serve` printed
+ * (`?token=…`), which it then leaves, and kept in sessionStorage for reloads. Never a
+ * cookie: browsers send a host's cookies to every port on it, so any other local service
+ * the browser visits would receive it; sessionStorage belongs to this origin (port
+ * included) and this tab alone. Null when the page was opened without it.
+ */
+export function accessToken(): string | null {
+  const url = new URL(window.location.href)
+  const given = url.searchParams.get('token')
+  if (given) {
+    sessionStorage.setItem(TOKEN_KEY, given)
+    url.searchParams.delete('token')
+    // Out of the address bar: not in history, not copied along with a link.
+    window.history.replaceState(null, '', url.pathname + url.search + url.hash)
+    return given
+  }
+  return sessionStorage.getItem(TOKEN_KEY)
+}
+
 /**
  * Headless (`frugal serve`): calls are `POST /api/invoke`; events arrive on one
- * WebSocket that reconnects with backoff. The access token travels as an HttpOnly
- * cookie the server set when the page was first opened.
+ * WebSocket that reconnects with backoff. The access token goes with every call as a
+ * header, and as the event socket's first message (a browser cannot set its headers).
  */
-export function httpTransport(onConnectionChange?: (connected: boolean) => void): AppTransport {
+export function httpTransport(
+  token: string,
+  onConnectionChange?: (connected: boolean) => void,
+): AppTransport {
   const listeners = new Map<Topic, Set<Listener>>()
   let socket: WebSocket | null = null
   let retryMs = 500
@@ -57,6 +82,7 @@ export function httpTransport(onConnectionChange?: (connected: boolean) => void)
     }
     ws.onopen = () => {
       retryMs = 500
+      ws.send(JSON.stringify({ type: 'auth', token }))
       sendSubscriptions()
     }
     ws.onmessage = (message) => {
@@ -88,9 +114,9 @@ export function httpTransport(onConnectionChange?: (connected: boolean) => void)
       try {
         const res = await fetch('/api/invoke', {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
+          headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
           body: JSON.stringify({ method, params }),
-          credentials: 'same-origin',
+          credentials: 'omit',
         })
         return (await res.json()) as ApiResult<never>
       } catch (err) {
@@ -103,7 +129,7 @@ export function httpTransport(onConnectionChange?: (connected: boolean) => void)
         }
       }
     },
-    fileToPath: uploadFile,
+    fileToPath: (file, onProgress, signal) => uploadFile(token, file, onProgress, signal),
     subscribe<T extends Topic>(topic: T, listener: (payload: EventMap[T]) => void) {
       let set = listeners.get(topic)
       if (!set) listeners.set(topic, (set = new Set()))
@@ -121,6 +147,7 @@ export function httpTransport(onConnectionChange?: (connected: boolean) => void)
  * XMLHttpRequest rather than fetch: only it reports upload progress.
  */
 function uploadFile(
+  token: string,
   file: File,
   onProgress?: (sentBytes: number, totalBytes: number) => void,
   signal?: AbortSignal,
@@ -128,7 +155,7 @@ function uploadFile(
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest()
     xhr.open('PUT', `/api/upload?name=${encodeURIComponent(file.name)}`)
-    xhr.withCredentials = true
+    xhr.setRequestHeader('Authorization', `Bearer ${token}`)
     xhr.upload.onprogress = (e) => onProgress?.(e.loaded, e.lengthComputable ? e.total : file.size)
     xhr.onload = () => {
       try {

@@ -1,5 +1,5 @@
 import type { FrugalBridge, Transport } from '../../../shared/transport'
-import { httpTransport } from './http'
+import { accessToken, httpTransport } from './http'
 import { ipcTransport } from './ipc'
 
 /**
@@ -22,7 +22,14 @@ declare global {
   }
 }
 
-/** Chosen once at start-up; the rest of the renderer only sees a Transport. */
-export function chooseTransport(onConnectionChange?: (connected: boolean) => void): AppTransport {
-  return window.frugal ? ipcTransport(window.frugal) : httpTransport(onConnectionChange)
+/**
+ * Chosen once at start-up; the rest of the renderer only sees a Transport. Null in a
+ * browser opened without the access token: there is nothing it may call.
+ */
+export function chooseTransport(
+  onConnectionChange?: (connected: boolean) => void,
+): AppTransport | null {
+  if (window.frugal) return ipcTransport(window.frugal)
+  const token = accessToken()
+  return token ? httpTransport(token, onConnectionChange) : null
 }

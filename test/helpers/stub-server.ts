@@ -5,7 +5,7 @@
  *
  *   node --import tsx test/helpers/stub-server.ts <folder>
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createRouter } from '../../src/main/api/router'
 import type { ApiHandlers } from '../../src/main/api/types'
@@ -18,6 +18,9 @@ const staticDir = join(dir, 'renderer')
 mkdirSync(join(staticDir, 'assets'), { recursive: true })
 writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>Frugal</title>')
 writeFileSync(join(staticDir, 'assets', 'app-1234.js'), 'console.log(1)')
+// A file that stats as a file and fails when read (EIO): a disk error mid-response.
+if (existsSync('/proc/self/mem'))
+  symlinkSync('/proc/self/mem', join(staticDir, 'assets', 'unreadable.js'))
 const router = createRouter({ 'project.current': () => null } as unknown as ApiHandlers)
 const server = await startServer({
   router,

@@ -101,6 +101,8 @@ describe('the server survives hostile requests', () => {
       ['path with a NUL escape', request('/%00', auth), [200]],
       ['asterisk target', request('*', auth), [400]],
       ['absolute-form target', request('http://evil.example/', auth), [400]],
+      // Stats as a file, fails when read: the response is cut off, the server stays.
+      ['static file whose read fails', request('/assets/unreadable.js', host), [0, 200]],
       ['path of 8,000 characters', request('/' + 'a'.repeat(8000) + '.js', auth), [404]],
       // Dot segments are resolved below the root: index.html again (serve.test.ts checks
       // that no spelling reaches a file outside the renderer).

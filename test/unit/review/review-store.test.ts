@@ -66,6 +66,51 @@ function walk(store: Store, q: Queue, direction: 'next' | 'nextUnreviewed', max 
 }
 
 describe('review store', () => {
+  it('searches within every kind of queue: each match of the search in that queue, nothing else', () => {
+    const store = Store.create(join(tempDir(), 's.frugal'))
+    const { datasetId, ids } = cleanedDataset(store)
+    // Odd documents are about harbours. A label on three of them (and one even), a sample
+    // of what was kept.
+    const label = store.review.saveLabel(
+      datasetId,
+      { name: 'boats', key: '1', color: '#000' },
+      now(),
+    )
+    for (const i of [1, 2, 7, 13]) store.review.setLabel(ids[i], label.id, true, now())
+    const sample = store.review.createSample(datasetId, 'kept', 20, 1, now())
+    // Cluster 1 holds documents 2, 4 and 8; and 5, a harbour one.
+    store.db.prepare('UPDATE documents SET dup_cluster = 1 WHERE id = ?').run(ids[5])
+    const sources: Queue['source'][] = [
+      { kind: 'uncertain' },
+      { kind: 'audit', sampleId: sample.id },
+      { kind: 'rule', rule: 'gopher_quality' },
+      { kind: 'label', labelId: label.id },
+      { kind: 'score', min: 0, max: 1.01 },
+      { kind: 'cluster', cluster: 1 },
+      { kind: 'status', status: 'kept' },
+      { kind: 'all' },
+    ]
+    const harbours = new Set(ids.filter((_, i) => i % 2 === 1))
+    for (const source of sources) {
+      const all = store.review.members({ datasetId, source }, 0, 100).map((m) => m.id)
+      const found = store.review
+        .members({ datasetId, source, search: 'harbours' }, 0, 100)
+        .map((m) => m.id)
+      const kind = source.kind
+      expect(found.length, kind).toBeGreaterThan(0)
+      expect(found.sort(), kind).toEqual(all.filter((id) => harbours.has(id)).sort())
+      expect(store.review.counts({ datasetId, source, search: 'harbours' }).total, kind).toBe(
+        found.length,
+      )
+      // The step through a searched queue stays inside it.
+      expect(
+        harbours.has(store.review.step({ datasetId, source, search: 'harbours' }, null, 'first')!),
+        kind,
+      ).toBe(true)
+    }
+    store.close()
+  })
+
   it('orders the uncertain queue by distance from the decision boundary, and walks it both ways', () => {
     const store = Store.create(join(tempDir(), 'r.frugal'))
     const { datasetId, ids } = cleanedDataset(store)

@@ -68,6 +68,17 @@ const tensorsOf = (t: Tables): tf.Tensor[] => [
   t.mask,
 ]
 
+/** Run a block (or its second half) in a tidy: its output and auxiliary loss survive it. */
+function tidyBlock(run: () => BlockOutput): BlockOutput {
+  let rest: Omit<BlockOutput, 'x'> = { aux: null, moe: null }
+  const x = tf.tidy(() => {
+    const out = run()
+    rest = { aux: out.aux, moe: out.moe }
+    return out.x
+  })
+  return { x, ...rest }
+}
+
 /**
  * A decoder-only transformer over a Params record. Layers are plain functions of
  * tensors (no tfjs-layers): MoE routing and checkpointing need direct control.
@@ -91,13 +102,9 @@ export class Transformer {
     T: number,
     opts: BlockOptions,
   ): BlockOutput {
-    let rest: Omit<BlockOutput, 'x'> = { aux: null, moe: null }
-    const y = tf.tidy(() => {
-      const out = this.feedForward(P, layer, this.attend(P, layer, x, B, T, opts), B, opts)
-      rest = { aux: out.aux, moe: out.moe }
-      return out.x
-    })
-    return { x: y, ...rest }
+    return tidyBlock(() =>
+      this.feedForward(P, layer, this.attend(P, layer, x, B, T, opts), B, opts),
+    )
   }
 
   /**
@@ -122,13 +129,8 @@ export class Transformer {
       const s = weightSetOf(c, layer)
       const n = tf.tidy(() => rmsNorm(x1, P[names.ffnNorm(s)] as tf.Tensor1D, c.normEps))
       const routing = await routeAsync(n, this.moeWeights(P, s), c.moe).finally(() => n.dispose())
-      let rest: Omit<BlockOutput, 'x'> = { aux: null, moe: null }
-      const y = tf.tidy(() => {
-        const out = this.feedForward(P, layer, x1, B, { ...opts, routing })
-        rest = { aux: out.aux, moe: out.moe }
-        return out.x
-      })
-      return { x: y, ...rest, routing }
+      const out = tidyBlock(() => this.feedForward(P, layer, x1, B, { ...opts, routing }))
+      return { ...out, routing }
     } finally {
       x1.dispose()
     }

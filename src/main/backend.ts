@@ -50,10 +50,15 @@ export function createBackend(options: BackendOptions): Backend {
         supervisor?.start({ kind: 'data.delete', params: { datasetId } })
     },
   })
+  let monitor: BackendMonitor | null = null
   supervisor = new JobSupervisor({
     spawn: options.spawnWorker,
     events,
     store: () => project.current(),
+    backendChoice: () => {
+      const state = monitor?.current()
+      return state?.status === 'ready' ? state.info.name : undefined
+    },
     ...(options.maxConcurrentJobs ? { maxConcurrent: options.maxConcurrentJobs } : {}),
   })
   const ctx: AppContext = {
@@ -66,7 +71,7 @@ export function createBackend(options: BackendOptions): Backend {
     settings,
     project,
     jobs: supervisor,
-    backend: new BackendMonitor(supervisor, events),
+    backend: (monitor = new BackendMonitor(supervisor, events)),
     dialogs: options.dialogs ?? null,
   }
   const jobs = supervisor

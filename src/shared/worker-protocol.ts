@@ -15,6 +15,12 @@ export const toWorkerSchema = z.discriminatedUnion('type', [
     params: z.unknown(),
     /** The project file the job reads and writes; null for jobs that need none. */
     dbPath: z.string().nullable(),
+    /**
+     * The tfjs backend the probe found (BackendMonitor), loaded directly instead of trying
+     * the ladder again in every worker (a GPU adapter request, native packages' imports).
+     * Absent for the probe itself, and before a probe has answered.
+     */
+    backend: z.string().optional(),
   }),
   z.object({ type: z.literal('cancel'), jobId: z.string() }),
   /** Ask a job that can pause (training) to save its state and end as paused. */

@@ -51,6 +51,8 @@ export class CancelledError extends Error {
 export interface ContextDeps {
   jobId: string
   dbPath: string | null
+  /** The backend the app's probe chose (else FRUGAL_BACKEND, else the ladder). */
+  backend?: string | undefined
   signal: AbortSignal
   /** Posts a protocol message to the supervisor. */
   report: (message: FromWorker) => void
@@ -78,7 +80,7 @@ export function createJobContext(deps: ContextDeps): JobContext & { close(): voi
       )
       return store
     },
-    backend: () => loadBackend(),
+    backend: () => loadBackend(deps.backend ?? process.env.FRUGAL_BACKEND),
     dbPath: deps.dbPath,
     nativeBinding: deps.nativeBinding,
     threads: deps.threads,

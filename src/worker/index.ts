@@ -34,6 +34,7 @@ async function run(
   kind: JobKind,
   rawParams: unknown,
   dbPath: string | null,
+  backend: string | undefined,
 ): Promise<void> {
   const controller = new AbortController()
   controllers.set(jobId, controller)
@@ -42,6 +43,7 @@ async function run(
   const ctx = createJobContext({
     jobId,
     dbPath,
+    backend,
     signal: controller.signal,
     nativeBinding: process.env.FRUGAL_SQLITE_BINDING,
     report: send,
@@ -83,7 +85,13 @@ port.onMessage((raw) => {
   }
   const message = parsed.data
   if (message.type === 'run')
-    void run(message.jobId, message.kind as JobKind, message.params, message.dbPath)
+    void run(
+      message.jobId,
+      message.kind as JobKind,
+      message.params,
+      message.dbPath,
+      message.backend,
+    )
   else if (message.type === 'pause') {
     const p = pauses.get(message.jobId)
     if (p) p.requested = true

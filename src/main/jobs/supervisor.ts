@@ -26,6 +26,8 @@ export interface SupervisorOptions {
   /** Progress is sent live but written to the project at most this often. */
   progressWriteIntervalMs?: number
   now?: () => Date
+  /** The backend the probe chose, for the workers (ToWorker's `backend`); undefined: none yet. */
+  backendChoice?: () => string | undefined
 }
 
 interface LiveJob {
@@ -221,12 +223,16 @@ export class JobSupervisor {
     switch (message.type) {
       case 'ready': {
         const dbPath = job.store?.path ?? null
+        // The probe walks the ladder itself: that is what it is for.
+        const backend =
+          job.record.kind === 'backend.probe' ? undefined : this.options.backendChoice?.()
         job.worker?.send({
           type: 'run',
           jobId: job.record.id,
           kind: job.record.kind,
           params: job.record.params,
           dbPath,
+          ...(backend ? { backend } : {}),
         })
         if (job.cancelRequested) job.worker?.send({ type: 'cancel', jobId: job.record.id })
         return

@@ -170,4 +170,23 @@ describe('job supervisor with real worker processes', () => {
     expect(supervisor.list({ limit: 10 }).map((j) => j.id)).toContain(probe.id)
     expect(supervisor.logs(probe.id, 10).some((l) => l.message.startsWith('Using '))).toBe(true)
   })
+
+  it("gives workers the probe's backend, and lets the probe itself walk the ladder", async () => {
+    const events = new EventBus()
+    // As if the probe had found the cpu backend (here the ladder would pick wasm).
+    const supervisor = new JobSupervisor({
+      spawn: sourceWorkerSpawner(),
+      events,
+      store: () => null,
+      backendChoice: () => 'cpu',
+    })
+    const bench = supervisor.start({
+      kind: 'backend.benchmark',
+      params: { seconds: 0.5, size: 32 },
+    })
+    expect((await supervisor.waitFor(bench.id)).result).toMatchObject({ backend: 'cpu' })
+    const probe = supervisor.start({ kind: 'backend.probe', params: {} })
+    expect((await supervisor.waitFor(probe.id)).result).toMatchObject({ name: 'wasm' })
+    await supervisor.shutdown()
+  })
 })

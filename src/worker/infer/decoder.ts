@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { headWidth, isMoeLayer, weightSetOf, type ModelConfig } from '../model/config'
-import { affinities, moe, routeScores, type Routed } from '../model/layers/moe'
+import { moe, routeAsync, type Routed } from '../model/layers/moe'
 import { rmsNorm } from '../model/layers/rmsnorm'
 import { applyRope, ropeTables, type RopeTables } from '../model/layers/rope'
 import { swiglu } from '../model/layers/swiglu'
@@ -98,9 +98,9 @@ export class Decoder {
         x.dispose()
         x = x1
         let routed: Routed | null = null
-        if (moeLayer) {
-          const r = await this.route(u, s)
-          routed = r.routed
+        if (moeLayer && c.moe) {
+          const r = await routeAsync(u, this.model.moeWeights(this.params, s), c.moe)
+          routed = r
           if (inspect) inspect.routing.push({ layer: l, tokens: this.routesOf(r, u.shape[0]) })
         }
         const next = tf.tidy(() => {
@@ -213,36 +213,13 @@ export class Decoder {
     return tf.tensor2d(m, [n, L])
   }
 
-  /** The routing of rows u, as the MoE layer decides it, read back asynchronously. */
-  private async route(
-    u: tf.Tensor2D,
-    s: number,
-  ): Promise<{ routed: Routed; scores: Float32Array }> {
-    const cfg = this.config.moe!
-    const w = this.model.moeWeights(this.params, s)
-    const scores = affinities(u, w.router, cfg)
-    try {
-      const [values, bias] = await Promise.all([
-        scores.data() as Promise<Float32Array>,
-        cfg.balance === 'aux-free' ? (w.routerBias.data() as Promise<Float32Array>) : undefined,
-      ])
-      return {
-        routed: routeScores(values, bias, u.shape[0], w.experts.length, cfg),
-        scores: values,
-      }
-    } finally {
-      scores.dispose()
-    }
-  }
-
   /** The experts each row chose and their weights, as the MoE layer computes them. */
   private routesOf(
-    { routed, scores }: { routed: Routed; scores: Float32Array },
+    { plan, scores }: Routed & { scores: Float32Array },
     n: number,
   ): { experts: number[]; weights: number[] }[] {
     const cfg = this.config.moe!
     const E = cfg.routedExperts
-    const { plan } = routed
     const out = Array.from({ length: n }, () => ({
       experts: [] as number[],
       weights: [] as number[],

@@ -3,6 +3,7 @@ import { windowBatch } from '../train/data'
 import type { ModelConfig } from '../model/config'
 import { crossEntropy } from '../model/loss'
 import { Transformer, type Params } from '../model/model'
+import { readSum } from '../kernels/host-views'
 import type { PerplexityResult } from '../../shared/jobs'
 
 /** loss: mean cross-entropy per predicted token, in nats; tokens: tokens predicted. */
@@ -32,7 +33,8 @@ export async function perplexity(
   const usable = Math.min(tokens.length - 1, options.maxTokens ?? Infinity)
   const windows = Math.floor(usable / T)
   if (windows < 1) throw new Error(`${tokens.length} tokens cannot fill one window of ${T + 1}.`)
-  let sum = 0
+  // Each batch's summed loss stays on the device; one read at the end.
+  const sums: tf.Scalar[] = []
   let counted = 0
   try {
     for (let w = 0; w < windows; w += B) {
@@ -41,17 +43,22 @@ export async function perplexity(
       const { inputs, targets } = windowBatch(tokens, w, b, T)
       const ids = tf.tensor1d(inputs, 'int32')
       const { logits, aux } = await model.forwardAsync(params, ids, b, T)
-      const loss = tf.tidy(() => crossEntropy(logits, tf.tensor1d(targets, 'int32')))
+      sums.push(
+        tf.tidy(() =>
+          tf.mul<tf.Scalar>(crossEntropy(logits, tf.tensor1d(targets, 'int32')), b * T),
+        ),
+      )
       tf.dispose([ids, logits, ...(aux ? [aux] : [])])
-      sum += ((await loss.data())[0] ?? 0) * b * T
-      loss.dispose()
       counted += b * T
       options.onProgress?.(counted, windows * T)
     }
+  } catch (err) {
+    tf.dispose(sums)
+    throw err
   } finally {
     model.dispose()
   }
-  const mean = sum / counted
+  const mean = (await readSum(sums)) / counted
   return {
     loss: mean,
     perplexity: Math.exp(mean),

@@ -62,6 +62,19 @@ export async function readOwned(t: tf.Tensor): Promise<Float32Array> {
   return name === 'wasm' || name === 'tensorflow' ? values : values.slice()
 }
 
+/**
+ * The sum of some scalars, added on the device and read back once (a GPU stalls at every
+ * read, and under Node reads only asynchronously); every one of them is disposed.
+ */
+export async function readSum(scalars: tf.Tensor[]): Promise<number> {
+  const total = tf.tidy(() => tf.addN(scalars))
+  try {
+    return (await total.data())[0]
+  } finally {
+    tf.dispose([total, ...scalars])
+  }
+}
+
 export function hostView(): HostView | null {
   const name = tf.getBackend()
   if (name === 'wasm') {

@@ -661,7 +661,7 @@ function explainFailure(err: unknown, model: ModelConfig, train: TrainConfig): s
   if (err instanceof GpuError && err.kind === 'out-of-memory') {
     // WebGPU does not tell how much memory the adapter has; say what the run needs.
     const need = memoryEstimate(model, train, 1)
-    const inUse = tf.memory() as { numBytesInGPUAllocated?: number; numBytesInGPU?: number }
+    const inUse = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number }
     return `${text.split('\n')[0]} The run needs about ${gb(need.total)} GB (weights, AdamW moments and one step's activations; ${gb(need.stepPeak.checkpointed + need.weights + need.optimizer)} GB with gradient checkpointing), and ${gb(inUse.numBytesInGPU ?? 0)} GB was in use. ${fixes}. The last checkpoint is kept: resume from it with smaller settings.`
   }
   if (

@@ -10,7 +10,7 @@ import { Rng, type RngState } from '../model/rng'
 import { type TrainConfig, usesLossScaling } from './config'
 import { BatchSampler, type Batch, type TokenData } from './data'
 import { computeGradients, type GradientResult } from './gradients'
-import { hostView, readOwned } from '../kernels/host-views'
+import { hostView, readOwned, readSum } from '../kernels/host-views'
 import { throwIfGpuFailed, trimGpuPool } from '../webgpu/device'
 import { AdamW } from './optimizer'
 import { shardSizes } from './parallel/layout'
@@ -568,10 +568,7 @@ export class Trainer {
         losses.push(tf.tidy(() => crossEntropy(out.logits, tf.tensor1d(b.targets, 'int32'))))
         tf.dispose([ids, out.logits, ...(out.aux ? [out.aux] : [])])
       }
-      const total = tf.tidy(() => tf.addN(losses))
-      const value = (await total.data())[0]
-      total.dispose()
-      return value / batches
+      return (await readSum(losses.splice(0))) / batches
     } finally {
       tf.dispose(losses)
     }
@@ -676,12 +673,7 @@ export class Trainer {
 /** Σ g² over every gradient: one host pass where memory is addressable, else one read-back. */
 async function sumOfSquares(grads: tf.Tensor[]): Promise<number> {
   const view = hostView()
-  if (!view) {
-    const total = tf.tidy(() => tf.addN(grads.map((g) => tf.sum(tf.square(g)))))
-    const value = (await total.data())[0]
-    total.dispose()
-    return value
-  }
+  if (!view) return readSum(grads.map((g) => tf.tidy(() => tf.sum(tf.square(g)))))
   let total = 0
   for (const g of grads) {
     const v = view(g)

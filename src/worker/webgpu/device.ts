@@ -98,8 +98,6 @@ export interface WebGpuBackend {
   device: GpuDevice
 }
 
-let current: WebGpuBackend | null = null
-
 /** What went wrong on the GPU, in the words a user needs. */
 export class GpuError extends Error {
   constructor(
@@ -214,10 +212,6 @@ export function trimGpuPool(): void {
 export function throwIfGpuFailed(): void {
   if (failure) throw failure
 }
-/** The device the webgpu backend runs on in this process, if it is the active one. */
-export function webgpuDevice(): WebGpuBackend | null {
-  return tf.getBackend() === 'webgpu' ? current : null
-}
 
 /**
  * Find the GPU, refuse a software adapter unless `allowSoftware`, and make it tfjs's
@@ -259,7 +253,6 @@ export async function activateWebGpu(allowSoftware: boolean): Promise<WebGpuBack
     },
   })
   watchDevice(device)
-  current = { info, device }
   if ('webgpu' in tf.engine().registryFactory) tf.removeBackend('webgpu')
   tf.registerBackend(
     'webgpu',
@@ -272,5 +265,5 @@ export async function activateWebGpu(allowSoftware: boolean): Promise<WebGpuBack
   )
   if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs could not start its webgpu backend')
   await tf.ready()
-  return current
+  return { info, device }
 }

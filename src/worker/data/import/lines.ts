@@ -34,6 +34,7 @@ export async function* readLines(
   // copied a long line over and over: quadratic).
   let pieces: Buffer[] = []
   let pending = 0
+  /** Inside a line already reported as too long: its bytes are dropped to its newline. */
   let skipping = false
   let number = 0
   const decode = (bytes: Buffer): Line => {
@@ -43,41 +44,34 @@ export async function* readLines(
     const body = bytes.subarray(0, end)
     return { number, text: isUtf8(body) ? body.toString('utf8') : null }
   }
-  const take = (piece: Buffer): Line | null => {
-    if (skipping) return null
-    if (pending + piece.length > maxBytes) {
-      skipping = true
-      pieces = []
-      pending = 0
-      return { number: ++number, text: null, tooLong: true }
-    }
-    pieces.push(piece)
-    pending += piece.length
-    return null
+  const tooLong = (): Line => {
+    pieces = []
+    pending = 0
+    return { number: ++number, text: null, tooLong: true }
   }
   for await (const chunk of chunks) {
     let start = 0
     for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
       const piece = chunk.subarray(start, nl)
       start = nl + 1
-      if (skipping) {
+      if (skipping)
         skipping = false // the long line ends here
-        continue
+      else if (pending + piece.length > maxBytes) yield tooLong()
+      else {
+        yield decode(pending === 0 ? piece : Buffer.concat([...pieces, piece]))
+        pieces = []
+        pending = 0
       }
-      const long = take(piece)
-      if (long) {
-        skipping = false
-        yield long
-        continue
-      }
-      yield decode(pieces.length === 1 ? pieces[0] : Buffer.concat(pieces, pending))
-      pieces = []
-      pending = 0
     }
-    if (start < chunk.length) {
+    const rest = chunk.length - start
+    if (skipping || rest === 0) continue
+    if (pending + rest > maxBytes) {
+      skipping = true
+      yield tooLong()
+    } else {
       // Copied: the chunk's buffer may be reused by the stream.
-      const long = take(Buffer.from(chunk.subarray(start)))
-      if (long) yield long
+      pieces.push(Buffer.from(chunk.subarray(start)))
+      pending += rest
     }
   }
   if (!skipping && pending > 0) yield decode(Buffer.concat(pieces, pending))

@@ -37,6 +37,9 @@ export interface EventEnvelope<T extends Topic = Topic> {
  */
 export type EventControlMessage = { type: 'subscribed'; topics: Topic[] } | { type: 'heartbeat' }
 
+/** The event socket's close code when its token is missing or wrong (4000-4999: the application's). */
+export const EVENT_SOCKET_UNAUTHORIZED = 4401
+
 export const EVENT_HEARTBEAT_MS = 10_000
 
 export function isTopic(name: unknown): name is Topic {

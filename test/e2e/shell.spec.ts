@@ -75,6 +75,13 @@ test('refuses every request that lacks the access token', async ({
   const page = await browser.newPage()
   await page.goto(`http://127.0.0.1:${serve.port}/`)
   await expect(page.getByRole('heading', { name: 'Access token needed' })).toBeVisible()
+  // A tab whose token the server no longer takes (it restarted with a new one) says the
+  // same, rather than failing every call.
+  await page.goto(serve.url)
+  await expect(page.getByRole('navigation', { name: 'Main' })).toBeVisible()
+  await page.evaluate(() => sessionStorage.setItem('frugal-token', 'f'.repeat(64)))
+  await page.reload()
+  await expect(page.getByRole('heading', { name: 'Access token needed' })).toBeVisible()
   await page.close()
   const anonymous = await playwright.request.newContext()
   const api = await anonymous.post(`http://127.0.0.1:${serve.port}/api/invoke`, {

@@ -7,6 +7,7 @@ import { contentSecurityPolicyHeader } from '../../shared/csp'
 import type { ApiResult } from '../../shared/errors'
 import {
   EVENT_HEARTBEAT_MS,
+  EVENT_SOCKET_UNAUTHORIZED,
   isTopic,
   type EventControlMessage,
   type EventEnvelope,
@@ -36,8 +37,6 @@ export interface ServeOptions {
 
 /** A browser's event socket authenticates with its first message, within this time. */
 const AUTH_TIMEOUT_MS = 5000
-/** The close code for a socket that did not authenticate (4000-4999: the application's). */
-export const WS_UNAUTHORIZED = 4401
 
 export interface RunningServer {
   /** The address to open, token included. */
@@ -222,7 +221,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       const deadline = trusted
         ? null
         : setTimeout(
-            () => ws.close(WS_UNAUTHORIZED, 'unauthorized'),
+            () => ws.close(EVENT_SOCKET_UNAUTHORIZED, 'unauthorized'),
             options.authTimeoutMs ?? AUTH_TIMEOUT_MS,
           )
       const admit = () => {
@@ -247,7 +246,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
               tokensMatch(token, msg.token)
             )
               admit()
-            else ws.close(WS_UNAUTHORIZED, 'unauthorized')
+            else ws.close(EVENT_SOCKET_UNAUTHORIZED, 'unauthorized')
             return
           }
           if (msg.type === 'subscribe' && Array.isArray(msg.topics)) {
@@ -258,7 +257,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
           }
         } catch {
           // A malformed message: ignored once authenticated, the end before.
-          if (!trusted) ws.close(WS_UNAUTHORIZED, 'unauthorized')
+          if (!trusted) ws.close(EVENT_SOCKET_UNAUTHORIZED, 'unauthorized')
         }
       })
       ws.on('close', () => {

@@ -1,6 +1,7 @@
 import type { ApiResult } from '../../../shared/errors'
 import {
   EVENT_HEARTBEAT_MS,
+  EVENT_SOCKET_UNAUTHORIZED,
   topics,
   type EventControlMessage,
   type EventEnvelope,
@@ -36,6 +37,15 @@ export function accessToken(): string | null {
     return given
   }
   return sessionStorage.getItem(TOKEN_KEY)
+}
+
+/**
+ * The server refused this tab's token (it restarted with a new one): forget it and show
+ * the page that says where to find the new address, rather than failing every call.
+ */
+function tokenRefused(): void {
+  sessionStorage.removeItem(TOKEN_KEY)
+  window.location.reload()
 }
 
 /**
@@ -99,7 +109,8 @@ export function httpTransport(
       }
       for (const l of listeners.get(data.topic) ?? []) l(data.payload)
     }
-    ws.onclose = () => {
+    ws.onclose = (event) => {
+      if (event.code === EVENT_SOCKET_UNAUTHORIZED) return tokenRefused()
       clearTimeout(watchdog)
       onConnectionChange?.(false)
       socket = null
@@ -118,6 +129,7 @@ export function httpTransport(
           body: JSON.stringify({ method, params }),
           credentials: 'omit',
         })
+        if (res.status === 401) tokenRefused()
         return (await res.json()) as ApiResult<never>
       } catch (err) {
         return {

@@ -1,4 +1,5 @@
 import { UserError, describeError } from '../shared/errors'
+export { formatBytes } from '../shared/format'
 
 /**
  * CLI output rules: with --json, stdout carries only machine-readable JSON (one value,
@@ -49,15 +50,4 @@ export async function runCommand(
       process.exitCode = 2
     }
   }
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB']
-  let value = bytes
-  let i = 0
-  while (value >= 1024 && i < units.length - 1) {
-    value /= 1024
-    i++
-  }
-  return `${value.toFixed(i === 0 ? 0 : 1)} ${units[i]}`
 }

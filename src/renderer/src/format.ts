@@ -1,16 +1,6 @@
 /** Display formatting shared by every screen. */
 import { countOf } from '../../shared/plural'
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB']
-  let value = bytes
-  let i = 0
-  while (value >= 1024 && i < units.length - 1) {
-    value /= 1024
-    i++
-  }
-  return `${value.toFixed(i === 0 || value >= 100 ? 0 : 1)} ${units[i]}`
-}
+export { formatBytes } from '../../shared/format'
 
 const integer = new Intl.NumberFormat()
 

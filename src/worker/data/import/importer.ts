@@ -3,6 +3,7 @@ import { isProcessAlive } from '../../../store/process-alive'
 import type { ImportedDocument } from '../../../store/repos/documents'
 import type { ImportFormat, ImportIssue, ImportReport } from '../../../shared/data/types'
 import { UserError } from '../../../shared/errors'
+import { formatBytes } from '../../../shared/format'
 import type { JobProgress } from '../../../shared/jobs'
 import { openFileReaders } from './reader-threads'
 import { collectFiles } from './sources'
@@ -80,7 +81,7 @@ export async function runImport(request: ImportRequest, deps: ImportDeps): Promi
       total: totalBytes,
       unit: 'bytes',
       message: currentFile
-        ? `Importing ${currentFile}${decoded > 0 ? ` (${formatMegabytes(decoded)} uncompressed)` : ''}`
+        ? `Importing ${currentFile}${decoded > 0 ? ` (${formatBytes(decoded)} uncompressed)` : ''}`
         : 'Importing',
       // Read so far, the batch not yet written included: a batch of web pages takes a while.
       metrics: { documents: imported + batch.length, skipped },
@@ -190,9 +191,6 @@ function openDataset(
   store.db.prepare(`UPDATE datasets SET state = 'importing' WHERE id = ?`).run(id)
   return { datasetId: id, name }
 }
-
-const formatMegabytes = (bytes: number) =>
-  `${(bytes / 1e6).toLocaleString('en', { maximumFractionDigits: bytes < 1e7 ? 1 : 0 })} MB`
 
 function describeIssues(issues: readonly ImportIssue[], skipped: number): string {
   const first = issues

@@ -23,7 +23,6 @@ import { cpus } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { trainingFlopsPerToken } from '../src/shared/estimate'
-import type { BackendInfo } from '../src/shared/types'
 import { loadBackend } from '../src/worker/backend'
 import { installKernels } from '../src/worker/kernels'
 import { modelConfigSchema, type ModelConfig } from '../src/worker/model/config'
@@ -120,7 +119,12 @@ interface CaseResult {
   finalLoss: number
 }
 
-async function runCase(size: SizeName, kind: Kind, measuredPeak: number): Promise<CaseResult> {
+/** `peaks`: the measured matmul rate, and the adapter's fp32 peak when its name is known. */
+async function runCase(
+  size: SizeName,
+  kind: Kind,
+  peaks: { measured: number; known: number | null },
+): Promise<CaseResult> {
   const model = modelFor(size, kind)
   const train = trainConfigSchema.parse({
     steps: warmup + steps,
@@ -160,10 +164,6 @@ async function runCase(size: SizeName, kind: Kind, measuredPeak: number): Promis
   const total = times.reduce((a, b) => a + b, 0) / 1000
   const tokensPerSecond = (steps * B * T) / total
   const flops = trainingFlopsPerToken(model) * tokensPerSecond
-  const name = currentBackend?.gpu
-    ? `${currentBackend.gpu.description} ${currentBackend.gpu.device}`
-    : ''
-  const known = knownPeaks.find(([re]) => re.test(name))?.[1] ?? null
   const counts = countParams(model)
   const mem = tf.memory() as { numBytesAllocatedInGPU?: number }
   const sorted = [...times].sort((a, b) => a - b)
@@ -180,8 +180,8 @@ async function runCase(size: SizeName, kind: Kind, measuredPeak: number): Promis
     stepMs: { median: round(sorted[sorted.length >> 1], 1), min: round(sorted[0], 1) },
     modelTflops: round(flops / 1e12, 3),
     mfu: {
-      vsKnownPeak: known ? round(flops / known, 4) : null,
-      vsMeasuredMatmul: round(flops / measuredPeak, 4),
+      vsKnownPeak: peaks.known ? round(flops / peaks.known, 4) : null,
+      vsMeasuredMatmul: round(flops / peaks.measured, 4),
     },
     gpuReservedBytes: mem.numBytesAllocatedInGPU ?? null,
     finalLoss: round(loss, 4),
@@ -189,7 +189,6 @@ async function runCase(size: SizeName, kind: Kind, measuredPeak: number): Promis
 }
 
 const round = (x: number, d: number) => Number(x.toFixed(d))
-let currentBackend: BackendInfo | null = null
 
 /** The smallest dense model on wasm, in a child process (a process has one tfjs backend). */
 function wasmCase(): unknown {
@@ -250,7 +249,6 @@ function pytorch(cases: { size: SizeName; kind: Kind }[]): unknown {
 
 async function main() {
   const { info } = await loadBackend(args.backend)
-  currentBackend = info
   installKernels(tf)
   const wanted = args.sizes.split(',').map((s) => s.trim()) as SizeName[]
   for (const s of wanted)
@@ -259,9 +257,13 @@ async function main() {
   process.stderr.write(`bench:gpu on ${info.name} (${info.detail})\n`)
   // The denominator for utilization everywhere: this backend's own large fp32 matmul rate.
   const measuredPeak = await measureMatmulFlops(tf, 1, info.name === 'webgpu' ? 2048 : 512)
+  const gpuName = info.gpu ? `${info.gpu.description} ${info.gpu.device}` : ''
+  const peaks = {
+    measured: measuredPeak,
+    known: knownPeaks.find(([re]) => re.test(gpuName))?.[1] ?? null,
+  }
   const cases: CaseResult[] = []
-  for (const size of wanted)
-    for (const kind of kinds) cases.push(await runCase(size, kind, measuredPeak))
+  for (const size of wanted) for (const kind of kinds) cases.push(await runCase(size, kind, peaks))
   if (args.child) {
     console.log(JSON.stringify({ cases }))
     return

@@ -166,6 +166,7 @@ export function watchDevice(device: Pick<GpuDevice, 'addEventListener' | 'lost'>
 /** The parts of tfjs-backend-webgpu's BufferManager the trimmer works on. */
 interface BufferPool {
   freeBuffers: Map<string, { size: number; destroy(): void }[]>
+  usedBuffers: Map<string, unknown[]>
   numFreeBuffers: number
   numBytesAllocated: number
   acquireBuffer(size: number, usage: number, ...rest: unknown[]): unknown
@@ -191,13 +192,19 @@ function poolTrimmer(backend: { bufferManager: BufferPool }): () => void {
   }
   return () => {
     for (const [key, free] of pool.freeBuffers) {
-      if (asked.has(key) || free.length === 0) continue
+      if (asked.has(key)) continue
       for (const buffer of free) {
         pool.numBytesAllocated -= buffer.size
         buffer.destroy() // WebGPU frees it once work already submitted is done
       }
       pool.numFreeBuffers -= free.length
-      free.length = 0 // the key stays: releaseBuffer expects its list
+      free.length = 0
+      // A size nobody holds leaves the maps too (they would grow by a key per new size);
+      // one still held keeps its lists, which releaseBuffer expects to find.
+      if (!pool.usedBuffers.get(key)?.length) {
+        pool.freeBuffers.delete(key)
+        pool.usedBuffers.delete(key)
+      }
     }
     asked.clear()
   }

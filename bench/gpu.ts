@@ -5,9 +5,11 @@
  *   npm run bench:gpu                                  (the small size: about 10M parameters)
  *   npm run bench:gpu -- --sizes small,medium,large    (about 10M, 50M and 125M)
  *   npm run bench:gpu -- --steps 20 --batch 16 --context 256 --no-wasm --no-pytorch
+ *   npm run bench:gpu -- --kinds moe --capacity none    (MoE without an expert capacity)
  *
  * For each size, a dense model and a MoE model with the same active parameters (8 routed
- * experts, top-2, one shared expert, each a third of the dense FFN) train on random tokens
+ * experts, top-2, one shared expert, each a third of the dense FFN, expert capacity 1.25
+ * as the product's default, under which a GPU routes on the device) train on random tokens
  * for a few warm-up steps and then `--steps` timed ones: tokens/s, step time, model FLOPs
  * utilization (against the adapter's fp32 peak where it is known, and against a measured
  * 2048² matmul rate always), and the GPU memory the run reserved (peak). The smallest
@@ -40,6 +42,8 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '16' },
     context: { type: 'string', default: '256' },
     vocab: { type: 'string', default: '8192' },
+    /** The MoE models' capacity factor, or 'none' (no limit: routing decided on the host). */
+    capacity: { type: 'string', default: '1.25' },
     backend: { type: 'string', default: process.env.FRUGAL_BACKEND ?? 'webgpu' },
     'no-wasm': { type: 'boolean', default: false },
     'no-pytorch': { type: 'boolean', default: false },
@@ -78,6 +82,7 @@ const warmup = Number(args.warmup)
 const B = Number(args.batch)
 const T = Number(args.context)
 const vocab = Number(args.vocab)
+const capacityFactor = args.capacity === 'none' ? null : Number(args.capacity)
 
 function modelFor(size: SizeName, kind: Kind): ModelConfig {
   const s = sizes[size]
@@ -95,7 +100,7 @@ function modelFor(size: SizeName, kind: Kind): ModelConfig {
             // Three active experts (two routed, one shared) of a third each: the dense FFN's compute.
             expertHidden: Math.ceil(dense / 3 / 16) * 16,
             firstDenseLayers: 1,
-            capacityFactor: null,
+            capacityFactor,
           },
         }
       : {}),
@@ -274,7 +279,7 @@ async function main() {
     gpu: info.gpu ?? null,
     cpu: `${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}`,
     node: process.version,
-    settings: { batch: B, context: T, vocab, steps, warmup, precision: 'fp32' },
+    settings: { batch: B, context: T, vocab, steps, warmup, precision: 'fp32', capacityFactor },
     measuredMatmulTflops: round(measuredPeak / 1e12, 3),
     cases,
   }

@@ -120,9 +120,9 @@ export class Decoder {
             f = swiglu(
               u,
               {
-                gate: this.params[names.gate(s)] as tf.Tensor2D,
-                up: this.params[names.up(s)] as tf.Tensor2D,
-                down: this.params[names.down(s)] as tf.Tensor2D,
+                gate: this.params[names.gate(s)],
+                up: this.params[names.up(s)],
+                down: this.params[names.down(s)],
               },
               float32Numerics,
             )

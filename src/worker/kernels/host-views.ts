@@ -75,6 +75,22 @@ export async function readSum(scalars: tf.Tensor[]): Promise<number> {
   }
 }
 
+/**
+ * The values of several tensors in one transfer (a GPU stalls at every read): flattened
+ * and joined on the device, read once, split again. Every one of them is disposed.
+ */
+export async function readTogether(ts: tf.Tensor[]): Promise<Float32Array[]> {
+  if (ts.length === 0) return []
+  const packed = tf.tidy(() => tf.concat(ts.map((t) => tf.reshape(tf.cast(t, 'float32'), [-1]))))
+  try {
+    const values = (await packed.data()) as Float32Array
+    let offset = 0
+    return ts.map((t) => values.slice(offset, (offset += t.size)))
+  } finally {
+    tf.dispose([packed, ...ts])
+  }
+}
+
 export function hostView(): HostView | null {
   const name = tf.getBackend()
   if (name === 'wasm') {

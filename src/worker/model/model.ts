@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { expertHidden, headWidth, isMoeLayer, weightSetOf, type ModelConfig } from './config'
 import { attention, attentionMask } from './layers/attention'
-import { moe, routeAsync, type MoeStats, type MoeWeights, type Routed } from './layers/moe'
+import {
+  moe,
+  routeAsync,
+  routesOnDeviceFor,
+  type MoeReport,
+  type MoeWeights,
+  type Routing,
+} from './layers/moe'
 import { rmsNorm } from './layers/rmsnorm'
 import { ropeTables, tileRope, type RopeTables } from './layers/rope'
 import { swiglu } from './layers/swiglu'
@@ -23,10 +30,10 @@ export interface BlockOptions {
    */
   dropPath: tf.Tensor2D | null
   /**
-   * This layer's MoE routing, decided beforehand (blockAsync, Transformer.route). Without
-   * it an MoE layer reads its affinities back synchronously, which only CPU backends can.
+   * How this layer's MoE routes (moe.ts's Routing): a plan decided beforehand (blockAsync,
+   * Transformer.route), 'device', or by a synchronous read, which only CPU backends can.
    */
-  routing?: Routed | null
+  routing?: Routing
 }
 
 export interface ForwardOptions {
@@ -34,21 +41,22 @@ export interface ForwardOptions {
   dropPath?: (tf.Tensor2D | null)[]
   /** Layers whose outputs to return (distillation's hidden states). */
   hidden?: readonly number[]
-  /** Per layer: its MoE routing decided beforehand (see BlockOptions.routing). */
-  routing?: readonly (Routed | null)[]
+  /** Per layer: its MoE routing decided beforehand, or 'device' for every layer (see BlockOptions.routing). */
+  routing?: readonly Routing[] | 'device'
 }
 
 export interface ForwardOutput {
   logits: tf.Tensor2D
   aux: tf.Scalar | null
-  moe: (MoeStats | null)[]
+  /** Per layer; a device-routed layer's is a tally tensor the caller disposes (or reads). */
+  moe: (MoeReport | null)[]
   hidden: Map<number, tf.Tensor2D>
 }
 
 export interface BlockOutput {
   x: tf.Tensor2D
   aux: tf.Scalar | null
-  moe: MoeStats | null
+  moe: MoeReport | null
 }
 
 /** Per-(B, T) constants: rotary tables and the attention mask. Kept for the model's lifetime. */
@@ -111,7 +119,8 @@ export class Transformer {
    * One block whose MoE routing (if it has any) is decided between its two halves by an
    * asynchronous read of the router's affinities: the block for backends that cannot
    * read synchronously, outside a gradient tape. Returns the routing too, so a later
-   * pass over the same rows (the taped one, a recomputation) can reuse it.
+   * pass over the same rows (the taped one, a recomputation) can reuse it. A block routed
+   * on the device ('device') needs no read and is just `block`.
    */
   async blockAsync(
     P: Params,
@@ -120,10 +129,10 @@ export class Transformer {
     B: number,
     T: number,
     opts: BlockOptions,
-  ): Promise<BlockOutput & { routing: Routed | null }> {
+  ): Promise<BlockOutput & { routing: Routing }> {
     const c = this.config
-    if (!(isMoeLayer(c, layer) && c.moe))
-      return { ...this.block(P, layer, x, B, T, opts), routing: null }
+    if (!(isMoeLayer(c, layer) && c.moe) || opts.routing === 'device')
+      return { ...this.block(P, layer, x, B, T, opts), routing: opts.routing ?? null }
     const x1 = tf.tidy(() => this.attend(P, layer, x, B, T, opts))
     try {
       const s = weightSetOf(c, layer)
@@ -180,7 +189,7 @@ export class Transformer {
     const s = weightSetOf(c, layer)
     const n = rmsNorm(x1, P[names.ffnNorm(s)] as tf.Tensor1D, c.normEps)
     let f: tf.Tensor2D
-    let moeStats: MoeStats | null = null
+    let moeStats: MoeReport | null = null
     let aux: tf.Scalar | null = null
     if (isMoeLayer(c, layer) && c.moe) {
       const out = moe(n, this.moeWeights(P, s), c.moe, B, opts.numerics, opts.routing)
@@ -191,9 +200,9 @@ export class Transformer {
       f = swiglu(
         n,
         {
-          gate: P[names.gate(s)] as tf.Tensor2D,
-          up: P[names.up(s)] as tf.Tensor2D,
-          down: P[names.down(s)] as tf.Tensor2D,
+          gate: P[names.gate(s)],
+          up: P[names.up(s)],
+          down: P[names.down(s)],
         },
         opts.numerics,
       )
@@ -227,7 +236,7 @@ export class Transformer {
     opts: ForwardOptions = {},
   ): ForwardOutput {
     const numerics = opts.numerics ?? float32Numerics
-    const stats: (MoeStats | null)[] = []
+    const stats: (MoeReport | null)[] = []
     const auxes: tf.Scalar[] = []
     const wanted = opts.hidden ?? []
     const [logits, ...kept] = tf.tidy(() => {
@@ -242,13 +251,14 @@ export class Transformer {
       }
       return [this.head(P, x, numerics), ...states]
     })
-    return this.output(logits, kept, auxes, stats, wanted)
+    return { ...this.output(logits, kept, auxes, wanted), moe: stats }
   }
 
   /**
-   * The same as forward, on any backend: each MoE layer's routing is read back
-   * asynchronously between its halves (blockAsync). Not for a gradient tape (tfjs tapes
-   * are synchronous); returns the routing so a taped pass can reuse it (see route).
+   * The same as forward (without the MoE statistics), on any backend: where routing is on
+   * the device (a GPU, with a capacity) it is forward itself; otherwise each MoE layer's
+   * routing is read back asynchronously between its halves (blockAsync). Not for a
+   * gradient tape (tfjs tapes are synchronous).
    */
   async forwardAsync(
     P: Params,
@@ -256,13 +266,19 @@ export class Transformer {
     B: number,
     T: number,
     opts: Omit<ForwardOptions, 'routing'> = {},
-  ): Promise<ForwardOutput & { routing: (Routed | null)[] }> {
+  ): Promise<Omit<ForwardOutput, 'moe'>> {
     const numerics = opts.numerics ?? float32Numerics
-    const { x, states, auxes, stats, routing } = await this.layersAsync(P, ids, B, T, opts)
+    if (this.config.moe && routesOnDeviceFor(this.config.moe)) {
+      const { moe, ...out } = this.forward(P, ids, B, T, { ...opts, routing: 'device' })
+      tf.dispose(moe.filter((m): m is tf.Tensor1D => m instanceof tf.Tensor))
+      throwIfGpuFailed()
+      return out
+    }
+    const { x, states, auxes } = await this.layersAsync(P, ids, B, T, opts)
     const logits = tf.tidy(() => this.head(P, x, numerics))
     if (!(opts.hidden ?? []).includes(this.config.layers - 1)) x.dispose()
     throwIfGpuFailed()
-    return { ...this.output(logits, states, auxes, stats, opts.hidden ?? []), routing }
+    return this.output(logits, states, auxes, opts.hidden ?? [])
   }
 
   /**
@@ -276,7 +292,7 @@ export class Transformer {
     B: number,
     T: number,
     opts: Omit<ForwardOptions, 'routing' | 'hidden'> = {},
-  ): Promise<(Routed | null)[]> {
+  ): Promise<Routing[]> {
     if (!this.config.moe) return []
     const { x, auxes, routing } = await this.layersAsync(P, ids, B, T, opts)
     tf.dispose([x, ...auxes])
@@ -294,8 +310,7 @@ export class Transformer {
     const wanted = opts.hidden ?? []
     const states: tf.Tensor2D[] = []
     const auxes: tf.Scalar[] = []
-    const stats: (MoeStats | null)[] = []
-    const routing: (Routed | null)[] = []
+    const routing: Routing[] = []
     let x = tf.tidy(() => this.embed(P, ids))
     for (let l = 0; l < this.config.layers; l++) {
       const out = await this.blockAsync(P, l, x, B, T, this.blockOptions(opts, l, numerics))
@@ -303,15 +318,16 @@ export class Transformer {
       if (l === 0 || !wanted.includes(l - 1)) x.dispose()
       if (wanted.includes(l)) states.push(out.x)
       x = out.x
-      stats.push(out.moe)
+      // A host-routed layer's statistics are plain numbers: nothing to dispose.
       routing.push(out.routing)
       if (out.aux) auxes.push(out.aux)
     }
-    return { x, states, auxes, stats, routing }
+    return { x, states, auxes, routing }
   }
 
   private blockOptions(opts: ForwardOptions, l: number, numerics: Numerics): BlockOptions {
-    return { numerics, dropPath: opts.dropPath?.[l] ?? null, routing: opts.routing?.[l] ?? null }
+    const routing = opts.routing === 'device' ? 'device' : (opts.routing?.[l] ?? null)
+    return { numerics, dropPath: opts.dropPath?.[l] ?? null, routing }
   }
 
   /** forward's result from its pieces: the auxiliary losses summed, hidden states by layer. */
@@ -319,13 +335,12 @@ export class Transformer {
     logits: tf.Tensor2D,
     kept: tf.Tensor2D[],
     auxes: tf.Scalar[],
-    stats: (MoeStats | null)[],
     wanted: readonly number[],
-  ): ForwardOutput {
+  ): Omit<ForwardOutput, 'moe'> {
     const aux = auxes.length ? tf.tidy<tf.Scalar>(() => tf.addN(auxes)) : null
     for (const a of auxes) a.dispose()
     const layers = [...new Set(wanted)].filter((l) => l < this.config.layers).sort((a, b) => a - b)
-    return { logits, aux, moe: stats, hidden: new Map(layers.map((l, i) => [l, kept[i]])) }
+    return { logits, aux, hidden: new Map(layers.map((l, i) => [l, kept[i]])) }
   }
 
   moeWeights(P: Params, s: number): MoeWeights {
@@ -341,9 +356,9 @@ export class Transformer {
       shared:
         moeCfg.sharedExperts > 0
           ? {
-              gate: P[names.sharedGate(s)] as tf.Tensor2D,
-              up: P[names.sharedUp(s)] as tf.Tensor2D,
-              down: P[names.sharedDown(s)] as tf.Tensor2D,
+              gate: P[names.sharedGate(s)],
+              up: P[names.sharedUp(s)],
+              down: P[names.sharedDown(s)],
             }
           : null,
     }

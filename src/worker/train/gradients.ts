@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { weightSetOf } from '../model/config'
-import type { MoeStats, Routed } from '../model/layers/moe'
-import { readsSync } from '../kernels/host-views'
+import {
+  routesOnDeviceFor,
+  statsOfTally,
+  type MoeReport,
+  type MoeStats,
+  type Routing,
+} from '../model/layers/moe'
+import { readsSync, readTogether } from '../kernels/host-views'
 import { crossEntropy, distillationKl } from '../model/loss'
 import type { Params, Transformer } from '../model/model'
 import type { Numerics } from '../model/numerics'
@@ -54,41 +60,66 @@ export interface GradientResult {
 }
 
 /**
- * Gradients of one micro-batch. The scalars (loss, aux, KL, MSE) stay on the device
- * until the end and are read back together, once, asynchronously: a GPU backend stalls
- * at every read, and under Node it cannot read synchronously at all.
+ * Gradients of one micro-batch. The scalars (loss, aux, KL, MSE) and the MoE layers'
+ * statistics (on a GPU, tallies on the device) stay there until the end and are read back
+ * together, once, asynchronously: a GPU backend stalls at every read, and under Node it
+ * cannot read synchronously at all.
  */
 export async function computeGradients(r: GradientRequest): Promise<GradientResult> {
   return r.checkpointing ? checkpointed(r) : fullTape(r)
 }
 
-/** The values of some scalars, read in one transfer; each is disposed. Null stays null. */
-async function readScalars(ts: (tf.Scalar | null)[]): Promise<(number | null)[]> {
-  const present = ts.filter((t): t is tf.Scalar => t !== null)
-  if (present.length === 0) return ts.map(() => null)
-  const packed = tf.tidy(() => tf.stack(present))
-  const values = await packed.data()
-  tf.dispose([packed, ...present])
+/**
+ * The values of some scalars and the layers' MoE statistics, read in one transfer; every
+ * tensor is disposed. Null stays null.
+ */
+async function readResults(
+  scalars: (tf.Scalar | null)[],
+  reports: (MoeReport | null)[],
+): Promise<{ scalars: (number | null)[]; moe: (MoeStats | null)[] }> {
+  const values = await readTogether([
+    ...scalars.filter((t): t is tf.Scalar => t !== null),
+    ...reports.filter((m): m is tf.Tensor1D => m instanceof tf.Tensor),
+  ])
   let i = 0
-  return ts.map((t) => (t ? values[i++] : null))
+  return {
+    scalars: scalars.map((t) => (t ? values[i++][0] : null)),
+    moe: reports.map((m) => (m instanceof tf.Tensor ? statsOfTally(values[i++]) : m)),
+  }
+}
+
+/**
+ * How a taped pass routes: on the device (a GPU, with a capacity); by a plan decided
+ * beforehand in an untaped pass with asynchronous reads (a GPU without one, see
+ * Transformer.route); or, on a CPU backend, by reading synchronously as it goes.
+ */
+async function routingFor(
+  r: GradientRequest,
+  P: Params,
+  ids: tf.Tensor1D,
+  masks: (tf.Tensor2D | null)[] | undefined,
+): Promise<readonly Routing[] | 'device' | undefined> {
+  const moe = r.model.config.moe
+  if (!moe) return undefined
+  if (routesOnDeviceFor(moe)) return 'device'
+  if (readsSync()) return undefined
+  return r.model.route(P, ids, r.batch.B, r.batch.T, {
+    numerics: r.numerics,
+    ...(masks ? { dropPath: masks } : {}),
+  })
 }
 
 function dropPathTensors(r: GradientRequest): (tf.Tensor2D | null)[] | undefined {
   return r.dropPath?.map((m) => (m ? tf.tensor2d(m, [m.length, 1]) : null))
 }
 
-/**
- * The whole forward on one tape: fastest, keeps every activation until the backward.
- * On a backend without synchronous reads, an MoE model's routing is decided first, in a
- * pass without the tape that reads each layer's affinities asynchronously; the taped
- * pass then computes the same affinities and follows that plan.
- */
+/** The whole forward on one tape: fastest, keeps every activation until the backward. */
 async function fullTape(r: GradientRequest): Promise<GradientResult> {
   const { batch, model } = r
   const names = r.trainable
   const vars = names.map((n) => r.params.get(n)!)
   const byVar = new Map(vars.map((v, i) => [v.name, names[i]]))
-  let stats: (MoeStats | null)[] = []
+  let stats: (MoeReport | null)[] = []
   let ce: tf.Scalar | null = null
   let aux: tf.Scalar | null = null
   let kl: tf.Scalar | null = null
@@ -98,13 +129,7 @@ async function fullTape(r: GradientRequest): Promise<GradientResult> {
   const P: Params = Object.fromEntries(r.params)
   const ids = tf.tensor1d(batch.inputs, 'int32')
   const targets = tf.tensor1d(batch.targets, 'int32')
-  const routing =
-    model.config.moe && !readsSync()
-      ? await model.route(P, ids, batch.B, batch.T, {
-          numerics: r.numerics,
-          ...(masks ? { dropPath: masks } : {}),
-        })
-      : undefined
+  const routing = await routingFor(r, P, ids, masks)
   const { value, grads } = tf.variableGrads(() => {
     const out = model.forward(P, ids, batch.B, batch.T, {
       numerics: r.numerics,
@@ -136,14 +161,15 @@ async function fullTape(r: GradientRequest): Promise<GradientResult> {
   tf.dispose([ids, targets])
   const result = new Map<string, tf.Tensor>()
   for (const [varName, g] of Object.entries(grads)) result.set(byVar.get(varName)!, g)
-  const [loss, auxValue, klValue, hidden] = await readScalars([ce, aux, kl, mse])
+  const read = await readResults([ce, aux, kl, mse], stats)
+  const [loss, auxValue, klValue, hidden] = read.scalars
   return {
     loss: loss!,
     aux: auxValue ?? 0,
     kl: klValue,
     hidden,
     grads: result,
-    moe: stats,
+    moe: read.moe,
   }
 }
 
@@ -172,13 +198,19 @@ async function checkpointed(r: GradientRequest): Promise<GradientResult> {
   const masks = dropPathTensors(r)
   const ids = tf.tensor1d(batch.inputs, 'int32')
   const targets = tf.tensor1d(batch.targets, 'int32')
-  const opts = (l: number) => ({ numerics: r.numerics, dropPath: masks?.[l] ?? null })
+  const device = c.moe !== null && routesOnDeviceFor(c.moe)
+  const opts = (l: number) => ({
+    numerics: r.numerics,
+    dropPath: masks?.[l] ?? null,
+    ...(device ? { routing: 'device' as const } : {}),
+  })
 
   // 1. Forward, no tape: keep each block's input and its MoE routing, nothing else. The
-  // routing is decided here once (read back asynchronously) and followed by the recompute.
+  // routing is decided here once (read back asynchronously) and followed by the recompute;
+  // routed on the device, the recompute decides it again, identically (same inputs).
   const inputs: tf.Tensor2D[] = []
-  const stats: (MoeStats | null)[] = []
-  const routing: (Routed | null)[] = []
+  const stats: (MoeReport | null)[] = []
+  const routing: Routing[] = []
   const auxes: tf.Scalar[] = []
   let x = tf.tidy(() => model.embed(P, ids))
   for (let l = 0; l < c.layers; l++) {
@@ -244,13 +276,19 @@ async function checkpointed(r: GradientRequest): Promise<GradientResult> {
       dy.dispose()
       extra.dispose()
     }
+    // What the recompute's block keeps past tf.grads' scope: its auxiliary loss (needed
+    // by the backward, so freed after it) and a tally repeating the first pass's.
+    const kept: tf.Tensor[] = []
     const g = tf.grads((xIn: tf.Tensor, ...bp: tf.Tensor[]) => {
       const Q = { ...P }
       blockNames.forEach((n, i) => (Q[n] = bp[i]!))
       const out = model.block(Q, l, xIn as tf.Tensor2D, B, T, { ...opts(l), routing: routing[l] })
+      if (out.aux) kept.push(out.aux)
+      if (out.moe instanceof tf.Tensor) kept.push(out.moe)
       const vjp = tf.sum(tf.mul(out.x, upstream))
       return out.aux ? tf.add(vjp, tf.mul(out.aux, r.lossScale)) : vjp
     })([inputs[l], ...blockNames.map((n) => P[n])])
+    tf.dispose(kept)
     upstream.dispose()
     inputs[l].dispose()
     dy = g[0] as tf.Tensor2D
@@ -270,8 +308,9 @@ async function checkpointed(r: GradientRequest): Promise<GradientResult> {
     ? tf.tidy<tf.Scalar>(() => tf.div(tf.addN(pairLosses), pairLosses.length))
     : null
   tf.dispose(pairLosses)
-  const [lossValue, auxValue, klValue, hidden] = await readScalars([loss, auxSum, kl, meanPair])
-  return { loss: lossValue!, aux: auxValue ?? 0, kl: klValue, hidden, grads, moe: stats }
+  const read = await readResults([loss, auxSum, kl, meanPair], stats)
+  const [lossValue, auxValue, klValue, hidden] = read.scalars
+  return { loss: lossValue!, aux: auxValue ?? 0, kl: klValue, hidden, grads, moe: read.moe }
 }
 
 /** Parameters of one weight set (what a block reads besides its input). */

@@ -18,16 +18,16 @@ function roundSymmetric(x: tf.Tensor): tf.Tensor {
 }
 
 /**
- * A weight (in, out) on its int8 grid, one scale per output channel (column):
- * s_j = max_i |w_ij| / 127, w ↦ round(w / s_j) · s_j. A column of zeros stays zero.
- * Gradient: straight through.
+ * A weight (in, out), or a stack of experts' weights (E, in, out), on its int8 grid, one
+ * scale per output channel (column): s_j = max_i |w_ij| / 127, w ↦ round(w / s_j) · s_j.
+ * A column of zeros stays zero. Gradient: straight through.
  */
-export function fakeQuantWeight(w: tf.Tensor2D): tf.Tensor2D {
-  const op = customGradient<tf.Tensor2D>(([x]) => ({
+export function fakeQuantWeight<T extends tf.Tensor>(w: T): T {
+  const op = customGradient<T>(([x]) => ({
     value: tf.tidy(() => {
-      const amax = tf.max(tf.abs(x), 0, true) // (1, out)
-      const scale = tf.div(tf.maximum(amax, 1e-30), QMAX) // (1, out)
-      return tf.mul<tf.Tensor2D>(roundSymmetric(tf.div(x, scale)), scale)
+      const amax = tf.max(tf.abs(x), -2, true) // (…, 1, out)
+      const scale = tf.div(tf.maximum(amax, 1e-30), QMAX) // (…, 1, out)
+      return tf.mul<T>(roundSymmetric(tf.div(x, scale)), scale)
     }),
     gradFunc: (dy) => dy,
   }))
@@ -36,12 +36,15 @@ export function fakeQuantWeight(w: tf.Tensor2D): tf.Tensor2D {
 
 /**
  * An activation on a per-tensor int8 grid whose range is the batch's own max |x| (so
- * nothing is clipped and the straight-through gradient is exact identity).
+ * nothing is clipped and the straight-through gradient is exact identity). `perExpert`:
+ * x is (E, C, in), the rows of E experts, and each expert's rows get their own grid, as
+ * when each expert runs on its own rows.
  */
-export function fakeQuantActivation<T extends tf.Tensor>(x: T): T {
+export function fakeQuantActivation<T extends tf.Tensor>(x: T, perExpert = false): T {
   const op = customGradient<T>(([a]) => ({
     value: tf.tidy(() => {
-      const scale = tf.div(tf.maximum(tf.max(tf.abs(a)), 1e-30), QMAX) // scalar
+      const amax = perExpert ? tf.max(tf.abs(a), [1, 2], true) : tf.max(tf.abs(a)) // (E, 1, 1) or ()
+      const scale = tf.div(tf.maximum(amax, 1e-30), QMAX)
       return tf.mul<T>(roundSymmetric(tf.div(a, scale)), scale)
     }),
     gradFunc: (dy) => dy,
@@ -53,16 +56,17 @@ export type QatActivations = 'dynamic' | 'none'
 
 /**
  * Numerics for QAT on top of the run's own (fp32 or emulated low precision): every weight
- * GEMM (a rank-2 right operand: projections, experts, the output head) takes int8-rounded
- * weights and, unless `activations` is 'none', int8-rounded inputs. Attention's
- * activation-by-activation products are left alone, as int8 weight-only export leaves them.
+ * GEMM (a rank-2 right operand: projections, experts, the output head; or a rank-3 stack
+ * of experts' weights, see Numerics) takes int8-rounded weights and, unless `activations`
+ * is 'none', int8-rounded inputs. Attention's activation-by-activation products (rank 4)
+ * are left alone, as int8 weight-only export leaves them.
  */
 export function qatNumerics(inner: Numerics, activations: QatActivations): Numerics {
   return {
     matmul(a, b) {
-      if (b.rank !== 2) return inner.matmul(a, b)
-      const w = fakeQuantWeight(b as tf.Tensor2D)
-      const x = activations === 'dynamic' ? fakeQuantActivation(a) : a
+      if (b.rank !== 2 && b.rank !== 3) return inner.matmul(a, b)
+      const w = fakeQuantWeight(b)
+      const x = activations === 'dynamic' ? fakeQuantActivation(a, b.rank === 3) : a
       return inner.matmul(x, w)
     },
   }

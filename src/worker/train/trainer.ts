@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { isMoeLayer, weightSetOf, type ModelConfig } from '../model/config'
-import { updateRouterBias } from '../model/layers/routing'
-import type { MoeStats } from '../model/layers/moe'
+import { rebalancedBias, type MoeStats } from '../model/layers/moe'
 import { crossEntropy } from '../model/loss'
 import { Transformer, type Params } from '../model/model'
 import { ownedVariable } from '../model/ops'
@@ -379,7 +378,7 @@ export class Trainer {
     if (apply) {
       const clip = c.gradClip > 0 && gradNorm > c.gradClip ? c.gradClip / (gradNorm + 1e-6) : 1
       this.optimizer.step(this.params, all, lr, clip * unscale)
-      await this.balanceExperts(moeStats)
+      this.balanceExperts(moeStats)
       this.pool?.publish(this.params)
       this.noise?.observe(microSq, normSq, B)
     }
@@ -625,7 +624,7 @@ export class Trainer {
   }
 
   /** DeepSeek-V3's bias update on each MoE weight set, from the loads this step chose. */
-  private async balanceExperts(stats: (MoeStats | null)[][]): Promise<void> {
+  private balanceExperts(stats: (MoeStats | null)[][]): void {
     const moe = this.modelConfig.moe
     if (!moe || moe.balance !== 'aux-free' || moe.biasUpdateRate === 0) return
     const perSet = new Map<number, Int32Array>()
@@ -640,9 +639,11 @@ export class Trainer {
     }
     for (const [set, load] of perSet) {
       const bias = this.params.get(names.routerBias(set))!
-      const values = ((await bias.data()) as Float32Array).slice()
-      updateRouterBias(values, load, moe.biasUpdateRate)
-      tf.tidy(() => bias.assign(tf.tensor1d(values)))
+      tf.tidy(() =>
+        bias.assign(
+          rebalancedBias(bias as tf.Tensor1D, tf.tensor1d(load, 'float32'), moe.biasUpdateRate),
+        ),
+      )
     }
   }
 

@@ -2,8 +2,14 @@ import * as tf from '@tensorflow/tfjs-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { modelConfigSchema, moeSchema } from '../../../src/worker/model/config'
 import { attention, attentionMask } from '../../../src/worker/model/layers/attention'
-import { moe, routeAsync } from '../../../src/worker/model/layers/moe'
-import { readsSync } from '../../../src/worker/kernels/host-views'
+import {
+  moe,
+  routeAsync,
+  statsOfTally,
+  type MoeReport,
+  type MoeStats,
+} from '../../../src/worker/model/layers/moe'
+import { readsSync, readTogether } from '../../../src/worker/kernels/host-views'
 import { rmsNorm } from '../../../src/worker/model/layers/rmsnorm'
 import { applyRope, ropeTables, tileRope } from '../../../src/worker/model/layers/rope'
 import { swiglu } from '../../../src/worker/model/layers/swiglu'
@@ -89,15 +95,7 @@ describe('gradients against finite differences', () => {
 
   it('SwiGLU feed-forward', async () => {
     const err = await gradientError(
-      (x, g, u, d) =>
-        sumWeighted(
-          swiglu(
-            x as tf.Tensor2D,
-            { gate: g as tf.Tensor2D, up: u as tf.Tensor2D, down: d as tf.Tensor2D },
-            mm,
-          ),
-          14,
-        ),
+      (x, g, u, d) => sumWeighted(swiglu(x as tf.Tensor2D, { gate: g, up: u, down: d }, mm), 14),
       [
         randomTensor([5, 6], 15),
         randomTensor([6, 8], 16),
@@ -180,6 +178,29 @@ describe('MoE gradients in every routing mode', () => {
   } as const
 
   for (const [mode, cfg] of Object.entries(modes)) {
+    it(`${mode}, routed on the device`, async () => {
+      const w = weights()
+      if (cfg.sharedExperts === 0) w.shared = null as never
+      const loss = (x: tf.Tensor, router: tf.Tensor, gate0: tf.Tensor, down1: tf.Tensor) => {
+        const ww = {
+          ...w,
+          router: router as tf.Tensor2D,
+          experts: w.experts.map((ex, e) => ({
+            ...ex,
+            gate: e === 0 ? (gate0 as tf.Tensor2D) : ex.gate,
+            down: e === 1 ? (down1 as tf.Tensor2D) : ex.down,
+          })),
+        }
+        const out = moe(x as tf.Tensor2D, ww, cfg, 2, mm, 'device')
+        tf.dispose(out.stats as tf.Tensor)
+        const l = sumWeighted(out.y, 60)
+        return out.aux ? tf.add<tf.Scalar>(l, tf.mul(out.aux, 50)) : l
+      }
+      const inputs = [randomTensor([N, D], 61), w.router, w.experts[0].gate, w.experts[1].down]
+      const err = await gradientError(loss, inputs, { eps: 1e-3, samples: 10 })
+      expect(err).toBeLessThan(TOL)
+    })
+
     it(mode, async () => {
       const w = weights()
       if (cfg.sharedExperts === 0) w.shared = null as never
@@ -223,6 +244,139 @@ describe('MoE gradients in every routing mode', () => {
     })
   }
 })
+
+describe('MoE routing on the device', () => {
+  const D = 8
+  const E = 4
+  const h = 8
+  const base = moeSchema.parse({})
+  const weights = (seed: number) => ({
+    // Expert 0 is favoured, so a capacity binds and tokens are dropped.
+    router: tf.add<tf.Tensor2D>(randomTensor([D, E], seed, 1), tf.tensor1d([1.5, 0, 0, 0])),
+    routerBias: tf.tensor1d([0.3, -0.2, 0.1, 0]),
+    experts: Array.from({ length: E }, (_, e) => ({
+      gate: randomTensor([D, h], seed + 10 + e) as tf.Tensor2D,
+      up: randomTensor([D, h], seed + 20 + e) as tf.Tensor2D,
+      down: randomTensor([h, D], seed + 30 + e) as tf.Tensor2D,
+    })),
+    shared: null,
+  })
+  const modes = {
+    'softmax top-2, capacity 1.0, aux loss': {
+      ...base,
+      routedExperts: E,
+      topK: 2,
+      capacityFactor: 1,
+    },
+    'sigmoid top-2, aux-free bias, sequence loss, capacity 1.25': {
+      ...base,
+      routedExperts: E,
+      topK: 2,
+      affinity: 'sigmoid',
+      balance: 'aux-free',
+      sequenceAuxWeight: 0.1,
+      capacityFactor: 1.25,
+    },
+    'top-p, no capacity': {
+      ...base,
+      routedExperts: E,
+      topK: 3,
+      routing: 'topp',
+      topP: 0.5,
+      capacityFactor: null,
+    },
+    'top-1 unnormalized, capacity 1.0': {
+      ...base,
+      routedExperts: E,
+      topK: 1,
+      normalizeWeights: false,
+      routeScale: 2.5,
+      capacityFactor: 1,
+    },
+  } as const
+
+  for (const [mode, cfg] of Object.entries(modes)) {
+    it(`${mode}: the host plan's choice, output, losses and statistics`, async () => {
+      const w = weights(3)
+      const x = randomTensor([64, D], 5) as tf.Tensor2D
+      const host = moe(x, w, cfg, 4, mm, await routeAsync(x, w, cfg))
+      const device = moe(x, w, cfg, 4, mm, 'device')
+      const [stats] = await readMoe([device.stats])
+      expectSameStats([stats], [host.stats as MoeStats])
+      if (cfg.capacityFactor !== null) expect(stats!.dropped).toBeGreaterThan(0)
+      // Relative to the output's size: the GPU sums a batched matmul in another order.
+      const diff = tf.div(tf.max(tf.abs(tf.sub(host.y, device.y))), tf.max(tf.abs(host.y)))
+      expect((await diff.data())[0]).toBeLessThan(1e-5)
+      if (host.aux) {
+        const [a, b] = await Promise.all([host.aux.data(), device.aux!.data()])
+        expect(b[0]).toBeCloseTo(a[0], 6)
+      } else expect(device.aux).toBeNull()
+      tf.dispose([x, diff, host.y, device.y, host.aux ?? [], device.aux ?? []].flat())
+    })
+  }
+
+  it('a whole model: the same logits and loss gradients as the host plan', async () => {
+    const c = modelConfigSchema.parse({
+      vocabSize: 13,
+      contextLength: 16,
+      layers: 3,
+      heads: 2,
+      width: 8,
+      moe: { routedExperts: 4, topK: 2, firstDenseLayers: 1, capacityFactor: 1 },
+    })
+    const values = initialValues({ ...c, initStd: 0.3 }, new Rng(4))
+    const P: Params = {}
+    for (const [name, v] of values) P[name] = tf.tensor(v, shapeOf(c, name, v.length))
+    const model = new Transformer(c)
+    const ids = tf.tensor1d(
+      Array.from({ length: 32 }, (_, i) => (i * 7 + 3) % 13),
+      'int32',
+    )
+    const targets = tf.tensor1d(
+      Array.from({ length: 32 }, (_, i) => (i * 5 + 1) % 13),
+      'int32',
+    )
+    const routing = await model.route(P, ids, 2, 16)
+    const checked = [names.router(1), names.expertGate(2, 0), names.q(1)]
+    const gradientsWith = async (r: typeof routing | 'device') => {
+      let stats: unknown[] = []
+      const g = tf.grads((...xs: tf.Tensor[]) => {
+        const Q = { ...P }
+        checked.forEach((n, i) => (Q[n] = xs[i]!))
+        const out = model.forward(Q, ids, 2, 16, { routing: r })
+        stats = out.moe
+        const l = crossEntropy(out.logits, targets)
+        return out.aux ? tf.add(l, out.aux) : l
+      })(checked.map((n) => P[n]))
+      const read = await Promise.all(g.map((t) => t.data() as Promise<Float32Array>))
+      tf.dispose(g)
+      return { read, stats: await readMoe(stats as Parameters<typeof readMoe>[0]) }
+    }
+    const host = await gradientsWith(routing)
+    const device = await gradientsWith('device')
+    expectSameStats(device.stats, host.stats)
+    expect(host.stats.some((m) => m && m.dropped > 0)).toBe(true)
+    host.read.forEach((g, i) => {
+      const worst = g.reduce((m, v, j) => Math.max(m, Math.abs(v - device.read[i][j])), 0)
+      expect(worst).toBeLessThan(1e-5)
+    })
+    model.dispose()
+  })
+})
+
+/** The same routing statistics; the entropy summed in float32 on the device, in float64 on the host. */
+function expectSameStats(a: (MoeStats | null)[], b: (MoeStats | null)[]) {
+  const exact = (m: MoeStats | null) => m && { ...m, entropy: 0 }
+  expect(a.map(exact)).toEqual(b.map(exact))
+  a.forEach((m, i) => m && expect(m.entropy).toBeCloseTo(b[i]!.entropy, 5))
+}
+
+/** Layers' MoE statistics on the host, tallies read back (one transfer). */
+async function readMoe(reports: (MoeReport | null)[]): Promise<(MoeStats | null)[]> {
+  const values = await readTogether(reports.filter((r): r is tf.Tensor1D => r instanceof tf.Tensor))
+  let i = 0
+  return reports.map((r) => (r instanceof tf.Tensor ? statsOfTally(values[i++]) : r))
+}
 
 describe('whole model', () => {
   it('embedding, blocks with cross-layer sharing, MoE and the tied head', async () => {

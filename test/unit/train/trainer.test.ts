@@ -46,6 +46,8 @@ const tinyTrain = (extra: TrainConfigInput = {}) =>
     ...extra,
   })
 const moe = { routedExperts: 4, topK: 2, firstDenseLayers: 1, capacityFactor: null }
+/** With a capacity: on a GPU backend its routing is decided on the device. */
+const moeWithCapacity = { ...moe, capacityFactor: 1.25 }
 
 async function losses(trainer: Trainer, steps: number): Promise<number[]> {
   const out: number[] = []
@@ -66,7 +68,7 @@ async function trainedTeacher(config: ReturnType<typeof tinyModel>, steps: numbe
 
 describe('trainer', () => {
   it('learns: dense and MoE models lower their loss', async () => {
-    for (const model of [tinyModel(), tinyModel({ moe })]) {
+    for (const model of [tinyModel(), tinyModel({ moe }), tinyModel({ moe: moeWithCapacity })]) {
       const t = await Trainer.create(model, tinyTrain(), data)
       const before = await t.evaluate()
       await losses(t, 40)
@@ -123,6 +125,7 @@ describe('trainer', () => {
     for (const cfg of [
       tinyModel(),
       tinyModel({ layers: 2, shareGroupSize: 2, moe: { ...moe, firstDenseLayers: 0 } }),
+      tinyModel({ layers: 2, moe: { ...moeWithCapacity, firstDenseLayers: 0 } }),
     ]) {
       const trainer = await Trainer.create(cfg, tinyTrain(), data)
       const batch = {
@@ -339,22 +342,33 @@ describe('trainer', () => {
 })
 
 describe('memory over a long run', () => {
-  it('holds a constant number of tensors on the main thread and in every replica', async () => {
-    const model = tinyModel({ moe: { ...moe, balance: 'aux-free' } })
-    const train = tinyTrain({ threads: threaded ? 2 : 1, dropPath: 0.1 })
-    const t = await Trainer.create(model, train, data, {
-      replicaEntry,
-      backend: testBackend,
-    })
-    // Warm-up: the first step and evaluation cache tables for their batch shapes.
-    await losses(t, 3)
-    await t.evaluate(2)
-    const main = tf.memory().numTensors
-    const replicas = [...t.replicaTensors]
-    await losses(t, 10)
-    await t.evaluate(2)
-    expect(tf.memory().numTensors).toBe(main)
-    expect(t.replicaTensors).toEqual(replicas)
-    await t.dispose()
-  })
+  it.each([
+    ['', moe, false],
+    [', MoE with a capacity (on a GPU: routed on the device)', moeWithCapacity, false],
+    [', the same with checkpointing', moeWithCapacity, true],
+  ] as const)(
+    'holds a constant number of tensors on the main thread and in every replica%s',
+    async (_, routing, checkpointing) => {
+      const model = tinyModel({ moe: { ...routing, balance: 'aux-free' } })
+      const train = tinyTrain({
+        threads: threaded ? 2 : 1,
+        dropPath: 0.1,
+        gradientCheckpointing: checkpointing,
+      })
+      const t = await Trainer.create(model, train, data, {
+        replicaEntry,
+        backend: testBackend,
+      })
+      // Warm-up: the first step and evaluation cache tables for their batch shapes.
+      await losses(t, 3)
+      await t.evaluate(2)
+      const main = tf.memory().numTensors
+      const replicas = [...t.replicaTensors]
+      await losses(t, 10)
+      await t.evaluate(2)
+      expect(tf.memory().numTensors).toBe(main)
+      expect(t.replicaTensors).toEqual(replicas)
+      await t.dispose()
+    },
+  )
 })

@@ -3,6 +3,7 @@ import type { MoeConfig } from '../config'
 import type { Numerics } from '../numerics'
 import { gatherRows, scatterAddRows } from '../ops'
 import { readsSync } from '../../kernels/host-views'
+import { routeOnDevice } from './device-routing'
 import { route, routerEntropy, type RoutingPlan } from './routing'
 import { swiglu, type SwigluWeights } from './swiglu'
 
@@ -26,11 +27,18 @@ export interface MoeStats {
   tokens: number
 }
 
+/**
+ * A layer's statistics as the pass left them: known on the host (host routing), or a tally
+ * on the device (device routing: see device-routing.ts for the layout), read back later
+ * together with the step's other figures (`statsOfTally`).
+ */
+export type MoeReport = MoeStats | tf.Tensor1D
+
 export interface MoeOutput {
   y: tf.Tensor2D
   /** The balancing and entropy losses of this layer (already weighted), or null. */
   aux: tf.Scalar | null
-  stats: MoeStats
+  stats: MoeReport
 }
 
 /** A layer's routing decided on the host: which experts each token visits, and what it did. */
@@ -38,6 +46,23 @@ export interface Routed {
   plan: RoutingPlan
   stats: MoeStats
 }
+
+/**
+ * How an MoE layer routes: by a plan decided beforehand on the host (Routed), on the
+ * device ('device'), or, when null, by reading its affinities back synchronously (CPU
+ * backends only).
+ */
+export type Routing = Routed | 'device' | null
+
+/**
+ * Whether passes of a model with this MoE config route on the device: on backends that
+ * cannot read synchronously (a GPU, where every read-back stalls it), when experts have a
+ * capacity. CPU backends keep the host plan, which gives each expert exactly its rows and
+ * is faster there; so does a pass without a capacity (inference, perplexity, a teacher),
+ * where fixed slots would have to hold every token for every expert.
+ */
+export const routesOnDeviceFor = (cfg: MoeConfig): boolean =>
+  !readsSync() && cfg.capacityFactor !== null
 
 /**
  * The router's affinities for rows x: (N, D) -> (N, E), softmax probabilities or sigmoids.
@@ -75,8 +100,9 @@ export function routeScores(
 
 /**
  * The routing of rows x, read back asynchronously: what a backend without synchronous
- * reads (webgpu) does before a pass that needs the plan (moe's `routed`). With the
- * affinities it was decided from, (N·E) row-major (Inspect shows the gate weights).
+ * reads does before a pass that follows a host plan (inference, which has no capacity and
+ * wants each expert's exact rows). With the affinities it was decided from, (N·E)
+ * row-major (Inspect shows the gate weights).
  */
 export async function routeAsync(
   x: tf.Tensor2D,
@@ -96,14 +122,31 @@ export async function routeAsync(
 }
 
 /**
+ * Where each assignment (a token's visit to an expert) goes, whichever side decided it.
+ * Assignments are in expert-major order.
+ */
+interface Dispatch {
+  /** (A) the token of each assignment. int32 */
+  rows: tf.Tensor1D
+  /** (A) token·E + expert of each: where its gate weight is in the flat affinities. int32 */
+  gateIndex: tf.Tensor1D
+  /** (A) 1 for an assignment that counts, 0 for an empty slot; null when all count. */
+  filled: tf.Tensor1D | null
+  /** (N, E) 1 where a token chose the expert, before capacity. */
+  chosen: tf.Tensor2D
+  /** The routed experts over the dispatched rows: (A, D) -> (A, D). */
+  experts(xs: tf.Tensor2D): tf.Tensor2D
+  stats: MoeReport
+}
+
+/**
  * DeepSeekMoE feed-forward: y = Σ shared(x) + Σᵢ gᵢ·expertᵢ(x) over the routed experts.
- * Sparse dispatch: tokens are gathered into expert order, each expert runs on its own
- * rows only, and results are scattered back (summing a token's k contributions), so the
+ * Sparse dispatch: tokens are gathered into expert order, the experts run on those rows
+ * only, and results are scattered back (summing a token's k contributions), so the
  * compute grows with the active experts, not the total.
  *   x: (N, D) with N = B·T (rows in sequence order)  ->  (N, D)
  *
- * `routed`: the routing, decided before (routeAsync) from these very rows. Without it the
- * affinities are read back here, synchronously, which only CPU backends can do.
+ * `routing`: see Routing. Under 'device' the returned stats are a tally on the device.
  */
 export function moe(
   x: tf.Tensor2D,
@@ -111,100 +154,156 @@ export function moe(
   cfg: MoeConfig,
   B: number,
   numerics: Numerics,
-  routed?: Routed | null,
+  routing: Routing = null,
 ): MoeOutput {
   const [N] = x.shape
   const E = w.experts.length
-  const k = cfg.topK
   // The gate weights are differentiable with respect to the router: computed on the tape
-  // in either case.
+  // in every case.
   const s = affinities(x, w.router, cfg) // (N, E)
-  if (!routed) {
-    if (!readsSync()) {
-      throw new Error(
-        `MoE routing needs its plan decided beforehand on the ${tf.getBackend()} backend (routeAsync).`,
-      )
-    }
-    const bias = cfg.balance === 'aux-free' ? (w.routerBias.dataSync() as Float32Array) : undefined
-    routed = routeScores(s.dataSync() as Float32Array, bias, N, E, cfg)
-  }
-  const { plan, stats } = routed
-
   let aux: tf.Scalar | null = null
+  let stats: MoeReport | null = null
   const y = tf.tidy(() => {
+    const d =
+      routing === 'device'
+        ? deviceDispatch(s, w, cfg, numerics)
+        : hostDispatch(s, w, numerics, routing ?? routeNow(s, w, cfg))
+    stats = d.stats instanceof tf.Tensor ? tf.keep(d.stats) : d.stats
     const sFlat = tf.reshape(s, [N * E])
-    const orderT = tf.tensor1d(plan.order, 'int32')
-    // Gate weights, differentiable with respect to the router.
-    let gate = gatherRows(sFlat, tf.tensor1d(plan.flatIndex, 'int32')) // (A)
-    const normalize = cfg.routing === 'topk' && cfg.normalizeWeights && k > 1
-    if (normalize) {
+    // Gate weights, differentiable with respect to the router. (A)
+    let gate = gatherRows(sFlat, d.gateIndex)
+    if (d.filled) gate = tf.mul(gate, d.filled)
+    if (cfg.routing === 'topk' && cfg.normalizeWeights && cfg.topK > 1) {
       // Normalize over all chosen experts, dropped ones included, so a capacity drop
       // removes a contribution rather than inflating the others.
-      const chosenToken = tf.tensor1d(plan.chosenToken, 'int32')
-      const all = gatherRows(sFlat, tf.tensor1d(plan.chosenFlat, 'int32')) // (A_all)
-      const denom = scatterAddRows(all, chosenToken, N) // (N)
-      gate = tf.div(gate, gatherRows(denom, orderT))
+      const denom = tf.sum(tf.mul(s, d.chosen), -1) // (N), > 0: every token chose k experts
+      gate = tf.div(gate, gatherRows(denom, d.rows))
     }
     if (cfg.routeScale !== 1) gate = tf.mul(gate, cfg.routeScale)
 
     let y: tf.Tensor2D = tf.zerosLike(x)
-    if (plan.order.length > 0) {
-      const xs = gatherRows(x, orderT) as tf.Tensor2D // (A, D) in expert order
-      const active = Array.from(plan.expertSizes.entries()).filter(([, n]) => n > 0)
+    if (d.rows.size > 0) {
+      let xs = gatherRows(x, d.rows) as tf.Tensor2D // (A, D) in expert order
+      // Empty slots run as zero rows (their output is discarded anyway): nothing of
+      // another token's in an expert's batch (QAT sizes its int8 grid from the batch).
+      if (d.filled) xs = tf.mul(xs, tf.reshape(d.filled, [-1, 1]))
+      const weighted = tf.mul(d.experts(xs), tf.reshape(gate, [-1, 1]))
+      y = scatterAddRows(weighted, d.rows, N) as tf.Tensor2D
+    }
+    if (w.shared) y = tf.add<tf.Tensor2D>(y, swiglu(x, w.shared, numerics))
+
+    const a = auxLosses(s, d.chosen, cfg, B)
+    if (a) aux = tf.keep(a)
+    return y
+  })
+  s.dispose()
+  return { y, aux, stats: stats! }
+}
+
+/** The host plan of rows s, read back synchronously: CPU backends only. */
+function routeNow(s: tf.Tensor2D, w: MoeWeights, cfg: MoeConfig): Routed {
+  if (!readsSync()) {
+    throw new Error(
+      `MoE routing on the ${tf.getBackend()} backend is decided on the device or beforehand (routeAsync).`,
+    )
+  }
+  const [N, E] = s.shape
+  const bias = cfg.balance === 'aux-free' ? (w.routerBias.dataSync() as Float32Array) : undefined
+  return routeScores(s.dataSync() as Float32Array, bias, N, E, cfg)
+}
+
+/** A host plan: each expert runs on exactly the rows it kept (A ≤ N·k). In a tidy. */
+function hostDispatch(
+  s: tf.Tensor2D,
+  w: MoeWeights,
+  numerics: Numerics,
+  { plan, stats }: Routed,
+): Dispatch {
+  const [N, E] = s.shape
+  const chosen = new Float32Array(N * E)
+  for (const flat of plan.chosenFlat) chosen[flat] = 1
+  const active = Array.from(plan.expertSizes.entries()).filter(([, n]) => n > 0)
+  return {
+    rows: tf.tensor1d(plan.order, 'int32'),
+    gateIndex: tf.tensor1d(plan.flatIndex, 'int32'),
+    filled: null,
+    chosen: tf.tensor2d(chosen, [N, E]),
+    experts: (xs) => {
       const parts = tf.split<tf.Tensor2D>(
         xs,
         active.map(([, n]) => n),
         0,
       )
-      const outs = parts.map((part, i) => {
-        return swiglu(part, w.experts[active[i][0]], numerics)
-      })
-      const ys = outs.length === 1 ? outs[0] : tf.concat(outs, 0) // (A, D)
-      const weighted = tf.mul(ys, tf.reshape(gate, [-1, 1]))
-      y = scatterAddRows(weighted, orderT, N) as tf.Tensor2D
-    }
-    if (w.shared) y = tf.add<tf.Tensor2D>(y, swiglu(x, w.shared, numerics))
-
-    const a = auxLosses(s, plan, cfg, E, B)
-    if (a) aux = tf.keep(a)
-    return y
-  })
-  s.dispose()
-  return { y, aux, stats }
+      const outs = parts.map((part, i) => swiglu(part, w.experts[active[i][0]], numerics))
+      return outs.length === 1 ? outs[0] : tf.concat(outs, 0) // (A, D)
+    },
+    stats,
+  }
 }
 
-/** Balancing and entropy losses, weighted, summed; null when none applies. */
+/**
+ * Device routing: E·C slots, the experts as one batched SwiGLU over (E, C, D), their
+ * weights stacked per step (E, D, h). In a tidy.
+ */
+function deviceDispatch(
+  s: tf.Tensor2D,
+  w: MoeWeights,
+  cfg: MoeConfig,
+  numerics: Numerics,
+): Dispatch {
+  const E = s.shape[1]
+  const r = routeOnDevice(s, cfg.balance === 'aux-free' ? w.routerBias : null, cfg)
+  const C = r.capacity
+  // Slot j of expert e reads its gate weight at token·E + e.
+  const expertOfSlot = tf.tensor1d(
+    Int32Array.from({ length: E * C }, (_, j) => Math.floor(j / C)),
+    'int32',
+  )
+  const stacked: SwigluWeights = {
+    gate: tf.stack(w.experts.map((e) => e.gate)), // (E, D, h)
+    up: tf.stack(w.experts.map((e) => e.up)), // (E, D, h)
+    down: tf.stack(w.experts.map((e) => e.down)), // (E, h, D)
+  }
+  return {
+    rows: r.slots,
+    gateIndex: tf.add(tf.mul(r.slots, tf.scalar(E, 'int32')), expertOfSlot),
+    filled: r.filled,
+    chosen: r.chosen,
+    experts: (xs) => {
+      const D = xs.shape[1]
+      const ys = swiglu(tf.reshape(xs, [E, C, D]), stacked, numerics) // (E, C, D)
+      return tf.reshape(ys, [E * C, D])
+    },
+    stats: r.tally,
+  }
+}
+
+/**
+ * Balancing and entropy losses, weighted, summed; null when none applies.
+ *   s: (N, E) affinities, chosen: (N, E) 1 where a token chose the expert.
+ */
 function auxLosses(
   s: tf.Tensor2D,
-  plan: ReturnType<typeof route>,
+  chosen: tf.Tensor2D,
   cfg: MoeConfig,
-  E: number,
   B: number,
 ): tf.Scalar | null {
-  const N = s.shape[0]
+  const [N, E] = s.shape
   const losses: tf.Scalar[] = []
   // Normalized affinities: softmax already sums to 1; sigmoid scores are divided by their sum.
   const p = cfg.affinity === 'softmax' ? s : tf.div(s, tf.sum(s, -1, true))
   if (cfg.balance === 'aux' && cfg.auxLossWeight > 0) {
     // Switch: α·E·Σ fᵢ·Pᵢ, fᵢ the share of assignments choosing i, Pᵢ its mean probability.
-    const f = tf.tensor1d(
-      Float32Array.from(plan.chosenLoad, (c) => c / Math.max(1, plan.chosenFlat.length)),
-    )
+    const load = tf.sum(chosen, 0) // (E)
+    const f = tf.div(load, tf.maximum(tf.sum(load), 1))
     losses.push(tf.mul(cfg.auxLossWeight * E, tf.sum(tf.mul(f, tf.mean(p, 0)))))
   }
   if (cfg.balance === 'aux-free' && cfg.sequenceAuxWeight > 0) {
     // DeepSeek-V3's sequence-wise loss: α Σ fᵢ·Pᵢ per sequence, fᵢ = E/(k·T)·(tokens choosing i).
     const T = N / B
-    const f = new Float32Array(B * E)
-    for (let j = 0; j < plan.chosenFlat.length; j++) {
-      const t = plan.chosenToken[j]
-      const e = plan.chosenFlat[j] - t * E
-      f[Math.floor(t / T) * E + e] += E / (cfg.topK * T)
-    }
+    const f = tf.mul(tf.sum(tf.reshape(chosen, [B, T, E]), 1), E / (cfg.topK * T)) // (B, E)
     const P = tf.mean(tf.reshape(p, [B, T, E]), 1) // (B, E)
-    losses.push(
-      tf.mul(cfg.sequenceAuxWeight, tf.mean(tf.sum(tf.mul(tf.tensor2d(f, [B, E]), P), 1))),
-    )
+    losses.push(tf.mul(cfg.sequenceAuxWeight, tf.mean(tf.sum(tf.mul(f, P), 1))))
   }
   if (cfg.routing === 'topp' && cfg.entropyLossWeight > 0) {
     // Lower routing entropy, so top-p cannot activate many experts by spreading probability.
@@ -213,4 +312,29 @@ function auxLosses(
   }
   if (losses.length === 0) return null
   return losses.reduce((a, b) => tf.add<tf.Scalar>(a, b))
+}
+
+/**
+ * DeepSeek-V3's auxiliary-loss-free balancing: after each step, lower the bias of every
+ * overloaded expert by γ and raise every underloaded one by γ. On the device: the bias is
+ * never read back. bias, load: (E) -> (E)
+ */
+export function rebalancedBias(bias: tf.Tensor1D, load: tf.Tensor1D, rate: number): tf.Tensor1D {
+  return tf.tidy(() => tf.sub(bias, tf.mul(tf.sign(tf.sub(load, tf.mean(load))), rate)))
+}
+
+/** A tally's values (device-routing.ts's layout) back as statistics. */
+export function statsOfTally(v: Float32Array): MoeStats {
+  const E = (v.length - 5) / 2
+  const tokens = v[2 * E + 4]
+  const counts = (from: number) => Int32Array.from(v.subarray(from, from + E), Math.round)
+  return {
+    load: counts(0),
+    chosenLoad: counts(E),
+    dropped: Math.round(v[2 * E]),
+    tokensWithoutExpert: Math.round(v[2 * E + 1]),
+    meanExperts: tokens ? v[2 * E + 2] / tokens : 0,
+    entropy: tokens ? v[2 * E + 3] / tokens : 0,
+    tokens,
+  }
 }

@@ -119,19 +119,6 @@ export function route(
   }
 }
 
-/**
- * DeepSeek-V3's auxiliary-loss-free balancing: after each step, lower the bias of every
- * overloaded expert by γ and raise every underloaded one by γ.
- */
-export function updateRouterBias(bias: Float32Array, load: Int32Array, rate: number): void {
-  const mean = load.reduce((a, b) => a + b, 0) / load.length
-  for (let e = 0; e < bias.length; e++) {
-    const l = load[e]
-    if (l > mean) bias[e] -= rate
-    else if (l < mean) bias[e] += rate
-  }
-}
-
 /** Mean entropy (nats) of each token's routing distribution; sigmoid scores are normalized first. */
 export function routerEntropy(scores: Float32Array, N: number, E: number): number {
   let total = 0

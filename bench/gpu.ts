@@ -121,8 +121,31 @@ interface CaseResult {
   modelTflops: number
   mfu: { vsKnownPeak: number | null; vsMeasuredMatmul: number }
   gpuReservedBytes: number | null
+  /** Reads from the device to the host per timed step: each one stalls a GPU's queue. */
+  readsPerStep: number
   finalLoss: number
 }
+
+/**
+ * Counts the backend's reads of tensor data (what a step waits on). tfjs reads through
+ * `backend.read` (asynchronous) or `readSync`; both are wrapped once.
+ */
+function countReads(): () => number {
+  const backend = tf.backend() as unknown as Record<
+    'read' | 'readSync',
+    (...a: unknown[]) => unknown
+  >
+  let reads = 0
+  for (const name of ['read', 'readSync'] as const) {
+    const original = backend[name].bind(backend)
+    backend[name] = (...a: unknown[]) => {
+      reads++
+      return original(...a)
+    }
+  }
+  return () => reads
+}
+let readCount: (() => number) | null = null
 
 /** `peaks`: the measured matmul rate, and the adapter's fp32 peak when its name is known. */
 async function runCase(
@@ -152,8 +175,11 @@ async function runCase(
   })
   const times: number[] = []
   let loss = NaN
+  readCount ??= countReads()
+  let readsBefore = 0
   try {
     for (let i = 0; i < warmup + steps; i++) {
+      if (i === warmup) readsBefore = readCount()
       const t0 = performance.now()
       const m = await trainer.trainStep()
       const ms = performance.now() - t0
@@ -166,6 +192,7 @@ async function runCase(
   } finally {
     await trainer.dispose()
   }
+  const readsPerStep = (readCount() - readsBefore) / steps
   const total = times.reduce((a, b) => a + b, 0) / 1000
   const tokensPerSecond = (steps * B * T) / total
   const flops = trainingFlopsPerToken(model) * tokensPerSecond
@@ -189,6 +216,7 @@ async function runCase(
       vsMeasuredMatmul: round(flops / peaks.measured, 4),
     },
     gpuReservedBytes: mem.numBytesAllocatedInGPU ?? null,
+    readsPerStep: round(readsPerStep, 1),
     finalLoss: round(loss, 4),
   }
 }

@@ -14,6 +14,7 @@ import { ropeTables, tileRope, type RopeTables } from './layers/rope'
 import { swiglu } from './layers/swiglu'
 import type { Numerics } from './numerics'
 import { gatherRows } from './ops'
+import type { KvCache } from './kv-cache'
 import { names } from './params'
 import { throwIfGpuFailed } from '../webgpu/device'
 
@@ -34,6 +35,13 @@ export interface BlockOptions {
    * Transformer.route), 'device', or by a synchronous read, which only CPU backends can.
    */
   routing?: Routing
+  /**
+   * Decoding one sequence (B = 1): attend to the cached tokens too and append this pass's
+   * keys and values; positions start at `cache.length`.
+   */
+  cache?: KvCache
+  /** Sees each layer's attention probabilities (1, H, T, L) inside its tidy (Inspect). */
+  attention?: (layer: number, probs: tf.Tensor) => void
 }
 
 export interface ForwardOptions {
@@ -156,7 +164,8 @@ export class Transformer {
   ): tf.Tensor2D {
     const c = this.config
     const s = weightSetOf(c, layer)
-    const t = this.tablesFor(B, T)
+    const { cache, attention: seen } = opts
+    const t = cache ? this.tablesAt(cache.length, T) : this.tablesFor(B, T)
     const a = attention(
       rmsNorm(x, P[names.attnNorm(s)] as tf.Tensor1D, c.normEps),
       {
@@ -170,6 +179,10 @@ export class Transformer {
       t.ropeK,
       t.mask,
       opts.numerics,
+      {
+        ...(cache ? { past: (k, v) => cache.extend(layer, k, v) } : {}),
+        ...(seen ? { probs: (p) => seen(layer, p) } : {}),
+      },
     )
     return tf.add<tf.Tensor2D>(x, opts.dropPath ? tf.mul<tf.Tensor2D>(a, opts.dropPath) : a)
   }
@@ -388,6 +401,25 @@ export class Transformer {
       this.tables.set(key, t)
     }
     return t
+  }
+
+  /**
+   * Tables for T rows at positions p…p+T-1 of one sequence after p cached tokens: rows of
+   * the context-length tables, and the mask over all p+T keys. Made in the caller's tidy.
+   */
+  private tablesAt(p: number, T: number): Tables {
+    const c = this.config
+    const whole = this.tablesFor(1, c.contextLength)
+    const rows = (r: RopeTables): RopeTables => ({
+      cos: tf.slice(r.cos, [p, 0], [T, -1]),
+      sin: tf.slice(r.sin, [p, 0], [T, -1]),
+      rot: r.rot,
+    })
+    return {
+      ropeQ: rows(whole.ropeQ),
+      ropeK: rows(whole.ropeK),
+      mask: attentionMask(T, c.attentionWindow, c.globalTokens, p),
+    }
   }
 
   dispose(): void {

@@ -104,7 +104,7 @@ const variants: Record<string, Partial<ModelConfigInput>> = {
 
 describe('decoder with a key/value cache', () => {
   for (const [name, extra] of Object.entries(variants)) {
-    it(`${name}: the prompt at once, and token by token, give the training forward's logits`, async () => {
+    it(`${name}: cached logits (the prompt at once, then token by token) equal uncached ones`, async () => {
       const { config, params } = randomModel(extra)
       const expected = await fullLogits(config, params)
       const decoder = new Decoder(config, params)

@@ -10,27 +10,31 @@ export interface AttentionShape {
 }
 
 /**
- * Additive attention mask (T, T): 0 where query i may see key j, -1e9 elsewhere. Causal,
- * optionally limited to a sliding window of `window` keys, with the first `globalTokens`
- * positions visible to every later query (local attention plus global tokens). Built
- * once as a constant: tfjs's bandPart has no working gradient.
+ * Additive attention mask (T, offset + T) for T queries at positions offset…offset+T-1
+ * over every key up to the last of them: 0 where a query may see the key, -1e9 elsewhere.
+ * Causal, optionally limited to a sliding window of `window` keys, with the first
+ * `globalTokens` positions visible to every later query (local attention plus global
+ * tokens). offset > 0 is decoding after `offset` cached tokens. Built as a constant: tfjs's
+ * bandPart has no working gradient.
  */
-export function attentionMask(T: number, window: number | null, globalTokens: number): tf.Tensor2D {
-  const m = new Float32Array(T * T)
+export function attentionMask(
+  T: number,
+  window: number | null,
+  globalTokens: number,
+  offset = 0,
+): tf.Tensor2D {
+  const L = offset + T
+  const m = new Float32Array(T * L)
   for (let i = 0; i < T; i++) {
-    for (let j = 0; j < T; j++) {
-      const visible = j <= i && (window === null || i - j < window || j < globalTokens)
-      m[i * T + j] = visible ? 0 : -1e9
+    const pos = offset + i
+    for (let j = 0; j < L; j++) {
+      const visible = j <= pos && (window === null || pos - j < window || j < globalTokens)
+      m[i * L + j] = visible ? 0 : -1e9
     }
   }
-  return tf.tensor2d(m, [T, T])
+  return tf.tensor2d(m, [T, L])
 }
 
-/**
- * Causal multi-head self-attention with rotary positions (tables tiled to B·T rows).
- *   x: (B·T, D), w.q, w.k, w.v, w.out: (D, D)  ->  (B·T, D)
- * The 1/√hs softmax scale is folded into q's rotary tables.
- */
 export interface AttentionWeights {
   q: tf.Tensor2D
   k: tf.Tensor2D
@@ -38,6 +42,21 @@ export interface AttentionWeights {
   out: tf.Tensor2D
 }
 
+export interface AttentionExtras {
+  /**
+   * Decoding with a key/value cache (B = 1): given this pass's keys and values (T, D),
+   * returns them after the cached ones, (L, D). The mask is then (T, L).
+   */
+  past?: (k: tf.Tensor2D, v: tf.Tensor2D) => [tf.Tensor2D, tf.Tensor2D]
+  /** Sees the attention probabilities (B, H, T, L), inside the pass's tidy (keep to hold). */
+  probs?: (p: tf.Tensor) => void
+}
+
+/**
+ * Causal multi-head self-attention with rotary positions (tables for the B·T rows).
+ *   x: (B·T, D), w.q, w.k, w.v, w.out: (D, D)  ->  (B·T, D)
+ * The 1/√hs softmax scale is folded into q's rotary tables.
+ */
 export function attention(
   x: tf.Tensor2D,
   w: AttentionWeights,
@@ -46,18 +65,23 @@ export function attention(
   ropeK: RopeTables,
   mask: tf.Tensor2D,
   numerics: Numerics,
+  extras: AttentionExtras = {},
 ): tf.Tensor2D {
   const { B, T, heads: H, headWidth: hs } = shape
   return tf.tidy(() => {
     const q = applyRope(numerics.matmul(x, w.q) as tf.Tensor2D, ropeQ, hs) // (B·T, D)
-    const k = applyRope(numerics.matmul(x, w.k) as tf.Tensor2D, ropeK, hs) // (B·T, D)
+    const k0 = applyRope(numerics.matmul(x, w.k) as tf.Tensor2D, ropeK, hs) // (B·T, D)
     const v0 = numerics.matmul(x, w.v) as tf.Tensor2D // (B·T, D)
-    const toHeads = (t: tf.Tensor2D) => tf.transpose(tf.reshape(t, [B, T, H, hs]), [0, 2, 1, 3]) // (B, H, T, hs)
-    const qh = toHeads(q)
-    const kT = tf.transpose(tf.reshape(k, [B, T, H, hs]), [0, 2, 3, 1]) // (B, H, hs, T)
-    const vh = toHeads(v0)
-    const scores = tf.add(numerics.matmul(qh, kT), mask) // (B, H, T, T)
-    const probs = tf.softmax(scores) // (B, H, T, T)
+    const [k, v] = extras.past ? extras.past(k0, v0) : [k0, v0] // (B·L, D)
+    const L = k.shape[0] / B
+    const toHeads = (t: tf.Tensor2D, n: number) =>
+      tf.transpose(tf.reshape(t, [B, n, H, hs]), [0, 2, 1, 3]) // (B, H, n, hs)
+    const qh = toHeads(q, T)
+    const kT = tf.transpose(tf.reshape(k, [B, L, H, hs]), [0, 2, 3, 1]) // (B, H, hs, L)
+    const vh = toHeads(v, L)
+    const scores = tf.add(numerics.matmul(qh, kT), mask) // (B, H, T, L)
+    const probs = tf.softmax(scores) // (B, H, T, L)
+    extras.probs?.(probs)
     const out = numerics.matmul(probs, vh) // (B, H, T, hs)
     const merged = tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [B * T, H * hs]) // (B·T, D)
     return numerics.matmul(merged, w.out) as tf.Tensor2D

@@ -45,6 +45,8 @@ export interface MoeOutput {
 export interface Routed {
   plan: RoutingPlan
   stats: MoeStats
+  /** The affinities it was decided from, (N·E) row-major (Inspect shows the gate weights). */
+  scores: Float32Array
 }
 
 /**
@@ -86,6 +88,7 @@ export function routeScores(
   const plan = route(scores, N, E, cfg, bias)
   return {
     plan,
+    scores,
     stats: {
       load: plan.expertSizes,
       chosenLoad: plan.chosenLoad,
@@ -101,21 +104,16 @@ export function routeScores(
 /**
  * The routing of rows x, read back asynchronously: what a backend without synchronous
  * reads does before a pass that follows a host plan (inference, which has no capacity and
- * wants each expert's exact rows). With the affinities it was decided from, (N·E)
- * row-major (Inspect shows the gate weights).
+ * wants each expert's exact rows).
  */
-export async function routeAsync(
-  x: tf.Tensor2D,
-  w: MoeWeights,
-  cfg: MoeConfig,
-): Promise<Routed & { scores: Float32Array }> {
+export async function routeAsync(x: tf.Tensor2D, w: MoeWeights, cfg: MoeConfig): Promise<Routed> {
   const s = affinities(x, w.router, cfg)
   try {
     const [scores, bias] = await Promise.all([
       s.data() as Promise<Float32Array>,
       cfg.balance === 'aux-free' ? (w.routerBias.data() as Promise<Float32Array>) : undefined,
     ])
-    return { ...routeScores(scores, bias, x.shape[0], w.experts.length, cfg), scores }
+    return routeScores(scores, bias, x.shape[0], w.experts.length, cfg)
   } finally {
     s.dispose()
   }

@@ -177,72 +177,49 @@ describe('MoE gradients in every routing mode', () => {
     },
   } as const
 
-  for (const [mode, cfg] of Object.entries(modes)) {
-    it(`${mode}, routed on the device`, async () => {
-      const w = weights()
-      if (cfg.sharedExperts === 0) w.shared = null as never
-      const loss = (x: tf.Tensor, router: tf.Tensor, gate0: tf.Tensor, down1: tf.Tensor) => {
-        const ww = {
-          ...w,
-          router: router as tf.Tensor2D,
-          experts: w.experts.map((ex, e) => ({
-            ...ex,
-            gate: e === 0 ? (gate0 as tf.Tensor2D) : ex.gate,
-            down: e === 1 ? (down1 as tf.Tensor2D) : ex.down,
-          })),
+  for (const [mode, cfg] of Object.entries(modes))
+    for (const where of ['host', 'device'] as const) {
+      it(`${mode}, routed on the ${where}`, async () => {
+        const w = weights()
+        if (cfg.sharedExperts === 0) w.shared = null as never
+        const inputs = [randomTensor([N, D], 61), w.router, w.experts[0].gate, w.experts[1].down]
+        // The host plan of the unperturbed rows: decisive, so no finite-difference step flips
+        // it. On the device the routing is decided again each time, the same way.
+        const routing =
+          where === 'device' ? 'device' : await routeAsync(inputs[0] as tf.Tensor2D, w, cfg)
+        if (routing !== 'device' && readsSync()) {
+          // The synchronous path (moe reading the affinities itself) routes the same way.
+          const own = moe(inputs[0] as tf.Tensor2D, w, cfg, 2, mm)
+          expect(own.stats).toEqual(routing.stats)
+          tf.dispose([own.y, ...(own.aux ? [own.aux] : [])])
         }
-        const out = moe(x as tf.Tensor2D, ww, cfg, 2, mm, 'device')
-        tf.dispose(out.stats as tf.Tensor)
-        const l = sumWeighted(out.y, 60)
-        return out.aux ? tf.add<tf.Scalar>(l, tf.mul(out.aux, 50)) : l
-      }
-      const inputs = [randomTensor([N, D], 61), w.router, w.experts[0].gate, w.experts[1].down]
-      const err = await gradientError(loss, inputs, { eps: 1e-3, samples: 10 })
-      expect(err).toBeLessThan(TOL)
-    })
-
-    it(mode, async () => {
-      const w = weights()
-      if (cfg.sharedExperts === 0) w.shared = null as never
-      const loss = (
-        x: tf.Tensor,
-        router: tf.Tensor,
-        gate0: tf.Tensor,
-        down1: tf.Tensor,
-        sharedUp: tf.Tensor,
-      ) => {
-        const ww = {
-          ...w,
-          router: router as tf.Tensor2D,
-          experts: w.experts.map((ex, e) => ({
-            ...ex,
-            gate: e === 0 ? (gate0 as tf.Tensor2D) : ex.gate,
-            down: e === 1 ? (down1 as tf.Tensor2D) : ex.down,
-          })),
-          shared: w.shared ? { ...w.shared, up: sharedUp as tf.Tensor2D } : null,
+        const loss = (
+          x: tf.Tensor,
+          router: tf.Tensor,
+          gate0: tf.Tensor,
+          down1: tf.Tensor,
+          sharedUp?: tf.Tensor,
+        ) => {
+          const ww = {
+            ...w,
+            router: router as tf.Tensor2D,
+            experts: w.experts.map((ex, e) => ({
+              ...ex,
+              gate: e === 0 ? (gate0 as tf.Tensor2D) : ex.gate,
+              down: e === 1 ? (down1 as tf.Tensor2D) : ex.down,
+            })),
+            shared: w.shared && sharedUp ? { ...w.shared, up: sharedUp as tf.Tensor2D } : null,
+          }
+          const out = moe(x as tf.Tensor2D, ww, cfg, 2, mm, routing)
+          if (out.stats instanceof tf.Tensor) out.stats.dispose()
+          const l = sumWeighted(out.y, 60)
+          return out.aux ? tf.add<tf.Scalar>(l, tf.mul(out.aux, 50)) : l
         }
-        // The routing of the unperturbed rows: decisive, so no finite-difference step flips it.
-        const out = moe(x as tf.Tensor2D, ww, cfg, 2, mm, routed)
-        const l = sumWeighted(out.y, 60)
-        return out.aux ? tf.add<tf.Scalar>(l, tf.mul(out.aux, 50)) : l
-      }
-      const inputs = [randomTensor([N, D], 61), w.router, w.experts[0].gate, w.experts[1].down]
-      const routed = await routeAsync(inputs[0] as tf.Tensor2D, w, cfg)
-      if (readsSync()) {
-        // The synchronous path (moe reading the affinities itself) routes the same way.
-        const own = moe(inputs[0] as tf.Tensor2D, w, cfg, 2, mm)
-        expect(own.stats).toEqual(routed.stats)
-        tf.dispose([own.y, ...(own.aux ? [own.aux] : [])])
-      }
-      const err = w.shared
-        ? await gradientError(loss, [...inputs, w.shared.up], { eps: 1e-3, samples: 10 })
-        : await gradientError((x, r, g, d) => loss(x, r, g, d, tf.zeros([1])), inputs, {
-            eps: 1e-3,
-            samples: 10,
-          })
-      expect(err).toBeLessThan(TOL)
-    })
-  }
+        const checked = w.shared ? [...inputs, w.shared.up] : inputs
+        const err = await gradientError(loss, checked, { eps: 1e-3, samples: 10 })
+        expect(err).toBeLessThan(TOL)
+      })
+    }
 })
 
 describe('MoE routing on the device', () => {

@@ -123,29 +123,29 @@ interface CaseResult {
   gpuReservedBytes: number | null
   /** Reads from the device to the host per timed step: each one stalls a GPU's queue. */
   readsPerStep: number
+  /** Shader launches per timed step (webgpu; 0 elsewhere). */
+  launchesPerStep: number
   finalLoss: number
 }
 
 /**
- * Counts the backend's reads of tensor data (what a step waits on). tfjs reads through
- * `backend.read` (asynchronous) or `readSync`; both are wrapped once.
+ * Counts calls of some of the backend's methods: its reads of tensor data (`read`,
+ * `readSync`: what a step waits on) or its shader launches (webgpu's `runWebGPUProgram`,
+ * each a dispatch plus tfjs's work to record it). Each method is wrapped once.
  */
-function countReads(): () => number {
-  const backend = tf.backend() as unknown as Record<
-    'read' | 'readSync',
-    (...a: unknown[]) => unknown
-  >
-  let reads = 0
-  for (const name of ['read', 'readSync'] as const) {
+function countCalls(methods: string[]): () => number {
+  const backend = tf.backend() as unknown as Record<string, (...a: unknown[]) => unknown>
+  let calls = 0
+  for (const name of methods.filter((m) => typeof backend[m] === 'function')) {
     const original = backend[name].bind(backend)
     backend[name] = (...a: unknown[]) => {
-      reads++
+      calls++
       return original(...a)
     }
   }
-  return () => reads
+  return () => calls
 }
-let readCount: (() => number) | null = null
+let counters: { reads: () => number; launches: () => number } | null = null
 
 /** `peaks`: the measured matmul rate, and the adapter's fp32 peak when its name is known. */
 async function runCase(
@@ -175,11 +175,15 @@ async function runCase(
   })
   const times: number[] = []
   let loss = NaN
-  readCount ??= countReads()
-  let readsBefore = 0
+  counters ??= {
+    reads: countCalls(['read', 'readSync']),
+    launches: countCalls(['runWebGPUProgram']),
+  }
+  const before = { reads: 0, launches: 0 }
   try {
     for (let i = 0; i < warmup + steps; i++) {
-      if (i === warmup) readsBefore = readCount()
+      if (i === warmup)
+        Object.assign(before, { reads: counters.reads(), launches: counters.launches() })
       const t0 = performance.now()
       const m = await trainer.trainStep()
       const ms = performance.now() - t0
@@ -192,7 +196,8 @@ async function runCase(
   } finally {
     await trainer.dispose()
   }
-  const readsPerStep = (readCount() - readsBefore) / steps
+  const readsPerStep = (counters.reads() - before.reads) / steps
+  const launchesPerStep = (counters.launches() - before.launches) / steps
   const total = times.reduce((a, b) => a + b, 0) / 1000
   const tokensPerSecond = (steps * B * T) / total
   const flops = trainingFlopsPerToken(model) * tokensPerSecond
@@ -217,6 +222,7 @@ async function runCase(
     },
     gpuReservedBytes: mem.numBytesAllocatedInGPU ?? null,
     readsPerStep: round(readsPerStep, 1),
+    launchesPerStep: round(launchesPerStep, 1),
     finalLoss: round(loss, 4),
   }
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { hostChanged, hostView } from '../kernels/host-views'
+import { adamwInPlace } from '../kernels/webgpu-adamw'
 import { ownedVariable } from '../model/ops'
 
 export interface AdamWOptions {
@@ -65,8 +66,17 @@ export class AdamW {
       }
       return
     }
+    // A GPU: three in-place launches per parameter where the backend allows it.
+    const step = { beta1: b1, beta2: b2, c1, c2, eps, lr, scale }
+    const left = [...grads].filter(
+      ([name, g]) =>
+        !adamwInPlace(params.get(name)!, this.m.get(name)!, this.v.get(name)!, g, {
+          ...step,
+          decay: this.decays.has(name) ? weightDecay : 0,
+        }),
+    )
     tf.tidy(() => {
-      for (const [name, g0] of grads) {
+      for (const [name, g0] of left) {
         const p = params.get(name)!
         const m = this.m.get(name)!
         const v = this.v.get(name)!

@@ -5,6 +5,7 @@ import { installKernels } from '../../../src/worker/kernels'
 import { modelConfigSchema, type ModelConfigInput } from '../../../src/worker/model/config'
 import { trainConfigSchema } from '../../../src/worker/train/config'
 import { Trainer } from '../../../src/worker/train/trainer'
+import { adamwInPlace } from '../../../src/worker/kernels/webgpu-adamw'
 import {
   describeGpuError,
   GpuError,
@@ -54,6 +55,48 @@ describe.runIf(testBackend === 'webgpu')('webgpu backend', () => {
     expect([...(await grads[39].data())]).toEqual(new Array<number>(33).fill(2))
     throwIfGpuFailed()
     tf.dispose([...inputs, sum, ...grads])
+  })
+
+  it('updates a parameter and its moments in place as the composed AdamW ops do', async () => {
+    const n = 1000 // not a multiple of the workgroup: the tail is bounds-checked
+    const wave = (k: number, a: number) =>
+      Float32Array.from({ length: n }, (_, i) => a * Math.sin(i * k + k))
+    const [p0, m0, v0, g0] = [wave(1, 0.5), wave(2, 0.01), wave(3, 1e-4).map(Math.abs), wave(4, 2)]
+    const s = {
+      beta1: 0.9,
+      beta2: 0.95,
+      c1: 1 - 0.9 ** 3,
+      c2: 1 - 0.95 ** 3,
+      eps: 1e-8,
+      lr: 3e-3,
+      decay: 0.1,
+      scale: 0.25,
+    }
+    // The reference: optimizer.ts's composed ops, on this backend.
+    const expected = tf.tidy(() => {
+      const g = tf.mul(tf.tensor1d(g0), s.scale)
+      const m = tf.add(tf.mul(tf.tensor1d(m0), s.beta1), tf.mul(g, 1 - s.beta1))
+      const v = tf.add(tf.mul(tf.tensor1d(v0), s.beta2), tf.mul(tf.square(g), 1 - s.beta2))
+      const update = tf.div(tf.div(m, s.c1), tf.add(tf.sqrt(tf.div(v, s.c2)), s.eps))
+      const p = tf.tensor1d(p0)
+      return [tf.sub(p, tf.mul(tf.add(update, tf.mul(p, s.decay)), s.lr)), m, v]
+    })
+    const [p, m, v, g] = [p0, m0, v0, g0].map((x) => tf.tensor1d(x))
+    await p.data() // a host copy the backend caches: the update must not leave it stale
+    const tensors = tf.memory().numTensors
+    expect(adamwInPlace(p, m, v, g, s)).toBe(true)
+    expect(tf.memory().numTensors).toBe(tensors) // in place: nothing new
+    for (const [got, want] of [p, m, v].map((t, i) => [t, expected[i]])) {
+      const [a, b] = await Promise.all([got.data(), want.data()])
+      for (let i = 0; i < n; i++) expect(a[i]).toBeCloseTo(b[i], 6)
+    }
+    // Data another tensor shares is left alone, for the composed ops to handle.
+    const alias = tf.reshape(p, [10, 100])
+    const before = (await p.data()).slice()
+    expect(adamwInPlace(p, m, v, g, s)).toBe(false)
+    expect(await p.data()).toEqual(before)
+    throwIfGpuFailed()
+    tf.dispose([p, m, v, g, alias, ...expected])
   })
 
   it("trains a short dense and MoE run to wasm's losses, within float rounding", async () => {

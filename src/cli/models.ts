@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { resolve } from 'node:path'
 import { Store } from '../store'
 import { UserError } from '../shared/errors'
+import { dtypesOf, exportFormats, type ExportDtype, type ExportFormat } from '../shared/export'
 import { projectFromCli } from './paths'
 import { loadBackend } from '../worker/backend'
 import { Decoder } from '../worker/infer/decoder'
@@ -49,22 +50,37 @@ export function registerModelCommands(program: Command, defaultDb: string): void
   program
     .command('export')
     .description(
-      'write a checkpoint as a Hugging Face model folder (safetensors, config, tokenizer, card)',
+      'write a checkpoint as a Hugging Face model folder (safetensors, config, tokenizer, card), or as a GGUF file for llama.cpp, Ollama and LM Studio',
     )
     .requiredOption('--run <run>', 'the run (id or name)')
     .option('--checkpoint <id>', 'a checkpoint of the run (default: its newest)')
-    .requiredOption('--out <dir>', 'a new or empty folder')
-    .option('--dtype <dtype>', 'fp32, bf16, fp16 or int8 (weight-only, per channel)', 'fp32')
+    .requiredOption('--out <path>', 'a new or empty folder (hf), or a new .gguf file (gguf)')
+    .option('--format <format>', 'hf (a Hugging Face folder) or gguf (one file)', 'hf')
+    .option(
+      '--dtype <dtype>',
+      'hf: fp32, bf16, fp16 or int8 (weight-only, per channel); gguf: f32, f16 or q8_0',
+      'fp32',
+    )
     .option('--db <file>', 'project file', defaultDb)
     .option('--json', 'print the result as JSON')
-    .action((opts: Common & { out: string; dtype: string }) =>
+    .action((opts: Common & { out: string; dtype: string; format: string }) =>
       runCommand(!!opts.json, async (out) => {
         const db = projectFromCli(opts.db)
-        const dtype = opts.dtype as 'fp32' | 'bf16' | 'fp16' | 'int8'
-        if (!['fp32', 'bf16', 'fp16', 'int8'].includes(dtype))
+        const format = opts.format as ExportFormat
+        if (!exportFormats.includes(format))
           throw new UserError(
             'invalid_params',
-            `--dtype is fp32, bf16, fp16 or int8, not "${opts.dtype}".`,
+            `--format is hf or gguf, not "${opts.format}".`,
+            'format',
+          )
+        // GGUF's own names for its precisions, as llama.cpp's tools write them.
+        const dtype = ({ f32: 'fp32', f16: 'fp16' }[opts.dtype] ?? opts.dtype) as ExportDtype
+        if (!dtypesOf[format].includes(dtype))
+          throw new UserError(
+            'invalid_params',
+            format === 'gguf'
+              ? `--dtype for GGUF is f32, f16 or q8_0, not "${opts.dtype}".`
+              : `--dtype is fp32, bf16, fp16 or int8, not "${opts.dtype}".`,
             'dtype',
           )
         const r = await runJobInProcess(
@@ -73,6 +89,7 @@ export function registerModelCommands(program: Command, defaultDb: string): void
             runId: resolveRun(db, opts.run),
             checkpointId: opts.checkpoint ? int(opts.checkpoint, 'checkpoint') : null,
             out: resolve(opts.out),
+            format,
             dtype,
           },
           db,

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { exportDtypes, exportFormats, refineExport, type ExportFormat } from './export'
 import type { ApiError } from './errors'
 import type { BackendInfo } from './types'
 import { ruleSetSchema } from './data/rules'
@@ -104,7 +105,7 @@ export const jobParams = {
       overwrite: z.boolean().default(false),
     })
     .strict(),
-  /** Write a checkpoint as a Hugging Face model folder (safetensors, config, tokenizer, card). */
+  /** Write a checkpoint as a Hugging Face model folder (safetensors, config, tokenizer, card) or a GGUF file. */
   'model.export': z
     .object({
       runId: z.string().min(1).max(64),
@@ -112,9 +113,13 @@ export const jobParams = {
       checkpointId: z.int().positive().nullable().default(null),
       /** Absolute path of a new (or empty) folder. */
       out: z.string().min(1).max(4096),
-      dtype: z.enum(['fp32', 'bf16', 'fp16', 'int8']).default('fp32'),
+      /** A Hugging Face folder, or one GGUF file for llama.cpp, Ollama and LM Studio. */
+      format: z.enum(exportFormats).default('hf'),
+      /** hf: fp32, bf16, fp16, int8; gguf: fp32, fp16, q8_0. */
+      dtype: z.enum(exportDtypes).default('fp32'),
     })
-    .strict(),
+    .strict()
+    .superRefine(refineExport),
   /** Perplexity of a checkpoint on the run's validation split, or on a whole dataset. */
   'eval.perplexity': z
     .object({
@@ -286,6 +291,7 @@ export interface JobResults {
   'review.export': { datasetId: number; path: string; documents: number }
   'ratings.export': { path: string; records: number }
   'model.export': {
+    format: ExportFormat
     dir: string
     files: string[]
     bytes: number

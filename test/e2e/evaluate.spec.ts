@@ -1,7 +1,15 @@
 import { expect, test } from '@playwright/test'
 import Database from 'better-sqlite3'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startServe, stopServe, type ServeHandle } from './fixtures'
@@ -183,6 +191,19 @@ test('generate in the playground, compare two checkpoints, record a preference, 
   await dialog.getByRole('button', { name: 'Export', exact: true }).click()
   await expect(dialog.getByText(/is not empty: choose a new folder/)).toBeVisible()
   await dialog.getByRole('button', { name: 'Cancel' }).click()
+
+  // beta is dense: it also goes out as one GGUF file for llama.cpp and Ollama.
+  await page.getByRole('button', { name: 'Export…' }).click()
+  await dialog.getByRole('radio', { name: 'GGUF file' }).check()
+  await expect(dialog.getByRole('radio', { name: 'bf16' })).toHaveCount(0)
+  await dialog.getByRole('radio', { name: 'q8_0' }).check()
+  await dialog.getByLabel('File (new, .gguf)').fill(join(dir, 'beta.gguf'))
+  await page.screenshot({ path: test.info().outputPath('export-gguf.png') })
+  await dialog.getByRole('button', { name: 'Export', exact: true }).click()
+  await expect(page.getByText(/Exported .* \(GGUF q8_0, .*\) to .*: beta\.gguf\./)).toBeVisible({
+    timeout: 60_000,
+  })
+  expect(readFileSync(join(dir, 'beta.gguf')).subarray(0, 4).toString('latin1')).toBe('GGUF')
 
   // The exported folder comes back in as a model of its own.
   await page.getByRole('button', { name: 'Import model…' }).click()

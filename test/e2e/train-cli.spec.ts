@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test'
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -180,4 +180,27 @@ test('a dense and a MoE model train from the CLI on an imported, cleaned dataset
   ) as { files: string[] }
   expect(exported.files).toContain('model.safetensors')
   expect(exported.files).toContain('config.json')
+  // The dense run as one GGUF file for llama.cpp and Ollama, in GGUF's own precision names.
+  const gguf = JSON.parse(
+    frugal(
+      [
+        'export',
+        '--run',
+        'tiny-dense',
+        '--format',
+        'gguf',
+        '--out',
+        join(dir, 'tiny.gguf'),
+        '--dtype',
+        'f32',
+        '--json',
+        '--db',
+        db,
+      ],
+      home,
+    ),
+  ) as { format: string; files: string[]; bytes: number }
+  expect(gguf).toMatchObject({ format: 'gguf', files: ['tiny.gguf'] })
+  expect(readFileSync(join(dir, 'tiny.gguf')).subarray(0, 4).toString('latin1')).toBe('GGUF')
+  expect(statSync(join(dir, 'tiny.gguf')).size).toBe(gguf.bytes)
 })

@@ -61,6 +61,13 @@ export function electronDialogs(window: () => BrowserWindow | null): NativeDialo
             buttonLabel: 'Export here',
             properties: ['openDirectory', 'createDirectory'],
           })
+        case 'exportGguf':
+          return save({
+            ...base,
+            title: 'Export model as a GGUF file',
+            buttonLabel: 'Export',
+            filters: [{ name: 'GGUF (llama.cpp, Ollama, LM Studio)', extensions: ['gguf'] }],
+          })
         case 'importModel':
           return open({ ...base, title: 'Import a model folder', properties: ['openDirectory'] })
         case 'benchmarkFolder':

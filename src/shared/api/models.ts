@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { exportDtypes, exportFormats, refineExport } from '../export'
 import { method } from './define'
 import { filePath } from './common'
 import { jobParams, type JobRecord } from '../jobs'
@@ -62,15 +63,19 @@ export const modelsApi = {
       .object({ path: filePath, name: z.string().trim().min(1, 'Name the model.').max(100) })
       .strict(),
   ),
-  /** Write a checkpoint as a Hugging Face model folder (new or empty). */
+  /** Write a checkpoint as a Hugging Face model folder (new or empty) or a GGUF file (new). */
   'models.export': method<JobRecord>()(
     z
       .object({
         runId,
         checkpointId,
         out: filePath,
-        dtype: z.enum(['fp32', 'bf16', 'fp16', 'int8']).default('fp32'),
+        /** A Hugging Face folder, or one GGUF file for llama.cpp, Ollama and LM Studio. */
+        format: z.enum(exportFormats).default('hf'),
+        /** hf: fp32, bf16, fp16, int8; gguf: fp32, fp16, q8_0. */
+        dtype: z.enum(exportDtypes).default('fp32'),
       })
-      .strict(),
+      .strict()
+      .superRefine(refineExport),
   ),
 }

@@ -12,6 +12,8 @@ export const pathPurposes = [
   'exportData',
   /** A new or empty folder for a Hugging Face model export. */
   'exportModel',
+  /** A new .gguf file for a llama.cpp / Ollama export. */
+  'exportGguf',
   /** A model folder to import (config.json, model.safetensors, tokenizer.json). */
   'importModel',
   /** A folder of multiple-choice CSV files (MMLU layout). */

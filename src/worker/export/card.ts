@@ -12,7 +12,7 @@ const round = (x: number | null, d = 4) => (x === null ? 'n/a' : x.toFixed(d))
 export function modelCard(
   store: Store,
   m: LoadedModel,
-  dtype: ExportDtype,
+  dtype: Exclude<ExportDtype, 'q8_0'>,
   quantization: { fp32: PerplexityResult; int8: PerplexityResult } | null,
 ): string {
   const c = m.config

@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, existsSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { UserError } from '../../shared/errors'
+import { dtypesOf, type ExportDtype, type ExportFormat } from '../../shared/export'
 import type { Store } from '../../store'
 import { countParams } from '../model/params'
 import type { ModelConfig } from '../model/config'
@@ -9,13 +10,17 @@ import { perplexity, type PerplexityResult } from '../infer/perplexity'
 import { loadTokenData } from '../train/token-data'
 import { modelCard } from './card'
 import { toBfloat16, toFloat16 } from './floats'
+import { writeGguf } from './gguf'
+import { ggufModel } from './gguf-model'
 import { fromHfTensors, hfConfig, toHfTensors, type HfTensor } from './hf'
 import { dequantizeRows, quantizeRows } from './quantize'
 import { bytesOf, writeSafetensors, type StoredTensor } from './safetensors'
 
-export type ExportDtype = 'fp32' | 'bf16' | 'fp16' | 'int8'
+export type { ExportDtype } from '../../shared/export'
 
 export interface ExportResult {
+  format: ExportFormat
+  /** The folder written (hf), or the folder holding the file (gguf). */
   dir: string
   files: string[]
   bytes: number
@@ -53,16 +58,45 @@ export function int8RoundTrip(
   return fromHfTensors(config, dequantized)
 }
 
+export interface ExportRequest {
+  runId: string
+  checkpointId?: number | null
+  out: string
+  format?: ExportFormat
+  dtype: ExportDtype
+}
+
 /**
  * Write a checkpoint as a Hugging Face model folder: model.safetensors, config.json,
  * generation_config.json, tokenizer.json, tokenizer_config.json and a README model card.
  * With int8, the projections are quantized per output channel (quantize.ts) and the
- * validation perplexity is measured before and after, and written in the card.
+ * validation perplexity is measured before and after, and written in the card. With
+ * format 'gguf', one GGUF file instead (exportGguf).
  */
 export async function exportCheckpoint(
   store: Store,
-  request: { runId: string; checkpointId?: number | null; out: string; dtype: ExportDtype },
+  request: ExportRequest,
   options: { onProgress?: (message: string) => void; throwIfCancelled?: () => void } = {},
+): Promise<ExportResult> {
+  const { dtype } = request
+  const format = request.format ?? 'hf'
+  if (!dtypesOf[format].includes(dtype))
+    throw new UserError(
+      'invalid_params',
+      `A ${format === 'gguf' ? 'GGUF file' : 'Hugging Face folder'} is written in ${dtypesOf[format].join(', ')}, not ${dtype}.`,
+      'dtype',
+    )
+  if (format === 'gguf') return exportGguf(store, request, options)
+  return exportHf(store, { ...request, dtype: dtype as HfDtype }, options)
+}
+
+/** The precisions of a Hugging Face folder (checked against dtypesOf.hf above). */
+type HfDtype = Exclude<ExportDtype, 'q8_0'>
+
+async function exportHf(
+  store: Store,
+  request: ExportRequest & { dtype: HfDtype },
+  options: { onProgress?: (message: string) => void; throwIfCancelled?: () => void },
 ): Promise<ExportResult> {
   const { out, dtype } = request
   if (existsSync(out) && readdirSync(out).length > 0)
@@ -161,12 +195,50 @@ export async function exportCheckpoint(
   })
   writeFileSync(join(out, 'README.md'), modelCard(store, model, dtype, quantization))
   return {
+    format: 'hf',
     dir: out,
     files: readdirSync(out).sort(),
     bytes,
     dtype,
     parameters: countParams(model.config).total,
     quantization,
+  }
+}
+
+/**
+ * Write a checkpoint as one GGUF file for llama.cpp, Ollama and LM Studio (gguf-model.ts):
+ * a new file; a configuration llama.cpp cannot run exactly is refused before anything is
+ * written, and a write that fails leaves no file.
+ */
+function exportGguf(
+  store: Store,
+  request: ExportRequest,
+  options: { onProgress?: (message: string) => void },
+): ExportResult {
+  const { out, dtype } = request
+  if (existsSync(out))
+    throw new UserError('conflict', `${out} already exists: choose a new file name.`, 'out')
+  if (!existsSync(dirname(out)))
+    throw new UserError(
+      'not_found',
+      `There is no folder ${dirname(out)} to write the file in.`,
+      'out',
+    )
+  const model = loadCheckpoint(store, request.runId, request.checkpointId)
+  const { metadata, tensors } = ggufModel(model.config, model.weights, model.tokenizer, {
+    dtype: dtype === 'fp32' ? 'f32' : dtype === 'fp16' ? 'f16' : 'q8_0',
+    name: `${model.run.name} (step ${model.checkpoint.step})`,
+  })
+  options.onProgress?.('Writing the file')
+  const bytes = writeGguf(out, metadata, tensors)
+  return {
+    format: 'gguf',
+    dir: dirname(out),
+    files: [basename(out)],
+    bytes,
+    dtype,
+    parameters: countParams(model.config).total,
+    quantization: null,
   }
 }
 

@@ -12,14 +12,14 @@ import { installKernels } from '../kernels'
 import { encodeDataset } from '../train/encode'
 import { loadTokenData } from '../train/token-data'
 
-/** `model.export`: a checkpoint as a Hugging Face model folder (export/export.ts). */
+/** `model.export`: a checkpoint as a Hugging Face model folder or a GGUF file (export/export.ts). */
 export const modelExport: JobHandler<'model.export'> = async (p, ctx) => {
   const { tf } = await ctx.backend()
   installKernels(tf)
   const store = ctx.store()
   return exportCheckpoint(
     store,
-    { runId: p.runId, checkpointId: p.checkpointId, out: p.out, dtype: p.dtype },
+    { runId: p.runId, checkpointId: p.checkpointId, out: p.out, format: p.format, dtype: p.dtype },
     {
       onProgress: (message) => ctx.log('info', message),
       throwIfCancelled: () => ctx.throwIfCancelled(),

@@ -76,7 +76,11 @@ export function modelsHandlers(ctx: AppContext): GroupHandlers<typeof modelsApi>
     'models.export': (p) => {
       checked(p.runId, p.checkpointId)
       const out = resolveUserPath(p.out, 'out')
-      if (existsSync(out)) {
+      if (p.format === 'gguf') {
+        if (existsSync(out))
+          throw new UserError('conflict', `${out} already exists: choose a new file name.`, 'out')
+        checkNewFile(out, 'out')
+      } else if (existsSync(out)) {
         if (!statSync(out).isDirectory())
           throw new UserError('conflict', `${out} is a file: choose a new folder.`, 'out')
         if (readdirSync(out).length > 0)

@@ -6,20 +6,46 @@ import { PathDialog } from '../../components/forms/PathDialog'
 import { Notice } from '../../components/Notice'
 import { formatCount } from '../../format'
 import type { CheckpointSummary, RunDetail } from '../../../../shared/runs'
+import type { ExportDtype, ExportFormat } from '../../../../shared/export'
 
-const dtypes = [
-  { v: 'fp32', text: 'fp32', hint: 'Full precision: reloads to identical logits.' },
-  { v: 'bf16', text: 'bf16', hint: 'Half the size; the range of fp32 with 8 bits of mantissa.' },
-  { v: 'fp16', text: 'fp16', hint: 'Half the size; finer than bf16 but a narrower range.' },
+const dtypes = {
+  hf: [
+    { v: 'fp32', text: 'fp32', hint: 'Full precision: reloads to identical logits.' },
+    { v: 'bf16', text: 'bf16', hint: 'Half the size; the range of fp32 with 8 bits of mantissa.' },
+    { v: 'fp16', text: 'fp16', hint: 'Half the size; finer than bf16 but a narrower range.' },
+    {
+      v: 'int8',
+      text: 'int8',
+      hint: 'A quarter of the size: per-channel weight-only quantization. The card records the perplexity change, measured on the validation split.',
+    },
+  ],
+  gguf: [
+    { v: 'fp32', text: 'f32', hint: 'Full precision: llama.cpp computes the logits Frugal does.' },
+    { v: 'fp16', text: 'f16', hint: 'Half the size; matrices in 16 bits, norms in 32.' },
+    {
+      v: 'q8_0',
+      text: 'q8_0',
+      hint: "About a quarter of the size: llama.cpp's 8-bit blocks of 32 weights with one scale each.",
+    },
+  ],
+} as const satisfies Record<ExportFormat, readonly { v: ExportDtype; text: string; hint: string }[]>
+
+const formats = [
   {
-    v: 'int8',
-    text: 'int8',
-    hint: 'A quarter of the size: per-channel weight-only quantization. The card records the perplexity change, measured on the validation split.',
+    v: 'hf',
+    text: 'Hugging Face folder',
+    label: 'Folder (new, or empty)',
+    hint: 'Written there: model.safetensors, config.json, generation_config.json, tokenizer.json and a README.md model card. Loads with Hugging Face tools when the architecture matches Llama, Mistral or DeepSeek-MoE.',
+  },
+  {
+    v: 'gguf',
+    text: 'GGUF file',
+    label: 'File (new, .gguf)',
+    hint: "One file with the weights, the tokenizer and the settings, for llama.cpp, Ollama and LM Studio (llama.cpp's llama architecture). Dense models without a sliding window; others are refused with the reason.",
   },
 ] as const
-type Dtype = (typeof dtypes)[number]['v']
 
-/** Export a checkpoint as a Hugging Face model folder, in the precision chosen. */
+/** Export a checkpoint as a Hugging Face model folder or a GGUF file, in the precision chosen. */
 export function ExportDialog({
   run,
   checkpoint,
@@ -30,45 +56,77 @@ export function ExportDialog({
   onClose: () => void
 }) {
   const transport = useTransport()
-  const [dtype, setDtype] = useState<Dtype>('fp32')
+  const [format, setFormat] = useState<ExportFormat>('hf')
+  const [dtype, setDtype] = useState<ExportDtype>('fp32')
   const name = useId()
-  const hint = dtypes.find((d) => d.v === dtype)?.hint
+  const formatName = useId()
+  const choices: readonly { v: ExportDtype; text: string; hint: string }[] = dtypes[format]
+  const hint = choices.find((d) => d.v === dtype)?.hint
+  const f = formats.find((x) => x.v === format)!
+  const pick = (next: ExportFormat) => {
+    setFormat(next)
+    // fp32 is in both; a precision the other format lacks falls back to it.
+    if (!dtypes[next].some((d: { v: ExportDtype }) => d.v === dtype)) setDtype('fp32')
+  }
   return (
     <PathDialog
       open={checkpoint !== null}
       title={`Export ${run.name} @ step ${formatCount(checkpoint?.step ?? 0)}`}
-      purpose="exportModel"
-      label="Folder (new, or empty)"
-      hint="Written there: model.safetensors, config.json, generation_config.json, tokenizer.json and a README.md model card. Loads with Hugging Face tools when the architecture matches Llama, Mistral or DeepSeek-MoE."
-      placeholder={`/home/you/models/${run.name}`}
+      purpose={format === 'gguf' ? 'exportGguf' : 'exportModel'}
+      label={f.label}
+      hint={f.hint}
+      placeholder={
+        format === 'gguf' ? `/home/you/models/${run.name}.gguf` : `/home/you/models/${run.name}`
+      }
       confirmLabel="Export"
       onClose={onClose}
       extra={
-        <fieldset className="field" style={{ border: 0, padding: 0, margin: 0 }}>
-          <legend className="small" style={{ fontWeight: 500 }}>
-            Precision
-          </legend>
-          <div className="segmented" role="radiogroup" aria-label="Precision">
-            {dtypes.map((d) => (
-              <label key={d.v}>
-                <input
-                  type="radio"
-                  name={name}
-                  checked={dtype === d.v}
-                  onChange={() => setDtype(d.v)}
-                />
-                {d.text}
-              </label>
-            ))}
-          </div>
-          <span className="field-hint">{hint}</span>
-        </fieldset>
+        <>
+          <fieldset className="field" style={{ border: 0, padding: 0, margin: 0 }}>
+            <legend className="small" style={{ fontWeight: 500 }}>
+              Format
+            </legend>
+            <div className="segmented" role="radiogroup" aria-label="Format">
+              {formats.map((x) => (
+                <label key={x.v}>
+                  <input
+                    type="radio"
+                    name={formatName}
+                    checked={format === x.v}
+                    onChange={() => pick(x.v)}
+                  />
+                  {x.text}
+                </label>
+              ))}
+            </div>
+          </fieldset>
+          <fieldset className="field" style={{ border: 0, padding: 0, margin: 0 }}>
+            <legend className="small" style={{ fontWeight: 500 }}>
+              Precision
+            </legend>
+            <div className="segmented" role="radiogroup" aria-label="Precision">
+              {choices.map((d) => (
+                <label key={d.v}>
+                  <input
+                    type="radio"
+                    name={name}
+                    checked={dtype === d.v}
+                    onChange={() => setDtype(d.v)}
+                  />
+                  {d.text}
+                </label>
+              ))}
+            </div>
+            <span className="field-hint">{hint}</span>
+          </fieldset>
+        </>
       }
       onSubmit={(out) =>
         call(transport, 'models.export', {
           runId: run.id,
           checkpointId: checkpoint?.id ?? null,
           out,
+          format,
           dtype,
         })
       }

@@ -141,7 +141,7 @@ function ModelDetail({ runId }: { runId: string }) {
       const r = job.result as JobResults['model.export']
       setMessage({
         tone: 'success',
-        text: `Exported ${formatParams(r.parameters)} parameters (${r.dtype}, ${formatBytes(r.bytes)}) to ${r.dir}: ${r.files.join(', ')}.${r.quantization ? ` int8 perplexity ${r.quantization.int8.perplexity.toFixed(3)} vs fp32 ${r.quantization.fp32.perplexity.toFixed(3)}.` : ''}`,
+        text: `Exported ${formatParams(r.parameters)} parameters (${r.format === 'gguf' ? `GGUF ${r.dtype}` : r.dtype}, ${formatBytes(r.bytes)}) to ${r.dir}: ${r.files.join(', ')}.${r.quantization ? ` int8 perplexity ${r.quantization.int8.perplexity.toFixed(3)} vs fp32 ${r.quantization.fp32.perplexity.toFixed(3)}.` : ''}`,
       })
     } else {
       setMessage(null)

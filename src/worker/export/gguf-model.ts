@@ -1,0 +1,212 @@
+import { UserError } from '../../shared/errors'
+import { denseHidden, headWidth, type ModelConfig } from '../model/config'
+import { PRETOKENIZER_PATTERNS } from '../tokenizer/pretokenize'
+import type { Tokenizer } from '../tokenizer/types'
+import { encodeTensor, GgmlType, Q8_0_BLOCK, type GgufTensor, type GgufValue } from './gguf'
+import { toHfTensors } from './hf'
+
+/**
+ * A Frugal model as llama.cpp's `llama` architecture: the names, layouts and metadata
+ * llama.cpp's own converter (convert_hf_to_gguf.py) writes for a Llama checkpoint, so
+ * llama.cpp, Ollama and LM Studio run it with the same math as Frugal's decoder.
+ */
+
+export const ggufDtypes = ['f32', 'f16', 'q8_0'] as const
+export type GgufDtype = (typeof ggufDtypes)[number]
+
+/** general.file_type: ALL_F32, MOSTLY_F16, MOSTLY_Q8_0. */
+const fileType: Record<GgufDtype, number> = { f32: 0, f16: 1, q8_0: 7 }
+
+/**
+ * Why this config cannot be written as GGUF exactly, or null when it can. What llama.cpp
+ * would compute differently is refused, never exported approximately.
+ */
+export function ggufRefusal(c: ModelConfig, tokenizer: Tokenizer): string | null {
+  if (c.moe)
+    return 'GGUF export of mixture-of-experts models is not available yet: export this run as a Hugging Face folder, or train a dense model for llama.cpp.'
+  if (c.attentionWindow !== null)
+    return `This model attends within a sliding window of ${c.attentionWindow} tokens, which llama.cpp's llama architecture does not apply: its output would differ.`
+  if (c.globalTokens > 0)
+    return 'This model has global tokens, which no llama.cpp architecture implements.'
+  return tokenizerRefusal(tokenizer)
+}
+
+function tokenizerRefusal(tokenizer: Tokenizer): string | null {
+  if (tokenizer.kind === 'char') {
+    if (tokenizer.tokenToId(SPM_SPACE) !== null)
+      return `The character tokenizer has a "${SPM_SPACE}" token, which llama.cpp's character-level (SentencePiece) tokenizer reserves for spaces.`
+    return null
+  }
+  if (pretokenizerName(tokenizer) === null)
+    return "The tokenizer splits text with a pattern llama.cpp has no built-in equivalent of (it knows Llama 3's and GPT-2's)."
+  return null
+}
+
+/** llama.cpp's name (tokenizer.ggml.pre) for the byte-level BPE's pre-tokenizer, or null. */
+function pretokenizerName(tokenizer: Tokenizer): string | null {
+  const pre = tokenizer.toJSON().pre_tokenizer as {
+    type?: string
+    use_regex?: boolean
+    pretokenizers?: { pattern?: { Regex?: string } }[]
+  } | null
+  if (pre?.type === 'ByteLevel' && pre.use_regex) return 'gpt-2'
+  const pattern = pre?.pretokenizers?.[0]?.pattern?.Regex
+  if (pattern === PRETOKENIZER_PATTERNS.llama3) return 'llama-bpe'
+  if (pattern === PRETOKENIZER_PATTERNS.gpt2) return 'gpt-2'
+  return null
+}
+
+/** SentencePiece's visible space, which llama.cpp's SPM tokenizer puts in place of ' '. */
+const SPM_SPACE = '\u2581'
+
+/** llama.cpp's token types. */
+const TokenType = { normal: 1, control: 3, byte: 6 } as const
+
+/**
+ * Permute the rows of a q or k projection ([out, in], Hugging Face's rotate-half layout)
+ * into the interleaved pairs llama.cpp's rotary embedding rotates, exactly as
+ * convert_hf_to_gguf.py does: per head, rows (i, i + hs/2) become rows (2i, 2i + 1).
+ */
+function permuteForRope(
+  w: Float32Array,
+  heads: number,
+  outDim: number,
+  inDim: number,
+): Float32Array {
+  const hs = outDim / heads
+  const half = hs / 2
+  const out = new Float32Array(w.length)
+  for (let h = 0; h < heads; h++)
+    for (let i = 0; i < half; i++)
+      for (let pair = 0; pair < 2; pair++) {
+        const from = (h * hs + pair * half + i) * inDim
+        const to = (h * hs + 2 * i + pair) * inDim
+        out.set(w.subarray(from, from + inDim), to)
+      }
+  return out
+}
+
+const tensorName = (hf: string): string => {
+  const fixed: Record<string, string> = {
+    'model.embed_tokens.weight': 'token_embd.weight',
+    'model.norm.weight': 'output_norm.weight',
+    'lm_head.weight': 'output.weight',
+  }
+  if (fixed[hf]) return fixed[hf]
+  const m = /^model\.layers\.(\d+)\.(.+)$/.exec(hf)
+  const parts: Record<string, string> = {
+    'input_layernorm.weight': 'attn_norm.weight',
+    'self_attn.q_proj.weight': 'attn_q.weight',
+    'self_attn.k_proj.weight': 'attn_k.weight',
+    'self_attn.v_proj.weight': 'attn_v.weight',
+    'self_attn.o_proj.weight': 'attn_output.weight',
+    'post_attention_layernorm.weight': 'ffn_norm.weight',
+    'mlp.gate_proj.weight': 'ffn_gate.weight',
+    'mlp.up_proj.weight': 'ffn_up.weight',
+    'mlp.down_proj.weight': 'ffn_down.weight',
+  }
+  if (!m || !parts[m[2]]) throw new Error(`No GGUF name for ${hf}.`)
+  return `blk.${m[1]}.${parts[m[2]]}`
+}
+
+export interface GgufModel {
+  metadata: Map<string, GgufValue>
+  tensors: GgufTensor[]
+}
+
+/**
+ * The model as GGUF metadata and tensors. Matrices are stored in `dtype` (q8_0 needs rows
+ * of a multiple of 32: a matrix that has not them stays f16); norms stay f32, as llama.cpp
+ * expects. `separator`: the token Frugal puts before a prompt, written as the beginning of
+ * a sequence that llama.cpp adds the same way.
+ */
+export function ggufModel(
+  c: ModelConfig,
+  weights: ReadonlyMap<string, Float32Array>,
+  tokenizer: Tokenizer,
+  options: { dtype: GgufDtype; name: string },
+): GgufModel {
+  const refusal = ggufRefusal(c, tokenizer)
+  if (refusal) throw new UserError('unsupported', refusal, 'format')
+  const meta = new Map<string, GgufValue>()
+  const u32 = (key: string, value: number) => meta.set(key, { type: 'u32', value })
+  meta.set('general.architecture', { type: 'string', value: 'llama' })
+  meta.set('general.name', { type: 'string', value: options.name })
+  u32('general.file_type', fileType[options.dtype])
+  u32('general.quantization_version', 2)
+  u32('llama.context_length', c.contextLength)
+  u32('llama.embedding_length', c.width)
+  u32('llama.block_count', c.layers)
+  u32('llama.feed_forward_length', denseHidden(c))
+  u32('llama.attention.head_count', c.heads)
+  u32('llama.attention.head_count_kv', c.heads)
+  u32('llama.rope.dimension_count', headWidth(c))
+  meta.set('llama.rope.freq_base', { type: 'f32', value: c.ropeTheta })
+  meta.set('llama.attention.layer_norm_rms_epsilon', { type: 'f32', value: c.normEps })
+  u32('llama.vocab_size', c.vocabSize)
+  for (const [k, v] of tokenizerMetadata(tokenizer, c.vocabSize)) meta.set(k, v)
+
+  const tensors: GgufTensor[] = []
+  for (const [hf, t] of toHfTensors(c, weights)) {
+    const name = tensorName(hf)
+    let values = t.values
+    if (name.endsWith('attn_q.weight') || name.endsWith('attn_k.weight'))
+      values = permuteForRope(values, c.heads, t.shape[0], t.shape[1])
+    const matrix = t.shape.length === 2
+    const type = !matrix
+      ? GgmlType.F32
+      : options.dtype === 'f32'
+        ? GgmlType.F32
+        : options.dtype === 'q8_0' && t.shape[1] % Q8_0_BLOCK === 0
+          ? GgmlType.Q8_0
+          : GgmlType.F16
+    tensors.push({ name, dims: [...t.shape].reverse(), type, data: encodeTensor(values, type) })
+  }
+  return { metadata: meta, tensors }
+}
+
+/** tokenizer.ggml.*: the vocabulary, merges or character pieces, and the special tokens. */
+function tokenizerMetadata(tokenizer: Tokenizer, vocabSize: number): Map<string, GgufValue> {
+  const meta = new Map<string, GgufValue>()
+  const specials = new Set(tokenizer.specialTokens.map((s) => s.id))
+  const tokens: string[] = []
+  const types = new Int32Array(vocabSize)
+  for (let id = 0; id < vocabSize; id++) {
+    const token = tokenizer.idToToken(id) ?? `<|unused_${id}|>`
+    const isByte = tokenizer.kind === 'char' && /^<0x[0-9A-F]{2}>$/.test(token)
+    tokens.push(tokenizer.kind === 'char' && token === ' ' ? SPM_SPACE : token)
+    types[id] = specials.has(id) ? TokenType.control : isByte ? TokenType.byte : TokenType.normal
+  }
+  if (tokenizer.kind === 'bpe') {
+    const json = tokenizer.toJSON()
+    const merges = (json.model as { merges?: (string | [string, string])[] }).merges ?? []
+    meta.set('tokenizer.ggml.model', { type: 'string', value: 'gpt2' })
+    meta.set('tokenizer.ggml.pre', { type: 'string', value: pretokenizerName(tokenizer)! })
+    meta.set('tokenizer.ggml.tokens', { type: 'strings', value: tokens })
+    meta.set('tokenizer.ggml.token_type', { type: 'i32s', value: types })
+    meta.set('tokenizer.ggml.merges', {
+      type: 'strings',
+      value: merges.map((m) => (typeof m === 'string' ? m : `${m[0]} ${m[1]}`)),
+    })
+  } else {
+    // Characters as SentencePiece pieces: nothing merges (no piece is longer than a
+    // character), unseen characters fall back to <0xNN> byte pieces where the tokenizer has them.
+    meta.set('tokenizer.ggml.model', { type: 'string', value: 'llama' })
+    meta.set('tokenizer.ggml.tokens', { type: 'strings', value: tokens })
+    meta.set('tokenizer.ggml.scores', { type: 'f32s', value: new Float32Array(vocabSize) })
+    meta.set('tokenizer.ggml.token_type', { type: 'i32s', value: types })
+    meta.set('tokenizer.ggml.add_space_prefix', { type: 'bool', value: false })
+  }
+  // Frugal starts a prompt with the separator its training streams put between documents.
+  const separator = tokenizer.eos ?? tokenizer.bos
+  if (separator !== null) {
+    meta.set('tokenizer.ggml.bos_token_id', { type: 'u32', value: separator })
+    meta.set('tokenizer.ggml.add_bos_token', { type: 'bool', value: true })
+  }
+  if (tokenizer.eos !== null)
+    meta.set('tokenizer.ggml.eos_token_id', { type: 'u32', value: tokenizer.eos })
+  if (tokenizer.pad !== null)
+    meta.set('tokenizer.ggml.padding_token_id', { type: 'u32', value: tokenizer.pad })
+  meta.set('tokenizer.ggml.add_eos_token', { type: 'bool', value: false })
+  return meta
+}

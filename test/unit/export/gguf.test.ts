@@ -1,0 +1,281 @@
+import * as tf from '@tensorflow/tfjs-core'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  getLlama,
+  LlamaLogLevel,
+  readGgufFileInfo,
+  type Llama,
+  type LlamaModel,
+  type Token,
+} from 'node-llama-cpp'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Decoder } from '../../../src/worker/infer/decoder'
+import { ggufModel, type GgufDtype } from '../../../src/worker/export/gguf-model'
+import { GgmlType, writeGguf } from '../../../src/worker/export/gguf'
+import { fromFloat16, toFloat16 } from '../../../src/worker/export/floats'
+import { modelConfigSchema, type ModelConfigInput } from '../../../src/worker/model/config'
+import type { Params } from '../../../src/worker/model/model'
+import { initialValues, paramSpecs } from '../../../src/worker/model/params'
+import { Rng } from '../../../src/worker/model/rng'
+import { trainBpe, trainChar, type Tokenizer } from '../../../src/worker/tokenizer'
+import { setupTf } from '../../helpers/tfjs'
+
+/**
+ * GGUF export checked by llama.cpp itself (node-llama-cpp's prebuilt binaries, CPU): the
+ * file loads, llama.cpp tokenizes as Frugal does, and its logits are Frugal decoder's.
+ */
+
+const text = readFileSync(
+  join(import.meta.dirname, '../../fixtures/text/tinyshakespeare-excerpt.txt'),
+  'utf8',
+).slice(0, 20_000)
+const prompt = 'First Citizen:\nBefore we proceed any further, hear me speak.'
+
+let llama: Llama
+let dir: string
+let bpe: Tokenizer
+let chars: Tokenizer
+beforeAll(async () => {
+  await setupTf()
+  llama = await getLlama({
+    gpu: false,
+    build: 'never',
+    progressLogs: false,
+    logLevel: LlamaLogLevel.error,
+  })
+  dir = mkdtempSync(join(tmpdir(), 'frugal-gguf-'))
+  const specialTokens = ['<|bos|>', '<|eos|>', '<|pad|>']
+  bpe = (await trainBpe([text], { vocabSize: 400, specialTokens })).tokenizer
+  chars = (await trainChar([text], { specialTokens })).tokenizer
+})
+afterAll(async () => {
+  await llama?.dispose()
+  if (dir) rmSync(dir, { recursive: true, force: true })
+})
+
+type Config = ReturnType<typeof modelConfigSchema.parse>
+
+function randomModel(vocabSize: number, extra: Partial<ModelConfigInput> = {}) {
+  const config = modelConfigSchema.parse({
+    vocabSize,
+    contextLength: 96,
+    layers: 2,
+    heads: 2,
+    width: 64,
+    initStd: 0.1,
+    ...extra,
+  })
+  return { config, weights: initialValues(config, new Rng(3)) }
+}
+
+async function exported(
+  tokenizer: Tokenizer,
+  dtype: GgufDtype,
+  extra: Partial<ModelConfigInput> = {},
+) {
+  const { config, weights } = randomModel(tokenizer.vocabSize, extra)
+  const { metadata, tensors } = ggufModel(config, weights, tokenizer, { dtype, name: 'test' })
+  const path = join(dir, `${tokenizer.kind}-${dtype}-${Object.keys(extra).join('-')}.gguf`)
+  writeGguf(path, metadata, tensors)
+  return { config, weights, path, model: await llama.loadModel({ modelPath: path }) }
+}
+
+/** Frugal's decoder: logits for every position of `ids`, (n, V) row-major. */
+async function frugalLogits(config: Config, weights: Map<string, Float32Array>, ids: number[]) {
+  const params: Params = {}
+  for (const s of paramSpecs(config)) params[s.name] = tf.tensor(weights.get(s.name)!, s.shape)
+  const decoder = new Decoder(config, params)
+  try {
+    return await decoder.feed(ids)
+  } finally {
+    decoder.dispose()
+    tf.dispose(Object.values(params))
+  }
+}
+
+/**
+ * llama.cpp's logits for every position of `ids`, (n, V) row-major. Keys and values in f32
+ * and no flash attention (which computes in f16 on the CPU): llama.cpp's math at full
+ * precision, to compare with Frugal's.
+ */
+async function llamaLogits(model: LlamaModel, ids: number[], V: number) {
+  const context = await model.createContext({
+    contextSize: 96,
+    batchSize: 96,
+    experimentalKvCacheKeyType: 'F32',
+    experimentalKvCacheValueType: 'F32',
+    flashAttention: false,
+  })
+  try {
+    const out = await context
+      .getSequence()
+      .controlledEvaluate(
+        tokens(ids).map((t) => [t, { generateNext: { logits: true } }] as [Token, object]),
+      )
+    const logits = new Float32Array(ids.length * V)
+    out.forEach((o, i) => {
+      for (const [token, value] of o!.next.logits!) logits[i * V + token] = value
+    })
+    return logits
+  } finally {
+    await context.dispose()
+  }
+}
+
+/** Frugal's ids as node-llama-cpp's (branded) tokens: the same numbers. */
+const tokens = (ids: number[]) => ids as Token[]
+
+const maxDiff = (a: Float32Array, b: Float32Array) =>
+  a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0)
+
+/** Per row, how far the largest logit is above the second. */
+const margins = (logits: Float32Array, V: number) =>
+  Array.from({ length: logits.length / V }, (_, r) => {
+    const row = [...logits.subarray(r * V, (r + 1) * V)].sort((x, y) => y - x)
+    return row[0] - row[1]
+  })
+
+const argmaxes = (logits: Float32Array, V: number) =>
+  Array.from({ length: logits.length / V }, (_, r) => {
+    let best = 0
+    for (let j = 1; j < V; j++) if (logits[r * V + j] > logits[r * V + best]) best = j
+    return best
+  })
+
+/** Greedy continuation by llama.cpp (temperature 0), n tokens after `ids`. */
+async function llamaGreedy(model: LlamaModel, ids: number[], n: number) {
+  const context = await model.createContext({ contextSize: 96, flashAttention: false })
+  const out: number[] = []
+  for await (const token of context.getSequence().evaluate(tokens(ids), { temperature: 0 })) {
+    out.push(token)
+    if (out.length === n) break
+  }
+  await context.dispose()
+  return out
+}
+
+/** Greedy continuation by Frugal's decoder. */
+async function frugalGreedy(
+  config: Config,
+  weights: Map<string, Float32Array>,
+  ids: number[],
+  n: number,
+) {
+  const params: Params = {}
+  for (const s of paramSpecs(config)) params[s.name] = tf.tensor(weights.get(s.name)!, s.shape)
+  const decoder = new Decoder(config, params)
+  const V = config.vocabSize
+  const out: number[] = []
+  let logits = await decoder.feed(ids)
+  for (let i = 0; i < n; i++) {
+    const next = argmaxes(logits.subarray(logits.length - V), V)[0]
+    out.push(next)
+    logits = await decoder.feed([next])
+  }
+  decoder.dispose()
+  tf.dispose(Object.values(params))
+  return out
+}
+
+describe('GGUF export, run in llama.cpp', () => {
+  it('byte-level BPE, f32: llama.cpp tokenizes the same, and gives the same logits and greedy text', async () => {
+    const { config, weights, model, path } = await exported(bpe, 'f32')
+    const info = await readGgufFileInfo(path)
+    expect(info.metadata.general.architecture).toBe('llama')
+    const ids = Array.from(bpe.encode(prompt))
+    expect(model.tokenize(prompt)).toEqual(ids)
+    const V = config.vocabSize
+    const [ours, theirs] = [
+      await frugalLogits(config, weights, ids),
+      await llamaLogits(model, ids, V),
+    ]
+    expect(maxDiff(ours, theirs)).toBeLessThan(1e-4)
+    // Frugal starts a prompt with its separator; the file tells llama.cpp to do the same.
+    const start = [bpe.eos!, ...ids.slice(0, 6)]
+    expect(model.tokens.bos).toBe(bpe.eos)
+    expect(await llamaGreedy(model, start, 24)).toEqual(
+      await frugalGreedy(config, weights, start, 24),
+    )
+    expect(model.detokenize(tokens(ids))).toBe(prompt)
+    await model.dispose()
+  })
+
+  it('untied head, other shapes, f16: the logits of the 16-bit weights, to f16 rounding', async () => {
+    const extra = { tieEmbeddings: false, heads: 4, layers: 3, ropeTheta: 500_000 }
+    const { config, weights, model } = await exported(bpe, 'f16', extra)
+    const ids = Array.from(bpe.encode(prompt))
+    // The file holds matrices in f16 and norms in f32: Frugal with the same rounding.
+    const rounded = new Map(
+      [...weights].map(([name, v]) => [
+        name,
+        name.endsWith('norm.weight') ? v : fromFloat16(toFloat16(v)),
+      ]),
+    )
+    const V = config.vocabSize
+    const theirs = await llamaLogits(model, ids, V)
+    const ours = await frugalLogits(config, rounded, ids)
+    // llama.cpp's CPU matmul of f16 weights rounds the activations to f16 too.
+    expect(maxDiff(ours, theirs)).toBeLessThan(1e-2)
+    expect(argmaxes(theirs, V)).toEqual(argmaxes(ours, V))
+    await model.dispose()
+  })
+
+  it('q8_0: about a quarter of the f32 size, logits within 8-bit rounding, the same clear next tokens', async () => {
+    const f32 = await exported(bpe, 'f32', { width: 128 })
+    const q8 = await exported(bpe, 'q8_0', { width: 128 })
+    const info = await readGgufFileInfo(q8.path)
+    const matrices = info.fullTensorInfo!.filter((t) => t.dimensions.length === 2)
+    expect(new Set(matrices.map((t) => Number(t.ggmlType)))).toEqual(new Set([GgmlType.Q8_0]))
+    expect(q8.model.size / f32.model.size).toBeLessThan(0.35)
+    const ids = Array.from(bpe.encode(prompt))
+    const V = q8.config.vocabSize
+    const ours = await frugalLogits(q8.config, q8.weights, ids)
+    const theirs = await llamaLogits(q8.model, ids, V)
+    // llama.cpp rounds the activations of a q8_0 matmul to 8 bits too: logits move by up
+    // to about 0.15 here (random weights, the worst case). Wherever Frugal's best token leads
+    // by more than twice that, llama.cpp picks it too.
+    expect(maxDiff(ours, theirs)).toBeLessThan(0.25)
+    const decisive = margins(ours, V).flatMap((m, i) => (m > 0.5 ? [i] : []))
+    expect(decisive.length).toBeGreaterThan(ids.length / 5)
+    const [a, b] = [argmaxes(ours, V), argmaxes(theirs, V)]
+    for (const i of decisive) expect(b[i], `position ${i}`).toBe(a[i])
+    await Promise.all([f32.model.dispose(), q8.model.dispose()])
+  })
+
+  it("a character tokenizer as llama.cpp's SentencePiece pieces: same ids, same logits", async () => {
+    const { config, weights, model } = await exported(chars, 'f32')
+    const ids = Array.from(chars.encode(prompt))
+    expect(model.tokenize(prompt)).toEqual(ids)
+    expect(model.detokenize(tokens(ids))).toBe(prompt)
+    const theirs = await llamaLogits(model, ids, config.vocabSize)
+    expect(maxDiff(await frugalLogits(config, weights, ids), theirs)).toBeLessThan(1e-4)
+    await model.dispose()
+  })
+})
+
+describe('GGUF export refuses what llama.cpp would compute differently', () => {
+  const refused = (extra: Partial<ModelConfigInput>) => {
+    const { config, weights } = randomModel(bpe.vocabSize, extra)
+    return () => ggufModel(config, weights, bpe, { dtype: 'f32', name: 'x' })
+  }
+  it('MoE, a sliding window, global tokens: each with its reason', () => {
+    expect(refused({ moe: { routedExperts: 4, topK: 2 } })).toThrow(/mixture-of-experts/)
+    expect(refused({ attentionWindow: 16 })).toThrow(/sliding window of 16 tokens/)
+    expect(refused({ globalTokens: 2, attentionWindow: 16 })).toThrow(/window/)
+  })
+
+  it('a write that fails midway leaves no file', () => {
+    const { config, weights } = randomModel(bpe.vocabSize)
+    const { metadata, tensors } = ggufModel(config, weights, bpe, { dtype: 'f32', name: 'x' })
+    // A tensor the file system cannot take (as a disk error would, after the header).
+    const broken = { length: 64 } as unknown as Uint8Array
+    const path = join(dir, 'broken.gguf')
+    expect(() =>
+      writeGguf(path, metadata, [...tensors, { name: 'x', dims: [16], type: 0, data: broken }]),
+    ).toThrow()
+    expect(existsSync(path)).toBe(false)
+    expect(readdirSync(dir).filter((f) => f.startsWith('broken'))).toEqual([])
+  })
+})

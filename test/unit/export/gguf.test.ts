@@ -24,7 +24,8 @@ import { setupTf } from '../../helpers/tfjs'
 
 /**
  * GGUF export checked by llama.cpp itself (node-llama-cpp's prebuilt binaries, CPU): the
- * file loads, llama.cpp tokenizes as Frugal does, and its logits are Frugal decoder's.
+ * file loads, llama.cpp tokenizes as Frugal does, and its next-token log-probabilities (its
+ * whole distribution, untruncated) are those of Frugal's decoder.
  */
 
 const text = readFileSync(
@@ -82,13 +83,13 @@ async function exported(
   return { config, weights, path, model: await llama.loadModel({ modelPath: path }) }
 }
 
-/** Frugal's decoder: logits for every position of `ids`, (n, V) row-major. */
-async function frugalLogits(config: Config, weights: Map<string, Float32Array>, ids: number[]) {
+/** Frugal's decoder: next-token log-probabilities at every position of `ids`, (n, V) row-major. */
+async function frugalLogProbs(config: Config, weights: Map<string, Float32Array>, ids: number[]) {
   const params: Params = {}
   for (const s of paramSpecs(config)) params[s.name] = tf.tensor(weights.get(s.name)!, s.shape)
   const decoder = new Decoder(config, params)
   try {
-    return await decoder.feed(ids)
+    return logSoftmax(await decoder.feed(ids), config.vocabSize)
   } finally {
     decoder.dispose()
     tf.dispose(Object.values(params))
@@ -96,11 +97,12 @@ async function frugalLogits(config: Config, weights: Map<string, Float32Array>, 
 }
 
 /**
- * llama.cpp's logits for every position of `ids`, (n, V) row-major. Keys and values in f32
+ * llama.cpp's next-token log-probabilities at every position of `ids`, (n, V) row-major,
+ * from its full distribution at temperature 1 with no truncation. Keys and values in f32
  * and no flash attention (which computes in f16 on the CPU): llama.cpp's math at full
  * precision, to compare with Frugal's.
  */
-async function llamaLogits(model: LlamaModel, ids: number[], V: number) {
+async function llamaLogProbs(model: LlamaModel, ids: number[], V: number) {
   const context = await model.createContext({
     contextSize: 96,
     batchSize: 96,
@@ -108,20 +110,37 @@ async function llamaLogits(model: LlamaModel, ids: number[], V: number) {
     experimentalKvCacheValueType: 'F32',
     flashAttention: false,
   })
+  const options = { temperature: 1, topK: V, topP: 1, minP: 0 }
   try {
     const out = await context
       .getSequence()
       .controlledEvaluate(
-        tokens(ids).map((t) => [t, { generateNext: { logits: true } }] as [Token, object]),
+        tokens(ids).map(
+          (t) => [t, { generateNext: { probabilities: true, options } }] as [Token, object],
+        ),
       )
-    const logits = new Float32Array(ids.length * V)
+    const logProbs = new Float32Array(ids.length * V).fill(-Infinity)
     out.forEach((o, i) => {
-      for (const [token, value] of o!.next.logits!) logits[i * V + token] = value
+      const probabilities = o!.next.probabilities!
+      expect(probabilities.size).toBe(V) // the whole distribution, nothing cut off
+      for (const [token, p] of probabilities) logProbs[i * V + token] = Math.log(p)
     })
-    return logits
+    return logProbs
   } finally {
     await context.dispose()
   }
+}
+
+/** Logits (n, V) as log-probabilities: each row minus its log-sum-exp. */
+function logSoftmax(logits: Float32Array, V: number): Float32Array {
+  const out = new Float32Array(logits.length)
+  for (let r = 0; r < logits.length / V; r++) {
+    const row = logits.subarray(r * V, (r + 1) * V)
+    const max = Math.max(...row)
+    const lse = max + Math.log(row.reduce((a, x) => a + Math.exp(x - max), 0))
+    for (let j = 0; j < V; j++) out[r * V + j] = row[j] - lse
+  }
+  return out
 }
 
 /** Frugal's ids as node-llama-cpp's (branded) tokens: the same numbers. */
@@ -180,7 +199,7 @@ async function frugalGreedy(
 }
 
 describe('GGUF export, run in llama.cpp', () => {
-  it('byte-level BPE, f32: llama.cpp tokenizes the same, and gives the same logits and greedy text', async () => {
+  it('byte-level BPE, f32: llama.cpp tokenizes the same, with the same next-token distributions and greedy text', async () => {
     const { config, weights, model, path } = await exported(bpe, 'f32')
     const info = await readGgufFileInfo(path)
     expect(info.metadata.general.architecture).toBe('llama')
@@ -188,8 +207,8 @@ describe('GGUF export, run in llama.cpp', () => {
     expect(model.tokenize(prompt)).toEqual(ids)
     const V = config.vocabSize
     const [ours, theirs] = [
-      await frugalLogits(config, weights, ids),
-      await llamaLogits(model, ids, V),
+      await frugalLogProbs(config, weights, ids),
+      await llamaLogProbs(model, ids, V),
     ]
     expect(maxDiff(ours, theirs)).toBeLessThan(1e-4)
     // Frugal starts a prompt with its separator; the file tells llama.cpp to do the same.
@@ -202,7 +221,7 @@ describe('GGUF export, run in llama.cpp', () => {
     await model.dispose()
   })
 
-  it('untied head, other shapes, f16: the logits of the 16-bit weights, to f16 rounding', async () => {
+  it('untied head, other shapes, f16: the distributions of the 16-bit weights, to f16 rounding', async () => {
     const extra = { tieEmbeddings: false, heads: 4, layers: 3, ropeTheta: 500_000 }
     const { config, weights, model } = await exported(bpe, 'f16', extra)
     const ids = Array.from(bpe.encode(prompt))
@@ -214,15 +233,15 @@ describe('GGUF export, run in llama.cpp', () => {
       ]),
     )
     const V = config.vocabSize
-    const theirs = await llamaLogits(model, ids, V)
-    const ours = await frugalLogits(config, rounded, ids)
+    const theirs = await llamaLogProbs(model, ids, V)
+    const ours = await frugalLogProbs(config, rounded, ids)
     // llama.cpp's CPU matmul of f16 weights rounds the activations to f16 too.
     expect(maxDiff(ours, theirs)).toBeLessThan(1e-2)
     expect(argmaxes(theirs, V)).toEqual(argmaxes(ours, V))
     await model.dispose()
   })
 
-  it('q8_0: about a quarter of the f32 size, logits within 8-bit rounding, the same clear next tokens', async () => {
+  it('q8_0: about a quarter of the f32 size, log-probabilities within 8-bit rounding, the same clear next tokens', async () => {
     const f32 = await exported(bpe, 'f32', { width: 128 })
     const q8 = await exported(bpe, 'q8_0', { width: 128 })
     const info = await readGgufFileInfo(q8.path)
@@ -231,8 +250,8 @@ describe('GGUF export, run in llama.cpp', () => {
     expect(q8.model.size / f32.model.size).toBeLessThan(0.35)
     const ids = Array.from(bpe.encode(prompt))
     const V = q8.config.vocabSize
-    const ours = await frugalLogits(q8.config, q8.weights, ids)
-    const theirs = await llamaLogits(q8.model, ids, V)
+    const ours = await frugalLogProbs(q8.config, q8.weights, ids)
+    const theirs = await llamaLogProbs(q8.model, ids, V)
     // llama.cpp rounds the activations of a q8_0 matmul to 8 bits too: logits move by up
     // to about 0.15 here (random weights, the worst case). Wherever Frugal's best token leads
     // by more than twice that, llama.cpp picks it too.
@@ -244,13 +263,13 @@ describe('GGUF export, run in llama.cpp', () => {
     await Promise.all([f32.model.dispose(), q8.model.dispose()])
   })
 
-  it("a character tokenizer as llama.cpp's SentencePiece pieces: same ids, same logits", async () => {
+  it("a character tokenizer as llama.cpp's SentencePiece pieces: same ids, same distributions", async () => {
     const { config, weights, model } = await exported(chars, 'f32')
     const ids = Array.from(chars.encode(prompt))
     expect(model.tokenize(prompt)).toEqual(ids)
     expect(model.detokenize(tokens(ids))).toBe(prompt)
-    const theirs = await llamaLogits(model, ids, config.vocabSize)
-    expect(maxDiff(await frugalLogits(config, weights, ids), theirs)).toBeLessThan(1e-4)
+    const theirs = await llamaLogProbs(model, ids, config.vocabSize)
+    expect(maxDiff(await frugalLogProbs(config, weights, ids), theirs)).toBeLessThan(1e-4)
     await model.dispose()
   })
 })

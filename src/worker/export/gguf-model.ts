@@ -1,14 +1,15 @@
 import { UserError } from '../../shared/errors'
-import { denseHidden, headWidth, type ModelConfig } from '../model/config'
+import { denseHidden, expertHidden, headWidth, type ModelConfig } from '../model/config'
 import { PRETOKENIZER_PATTERNS } from '../tokenizer/pretokenize'
 import type { Tokenizer } from '../tokenizer/types'
 import { encodeTensor, GgmlType, Q8_0_BLOCK, type GgufTensor, type GgufValue } from './gguf'
-import { toHfTensors } from './hf'
+import { toHfTensors, type HfTensor } from './hf'
 
 /**
- * A Frugal model as llama.cpp's `llama` architecture: the names, layouts and metadata
- * llama.cpp's own converter (convert_hf_to_gguf.py) writes for a Llama checkpoint, so
- * llama.cpp, Ollama and LM Studio run it with the same math as Frugal's decoder.
+ * A Frugal model as a llama.cpp architecture (`llama`, or `glm4moe` for MoE: see
+ * Architecture): the names, layouts and metadata llama.cpp's own converter
+ * (convert_hf_to_gguf.py) writes for those checkpoints, so llama.cpp, Ollama and LM Studio
+ * run it with the same math as Frugal's decoder.
  */
 
 export const ggufDtypes = ['f32', 'f16', 'q8_0'] as const
@@ -22,8 +23,8 @@ const fileType: Record<GgufDtype, number> = { f32: 0, f16: 1, q8_0: 7 }
  * would compute differently is refused, never exported approximately.
  */
 export function ggufRefusal(c: ModelConfig, tokenizer: Tokenizer): string | null {
-  if (c.moe)
-    return 'GGUF export of mixture-of-experts models is not available yet: export this run as a Hugging Face folder, or train a dense model for llama.cpp.'
+  if (c.moe?.routing === 'topp')
+    return 'This model routes each token to experts by top-p, which no llama.cpp architecture implements (its MoE layers take a fixed top-k).'
   if (c.attentionWindow !== null)
     return `This model attends within a sliding window of ${c.attentionWindow} tokens, which llama.cpp's llama architecture does not apply: its output would differ.`
   if (c.globalTokens > 0)
@@ -86,7 +87,7 @@ function permuteForRope(
   return out
 }
 
-const tensorName = (hf: string): string => {
+const tensorName = (hf: string, arch: Architecture): string => {
   const fixed: Record<string, string> = {
     'model.embed_tokens.weight': 'token_embd.weight',
     'model.norm.weight': 'output_norm.weight',
@@ -100,7 +101,9 @@ const tensorName = (hf: string): string => {
     'self_attn.k_proj.weight': 'attn_k.weight',
     'self_attn.v_proj.weight': 'attn_v.weight',
     'self_attn.o_proj.weight': 'attn_output.weight',
-    'post_attention_layernorm.weight': 'ffn_norm.weight',
+    // glm4moe's pre-FFN norm is its "post-attention" norm.
+    'post_attention_layernorm.weight':
+      arch === 'glm4moe' ? 'post_attention_norm.weight' : 'ffn_norm.weight',
     'mlp.gate_proj.weight': 'ffn_gate.weight',
     'mlp.up_proj.weight': 'ffn_up.weight',
     'mlp.down_proj.weight': 'ffn_down.weight',
@@ -108,6 +111,15 @@ const tensorName = (hf: string): string => {
   if (!m || !parts[m[2]]) throw new Error(`No GGUF name for ${hf}.`)
   return `blk.${m[1]}.${parts[m[2]]}`
 }
+
+/**
+ * llama.cpp's architecture for a config: `llama` for a dense model; for MoE, `glm4moe`,
+ * whose layer is Frugal's: leading dense layers, softmax or sigmoid affinities, top-k
+ * chosen with the balancing bias and weighted without it, optional normalization, a routed
+ * scale, and shared experts added unconditionally (with zero weights when there are none,
+ * which adds exactly nothing).
+ */
+type Architecture = 'llama' | 'glm4moe'
 
 export interface GgufModel {
   metadata: Map<string, GgufValue>
@@ -128,41 +140,126 @@ export function ggufModel(
 ): GgufModel {
   const refusal = ggufRefusal(c, tokenizer)
   if (refusal) throw new UserError('unsupported', refusal, 'format')
+  const arch: Architecture = c.moe ? 'glm4moe' : 'llama'
   const meta = new Map<string, GgufValue>()
   const u32 = (key: string, value: number) => meta.set(key, { type: 'u32', value })
-  meta.set('general.architecture', { type: 'string', value: 'llama' })
+  const f32 = (key: string, value: number) => meta.set(key, { type: 'f32', value })
+  meta.set('general.architecture', { type: 'string', value: arch })
   meta.set('general.name', { type: 'string', value: options.name })
   u32('general.file_type', fileType[options.dtype])
   u32('general.quantization_version', 2)
-  u32('llama.context_length', c.contextLength)
-  u32('llama.embedding_length', c.width)
-  u32('llama.block_count', c.layers)
-  u32('llama.feed_forward_length', denseHidden(c))
-  u32('llama.attention.head_count', c.heads)
-  u32('llama.attention.head_count_kv', c.heads)
-  u32('llama.rope.dimension_count', headWidth(c))
-  meta.set('llama.rope.freq_base', { type: 'f32', value: c.ropeTheta })
-  meta.set('llama.attention.layer_norm_rms_epsilon', { type: 'f32', value: c.normEps })
-  u32('llama.vocab_size', c.vocabSize)
+  u32(`${arch}.context_length`, c.contextLength)
+  u32(`${arch}.embedding_length`, c.width)
+  u32(`${arch}.block_count`, c.layers)
+  u32(`${arch}.feed_forward_length`, denseHidden(c))
+  u32(`${arch}.attention.head_count`, c.heads)
+  u32(`${arch}.attention.head_count_kv`, c.heads)
+  u32(`${arch}.rope.dimension_count`, headWidth(c))
+  f32(`${arch}.rope.freq_base`, c.ropeTheta)
+  f32(`${arch}.attention.layer_norm_rms_epsilon`, c.normEps)
+  u32(`${arch}.vocab_size`, c.vocabSize)
+  const moe = c.moe
+  if (moe) {
+    u32(`${arch}.expert_count`, moe.routedExperts)
+    u32(`${arch}.expert_used_count`, moe.topK)
+    u32(`${arch}.expert_feed_forward_length`, expertHidden(c))
+    // glm4moe always adds a shared expert: with none, one of zeros.
+    u32(`${arch}.expert_shared_count`, Math.max(1, moe.sharedExperts))
+    u32(`${arch}.leading_dense_block_count`, moe.firstDenseLayers)
+    f32(`${arch}.expert_weights_scale`, moe.routeScale)
+    meta.set(`${arch}.expert_weights_norm`, {
+      type: 'bool',
+      value: moe.normalizeWeights && moe.topK > 1,
+    })
+    u32(`${arch}.expert_gating_func`, moe.affinity === 'softmax' ? 1 : 2)
+    u32(`${arch}.nextn_predict_layers`, 0)
+  }
   for (const [k, v] of tokenizerMetadata(tokenizer, c.vocabSize)) meta.set(k, v)
 
   const tensors: GgufTensor[] = []
-  for (const [hf, t] of toHfTensors(c, weights)) {
-    const name = tensorName(hf)
-    let values = t.values
-    if (name.endsWith('attn_q.weight') || name.endsWith('attn_k.weight'))
-      values = permuteForRope(values, c.heads, t.shape[0], t.shape[1])
-    const matrix = t.shape.length === 2
+  const add = (name: string, shape: number[], values: Float32Array) => {
+    const matrix = shape.length >= 2
     const type = !matrix
       ? GgmlType.F32
       : options.dtype === 'f32'
         ? GgmlType.F32
-        : options.dtype === 'q8_0' && t.shape[1] % Q8_0_BLOCK === 0
+        : options.dtype === 'q8_0' && shape[shape.length - 1] % Q8_0_BLOCK === 0
           ? GgmlType.Q8_0
           : GgmlType.F16
-    tensors.push({ name, dims: [...t.shape].reverse(), type, data: encodeTensor(values, type) })
+    tensors.push({ name, dims: [...shape].reverse(), type, data: encodeTensor(values, type) })
   }
+  const hf = toHfTensors(c, weights)
+  for (const [name, t] of hf) {
+    if (/\.mlp\.(gate\.|experts\.|shared_experts\.)/.test(name)) continue // MoE: below
+    let values = t.values
+    const ours = tensorName(name, arch)
+    // llama rotates interleaved pairs (convert_hf_to_gguf.py permutes q and k for it);
+    // glm4moe rotates the halves of each head, Frugal's layout already.
+    if (arch === 'llama' && (ours.endsWith('attn_q.weight') || ours.endsWith('attn_k.weight')))
+      values = permuteForRope(values, c.heads, t.shape[0], t.shape[1])
+    add(ours, t.shape, values)
+  }
+  if (moe)
+    for (let l = moe.firstDenseLayers; l < c.layers; l++) {
+      for (const [name, shape, values] of moeTensors(c, hf, l))
+        add(`blk.${l}.${name}`, shape, values)
+    }
   return { metadata: meta, tensors }
+}
+
+/**
+ * One MoE layer as glm4moe's tensors, [shape in Hugging Face order, values]: the router,
+ * the balancing bias (when the model has one), the routed experts stacked into one
+ * (E, out, in) tensor per projection, and the shared expert.
+ */
+function moeTensors(
+  c: ModelConfig,
+  hf: ReadonlyMap<string, HfTensor>,
+  l: number,
+): [string, number[], Float32Array][] {
+  const moe = c.moe!
+  const p = `model.layers.${l}.mlp`
+  const get = (name: string) => {
+    const t = hf.get(name)
+    if (!t) throw new Error(`No tensor ${name} to export.`)
+    return t
+  }
+  const out: [string, number[], Float32Array][] = []
+  const router = get(`${p}.gate.weight`)
+  out.push(['ffn_gate_inp.weight', router.shape, router.values])
+  // glm4moe requires the balancing bias; zeros where the model has none leave the choice as is.
+  const bias = hf.get(`${p}.gate.e_score_correction_bias`)
+  out.push([
+    'exp_probs_b.bias',
+    [moe.routedExperts],
+    bias?.values ?? new Float32Array(moe.routedExperts),
+  ])
+  for (const [proj, name] of [
+    ['gate_proj', 'ffn_gate_exps.weight'],
+    ['up_proj', 'ffn_up_exps.weight'],
+    ['down_proj', 'ffn_down_exps.weight'],
+  ] as const) {
+    const parts = Array.from({ length: moe.routedExperts }, (_, e) =>
+      get(`${p}.experts.${e}.${proj}.weight`),
+    )
+    const stacked = new Float32Array(parts.reduce((n, t) => n + t.values.length, 0))
+    let at = 0
+    for (const t of parts) {
+      stacked.set(t.values, at)
+      at += t.values.length
+    }
+    out.push([name, [moe.routedExperts, ...parts[0].shape], stacked])
+  }
+  const h = expertHidden(c)
+  for (const [proj, name, shape] of [
+    ['gate_proj', 'ffn_gate_shexp.weight', [h, c.width]],
+    ['up_proj', 'ffn_up_shexp.weight', [h, c.width]],
+    ['down_proj', 'ffn_down_shexp.weight', [c.width, h]],
+  ] as const) {
+    const t = hf.get(`${p}.shared_experts.${proj}.weight`)
+    out.push(t ? [name, t.shape, t.values] : [name, [...shape], new Float32Array(h * c.width)])
+  }
+  return out
 }
 
 /** tokenizer.ggml.*: the vocabulary, merges or character pieces, and the special tokens. */

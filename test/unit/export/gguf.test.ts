@@ -274,13 +274,61 @@ describe('GGUF export, run in llama.cpp', () => {
   })
 })
 
+describe('GGUF export of MoE models as llama.cpp glm4moe', () => {
+  const variants: Record<string, Partial<ModelConfigInput>> = {
+    'softmax top-2, normalized, a shared expert, a leading dense layer': {
+      moe: { routedExperts: 4, topK: 2, sharedExperts: 1, firstDenseLayers: 1 },
+    },
+    "DeepSeek-V3's sigmoid with the balancing bias, routed scale, no shared expert": {
+      moe: {
+        routedExperts: 4,
+        topK: 2,
+        sharedExperts: 0,
+        firstDenseLayers: 0,
+        affinity: 'sigmoid',
+        balance: 'aux-free',
+        routeScale: 2.5,
+      },
+    },
+    'top-1, unnormalized, two shared experts, shared layers': {
+      shareGroupSize: 2,
+      layers: 4,
+      moe: {
+        routedExperts: 4,
+        topK: 1,
+        sharedExperts: 2,
+        firstDenseLayers: 2,
+        normalizeWeights: false,
+      },
+    },
+  }
+  for (const [name, extra] of Object.entries(variants))
+    it(`${name}: the same distributions in llama.cpp`, async () => {
+      const { config, weights } = randomModel(bpe.vocabSize, extra)
+      // The balancing bias starts at zero; give it values so the choice depends on it.
+      for (const [n, v] of weights)
+        if (n.endsWith('router.bias')) v.set(Array.from(v, (_, e) => ((e % 3) - 1) * 0.05))
+      const { metadata, tensors } = ggufModel(config, weights, bpe, { dtype: 'f32', name })
+      const path = join(dir, `moe-${Object.keys(variants).indexOf(name)}.gguf`)
+      writeGguf(path, metadata, tensors)
+      const model = await llama.loadModel({ modelPath: path })
+      try {
+        const ids = Array.from(bpe.encode(prompt))
+        const theirs = await llamaLogProbs(model, ids, config.vocabSize)
+        expect(maxDiff(await frugalLogProbs(config, weights, ids), theirs)).toBeLessThan(1e-4)
+      } finally {
+        await model.dispose()
+      }
+    })
+})
+
 describe('GGUF export refuses what llama.cpp would compute differently', () => {
   const refused = (extra: Partial<ModelConfigInput>) => {
     const { config, weights } = randomModel(bpe.vocabSize, extra)
     return () => ggufModel(config, weights, bpe, { dtype: 'f32', name: 'x' })
   }
-  it('MoE, a sliding window, global tokens: each with its reason', () => {
-    expect(refused({ moe: { routedExperts: 4, topK: 2 } })).toThrow(/mixture-of-experts/)
+  it('top-p routing, a sliding window, global tokens: each with its reason', () => {
+    expect(refused({ moe: { routedExperts: 4, topK: 2, routing: 'topp' } })).toThrow(/top-p/)
     expect(refused({ attentionWindow: 16 })).toThrow(/sliding window of 16 tokens/)
     expect(refused({ globalTokens: 2, attentionWindow: 16 })).toThrow(/window/)
   })

@@ -41,7 +41,7 @@ const formats = [
     v: 'gguf',
     text: 'GGUF file',
     label: 'File (new, .gguf)',
-    hint: "One file with the weights, the tokenizer and the settings, for llama.cpp, Ollama and LM Studio (llama.cpp's llama architecture). Dense models without a sliding window; others are refused with the reason.",
+    hint: "One file with the weights, the tokenizer and the settings, for llama.cpp, Ollama and LM Studio: a dense model as llama.cpp's llama, a MoE as its glm4moe. Top-p routing, a sliding window and global tokens are refused with the reason.",
   },
 ] as const
 

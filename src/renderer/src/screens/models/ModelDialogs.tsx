@@ -3,6 +3,7 @@ import { ApiCallError, call, useApiQuery, useTransport } from '../../api/client'
 import { Button } from '../../components/Button'
 import { Dialog } from '../../components/Dialog'
 import { PathDialog } from '../../components/forms/PathDialog'
+import { Segmented } from '../../components/forms/Segmented'
 import { Notice } from '../../components/Notice'
 import { formatCount } from '../../format'
 import type { CheckpointSummary, RunDetail } from '../../../../shared/runs'
@@ -58,8 +59,6 @@ export function ExportDialog({
   const transport = useTransport()
   const [format, setFormat] = useState<ExportFormat>('hf')
   const [dtype, setDtype] = useState<ExportDtype>('fp32')
-  const name = useId()
-  const formatName = useId()
   const choices: readonly { v: ExportDtype; text: string; hint: string }[] = dtypes[format]
   const hint = choices.find((d) => d.v === dtype)?.hint
   const f = formats.find((x) => x.v === format)!
@@ -86,37 +85,13 @@ export function ExportDialog({
             <legend className="small" style={{ fontWeight: 500 }}>
               Format
             </legend>
-            <div className="segmented" role="radiogroup" aria-label="Format">
-              {formats.map((x) => (
-                <label key={x.v}>
-                  <input
-                    type="radio"
-                    name={formatName}
-                    checked={format === x.v}
-                    onChange={() => pick(x.v)}
-                  />
-                  {x.text}
-                </label>
-              ))}
-            </div>
+            <Segmented label="Format" choices={formats} value={format} onChange={pick} />
           </fieldset>
           <fieldset className="field" style={{ border: 0, padding: 0, margin: 0 }}>
             <legend className="small" style={{ fontWeight: 500 }}>
               Precision
             </legend>
-            <div className="segmented" role="radiogroup" aria-label="Precision">
-              {choices.map((d) => (
-                <label key={d.v}>
-                  <input
-                    type="radio"
-                    name={name}
-                    checked={dtype === d.v}
-                    onChange={() => setDtype(d.v)}
-                  />
-                  {d.text}
-                </label>
-              ))}
-            </div>
+            <Segmented label="Precision" choices={choices} value={dtype} onChange={setDtype} />
             <span className="field-hint">{hint}</span>
           </fieldset>
         </>

@@ -133,6 +133,15 @@ export const modelConfigSchema = z
       .max(128)
       .default(4)
       .describe('Attention heads; the width must divide evenly among them.'),
+    kvHeads: z
+      .int()
+      .min(1)
+      .max(128)
+      .nullable()
+      .default(null)
+      .describe(
+        'Key/value heads (grouped-query attention): each serves heads ÷ kvHeads query heads, shrinking the k and v projections and the decoding cache. Empty: one per query head.',
+      ),
     width: z.int().min(8).max(16_384).default(128).describe('Residual stream width (d_model).'),
     ffnHidden: z
       .int()
@@ -195,6 +204,13 @@ export const modelConfigSchema = z
         message: `width ${c.width} is not divisible by ${c.heads} heads`,
       })
     }
+    if (c.kvHeads !== null && c.heads % c.kvHeads !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kvHeads'],
+        message: `${c.heads} heads do not split into ${c.kvHeads} key/value groups`,
+      })
+    }
     if ((c.width / c.heads) % 2 !== 0) {
       ctx.addIssue({
         code: 'custom',
@@ -248,6 +264,12 @@ export type MoeConfig = z.output<typeof moeSchema>
 /* Derived sizes, used by the engine, the estimates and the run form. */
 
 export const headWidth = (c: ModelConfig): number => c.width / c.heads
+
+/** Key/value heads: kvHeads, or one per query head. */
+export const kvHeadsOf = (c: ModelConfig): number => c.kvHeads ?? c.heads
+
+/** Width of the keys (and values): kvHeads × head width. */
+export const kvWidth = (c: ModelConfig): number => kvHeadsOf(c) * headWidth(c)
 
 /** Llama's SwiGLU width: 2/3 of 4·width, rounded up to a multiple of 16. */
 export function denseHidden(c: ModelConfig): number {

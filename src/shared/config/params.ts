@@ -1,4 +1,4 @@
-import { denseHidden, expertHidden, isMoeLayer, type ModelConfig } from './model'
+import { denseHidden, expertHidden, isMoeLayer, kvWidth, type ModelConfig } from './model'
 
 /**
  * Every parameter of a model, by name, in the Hugging Face layout's vocabulary. Matrices
@@ -68,8 +68,8 @@ export function paramSpecs(c: ModelConfig): ParamSpec[] {
   for (let s = 0; s < weightSets(c); s++) {
     specs.push(vector(names.attnNorm(s), 'ones'))
     specs.push(matrix(names.q(s), [D, D]))
-    specs.push(matrix(names.k(s), [D, D]))
-    specs.push(matrix(names.v(s), [D, D]))
+    specs.push(matrix(names.k(s), [D, kvWidth(c)]))
+    specs.push(matrix(names.v(s), [D, kvWidth(c)]))
     specs.push(matrix(names.attnOut(s), [D, D], true))
     specs.push(vector(names.ffnNorm(s), 'ones'))
     if (isMoeSet(c, s) && c.moe) {

@@ -1,5 +1,5 @@
 import { UserError } from '../../shared/errors'
-import { denseHidden, expertHidden, headWidth, type ModelConfig } from '../model/config'
+import { denseHidden, expertHidden, headWidth, kvHeadsOf, type ModelConfig } from '../model/config'
 import { PRETOKENIZER_PATTERNS } from '../tokenizer/pretokenize'
 import type { Tokenizer } from '../tokenizer/types'
 import { encodeTensor, GgmlType, Q8_0_BLOCK, type GgufTensor, type GgufValue } from './gguf'
@@ -153,7 +153,7 @@ export function ggufModel(
   u32(`${arch}.block_count`, c.layers)
   u32(`${arch}.feed_forward_length`, denseHidden(c))
   u32(`${arch}.attention.head_count`, c.heads)
-  u32(`${arch}.attention.head_count_kv`, c.heads)
+  u32(`${arch}.attention.head_count_kv`, kvHeadsOf(c))
   u32(`${arch}.rope.dimension_count`, headWidth(c))
   f32(`${arch}.rope.freq_base`, c.ropeTheta)
   f32(`${arch}.attention.layer_norm_rms_epsilon`, c.normEps)
@@ -195,8 +195,10 @@ export function ggufModel(
     const ours = tensorName(name, arch)
     // llama rotates interleaved pairs (convert_hf_to_gguf.py permutes q and k for it);
     // glm4moe rotates the halves of each head, Frugal's layout already.
-    if (arch === 'llama' && (ours.endsWith('attn_q.weight') || ours.endsWith('attn_k.weight')))
+    if (arch === 'llama' && ours.endsWith('attn_q.weight'))
       values = permuteForRope(values, c.heads, t.shape[0], t.shape[1])
+    if (arch === 'llama' && ours.endsWith('attn_k.weight'))
+      values = permuteForRope(values, kvHeadsOf(c), t.shape[0], t.shape[1])
     add(ours, t.shape, values)
   }
   if (moe)

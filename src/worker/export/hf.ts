@@ -3,6 +3,7 @@ import {
   denseHidden,
   expertHidden,
   isMoeLayer,
+  kvHeadsOf,
   modelConfigSchema,
   weightSetOf,
   type ModelConfig,
@@ -165,7 +166,7 @@ export function hfConfig(
     intermediate_size: denseHidden(c),
     num_hidden_layers: c.layers,
     num_attention_heads: c.heads,
-    num_key_value_heads: c.heads,
+    num_key_value_heads: kvHeadsOf(c),
     head_dim: c.width / c.heads,
     max_position_embeddings: c.contextLength,
     rms_norm_eps: c.normEps,
@@ -216,11 +217,6 @@ export function configFromHf(json: Record<string, unknown>): ModelConfig {
   const refuse = (why: string) =>
     new UserError('invalid_params', `Frugal cannot load this model: ${why}.`, 'path')
   const n = (k: string) => json[k] as number | undefined
-  if (
-    n('num_key_value_heads') !== undefined &&
-    n('num_key_value_heads') !== n('num_attention_heads')
-  )
-    throw refuse('it uses grouped-query attention (num_key_value_heads ≠ num_attention_heads)')
   if (json.rope_scaling) throw refuse('it uses RoPE scaling')
   if (json.attention_bias || json.mlp_bias) throw refuse('its projections have biases')
   if (json.hidden_act !== undefined && json.hidden_act !== 'silu')
@@ -249,6 +245,11 @@ export function configFromHf(json: Record<string, unknown>): ModelConfig {
     contextLength: Math.min(n('max_position_embeddings') ?? 2048, 8192),
     layers: n('num_hidden_layers'),
     heads,
+    // Grouped-query attention: fewer key/value heads than query heads.
+    kvHeads:
+      n('num_key_value_heads') !== undefined && n('num_key_value_heads') !== heads
+        ? n('num_key_value_heads')
+        : null,
     width,
     ffnHidden: n('intermediate_size') ?? null,
     normEps: n('rms_norm_eps') ?? 1e-6,

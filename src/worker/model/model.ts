@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core'
-import { expertHidden, headWidth, isMoeLayer, weightSetOf, type ModelConfig } from './config'
+import {
+  expertHidden,
+  headWidth,
+  isMoeLayer,
+  kvHeadsOf,
+  weightSetOf,
+  type ModelConfig,
+} from './config'
 import { attention, attentionMask } from './layers/attention'
 import {
   moe,
@@ -174,7 +181,7 @@ export class Transformer {
         v: P[names.v(s)] as tf.Tensor2D,
         out: P[names.attnOut(s)] as tf.Tensor2D,
       },
-      { B, T, heads: c.heads, headWidth: headWidth(c) },
+      { B, T, heads: c.heads, kvHeads: kvHeadsOf(c), headWidth: headWidth(c) },
       t.ropeQ,
       t.ropeK,
       t.mask,
@@ -384,8 +391,8 @@ export class Transformer {
       const c = this.config
       const hs = headWidth(c)
       // Kept for the model's lifetime, whatever tidy scope first asks for them.
-      const tiled = (scale: number) => {
-        const base = ropeTables(T, c.heads, hs, c.ropeTheta, scale)
+      const tiled = (heads: number, scale: number) => {
+        const base = ropeTables(T, heads, hs, c.ropeTheta, scale)
         const out = tileRope(base, B)
         base.cos.dispose()
         base.sin.dispose()
@@ -393,8 +400,8 @@ export class Transformer {
       }
       // q's tables carry the 1/√hs softmax scale: one multiply fewer per layer.
       t = {
-        ropeQ: tiled(1 / Math.sqrt(hs)),
-        ropeK: tiled(1),
+        ropeQ: tiled(c.heads, 1 / Math.sqrt(hs)),
+        ropeK: tiled(kvHeadsOf(c), 1),
         mask: attentionMask(T, c.attentionWindow, c.globalTokens),
       }
       for (const x of tensorsOf(t)) tf.keep(x)

@@ -221,8 +221,8 @@ describe('GGUF export, run in llama.cpp', () => {
     await model.dispose()
   })
 
-  it('untied head, other shapes, f16: the distributions of the 16-bit weights, to f16 rounding', async () => {
-    const extra = { tieEmbeddings: false, heads: 4, layers: 3, ropeTheta: 500_000 }
+  it('untied head, grouped-query attention, other shapes, f16: the distributions of the 16-bit weights, to f16 rounding', async () => {
+    const extra = { tieEmbeddings: false, heads: 4, kvHeads: 2, layers: 3, ropeTheta: 500_000 }
     const { config, weights, model } = await exported(bpe, 'f16', extra)
     const ids = Array.from(bpe.encode(prompt))
     // The file holds matrices in f16 and norms in f32: Frugal with the same rounding.
@@ -276,7 +276,9 @@ describe('GGUF export, run in llama.cpp', () => {
 
 describe('GGUF export of MoE models as llama.cpp glm4moe', () => {
   const variants: Record<string, Partial<ModelConfigInput>> = {
-    'softmax top-2, normalized, a shared expert, a leading dense layer': {
+    'softmax top-2, normalized, a shared expert, a leading dense layer, grouped-query': {
+      heads: 4,
+      kvHeads: 2,
       moe: { routedExperts: 4, topK: 2, sharedExperts: 1, firstDenseLayers: 1 },
     },
     "DeepSeek-V3's sigmoid with the balancing bias, routed scale, no shared expert": {

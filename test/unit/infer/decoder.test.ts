@@ -80,6 +80,7 @@ const variants: Record<string, Partial<ModelConfigInput>> = {
     globalTokens: 2,
     shareGroupSize: 2,
   },
+  'grouped-query attention': { heads: 4, kvHeads: 2 },
   'MoE, sigmoid, aux-free, shared expert': {
     moe: {
       routedExperts: 4,

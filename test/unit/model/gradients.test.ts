@@ -61,10 +61,15 @@ describe('gradients against finite differences', () => {
     expect(err).toBeLessThan(TOL)
   })
 
-  it('causal attention, full and sliding-window with global tokens', async () => {
-    const [B, T, H, hs] = [2, 5, 2, 4]
+  it('causal attention, full and sliding-window with global tokens, and grouped-query', async () => {
+    const [B, T, H, hs] = [2, 5, 4, 4]
     const D = H * hs
-    for (const mask of [attentionMask(T, null, 0), attentionMask(T, 2, 1)]) {
+    const cases = [
+      { mask: attentionMask(T, null, 0), kvHeads: H },
+      { mask: attentionMask(T, 2, 1), kvHeads: H },
+      { mask: attentionMask(T, null, 0), kvHeads: 2 },
+    ]
+    for (const { mask, kvHeads } of cases) {
       const err = await gradientError(
         (x, q, k, v, out) =>
           sumWeighted(
@@ -76,9 +81,9 @@ describe('gradients against finite differences', () => {
                 v: v as tf.Tensor2D,
                 out: out as tf.Tensor2D,
               },
-              { B, T, heads: H, headWidth: hs },
+              { B, T, heads: H, kvHeads, headWidth: hs },
               tileRope(ropeTables(T, H, hs, 1e4, 0.5), B),
-              tileRope(ropeTables(T, H, hs, 1e4), B),
+              tileRope(ropeTables(T, kvHeads, hs, 1e4), B),
               mask,
               mm,
             ),
@@ -86,11 +91,42 @@ describe('gradients against finite differences', () => {
           ),
         [
           randomTensor([B * T, D], 11),
-          ...[12, 13, 14, 15].map((seed) => randomTensor([D, D], seed, 0.5)),
+          randomTensor([D, D], 12, 0.5),
+          randomTensor([D, kvHeads * hs], 13, 0.5),
+          randomTensor([D, kvHeads * hs], 14, 0.5),
+          randomTensor([D, D], 15, 0.5),
         ],
       )
       expect(err).toBeLessThan(TOL)
     }
+  })
+
+  it('grouped-query attention is multi-head attention with each key/value head repeated', async () => {
+    const [B, T, H, Hkv, hs] = [2, 6, 4, 2, 4]
+    const D = H * hs
+    const x = randomTensor([B * T, D], 21) as tf.Tensor2D
+    const q = randomTensor([D, D], 22, 0.5) as tf.Tensor2D
+    const out = randomTensor([D, D], 25, 0.5) as tf.Tensor2D
+    const k = randomTensor([D, Hkv * hs], 23, 0.5) as tf.Tensor2D
+    const v = randomTensor([D, Hkv * hs], 24, 0.5) as tf.Tensor2D
+    // Query head h reads key/value head ⌊h / 2⌋: repeat each head's columns for its group.
+    const repeated = (w: tf.Tensor2D) =>
+      tf.concat<tf.Tensor2D>(
+        Array.from({ length: H }, (_, h) => tf.slice(w, [0, Math.floor(h / 2) * hs], [D, hs])),
+        1,
+      )
+    const run = (kk: tf.Tensor2D, vv: tf.Tensor2D, kvHeads: number) =>
+      attention(
+        x,
+        { q, k: kk, v: vv, out },
+        { B, T, heads: H, kvHeads, headWidth: hs },
+        tileRope(ropeTables(T, H, hs, 1e4, 0.5), B),
+        tileRope(ropeTables(T, kvHeads, hs, 1e4), B),
+        attentionMask(T, null, 0),
+        mm,
+      )
+    const diff = tf.max(tf.abs(tf.sub(run(k, v, Hkv), run(repeated(k), repeated(v), H))))
+    expect((await diff.data())[0]).toBeLessThan(1e-5)
   })
 
   it('SwiGLU feed-forward', async () => {
@@ -362,6 +398,7 @@ describe('whole model', () => {
       contextLength: 8,
       layers: 4,
       heads: 2,
+      kvHeads: 1, // grouped-query (here multi-query) attention
       width: 8,
       shareGroupSize: 2,
       moe: { routedExperts: 3, topK: 2, firstDenseLayers: 2, capacityFactor: null },

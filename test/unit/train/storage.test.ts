@@ -173,6 +173,9 @@ describe('run configuration', () => {
     expect(fieldOf(() => validateConfigs({ width: 100, heads: 3 }, {}, 50))).toMatch(
       /^model\.heads: model\.heads: width 100 is not divisible by 3 heads/,
     )
+    expect(fieldOf(() => validateConfigs({ heads: 4, kvHeads: 3 }, {}, 50))).toMatch(
+      /^model\.kvHeads: .*4 heads do not split into 3 key\/value groups/,
+    )
     expect(fieldOf(() => validateConfigs({}, { learningRate: -1 }, 50))).toMatch(
       /^train\.learningRate/,
     )

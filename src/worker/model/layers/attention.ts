@@ -1,11 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { Numerics } from '../numerics'
+import { transposeLast2 } from '../ops'
 import { applyRope, type RopeTables } from './rope'
 
 export interface AttentionShape {
   B: number
   T: number
   heads: number
+  /** Key/value heads (grouped-query attention): each serves heads / kvHeads query heads. */
+  kvHeads: number
   headWidth: number
 }
 
@@ -53,8 +56,10 @@ export interface AttentionExtras {
 }
 
 /**
- * Causal multi-head self-attention with rotary positions (tables for the B·T rows).
- *   x: (B·T, D), w.q, w.k, w.v, w.out: (D, D)  ->  (B·T, D)
+ * Causal multi-head self-attention with rotary positions (tables for the B·T rows), with
+ * grouped-query attention when there are fewer key/value heads than query heads (query
+ * head h reads key/value head ⌊h / (H/Hkv)⌋, as Hugging Face's repeat_kv arranges them).
+ *   x: (B·T, D), w.q, w.out: (D, D), w.k, w.v: (D, Hkv·hs)  ->  (B·T, D)
  * The 1/√hs softmax scale is folded into q's rotary tables.
  */
 export function attention(
@@ -67,18 +72,29 @@ export function attention(
   numerics: Numerics,
   extras: AttentionExtras = {},
 ): tf.Tensor2D {
-  const { B, T, heads: H, headWidth: hs } = shape
+  const { B, T, heads: H, kvHeads: Hkv, headWidth: hs } = shape
   return tf.tidy(() => {
     const q = applyRope(numerics.matmul(x, w.q) as tf.Tensor2D, ropeQ, hs) // (B·T, D)
-    const k0 = applyRope(numerics.matmul(x, w.k) as tf.Tensor2D, ropeK, hs) // (B·T, D)
-    const v0 = numerics.matmul(x, w.v) as tf.Tensor2D // (B·T, D)
-    const [k, v] = extras.past ? extras.past(k0, v0) : [k0, v0] // (B·L, D)
+    const k0 = applyRope(numerics.matmul(x, w.k) as tf.Tensor2D, ropeK, hs) // (B·T, Hkv·hs)
+    const v0 = numerics.matmul(x, w.v) as tf.Tensor2D // (B·T, Hkv·hs)
+    const [k, v] = extras.past ? extras.past(k0, v0) : [k0, v0] // (B·L, Hkv·hs)
     const L = k.shape[0] / B
-    const toHeads = (t: tf.Tensor2D, n: number) =>
-      tf.transpose(tf.reshape(t, [B, n, H, hs]), [0, 2, 1, 3]) // (B, H, n, hs)
-    const qh = toHeads(q, T)
-    const kT = tf.transpose(tf.reshape(k, [B, L, H, hs]), [0, 2, 3, 1]) // (B, H, hs, L)
-    const vh = toHeads(v, L)
+    const toHeads = (t: tf.Tensor2D, n: number, heads: number) =>
+      tf.transpose(tf.reshape(t, [B, n, heads, hs]), [0, 2, 1, 3]) // (B, heads, n, hs)
+    // Each key/value head repeated for the H/Hkv query heads of its group (a gather along
+    // the head axis: tfjs has no gradient for the rank-5 tile that repeat_kv would be).
+    const group = H / Hkv
+    const grouped = (t: tf.Tensor) =>
+      Hkv === H
+        ? t
+        : tf.gather(
+            t,
+            Int32Array.from({ length: H }, (_, h) => Math.floor(h / group)),
+            1,
+          )
+    const qh = toHeads(q, T, H)
+    const kT = transposeLast2(grouped(toHeads(k, L, Hkv))) // (B, H, hs, L)
+    const vh = grouped(toHeads(v, L, Hkv)) // (B, H, L, hs)
     const scores = tf.add(numerics.matmul(qh, kT), mask) // (B, H, T, L)
     const probs = tf.softmax(scores) // (B, H, T, L)
     extras.probs?.(probs)

@@ -113,6 +113,27 @@ export const moeSchema = z
   })
   .strict()
 
+/**
+ * Llama 3's RoPE scaling (rope_type "llama3"): rotary frequencies whose wavelength exceeds
+ * originalContext / lowFreqFactor are divided by `factor`, those shorter than
+ * originalContext / highFreqFactor are kept, and those between are interpolated smoothly.
+ */
+export const ropeScalingSchema = z
+  .object({
+    factor: z.number().positive().describe('Divisor of the low frequencies.'),
+    lowFreqFactor: z.number().positive(),
+    highFreqFactor: z.number().positive(),
+    originalContext: z
+      .int()
+      .positive()
+      .describe('The context length the model was first trained at.'),
+  })
+  .strict()
+  .refine((r) => r.highFreqFactor > r.lowFreqFactor, {
+    message: 'highFreqFactor must exceed lowFreqFactor',
+  })
+export type RopeScaling = z.output<typeof ropeScalingSchema>
+
 export const modelConfigSchema = z
   .object({
     vocabSize: z
@@ -157,6 +178,16 @@ export const modelConfigSchema = z
       .positive()
       .default(10_000)
       .describe('Base θ of the rotary position embedding.'),
+    ropeScaling: ropeScalingSchema
+      .nullable()
+      .default(null)
+      .describe(
+        "Llama 3's RoPE frequency scaling, for models trained with it (set by import). Empty: none.",
+      ),
+    attentionBias: z
+      .boolean()
+      .default(false)
+      .describe('The q, k and v projections add a learned bias (as Qwen2 does).'),
     tieEmbeddings: z
       .boolean()
       .default(true)

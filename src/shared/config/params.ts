@@ -26,6 +26,9 @@ export const names = {
   q: (s: number) => `layers.${s}.attn.q.weight`,
   k: (s: number) => `layers.${s}.attn.k.weight`,
   v: (s: number) => `layers.${s}.attn.v.weight`,
+  qBias: (s: number) => `layers.${s}.attn.q.bias`,
+  kBias: (s: number) => `layers.${s}.attn.k.bias`,
+  vBias: (s: number) => `layers.${s}.attn.v.bias`,
   attnOut: (s: number) => `layers.${s}.attn.out.weight`,
   ffnNorm: (s: number) => `layers.${s}.ffn_norm.weight`,
   gate: (s: number) => `layers.${s}.mlp.gate.weight`,
@@ -57,9 +60,14 @@ export function paramSpecs(c: ModelConfig): ParamSpec[] {
     decay: true,
     trainable: true,
   })
-  const vector = (name: string, init: 'ones' | 'zeros', trainable = true): ParamSpec => ({
+  const vector = (
+    name: string,
+    init: 'ones' | 'zeros',
+    length = D,
+    trainable = true,
+  ): ParamSpec => ({
     name,
-    shape: [name.endsWith('bias') ? (c.moe?.routedExperts ?? 0) : D],
+    shape: [length],
     init,
     decay: false,
     trainable,
@@ -70,13 +78,18 @@ export function paramSpecs(c: ModelConfig): ParamSpec[] {
     specs.push(matrix(names.q(s), [D, D]))
     specs.push(matrix(names.k(s), [D, kvWidth(c)]))
     specs.push(matrix(names.v(s), [D, kvWidth(c)]))
+    if (c.attentionBias) {
+      specs.push(vector(names.qBias(s), 'zeros'))
+      specs.push(vector(names.kBias(s), 'zeros', kvWidth(c)))
+      specs.push(vector(names.vBias(s), 'zeros', kvWidth(c)))
+    }
     specs.push(matrix(names.attnOut(s), [D, D], true))
     specs.push(vector(names.ffnNorm(s), 'ones'))
     if (isMoeSet(c, s) && c.moe) {
       const E = c.moe.routedExperts
       const h = expertHidden(c)
       specs.push(matrix(names.router(s), [D, E]))
-      specs.push(vector(names.routerBias(s), 'zeros', false))
+      specs.push(vector(names.routerBias(s), 'zeros', E, false))
       for (let e = 0; e < E; e++) {
         specs.push(matrix(names.expertGate(s, e), [D, h]))
         specs.push(matrix(names.expertUp(s, e), [D, h]))

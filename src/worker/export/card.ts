@@ -36,8 +36,9 @@ export function modelCard(
     '',
     '## Model',
     '',
-    `- ${c.layers} layers, width ${c.width}, ${c.heads} heads, context ${fmt(c.contextLength)} tokens, vocabulary ${fmt(c.vocabSize)}.`,
-    `- RMSNorm (ε ${c.normEps}), rotary positions (θ ${c.ropeTheta}), causal attention` +
+    `- ${c.layers} layers, width ${c.width}, ${c.heads} heads${c.kvHeads !== null && c.kvHeads !== c.heads ? ` sharing ${c.kvHeads} key/value heads` : ''}, context ${fmt(c.contextLength)} tokens, vocabulary ${fmt(c.vocabSize)}.`,
+    `- RMSNorm (ε ${c.normEps}), rotary positions (θ ${c.ropeTheta}${c.ropeScaling ? `, Llama 3 scaling ×${c.ropeScaling.factor}` : ''}), causal attention` +
+      `${c.attentionBias ? ' with q, k and v biases' : ''}` +
       `${c.attentionWindow ? ` over a sliding window of ${c.attentionWindow}${c.globalTokens ? ` with ${c.globalTokens} global tokens` : ''}` : ''}, ${arch}.`,
     `- ${c.tieEmbeddings ? 'Tied input and output embeddings.' : 'Separate output projection.'}` +
       `${c.shareGroupSize > 1 ? ` Groups of ${c.shareGroupSize} consecutive layers share weights (written once per layer here).` : ''}`,

@@ -4,6 +4,7 @@ import { PRETOKENIZER_PATTERNS } from '../tokenizer/pretokenize'
 import type { Tokenizer } from '../tokenizer/types'
 import { encodeTensor, GgmlType, Q8_0_BLOCK, type GgufTensor, type GgufValue } from './gguf'
 import { toHfTensors, type HfTensor } from './hf'
+import { ropeFrequencies } from '../model/layers/rope'
 
 /**
  * A Frugal model as a llama.cpp architecture (`llama`, or `glm4moe` for MoE: see
@@ -29,6 +30,8 @@ export function ggufRefusal(c: ModelConfig, tokenizer: Tokenizer): string | null
     return `This model attends within a sliding window of ${c.attentionWindow} tokens, which llama.cpp's llama architecture does not apply: its output would differ.`
   if (c.globalTokens > 0)
     return 'This model has global tokens, which no llama.cpp architecture implements.'
+  if (c.ropeScaling && architectureOf(c) !== 'llama')
+    return `This model scales its rotary frequencies the Llama 3 way, which llama.cpp applies only in its llama architecture, and this model needs ${architectureOf(c)}.`
   return tokenizerRefusal(tokenizer)
 }
 
@@ -43,18 +46,42 @@ function tokenizerRefusal(tokenizer: Tokenizer): string | null {
   return null
 }
 
+/**
+ * Split patterns as the released tokenizer.json files of the families llama.cpp knows
+ * write them (Oniguruma syntax), with llama.cpp's name for each.
+ */
+const RELEASED_PATTERNS: Record<string, string> = {
+  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+":
+    'llama-bpe',
+  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+":
+    'qwen2',
+}
+
 /** llama.cpp's name (tokenizer.ggml.pre) for the byte-level BPE's pre-tokenizer, or null. */
 function pretokenizerName(tokenizer: Tokenizer): string | null {
-  const pre = tokenizer.toJSON().pre_tokenizer as {
+  interface Step {
     type?: string
     use_regex?: boolean
-    pretokenizers?: { pattern?: { Regex?: string } }[]
-  } | null
+    individual_digits?: boolean
+    pattern?: { Regex?: string }
+  }
+  const pre = tokenizer.toJSON().pre_tokenizer as (Step & { pretokenizers?: Step[] }) | null
   if (pre?.type === 'ByteLevel' && pre.use_regex) return 'gpt-2'
-  const pattern = pre?.pretokenizers?.[0]?.pattern?.Regex
+  const steps = pre?.pretokenizers ?? []
+  // SmolLM2's: single digits apart, then GPT-2's split (llama.cpp's "smollm").
+  if (
+    steps.length === 2 &&
+    steps[0].type === 'Digits' &&
+    steps[0].individual_digits === true &&
+    steps[1].type === 'ByteLevel' &&
+    steps[1].use_regex === true
+  )
+    return 'smollm'
+  const pattern = steps[0]?.pattern?.Regex
+  if (pattern === undefined) return null
   if (pattern === PRETOKENIZER_PATTERNS.llama3) return 'llama-bpe'
   if (pattern === PRETOKENIZER_PATTERNS.gpt2) return 'gpt-2'
-  return null
+  return RELEASED_PATTERNS[pattern] ?? null
 }
 
 /** SentencePiece's visible space, which llama.cpp's SPM tokenizer puts in place of ' '. */
@@ -100,6 +127,9 @@ const tensorName = (hf: string, arch: Architecture): string => {
     'self_attn.q_proj.weight': 'attn_q.weight',
     'self_attn.k_proj.weight': 'attn_k.weight',
     'self_attn.v_proj.weight': 'attn_v.weight',
+    'self_attn.q_proj.bias': 'attn_q.bias',
+    'self_attn.k_proj.bias': 'attn_k.bias',
+    'self_attn.v_proj.bias': 'attn_v.bias',
     'self_attn.o_proj.weight': 'attn_output.weight',
     // glm4moe's pre-FFN norm is its "post-attention" norm.
     'post_attention_layernorm.weight':
@@ -113,13 +143,17 @@ const tensorName = (hf: string, arch: Architecture): string => {
 }
 
 /**
- * llama.cpp's architecture for a config: `llama` for a dense model; for MoE, `glm4moe`,
- * whose layer is Frugal's: leading dense layers, softmax or sigmoid affinities, top-k
- * chosen with the balancing bias and weighted without it, optional normalization, a routed
- * scale, and shared experts added unconditionally (with zero weights when there are none,
- * which adds exactly nothing).
+ * llama.cpp's architecture for a config: `llama` for a dense model, `qwen2` for a dense
+ * model with q, k and v biases; for MoE, `glm4moe`, whose layer is Frugal's: leading dense
+ * layers, softmax or sigmoid affinities, top-k chosen with the balancing bias and weighted
+ * without it, optional normalization, a routed scale, and shared experts added
+ * unconditionally (with zero weights when there are none, which adds exactly nothing). Its
+ * attention takes q, k and v biases too.
  */
-type Architecture = 'llama' | 'glm4moe'
+type Architecture = 'llama' | 'qwen2' | 'glm4moe'
+
+const architectureOf = (c: ModelConfig): Architecture =>
+  c.moe ? 'glm4moe' : c.attentionBias ? 'qwen2' : 'llama'
 
 export interface GgufModel {
   metadata: Map<string, GgufValue>
@@ -140,7 +174,7 @@ export function ggufModel(
 ): GgufModel {
   const refusal = ggufRefusal(c, tokenizer)
   if (refusal) throw new UserError('unsupported', refusal, 'format')
-  const arch: Architecture = c.moe ? 'glm4moe' : 'llama'
+  const arch = architectureOf(c)
   const meta = new Map<string, GgufValue>()
   const u32 = (key: string, value: number) => meta.set(key, { type: 'u32', value })
   const f32 = (key: string, value: number) => meta.set(key, { type: 'f32', value })
@@ -191,15 +225,26 @@ export function ggufModel(
   const hf = toHfTensors(c, weights)
   for (const [name, t] of hf) {
     if (/\.mlp\.(gate\.|experts\.|shared_experts\.)/.test(name)) continue // MoE: below
+    if (name.endsWith('o_proj.bias')) continue // zeros that only the safetensors layout needs
     let values = t.values
     const ours = tensorName(name, arch)
     // llama rotates interleaved pairs (convert_hf_to_gguf.py permutes q and k for it);
-    // glm4moe rotates the halves of each head, Frugal's layout already.
+    // qwen2 and glm4moe rotate the halves of each head, Frugal's layout already.
     if (arch === 'llama' && ours.endsWith('attn_q.weight'))
       values = permuteForRope(values, c.heads, t.shape[0], t.shape[1])
     if (arch === 'llama' && ours.endsWith('attn_k.weight'))
       values = permuteForRope(values, kvHeadsOf(c), t.shape[0], t.shape[1])
     add(ours, t.shape, values)
+  }
+  // Llama 3's scaling as llama.cpp takes it: each frequency's divisor, one per pair of a head.
+  if (c.ropeScaling) {
+    const plain = ropeFrequencies(headWidth(c), c.ropeTheta)
+    const scaled = ropeFrequencies(headWidth(c), c.ropeTheta, c.ropeScaling)
+    add(
+      'rope_freqs.weight',
+      [plain.length],
+      Float32Array.from(plain, (f, i) => f / scaled[i]),
+    )
   }
   if (moe)
     for (let l = moe.firstDenseLayers; l < c.layers; l++) {

@@ -43,6 +43,13 @@ function layerNames(c: ModelConfig, l: number): [string, string][] {
     [names.q(s), `${p}.self_attn.q_proj.weight`],
     [names.k(s), `${p}.self_attn.k_proj.weight`],
     [names.v(s), `${p}.self_attn.v_proj.weight`],
+    ...(c.attentionBias
+      ? ([
+          [names.qBias(s), `${p}.self_attn.q_proj.bias`],
+          [names.kBias(s), `${p}.self_attn.k_proj.bias`],
+          [names.vBias(s), `${p}.self_attn.v_proj.bias`],
+        ] as [string, string][])
+      : []),
     [names.attnOut(s), `${p}.self_attn.o_proj.weight`],
     [names.ffnNorm(s), `${p}.post_attention_layernorm.weight`],
   ]
@@ -96,8 +103,19 @@ export function toHfTensors(
       })
     else out.set(theirs, { shape: [...shape], values })
   }
+  // Llama-family attention_bias (how a MoE model with biases is written) biases o too: zeros.
+  if (hfArchitecture(c).attentionBiasField)
+    for (let l = 0; l < c.layers; l++)
+      out.set(`model.layers.${l}.self_attn.o_proj.bias`, {
+        shape: [c.width],
+        values: new Float32Array(c.width),
+      })
   return out
 }
+
+/** An o_proj bias (Llama's attention_bias) that Frugal can drop: all zeros. */
+const isZeroOutputBias = (name: string, t: HfTensor) =>
+  /\.self_attn\.o_proj\.bias$/.test(name) && t.values.every((x) => x === 0)
 
 /** Hugging Face tensors back to Frugal's parameters (shared sets read from their first layer). */
 export function fromHfTensors(
@@ -135,6 +153,15 @@ export function fromHfTensors(
   // Frugal keeps a router bias for every MoE layer, whatever the balancing.
   for (const [name, shape] of shapes)
     if (!out.has(name) && name.endsWith('router.bias')) out.set(name, new Float32Array(shape[0]))
+  // A tensor the config does not explain would be silently dropped, changing the model.
+  const read = new Set(hfNames(c).map(([, theirs]) => theirs))
+  for (const [name, t] of tensors)
+    if (!read.has(name) && !name.endsWith('e_score_correction_bias') && !isZeroOutputBias(name, t))
+      throw new UserError(
+        'invalid_params',
+        `The model file has a tensor ${name} that Frugal's model has no place for, so it cannot run this model the same way.`,
+        'path',
+      )
   return out
 }
 
@@ -156,11 +183,10 @@ export function hfConfig(
   dtype: string,
 ): Record<string, unknown> {
   const windowed = c.attentionWindow !== null
+  const arch = hfArchitecture(c)
   const base: Record<string, unknown> = {
-    architectures: [
-      c.moe ? 'DeepseekForCausalLM' : windowed ? 'MistralForCausalLM' : 'LlamaForCausalLM',
-    ],
-    model_type: c.moe ? 'deepseek' : windowed ? 'mistral' : 'llama',
+    architectures: [arch.className],
+    model_type: arch.modelType,
     vocab_size: c.vocabSize,
     hidden_size: c.width,
     intermediate_size: denseHidden(c),
@@ -171,9 +197,17 @@ export function hfConfig(
     max_position_embeddings: c.contextLength,
     rms_norm_eps: c.normEps,
     rope_theta: c.ropeTheta,
-    rope_scaling: null,
+    rope_scaling: c.ropeScaling
+      ? {
+          rope_type: 'llama3',
+          factor: c.ropeScaling.factor,
+          low_freq_factor: c.ropeScaling.lowFreqFactor,
+          high_freq_factor: c.ropeScaling.highFreqFactor,
+          original_max_position_embeddings: c.ropeScaling.originalContext,
+        }
+      : null,
     hidden_act: 'silu',
-    attention_bias: false,
+    attention_bias: arch.attentionBiasField,
     attention_dropout: 0,
     mlp_bias: false,
     tie_word_embeddings: c.tieEmbeddings,
@@ -184,7 +218,16 @@ export function hfConfig(
     torch_dtype: dtype,
     use_cache: true,
   }
-  if (windowed) base.sliding_window = c.attentionWindow
+  if (arch.modelType === 'qwen2') {
+    // Qwen2's q, k and v biases are part of the architecture, not a field; its window
+    // covers the layers from max_window_layers on: all of them here.
+    delete base.attention_bias
+    Object.assign(base, {
+      use_sliding_window: windowed,
+      sliding_window: c.attentionWindow,
+      max_window_layers: 0,
+    })
+  } else if (windowed) base.sliding_window = c.attentionWindow
   if (c.moe) {
     Object.assign(base, {
       n_routed_experts: c.moe.routedExperts,
@@ -209,22 +252,56 @@ export function hfConfig(
 }
 
 /**
- * A Frugal model config from config.json: exact when Frugal wrote it, otherwise from
- * Llama's (and DeepSeekMoE's) fields, refusing what Frugal cannot run the same way.
+ * The Hugging Face architecture a config is written as: Llama for a dense model, Mistral
+ * when attention is windowed, Qwen2 when q, k and v have biases, DeepSeekMoE for a
+ * mixture of experts (with Llama's attention_bias, which also biases o: written as zeros).
+ */
+export function hfArchitecture(c: ModelConfig): {
+  className: string
+  modelType: string
+  attentionBiasField: boolean
+} {
+  if (c.moe)
+    return {
+      className: 'DeepseekForCausalLM',
+      modelType: 'deepseek',
+      attentionBiasField: c.attentionBias,
+    }
+  if (c.attentionBias)
+    return { className: 'Qwen2ForCausalLM', modelType: 'qwen2', attentionBiasField: false }
+  if (c.attentionWindow !== null)
+    return { className: 'MistralForCausalLM', modelType: 'mistral', attentionBiasField: false }
+  return { className: 'LlamaForCausalLM', modelType: 'llama', attentionBiasField: false }
+}
+
+/** model_type values Frugal reads: Llama's block and the variations it implements exactly. */
+const readableModelTypes = ['llama', 'mistral', 'qwen2', 'deepseek'] as const
+
+/**
+ * A Frugal model config from config.json: exact when Frugal wrote it, otherwise from the
+ * fields of Llama (Llama 2/3, SmolLM2), Mistral, Qwen2 (Qwen2.5) and DeepSeekMoE, refusing
+ * what Frugal cannot run the same way, naming the field.
  */
 export function configFromHf(json: Record<string, unknown>): ModelConfig {
   if (json.frugal_config) return modelConfigSchema.parse(json.frugal_config)
   const refuse = (why: string) =>
     new UserError('invalid_params', `Frugal cannot load this model: ${why}.`, 'path')
   const n = (k: string) => json[k] as number | undefined
-  if (json.rope_scaling) throw refuse('it uses RoPE scaling')
-  if (json.attention_bias || json.mlp_bias) throw refuse('its projections have biases')
+  const modelType = json.model_type
+  if (!readableModelTypes.includes(modelType as (typeof readableModelTypes)[number]))
+    throw refuse(
+      `config.json's model_type is ${JSON.stringify(modelType ?? null)}, and Frugal runs ${readableModelTypes.join(', ')}`,
+    )
+  const qwen2 = modelType === 'qwen2'
+  if (json.mlp_bias) throw refuse('its feed-forward projections have biases (mlp_bias)')
   if (json.hidden_act !== undefined && json.hidden_act !== 'silu')
-    throw refuse(`its activation is ${JSON.stringify(json.hidden_act)}, not SiLU`)
+    throw refuse(`its activation is ${JSON.stringify(json.hidden_act)} (hidden_act), not SiLU`)
   const width = n('hidden_size')!
   const heads = n('num_attention_heads')!
   if (n('head_dim') !== undefined && n('head_dim') !== width / heads)
-    throw refuse('its head width is not hidden_size / num_attention_heads')
+    throw refuse(
+      `its head width (head_dim ${n('head_dim')}) is not hidden_size / num_attention_heads (${width / heads})`,
+    )
   const moe =
     n('n_routed_experts') !== undefined
       ? {
@@ -240,6 +317,17 @@ export function configFromHf(json: Record<string, unknown>): ModelConfig {
           capacityFactor: null,
         }
       : null
+  let attentionWindow: number | null = null
+  if (qwen2) {
+    // Qwen2 windows only the layers from max_window_layers on, and only with use_sliding_window.
+    if (json.use_sliding_window === true && n('sliding_window') !== undefined) {
+      if ((n('max_window_layers') ?? 0) > 0)
+        throw refuse(
+          `only its layers from max_window_layers (${n('max_window_layers')}) on attend within a window, and Frugal windows every layer or none`,
+        )
+      attentionWindow = n('sliding_window')!
+    }
+  } else attentionWindow = n('sliding_window') ?? null
   return modelConfigSchema.parse({
     vocabSize: n('vocab_size'),
     contextLength: Math.min(n('max_position_embeddings') ?? 2048, 8192),
@@ -254,8 +342,33 @@ export function configFromHf(json: Record<string, unknown>): ModelConfig {
     ffnHidden: n('intermediate_size') ?? null,
     normEps: n('rms_norm_eps') ?? 1e-6,
     ropeTheta: n('rope_theta') ?? 10_000,
+    ropeScaling: ropeScalingFromHf(json.rope_scaling, refuse),
+    // Qwen2 biases q, k and v by construction; Llama's attention_bias also biases o, whose
+    // tensors must then be zero (fromHfTensors checks).
+    attentionBias: qwen2 || json.attention_bias === true,
     tieEmbeddings: (json.tie_word_embeddings as boolean | undefined) ?? false,
-    attentionWindow: n('sliding_window') ?? null,
+    attentionWindow,
     moe,
   })
+}
+
+/** Llama 3's rope_scaling object (rope_type "llama3"); any other kind is refused. */
+function ropeScalingFromHf(
+  value: unknown,
+  refuse: (why: string) => UserError,
+): ModelConfig['ropeScaling'] {
+  if (value === undefined || value === null) return null
+  const r = value as Record<string, unknown>
+  const type = r.rope_type ?? r.type
+  if (type === 'default') return null
+  if (type !== 'llama3')
+    throw refuse(
+      `it uses RoPE scaling of type ${JSON.stringify(type ?? null)} (rope_scaling), and Frugal implements Llama 3's`,
+    )
+  return {
+    factor: r.factor as number,
+    lowFreqFactor: r.low_freq_factor as number,
+    highFreqFactor: r.high_freq_factor as number,
+    originalContext: r.original_max_position_embeddings as number,
+  }
 }

@@ -8,7 +8,7 @@ import { fromJSON, type Tokenizer } from '../tokenizer'
 import { trainConfigSchema } from '../train/config'
 import { configFromHf, fromHfTensors, type HfTensor } from './hf'
 import { dequantizeRows } from './quantize'
-import { readSafetensors, toFloat32 } from './safetensors'
+import { readSafetensors, toFloat32, type StoredTensor } from './safetensors'
 import { writeTransaction } from '../../store/database'
 
 /** A model folder read back: what Frugal needs to run or train from it. */
@@ -32,26 +32,69 @@ function readJson(path: string): Record<string, unknown> {
   }
 }
 
+const INDEX = 'model.safetensors.index.json'
+
 /**
- * Read a Hugging Face model folder (config.json, model.safetensors, tokenizer.json): one
+ * The folder's tensors: model.safetensors, or the shards that model.safetensors.index.json
+ * lists (how Hugging Face saves models over its shard size), each checked to hold exactly
+ * the tensors the index assigns it.
+ */
+function readWeights(dir: string): Map<string, StoredTensor> {
+  if (existsSync(join(dir, 'model.safetensors')))
+    return readSafetensors(join(dir, 'model.safetensors')).tensors
+  const weightMap = readJson(join(dir, INDEX)).weight_map as Record<string, unknown> | undefined
+  if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap))
+    throw refuse(`${INDEX} has no weight_map object.`)
+  const byShard = new Map<string, string[]>()
+  for (const [tensor, shard] of Object.entries(weightMap)) {
+    // Shards are files beside the index: no paths, so an index cannot point outside the folder.
+    if (typeof shard !== 'string' || basename(shard) !== shard || !shard.endsWith('.safetensors'))
+      throw refuse(`${INDEX} maps ${tensor} to ${JSON.stringify(shard)}, not a shard file name.`)
+    byShard.set(shard, [...(byShard.get(shard) ?? []), tensor])
+  }
+  const out = new Map<string, StoredTensor>()
+  for (const [shard, names] of byShard) {
+    if (!existsSync(join(dir, shard)))
+      throw new UserError(
+        'not_found',
+        `${dir} has no ${shard}, which ${INDEX} lists: the download is incomplete.`,
+        'path',
+      )
+    const file = readSafetensors(join(dir, shard))
+    for (const name of names) {
+      const t = file.tensors.get(name)
+      if (!t) throw refuse(`${shard} has no tensor ${name}, which ${INDEX} places there.`)
+      out.set(name, t)
+    }
+    for (const name of file.tensors.keys())
+      if (weightMap[name] !== shard)
+        throw refuse(`${shard} holds ${name}, which ${INDEX} does not place there.`)
+  }
+  return out
+}
+
+/**
+ * Read a Hugging Face model folder (config.json, model.safetensors or its shards,
+ * tokenizer.json): one
  * Frugal exported, or any whose config Frugal can run the same way (configFromHf says
  * what it refuses). int8 exports are dequantized with their per-channel scales.
  */
 export function readHfFolder(dir: string): HfFolder {
   if (!existsSync(dir) || !statSync(dir).isDirectory())
     throw new UserError('not_found', `There is no folder at ${dir}.`, 'path')
-  for (const file of ['config.json', 'model.safetensors', 'tokenizer.json'])
+  const sharded = !existsSync(join(dir, 'model.safetensors')) && existsSync(join(dir, INDEX))
+  for (const file of ['config.json', sharded ? INDEX : 'model.safetensors', 'tokenizer.json'])
     if (!existsSync(join(dir, file)))
       throw new UserError('not_found', `${dir} has no ${file}: is it a model folder?`, 'path')
   const config = configFromHf(readJson(join(dir, 'config.json')))
-  const file = readSafetensors(join(dir, 'model.safetensors'))
+  const raw = readWeights(dir)
   const tensors = new Map<string, HfTensor>()
   const dtypes = new Set<string>()
-  for (const [name, t] of file.tensors) {
+  for (const [name, t] of raw) {
     if (name.endsWith('_scale')) continue
     dtypes.add(t.dtype)
     if (t.dtype === 'I8') {
-      const scale = file.tensors.get(`${name}_scale`)
+      const scale = raw.get(`${name}_scale`)
       if (!scale || t.shape.length !== 2)
         throw refuse(`${name} is int8 without a per-row ${name}_scale tensor.`)
       const [rows, cols] = t.shape

@@ -180,6 +180,15 @@ export class Transformer {
         k: P[names.k(s)] as tf.Tensor2D,
         v: P[names.v(s)] as tf.Tensor2D,
         out: P[names.attnOut(s)] as tf.Tensor2D,
+        ...(c.attentionBias
+          ? {
+              bias: {
+                q: P[names.qBias(s)] as tf.Tensor1D,
+                k: P[names.kBias(s)] as tf.Tensor1D,
+                v: P[names.vBias(s)] as tf.Tensor1D,
+              },
+            }
+          : {}),
       },
       { B, T, heads: c.heads, kvHeads: kvHeadsOf(c), headWidth: headWidth(c) },
       t.ropeQ,
@@ -392,7 +401,7 @@ export class Transformer {
       const hs = headWidth(c)
       // Kept for the model's lifetime, whatever tidy scope first asks for them.
       const tiled = (heads: number, scale: number) => {
-        const base = ropeTables(T, heads, hs, c.ropeTheta, scale)
+        const base = ropeTables(T, heads, hs, c.ropeTheta, scale, c.ropeScaling)
         const out = tileRope(base, B)
         base.cos.dispose()
         base.sin.dispose()

@@ -321,6 +321,7 @@ function blockParamNames(model: Transformer, s: number): string[] {
     names.q(s),
     names.k(s),
     names.v(s),
+    ...(c.attentionBias ? [names.qBias(s), names.kBias(s), names.vBias(s)] : []),
     names.attnOut(s),
     names.ffnNorm(s),
   ]

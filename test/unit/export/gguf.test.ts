@@ -1,25 +1,26 @@
-import * as tf from '@tensorflow/tfjs-core'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import {
-  getLlama,
-  LlamaLogLevel,
-  readGgufFileInfo,
-  type Llama,
-  type LlamaModel,
-  type Token,
-} from 'node-llama-cpp'
+import { readGgufFileInfo, type Llama } from 'node-llama-cpp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Decoder } from '../../../src/worker/infer/decoder'
 import { ggufModel, type GgufDtype } from '../../../src/worker/export/gguf-model'
 import { GgmlType, writeGguf } from '../../../src/worker/export/gguf'
 import { fromFloat16, toFloat16 } from '../../../src/worker/export/floats'
 import { modelConfigSchema, type ModelConfigInput } from '../../../src/worker/model/config'
-import type { Params } from '../../../src/worker/model/model'
-import { initialValues, paramSpecs } from '../../../src/worker/model/params'
+import { initialValues } from '../../../src/worker/model/params'
 import { Rng } from '../../../src/worker/model/rng'
 import { trainBpe, trainChar, type Tokenizer } from '../../../src/worker/tokenizer'
+import {
+  argmaxes,
+  frugalGreedy,
+  frugalLogProbs,
+  llamaGreedy,
+  llamaLogProbs,
+  loadLlama,
+  margins,
+  maxDiff,
+  tokens,
+} from '../../helpers/llama-cpp'
 import { setupTf } from '../../helpers/tfjs'
 
 /**
@@ -40,12 +41,7 @@ let bpe: Tokenizer
 let chars: Tokenizer
 beforeAll(async () => {
   await setupTf()
-  llama = await getLlama({
-    gpu: false,
-    build: 'never',
-    progressLogs: false,
-    logLevel: LlamaLogLevel.error,
-  })
+  llama = await loadLlama()
   dir = mkdtempSync(join(tmpdir(), 'frugal-gguf-'))
   const specialTokens = ['<|bos|>', '<|eos|>', '<|pad|>']
   bpe = (await trainBpe([text], { vocabSize: 400, specialTokens })).tokenizer
@@ -55,8 +51,6 @@ afterAll(async () => {
   await llama?.dispose()
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
-
-type Config = ReturnType<typeof modelConfigSchema.parse>
 
 function randomModel(vocabSize: number, extra: Partial<ModelConfigInput> = {}) {
   const config = modelConfigSchema.parse({
@@ -68,7 +62,12 @@ function randomModel(vocabSize: number, extra: Partial<ModelConfigInput> = {}) {
     initStd: 0.1,
     ...extra,
   })
-  return { config, weights: initialValues(config, new Rng(3)) }
+  const weights = initialValues(config, new Rng(3))
+  // Attention biases start at zero; give them values so that they count.
+  const rng = new Rng(4)
+  for (const [name, v] of weights)
+    if (/attn\.[qkv]\.bias$/.test(name)) v.set(rng.normalArray(v.length, 0.3))
+  return { config, weights }
 }
 
 async function exported(
@@ -81,121 +80,6 @@ async function exported(
   const path = join(dir, `${tokenizer.kind}-${dtype}-${Object.keys(extra).join('-')}.gguf`)
   writeGguf(path, metadata, tensors)
   return { config, weights, path, model: await llama.loadModel({ modelPath: path }) }
-}
-
-/** Frugal's decoder: next-token log-probabilities at every position of `ids`, (n, V) row-major. */
-async function frugalLogProbs(config: Config, weights: Map<string, Float32Array>, ids: number[]) {
-  const params: Params = {}
-  for (const s of paramSpecs(config)) params[s.name] = tf.tensor(weights.get(s.name)!, s.shape)
-  const decoder = new Decoder(config, params)
-  try {
-    return logSoftmax(await decoder.feed(ids), config.vocabSize)
-  } finally {
-    decoder.dispose()
-    tf.dispose(Object.values(params))
-  }
-}
-
-/**
- * llama.cpp's next-token log-probabilities at every position of `ids`, (n, V) row-major,
- * from its full distribution at temperature 1 with no truncation. Keys and values in f32
- * and no flash attention (which computes in f16 on the CPU): llama.cpp's math at full
- * precision, to compare with Frugal's.
- */
-async function llamaLogProbs(model: LlamaModel, ids: number[], V: number) {
-  const context = await model.createContext({
-    contextSize: 96,
-    batchSize: 96,
-    experimentalKvCacheKeyType: 'F32',
-    experimentalKvCacheValueType: 'F32',
-    flashAttention: false,
-  })
-  const options = { temperature: 1, topK: V, topP: 1, minP: 0 }
-  try {
-    const out = await context
-      .getSequence()
-      .controlledEvaluate(
-        tokens(ids).map(
-          (t) => [t, { generateNext: { probabilities: true, options } }] as [Token, object],
-        ),
-      )
-    const logProbs = new Float32Array(ids.length * V).fill(-Infinity)
-    out.forEach((o, i) => {
-      const probabilities = o!.next.probabilities!
-      expect(probabilities.size).toBe(V) // the whole distribution, nothing cut off
-      for (const [token, p] of probabilities) logProbs[i * V + token] = Math.log(p)
-    })
-    return logProbs
-  } finally {
-    await context.dispose()
-  }
-}
-
-/** Logits (n, V) as log-probabilities: each row minus its log-sum-exp. */
-function logSoftmax(logits: Float32Array, V: number): Float32Array {
-  const out = new Float32Array(logits.length)
-  for (let r = 0; r < logits.length / V; r++) {
-    const row = logits.subarray(r * V, (r + 1) * V)
-    const max = Math.max(...row)
-    const lse = max + Math.log(row.reduce((a, x) => a + Math.exp(x - max), 0))
-    for (let j = 0; j < V; j++) out[r * V + j] = row[j] - lse
-  }
-  return out
-}
-
-/** Frugal's ids as node-llama-cpp's (branded) tokens: the same numbers. */
-const tokens = (ids: number[]) => ids as Token[]
-
-const maxDiff = (a: Float32Array, b: Float32Array) =>
-  a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0)
-
-/** Per row, how far the largest logit is above the second. */
-const margins = (logits: Float32Array, V: number) =>
-  Array.from({ length: logits.length / V }, (_, r) => {
-    const row = [...logits.subarray(r * V, (r + 1) * V)].sort((x, y) => y - x)
-    return row[0] - row[1]
-  })
-
-const argmaxes = (logits: Float32Array, V: number) =>
-  Array.from({ length: logits.length / V }, (_, r) => {
-    let best = 0
-    for (let j = 1; j < V; j++) if (logits[r * V + j] > logits[r * V + best]) best = j
-    return best
-  })
-
-/** Greedy continuation by llama.cpp (temperature 0), n tokens after `ids`. */
-async function llamaGreedy(model: LlamaModel, ids: number[], n: number) {
-  const context = await model.createContext({ contextSize: 96, flashAttention: false })
-  const out: number[] = []
-  for await (const token of context.getSequence().evaluate(tokens(ids), { temperature: 0 })) {
-    out.push(token)
-    if (out.length === n) break
-  }
-  await context.dispose()
-  return out
-}
-
-/** Greedy continuation by Frugal's decoder. */
-async function frugalGreedy(
-  config: Config,
-  weights: Map<string, Float32Array>,
-  ids: number[],
-  n: number,
-) {
-  const params: Params = {}
-  for (const s of paramSpecs(config)) params[s.name] = tf.tensor(weights.get(s.name)!, s.shape)
-  const decoder = new Decoder(config, params)
-  const V = config.vocabSize
-  const out: number[] = []
-  let logits = await decoder.feed(ids)
-  for (let i = 0; i < n; i++) {
-    const next = argmaxes(logits.subarray(logits.length - V), V)[0]
-    out.push(next)
-    logits = await decoder.feed([next])
-  }
-  decoder.dispose()
-  tf.dispose(Object.values(params))
-  return out
 }
 
 describe('GGUF export, run in llama.cpp', () => {
@@ -263,6 +147,32 @@ describe('GGUF export, run in llama.cpp', () => {
     await Promise.all([f32.model.dispose(), q8.model.dispose()])
   })
 
+  it('q, k and v biases (Qwen2) with grouped-query attention, as llama.cpp qwen2: the same distributions', async () => {
+    const extra = { attentionBias: true, heads: 4, kvHeads: 2, tieEmbeddings: true }
+    const { config, weights, model, path } = await exported(bpe, 'f32', extra)
+    expect((await readGgufFileInfo(path)).metadata.general.architecture).toBe('qwen2')
+    const ids = Array.from(bpe.encode(prompt))
+    const theirs = await llamaLogProbs(model, ids, config.vocabSize)
+    expect(maxDiff(await frugalLogProbs(config, weights, ids), theirs)).toBeLessThan(1e-4)
+    await model.dispose()
+  })
+
+  it("Llama 3's RoPE scaling, as llama.cpp's rope_freqs: the same distributions at every position", async () => {
+    // A short original context, so the scaling changes the rotations within the prompt.
+    const ropeScaling = { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 32 }
+    const { config, weights, model, path } = await exported(bpe, 'f32', { ropeScaling })
+    const info = await readGgufFileInfo(path)
+    expect(info.fullTensorInfo!.some((t) => t.name === 'rope_freqs.weight')).toBe(true)
+    const ids = Array.from(bpe.encode(prompt))
+    const V = config.vocabSize
+    const ours = await frugalLogProbs(config, weights, ids)
+    expect(maxDiff(ours, await llamaLogProbs(model, ids, V))).toBeLessThan(1e-4)
+    // Without its scaling the model is another one: the check can tell them apart.
+    const unscaled = await frugalLogProbs({ ...config, ropeScaling: null }, weights, ids)
+    expect(maxDiff(ours, unscaled)).toBeGreaterThan(1e-2)
+    await model.dispose()
+  })
+
   it("a character tokenizer as llama.cpp's SentencePiece pieces: same ids, same distributions", async () => {
     const { config, weights, model } = await exported(chars, 'f32')
     const ids = Array.from(chars.encode(prompt))
@@ -291,6 +201,10 @@ describe('GGUF export of MoE models as llama.cpp glm4moe', () => {
         balance: 'aux-free',
         routeScale: 2.5,
       },
+    },
+    'q, k and v biases': {
+      attentionBias: true,
+      moe: { routedExperts: 4, topK: 2, sharedExperts: 1, firstDenseLayers: 1 },
     },
     'top-1, unnormalized, two shared experts, shared layers': {
       shareGroupSize: 2,

@@ -31,9 +31,13 @@ function randomModel(extra: Partial<ModelConfigInput>) {
   for (const spec of paramSpecs(config)) {
     params[spec.name] = tf.tensor(values.get(spec.name)!, spec.shape)
   }
-  // The aux-free router bias is zero at init; give it values so the choice depends on it.
+  // The aux-free router bias and attention biases are zero at init; give them values so that they count.
   for (const name of Object.keys(params))
-    if (name.endsWith('router.bias'))
+    if (/attn\.[qkv]\.bias$/.test(name))
+      params[name] = tf.tensor1d(
+        Array.from({ length: params[name].size }, (_, i) => ((i % 5) - 2) * 0.1),
+      )
+    else if (name.endsWith('router.bias'))
       params[name] = tf.tensor1d(
         Array.from({ length: params[name].size }, (_, i) => (i % 3) * 0.05),
       )
@@ -81,6 +85,10 @@ const variants: Record<string, Partial<ModelConfigInput>> = {
     shareGroupSize: 2,
   },
   'grouped-query attention': { heads: 4, kvHeads: 2 },
+  "Qwen2's attention biases, Llama 3's RoPE scaling": {
+    attentionBias: true,
+    ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 },
+  },
   'MoE, sigmoid, aux-free, shared expert': {
     moe: {
       routedExperts: 4,

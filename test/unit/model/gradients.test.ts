@@ -16,7 +16,7 @@ import { swiglu } from '../../../src/worker/model/layers/swiglu'
 import { crossEntropy } from '../../../src/worker/model/loss'
 import { float32Numerics, Transformer, type Params } from '../../../src/worker/model/model'
 import { gatherRows, scatterAddRows } from '../../../src/worker/model/ops'
-import { initialValues, names } from '../../../src/worker/model/params'
+import { initialValues, names, paramSpecs } from '../../../src/worker/model/params'
 import { Rng } from '../../../src/worker/model/rng'
 import { gradientError, randomTensor, setupTf } from '../../helpers/tfjs'
 
@@ -339,7 +339,7 @@ describe('MoE routing on the device', () => {
     })
     const values = initialValues({ ...c, initStd: 0.3 }, new Rng(4))
     const P: Params = {}
-    for (const [name, v] of values) P[name] = tf.tensor(v, shapeOf(c, name, v.length))
+    for (const spec of paramSpecs(c)) P[spec.name] = tf.tensor(values.get(spec.name)!, spec.shape)
     const model = new Transformer(c)
     const ids = tf.tensor1d(
       Array.from({ length: 32 }, (_, i) => (i * 7 + 3) % 13),
@@ -399,13 +399,15 @@ describe('whole model', () => {
       layers: 4,
       heads: 2,
       kvHeads: 1, // grouped-query (here multi-query) attention
+      attentionBias: true, // Qwen2's q, k and v biases
+      ropeScaling: { factor: 4, lowFreqFactor: 1, highFreqFactor: 2, originalContext: 4 },
       width: 8,
       shareGroupSize: 2,
       moe: { routedExperts: 3, topK: 2, firstDenseLayers: 2, capacityFactor: null },
     })
     const values = initialValues({ ...c, initStd: 0.3 }, new Rng(1))
     const P: Params = {}
-    for (const [name, v] of values) P[name] = tf.tensor(v, shapeOf(c, name, v.length))
+    for (const spec of paramSpecs(c)) P[spec.name] = tf.tensor(values.get(spec.name)!, spec.shape)
     const model = new Transformer(c)
     const ids = tf.tensor1d([1, 5, 2, 9, 3, 3, 7, 0], 'int32')
     const targets = tf.tensor1d([5, 2, 9, 3, 3, 7, 0, 1], 'int32')
@@ -413,6 +415,8 @@ describe('whole model', () => {
       names.embed,
       names.q(0),
       names.v(0),
+      names.qBias(0),
+      names.kBias(1),
       names.attnOut(1),
       names.router(1),
       names.expertGate(1, 2),
@@ -434,14 +438,3 @@ describe('whole model', () => {
     expect(err).toBeLessThan(TOL)
   })
 })
-
-function shapeOf(
-  c: ReturnType<typeof modelConfigSchema.parse>,
-  name: string,
-  size: number,
-): number[] {
-  if (name.endsWith('norm.weight') || name.endsWith('router.bias')) return [size]
-  if (name === names.embed) return [c.vocabSize, c.width]
-  const rows = name.includes('down') || name.includes('attn.out') ? size / c.width : c.width
-  return [rows, size / rows]
-}

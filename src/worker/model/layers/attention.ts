@@ -43,6 +43,8 @@ export interface AttentionWeights {
   k: tf.Tensor2D
   v: tf.Tensor2D
   out: tf.Tensor2D
+  /** Biases of q (D) and of k and v (Hkv·hs), when the model has them (Qwen2). */
+  bias?: { q: tf.Tensor1D; k: tf.Tensor1D; v: tf.Tensor1D }
 }
 
 export interface AttentionExtras {
@@ -74,9 +76,14 @@ export function attention(
 ): tf.Tensor2D {
   const { B, T, heads: H, kvHeads: Hkv, headWidth: hs } = shape
   return tf.tidy(() => {
-    const q = applyRope(numerics.matmul(x, w.q) as tf.Tensor2D, ropeQ, hs) // (B·T, D)
-    const k0 = applyRope(numerics.matmul(x, w.k) as tf.Tensor2D, ropeK, hs) // (B·T, Hkv·hs)
-    const v0 = numerics.matmul(x, w.v) as tf.Tensor2D // (B·T, Hkv·hs)
+    // The bias joins before the rotation, as in Qwen2 (it is part of the projection).
+    const project = (m: tf.Tensor2D, b: tf.Tensor1D | undefined) => {
+      const y = numerics.matmul(x, m) as tf.Tensor2D
+      return b ? tf.add<tf.Tensor2D>(y, b) : y
+    }
+    const q = applyRope(project(w.q, w.bias?.q), ropeQ, hs) // (B·T, D)
+    const k0 = applyRope(project(w.k, w.bias?.k), ropeK, hs) // (B·T, Hkv·hs)
+    const v0 = project(w.v, w.bias?.v) // (B·T, Hkv·hs)
     const [k, v] = extras.past ? extras.past(k0, v0) : [k0, v0] // (B·L, Hkv·hs)
     const L = k.shape[0] / B
     const toHeads = (t: tf.Tensor2D, n: number, heads: number) =>

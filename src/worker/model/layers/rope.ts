@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core'
+import type { RopeScaling } from '../../../shared/config/model'
 
 /**
  * Rotary position embedding (RoFormer; the rotate-half layout Llama and HF use): within
@@ -18,20 +19,47 @@ export interface RopeTables {
   rot: tf.Tensor2D
 }
 
+/**
+ * The rotation frequency of each pair of a head's dimensions, θ^(-2i/hs) for i < hs/2,
+ * with Llama 3's scaling when given (transformers' `_compute_llama3_parameters`): long
+ * wavelengths are slowed by `factor`, short ones kept, the band between interpolated.
+ */
+export function ropeFrequencies(
+  headWidth: number,
+  theta: number,
+  scaling: RopeScaling | null = null,
+): Float64Array {
+  const half = headWidth / 2
+  const freqs = Float64Array.from({ length: half }, (_, i) => Math.pow(theta, (-2 * i) / headWidth))
+  if (!scaling) return freqs
+  const { factor, lowFreqFactor, highFreqFactor, originalContext } = scaling
+  const lowFreqWavelength = originalContext / lowFreqFactor
+  const highFreqWavelength = originalContext / highFreqFactor
+  return freqs.map((f) => {
+    const wavelength = (2 * Math.PI) / f
+    if (wavelength < highFreqWavelength) return f
+    if (wavelength > lowFreqWavelength) return f / factor
+    const smooth = (originalContext / wavelength - lowFreqFactor) / (highFreqFactor - lowFreqFactor)
+    return (1 - smooth) * (f / factor) + smooth * f
+  })
+}
+
 export function ropeTables(
   T: number,
   heads: number,
   headWidth: number,
   theta: number,
   scale = 1,
+  scaling: RopeScaling | null = null,
 ): RopeTables {
   const half = headWidth / 2
   const D = heads * headWidth
   const cos = new Float32Array(T * D)
   const sin = new Float32Array(T * D)
+  const freqs = ropeFrequencies(headWidth, theta, scaling)
   for (let t = 0; t < T; t++) {
     for (let i = 0; i < half; i++) {
-      const angle = t * Math.pow(theta, (-2 * i) / headWidth)
+      const angle = t * freqs[i]
       const c = Math.cos(angle) * scale
       const s = Math.sin(angle) * scale
       for (let h = 0; h < heads; h++) {

@@ -1,14 +1,8 @@
 import { byteLevelDecodeToken, tokenToBytes } from './bytes'
-import {
-  bpeToJson,
-  pretokenizerPattern,
-  serializeJson,
-  type BpeParts,
-  type HfTokenizerJson,
-} from './hf-json'
+import { bpeToJson, serializeJson, type BpeParts, type HfTokenizerJson } from './hf-json'
 import { IdBuffer, wellFormed } from './id-buffer'
-import { compilePattern, nextCodePoint, toJsPattern } from './pretokenize'
-import { SpecialMatcher, specialRoles, type SpecialToken } from './specials'
+import { compilePattern, forEachSplit, nextCodePoint, toJsPattern } from './pretokenize'
+import { SpecialMatcher, specialRoles, type AddedToken, type SpecialToken } from './specials'
 import { TokenBytes } from './token-bytes'
 import type { DecodeOptions, EncodeOptions, Tokenizer } from './types'
 
@@ -24,26 +18,46 @@ export interface BpeEncoderOptions {
   shortWordBytes?: number
 }
 
+/** Added tokens matched in one of Hugging Face's two passes (raw text, then normalized text). */
+interface AddedPass {
+  matcher: SpecialMatcher
+  /** Some of them are not special, so the pass runs even without `allowSpecial`. */
+  hasPlain: boolean
+}
+
 /**
- * Byte-level BPE encoding and decoding with exactly Hugging Face's results: text is cut into
- * pieces by the pre-tokenization regex, each piece's UTF-8 bytes start as single-byte tokens,
- * and the adjacent pair with the lowest merge rank is merged (leftmost first on ties) until no
- * pair has a merge. Pieces repeat a lot in natural text, so their ids are cached.
+ * Byte-level BPE encoding and decoding with exactly Hugging Face's results, in Hugging Face's
+ * order: added tokens are found in the raw text, the rest is normalized (NFC, where the file
+ * says so), added tokens marked `normalized` are found in that, the rest is cut into pieces by
+ * the pre-tokenization patterns, each piece's UTF-8 bytes start as single-byte tokens, and the
+ * adjacent pair with the lowest merge rank is merged (leftmost first on ties) until no pair has
+ * a merge. Pieces repeat a lot in natural text, so their ids are cached.
  */
 export class BpeTokenizer implements Tokenizer {
   readonly kind = 'bpe' as const
   readonly vocabSize: number
   readonly specialTokens: readonly SpecialToken[]
+  /** Added tokens that are not special: matched in any text, as Hugging Face does. */
+  readonly addedTokens: readonly AddedToken[]
   readonly bos: number | null
   readonly eos: number | null
   readonly pad: number | null
   readonly mergeCount: number
-  /** The split pattern as tokenizer.json writes it (run through `toJsPattern`). */
-  readonly pattern: string
+  /**
+   * The split patterns as tokenizer.json writes them (run through `toJsPattern`), each applied
+   * within the pieces of the one before; usually one.
+   */
+  readonly patterns: readonly string[]
 
   private readonly parts: BpeParts
+  /** The last split pattern, which BPE pieces come from (sticky: the hot loop). */
   private readonly re: RegExp
-  private readonly specialMatcher: SpecialMatcher
+  /** The patterns before it (global: most text lies between their matches). */
+  private readonly outer: readonly RegExp[]
+  private readonly nfc: boolean
+  private readonly rawPass: AddedPass | null
+  private readonly normalizedPass: AddedPass | null
+  private readonly isSpecialId = (id: number) => this.table.isSpecial(id)
   private readonly table: TokenBytes
   private readonly ids: Map<string, number>
   /** Id of the token for each byte value. */
@@ -66,21 +80,38 @@ export class BpeTokenizer implements Tokenizer {
     const V = tokens.length
     this.vocabSize = V
     this.specialTokens = specials
+    this.addedTokens = parts.added
     ;({ bos: this.bos, eos: this.eos, pad: this.pad } = specialRoles(specials))
-    this.pattern = pretokenizerPattern(parts.pretokenizer)
-    this.re = compilePattern(toJsPattern(this.pattern))
-    this.specialMatcher = new SpecialMatcher(specials)
+    this.patterns = parts.splits
+    const js = parts.splits.map(toJsPattern)
+    this.re = compilePattern(js[js.length - 1])
+    this.outer = js.slice(0, -1).map((p) => new RegExp(p, 'gu'))
+    this.nfc = parts.normalizer === 'NFC'
+    const all = [...specials, ...parts.added]
+    const plainIds = new Set(parts.added.map((t) => t.id))
+    this.rawPass = addedPass(
+      all.filter((t) => t.normalized !== true),
+      plainIds,
+    )
+    // Matched in normalized text; their content is NFC already (parseJson checks).
+    this.normalizedPass = addedPass(
+      all.filter((t) => t.normalized === true),
+      plainIds,
+    )
     this.cacheSize = options.cacheSize ?? 100_000
     this.shortWordBytes = options.shortWordBytes ?? 64
 
     const specialIds = new Set(specials.map((s) => s.id))
+    const addedIds = new Set(all.map((s) => s.id))
     this.ids = new Map()
     this.byteIds.fill(-1)
-    // Token strings are unique: tokenizer.json's vocab is a map, and a special token spelled like
+    // Token strings are unique: tokenizer.json's vocab is a map, and an added token spelled like
     // a vocab entry is that entry.
     const bytes = tokens.map((t, id) => {
       this.ids.set(t, id)
-      if (specialIds.has(id)) return byteLevelDecodeToken(t)
+      // As Hugging Face's ByteLevel decoder: table bytes if every character is in the table,
+      // else the text itself (<|im_start|>).
+      if (addedIds.has(id)) return byteLevelDecodeToken(t)
       const b = tokenToBytes(t)
       if (b === null) throw new Error(`Token ${id} (${JSON.stringify(t)}) is not byte-level.`)
       if (b.length === 1) this.byteIds[b[0]] = id
@@ -104,13 +135,13 @@ export class BpeTokenizer implements Tokenizer {
   encode(text: string, options?: EncodeOptions): Int32Array {
     const input = wellFormed(text)
     const out = new IdBuffer((input.length >> 2) + 16)
-    if (options?.allowSpecial === true)
-      this.specialMatcher.split(
-        input,
-        (t) => this.encodeOrdinary(t, out),
-        (id) => out.push(id),
+    const allowSpecial = options?.allowSpecial === true
+    this.findAdded(this.rawPass, input, allowSpecial, out, (raw) => {
+      const normalized = this.nfc ? raw.normalize('NFC') : raw
+      this.findAdded(this.normalizedPass, normalized, allowSpecial, out, (t) =>
+        this.encodeOrdinary(t, out),
       )
-    else this.encodeOrdinary(input, out)
+    })
     return out.result()
   }
 
@@ -143,7 +174,36 @@ export class BpeTokenizer implements Tokenizer {
     return serializeJson(this.toJSON())
   }
 
-  private encodeOrdinary(text: string, out: IdBuffer): void {
+  /**
+   * Calls `onText` for the stretches of text between added tokens and pushes their ids. Special
+   * tokens count only with `allowSpecial`; without it they stay text, as Hugging Face's
+   * `encode_special_tokens` leaves them, so a document cannot fake a boundary.
+   */
+  private findAdded(
+    pass: AddedPass | null,
+    text: string,
+    allowSpecial: boolean,
+    out: IdBuffer,
+    onText: (text: string) => void,
+  ): void {
+    if (pass === null || !(allowSpecial || pass.hasPlain)) onText(text)
+    else
+      pass.matcher.split(
+        text,
+        onText,
+        (id) => out.push(id),
+        allowSpecial ? undefined : this.isSpecialId,
+      )
+  }
+
+  /** Encodes text without added tokens: through the outer split patterns, if any, then BPE. */
+  private encodeOrdinary(text: string, out: IdBuffer, level = 0): void {
+    if (level === this.outer.length) this.encodeSplit(text, out)
+    else
+      forEachSplit(this.outer[level], text, (piece) => this.encodeOrdinary(piece, out, level + 1))
+  }
+
+  private encodeSplit(text: string, out: IdBuffer): void {
     // The loop of forEachPiece, inlined: this is the hot path.
     const re = this.re
     let pos = 0
@@ -188,9 +248,11 @@ export class BpeTokenizer implements Tokenizer {
     if (this.parts.ignoreMerges) {
       let token = ''
       for (let i = 0; i < n; i++) token += this.parts.tokens[this.sym[i]]
-      // Never a special token: text only becomes one through allowSpecial.
+      // Only the model's own vocabulary, as Hugging Face's BPE looks the piece up there, and never
+      // a special token: text only becomes one through allowSpecial.
       const whole = this.ids.get(token)
-      if (whole !== undefined && !this.table.isSpecial(whole)) return whole
+      if (whole !== undefined && whole < this.parts.modelSize && !this.table.isSpecial(whole))
+        return whole
     }
     const len = n <= this.shortWordBytes ? this.mergeShort(n) : this.mergeLong(n)
     return len === 1 ? this.sym[0] : this.sym.slice(0, len)
@@ -307,6 +369,14 @@ export class BpeTokenizer implements Tokenizer {
     let len = 0
     for (let i = 0; i < n; i = next[i]!) sym[len++] = sym[i]!
     return len
+  }
+}
+
+function addedPass(tokens: readonly AddedToken[], plainIds: ReadonlySet<number>): AddedPass | null {
+  if (tokens.length === 0) return null
+  return {
+    matcher: new SpecialMatcher(tokens),
+    hasPlain: tokens.some((t) => plainIds.has(t.id)),
   }
 }
 

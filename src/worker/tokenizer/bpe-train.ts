@@ -111,8 +111,11 @@ export async function trainBpe(
   const tokenizer = new BpeTokenizer({
     tokens: merger.tokens,
     merges: merger.merges,
+    modelSize: merger.tokens.length,
     specials: config.specialTokens.map((content, id) => ({ id, content })),
-    pretokenizer: { split: PRETOKENIZER_PATTERNS[config.pretokenizer] },
+    added: [],
+    normalizer: null,
+    splits: [PRETOKENIZER_PATTERNS[config.pretokenizer]],
     ignoreMerges: false,
     passthrough: DEFAULT_PASSTHROUGH,
   })

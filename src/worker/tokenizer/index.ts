@@ -1,7 +1,8 @@
 /**
  * Tokenizers for the training engine: byte-level BPE (trained here, exact round trip of any
  * text) and a character tokenizer. Both are stored and exported as a Hugging Face
- * tokenizer.json; `fromJSON` reads them back, and reads GPT-2-style byte-level files too.
+ * tokenizer.json; `fromJSON` reads them back, and reads the byte-level BPE files of GPT-2,
+ * Llama 3, Qwen 2/2.5/3 and SmolLM2 too.
  */
 import { BpeTokenizer, type BpeEncoderOptions } from './bpe-encode'
 import { CharTokenizer } from './char'
@@ -24,7 +25,12 @@ export {
   toJsPattern,
   type PretokenizerName,
 } from './pretokenize'
-export { DEFAULT_SPECIAL_TOKENS, type SpecialIds, type SpecialToken } from './specials'
+export {
+  DEFAULT_SPECIAL_TOKENS,
+  type AddedToken,
+  type SpecialIds,
+  type SpecialToken,
+} from './specials'
 export type { ProgressCallback, TextSource, TrainProgress } from './train-common'
 export type { DecodeOptions, EncodeOptions, Tokenizer, TokenizerKind } from './types'
 

@@ -46,6 +46,13 @@ export const PRETOKENIZER_PATTERNS: Readonly<Record<PretokenizerName, string>> =
   ].join('|'),
 }
 
+/**
+ * Hugging Face's Digits pre-tokenizer as a split pattern: Rust's `char::is_numeric` is Unicode's
+ * Number categories (Nd, Nl, No), which is `\p{N}`. Each digit alone (`individual_digits`,
+ * SmolLM's choice), or each run of digits.
+ */
+export const DIGITS_PATTERNS = { individual: '\\p{N}', runs: '\\p{N}+' } as const
+
 /** Unicode simple case folds beyond ASCII that Oniguruma's `(?i:…)` applies to ASCII letters. */
 const EXTRA_FOLDS: Record<string, string> = { s: '\u017f', k: '\u212a' }
 
@@ -137,6 +144,46 @@ export function forEachPiece(re: RegExp, text: string, onPiece: (piece: string) 
     pos = end
   }
   if (gap >= 0) onPiece(text.slice(gap))
+}
+
+/**
+ * The same pieces as `forEachPiece`, for a global (`gu`) pattern: the next match is searched for
+ * rather than tried at each position, which is faster where most of the text is between matches
+ * (Digits). Empty matches are not pieces.
+ */
+export function forEachSplit(re: RegExp, text: string, onPiece: (piece: string) => void): void {
+  let last = 0
+  re.lastIndex = 0
+  let m: RegExpExecArray | null
+  while ((m = re.exec(text)) !== null) {
+    const end = re.lastIndex
+    if (end === m.index) {
+      re.lastIndex = nextCodePoint(text, end)
+      continue
+    }
+    if (m.index > last) onPiece(text.slice(last, m.index))
+    onPiece(text.slice(m.index, end))
+    // onPiece may run other patterns; this one resumes where it was.
+    re.lastIndex = last = end
+  }
+  if (last < text.length) onPiece(text.slice(last))
+}
+
+/**
+ * The pieces of `text` split by each pattern in turn, each within the pieces of the one before,
+ * as Hugging Face runs a Sequence of pre-tokenizers (Digits then ByteLevel's regex is not the
+ * same as one combined pattern: a lookahead or a leading space cannot see across a cut). The
+ * patterns are JavaScript sources, as `toJsPattern` writes them.
+ */
+export function pretokenizeSteps(text: string, patterns: readonly string[]): string[] {
+  const pieces: string[] = []
+  const res = patterns.map((p) => new RegExp(p, 'gu'))
+  const run = (level: number, t: string): void => {
+    if (level === res.length) pieces.push(t)
+    else forEachSplit(res[level], t, (p) => run(level + 1, p))
+  }
+  run(0, text)
+  return pieces
 }
 
 /** The pieces of `text`, for inspection and tests. */

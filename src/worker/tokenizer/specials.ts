@@ -3,10 +3,19 @@ import { UserError } from '../../shared/errors'
 /** Special tokens a new tokenizer gets unless told otherwise; they take ids 0, 1, 2. */
 export const DEFAULT_SPECIAL_TOKENS: readonly string[] = ['<|bos|>', '<|eos|>', '<|pad|>']
 
-export interface SpecialToken {
+/** A token of tokenizer.json's `added_tokens`, matched in text before pre-tokenization. */
+export interface AddedToken {
   readonly id: number
   readonly content: string
+  /**
+   * Matched in the normalized text rather than in the raw text, as Hugging Face does for
+   * `normalized: true`. Default false.
+   */
+  readonly normalized?: boolean
 }
+
+/** An added token with `special: true`: a control token (document boundaries, chat roles). */
+export type SpecialToken = AddedToken
 
 /** The ids the training engine needs; null where the tokenizer has no such token. */
 export interface SpecialIds {
@@ -60,7 +69,7 @@ export function checkSpecialTokens(tokens: readonly string[], field = 'specialTo
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')
 
 /**
- * Finds special tokens written in text, leftmost first and the longest at a position (what Hugging
+ * Finds added tokens written in text, leftmost first and the longest at a position (what Hugging
  * Face's added-vocabulary matcher does), so that `encode(text, { allowSpecial: true })` gives the
  * ids Hugging Face's `encode` gives.
  */
@@ -68,14 +77,23 @@ export class SpecialMatcher {
   private readonly re: RegExp | null
   private readonly ids = new Map<string, number>()
 
-  constructor(specials: readonly SpecialToken[]) {
-    for (const s of specials) this.ids.set(s.content, s.id)
+  constructor(tokens: readonly AddedToken[]) {
+    for (const t of tokens) this.ids.set(t.content, t.id)
     const alternatives = [...this.ids.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp)
     this.re = alternatives.length > 0 ? new RegExp(alternatives.join('|'), 'gu') : null
   }
 
-  /** Calls `onText` for each stretch of ordinary text and `onSpecial` for each special token, in order. */
-  split(text: string, onText: (text: string) => void, onSpecial: (id: number) => void): void {
+  /**
+   * Calls `onText` for each stretch of ordinary text and `onSpecial` for each token found, in
+   * order. A match whose id `skip` accepts stays ordinary text, and the search goes on after it,
+   * as Hugging Face does for special tokens with `encode_special_tokens`.
+   */
+  split(
+    text: string,
+    onText: (text: string) => void,
+    onSpecial: (id: number) => void,
+    skip?: (id: number) => boolean,
+  ): void {
     const re = this.re
     if (re === null) {
       onText(text)
@@ -85,8 +103,10 @@ export class SpecialMatcher {
     let last = 0
     let m: RegExpExecArray | null
     while ((m = re.exec(text)) !== null) {
+      const id = this.ids.get(m[0])!
+      if (skip?.(id) === true) continue
       if (m.index > last) onText(text.slice(last, m.index))
-      onSpecial(this.ids.get(m[0])!)
+      onSpecial(id)
       last = re.lastIndex
     }
     if (last < text.length) onText(text.slice(last))

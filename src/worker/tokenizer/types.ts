@@ -20,6 +20,8 @@ export interface DecodeOptions {
 /**
  * What the training engine uses. `decode(encode(s)) === s` for every well-formed string;
  * a lone surrogate (not representable in UTF-8) is encoded as U+FFFD, as TextEncoder does.
+ * A tokenizer read from a file with the NFC normalizer (Qwen) gives back the NFC form instead,
+ * as Hugging Face does.
  */
 export interface Tokenizer extends SpecialIds {
   readonly kind: TokenizerKind

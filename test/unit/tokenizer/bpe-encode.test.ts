@@ -12,7 +12,7 @@ const wellFormed = (s: string) =>
 function naiveEncode(tok: BpeTokenizer, text: string): number[] {
   const rank = new Map(tok.merges().map(([a, b], r) => [`${a},${b}`, r]))
   const ids: number[] = []
-  for (const piece of pretokenize(text, tok.pattern)) {
+  for (const piece of pretokenize(text, tok.patterns[0])) {
     let syms = [...utf8(piece)].map((b) => tok.tokenToId(BYTE_TO_CHAR[b])!)
     for (;;) {
       let best = Infinity

@@ -1,4 +1,11 @@
-import { denseHidden, expertHidden, isMoeLayer, kvWidth, type ModelConfig } from './config/model'
+import {
+  denseHidden,
+  expertHidden,
+  isMoeLayer,
+  kvWidth,
+  queryWidth,
+  type ModelConfig,
+} from './config/model'
 import { countParams, type ParamCounts } from './config/params'
 import type { TrainConfig } from './config/train'
 
@@ -17,11 +24,11 @@ export function trainingFlopsPerToken(c: ModelConfig, T = c.contextLength): numb
   const D = c.width
   let macs = 0
   for (let l = 0; l < c.layers; l++) {
-    macs += 2 * D * D + 2 * D * kvWidth(c) // q and out; k and v (narrower with grouped-query attention)
+    macs += 2 * D * queryWidth(c) + 2 * D * kvWidth(c) // q and out; k and v (narrower with grouped-query attention)
     // QKᵀ and PV against every visible key. Like nanoGPT's estimate, the full context is
     // counted (causal masking halves the useful work, but the kernels compute it all).
     const window = c.attentionWindow === null ? T : Math.min(T, c.attentionWindow + c.globalTokens)
-    macs += 2 * window * D
+    macs += 2 * window * queryWidth(c)
     if (isMoeLayer(c, l) && c.moe) {
       const h = expertHidden(c)
       macs += D * c.moe.routedExperts // router

@@ -164,6 +164,15 @@ export const modelConfigSchema = z
         'Key/value heads (grouped-query attention): each serves heads ÷ kvHeads query heads, shrinking the k and v projections and the decoding cache. Empty: one per query head.',
       ),
     width: z.int().min(8).max(16_384).default(128).describe('Residual stream width (d_model).'),
+    headDim: z
+      .int()
+      .min(2)
+      .max(1024)
+      .nullable()
+      .default(null)
+      .describe(
+        'Width of each attention head, when it is not width ÷ heads (Qwen3 uses wider heads). Empty: width ÷ heads.',
+      ),
     ffnHidden: z
       .int()
       .positive()
@@ -188,6 +197,12 @@ export const modelConfigSchema = z
       .boolean()
       .default(false)
       .describe('The q, k and v projections add a learned bias (as Qwen2 does).'),
+    qkNorm: z
+      .boolean()
+      .default(false)
+      .describe(
+        "RMSNorm on each head's queries and keys before the rotation (Qwen3's QK-norm): steadier attention logits.",
+      ),
     tieEmbeddings: z
       .boolean()
       .default(true)
@@ -228,7 +243,7 @@ export const modelConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.width % c.heads !== 0) {
+    if (c.headDim === null && c.width % c.heads !== 0) {
       ctx.addIssue({
         code: 'custom',
         path: ['heads'],
@@ -242,11 +257,11 @@ export const modelConfigSchema = z
         message: `${c.heads} heads do not split into ${c.kvHeads} key/value groups`,
       })
     }
-    if ((c.width / c.heads) % 2 !== 0) {
+    if (headWidth(c) % 2 !== 0) {
       ctx.addIssue({
         code: 'custom',
-        path: ['heads'],
-        message: 'rotary positions need an even head width (width / heads)',
+        path: [c.headDim === null ? 'heads' : 'headDim'],
+        message: `rotary positions need an even head width, not ${headWidth(c)}`,
       })
     }
     if (c.layers % c.shareGroupSize !== 0) {
@@ -294,7 +309,13 @@ export type MoeConfig = z.output<typeof moeSchema>
 
 /* Derived sizes, used by the engine, the estimates and the run form. */
 
-export const headWidth = (c: ModelConfig): number => c.width / c.heads
+/** Width of one attention head: headDim, or width ÷ heads. */
+export function headWidth(c: Pick<ModelConfig, 'headDim' | 'width' | 'heads'>): number {
+  return c.headDim ?? c.width / c.heads
+}
+
+/** Width of the queries (and of the attention output before o): heads × head width. */
+export const queryWidth = (c: ModelConfig): number => c.heads * headWidth(c)
 
 /** Key/value heads: kvHeads, or one per query head. */
 export const kvHeadsOf = (c: ModelConfig): number => c.kvHeads ?? c.heads

@@ -1,4 +1,12 @@
-import { denseHidden, expertHidden, isMoeLayer, kvWidth, type ModelConfig } from './model'
+import {
+  denseHidden,
+  expertHidden,
+  headWidth,
+  isMoeLayer,
+  kvWidth,
+  queryWidth,
+  type ModelConfig,
+} from './model'
 
 /**
  * Every parameter of a model, by name, in the Hugging Face layout's vocabulary. Matrices
@@ -29,6 +37,8 @@ export const names = {
   qBias: (s: number) => `layers.${s}.attn.q.bias`,
   kBias: (s: number) => `layers.${s}.attn.k.bias`,
   vBias: (s: number) => `layers.${s}.attn.v.bias`,
+  qNorm: (s: number) => `layers.${s}.attn.q_norm.weight`,
+  kNorm: (s: number) => `layers.${s}.attn.k_norm.weight`,
   attnOut: (s: number) => `layers.${s}.attn.out.weight`,
   ffnNorm: (s: number) => `layers.${s}.ffn_norm.weight`,
   gate: (s: number) => `layers.${s}.mlp.gate.weight`,
@@ -75,15 +85,19 @@ export function paramSpecs(c: ModelConfig): ParamSpec[] {
   const specs: ParamSpec[] = [matrix(names.embed, [c.vocabSize, D])]
   for (let s = 0; s < weightSets(c); s++) {
     specs.push(vector(names.attnNorm(s), 'ones'))
-    specs.push(matrix(names.q(s), [D, D]))
+    specs.push(matrix(names.q(s), [D, queryWidth(c)]))
     specs.push(matrix(names.k(s), [D, kvWidth(c)]))
     specs.push(matrix(names.v(s), [D, kvWidth(c)]))
     if (c.attentionBias) {
-      specs.push(vector(names.qBias(s), 'zeros'))
+      specs.push(vector(names.qBias(s), 'zeros', queryWidth(c)))
       specs.push(vector(names.kBias(s), 'zeros', kvWidth(c)))
       specs.push(vector(names.vBias(s), 'zeros', kvWidth(c)))
     }
-    specs.push(matrix(names.attnOut(s), [D, D], true))
+    if (c.qkNorm) {
+      specs.push(vector(names.qNorm(s), 'ones', headWidth(c)))
+      specs.push(vector(names.kNorm(s), 'ones', headWidth(c)))
+    }
+    specs.push(matrix(names.attnOut(s), [queryWidth(c), D], true))
     specs.push(vector(names.ffnNorm(s), 'ones'))
     if (isMoeSet(c, s) && c.moe) {
       const E = c.moe.routedExperts

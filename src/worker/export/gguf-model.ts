@@ -30,6 +30,8 @@ export function ggufRefusal(c: ModelConfig, tokenizer: Tokenizer): string | null
     return `This model attends within a sliding window of ${c.attentionWindow} tokens, which llama.cpp's llama architecture does not apply: its output would differ.`
   if (c.globalTokens > 0)
     return 'This model has global tokens, which no llama.cpp architecture implements.'
+  if (c.qkNorm && c.attentionBias && !c.moe)
+    return "This model has both QK-norm and attention biases, and llama.cpp's qwen3 architecture (the one with QK-norm) takes no biases."
   if (c.ropeScaling && architectureOf(c) !== 'llama')
     return `This model scales its rotary frequencies the Llama 3 way, which llama.cpp applies only in its llama architecture, and this model needs ${architectureOf(c)}.`
   return tokenizerRefusal(tokenizer)
@@ -77,8 +79,16 @@ function pretokenizerName(tokenizer: Tokenizer): string | null {
     steps[1].use_regex === true
   )
     return 'smollm'
+  // Otherwise exactly one split, then the byte mapping: what llama.cpp's named patterns do.
   const pattern = steps[0]?.pattern?.Regex
-  if (pattern === undefined) return null
+  if (
+    pattern === undefined ||
+    steps.length !== 2 ||
+    steps[0].type !== 'Split' ||
+    steps[1].type !== 'ByteLevel' ||
+    steps[1].use_regex !== false
+  )
+    return null
   if (pattern === PRETOKENIZER_PATTERNS.llama3) return 'llama-bpe'
   if (pattern === PRETOKENIZER_PATTERNS.gpt2) return 'gpt-2'
   return RELEASED_PATTERNS[pattern] ?? null
@@ -87,8 +97,8 @@ function pretokenizerName(tokenizer: Tokenizer): string | null {
 /** SentencePiece's visible space, which llama.cpp's SPM tokenizer puts in place of ' '. */
 const SPM_SPACE = '\u2581'
 
-/** llama.cpp's token types. */
-const TokenType = { normal: 1, control: 3, byte: 6 } as const
+/** llama.cpp's token types (user-defined: added tokens matched in text, not special). */
+const TokenType = { normal: 1, control: 3, userDefined: 4, byte: 6 } as const
 
 /**
  * Permute the rows of a q or k projection ([out, in], Hugging Face's rotate-half layout)
@@ -130,6 +140,8 @@ const tensorName = (hf: string, arch: Architecture): string => {
     'self_attn.q_proj.bias': 'attn_q.bias',
     'self_attn.k_proj.bias': 'attn_k.bias',
     'self_attn.v_proj.bias': 'attn_v.bias',
+    'self_attn.q_norm.weight': 'attn_q_norm.weight',
+    'self_attn.k_norm.weight': 'attn_k_norm.weight',
     'self_attn.o_proj.weight': 'attn_output.weight',
     // glm4moe's pre-FFN norm is its "post-attention" norm.
     'post_attention_layernorm.weight':
@@ -150,10 +162,10 @@ const tensorName = (hf: string, arch: Architecture): string => {
  * unconditionally (with zero weights when there are none, which adds exactly nothing). Its
  * attention takes q, k and v biases too.
  */
-type Architecture = 'llama' | 'qwen2' | 'glm4moe'
+type Architecture = 'llama' | 'qwen2' | 'qwen3' | 'glm4moe'
 
 const architectureOf = (c: ModelConfig): Architecture =>
-  c.moe ? 'glm4moe' : c.attentionBias ? 'qwen2' : 'llama'
+  c.moe ? 'glm4moe' : c.qkNorm ? 'qwen3' : c.attentionBias ? 'qwen2' : 'llama'
 
 export interface GgufModel {
   metadata: Map<string, GgufValue>
@@ -189,6 +201,11 @@ export function ggufModel(
   u32(`${arch}.attention.head_count`, c.heads)
   u32(`${arch}.attention.head_count_kv`, kvHeadsOf(c))
   u32(`${arch}.rope.dimension_count`, headWidth(c))
+  // Heads wider or narrower than width ÷ heads (Qwen3): llama.cpp reads their width here.
+  if (c.headDim !== null) {
+    u32(`${arch}.attention.key_length`, c.headDim)
+    u32(`${arch}.attention.value_length`, c.headDim)
+  }
   f32(`${arch}.rope.freq_base`, c.ropeTheta)
   f32(`${arch}.attention.layer_norm_rms_epsilon`, c.normEps)
   u32(`${arch}.vocab_size`, c.vocabSize)
@@ -229,7 +246,7 @@ export function ggufModel(
     let values = t.values
     const ours = tensorName(name, arch)
     // llama rotates interleaved pairs (convert_hf_to_gguf.py permutes q and k for it);
-    // qwen2 and glm4moe rotate the halves of each head, Frugal's layout already.
+    // qwen2, qwen3 and glm4moe rotate the halves of each head, Frugal's layout already.
     if (arch === 'llama' && ours.endsWith('attn_q.weight'))
       values = permuteForRope(values, c.heads, t.shape[0], t.shape[1])
     if (arch === 'llama' && ours.endsWith('attn_k.weight'))
@@ -313,13 +330,26 @@ function moeTensors(
 function tokenizerMetadata(tokenizer: Tokenizer, vocabSize: number): Map<string, GgufValue> {
   const meta = new Map<string, GgufValue>()
   const specials = new Set(tokenizer.specialTokens.map((s) => s.id))
+  // Added tokens that are not special (Qwen's <tool_call>): matched in text, like Hugging Face.
+  const userDefined = new Set(
+    tokenizer
+      .toJSON()
+      .added_tokens.filter((t) => !t.special)
+      .map((t) => t.id),
+  )
   const tokens: string[] = []
   const types = new Int32Array(vocabSize)
   for (let id = 0; id < vocabSize; id++) {
     const token = tokenizer.idToToken(id) ?? `<|unused_${id}|>`
     const isByte = tokenizer.kind === 'char' && /^<0x[0-9A-F]{2}>$/.test(token)
     tokens.push(tokenizer.kind === 'char' && token === ' ' ? SPM_SPACE : token)
-    types[id] = specials.has(id) ? TokenType.control : isByte ? TokenType.byte : TokenType.normal
+    types[id] = specials.has(id)
+      ? TokenType.control
+      : userDefined.has(id)
+        ? TokenType.userDefined
+        : isByte
+          ? TokenType.byte
+          : TokenType.normal
   }
   if (tokenizer.kind === 'bpe') {
     const json = tokenizer.toJSON()

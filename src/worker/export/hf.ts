@@ -2,6 +2,7 @@ import { UserError } from '../../shared/errors'
 import {
   denseHidden,
   expertHidden,
+  headWidth,
   isMoeLayer,
   kvHeadsOf,
   modelConfigSchema,
@@ -48,6 +49,12 @@ function layerNames(c: ModelConfig, l: number): [string, string][] {
           [names.qBias(s), `${p}.self_attn.q_proj.bias`],
           [names.kBias(s), `${p}.self_attn.k_proj.bias`],
           [names.vBias(s), `${p}.self_attn.v_proj.bias`],
+        ] as [string, string][])
+      : []),
+    ...(c.qkNorm
+      ? ([
+          [names.qNorm(s), `${p}.self_attn.q_norm.weight`],
+          [names.kNorm(s), `${p}.self_attn.k_norm.weight`],
         ] as [string, string][])
       : []),
     [names.attnOut(s), `${p}.self_attn.o_proj.weight`],
@@ -193,7 +200,7 @@ export function hfConfig(
     num_hidden_layers: c.layers,
     num_attention_heads: c.heads,
     num_key_value_heads: kvHeadsOf(c),
-    head_dim: c.width / c.heads,
+    head_dim: headWidth(c),
     max_position_embeddings: c.contextLength,
     rms_norm_eps: c.normEps,
     rope_theta: c.ropeTheta,
@@ -218,10 +225,10 @@ export function hfConfig(
     torch_dtype: dtype,
     use_cache: true,
   }
-  if (arch.modelType === 'qwen2') {
-    // Qwen2's q, k and v biases are part of the architecture, not a field; its window
+  if (arch.modelType === 'qwen2' || arch.modelType === 'qwen3') {
+    // Qwen2's q, k and v biases are part of the architecture, not a field; the window
     // covers the layers from max_window_layers on: all of them here.
-    delete base.attention_bias
+    if (arch.modelType === 'qwen2') delete base.attention_bias
     Object.assign(base, {
       use_sliding_window: windowed,
       sliding_window: c.attentionWindow,
@@ -267,6 +274,13 @@ export function hfArchitecture(c: ModelConfig): {
       modelType: 'deepseek',
       attentionBiasField: c.attentionBias,
     }
+  // Qwen3's attention_bias, like Llama's, also biases o.
+  if (c.qkNorm)
+    return {
+      className: 'Qwen3ForCausalLM',
+      modelType: 'qwen3',
+      attentionBiasField: c.attentionBias,
+    }
   if (c.attentionBias)
     return { className: 'Qwen2ForCausalLM', modelType: 'qwen2', attentionBiasField: false }
   if (c.attentionWindow !== null)
@@ -275,7 +289,7 @@ export function hfArchitecture(c: ModelConfig): {
 }
 
 /** model_type values Frugal reads: Llama's block and the variations it implements exactly. */
-const readableModelTypes = ['llama', 'mistral', 'qwen2', 'deepseek'] as const
+const readableModelTypes = ['llama', 'mistral', 'qwen2', 'qwen3', 'deepseek'] as const
 
 /**
  * A Frugal model config from config.json: exact when Frugal wrote it, otherwise from the
@@ -293,15 +307,12 @@ export function configFromHf(json: Record<string, unknown>): ModelConfig {
       `config.json's model_type is ${JSON.stringify(modelType ?? null)}, and Frugal runs ${readableModelTypes.join(', ')}`,
     )
   const qwen2 = modelType === 'qwen2'
+  const qwen3 = modelType === 'qwen3'
   if (json.mlp_bias) throw refuse('its feed-forward projections have biases (mlp_bias)')
   if (json.hidden_act !== undefined && json.hidden_act !== 'silu')
     throw refuse(`its activation is ${JSON.stringify(json.hidden_act)} (hidden_act), not SiLU`)
   const width = n('hidden_size')!
   const heads = n('num_attention_heads')!
-  if (n('head_dim') !== undefined && n('head_dim') !== width / heads)
-    throw refuse(
-      `its head width (head_dim ${n('head_dim')}) is not hidden_size / num_attention_heads (${width / heads})`,
-    )
   const moe =
     n('n_routed_experts') !== undefined
       ? {
@@ -318,8 +329,8 @@ export function configFromHf(json: Record<string, unknown>): ModelConfig {
         }
       : null
   let attentionWindow: number | null = null
-  if (qwen2) {
-    // Qwen2 windows only the layers from max_window_layers on, and only with use_sliding_window.
+  if (qwen2 || qwen3) {
+    // Qwen2 and Qwen3 window only the layers from max_window_layers on, and only with use_sliding_window.
     if (json.use_sliding_window === true && n('sliding_window') !== undefined) {
       if ((n('max_window_layers') ?? 0) > 0)
         throw refuse(
@@ -339,6 +350,8 @@ export function configFromHf(json: Record<string, unknown>): ModelConfig {
         ? n('num_key_value_heads')
         : null,
     width,
+    // Llama 3.2 and Qwen2.5 state width ÷ heads; Qwen3's heads are wider.
+    headDim: n('head_dim') !== undefined && n('head_dim') !== width / heads ? n('head_dim') : null,
     ffnHidden: n('intermediate_size') ?? null,
     normEps: n('rms_norm_eps') ?? 1e-6,
     ropeTheta: n('rope_theta') ?? 10_000,
@@ -346,6 +359,7 @@ export function configFromHf(json: Record<string, unknown>): ModelConfig {
     // Qwen2 biases q, k and v by construction; Llama's attention_bias also biases o, whose
     // tensors must then be zero (fromHfTensors checks).
     attentionBias: qwen2 || json.attention_bias === true,
+    qkNorm: qwen3,
     tieEmbeddings: (json.tie_word_embeddings as boolean | undefined) ?? false,
     attentionWindow,
     moe,

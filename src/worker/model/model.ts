@@ -180,6 +180,15 @@ export class Transformer {
         k: P[names.k(s)] as tf.Tensor2D,
         v: P[names.v(s)] as tf.Tensor2D,
         out: P[names.attnOut(s)] as tf.Tensor2D,
+        ...(c.qkNorm
+          ? {
+              norm: {
+                q: P[names.qNorm(s)] as tf.Tensor1D,
+                k: P[names.kNorm(s)] as tf.Tensor1D,
+                eps: c.normEps,
+              },
+            }
+          : {}),
         ...(c.attentionBias
           ? {
               bias: {

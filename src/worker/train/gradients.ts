@@ -322,6 +322,7 @@ function blockParamNames(model: Transformer, s: number): string[] {
     names.k(s),
     names.v(s),
     ...(c.attentionBias ? [names.qBias(s), names.kBias(s), names.vBias(s)] : []),
+    ...(c.qkNorm ? [names.qNorm(s), names.kNorm(s)] : []),
     names.attnOut(s),
     names.ffnNorm(s),
   ]

@@ -67,6 +67,8 @@ function randomModel(vocabSize: number, extra: Partial<ModelConfigInput> = {}) {
   const rng = new Rng(4)
   for (const [name, v] of weights)
     if (/attn\.[qkv]\.bias$/.test(name)) v.set(rng.normalArray(v.length, 0.3))
+    else if (/attn\.[qk]_norm\.weight$/.test(name))
+      v.set(rng.normalArray(v.length, 0.3).map((x) => 1 + x))
   return { config, weights }
 }
 
@@ -157,6 +159,20 @@ describe('GGUF export, run in llama.cpp', () => {
     await model.dispose()
   })
 
+  it('QK-norm and wider heads (Qwen3), as llama.cpp qwen3; heads of another width in llama: the same distributions', async () => {
+    const ids = Array.from(bpe.encode(prompt))
+    for (const [extra, arch] of [
+      [{ qkNorm: true, headDim: 48, heads: 4, kvHeads: 2 }, 'qwen3'],
+      [{ headDim: 16 }, 'llama'],
+    ] as const) {
+      const { config, weights, model, path } = await exported(bpe, 'f32', extra)
+      expect((await readGgufFileInfo(path)).metadata.general.architecture).toBe(arch)
+      const theirs = await llamaLogProbs(model, ids, config.vocabSize)
+      expect(maxDiff(await frugalLogProbs(config, weights, ids), theirs)).toBeLessThan(1e-4)
+      await model.dispose()
+    }
+  })
+
   it("Llama 3's RoPE scaling, as llama.cpp's rope_freqs: the same distributions at every position", async () => {
     // A short original context, so the scaling changes the rotations within the prompt.
     const ropeScaling = { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 32 }
@@ -202,8 +218,10 @@ describe('GGUF export of MoE models as llama.cpp glm4moe', () => {
         routeScale: 2.5,
       },
     },
-    'q, k and v biases': {
+    'q, k and v biases, QK-norm, wider heads': {
       attentionBias: true,
+      qkNorm: true,
+      headDim: 48,
       moe: { routedExperts: 4, topK: 2, sharedExperts: 1, firstDenseLayers: 1 },
     },
     'top-1, unnormalized, two shared experts, shared layers': {
@@ -247,6 +265,9 @@ describe('GGUF export refuses what llama.cpp would compute differently', () => {
     expect(refused({ moe: { routedExperts: 4, topK: 2, routing: 'topp' } })).toThrow(/top-p/)
     expect(refused({ attentionWindow: 16 })).toThrow(/sliding window of 16 tokens/)
     expect(refused({ globalTokens: 2, attentionWindow: 16 })).toThrow(/window/)
+    expect(refused({ qkNorm: true, attentionBias: true })).toThrow(/qwen3 architecture/)
+    const ropeScaling = { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 32 }
+    expect(refused({ attentionBias: true, ropeScaling })).toThrow(/only in its llama architecture/)
   })
 
   it('a write that fails midway leaves no file', () => {

@@ -33,7 +33,7 @@ function randomModel(extra: Partial<ModelConfigInput>) {
   }
   // The aux-free router bias and attention biases are zero at init; give them values so that they count.
   for (const name of Object.keys(params))
-    if (/attn\.[qkv]\.bias$/.test(name))
+    if (/attn\.([qkv]\.bias|[qk]_norm\.weight)$/.test(name))
       params[name] = tf.tensor1d(
         Array.from({ length: params[name].size }, (_, i) => ((i % 5) - 2) * 0.1),
       )
@@ -85,6 +85,7 @@ const variants: Record<string, Partial<ModelConfigInput>> = {
     shareGroupSize: 2,
   },
   'grouped-query attention': { heads: 4, kvHeads: 2 },
+  "Qwen3's QK-norm and wider heads": { qkNorm: true, headDim: 12, heads: 4, kvHeads: 2 },
   "Qwen2's attention biases, Llama 3's RoPE scaling": {
     attentionBias: true,
     ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 },

@@ -400,6 +400,8 @@ describe('whole model', () => {
       heads: 2,
       kvHeads: 1, // grouped-query (here multi-query) attention
       attentionBias: true, // Qwen2's q, k and v biases
+      qkNorm: true, // Qwen3's QK-norm, with heads wider than width ÷ heads
+      headDim: 6,
       ropeScaling: { factor: 4, lowFreqFactor: 1, highFreqFactor: 2, originalContext: 4 },
       width: 8,
       shareGroupSize: 2,
@@ -417,6 +419,8 @@ describe('whole model', () => {
       names.v(0),
       names.qBias(0),
       names.kBias(1),
+      names.qNorm(0),
+      names.kNorm(1),
       names.attnOut(1),
       names.router(1),
       names.expertGate(1, 2),

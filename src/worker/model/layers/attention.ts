@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { Numerics } from '../numerics'
 import { transposeLast2 } from '../ops'
+import { rmsNorm } from './rmsnorm'
 import { applyRope, type RopeTables } from './rope'
 
 export interface AttentionShape {
@@ -43,8 +44,10 @@ export interface AttentionWeights {
   k: tf.Tensor2D
   v: tf.Tensor2D
   out: tf.Tensor2D
-  /** Biases of q (D) and of k and v (Hkv·hs), when the model has them (Qwen2). */
+  /** Biases of q (H·hs) and of k and v (Hkv·hs), when the model has them (Qwen2). */
   bias?: { q: tf.Tensor1D; k: tf.Tensor1D; v: tf.Tensor1D }
+  /** QK-norm (Qwen3): RMSNorm weights (hs) for every head's queries and keys, and its ε. */
+  norm?: { q: tf.Tensor1D; k: tf.Tensor1D; eps: number }
 }
 
 export interface AttentionExtras {
@@ -61,7 +64,7 @@ export interface AttentionExtras {
  * Causal multi-head self-attention with rotary positions (tables for the B·T rows), with
  * grouped-query attention when there are fewer key/value heads than query heads (query
  * head h reads key/value head ⌊h / (H/Hkv)⌋, as Hugging Face's repeat_kv arranges them).
- *   x: (B·T, D), w.q, w.out: (D, D), w.k, w.v: (D, Hkv·hs)  ->  (B·T, D)
+ *   x: (B·T, D), w.q: (D, H·hs), w.k, w.v: (D, Hkv·hs), w.out: (H·hs, D)  ->  (B·T, D)
  * The 1/√hs softmax scale is folded into q's rotary tables.
  */
 export function attention(
@@ -81,8 +84,11 @@ export function attention(
       const y = numerics.matmul(x, m) as tf.Tensor2D
       return b ? tf.add<tf.Tensor2D>(y, b) : y
     }
-    const q = applyRope(project(w.q, w.bias?.q), ropeQ, hs) // (B·T, D)
-    const k0 = applyRope(project(w.k, w.bias?.k), ropeK, hs) // (B·T, Hkv·hs)
+    // QK-norm normalizes each head's vector over its hs dims, before the rotation (Qwen3).
+    const perHead = (t: tf.Tensor2D, g: tf.Tensor1D | undefined): tf.Tensor2D =>
+      g ? tf.reshape(rmsNorm(tf.reshape(t, [-1, hs]), g, w.norm!.eps), t.shape) : t
+    const q = applyRope(perHead(project(w.q, w.bias?.q), w.norm?.q), ropeQ, hs) // (B·T, H·hs)
+    const k0 = applyRope(perHead(project(w.k, w.bias?.k), w.norm?.k), ropeK, hs) // (B·T, Hkv·hs)
     const v0 = project(w.v, w.bias?.v) // (B·T, Hkv·hs)
     const [k, v] = extras.past ? extras.past(k0, v0) : [k0, v0] // (B·L, Hkv·hs)
     const L = k.shape[0] / B
@@ -106,7 +112,7 @@ export function attention(
     const probs = tf.softmax(scores) // (B, H, T, L)
     extras.probs?.(probs)
     const out = numerics.matmul(probs, vh) // (B, H, T, hs)
-    const merged = tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [B * T, H * hs]) // (B·T, D)
+    const merged = tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [B * T, H * hs]) // (B·T, H·hs)
     return numerics.matmul(merged, w.out) as tf.Tensor2D
   })
 }

@@ -1,6 +1,7 @@
 import { UserError } from '../../shared/errors'
 import { denseHidden, expertHidden, headWidth, kvHeadsOf, type ModelConfig } from '../model/config'
 import { PRETOKENIZER_PATTERNS } from '../tokenizer/pretokenize'
+import { documentStart } from '../tokenizer/document-start'
 import type { Tokenizer } from '../tokenizer/types'
 import { encodeTensor, GgmlType, Q8_0_BLOCK, type GgufTensor, type GgufValue } from './gguf'
 import { toHfTensors, type HfTensor } from './hf'
@@ -371,12 +372,13 @@ function tokenizerMetadata(tokenizer: Tokenizer, vocabSize: number): Map<string,
     meta.set('tokenizer.ggml.token_type', { type: 'i32s', value: types })
     meta.set('tokenizer.ggml.add_space_prefix', { type: 'bool', value: false })
   }
-  // Frugal starts a prompt with the separator its training streams put between documents.
-  const separator = tokenizer.eos ?? tokenizer.bos
-  if (separator !== null) {
-    meta.set('tokenizer.ggml.bos_token_id', { type: 'u32', value: separator })
+  // llama.cpp starts a prompt with its beginning-of-sequence token: the one Frugal starts a
+  // document with (the separator of its training streams, or Llama 3's <|begin_of_text|>).
+  const start = documentStart(tokenizer)
+  if (start.length === 1) {
+    meta.set('tokenizer.ggml.bos_token_id', { type: 'u32', value: start[0] })
     meta.set('tokenizer.ggml.add_bos_token', { type: 'bool', value: true })
-  }
+  } else meta.set('tokenizer.ggml.add_bos_token', { type: 'bool', value: false })
   if (tokenizer.eos !== null)
     meta.set('tokenizer.ggml.eos_token_id', { type: 'u32', value: tokenizer.eos })
   if (tokenizer.pad !== null)

@@ -1,5 +1,5 @@
 import { Rng } from '../model/rng'
-import type { Tokenizer } from '../tokenizer'
+import { documentStart, type Tokenizer } from '../tokenizer'
 import type { Decoder } from './decoder'
 import type { GenerateOptions, GenerateResult } from '../../shared/generate'
 
@@ -63,11 +63,8 @@ export async function generate(
 ): Promise<GenerateResult> {
   const rng = new Rng(options.seed)
   const context = decoder.config.contextLength
-  // Training streams end each document with the separator (end-of-text, else
-  // beginning-of-text), so the separator before the prompt says "a document starts here".
-  const separator = tokenizer.eos ?? tokenizer.bos
-  let ids = Array.from(tokenizer.encode(prompt))
-  if (separator !== null) ids = [separator, ...ids]
+  // The prompt starts a document, as the model saw documents start in training.
+  let ids = [...documentStart(tokenizer), ...tokenizer.encode(prompt)]
   if (ids.length === 0) throw new Error('The prompt is empty.')
   // A prompt longer than the context keeps its end, as training saw windows of it.
   if (ids.length >= context) ids = ids.slice(ids.length - context + 1)

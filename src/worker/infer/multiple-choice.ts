@@ -2,7 +2,7 @@ import { parse } from 'csv-parse/sync'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { UserError } from '../../shared/errors'
-import type { Tokenizer } from '../tokenizer'
+import { documentStart, type Tokenizer } from '../tokenizer'
 import type { Decoder } from './decoder'
 
 /**
@@ -122,12 +122,12 @@ export type LogLikelihood = (prompt: string, continuation: string) => Promise<nu
 
 /** The summed log-likelihood of `continuation` after `prompt`, from the cached decoder. */
 export function decoderLogLikelihood(decoder: Decoder, tokenizer: Tokenizer): LogLikelihood {
-  const separator = tokenizer.eos ?? tokenizer.bos
+  const start = documentStart(tokenizer)
   const V = tokenizer.vocabSize
   return async (prompt, continuation) => {
     const p = Array.from(tokenizer.encode(prompt))
     const c = Array.from(tokenizer.encode(continuation))
-    let ids = [...(separator !== null ? [separator] : []), ...p, ...c]
+    let ids = [...start, ...p, ...c]
     // Too long for the context: keep the end (the question and the choice matter most).
     const max = decoder.config.contextLength
     if (ids.length > max) ids = ids.slice(ids.length - max)

@@ -12,6 +12,7 @@ import type { Tokenizer } from './types'
 export { BpeTokenizer, type BpeEncoderOptions } from './bpe-encode'
 export { trainBpe, type BpeTrainResult, type BpeTrainStats } from './bpe-train'
 export { CharTokenizer, trainChar, type CharTrainStats } from './char'
+export { documentStart } from './document-start'
 export type { HfTokenizerJson } from './hf-json'
 export {
   bpeTrainOptionsSchema,

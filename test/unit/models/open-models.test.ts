@@ -9,7 +9,7 @@ import { transpose } from '../../../src/worker/export/hf'
 import { importModel, readHfFolder } from '../../../src/worker/export/import'
 import { loadCheckpoint } from '../../../src/worker/infer/load'
 import { names } from '../../../src/worker/model/params'
-import { fromJSON, trainBpe } from '../../../src/worker/tokenizer'
+import { documentStart, fromJSON, trainBpe } from '../../../src/worker/tokenizer'
 import {
   familyConfig,
   familyTokenizer,
@@ -130,12 +130,17 @@ describe('importing folders laid out as Qwen2.5, Qwen3, SmolLM2 and Llama-3.2', 
         const cpp = await llama.loadModel({ modelPath: gguf })
         try {
           expect(cpp.tokenize(prompt)).toEqual(ids)
+          // A prompt starts as the family's documents did: Llama 3's template puts
+          // <|begin_of_text|> first; Qwen and SmolLM2 packed documents after <|endoftext|>.
+          const start = documentStart(model.tokenizer)
+          expect(start).toEqual([family === 'llama-3.2' ? tok.bos : tok.eos])
+          expect(cpp.tokens.bos).toBe(start[0])
           const V = model.config.vocabSize
           const ours = await frugalLogProbs(model.config, model.weights, ids)
           expect(maxDiff(ours, await llamaLogProbs(cpp, ids, V))).toBeLessThan(1e-4)
-          const start = ids.slice(0, 8)
-          expect(await frugalGreedy(model.config, model.weights, start, 16)).toEqual(
-            await llamaGreedy(cpp, start, 16),
+          const first = [...start, ...ids.slice(0, 8)]
+          expect(await frugalGreedy(model.config, model.weights, first, 16)).toEqual(
+            await llamaGreedy(cpp, first, 16),
           )
         } finally {
           await cpp.dispose()

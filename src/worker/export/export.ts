@@ -192,6 +192,7 @@ async function exportHf(
     pad_token: tokenName(ids.pad),
     model_max_length: model.config.contextLength,
     clean_up_tokenization_spaces: false,
+    ...(model.chatTemplate !== null ? { chat_template: model.chatTemplate } : {}),
   })
   writeFileSync(join(out, 'README.md'), modelCard(store, model, dtype, quantization))
   return {
@@ -228,6 +229,7 @@ function exportGguf(
   const { metadata, tensors } = ggufModel(model.config, model.weights, model.tokenizer, {
     dtype: dtype === 'fp32' ? 'f32' : dtype === 'fp16' ? 'f16' : 'q8_0',
     name: `${model.run.name} (step ${model.checkpoint.step})`,
+    chatTemplate: model.chatTemplate,
   })
   options.onProgress?.('Writing the file')
   const bytes = writeGguf(out, metadata, tensors)

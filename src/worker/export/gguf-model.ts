@@ -183,7 +183,7 @@ export function ggufModel(
   c: ModelConfig,
   weights: ReadonlyMap<string, Float32Array>,
   tokenizer: Tokenizer,
-  options: { dtype: GgufDtype; name: string },
+  options: { dtype: GgufDtype; name: string; chatTemplate?: string | null },
 ): GgufModel {
   const refusal = ggufRefusal(c, tokenizer)
   if (refusal) throw new UserError('unsupported', refusal, 'format')
@@ -227,6 +227,9 @@ export function ggufModel(
     u32(`${arch}.nextn_predict_layers`, 0)
   }
   for (const [k, v] of tokenizerMetadata(tokenizer, c.vocabSize)) meta.set(k, v)
+  // How llama.cpp, Ollama and LM Studio format a conversation for this model.
+  if (options.chatTemplate)
+    meta.set('tokenizer.chat_template', { type: 'string', value: options.chatTemplate })
 
   const tensors: GgufTensor[] = []
   const add = (name: string, shape: number[], values: Float32Array) => {

@@ -18,6 +18,8 @@ export interface HfFolder {
   weights: Map<string, Float32Array>
   tokenizer: Tokenizer
   tokenizerJson: string
+  /** tokenizer_config.json's chat template (Jinja), kept for export; null without one. */
+  chatTemplate: string | null
   /** The file's weight type: F32, BF16, F16 or I8 (int8 rows dequantized with their scales). */
   dtype: string
 }
@@ -117,7 +119,35 @@ export function readHfFolder(dir: string): HfFolder {
     throw refuse(
       `The tokenizer has ${tokenizer.vocabSize} tokens but the model only ${config.vocabSize}.`,
     )
-  return { config, weights, tokenizer, tokenizerJson, dtype: [...dtypes].sort().join('+') }
+  return {
+    config,
+    weights,
+    tokenizer,
+    tokenizerJson,
+    chatTemplate: readChatTemplate(dir),
+    dtype: [...dtypes].sort().join('+'),
+  }
+}
+
+/**
+ * tokenizer_config.json's `chat_template`: one Jinja string, or a list of named ones (the
+ * "default" is the chat template). Optional; Frugal does not run it, it keeps it so that
+ * exports carry it to the tools that chat with the model.
+ */
+function readChatTemplate(dir: string): string | null {
+  const path = join(dir, 'tokenizer_config.json')
+  if (!existsSync(path)) return null
+  const value = readJson(path).chat_template
+  if (value === undefined || value === null) return null
+  if (typeof value === 'string') return value
+  if (Array.isArray(value)) {
+    const named = value as { name?: unknown; template?: unknown }[]
+    const chosen = named.find((t) => t.name === 'default') ?? named[0]
+    if (typeof chosen?.template === 'string') return chosen.template
+  }
+  throw refuse(
+    'tokenizer_config.json has a chat_template that is neither a string nor a list of named templates.',
+  )
 }
 
 export interface ImportResult {
@@ -164,7 +194,7 @@ export function importModel(
       kind: folder.tokenizer.kind,
       vocabSize: folder.tokenizer.vocabSize,
       datasetId: null,
-      options: { importedFrom: request.path },
+      options: { importedFrom: request.path, chatTemplate: folder.chatTemplate },
       stats: null,
       json: folder.tokenizerJson,
       createdAt: now,

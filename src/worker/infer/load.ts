@@ -16,6 +16,8 @@ export interface LoadedModel {
   /** Parameters as float32 arrays, by Frugal name. */
   weights: Map<string, Float32Array>
   tokenizer: Tokenizer
+  /** The chat template an imported tokenizer came with (tokenizer_config.json), else null. */
+  chatTemplate: string | null
 }
 
 /** A run's checkpoint (the newest when none is named): its weights, config and tokenizer. */
@@ -45,7 +47,9 @@ export function loadCheckpoint(
   const tokenizerId = (run.data as { tokenizerId: number }).tokenizerId
   const json = store.tokenizers.json(tokenizerId)
   if (!json) throw new UserError('not_found', `The run's tokenizer (${tokenizerId}) is gone.`)
-  return { run, checkpoint, config, weights, tokenizer: fromJSON(json) }
+  const options = store.tokenizers.get(tokenizerId)?.options as { chatTemplate?: unknown } | null
+  const chatTemplate = typeof options?.chatTemplate === 'string' ? options.chatTemplate : null
+  return { run, checkpoint, config, weights, tokenizer: fromJSON(json), chatTemplate }
 }
 
 /** The weights as tfjs tensors (dispose them with disposeParams). */

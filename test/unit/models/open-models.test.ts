@@ -1,6 +1,6 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Llama } from 'node-llama-cpp'
+import { readGgufFileInfo, type Llama } from 'node-llama-cpp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Store } from '../../../src/store'
 import { exportCheckpoint } from '../../../src/worker/export/export'
@@ -122,6 +122,13 @@ describe('importing folders laid out as Qwen2.5, Qwen3, SmolLM2 and Llama-3.2', 
           format: 'gguf',
           dtype: 'fp32',
         })
+        // The chat template (Qwen's here) travels to llama.cpp, Ollama and LM Studio.
+        const chatTemplate = tok.config.chat_template ?? null
+        expect(model.chatTemplate).toBe(chatTemplate)
+        const info = await readGgufFileInfo(gguf)
+        expect((info.metadata.tokenizer as { chat_template?: string }).chat_template ?? null).toBe(
+          chatTemplate,
+        )
         const ids = Array.from(model.tokenizer.encode(prompt))
         // <tool_call> is one token in Qwen, ordinary text elsewhere.
         expect(ids.includes(model.tokenizer.tokenToId('<tool_call>') ?? -1)).toBe(
@@ -164,6 +171,7 @@ describe('importing folders laid out as Qwen2.5, Qwen3, SmolLM2 and Llama-3.2', 
         for (const [name, values] of model.weights)
           expect(again.weights.get(name), name).toEqual(values)
         expect(Array.from(again.tokenizer.encode(prompt))).toEqual(ids)
+        expect(again.chatTemplate).toBe(chatTemplate)
         expect(fromJSON(readFileSync(join(back, 'tokenizer.json'), 'utf8')).decode(ids)).toBe(
           model.tokenizer.decode(ids),
         )

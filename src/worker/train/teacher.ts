@@ -18,6 +18,8 @@ export class Teacher {
     private readonly model: Transformer,
     private readonly params: Params,
     private readonly layers: number[],
+    /** The student's ids: the teacher's logits beyond them (padding rows) are cut off. */
+    private readonly vocabSize: number,
   ) {}
 
   static load(
@@ -29,7 +31,9 @@ export class Teacher {
       throw new Error(
         `The teacher's context (${t.config.contextLength}) is shorter than the student's (${student.contextLength}).`,
       )
-    if (t.config.vocabSize !== student.vocabSize)
+    // Imported models often pad their embedding past the tokenizer (Qwen2.5: 151,936 rows
+    // for 151,665 ids); those rows are never a real token, so only fewer is a mismatch.
+    if (t.config.vocabSize < student.vocabSize)
       throw new Error(
         `The teacher has ${t.config.vocabSize} token ids and the student ${student.vocabSize}: they must share a tokenizer.`,
       )
@@ -47,6 +51,7 @@ export class Teacher {
       new Transformer(config),
       params,
       alignment?.pairs.map((p) => p.teacher) ?? [],
+      student.vocabSize,
     )
   }
 
@@ -60,7 +65,13 @@ export class Teacher {
     const out = await this.model.forwardAsync(this.params, ids, batch.B, batch.T, {
       hidden: this.layers,
     })
-    const soft = tf.tidy(() => softTargets(out.logits, temperature))
+    const V = this.vocabSize
+    const soft = tf.tidy(() =>
+      softTargets(
+        out.logits.shape[1] === V ? out.logits : tf.slice(out.logits, [0, 0], [-1, V]),
+        temperature,
+      ),
+    ) // (B·T, V)
     tf.dispose([ids, out.logits, ...(out.aux ? [out.aux] : [])])
     // The same layer may be aligned twice; its state is one tensor, disposed once by the caller.
     const hidden = this.layers.map((l) => out.hidden.get(l)!)

@@ -28,6 +28,8 @@ import {
 } from '../../helpers/llama-cpp'
 import { setupTf } from '../../helpers/tfjs'
 import { useTempDir } from '../../helpers/temp'
+import { addDocuments } from '../../helpers/documents'
+import { frugal } from '../../helpers/trained-project'
 
 /**
  * Today's small open models come in: folders in the exact layouts of Qwen2.5, Qwen3, SmolLM2
@@ -179,6 +181,60 @@ describe('importing folders laid out as Qwen2.5, Qwen3, SmolLM2 and Llama-3.2', 
         store.close()
       }
     })
+})
+
+describe('an imported model as a teacher', () => {
+  it(
+    'a Qwen2.5-layout import (its embedding padded past the tokenizer) teaches a student, live and from its cache',
+    { timeout: 180_000 },
+    () => {
+      const dir = tempDir()
+      const home = join(dir, 'home')
+      const db = join(dir, 'p.frugal')
+      const tok = familyTokenizer('qwen2.5', base)
+      const folder = join(dir, 'qwen')
+      writeFamilyFolder(folder, 'qwen2.5', shapeFor('qwen2.5', tok), tok)
+      let store = Store.create(db)
+      const dataset = store.datasets.create('plays', new Date().toISOString())
+      const lines = text.split('\n\n').filter((t) => t.length > 40)
+      addDocuments(
+        store,
+        dataset,
+        lines.slice(0, 60).map((t, i) => ({ source: `p${i}`, text: t })),
+      )
+      const teacher = importModel(store, { path: folder, name: 'qwen-teacher' })
+      store.close()
+      for (const distillCache of [false, true]) {
+        const file = join(dir, `student-${distillCache}.json`)
+        writeFileSync(
+          file,
+          JSON.stringify({
+            name: `student-${distillCache ? 'cached' : 'live'}`,
+            data: { dataset: 'plays', tokenizer: teacher.tokenizerName },
+            teacher: { run: teacher.runId },
+            model: { contextLength: 32, layers: 1, heads: 2, width: 16 },
+            train: {
+              steps: 3,
+              batchSize: 2,
+              threads: 1,
+              warmupSteps: 0,
+              distillAlpha: 0.5,
+              distillCache,
+            },
+          }),
+        )
+        const out = frugal(['train', '--config', file, '--db', db, '--json'], home)
+        const { runId } = JSON.parse(out.trim().split('\n').at(-1)!) as { runId: string }
+        store = Store.open(db)
+        // The student's vocabulary is the tokenizer's, smaller than the teacher's padded one.
+        expect(store.runs.get(runId)!.modelConfig).toMatchObject({ vocabSize: tok.size })
+        const kl = store.runs.metric(runId, 'distill_kl')
+        store.close()
+        expect(kl.map((p) => p.step)).toEqual([1, 2, 3])
+        for (const p of kl) expect(p.value).toBeGreaterThan(0)
+      }
+    },
+  )
 })
 
 describe('folders Frugal cannot run the same way are refused, naming the file and field', () => {

@@ -5,6 +5,7 @@ import '@tensorflow/tfjs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import type { BackendInfo, BackendName, GpuInfo, SkippedBackend } from '../shared/types'
+import { watchWasmFailures } from './backend-failure'
 import { activateWebGpu, adapterName } from './webgpu/device'
 
 export type Tfjs = typeof tf
@@ -112,6 +113,7 @@ export async function activateWasm(): Promise<{ version: string; detail: string 
   // Under Node the .wasm binaries are read from the package's own dist folder.
   const dist = join(dirname(resolveModule('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')
   wasm.setWasmPaths(`${dist}/`)
+  watchWasmFailures()
   await activate('wasm')
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')
   const threads = wasm.getThreadsCount()

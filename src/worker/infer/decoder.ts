@@ -3,7 +3,8 @@ import type { ModelConfig } from '../model/config'
 import { KvCache } from '../model/kv-cache'
 import type { Routed } from '../model/layers/moe'
 import { float32Numerics, Transformer, type BlockOptions, type Params } from '../model/model'
-import { throwIfGpuFailed, trimGpuPool } from '../webgpu/device'
+import { throwIfBackendFailed } from '../backend-failure'
+import { trimGpuPool } from '../webgpu/device'
 
 /** What the views show about one forward pass over a prompt. */
 export interface Inspection {
@@ -89,7 +90,7 @@ export class Decoder {
       }
       const out = (await logits.data()) as Float32Array
       logits.dispose()
-      throwIfGpuFailed()
+      throwIfBackendFailed()
       trimGpuPool() // each token makes new sizes (the cache grows)
       return out
     } catch (err) {

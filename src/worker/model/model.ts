@@ -23,7 +23,7 @@ import type { Numerics } from './numerics'
 import { gatherRows } from './ops'
 import type { KvCache } from './kv-cache'
 import { names } from './params'
-import { throwIfGpuFailed } from '../webgpu/device'
+import { throwIfBackendFailed } from '../backend-failure'
 
 /** Parameters by name: tf.Variables when training, or any tensors (checkpointed backward, eval). */
 export type Params = Record<string, tf.Tensor>
@@ -309,13 +309,13 @@ export class Transformer {
     if (this.config.moe && routesOnDeviceFor(this.config.moe)) {
       const { moe, ...out } = this.forward(P, ids, B, T, { ...opts, routing: 'device' })
       tf.dispose(moe.filter((m): m is tf.Tensor1D => m instanceof tf.Tensor))
-      throwIfGpuFailed()
+      throwIfBackendFailed()
       return out
     }
     const { x, states, auxes } = await this.layersAsync(P, ids, B, T, opts)
     const logits = tf.tidy(() => this.head(P, x, numerics))
     if (!(opts.hidden ?? []).includes(this.config.layers - 1)) x.dispose()
-    throwIfGpuFailed()
+    throwIfBackendFailed()
     return this.output(logits, states, auxes, opts.hidden ?? [])
   }
 

@@ -10,7 +10,8 @@ import { type TrainConfig, usesLossScaling } from './config'
 import { BatchSampler, type Batch, type TokenData } from './data'
 import { computeGradients, type GradientResult } from './gradients'
 import { hostView, readOwned, readSum } from '../kernels/host-views'
-import { throwIfGpuFailed, trimGpuPool } from '../webgpu/device'
+import { throwIfBackendFailed } from '../backend-failure'
+import { trimGpuPool } from '../webgpu/device'
 import { AdamW } from './optimizer'
 import { shardSizes } from './parallel/layout'
 import { ReplicaPool } from './parallel/pool'
@@ -393,7 +394,7 @@ export class Trainer {
     this.badSteps = lossFinite ? 0 : this.badSteps + 1
     const step = this.step++
     // A GPU error leaves outputs unwritten: never train on from one.
-    throwIfGpuFailed()
+    throwIfBackendFailed()
     trimGpuPool()
     if (this.badSteps >= c.maxBadSteps) throw new DivergedError(this.badSteps)
     return {

@@ -58,7 +58,7 @@ export function registerModelCommands(program: Command, defaultDb: string): void
     .option('--format <format>', 'hf (a Hugging Face folder) or gguf (one file)', 'hf')
     .option(
       '--dtype <dtype>',
-      'hf: fp32, bf16, fp16 or int8 (weight-only, per channel); gguf: f32, f16 or q8_0',
+      'hf: fp32, bf16 or fp16; gguf: f32, f16 or q8_0 (8-bit, with its perplexity measured)',
       'fp32',
     )
     .option('--db <file>', 'project file', defaultDb)
@@ -80,7 +80,9 @@ export function registerModelCommands(program: Command, defaultDb: string): void
             'invalid_params',
             format === 'gguf'
               ? `--dtype for GGUF is f32, f16 or q8_0, not "${opts.dtype}".`
-              : `--dtype is fp32, bf16, fp16 or int8, not "${opts.dtype}".`,
+              : opts.dtype === 'int8'
+                ? '--dtype int8 wrote a folder only Frugal could read; for 8-bit weights that llama.cpp, Ollama and LM Studio run, use --format gguf --dtype q8_0.'
+                : `--dtype is fp32, bf16 or fp16, not "${opts.dtype}".`,
             'dtype',
           )
         const r = await runJobInProcess(
@@ -100,7 +102,7 @@ export function registerModelCommands(program: Command, defaultDb: string): void
             `Exported ${v.parameters.toLocaleString('en')} parameters (${v.dtype}) to ${v.dir}:`,
             ...v.files.map((f) => `  ${f}`),
             v.quantization
-              ? `Perplexity ${v.quantization.fp32.perplexity.toFixed(3)} (fp32) -> ${v.quantization.int8.perplexity.toFixed(3)} (int8) on ${v.quantization.fp32.tokens.toLocaleString('en')} validation tokens`
+              ? `Perplexity ${v.quantization.fp32.perplexity.toFixed(3)} (fp32) -> ${v.quantization.quantized.perplexity.toFixed(3)} (${v.quantization.dtype}) on ${v.quantization.fp32.tokens.toLocaleString('en')} validation tokens`
               : '',
           ]
             .filter(Boolean)

@@ -4,12 +4,12 @@ import { type z } from 'zod'
 export const exportFormats = ['hf', 'gguf'] as const
 export type ExportFormat = (typeof exportFormats)[number]
 
-export const exportDtypes = ['fp32', 'bf16', 'fp16', 'int8', 'q8_0'] as const
+export const exportDtypes = ['fp32', 'bf16', 'fp16', 'q8_0'] as const
 export type ExportDtype = (typeof exportDtypes)[number]
 
 /** The precisions each format writes (GGUF's names: f32, f16, q8_0). */
 export const dtypesOf: Record<ExportFormat, readonly ExportDtype[]> = {
-  hf: ['fp32', 'bf16', 'fp16', 'int8'],
+  hf: ['fp32', 'bf16', 'fp16'],
   gguf: ['fp32', 'fp16', 'q8_0'],
 }
 

@@ -115,7 +115,7 @@ export const jobParams = {
       out: z.string().min(1).max(4096),
       /** A Hugging Face folder, or one GGUF file for llama.cpp, Ollama and LM Studio. */
       format: z.enum(exportFormats).default('hf'),
-      /** hf: fp32, bf16, fp16, int8; gguf: fp32, fp16, q8_0. */
+      /** hf: fp32, bf16, fp16; gguf: fp32, fp16, q8_0. */
       dtype: z.enum(exportDtypes).default('fp32'),
     })
     .strict()
@@ -297,7 +297,7 @@ export interface JobResults {
     bytes: number
     dtype: string
     parameters: number
-    quantization: { fp32: PerplexityResult; int8: PerplexityResult } | null
+    quantization: ExportQuantization | null
   }
   'eval.mc': McEvalResult
   'model.generate': GenerateResult & { runId: string; checkpointId: number; step: number }
@@ -338,6 +338,13 @@ export interface McEvalResult {
 }
 
 /** Perplexity over a token stream (see worker/infer/perplexity.ts). */
+/** What quantizing cost: validation perplexity with the float32 weights and the file's. */
+export interface ExportQuantization {
+  dtype: 'q8_0'
+  fp32: PerplexityResult
+  quantized: PerplexityResult
+}
+
 export interface PerplexityResult {
   loss: number
   perplexity: number

@@ -72,7 +72,7 @@ export const modelsApi = {
         out: filePath,
         /** A Hugging Face folder, or one GGUF file for llama.cpp, Ollama and LM Studio. */
         format: z.enum(exportFormats).default('hf'),
-        /** hf: fp32, bf16, fp16, int8; gguf: fp32, fp16, q8_0. */
+        /** hf: fp32, bf16, fp16; gguf: fp32, fp16, q8_0. */
         dtype: z.enum(exportDtypes).default('fp32'),
       })
       .strict()

@@ -1,8 +1,8 @@
 import type { Store } from '../../store'
 import type { LoadedModel } from '../infer/load'
-import type { PerplexityResult } from '../infer/perplexity'
 import { countParams } from '../model/params'
 import { expertHidden } from '../model/config'
+import { hfArchitecture } from './hf'
 import type { ExportDtype } from './export'
 
 const fmt = (n: number) => n.toLocaleString('en')
@@ -13,7 +13,6 @@ export function modelCard(
   store: Store,
   m: LoadedModel,
   dtype: Exclude<ExportDtype, 'q8_0'>,
-  quantization: { fp32: PerplexityResult; int8: PerplexityResult } | null,
 ): string {
   const c = m.config
   const counts = countParams(c)
@@ -43,7 +42,7 @@ export function modelCard(
     `- ${c.tieEmbeddings ? 'Tied input and output embeddings.' : 'Separate output projection.'}` +
       `${c.shareGroupSize > 1 ? ` Groups of ${c.shareGroupSize} consecutive layers share weights (written once per layer here).` : ''}`,
     `- ${fmt(counts.total)} parameters, ${fmt(counts.active)} active per token.`,
-    `- Weights: ${dtype === 'int8' ? 'int8, one float32 scale per output channel (see `quantization_config`)' : dtype}.`,
+    `- Weights: ${dtype}.`,
     '',
     '## Training',
     '',
@@ -60,29 +59,13 @@ export function modelCard(
     `| backend | ${m.run.backend ?? 'n/a'} |`,
     '',
   ]
-  if (quantization) {
-    const { fp32, int8 } = quantization
-    lines.push(
-      '## Quantization',
-      '',
-      `Measured on ${fmt(fp32.tokens)} tokens of the run's validation split:`,
-      '',
-      '| weights | loss | perplexity |',
-      '|---|---|---|',
-      `| float32 | ${fp32.loss.toFixed(4)} | ${fp32.perplexity.toFixed(3)} |`,
-      `| int8 (per-channel) | ${int8.loss.toFixed(4)} | ${int8.perplexity.toFixed(3)} |`,
-      '',
-      `Perplexity change: ${(((int8.perplexity - fp32.perplexity) / fp32.perplexity) * 100).toFixed(2)}%.`,
-      '',
-    )
-  }
   lines.push(
     '## Loading',
     '',
     c.moe || c.shareGroupSize > 1 || c.globalTokens > 0
       ? 'The tensor names and config follow Llama and DeepSeekMoE; the `frugal_*` fields of config.json ' +
           'say what those formats lack. Frugal imports the folder as it is.'
-      : 'A standard Llama (or, with a sliding window, Mistral) checkpoint: `AutoModelForCausalLM.from_pretrained(folder)`.',
+      : `A standard ${hfArchitecture(c).className} checkpoint: \`AutoModelForCausalLM.from_pretrained(folder)\`.`,
     '',
     "The exact forward pass, with every tensor name and shape, is documented in Frugal's docs/MODEL.md.",
     '',

@@ -11,10 +11,11 @@ import { loadTokenData } from '../train/token-data'
 import { modelCard } from './card'
 import { toBfloat16, toFloat16 } from './floats'
 import { writeGguf } from './gguf'
-import { ggufModel } from './gguf-model'
+import { ggufModel, ggufRoundTrip } from './gguf-model'
 import { fromHfTensors, hfConfig, toHfTensors, type HfTensor } from './hf'
 import { dequantizeRows, quantizeRows } from './quantize'
 import { bytesOf, writeSafetensors, type StoredTensor } from './safetensors'
+import type { ExportQuantization } from '../../shared/jobs'
 
 export type { ExportDtype } from '../../shared/export'
 
@@ -26,18 +27,23 @@ export interface ExportResult {
   bytes: number
   dtype: ExportDtype
   parameters: number
-  /** int8 only: validation perplexity with the float32 weights and with the int8 ones. */
-  quantization: { fp32: PerplexityResult; int8: PerplexityResult } | null
+  /**
+   * GGUF q8_0: validation perplexity with the float32 weights and with the file's, when the
+   * run has encoded validation data (an imported model has none).
+   */
+  quantization: ExportQuantization | null
 }
+
+export type { ExportQuantization } from '../../shared/jobs'
 
 /** Tensors quantized to int8: the projections and the embedding, not norms or the router. */
 const quantizable = (name: string) =>
   name.endsWith('_proj.weight') || name.endsWith('embed_tokens.weight') || name === 'lm_head.weight'
 
 /**
- * Frugal's weights as the int8 export stores them, read back: post-training quantization
- * (per output channel, weight-only) without writing a file. What the card's int8
- * perplexity and the cost report's PTQ figure measure.
+ * Frugal's weights quantized to int8 per output channel (weight-only) and read back: the
+ * post-training quantization that quantization-aware training is compared with
+ * (bench:lowcost). Exports quantize as GGUF q8_0 instead (ggufRoundTrip).
  */
 export function int8RoundTrip(
   config: ModelConfig,
@@ -91,66 +97,36 @@ export async function exportCheckpoint(
 }
 
 /** The precisions of a Hugging Face folder (checked against dtypesOf.hf above). */
-type HfDtype = Exclude<ExportDtype, 'q8_0'>
+type HfDtype = 'fp32' | 'bf16' | 'fp16'
 
-async function exportHf(
+function exportHf(
   store: Store,
   request: ExportRequest & { dtype: HfDtype },
-  options: { onProgress?: (message: string) => void; throwIfCancelled?: () => void },
-): Promise<ExportResult> {
+  options: { onProgress?: (message: string) => void },
+): ExportResult {
   const { out, dtype } = request
   if (existsSync(out) && readdirSync(out).length > 0)
     throw new UserError('conflict', `${out} is not empty: choose a new folder.`, 'out')
   const model = loadCheckpoint(store, request.runId, request.checkpointId)
   const hf = toHfTensors(model.config, model.weights)
   const stored = new Map<string, StoredTensor>()
-  let quantization: ExportResult['quantization'] = null
-  if (dtype === 'int8') {
-    const dequantized = new Map<string, HfTensor>()
-    for (const [name, t] of hf) {
-      if (!quantizable(name)) {
-        stored.set(name, { dtype: 'F32', shape: t.shape, data: bytesOf(t.values) })
-        dequantized.set(name, t)
-        continue
-      }
-      const [rows, cols] = t.shape
-      const q = quantizeRows(t.values, rows, cols)
-      stored.set(name, { dtype: 'I8', shape: t.shape, data: bytesOf(q.values) })
-      stored.set(`${name}_scale`, { dtype: 'F32', shape: [rows, 1], data: bytesOf(q.scales) })
-      dequantized.set(name, { shape: t.shape, values: dequantizeRows(q, rows, cols) })
-    }
-    options.onProgress?.('Measuring perplexity with float32 and int8 weights')
-    quantization =
-      model.run.tokenSetId === null
-        ? null
-        : {
-            fp32: await validationPerplexity(store, model, model.weights, options.throwIfCancelled),
-            int8: await validationPerplexity(
-              store,
-              model,
-              fromHfTensors(model.config, dequantized),
-              options.throwIfCancelled,
-            ),
-          }
-  } else {
-    for (const [name, t] of hf) {
-      const data =
-        dtype === 'bf16'
-          ? bytesOf(toBfloat16(t.values))
-          : dtype === 'fp16'
-            ? bytesOf(toFloat16(t.values))
-            : bytesOf(t.values)
-      stored.set(name, {
-        dtype: dtype === 'bf16' ? 'BF16' : dtype === 'fp16' ? 'F16' : 'F32',
-        shape: t.shape,
-        data,
-      })
-    }
+  for (const [name, t] of hf) {
+    const data =
+      dtype === 'bf16'
+        ? bytesOf(toBfloat16(t.values))
+        : dtype === 'fp16'
+          ? bytesOf(toFloat16(t.values))
+          : bytesOf(t.values)
+    stored.set(name, {
+      dtype: dtype === 'bf16' ? 'BF16' : dtype === 'fp16' ? 'F16' : 'F32',
+      shape: t.shape,
+      data,
+    })
   }
 
   options.onProgress?.('Writing the files')
   mkdirSync(out, { recursive: true })
-  const torchDtype = { fp32: 'float32', bf16: 'bfloat16', fp16: 'float16', int8: 'int8' }[dtype]
+  const torchDtype = { fp32: 'float32', bf16: 'bfloat16', fp16: 'float16' }[dtype]
   const { bytes } = writeSafetensors(join(out, 'model.safetensors'), stored, {
     format: 'pt',
     frugal_run: model.run.id,
@@ -160,16 +136,6 @@ async function exportHf(
   const tok = model.tokenizer
   const ids = { bos: tok.bos, eos: tok.eos, pad: tok.pad }
   const config = hfConfig(model.config, ids, torchDtype)
-  if (dtype === 'int8')
-    config.quantization_config = {
-      quant_method: 'frugal-int8',
-      bits: 8,
-      symmetric: true,
-      granularity: 'per-output-channel',
-      weights_only: true,
-      scale_suffix: '_scale',
-      quantized: 'every *_proj.weight, the embedding and lm_head; norms and routers stay float32',
-    }
   const json = (name: string, value: unknown) =>
     writeFileSync(join(out, name), `${JSON.stringify(value, null, 2)}\n`)
   json('config.json', config)
@@ -194,7 +160,7 @@ async function exportHf(
     clean_up_tokenization_spaces: false,
     ...(model.chatTemplate !== null ? { chat_template: model.chatTemplate } : {}),
   })
-  writeFileSync(join(out, 'README.md'), modelCard(store, model, dtype, quantization))
+  writeFileSync(join(out, 'README.md'), modelCard(store, model, dtype))
   return {
     format: 'hf',
     dir: out,
@@ -202,7 +168,7 @@ async function exportHf(
     bytes,
     dtype,
     parameters: countParams(model.config).total,
-    quantization,
+    quantization: null,
   }
 }
 
@@ -211,11 +177,11 @@ async function exportHf(
  * a new file; a configuration llama.cpp cannot run exactly is refused before anything is
  * written, and a write that fails leaves no file.
  */
-function exportGguf(
+async function exportGguf(
   store: Store,
   request: ExportRequest,
-  options: { onProgress?: (message: string) => void },
-): ExportResult {
+  options: { onProgress?: (message: string) => void; throwIfCancelled?: () => void },
+): Promise<ExportResult> {
   const { out, dtype } = request
   if (existsSync(out))
     throw new UserError('conflict', `${out} already exists: choose a new file name.`, 'out')
@@ -226,13 +192,29 @@ function exportGguf(
       'out',
     )
   const model = loadCheckpoint(store, request.runId, request.checkpointId)
+  const ggufDtype = dtype === 'fp32' ? 'f32' : dtype === 'fp16' ? 'f16' : 'q8_0'
   const { metadata, tensors } = ggufModel(model.config, model.weights, model.tokenizer, {
-    dtype: dtype === 'fp32' ? 'f32' : dtype === 'fp16' ? 'f16' : 'q8_0',
+    dtype: ggufDtype,
     name: `${model.run.name} (step ${model.checkpoint.step})`,
     chatTemplate: model.chatTemplate,
   })
   options.onProgress?.('Writing the file')
   const bytes = writeGguf(out, metadata, tensors)
+  let quantization: ExportQuantization | null = null
+  if (ggufDtype === 'q8_0' && model.run.tokenSetId !== null) {
+    options.onProgress?.('Measuring perplexity with float32 and q8_0 weights')
+    const { throwIfCancelled } = options
+    quantization = {
+      dtype: 'q8_0',
+      fp32: await validationPerplexity(store, model, model.weights, throwIfCancelled),
+      quantized: await validationPerplexity(
+        store,
+        model,
+        ggufRoundTrip(model.config, model.weights, ggufDtype),
+        throwIfCancelled,
+      ),
+    }
+  }
   return {
     format: 'gguf',
     dir: dirname(out),
@@ -240,7 +222,7 @@ function exportGguf(
     bytes,
     dtype,
     parameters: countParams(model.config).total,
-    quantization: null,
+    quantization,
   }
 }
 

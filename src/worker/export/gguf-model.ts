@@ -3,8 +3,16 @@ import { denseHidden, expertHidden, headWidth, kvHeadsOf, type ModelConfig } fro
 import { PRETOKENIZER_PATTERNS } from '../tokenizer/pretokenize'
 import { documentStart } from '../tokenizer/document-start'
 import type { Tokenizer } from '../tokenizer/types'
-import { encodeTensor, GgmlType, Q8_0_BLOCK, type GgufTensor, type GgufValue } from './gguf'
-import { toHfTensors, type HfTensor } from './hf'
+import {
+  dequantizeQ8_0,
+  encodeTensor,
+  GgmlType,
+  Q8_0_BLOCK,
+  type GgufTensor,
+  type GgufValue,
+} from './gguf'
+import { fromFloat16 } from './floats'
+import { fromHfTensors, toHfTensors, type HfTensor } from './hf'
 import { ropeFrequencies } from '../model/layers/rope'
 
 /**
@@ -233,14 +241,7 @@ export function ggufModel(
 
   const tensors: GgufTensor[] = []
   const add = (name: string, shape: number[], values: Float32Array) => {
-    const matrix = shape.length >= 2
-    const type = !matrix
-      ? GgmlType.F32
-      : options.dtype === 'f32'
-        ? GgmlType.F32
-        : options.dtype === 'q8_0' && shape[shape.length - 1] % Q8_0_BLOCK === 0
-          ? GgmlType.Q8_0
-          : GgmlType.F16
+    const type = storedType(shape, options.dtype)
     tensors.push({ name, dims: [...shape].reverse(), type, data: encodeTensor(values, type) })
   }
   const hf = toHfTensors(c, weights)
@@ -273,6 +274,43 @@ export function ggufModel(
         add(`blk.${l}.${name}`, shape, values)
     }
   return { metadata: meta, tensors }
+}
+
+/**
+ * How a tensor of this shape (Hugging Face order) is stored: vectors (norms, biases) in f32,
+ * as llama.cpp expects; matrices in the file's dtype, except that q8_0 needs rows of a
+ * multiple of 32 (its blocks run along a row) and stores other matrices in f16.
+ */
+function storedType(shape: readonly number[], dtype: GgufDtype): GgmlType {
+  if (shape.length < 2 || dtype === 'f32') return GgmlType.F32
+  return dtype === 'q8_0' && shape[shape.length - 1] % Q8_0_BLOCK === 0
+    ? GgmlType.Q8_0
+    : GgmlType.F16
+}
+
+/**
+ * Frugal's weights as a GGUF file of `dtype` stores them, read back (q8_0 blocks or f16
+ * rounding; the rows of q and k that llama's layout permutes are quantized the same, row by
+ * row): what the export's perplexity with the file's weights measures.
+ */
+export function ggufRoundTrip(
+  c: ModelConfig,
+  weights: ReadonlyMap<string, Float32Array>,
+  dtype: GgufDtype,
+): Map<string, Float32Array> {
+  const stored = new Map<string, HfTensor>()
+  for (const [name, t] of toHfTensors(c, weights)) {
+    const type = storedType(t.shape, dtype)
+    const bytes = encodeTensor(t.values, type)
+    const values =
+      type === GgmlType.F32
+        ? t.values
+        : type === GgmlType.F16
+          ? fromFloat16(new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2))
+          : dequantizeQ8_0(bytes)
+    stored.set(name, { shape: t.shape, values })
+  }
+  return fromHfTensors(c, stored)
 }
 
 /**

@@ -1,5 +1,5 @@
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs'
-import { toFloat16 } from './floats'
+import { fromFloat16, toFloat16 } from './floats'
 
 /**
  * GGUF, the file llama.cpp, Ollama and LM Studio load: a header of typed key/value
@@ -193,6 +193,19 @@ export function encodeTensor(values: Float32Array, type: GgmlType): Uint8Array {
 
 /** Elements per Q8_0 block: one float16 scale, then 32 int8 values. */
 export const Q8_0_BLOCK = 32
+
+/** Q8_0 blocks back to float32: each block's 32 int8 values times its float16 scale. */
+export function dequantizeQ8_0(bytes: Uint8Array): Float32Array {
+  const blocks = bytes.length / (2 + Q8_0_BLOCK)
+  const out = new Float32Array(blocks * Q8_0_BLOCK)
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  for (let b = 0; b < blocks; b++) {
+    const base = b * (2 + Q8_0_BLOCK)
+    const d = fromFloat16(Uint16Array.of(view.getUint16(base, true)))[0]
+    for (let j = 0; j < Q8_0_BLOCK; j++) out[b * Q8_0_BLOCK + j] = view.getInt8(base + 2 + j) * d
+  }
+  return out
+}
 
 /**
  * ggml's Q8_0, as its reference quantize_row_q8_0 computes it: per block of 32, d = max|x|/127

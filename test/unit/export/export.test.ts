@@ -128,7 +128,7 @@ print(json.dumps(out))
 
 describe('Hugging Face export of a trained checkpoint', () => {
   it(
-    'reloads to the same logits and the same greedy text (fp32), and measures int8',
+    'reloads to the same logits and the same greedy text (fp32), and a q8_0 GGUF measures what 8 bits cost',
     { timeout: 180_000 },
     async () => {
       const dir = tempDir()
@@ -179,24 +179,32 @@ describe('Hugging Face export of a trained checkpoint', () => {
       )
       expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('# export-check')
 
-      // bf16 halves the file; int8 quantizes and reports the perplexity change.
+      // bf16 halves the file; a q8_0 GGUF reports the validation perplexity with the
+      // file's weights beside the float32 one: a small change, but a change.
       const bf16 = await exportCheckpoint(store, {
         runId,
         out: join(dir, 'export-bf16'),
         dtype: 'bf16',
       })
       expect(bf16.bytes).toBeLessThan(result.bytes * 0.6)
-      const int8 = await exportCheckpoint(store, {
+      const q8 = await exportCheckpoint(store, {
         runId,
-        out: join(dir, 'export-int8'),
-        dtype: 'int8',
+        out: join(dir, 'model-q8_0.gguf'),
+        format: 'gguf',
+        dtype: 'q8_0',
       })
-      expect(int8.quantization!.int8.tokens).toBeGreaterThan(0)
-      expect(Math.abs(int8.quantization!.int8.loss - int8.quantization!.fp32.loss)).toBeLessThan(
-        0.1,
-      )
-      const card = readFileSync(join(dir, 'export-int8', 'README.md'), 'utf8')
-      expect(card).toContain('Perplexity change:')
+      expect(q8.quantization?.dtype).toBe('q8_0')
+      const { fp32, quantized } = q8.quantization!
+      expect(quantized.tokens).toBe(fp32.tokens)
+      expect(quantized.loss).not.toBe(fp32.loss)
+      expect(Math.abs(quantized.loss - fp32.loss)).toBeLessThan(0.1)
+      const f16 = await exportCheckpoint(store, {
+        runId,
+        out: join(dir, 'model-f16.gguf'),
+        format: 'gguf',
+        dtype: 'fp16',
+      })
+      expect(f16.quantization).toBeNull()
       await expect(exportCheckpoint(store, { runId, out, dtype: 'fp32' })).rejects.toThrow(
         /not empty/,
       )

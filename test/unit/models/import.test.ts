@@ -4,6 +4,14 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { Store } from '../../../src/store'
 import { exportCheckpoint } from '../../../src/worker/export/export'
 import { importModel, readHfFolder } from '../../../src/worker/export/import'
+import { quantizeRows } from '../../../src/worker/export/quantize'
+import {
+  bytesOf,
+  readSafetensors,
+  toFloat32,
+  writeSafetensors,
+  type StoredTensor,
+} from '../../../src/worker/export/safetensors'
 import { Decoder } from '../../../src/worker/infer/decoder'
 import { loadCheckpoint, toParams } from '../../../src/worker/infer/load'
 import { setupTf } from '../../helpers/tfjs'
@@ -22,6 +30,28 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   return m
 }
 
+/**
+ * An int8 folder as Frugal exported them until GGUF's q8_0 replaced the format: every
+ * projection, the embedding and the head as I8 rows with a float32 `{name}_scale` each.
+ */
+function writeLegacyInt8(from: string, to: string) {
+  mkdirSync(to)
+  for (const f of ['config.json', 'tokenizer.json'])
+    writeFileSync(join(to, f), readFileSync(join(from, f)))
+  const stored = new Map<string, StoredTensor>()
+  for (const [name, t] of readSafetensors(join(from, 'model.safetensors')).tensors) {
+    if (!/(_proj\.weight|embed_tokens\.weight|lm_head\.weight)$/.test(name)) {
+      stored.set(name, t)
+      continue
+    }
+    const [rows, cols] = t.shape
+    const q = quantizeRows(toFloat32(t), rows, cols)
+    stored.set(name, { dtype: 'I8', shape: t.shape, data: bytesOf(q.values) })
+    stored.set(`${name}_scale`, { dtype: 'F32', shape: [rows, 1], data: bytesOf(q.scales) })
+  }
+  writeSafetensors(join(to, 'model.safetensors'), stored)
+}
+
 describe('importing an exported model and starting a run from it', () => {
   it(
     'imports fp32 exactly and int8 within half a step, refuses broken folders, and a new run starts from the weights',
@@ -34,7 +64,7 @@ describe('importing an exported model and starting a run from it', () => {
       const fp32 = join(dir, 'fp32')
       await exportCheckpoint(store, { runId, out: fp32, dtype: 'fp32' })
       const int8 = join(dir, 'int8')
-      await exportCheckpoint(store, { runId, out: int8, dtype: 'int8' })
+      writeLegacyInt8(fp32, int8)
 
       // fp32: the same weights, hence the same logits.
       const original = loadCheckpoint(store, runId)
@@ -52,7 +82,8 @@ describe('importing an exported model and starting a run from it', () => {
       b.dispose()
       expect(store.runs.get(imported.runId)?.status).toBe('completed')
 
-      // int8: each weight within half its row's quantization step; a taken tokenizer name gets a number.
+      // int8 (what Frugal exported before GGUF q8_0 replaced it): each weight within half
+      // its row's quantization step; a taken tokenizer name gets a number.
       const q = importModel(store, { path: int8, name: 'verses-model' })
       expect(q.dtype).toBe('F32+I8')
       expect(q.tokenizerName).toBe('verses-model (2)')

@@ -14,11 +14,6 @@ const dtypes = {
     { v: 'fp32', text: 'fp32', hint: 'Full precision: reloads to identical logits.' },
     { v: 'bf16', text: 'bf16', hint: 'Half the size; the range of fp32 with 8 bits of mantissa.' },
     { v: 'fp16', text: 'fp16', hint: 'Half the size; finer than bf16 but a narrower range.' },
-    {
-      v: 'int8',
-      text: 'int8',
-      hint: 'A quarter of the size: per-channel weight-only quantization. The card records the perplexity change, measured on the validation split.',
-    },
   ],
   gguf: [
     { v: 'fp32', text: 'f32', hint: 'Full precision: llama.cpp computes the logits Frugal does.' },
@@ -26,7 +21,7 @@ const dtypes = {
     {
       v: 'q8_0',
       text: 'q8_0',
-      hint: "About a quarter of the size: llama.cpp's 8-bit blocks of 32 weights with one scale each.",
+      hint: "About a quarter of the size: llama.cpp's 8-bit blocks of 32 weights with one scale each. The validation perplexity with these weights is measured beside the full-precision one.",
     },
   ],
 } as const satisfies Record<ExportFormat, readonly { v: ExportDtype; text: string; hint: string }[]>
@@ -36,13 +31,13 @@ const formats = [
     v: 'hf',
     text: 'Hugging Face folder',
     label: 'Folder (new, or empty)',
-    hint: 'Written there: model.safetensors, config.json, generation_config.json, tokenizer.json and a README.md model card. Loads with Hugging Face tools when the architecture matches Llama, Mistral or DeepSeek-MoE.',
+    hint: "Written there: model.safetensors, config.json, generation_config.json, tokenizer.json and a README.md model card. Loads with Hugging Face tools as Llama, Mistral, Qwen2 or Qwen3 (a MoE is written in DeepSeek-MoE's layout).",
   },
   {
     v: 'gguf',
     text: 'GGUF file',
     label: 'File (new, .gguf)',
-    hint: "One file with the weights, the tokenizer and the settings, for llama.cpp, Ollama and LM Studio: a dense model as llama.cpp's llama, a MoE as its glm4moe. Top-p routing, a sliding window and global tokens are refused with the reason.",
+    hint: "One file with the weights, the tokenizer and the settings, for llama.cpp, Ollama and LM Studio: a dense model as llama.cpp's llama (qwen2 or qwen3 with their attention variations), a MoE as its glm4moe. Top-p routing, a sliding window and global tokens are refused with the reason.",
   },
 ] as const
 

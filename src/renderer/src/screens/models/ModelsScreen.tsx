@@ -69,8 +69,9 @@ export function ModelsScreen() {
         >
           Every checkpoint a training run saves appears here, ready to evaluate (perplexity,
           multiple-choice benchmarks) and to export as safetensors with a Hugging Face config.json
-          and tokenizer.json, in full precision, bf16, fp16 or int8. A model folder exported earlier
-          (by Frugal, or a Llama-style one Frugal can run) can be imported too.
+          and tokenizer.json (full precision, bf16 or fp16) or as a GGUF file for llama.cpp, Ollama
+          and LM Studio (f32, f16 or q8_0). A model folder exported earlier, or an open model
+          (Llama, SmolLM2, Qwen2.5, Qwen3), can be imported too.
         </EmptyState>
       ) : (
         <div className="models-layout">
@@ -141,7 +142,7 @@ function ModelDetail({ runId }: { runId: string }) {
       const r = job.result as JobResults['model.export']
       setMessage({
         tone: 'success',
-        text: `Exported ${formatParams(r.parameters)} parameters (${r.format === 'gguf' ? `GGUF ${r.dtype}` : r.dtype}, ${formatBytes(r.bytes)}) to ${r.dir}: ${r.files.join(', ')}.${r.quantization ? ` int8 perplexity ${r.quantization.int8.perplexity.toFixed(3)} vs fp32 ${r.quantization.fp32.perplexity.toFixed(3)}.` : ''}`,
+        text: `Exported ${formatParams(r.parameters)} parameters (${r.format === 'gguf' ? `GGUF ${r.dtype}` : r.dtype}, ${formatBytes(r.bytes)}) to ${r.dir}: ${r.files.join(', ')}.${r.quantization ? ` Validation perplexity ${r.quantization.quantized.perplexity.toFixed(3)} with the ${r.quantization.dtype} weights, ${r.quantization.fp32.perplexity.toFixed(3)} with fp32.` : ''}`,
       })
     } else {
       setMessage(null)

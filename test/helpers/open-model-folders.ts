@@ -3,6 +3,14 @@ import { join } from 'node:path'
 import { toBfloat16 } from '../../src/worker/export/floats'
 import { bytesOf, writeSafetensors, type StoredTensor } from '../../src/worker/export/safetensors'
 import { Rng } from '../../src/worker/model/rng'
+import {
+  llamaJson,
+  llamaSpecials,
+  QWEN_ADDED,
+  qwenJson,
+  SMOL_SPECIALS,
+  smolJson,
+} from './family-tokenizers'
 
 /**
  * Model folders laid out as Hugging Face publishes today's small open models, shrunk to a
@@ -215,34 +223,10 @@ export interface FamilyTokenizer {
   eos: number
 }
 
-const byteLevel = (addPrefixSpace: boolean, trimOffsets: boolean, useRegex: boolean) => ({
-  type: 'ByteLevel',
-  add_prefix_space: addPrefixSpace,
-  trim_offsets: trimOffsets,
-  use_regex: useRegex,
-})
-
-const added = (id: number, content: string, special = true) => ({
-  id,
-  content,
-  single_word: false,
-  lstrip: false,
-  rstrip: false,
-  normalized: false,
-  special,
-})
-
-/** Qwen2.5's split pattern (Llama 3's with single digits). */
-export const QWEN2_PATTERN =
-  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
-/** Llama 3's split pattern as its tokenizer.json writes it. */
-export const LLAMA3_PATTERN =
-  "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
-
 /**
- * A tokenizer.json in a family's layout (normalizer, pre-tokenizer, post-processor,
- * decoder, where its special tokens sit), with the byte-level vocabulary and merges of
- * `base` (a tokenizer.json of Frugal's byte-level BPE, whose special tokens are dropped).
+ * A tokenizer.json in a family's layout (family-tokenizers.ts), with the byte-level
+ * vocabulary and merges of `base` (a tokenizer.json of Frugal's byte-level BPE, whose
+ * special tokens are dropped for the family's own), and its tokenizer_config.json.
  */
 export function familyTokenizer(family: Family, base: string): FamilyTokenizer {
   const parsed = JSON.parse(base) as {
@@ -254,53 +238,16 @@ export function familyTokenizer(family: Family, base: string): FamilyTokenizer {
     .filter(([t]) => !specials.has(t))
     .sort((a, b) => a[1] - b[1])
     .map(([t]) => t)
-  const bpe = (vocab: string[], extra: Record<string, unknown>) => ({
-    type: 'BPE',
-    dropout: null,
-    vocab: Object.fromEntries(vocab.map((t, i) => [t, i])),
+  const model = (tokens: string[]) => ({
+    vocab: Object.fromEntries(tokens.map((t, i) => [t, i])),
     merges: parsed.model.merges,
-    ...extra,
   })
+  const n = plain.length
   switch (family) {
     case 'qwen2.5':
-    case 'qwen3': {
-      const n = plain.length
-      const tokens = ['<|endoftext|>', '<|im_start|>', '<|im_end|>']
-      const json = {
-        version: '1.0',
-        truncation: null,
-        padding: null,
-        added_tokens: [
-          ...tokens.map((t, i) => added(n + i, t)),
-          added(n + 3, '<tool_call>', false),
-          added(n + 4, '</tool_call>', false),
-        ],
-        normalizer: { type: 'NFC' },
-        pre_tokenizer: {
-          type: 'Sequence',
-          pretokenizers: [
-            {
-              type: 'Split',
-              pattern: { Regex: QWEN2_PATTERN },
-              behavior: 'Isolated',
-              invert: false,
-            },
-            byteLevel(false, false, false),
-          ],
-        },
-        post_processor: byteLevel(false, false, false),
-        decoder: byteLevel(false, false, false),
-        model: bpe(plain, {
-          unk_token: null,
-          continuing_subword_prefix: '',
-          end_of_word_suffix: '',
-          fuse_unk: false,
-          byte_fallback: false,
-          ignore_merges: false,
-        }),
-      }
+    case 'qwen3':
       return {
-        json: JSON.stringify(json),
+        json: JSON.stringify(qwenJson(model(plain))),
         config: {
           add_prefix_space: false,
           bos_token: null,
@@ -311,38 +258,13 @@ export function familyTokenizer(family: Family, base: string): FamilyTokenizer {
           chat_template:
             "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}",
         },
-        size: n + 5,
+        size: n + QWEN_ADDED.length,
         bos: null,
-        eos: n,
+        eos: n, // <|endoftext|>, the first added token
       }
-    }
-    case 'smollm2': {
-      const tokens = ['<|endoftext|>', '<|im_start|>', '<|im_end|>', '<repo_name>']
-      const json = {
-        version: '1.0',
-        truncation: null,
-        padding: null,
-        added_tokens: tokens.map((t, i) => added(i, t)),
-        normalizer: null,
-        pre_tokenizer: {
-          type: 'Sequence',
-          pretokenizers: [
-            { type: 'Digits', individual_digits: true },
-            byteLevel(false, true, true),
-          ],
-        },
-        post_processor: byteLevel(true, false, true),
-        decoder: byteLevel(true, true, true),
-        model: bpe([...tokens, ...plain], {
-          unk_token: '<|endoftext|>',
-          continuing_subword_prefix: null,
-          end_of_word_suffix: null,
-          fuse_unk: false,
-          byte_fallback: false,
-        }),
-      }
+    case 'smollm2':
       return {
-        json: JSON.stringify(json),
+        json: JSON.stringify(smolJson(model([...SMOL_SPECIALS, ...plain]))),
         config: {
           add_prefix_space: false,
           bos_token: '<|endoftext|>',
@@ -352,74 +274,22 @@ export function familyTokenizer(family: Family, base: string): FamilyTokenizer {
           tokenizer_class: 'GPT2Tokenizer',
           vocab_size: 49152,
         },
-        size: tokens.length + plain.length,
+        size: SMOL_SPECIALS.length + n,
         bos: 0,
         eos: 0,
       }
-    }
-    case 'llama-3.2': {
-      const n = plain.length
-      const begin = '<|begin_of_text|>'
-      const json = {
-        version: '1.0',
-        truncation: null,
-        padding: null,
-        added_tokens: [added(n, begin), added(n + 1, '<|end_of_text|>')],
-        normalizer: null,
-        pre_tokenizer: {
-          type: 'Sequence',
-          pretokenizers: [
-            {
-              type: 'Split',
-              pattern: { Regex: LLAMA3_PATTERN },
-              behavior: 'Isolated',
-              invert: false,
-            },
-            byteLevel(false, true, false),
-          ],
-        },
-        post_processor: {
-          type: 'Sequence',
-          processors: [
-            byteLevel(true, false, true),
-            {
-              type: 'TemplateProcessing',
-              single: [
-                { SpecialToken: { id: begin, type_id: 0 } },
-                { Sequence: { id: 'A', type_id: 0 } },
-              ],
-              pair: [
-                { SpecialToken: { id: begin, type_id: 0 } },
-                { Sequence: { id: 'A', type_id: 0 } },
-                { SpecialToken: { id: begin, type_id: 1 } },
-                { Sequence: { id: 'B', type_id: 1 } },
-              ],
-              special_tokens: { [begin]: { id: begin, ids: [n], tokens: [begin] } },
-            },
-          ],
-        },
-        decoder: byteLevel(true, true, true),
-        model: bpe(plain, {
-          unk_token: null,
-          continuing_subword_prefix: null,
-          end_of_word_suffix: null,
-          fuse_unk: false,
-          byte_fallback: false,
-          ignore_merges: true,
-        }),
-      }
+    case 'llama-3.2':
       return {
-        json: JSON.stringify(json),
+        json: JSON.stringify(llamaJson(model(plain))),
         config: {
-          bos_token: begin,
+          bos_token: '<|begin_of_text|>',
           eos_token: '<|end_of_text|>',
           model_max_length: 131072,
           tokenizer_class: 'PreTrainedTokenizerFast',
         },
-        size: n + 2,
-        bos: n,
+        size: n + llamaSpecials().length,
+        bos: n, // <|begin_of_text|>, then <|end_of_text|>
         eos: n + 1,
       }
-    }
   }
 }

@@ -123,7 +123,9 @@ export async function runJobInProcess<K extends JobKind>(
         lastLine = Date.now()
         const p = message.progress
         const total = p.total === null ? '' : ` / ${p.total}`
-        out.note(`${p.message ?? kind}: ${p.done}${total} ${p.unit}`)
+        // Nothing counted yet and no total ("Reading the model folder"): just the message.
+        const count = p.done === 0 && p.total === null ? '' : `: ${p.done}${total} ${p.unit}`
+        out.note(`${p.message ?? kind}${count}`)
       }
     },
     threads,

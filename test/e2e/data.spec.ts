@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { readFileSync, statSync, writeFileSync } from 'node:fs'
+import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from '@playwright/test'
 import type { JobRecord } from '../../src/shared/jobs'
@@ -237,13 +237,17 @@ test('a reviewer decision overrides the rules and the model retrains on request'
 })
 
 test('a cancelled import leaves no dataset behind', async ({ app, serve }) => {
+  // Large enough that the import is still running when Cancel lands: with 300,000 lines an
+  // idle CI machine finished it first (seen once). About 60 MB, written in pieces.
   const file = join(serve.dir, 'big.jsonl')
-  writeFileSync(
-    file,
-    Array.from({ length: 300_000 }, (_, i) =>
-      JSON.stringify({ text: `Line ${i} of a large export.` }),
-    ).join('\n'),
-  )
+  writeFileSync(file, '')
+  for (let part = 0; part < 15; part++)
+    appendFileSync(
+      file,
+      Array.from({ length: 100_000 }, (_, i) =>
+        JSON.stringify({ text: `Line ${part * 100_000 + i} of a large export.` }),
+      ).join('\n') + '\n',
+    )
   await importPath(app, file, 'big')
   const card = app.getByRole('status', { name: 'Importing into “big”' })
   await expect(card).toContainText(/documents/, { timeout: 20_000 })

@@ -1,6 +1,7 @@
 /**
  * `npm run test:webgpu`: the numerics suites again on the webgpu backend (gradients
- * against finite differences, the trainer, exact resume after kill -9, the decoder).
+ * against finite differences, the trainer, exact resume after kill -9, the decoder,
+ * packed fine-tuning rows).
  * With no GPU, Dawn runs on Mesa's software Vulkan driver (llvmpipe, Mesa 25 or later;
  * Debian 12: `mesa-vulkan-drivers` from bookworm-backports), which .ci/run installs.
  *
@@ -15,6 +16,7 @@ const suites = [
   'test/unit/train/resume.test.ts',
   'test/unit/infer/decoder.test.ts',
   'test/unit/worker/webgpu.test.ts',
+  'test/unit/sft/sft.test.ts',
 ]
 
 const env = {

@@ -243,6 +243,10 @@ export function registerModelCommands(program: Command, defaultDb: string): void
     .option('--top-p <p>', 'sample within the top-p nucleus (1: all)', '1')
     .option('--stop <text...>', 'stop when the output ends with one of these')
     .option('--seed <n>', 'seed of the sampler', '0')
+    .option(
+      '--chat',
+      "the prompt is a user's message: reply as the assistant, through the chat template",
+    )
     .option('--db <file>', 'project file', defaultDb)
     .option('--json', 'JSON lines: one per token, then the summary')
     .action(
@@ -255,6 +259,7 @@ export function registerModelCommands(program: Command, defaultDb: string): void
           topP: string
           stop?: string[]
           seed: string
+          chat?: boolean
         },
       ) =>
         runCommand(!!opts.json, async (out) => {
@@ -266,6 +271,7 @@ export function registerModelCommands(program: Command, defaultDb: string): void
             topP: Number(opts.topP),
             stop: opts.stop ?? [],
             seed: Number(opts.seed),
+            chat: opts.chat === true,
           })
           if (!parsed.success) {
             const issue = parsed.error.issues[0]
@@ -288,14 +294,22 @@ export function registerModelCommands(program: Command, defaultDb: string): void
           const params = toParams(model.config, model.weights)
           const decoder = new Decoder(model.config, params)
           try {
-            if (!out.json) process.stdout.write(opts.prompt)
-            const r = await generate(decoder, model.tokenizer, opts.prompt, parsed.data, (t) => {
-              if (out.json)
-                process.stdout.write(
-                  `${JSON.stringify({ type: 'token', id: t.id, text: t.text })}\n`,
-                )
-              else process.stdout.write(t.text)
-            })
+            if (!out.json) process.stdout.write(parsed.data.chat ? '' : opts.prompt)
+            const r = await generate(
+              decoder,
+              model.tokenizer,
+              opts.prompt,
+              parsed.data,
+              (t) => {
+                if (out.json)
+                  process.stdout.write(
+                    `${JSON.stringify({ type: 'token', id: t.id, text: t.text })}\n`,
+                  )
+                else process.stdout.write(t.text)
+              },
+              undefined,
+              model.chatTemplate,
+            )
             if (out.json)
               process.stdout.write(
                 `${JSON.stringify({ type: 'summary', runId: model.run.id, checkpointId: model.checkpoint.id, ...r })}\n`,

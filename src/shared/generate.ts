@@ -23,6 +23,12 @@ export const generateOptionsSchema = z
       .default([])
       .describe('Stop when the output ends with one of these (not included).'),
     seed: z.int().min(0).default(0).describe('Seed of the sampler: the same seed, the same text.'),
+    chat: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Send the prompt as a user's message through the model's chat template and generate the assistant's reply, which ends at the template's end-of-turn token.",
+      ),
   })
   .strict()
 export type GenerateOptions = z.output<typeof generateOptionsSchema>

@@ -1,5 +1,9 @@
 import { z } from 'zod'
 
+/** What a run learns: plain text (pretraining) or conversations (supervised fine-tuning). */
+export const runKinds = ['pretrain', 'sft'] as const
+export type RunKind = (typeof runKinds)[number]
+
 /** GEMM input precisions (emulated on float32 backends). */
 export const precisions = ['fp32', 'bf16', 'fp16', 'fp8-e4m3', 'fp8-e5m2'] as const
 export type Precision = (typeof precisions)[number]
@@ -10,6 +14,12 @@ export type Precision = (typeof precisions)[number]
  */
 export const trainConfigSchema = z
   .object({
+    kind: z
+      .enum(runKinds)
+      .default('pretrain')
+      .describe(
+        'What the run learns. pretrain: to predict every token of the text. sft (supervised fine-tuning): the assistant turns of a dataset of conversations, rendered with the chat template, prompts left out of the loss, several conversations packed per sequence without seeing each other.',
+      ),
     steps: z.int().min(1).max(10_000_000).default(2000).describe('Total optimizer steps.'),
     batchSize: z
       .int()

@@ -1,6 +1,8 @@
 import { Rng } from '../model/rng'
 import { documentStart, type Tokenizer } from '../tokenizer'
 import type { Decoder } from './decoder'
+import { UserError } from '../../shared/errors'
+import { ChatTemplate } from '../sft/chat-template'
 import type { GenerateOptions, GenerateResult } from '../../shared/generate'
 
 export {
@@ -60,11 +62,24 @@ export async function generate(
   options: GenerateOptions,
   onToken: (t: GeneratedToken) => void = () => undefined,
   shouldStop: () => boolean = () => false,
+  /** The model's chat template (LoadedModel.chatTemplate), for `options.chat`. */
+  chatTemplate: string | null = null,
 ): Promise<GenerateResult> {
   const rng = new Rng(options.seed)
   const context = decoder.config.contextLength
   // The prompt starts a document, as the model saw documents start in training.
-  let ids = [...documentStart(tokenizer), ...tokenizer.encode(prompt)]
+  let ids = [
+    ...documentStart(tokenizer),
+    ...promptIds(tokenizer, prompt, options.chat, chatTemplate),
+  ]
+  // A chat reply ends at the template's end of turn: any special token (<|eos|>, <|im_end|>).
+  const ends = new Set(
+    options.chat
+      ? tokenizer.specialTokens.map((t) => t.id)
+      : tokenizer.eos === null
+        ? []
+        : [tokenizer.eos],
+  )
   if (ids.length === 0) throw new Error('The prompt is empty.')
   // A prompt longer than the context keeps its end, as training saw windows of it.
   if (ids.length >= context) ids = ids.slice(ids.length - context + 1)
@@ -84,7 +99,7 @@ export async function generate(
       break
     }
     const id = sampleToken(logits, options, rng)
-    if (tokenizer.eos !== null && id === tokenizer.eos) {
+    if (ends.has(id)) {
       stop = 'eos'
       break
     }
@@ -122,6 +137,27 @@ export async function generate(
     tokensPerSecond: seconds > 0 ? tokens / seconds : 0,
     promptMs,
   }
+}
+
+/** The prompt's ids: its text, or with `chat`, a user's turn and the assistant's opening. */
+function promptIds(
+  tokenizer: Tokenizer,
+  prompt: string,
+  chat: boolean,
+  chatTemplate: string | null,
+): Int32Array {
+  if (!chat) return tokenizer.encode(prompt)
+  if (chatTemplate === null)
+    throw new UserError(
+      'invalid_params',
+      'This model has no chat template: it has only been pretrained. Fine-tune it on conversations first, or turn chat off.',
+      'options.chat',
+    )
+  const text = new ChatTemplate(chatTemplate, tokenizer).render(
+    [{ role: 'user', content: prompt }],
+    true,
+  )
+  return tokenizer.encode(text, { allowSpecial: true })
 }
 
 function nextTick(): Promise<void> {

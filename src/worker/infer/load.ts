@@ -7,6 +7,7 @@ import { modelConfigSchema, type ModelConfig } from '../model/config'
 import type { Params } from '../model/model'
 import { paramSpecs } from '../model/params'
 import { fromJSON, type Tokenizer } from '../tokenizer'
+import { runChatTemplate } from '../sft/templates'
 
 /** A checkpoint's model, ready for inference: config, weights, tokenizer. */
 export interface LoadedModel {
@@ -16,7 +17,10 @@ export interface LoadedModel {
   /** Parameters as float32 arrays, by Frugal name. */
   weights: Map<string, Float32Array>
   tokenizer: Tokenizer
-  /** The chat template an imported tokenizer came with (tokenizer_config.json), else null. */
+  /**
+   * The chat template: the one the run was fine-tuned with, else the one an imported
+   * tokenizer came with (tokenizer_config.json); null for a pretrained Frugal model.
+   */
   chatTemplate: string | null
 }
 
@@ -47,8 +51,7 @@ export function loadCheckpoint(
   const tokenizerId = (run.data as { tokenizerId: number }).tokenizerId
   const json = store.tokenizers.json(tokenizerId)
   if (!json) throw new UserError('not_found', `The run's tokenizer (${tokenizerId}) is gone.`)
-  const options = store.tokenizers.get(tokenizerId)?.options as { chatTemplate?: unknown } | null
-  const chatTemplate = typeof options?.chatTemplate === 'string' ? options.chatTemplate : null
+  const chatTemplate = runChatTemplate(store, run)
   return { run, checkpoint, config, weights, tokenizer: fromJSON(json), chatTemplate }
 }
 

@@ -175,6 +175,7 @@ export const modelGenerate: JobHandler<'model.generate'> = async (p, ctx) => {
         })
       },
       () => ctx.signal.aborted,
+      model.chatTemplate,
     )
     return { ...r, runId: p.runId, checkpointId: model.checkpoint.id, step: model.checkpoint.step }
   } finally {

@@ -9,6 +9,8 @@ import { trainRun } from '../train/run'
 import { corpusChangedAt, type RunData } from '../train/setup'
 import { loadTokenData } from '../train/token-data'
 import { modelConfigSchema } from '../model/config'
+import { trainConfigSchema } from '../train/config'
+import { fineTuningData } from '../sft/data'
 import { isProcessAlive } from '../../store/process-alive'
 
 /** The run's token set: fixed once training starts; before that, encoded if missing or stale. */
@@ -74,8 +76,16 @@ export const trainRunJob: JobHandler<'train.run'> = async ({ runId }, ctx) => {
   if (run.status === 'completed')
     throw new UserError('conflict', `Run "${runId}" has finished all its steps.`)
   store.tokenSets.deleteUnfinished()
-  const tokenSetId = ensureTokenSet(store, runId, ctx)
   const model = modelConfigSchema.parse(run.modelConfig)
+  const fineTuning = trainConfigSchema.parse(run.trainConfig).kind === 'sft'
+  const data = fineTuning
+    ? fineTuningData(store, run, model.contextLength, model.vocabSize, {
+        signal: ctx.signal,
+        onProgress: (done, total) =>
+          ctx.progress({ done, total, unit: 'documents', message: 'Reading the conversations' }),
+        log: (level, message) => ctx.log(level, message),
+      })
+    : loadTokenData(store, ensureTokenSet(store, runId, ctx), model.vocabSize)
   const { info } = await ctx.backend()
   installKernels(tf)
   let lastReport = 0
@@ -88,7 +98,7 @@ export const trainRunJob: JobHandler<'train.run'> = async ({ runId }, ctx) => {
     backend: info,
     entries: ctx.threads,
     nativeBinding: ctx.nativeBinding,
-    data: loadTokenData(store, tokenSetId, model.vocabSize),
+    data,
     log: (level, message) => ctx.log(level, message),
     onStep: (m) => {
       // Live progress a few times a second; every point is in the project regardless.

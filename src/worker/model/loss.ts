@@ -5,9 +5,16 @@ import { customGradient } from './ops'
  * Mean cross-entropy of logits (N, V) against integer targets (N), with label
  * smoothing ε: the target distribution is (1-ε)·onehot + ε/V. One fused op whose
  * gradient is the closed form (softmax(z) - target)/N, computed from the forward's
- * softmax rather than differentiated op by op.
+ * softmax rather than differentiated op by op. With `weights` (N), each row's loss is
+ * multiplied by its weight first (fine-tuning: 0 for prompt tokens; the caller scales them
+ * to mean 1 so this stays the mean over the rows that count).
  */
-export function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, smoothing = 0): tf.Scalar {
+export function crossEntropy(
+  logits: tf.Tensor2D,
+  targets: tf.Tensor1D,
+  smoothing = 0,
+  weights: tf.Tensor1D | null = null,
+): tf.Scalar {
   const [N, V] = logits.shape
   const op = customGradient<tf.Scalar>(([z], save) => {
     const zt = z as tf.Tensor2D
@@ -19,6 +26,7 @@ export function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, smoothin
     const zTarget = tf.gather(tf.reshape(zt, [N * V]), flat) // (N)
     let rows = tf.sub(tf.reshape(lse, [N]), tf.mul(zTarget, 1 - smoothing))
     if (smoothing > 0) rows = tf.sub(rows, tf.mul(tf.mean(zt, -1), smoothing))
+    if (weights) rows = tf.mul(rows, weights)
     const value = tf.mean<tf.Scalar>(rows)
     save([tf.div(ez, se), targets])
     return {
@@ -26,7 +34,8 @@ export function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D, smoothin
       gradFunc: (dy, saved) => {
         const [p, t] = saved as [tf.Tensor2D, tf.Tensor1D]
         const target = tf.add(tf.mul(tf.oneHot(t, V), 1 - smoothing), smoothing / V) // (N, V)
-        return [tf.mul(tf.sub(p, target), tf.div(dy, N))]
+        const g = tf.mul(tf.sub(p, target), tf.div(dy, N)) // (N, V)
+        return [weights ? tf.mul(g, tf.reshape(weights, [N, 1])) : g]
       },
     }
   })

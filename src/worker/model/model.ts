@@ -49,6 +49,8 @@ export interface BlockOptions {
   cache?: KvCache
   /** Sees each layer's attention probabilities (1, H, T, L) inside its tidy (Inspect). */
   attention?: (layer: number, probs: tf.Tensor) => void
+  /** Positions and mask of packed rows (`packedTables`) instead of one sequence per row. */
+  tables?: SequenceTables
 }
 
 export interface ForwardOptions {
@@ -58,6 +60,8 @@ export interface ForwardOptions {
   hidden?: readonly number[]
   /** Per layer: its MoE routing decided beforehand, or 'device' for every layer (see BlockOptions.routing). */
   routing?: readonly Routing[] | 'device'
+  /** Packed rows (fine-tuning): their positions and mask, from `packedTables`. */
+  tables?: SequenceTables
 }
 
 export interface ForwardOutput {
@@ -74,12 +78,16 @@ export interface BlockOutput {
   moe: MoeReport | null
 }
 
-/** Per-(B, T) constants: rotary tables and the attention mask. Kept for the model's lifetime. */
-interface Tables {
+/**
+ * Rotary tables for the B·T rows and the additive attention mask: (T, L) for one sequence
+ * per row (kept for the model's lifetime, per B and T), or (B, 1, T, T) for packed rows.
+ */
+export interface SequenceTables {
   ropeQ: RopeTables
   ropeK: RopeTables
-  mask: tf.Tensor2D
+  mask: tf.Tensor
 }
+type Tables = SequenceTables
 
 const tensorsOf = (t: Tables): tf.Tensor[] => [
   t.ropeQ.cos,
@@ -172,7 +180,7 @@ export class Transformer {
     const c = this.config
     const s = weightSetOf(c, layer)
     const { cache, attention: seen } = opts
-    const t = cache ? this.tablesAt(cache.length, T) : this.tablesFor(B, T)
+    const t = opts.tables ?? (cache ? this.tablesAt(cache.length, T) : this.tablesFor(B, T))
     const a = attention(
       rmsNorm(x, P[names.attnNorm(s)] as tf.Tensor1D, c.normEps),
       {
@@ -365,7 +373,12 @@ export class Transformer {
 
   private blockOptions(opts: ForwardOptions, l: number, numerics: Numerics): BlockOptions {
     const routing = opts.routing === 'device' ? 'device' : (opts.routing?.[l] ?? null)
-    return { numerics, dropPath: opts.dropPath?.[l] ?? null, routing }
+    return {
+      numerics,
+      dropPath: opts.dropPath?.[l] ?? null,
+      routing,
+      ...(opts.tables ? { tables: opts.tables } : {}),
+    }
   }
 
   /** forward's result from its pieces: the auxiliary losses summed, hidden states by layer. */
@@ -445,6 +458,56 @@ export class Transformer {
       ropeK: rows(whole.ropeK),
       mask: attentionMask(T, c.attentionWindow, c.globalTokens, p),
     }
+  }
+
+  /**
+   * Tables for packed rows: each token's rotary angles at its own position (rows of the
+   * context-length tables), and a causal mask (B, 1, T, T) that also keeps each token within
+   * its segment, so a conversation packed after another attends exactly as it would alone.
+   * The caller owns them (`disposeTables`).
+   */
+  packedTables(positions: Int32Array, segments: Int32Array, B: number, T: number): SequenceTables {
+    const c = this.config
+    const whole = this.tablesFor(1, c.contextLength)
+    const at = tf.tensor1d(positions, 'int32')
+    const rows = (r: RopeTables): RopeTables => ({
+      cos: tf.gather(r.cos, at),
+      sin: tf.gather(r.sin, at),
+      rot: r.rot,
+    })
+    try {
+      const m = new Float32Array(B * T * T)
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < T; i++) {
+          const row = b * T + i
+          const pos = positions[row]
+          for (let j = 0; j <= i; j++) {
+            const key = b * T + j
+            const kpos = positions[key]
+            const visible =
+              segments[key] === segments[row] &&
+              (c.attentionWindow === null ||
+                pos - kpos < c.attentionWindow ||
+                kpos < c.globalTokens)
+            if (visible) continue
+            m[row * T + j] = -1e9
+          }
+          for (let j = i + 1; j < T; j++) m[row * T + j] = -1e9
+        }
+      }
+      return {
+        ropeQ: rows(whole.ropeQ),
+        ropeK: rows(whole.ropeK),
+        mask: tf.tensor4d(m, [B, 1, T, T]),
+      }
+    } finally {
+      at.dispose()
+    }
+  }
+
+  /** Frees tables from `packedTables` (the shared rotate-half matrices stay). */
+  static disposeTables(t: SequenceTables): void {
+    tf.dispose([t.ropeQ.cos, t.ropeQ.sin, t.ropeK.cos, t.ropeK.sin, t.mask])
   }
 
   dispose(): void {

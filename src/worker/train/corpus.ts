@@ -41,12 +41,12 @@ export function* corpusTexts(
   store: Store,
   datasetId: number,
   cleaned: boolean,
-): Generator<{ id: number; text: string }> {
-  const page = store.db.prepare<[number, number], { id: number; text: string }>(
+): Generator<{ id: number; text: string; source: string }> {
+  const page = store.db.prepare<[number, number], { id: number; text: string; source: string }>(
     cleaned
-      ? `SELECT id, COALESCE(cleaned_text, text) AS text FROM documents
+      ? `SELECT id, COALESCE(cleaned_text, text) AS text, source FROM documents
           WHERE dataset_id = ? AND status = 'kept' AND id > ? ORDER BY id LIMIT 500`
-      : `SELECT id, text FROM documents WHERE dataset_id = ? AND id > ? ORDER BY id LIMIT 500`,
+      : `SELECT id, text, source FROM documents WHERE dataset_id = ? AND id > ? ORDER BY id LIMIT 500`,
   )
   let after = 0
   for (;;) {

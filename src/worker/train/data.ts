@@ -1,10 +1,16 @@
 import { Rng, type RngState } from '../model/rng'
+import type { PackedRows } from '../sft/pack'
 
 /** Token ids for training and validation; typed arrays, so 100M tokens fit easily. */
 export interface TokenData {
   train: Uint16Array | Int32Array
   val: Uint16Array | Int32Array
   vocabSize: number
+  /**
+   * Fine-tuning: the conversations packed into rows, which the run samples instead of
+   * windows of `train` (then the rows' inputs, for what reads the stream).
+   */
+  packed?: { train: PackedRows; val: PackedRows }
 }
 
 export interface Batch {
@@ -15,6 +21,21 @@ export interface Batch {
   T: number
   /** With window-aligned sampling: the window (of the context length) each sequence opens. */
   windows?: Int32Array
+  /** Fine-tuning: several conversations per row, each attending only to itself. */
+  packing?: BatchPacking
+}
+
+/** Several short sequences packed into each row: none sees another, and only some targets count. */
+export interface BatchPacking {
+  /** (B·T) each input's position within its own sequence: rotary positions restart at 0. */
+  positions: Int32Array
+  /** (B·T) which sequence of its row each input belongs to; attention stays within it. */
+  segments: Int32Array
+  /**
+   * (B·T) each target's weight in the loss: 0 for prompt tokens and padding, the same
+   * positive value for every trained one, with mean 1 over the whole batch.
+   */
+  weights: Float32Array
 }
 
 /**

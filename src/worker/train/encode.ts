@@ -29,7 +29,7 @@ const SHARD_TOKENS = 1 << 21
 const MIN_DOCS_FOR_DOCUMENT_SPLIT = 20
 
 /** Which split a document goes to: a hash of its id, so the choice is stable and unbiased. */
-function isValidationDoc(id: number, fraction: number): boolean {
+export function isValidationDoc(id: number, fraction: number): boolean {
   let h = Math.imul(id ^ 0x5bd1e995, 0x27d4eb2d)
   h ^= h >>> 15
   h = Math.imul(h, 0x165667b1)

@@ -9,7 +9,7 @@ import {
 } from '../model/layers/moe'
 import { readsSync, readTogether } from '../kernels/host-views'
 import { crossEntropy, distillationKl } from '../model/loss'
-import type { Params, Transformer } from '../model/model'
+import { Transformer, type Params, type SequenceTables } from '../model/model'
 import type { Numerics } from '../model/numerics'
 import { gatherRows } from '../model/ops'
 import { names } from '../model/params'
@@ -66,7 +66,26 @@ export interface GradientResult {
  * cannot read synchronously at all.
  */
 export async function computeGradients(r: GradientRequest): Promise<GradientResult> {
-  return r.checkpointing ? checkpointed(r) : fullTape(r)
+  const packing = r.batch.packing
+  const layout: Layout = packing
+    ? {
+        tables: r.model.packedTables(packing.positions, packing.segments, r.batch.B, r.batch.T),
+        weights: tf.tensor1d(packing.weights),
+      }
+    : { tables: null, weights: null }
+  try {
+    return await (r.checkpointing ? checkpointed(r, layout) : fullTape(r, layout))
+  } finally {
+    if (layout.tables) Transformer.disposeTables(layout.tables)
+    layout.weights?.dispose()
+  }
+}
+
+/** Packed rows' positions, mask and loss weights (fine-tuning), or nulls for plain windows. */
+interface Layout {
+  tables: SequenceTables | null
+  /** (B·T) weight of each target in the cross-entropy. */
+  weights: tf.Tensor1D | null
 }
 
 /**
@@ -98,6 +117,7 @@ async function routingFor(
   P: Params,
   ids: tf.Tensor1D,
   masks: (tf.Tensor2D | null)[] | undefined,
+  tables: SequenceTables | null,
 ): Promise<readonly Routing[] | 'device' | undefined> {
   const moe = r.model.config.moe
   if (!moe) return undefined
@@ -106,6 +126,7 @@ async function routingFor(
   return r.model.route(P, ids, r.batch.B, r.batch.T, {
     numerics: r.numerics,
     ...(masks ? { dropPath: masks } : {}),
+    ...(tables ? { tables } : {}),
   })
 }
 
@@ -114,7 +135,7 @@ function dropPathTensors(r: GradientRequest): (tf.Tensor2D | null)[] | undefined
 }
 
 /** The whole forward on one tape: fastest, keeps every activation until the backward. */
-async function fullTape(r: GradientRequest): Promise<GradientResult> {
+async function fullTape(r: GradientRequest, layout: Layout): Promise<GradientResult> {
   const { batch, model } = r
   const names = r.trainable
   const vars = names.map((n) => r.params.get(n)!)
@@ -129,16 +150,17 @@ async function fullTape(r: GradientRequest): Promise<GradientResult> {
   const P: Params = Object.fromEntries(r.params)
   const ids = tf.tensor1d(batch.inputs, 'int32')
   const targets = tf.tensor1d(batch.targets, 'int32')
-  const routing = await routingFor(r, P, ids, masks)
+  const routing = await routingFor(r, P, ids, masks, layout.tables)
   const { value, grads } = tf.variableGrads(() => {
     const out = model.forward(P, ids, batch.B, batch.T, {
       numerics: r.numerics,
       ...(masks ? { dropPath: masks } : {}),
+      ...(layout.tables ? { tables: layout.tables } : {}),
       ...(align ? { hidden: align.alignment.pairs.map((p) => p.student) } : {}),
       ...(routing ? { routing } : {}),
     })
     stats = out.moe
-    const loss = crossEntropy(out.logits, targets, r.labelSmoothing)
+    const loss = crossEntropy(out.logits, targets, r.labelSmoothing, layout.weights)
     ce = tf.keep(loss)
     if (out.aux) aux = tf.keep(out.aux)
     let objective: tf.Scalar = loss
@@ -180,7 +202,7 @@ async function fullTape(r: GradientRequest): Promise<GradientResult> {
  * top-level tf.grads call; nesting one inside a custom gradient would clear the
  * engine's active tape. Same gradients as the full tape, less memory, one more forward.
  */
-async function checkpointed(r: GradientRequest): Promise<GradientResult> {
+async function checkpointed(r: GradientRequest, layout: Layout): Promise<GradientResult> {
   const { batch, model } = r
   const c = model.config
   const { B, T } = batch
@@ -203,6 +225,7 @@ async function checkpointed(r: GradientRequest): Promise<GradientResult> {
     numerics: r.numerics,
     dropPath: masks?.[l] ?? null,
     ...(device ? { routing: 'device' as const } : {}),
+    ...(layout.tables ? { tables: layout.tables } : {}),
   })
 
   // 1. Forward, no tape: keep each block's input and its MoE routing, nothing else. The
@@ -253,7 +276,7 @@ async function checkpointed(r: GradientRequest): Promise<GradientResult> {
   const headGrads = tf.grads((xL: tf.Tensor, ...hp: tf.Tensor[]) => {
     const Q = { ...P, [headNames[0]]: hp[0], [headNames[1]]: hp[1] }
     const logits = model.head(Q, xL as tf.Tensor2D, r.numerics)
-    const ce = crossEntropy(logits, targets, r.labelSmoothing)
+    const ce = crossEntropy(logits, targets, r.labelSmoothing, layout.weights)
     loss = tf.keep(ce)
     if (!r.distill) return tf.mul<tf.Scalar>(ce, r.lossScale)
     const d = distillationKl(logits, r.distill.teacher, r.distill.temperature)

@@ -4,7 +4,9 @@ import type { Store } from '../../store'
 import type { RunRow } from '../../store/repos/runs'
 import { UserError } from '../../shared/errors'
 import { modelConfigSchema } from '../model/config'
-import { trainConfigSchema } from './config'
+import { trainConfigSchema, type TrainConfig } from './config'
+import { templateError } from '../sft/chat-template'
+import { fineTuningTemplate } from '../sft/templates'
 
 /**
  * run.json: what `frugal train --config` reads (see docs/TRAINING.md for examples).
@@ -91,7 +93,27 @@ export function validateConfigs(
       "train.distillCache: the cache keeps the teacher's predictions, not its hidden states; turn hidden-state alignment off or let the teacher run alongside.",
       'train.distillCache',
     )
+  if (t.data.kind === 'sft') sftCompatible(t.data)
   return { model: m.data, train: t.data }
+}
+
+/**
+ * What fine-tuning cannot combine with: its batches are packed conversations of the full
+ * context, so nothing that reshapes or reorders windows of a token stream applies.
+ */
+function sftCompatible(t: TrainConfig): void {
+  const refuse = (field: string, why: string) => {
+    throw new UserError('invalid_params', `train.${field}: ${why}`, `train.${field}`)
+  }
+  const packed = 'fine-tuning packs whole conversations into full-length sequences'
+  if (t.curriculum !== 'off')
+    refuse('curriculum', 'a curriculum orders pretraining windows; turn it off for fine-tuning.')
+  if (t.contextWarmupSteps > 0)
+    refuse('contextWarmupSteps', `${packed}; turn the progressive context off.`)
+  if (t.batchWarmupSteps > 0)
+    refuse('batchWarmupSteps', `${packed}; turn the progressive batch off.`)
+  if (t.tokenBudget !== null) refuse('tokenBudget', `${packed}; give a batch size instead.`)
+  if (t.distillCache) refuse('distillCache', 'distillation is for pretraining runs.')
 }
 
 export interface RunData {
@@ -107,6 +129,11 @@ export interface RunData {
   teacher?: { runId: string; checkpointId: number }
   /** Curriculum learning: the checkpoint whose loss on each window is its difficulty. */
   reference?: { runId: string; checkpointId: number }
+  /**
+   * Fine-tuning: the chat template its conversations are rendered with (its tokenizer's,
+   * else Frugal's default), fixed when the run is created and exported with the model.
+   */
+  chatTemplate?: string
 }
 
 function slug(name: string): string {
@@ -234,6 +261,24 @@ export function createRun(
       'A "reference" curriculum scores the data with a trained model: choose the curriculum reference (or a teacher), or use "unigram".',
       'reference',
     )
+  let data = spec.data
+  if (train.kind === 'sft') {
+    if (data.teacher)
+      throw new UserError(
+        'invalid_params',
+        'A fine-tuning run learns from its conversations; distillation is for pretraining runs.',
+        'teacher',
+      )
+    const template = fineTuningTemplate(store, data.tokenizerId)
+    const problem = templateError(template)
+    if (problem)
+      throw new UserError(
+        'invalid_params',
+        `The tokenizer's chat template does not parse: ${problem}`,
+        'data.tokenizer',
+      )
+    data = { ...data, chatTemplate: template }
+  }
   const id = `${slug(spec.name)}-${randomBytes(3).toString('hex')}`
   return store.runs.create(
     {
@@ -241,7 +286,7 @@ export function createRun(
       name: spec.name,
       modelConfig: model,
       trainConfig: train,
-      data: spec.data,
+      data,
       tokenSetId: null,
       parentRunId: spec.parentRunId ?? null,
       parentCheckpointId: spec.parentCheckpointId ?? null,

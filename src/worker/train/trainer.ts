@@ -8,6 +8,7 @@ import { initialValues, names } from '../model/params'
 import { Rng, type RngState } from '../model/rng'
 import { type TrainConfig, usesLossScaling } from './config'
 import { BatchSampler, type Batch, type TokenData } from './data'
+import { packedBatch, PackedSampler } from '../sft/pack'
 import { computeGradients, type GradientResult } from './gradients'
 import { hostView, readOwned, readSum } from '../kernels/host-views'
 import { throwIfBackendFailed } from '../backend-failure'
@@ -139,7 +140,7 @@ export class Trainer {
   readonly optimizer: AdamW
   step: number
   private readonly trainable: string[]
-  private readonly sampler: BatchSampler
+  private readonly sampler: BatchSampler | PackedSampler
   private curriculum: {
     sampler: CurriculumSampler
     thresholds: Thresholds
@@ -266,13 +267,15 @@ export class Trainer {
       this.optimizer.t = resume.adamSteps
     }
     this.step = resume?.step ?? 0
-    this.sampler = new BatchSampler(
-      data.train,
-      config.batchSize,
-      modelConfig.contextLength,
-      resume?.samplerRng ?? samplerSeed,
-      aligned ? modelConfig.contextLength : null,
-    )
+    this.sampler = data.packed
+      ? new PackedSampler(data.packed.train, config.batchSize, resume?.samplerRng ?? samplerSeed)
+      : new BatchSampler(
+          data.train,
+          config.batchSize,
+          modelConfig.contextLength,
+          resume?.samplerRng ?? samplerSeed,
+          aligned ? modelConfig.contextLength : null,
+        )
     this.dropRng = new Rng(resume?.dropPathRng ?? dropSeed)
     this.scaler = new LossScaler(usesLossScaling(config), 2 ** 16, 2000, resume?.lossScale)
     this.noise = config.adaptiveBatch
@@ -487,6 +490,13 @@ export class Trainer {
         teacher: soft ? soft.slice(start * V, end * V) : null,
         distillWeights: distill,
         teacherHidden: this.alignment ? states.map((h) => h.slice(start * D, end * D)) : null,
+        packing: batch.packing
+          ? {
+              positions: batch.packing.positions.slice(start, end),
+              segments: batch.packing.segments.slice(start, end),
+              weights: batch.packing.weights.slice(start, end),
+            }
+          : null,
       }
     })
     const remote = pool.run(shards.slice(1)) // replicas start now...
@@ -498,7 +508,14 @@ export class Trainer {
         }
       : null
     // ...while this thread does shard 0.
-    const local = await this.localGradients(first, first.dropPath, S, localTeacher, distill)
+    const { packing, ...rows } = first
+    const local = await this.localGradients(
+      packing ? { ...rows, packing } : rows,
+      first.dropPath,
+      S,
+      localTeacher,
+      distill,
+    )
     if (localTeacher) tf.dispose([localTeacher.soft, ...localTeacher.hidden])
     const results = await remote
     this.replicaTensors = results.map((r) => r.tensors)
@@ -552,23 +569,42 @@ export class Trainer {
     batches = this.config.evalBatches,
     tokens: Uint16Array | Int32Array = this.data.val,
   ): Promise<number> {
-    const sampler = new BatchSampler(
-      tokens,
-      this.config.batchSize,
-      this.modelConfig.contextLength,
-      this.config.seed ^ 0x5eed,
-    )
+    const packed = this.data.packed?.val
+    const B = this.config.batchSize
+    // Fine-tuning: the validation conversations' first rows, in order (all, if fewer).
+    const count = packed ? Math.max(1, Math.min(batches, Math.ceil(packed.count / B))) : batches
+    const sampler = packed
+      ? null
+      : new BatchSampler(tokens, B, this.modelConfig.contextLength, this.config.seed ^ 0x5eed)
     const P: Params = Object.fromEntries(this.params)
     const losses: tf.Scalar[] = []
     try {
-      for (let i = 0; i < batches; i++) {
-        const b = sampler.next()
+      for (let i = 0; i < count; i++) {
+        const b = packed
+          ? packedBatch(
+              packed,
+              Int32Array.from({ length: B }, (_, j) => (i * B + j) % packed.count),
+            )
+          : sampler!.next()
         const ids = tf.tensor1d(b.inputs, 'int32')
-        const out = await this.model.forwardAsync(P, ids, b.B, b.T)
-        losses.push(tf.tidy(() => crossEntropy(out.logits, tf.tensor1d(b.targets, 'int32'))))
+        const tables = b.packing
+          ? this.model.packedTables(b.packing.positions, b.packing.segments, b.B, b.T)
+          : null
+        const out = await this.model.forwardAsync(P, ids, b.B, b.T, tables ? { tables } : {})
+        if (tables) Transformer.disposeTables(tables)
+        losses.push(
+          tf.tidy(() =>
+            crossEntropy(
+              out.logits,
+              tf.tensor1d(b.targets, 'int32'),
+              0,
+              b.packing ? tf.tensor1d(b.packing.weights) : null,
+            ),
+          ),
+        )
         tf.dispose([ids, out.logits, ...(out.aux ? [out.aux] : [])])
       }
-      return (await readSum(losses.splice(0))) / batches
+      return (await readSum(losses.splice(0))) / count
     } finally {
       tf.dispose(losses)
     }

@@ -1,17 +1,26 @@
 import { readLines, TOO_LONG_MESSAGE } from './lines'
 import {
   metaWithout,
+  metaWithoutAll,
   missingFieldMessage,
   pickTextField,
   type RawRecord,
   type ReaderOptions,
 } from './records'
 import { openBytes, type SourceFile } from './sources'
+import { CONVERSATION_FIELDS, parseConversation } from '../../sft/conversation'
 import { binaryGuard } from './text'
 
-/** JSON Lines: one object per line; the text field becomes the document, the rest metadata. */
+/**
+ * JSON Lines: one object per line; the text field becomes the document, the rest metadata.
+ * A file without a text field whose first record is a conversation (`messages`,
+ * ShareGPT's `conversations`, prompt/response and the like: see parseConversation) is read
+ * as conversations for fine-tuning: each document is the conversation as
+ * `{"messages": [...]}`, every turn kept.
+ */
 export async function* readJsonl(file: SourceFile, opts: ReaderOptions): AsyncGenerator<RawRecord> {
   let field: string | null = null
+  let conversations = false
   for await (const line of readLines(binaryGuard(openBytes(file, opts.onRead, opts.onDecoded)))) {
     if (line.text === null) {
       const message = line.tooLong ? TOO_LONG_MESSAGE : 'Invalid UTF-8: line skipped.'
@@ -32,7 +41,24 @@ export async function* readJsonl(file: SourceFile, opts: ReaderOptions): AsyncGe
       continue
     }
     const obj = record as Record<string, unknown>
-    field ??= pickTextField(Object.keys(obj), opts.textField)
+    if (field === null && !conversations) {
+      field = pickTextField(Object.keys(obj), opts.textField)
+      conversations = field === null && !opts.textField && parseConversation(obj).ok
+    }
+    if (conversations) {
+      const parsed = parseConversation(obj)
+      if (!parsed.ok) {
+        yield { kind: 'issue', line: line.number, message: parsed.problem }
+        continue
+      }
+      yield {
+        kind: 'doc',
+        text: JSON.stringify(parsed.conversation),
+        source: `${file.path}:${line.number}`,
+        meta: metaWithoutAll(obj, CONVERSATION_FIELDS),
+      }
+      continue
+    }
     if (field === null) {
       // Without a text field no line of this file can import: say so once.
       yield {

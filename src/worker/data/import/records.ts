@@ -38,10 +38,18 @@ export function metaWithout(
   record: Record<string, unknown>,
   field: string,
 ): Record<string, unknown> | null {
+  return metaWithoutAll(record, [field])
+}
+
+/** Every field but these, as metadata; null when there are none. */
+export function metaWithoutAll(
+  record: Record<string, unknown>,
+  fields: readonly string[],
+): Record<string, unknown> | null {
   const meta: Record<string, unknown> = {}
   let any = false
   for (const [k, v] of Object.entries(record)) {
-    if (k === field) continue
+    if (fields.includes(k)) continue
     meta[k] = typeof v === 'bigint' ? v.toString() : v
     any = true
   }

@@ -73,7 +73,8 @@ export function attention(
   shape: AttentionShape,
   ropeQ: RopeTables,
   ropeK: RopeTables,
-  mask: tf.Tensor2D,
+  /** Additive: (T, L) for every row alike, or (B, 1, T, L) per row (packed sequences). */
+  mask: tf.Tensor,
   numerics: Numerics,
   extras: AttentionExtras = {},
 ): tf.Tensor2D {

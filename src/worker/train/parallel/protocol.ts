@@ -3,6 +3,7 @@ import type { MoeStats } from '../../model/layers/moe'
 import type { Precision } from '../precision'
 import type { DistillWeights } from '../distill'
 import type { HiddenAlignment } from '../hidden-align'
+import type { BatchPacking } from '../data'
 
 export interface ReplicaInit {
   type: 'init'
@@ -37,6 +38,8 @@ export interface ReplicaStep {
   teacherHidden: Float32Array[] | null
   /** QAT this step: the activation mode, or null when off. */
   qat: 'dynamic' | 'none' | null
+  /** Fine-tuning: this shard's rows' packing (positions, segments, loss weights). */
+  packing: BatchPacking | null
 }
 
 export type ReplicaMessage =

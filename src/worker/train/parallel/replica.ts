@@ -84,7 +84,13 @@ async function step(msg: ReplicaStep): Promise<void> {
     model: s.model,
     params: s.params,
     trainable: s.trainable,
-    batch: { inputs: msg.inputs, targets: msg.targets, B: msg.B, T: msg.T },
+    batch: {
+      inputs: msg.inputs,
+      targets: msg.targets,
+      B: msg.B,
+      T: msg.T,
+      ...(msg.packing ? { packing: msg.packing } : {}),
+    },
     numerics: msg.qat
       ? qatNumerics(numericsFor(s.init.precision), msg.qat)
       : numericsFor(s.init.precision),

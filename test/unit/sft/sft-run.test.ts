@@ -1,0 +1,147 @@
+import { spawnSync } from 'node:child_process'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { useTempDir } from '../../helpers/temp'
+
+const cli = ['--import', 'tsx', 'src/cli/index.ts']
+
+/** Run the CLI from source; stdout and stderr, failing the test on a non-zero exit. */
+function frugal(args: string[], home: string): { stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [...cli, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, FRUGAL_HOME: home },
+  })
+  if (r.status !== 0) throw new Error(`frugal ${args.join(' ')} failed: ${r.stderr}`)
+  return { stdout: r.stdout, stderr: r.stderr }
+}
+
+/** Small sums, asked and answered: the reply is the digits of the sum. */
+function sums(): object[] {
+  const out: object[] = []
+  for (let a = 1; a <= 9; a++)
+    for (let b = 1; b <= 7; b++) {
+      const q = `What is ${a}+${b}?`
+      const r = String(a + b)
+      // Three layouts a user's files come in.
+      if ((a + b) % 3 === 0)
+        out.push({
+          messages: [
+            { role: 'user', content: q },
+            { role: 'assistant', content: r },
+          ],
+        })
+      else if ((a + b) % 3 === 1) out.push({ prompt: q, response: r, id: `${a}-${b}` })
+      else
+        out.push({
+          conversations: [
+            { from: 'human', value: q },
+            { from: 'gpt', value: r },
+          ],
+        })
+    }
+  return out
+}
+
+describe('supervised fine-tuning through the CLI', () => {
+  const tmp = useTempDir()
+
+  it('imports conversations, learns the replies only, and chats until the reply ends', () => {
+    const dir = tmp()
+    const home = join(dir, 'home')
+    const db = join(dir, 'p.frugal')
+    frugal(['project', 'create', db], home)
+    const lines = [
+      ...sums().map((r) => JSON.stringify(r)),
+      // Bad input: counted and listed with the line, the rest imported.
+      JSON.stringify({ messages: [{ role: 'user', content: 'No answer here.' }] }),
+      // Longer than the model's context: left out of training, with its line.
+      JSON.stringify({ prompt: 'What is '.repeat(20), response: 'Too long.' }),
+    ]
+    const file = join(dir, 'sums.jsonl')
+    writeFileSync(file, lines.join('\n') + '\n')
+    const imported = JSON.parse(
+      frugal(['data', 'import', file, '--dataset', 'sums', '--db', db, '--json'], home).stdout,
+    ) as { imported: number; skipped: number; errors: { line: number | null; message: string }[] }
+    expect(imported.imported).toBe(64)
+    expect(imported.skipped).toBe(1)
+    expect(imported.errors[0]).toMatchObject({
+      line: 64,
+      message: 'No assistant turn to learn from.',
+    })
+
+    const config = join(dir, 'sft.json')
+    writeFileSync(
+      config,
+      JSON.stringify({
+        name: 'sums',
+        data: { dataset: 'sums', tokenizer: { kind: 'char' } },
+        model: { contextLength: 48, layers: 2, heads: 2, width: 48 },
+        train: {
+          kind: 'sft',
+          steps: 160,
+          batchSize: 8,
+          learningRate: 3e-3,
+          warmupSteps: 10,
+          evalEvery: 80,
+          checkpointEvery: 160,
+          threads: 2,
+        },
+      }),
+    )
+    const run = frugal(['train', '--config', config, '--db', db, '--json'], home)
+    expect(run.stderr).toMatch(
+      /Fine-tuning on \d+ conversations \(\d+ held out for validation\), [\d,]+ assistant tokens to learn, packed into \d+ sequences of 48/,
+    )
+    expect(run.stderr).toMatch(/Left out 1 document that cannot be fine-tuned on/)
+    expect(run.stderr).toMatch(
+      new RegExp(`sums\\.jsonl:${lines.length}: \\d+ tokens: longer than the model's context`),
+    )
+    const steps = run.stdout
+      .trim()
+      .split('\n')
+      .map(
+        (l) => JSON.parse(l) as { type: string; loss?: number; val_loss?: number; runId?: string },
+      )
+    const losses = steps.filter((s) => s.type === 'step').map((s) => s.loss!)
+    // The loss is over the replies alone (a digit or two and the end token): it falls far.
+    expect(losses.at(-1)!).toBeLessThan(losses[0] * 0.3)
+    const summary = steps.at(-1)!
+    expect(summary.type).toBe('summary')
+
+    // Chat: the question through the template; the reply ends by itself at the end token.
+    const chat = JSON.parse(
+      frugal(
+        [
+          'generate',
+          '--run',
+          summary.runId!,
+          '--prompt',
+          'What is 4+3?',
+          '--chat',
+          '--temperature',
+          '0',
+          '--max-tokens',
+          '12',
+          '--db',
+          db,
+          '--json',
+        ],
+        home,
+      )
+        .stdout.trim()
+        .split('\n')
+        .at(-1)!,
+    ) as { text: string; stop: string }
+    expect(chat.stop).toBe('eos')
+    expect(chat.text.trim()).toMatch(/^\d+$/)
+
+    // The export carries the template the model was fine-tuned with.
+    const folder = join(dir, 'export')
+    frugal(['export', '--run', summary.runId!, '--out', folder, '--db', db], home)
+    const config2 = JSON.parse(readFileSync(join(folder, 'tokenizer_config.json'), 'utf8')) as {
+      chat_template?: string
+    }
+    expect(config2.chat_template).toMatch(/Assistant:/)
+  }, 240_000)
+})

@@ -65,6 +65,7 @@ export function GenerationSettings({
   onStops: (typed: string) => void
 }) {
   const stopId = useId()
+  const chatId = useId()
   const hint = (key: keyof GenerateOptions) => generateOptionsSchema.shape[key].description ?? ''
   const set = (key: keyof GenerateOptions) => (v: number) => onChange({ ...value, [key]: v })
   return (
@@ -112,6 +113,19 @@ export function GenerationSettings({
         step={1}
         onChange={set('seed')}
       />
+      <div className="field">
+        <label htmlFor={chatId} title={hint('chat')}>
+          Chat
+        </label>
+        <input
+          id={chatId}
+          type="checkbox"
+          className="checkbox"
+          title={hint('chat')}
+          checked={value.chat}
+          onChange={(e) => onChange({ ...value, chat: e.target.checked })}
+        />
+      </div>
       <div className="field stop-field">
         <label htmlFor={stopId}>Stop sequences</label>
         <input

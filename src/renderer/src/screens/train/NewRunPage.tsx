@@ -200,6 +200,17 @@ export function NewRunPage() {
   }
 
   const msPerStep = calibration?.key === configKey ? calibration.result.msPerStep : null
+  const fineTuning = train.kind === 'sft'
+  const setKind = (kind: string) => {
+    // Fine-tuning has no use for the pretraining-only settings: they go back to their defaults.
+    const kept =
+      kind === 'sft'
+        ? Object.fromEntries(Object.entries(train).filter(([k]) => !PRETRAINING_ONLY.includes(k)))
+        : train
+    setTrain({ ...kept, kind: kind === 'pretrain' ? undefined : kind })
+    setCalibration(null)
+    if (kind === 'sft') setTeacherRunId('')
+  }
   return (
     <Page
       title="New run"
@@ -243,6 +254,24 @@ export function NewRunPage() {
                 />
               </div>
               <div className="field">
+                <label htmlFor="run-kind">What it learns</label>
+                <select
+                  id="run-kind"
+                  className="select"
+                  value={fineTuning ? 'sft' : 'pretrain'}
+                  aria-describedby="run-kind-hint"
+                  onChange={(e) => setKind(e.target.value)}
+                >
+                  <option value="pretrain">Pretraining on text</option>
+                  <option value="sft">Fine-tuning on conversations (SFT)</option>
+                </select>
+                <span className="field-hint" id="run-kind-hint">
+                  {fineTuning
+                    ? "Each document a conversation (import JSONL of messages, ShareGPT conversations or prompt/response pairs). Only the assistant's replies are learned; the chat template is the tokenizer's, or Frugal's plain User:/Assistant: one."
+                    : 'Predicts every token of the text.'}
+                </span>
+              </div>
+              <div className="field">
                 <label htmlFor="run-dataset">Dataset</label>
                 <select
                   id="run-dataset"
@@ -258,7 +287,9 @@ export function NewRunPage() {
                   ))}
                 </select>
                 <span className="field-hint">
-                  Its kept documents after cleaning, or all of them if it was never cleaned.
+                  {fineTuning
+                    ? 'Its conversations (kept ones, if it was cleaned).'
+                    : 'Its kept documents after cleaning, or all of them if it was never cleaned.'}
                 </span>
               </div>
               <div className="field">
@@ -290,23 +321,27 @@ export function NewRunPage() {
                 hint={
                   initRunId
                     ? 'Its weights (not its optimizer state): the architecture and tokenizer are its own.'
-                    : 'Or continue training a trained or imported model on this data.'
+                    : fineTuning
+                      ? 'Fine-tune a pretrained or imported model: from random weights it knows only these conversations.'
+                      : 'Or continue training a trained or imported model on this data.'
                 }
               />
-              <SourceRunSelect
-                id="run-teacher"
-                label="Teacher (distillation)"
-                none="None: learn from the labels only"
-                runs={initSources}
-                value={teacherRunId}
-                onChange={(id) => void learnFrom(id, setTeacherRunId)}
-                hint={
-                  teacherRunId
-                    ? 'Loss = α·CE + (1−α)·T²·KL(teacher ‖ student): set α and T under Training. Same tokenizer as the teacher.'
-                    : 'A larger trained model whose predictions this run also learns from.'
-                }
-              />
-              {train.curriculum === 'reference' && (
+              {!fineTuning && (
+                <SourceRunSelect
+                  id="run-teacher"
+                  label="Teacher (distillation)"
+                  none="None: learn from the labels only"
+                  runs={initSources}
+                  value={teacherRunId}
+                  onChange={(id) => void learnFrom(id, setTeacherRunId)}
+                  hint={
+                    teacherRunId
+                      ? 'Loss = α·CE + (1−α)·T²·KL(teacher ‖ student): set α and T under Training. Same tokenizer as the teacher.'
+                      : 'A larger trained model whose predictions this run also learns from.'
+                  }
+                />
+              )}
+              {!fineTuning && train.curriculum === 'reference' && (
                 <SourceRunSelect
                   id="run-reference"
                   label="Curriculum reference"
@@ -334,7 +369,9 @@ export function NewRunPage() {
                   onChange={(e) => setValFraction(Number(e.target.value))}
                 />
                 <span className="field-hint">
-                  Held out by document (by each document's tail when there are fewer than 20).
+                  {fineTuning
+                    ? 'Held out by conversation (with fewer than 20, validation measures the training ones).'
+                    : "Held out by document (by each document's tail when there are fewer than 20)."}
                 </span>
               </div>
             </div>
@@ -406,6 +443,7 @@ export function NewRunPage() {
               values={train}
               onChange={(v) => (setTrain(v), setCalibration(null))}
               errors={trainErrors}
+              hidden={fineTuning ? ['kind', ...PRETRAINING_ONLY] : ['kind']}
               order={[
                 'steps',
                 'batchSize',
@@ -485,6 +523,27 @@ export function NewRunPage() {
     </Page>
   )
 }
+
+/**
+ * Training settings that shape or reorder windows of a text stream, or distil: not for a
+ * fine-tuning run, whose rows are whole packed conversations (the server refuses them too).
+ */
+const PRETRAINING_ONLY = [
+  'distillAlpha',
+  'distillTemperature',
+  'distillHiddenWeight',
+  'distillHiddenLayers',
+  'distillStages',
+  'distillCache',
+  'distillCacheTopK',
+  'curriculum',
+  'curriculumThresholds',
+  'contextWarmupSteps',
+  'contextStart',
+  'batchWarmupSteps',
+  'batchStart',
+  'tokenBudget',
+]
 
 /** A run whose newest checkpoint the new run uses (start, teacher, reference); '' for none. */
 function SourceRunSelect(props: {

@@ -23,7 +23,8 @@ export const runsApi = {
     z
       .object({
         name: z.string().trim().min(1, 'Give the run a name.').max(100),
-        datasetId: z.int().positive(),
+        /** null: a preference run that learns from Evaluate's A/B choices alone. */
+        datasetId: z.int().positive().nullable(),
         tokenizerId: z.int().positive(),
         valFraction: z.number().min(0.001).max(0.5).default(0.1),
         model: settings,

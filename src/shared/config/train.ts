@@ -1,7 +1,10 @@
 import { z } from 'zod'
 
-/** What a run learns: plain text (pretraining) or conversations (supervised fine-tuning). */
-export const runKinds = ['pretrain', 'sft'] as const
+/**
+ * What a run learns: plain text (pretraining), conversations (supervised fine-tuning), or
+ * which of two replies is better (preference training: DPO, SimPO).
+ */
+export const runKinds = ['pretrain', 'sft', 'dpo', 'simpo'] as const
 export type RunKind = (typeof runKinds)[number]
 
 /** GEMM input precisions (emulated on float32 backends). */
@@ -18,7 +21,30 @@ export const trainConfigSchema = z
       .enum(runKinds)
       .default('pretrain')
       .describe(
-        'What the run learns. pretrain: to predict every token of the text. sft (supervised fine-tuning): the assistant turns of a dataset of conversations, rendered with the chat template, prompts left out of the loss, several conversations packed per sequence without seeing each other.',
+        'What the run learns. pretrain: to predict every token of the text. sft (supervised fine-tuning): the assistant turns of a dataset of conversations, rendered with the chat template, prompts left out of the loss, several conversations packed per sequence without seeing each other. dpo (direct preference optimization) and simpo (its reference-free variant): to prefer the chosen reply of each preference pair over the rejected one.',
+      ),
+    preferenceBeta: z
+      .number()
+      .positive()
+      .max(100)
+      .nullable()
+      .default(null)
+      .describe(
+        'Preference training: β, the scale of the implicit reward (how far the model may move from its start). Empty: 0.1 for DPO (Rafailov et al.), 2 for SimPO (Meng et al. recommend 2-2.5).',
+      ),
+    simpoMargin: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(1)
+      .describe(
+        "SimPO: γ, the margin by which the chosen reply's reward should beat the rejected one's (the paper's γ/β ≈ 0.5).",
+      ),
+    comparisons: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Preference training: also learn from the choices recorded in Evaluate's A/B view (ties are left out).",
       ),
     steps: z.int().min(1).max(10_000_000).default(2000).describe('Total optimizer steps.'),
     batchSize: z
@@ -26,7 +52,9 @@ export const trainConfigSchema = z
       .min(1)
       .max(4096)
       .default(12)
-      .describe("Sequences per micro-batch, each of the model's context length."),
+      .describe(
+        "Sequences per micro-batch, each of the model's context length (preference training: pairs, two sequences each).",
+      ),
     gradAccumulation: z
       .int()
       .min(1)

@@ -77,7 +77,7 @@ export const trainRunJob: JobHandler<'train.run'> = async ({ runId }, ctx) => {
     throw new UserError('conflict', `Run "${runId}" has finished all its steps.`)
   store.tokenSets.deleteUnfinished()
   const model = modelConfigSchema.parse(run.modelConfig)
-  const fineTuning = trainConfigSchema.parse(run.trainConfig).kind === 'sft'
+  const fineTuning = trainConfigSchema.parse(run.trainConfig).kind !== 'pretrain'
   const data = fineTuning
     ? fineTuningData(store, run, model.contextLength, model.vocabSize, {
         signal: ctx.signal,

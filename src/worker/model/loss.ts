@@ -80,3 +80,29 @@ export function distillationKl(
 export function softTargets(logits: tf.Tensor2D, temperature: number): tf.Tensor2D {
   return tf.softmax(tf.div<tf.Tensor2D>(logits, temperature))
 }
+
+/**
+ * log softmax(z)[target] of each row, (N): a sequence's log-probability is their sum. The
+ * gradient is the closed form (onehot(target) − softmax(z)) · dy per row.
+ */
+export function targetLogProbs(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
+  const [N, V] = logits.shape
+  const op = customGradient<tf.Tensor1D>(([z], save) => {
+    const zt = z as tf.Tensor2D
+    const m = tf.max(zt, -1, true) // (N, 1)
+    const ez = tf.exp(tf.sub(zt, m)) // (N, V)
+    const se = tf.sum(ez, -1, true) // (N, 1)
+    const lse = tf.reshape(tf.add(tf.log(se), m), [N]) // (N)
+    const flat = tf.add(tf.mul(tf.range(0, N, 1, 'int32'), tf.scalar(V, 'int32')), targets) // (N)
+    const value = tf.sub<tf.Tensor1D>(tf.gather(tf.reshape(zt, [N * V]), flat), lse)
+    save([tf.div(ez, se), targets])
+    return {
+      value,
+      gradFunc: (dy, saved) => {
+        const [p, t] = saved as [tf.Tensor2D, tf.Tensor1D]
+        return [tf.mul(tf.sub(tf.oneHot(t, V), p), tf.reshape(dy, [N, 1]))]
+      },
+    }
+  })
+  return op(logits)
+}

@@ -7,6 +7,9 @@ import type { RunData } from '../train/setup'
 import { ChatTemplate } from './chat-template'
 import { encodeConversations } from './examples'
 import { packExamples } from './pack'
+import { encodePairs } from './pairs'
+import { pairRows } from './preference-rows'
+import { isPreferenceRun, trainConfigSchema } from '../train/config'
 
 /** How many of the documents left out are named one by one in the run's log. */
 const PROBLEMS_LOGGED = 10
@@ -29,46 +32,80 @@ export function fineTuningData(
   },
 ): TokenData {
   const data = run.data as RunData
-  if (data.datasetId === null || data.chatTemplate === undefined)
+  const train = trainConfigSchema.parse(run.trainConfig)
+  if (data.chatTemplate === undefined || (data.datasetId === null && !isPreferenceRun(train)))
     throw new UserError('invalid_params', `Run "${run.name}" has no conversations to fine-tune on.`)
   const json = store.tokenizers.json(data.tokenizerId)
   if (!json) throw new UserError('not_found', "The run's tokenizer no longer exists.")
   const tokenizer = fromJSON(json)
-  const examples = encodeConversations(
-    store,
-    data.datasetId,
-    tokenizer,
-    new ChatTemplate(data.chatTemplate, tokenizer),
-    {
+  const template = new ChatTemplate(data.chatTemplate, tokenizer)
+  const pad = tokenizer.pad ?? tokenizer.eos ?? 0
+  if (isPreferenceRun(train)) {
+    const pairs = encodePairs(store, data.datasetId, train.comparisons, tokenizer, template, {
       maxTokens: contextLength + 1,
       valFraction: data.valFraction,
       ...(o.signal ? { signal: o.signal } : {}),
-      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
-    },
-  )
-  const pad = tokenizer.pad ?? tokenizer.eos ?? 0
-  const train = packExamples(examples.train, contextLength, pad)
+    })
+    const trainRows = pairRows(pairs.train, contextLength, pad)
+    const valRows = pairs.val === pairs.train ? trainRows : pairRows(pairs.val, contextLength, pad)
+    o.log(
+      'info',
+      `Learning from ${pairs.train.length.toLocaleString('en')} preference pairs${
+        pairs.fromComparisons > 0
+          ? ` (${pairs.fromComparisons.toLocaleString('en')} of them chosen in Evaluate's A/B view)`
+          : ''
+      }, ${
+        pairs.val === pairs.train
+          ? 'too few to hold any out: validation uses them too'
+          : `${pairs.val.length.toLocaleString('en')} held out for validation`
+      }.`,
+    )
+    logProblems(pairs, 'preference pair', o.log)
+    return {
+      train: trainRows.rows.inputs,
+      val: valRows.rows.inputs,
+      vocabSize,
+      packed: { train: trainRows.rows, val: valRows.rows },
+      preference: { train: trainRows, val: valRows },
+    }
+  }
+  if (data.datasetId === null)
+    throw new UserError('invalid_params', `Run "${run.name}" has no conversations to fine-tune on.`)
+  const examples = encodeConversations(store, data.datasetId, tokenizer, template, {
+    maxTokens: contextLength + 1,
+    valFraction: data.valFraction,
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+  })
+  const rows = packExamples(examples.train, contextLength, pad)
   const val =
-    examples.val === examples.train ? train : packExamples(examples.val, contextLength, pad)
+    examples.val === examples.train ? rows : packExamples(examples.val, contextLength, pad)
   const tokens = examples.train.reduce((n, e) => n + e.ids.length, 0)
-  const fill = tokens / (train.count * (contextLength + 1))
+  const fill = tokens / (rows.count * (contextLength + 1))
   o.log(
     'info',
     `Fine-tuning on ${examples.train.length.toLocaleString('en')} conversations (${
-      val === train
+      val === rows
         ? 'too few to hold any out: validation uses them too'
         : `${examples.val.length.toLocaleString('en')} held out for validation`
-    }), ${examples.trainedTokens.toLocaleString('en')} assistant tokens to learn, packed into ${train.count.toLocaleString('en')} sequences of ${contextLength} (${(fill * 100).toFixed(0)}% filled).`,
+    }), ${examples.trainedTokens.toLocaleString('en')} assistant tokens to learn, packed into ${rows.count.toLocaleString('en')} sequences of ${contextLength} (${(fill * 100).toFixed(0)}% filled).`,
   )
-  if (examples.skipped > 0) {
-    o.log(
-      'warn',
-      `Left out ${examples.skipped.toLocaleString('en')} document${examples.skipped === 1 ? '' : 's'} that cannot be fine-tuned on${
-        examples.skipped > PROBLEMS_LOGGED ? ` (the first ${PROBLEMS_LOGGED} follow)` : ''
-      }.`,
-    )
-    for (const p of examples.problems.slice(0, PROBLEMS_LOGGED))
-      o.log('warn', `${p.source}: ${p.problem}`)
-  }
-  return { train: train.inputs, val: val.inputs, vocabSize, packed: { train, val } }
+  logProblems(examples, 'document', o.log)
+  return { train: rows.inputs, val: val.inputs, vocabSize, packed: { train: rows, val } }
+}
+
+/** What was left out, counted, and the first few named with their source. */
+function logProblems(
+  found: { skipped: number; problems: readonly { source: string; problem: string }[] },
+  what: string,
+  log: (level: 'info' | 'warn', message: string) => void,
+): void {
+  if (found.skipped === 0) return
+  log(
+    'warn',
+    `Left out ${found.skipped.toLocaleString('en')} ${what}${found.skipped === 1 ? '' : 's'} that cannot be trained on${
+      found.skipped > PROBLEMS_LOGGED ? ` (the first ${PROBLEMS_LOGGED} follow)` : ''
+    }.`,
+  )
+  for (const p of found.problems.slice(0, PROBLEMS_LOGGED)) log('warn', `${p.source}: ${p.problem}`)
 }

@@ -45,6 +45,16 @@ export function packExamples(examples: readonly Example[], T: number, padId: num
     used[row] += L
     byRoom[capacity - used[row]].push(row)
   }
+  return buildRows(rows, T, padId)
+}
+
+/** Sequences laid out as rows of T inputs: each row's members one after the other, then padding. */
+export function buildRows(
+  rows: readonly (readonly Example[])[],
+  T: number,
+  padId: number,
+): PackedRows {
+  const capacity = T + 1
   const count = rows.length
   const out: PackedRows = {
     count,

@@ -11,3 +11,7 @@ export function usesLossScaling(c: TrainConfig): boolean {
   if (c.lossScaling !== 'auto') return c.lossScaling === 'on'
   return c.precision === 'fp16' || c.precision.startsWith('fp8')
 }
+
+/** Preference training (DPO, SimPO): pairs of replies instead of text to predict. */
+export const isPreferenceRun = (t: Pick<TrainConfig, 'kind'>) =>
+  t.kind === 'dpo' || t.kind === 'simpo'

@@ -1,5 +1,7 @@
 import { Rng, type RngState } from '../model/rng'
 import type { PackedRows } from '../sft/pack'
+import type { PreferenceRows } from '../sft/preference-rows'
+import type { PreferenceLayout } from '../model/preference-loss'
 
 /** Token ids for training and validation; typed arrays, so 100M tokens fit easily. */
 export interface TokenData {
@@ -11,6 +13,8 @@ export interface TokenData {
    * windows of `train` (then the rows' inputs, for what reads the stream).
    */
   packed?: { train: PackedRows; val: PackedRows }
+  /** Preference training: pairs of replies packed into rows (sampled instead of `packed`). */
+  preference?: { train: PreferenceRows; val: PreferenceRows }
 }
 
 export interface Batch {
@@ -23,6 +27,8 @@ export interface Batch {
   windows?: Int32Array
   /** Fine-tuning: several conversations per row, each attending only to itself. */
   packing?: BatchPacking
+  /** Preference training: the pairs of replies in the rows (with `packing`). */
+  preference?: PreferenceLayout
 }
 
 /** Several short sequences packed into each row: none sees another, and only some targets count. */

@@ -9,6 +9,7 @@ import {
 } from '../model/layers/moe'
 import { readsSync, readTogether } from '../kernels/host-views'
 import { crossEntropy, distillationKl } from '../model/loss'
+import { preferenceLoss, type PreferenceObjective } from '../model/preference-loss'
 import { Transformer, type Params, type SequenceTables } from '../model/model'
 import type { Numerics } from '../model/numerics'
 import { gatherRows } from '../model/ops'
@@ -34,6 +35,8 @@ export interface GradientRequest {
   checkpointing: boolean
   /** Knowledge distillation: the loss becomes w_ce·CE + w_kl·T²·KL(teacher ‖ student) + w_hidden·MSE. */
   distill?: Distillation | null
+  /** Preference training: the loss is DPO's or SimPO's over the batch's pairs (`batch.preference`). */
+  preference?: PreferenceObjective | null
 }
 
 export interface Distillation {
@@ -57,6 +60,40 @@ export interface GradientResult {
   /** d(lossScale · (loss + aux)) / d(param). The caller owns (and disposes) them. */
   grads: Map<string, tf.Tensor>
   moe: (MoeStats | null)[]
+  /** Preference training: the batch's mean rewards and how many pairs it orders right. */
+  preference: PreferenceMetrics | null
+}
+
+export interface PreferenceMetrics {
+  chosenReward: number
+  rejectedReward: number
+  accuracy: number
+}
+
+/**
+ * The training loss of a batch's logits: the (weighted) cross-entropy, or with a preference
+ * objective DPO's or SimPO's loss, whose reward statistics are kept (tf.keep) for reading.
+ */
+function objectiveLoss(
+  r: GradientRequest,
+  logits: tf.Tensor2D,
+  targets: tf.Tensor1D,
+  layout: Layout,
+  kept: tf.Scalar[],
+): tf.Scalar {
+  const pairs = r.batch.preference
+  if (r.preference && pairs) {
+    const out = preferenceLoss(logits, targets, pairs, r.preference)
+    kept.push(tf.keep(out.chosenReward), tf.keep(out.rejectedReward), tf.keep(out.accuracy))
+    return out.loss
+  }
+  return crossEntropy(logits, targets, r.labelSmoothing, layout.weights)
+}
+
+function preferenceOf(values: (number | null)[]): PreferenceMetrics | null {
+  if (values.length === 0) return null
+  const [chosenReward, rejectedReward, accuracy] = values as number[]
+  return { chosenReward, rejectedReward, accuracy }
 }
 
 /**
@@ -151,6 +188,7 @@ async function fullTape(r: GradientRequest, layout: Layout): Promise<GradientRes
   const ids = tf.tensor1d(batch.inputs, 'int32')
   const targets = tf.tensor1d(batch.targets, 'int32')
   const routing = await routingFor(r, P, ids, masks, layout.tables)
+  const rewards: tf.Scalar[] = []
   const { value, grads } = tf.variableGrads(() => {
     const out = model.forward(P, ids, batch.B, batch.T, {
       numerics: r.numerics,
@@ -160,7 +198,7 @@ async function fullTape(r: GradientRequest, layout: Layout): Promise<GradientRes
       ...(routing ? { routing } : {}),
     })
     stats = out.moe
-    const loss = crossEntropy(out.logits, targets, r.labelSmoothing, layout.weights)
+    const loss = objectiveLoss(r, out.logits, targets, layout, rewards)
     ce = tf.keep(loss)
     if (out.aux) aux = tf.keep(out.aux)
     let objective: tf.Scalar = loss
@@ -183,8 +221,8 @@ async function fullTape(r: GradientRequest, layout: Layout): Promise<GradientRes
   tf.dispose([ids, targets])
   const result = new Map<string, tf.Tensor>()
   for (const [varName, g] of Object.entries(grads)) result.set(byVar.get(varName)!, g)
-  const read = await readResults([ce, aux, kl, mse], stats)
-  const [loss, auxValue, klValue, hidden] = read.scalars
+  const read = await readResults([ce, aux, kl, mse, ...rewards], stats)
+  const [loss, auxValue, klValue, hidden, ...preference] = read.scalars
   return {
     loss: loss!,
     aux: auxValue ?? 0,
@@ -192,6 +230,7 @@ async function fullTape(r: GradientRequest, layout: Layout): Promise<GradientRes
     hidden,
     grads: result,
     moe: read.moe,
+    preference: preferenceOf(preference),
   }
 }
 
@@ -273,10 +312,11 @@ async function checkpointed(r: GradientRequest, layout: Layout): Promise<Gradien
     : [names.finalNorm, names.lmHead]
   let loss: tf.Scalar | null = null
   let kl: tf.Scalar | null = null
+  const rewards: tf.Scalar[] = []
   const headGrads = tf.grads((xL: tf.Tensor, ...hp: tf.Tensor[]) => {
     const Q = { ...P, [headNames[0]]: hp[0], [headNames[1]]: hp[1] }
     const logits = model.head(Q, xL as tf.Tensor2D, r.numerics)
-    const ce = crossEntropy(logits, targets, r.labelSmoothing, layout.weights)
+    const ce = objectiveLoss(r, logits, targets, layout, rewards)
     loss = tf.keep(ce)
     if (!r.distill) return tf.mul<tf.Scalar>(ce, r.lossScale)
     const d = distillationKl(logits, r.distill.teacher, r.distill.temperature)
@@ -331,9 +371,17 @@ async function checkpointed(r: GradientRequest, layout: Layout): Promise<Gradien
     ? tf.tidy<tf.Scalar>(() => tf.div(tf.addN(pairLosses), pairLosses.length))
     : null
   tf.dispose(pairLosses)
-  const read = await readResults([loss, auxSum, kl, meanPair], stats)
-  const [lossValue, auxValue, klValue, hidden] = read.scalars
-  return { loss: lossValue!, aux: auxValue ?? 0, kl: klValue, hidden, grads, moe: read.moe }
+  const read = await readResults([loss, auxSum, kl, meanPair, ...rewards], stats)
+  const [lossValue, auxValue, klValue, hidden, ...preference] = read.scalars
+  return {
+    loss: lossValue!,
+    aux: auxValue ?? 0,
+    kl: klValue,
+    hidden,
+    grads,
+    moe: read.moe,
+    preference: preferenceOf(preference),
+  }
 }
 
 /** Parameters of one weight set (what a block reads besides its input). */

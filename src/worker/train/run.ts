@@ -10,7 +10,9 @@ import { modelConfigSchema, type ModelConfig } from '../model/config'
 import { measureMatmulFlops, trainingFlopsPerToken } from '../model/estimate'
 import type { RngState } from '../model/rng'
 import { CheckpointWriter, type CheckpointState, type WrittenCheckpoint } from './checkpoint/writer'
-import { trainConfigSchema, type TrainConfig } from './config'
+import { isPreferenceRun, trainConfigSchema, type TrainConfig } from './config'
+import { computeReference } from '../sft/preference-rows'
+import { disposeParams, toParams } from '../infer/load'
 import type { RunData } from './setup'
 import { windowCount, type TokenData } from './data'
 import { SystemSampler, type SystemSample } from './system-sampler'
@@ -70,6 +72,8 @@ const gpuBackend = (backend: BackendInfo['name']) =>
 /** Threads for data parallelism: one per core (up to 4) on single-threaded backends. */
 export function resolveThreads(c: TrainConfig, backend: BackendInfo['name']): number {
   if (c.threads !== null) return c.threads
+  // A preference batch is scored as a whole (pairs share rows): one thread.
+  if (isPreferenceRun(c)) return 1
   return cpuBackend(backend) ? Math.min(4, availableParallelism()) : 1
 }
 
@@ -188,6 +192,16 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
     lastVal = v
     if (Number.isFinite(v) && (bestVal === null || v < bestVal)) bestVal = v
     pendingMetrics.push({ name: 'val_loss', step, value: v })
+    const extra = trainer!.lastEval
+    for (const [name, value] of Object.entries(extra))
+      pendingMetrics.push({ name: `val_${name}`, step, value })
+    if (extra.preferred !== undefined)
+      ctx.log(
+        'info',
+        step === 0
+          ? `Before training, the model finds the chosen reply likelier (per token) in ${pct(extra.preferred)} of the held-out pairs.`
+          : `Step ${step}: held-out pairs ordered right by the reward ${pct(extra.accuracy)}, the chosen reply likelier (per token) in ${pct(extra.preferred)}.`,
+      )
     return v
   }
 
@@ -212,6 +226,8 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
         ? 'one data-parallel worker'
         : `data-parallel over ${train.threads} threads`
     ctx.log('info', `Training on ${backendLabel}, ${parallel}, ${train.precision} numerics.`)
+    // Preference training: where the model starts, on the measures it is judged by.
+    if (!resume && isPreferenceRun(train)) await evaluate(0)
     let status: RunSummary['status'] = 'completed'
     while (trainer.step < train.steps) {
       if (ctx.signal.aborted) {
@@ -244,6 +260,15 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
       if (m.hidden !== null) pendingMetrics.push({ name: 'distill_hidden', step, value: m.hidden })
       if (m.distillStage !== null)
         pendingMetrics.push({ name: 'distill_stage', step, value: m.distillStage })
+      if (m.preference) {
+        const p = m.preference
+        pendingMetrics.push(
+          { name: 'pref_chosen_reward', step, value: p.chosenReward },
+          { name: 'pref_rejected_reward', step, value: p.rejectedReward },
+          { name: 'pref_margin', step, value: p.chosenReward - p.rejectedReward },
+          { name: 'pref_accuracy', step, value: p.accuracy },
+        )
+      }
       recordSchedules(pendingMetrics, m, step, train)
       const isLast = step === train.steps
       const valLoss =
@@ -386,6 +411,26 @@ async function createTrainer(
       ? await cachedTeacher(ctx, model, train)
       : null
   const teacher = cached ? null : teacherModel(ctx.store, run)
+  const pairs = ctx.data.preference
+  if (train.kind === 'dpo' && pairs && pairs.train.refChosen === null) {
+    // The reference is the model the run starts from, whether it starts or resumes now.
+    const started = performance.now()
+    const weights = initWeights(ctx.store, run)
+    if (!weights) throw new UserError('invalid_params', 'DPO needs the model the run starts from.')
+    const net = new Transformer(model)
+    const params = toParams(model, weights)
+    try {
+      for (const rows of new Set([pairs.train, pairs.val]))
+        await computeReference(net, params, rows, train.batchSize)
+    } finally {
+      disposeParams(params)
+      net.dispose()
+    }
+    ctx.log(
+      'info',
+      `Reference log-probabilities of the pairs under the starting model in ${((performance.now() - started) / 1000).toFixed(1)} s.`,
+    )
+  }
   return Trainer.create(model, train, ctx.data, {
     ...(resume ? { resume } : {}),
     ...(difficulty ? { curriculum: { difficulty } } : {}),
@@ -673,6 +718,8 @@ function explainFailure(err: unknown, model: ModelConfig, train: TrainConfig): s
   }
   return text
 }
+
+const pct = (share: number | undefined) => `${Math.round((share ?? 0) * 100)}%`
 
 const gb = (bytes: number) => (bytes / 2 ** 30).toFixed(bytes < 2 ** 30 ? 2 : 1)
 

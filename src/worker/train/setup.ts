@@ -4,7 +4,7 @@ import type { Store } from '../../store'
 import type { RunRow } from '../../store/repos/runs'
 import { UserError } from '../../shared/errors'
 import { modelConfigSchema } from '../model/config'
-import { trainConfigSchema, type TrainConfig } from './config'
+import { isPreferenceRun, trainConfigSchema, type TrainConfig } from './config'
 import { templateError } from '../sft/chat-template'
 import { fineTuningTemplate } from '../sft/templates'
 
@@ -93,15 +93,16 @@ export function validateConfigs(
       "train.distillCache: the cache keeps the teacher's predictions, not its hidden states; turn hidden-state alignment off or let the teacher run alongside.",
       'train.distillCache',
     )
-  if (t.data.kind === 'sft') sftCompatible(t.data)
+  if (t.data.kind !== 'pretrain') postTrainingCompatible(t.data)
   return { model: m.data, train: t.data }
 }
 
 /**
- * What fine-tuning cannot combine with: its batches are packed conversations of the full
- * context, so nothing that reshapes or reorders windows of a token stream applies.
+ * What post-training cannot combine with: its batches are packed conversations (or pairs)
+ * of the full context, so nothing that reshapes or reorders windows of a token stream
+ * applies; a preference batch is scored as a whole, so it stays on one thread.
  */
-function sftCompatible(t: TrainConfig): void {
+function postTrainingCompatible(t: TrainConfig): void {
   const refuse = (field: string, why: string) => {
     throw new UserError('invalid_params', `train.${field}: ${why}`, `train.${field}`)
   }
@@ -114,6 +115,8 @@ function sftCompatible(t: TrainConfig): void {
     refuse('batchWarmupSteps', `${packed}; turn the progressive batch off.`)
   if (t.tokenBudget !== null) refuse('tokenBudget', `${packed}; give a batch size instead.`)
   if (t.distillCache) refuse('distillCache', 'distillation is for pretraining runs.')
+  if (isPreferenceRun(t) && t.threads !== null && t.threads > 1)
+    refuse('threads', 'preference training runs on one thread.')
 }
 
 export interface RunData {
@@ -243,7 +246,11 @@ export function createRun(
       `There is no tokenizer ${spec.data.tokenizerId}.`,
       'data.tokenizer',
     )
-  if (spec.data.datasetId === null || !store.datasets.get(spec.data.datasetId))
+  const preference = isPreferenceRun(
+    trainConfigSchema.safeParse(spec.train).data ?? { kind: 'pretrain' },
+  )
+  // A preference run may learn from Evaluate's A/B choices alone.
+  if (spec.data.datasetId === null ? !preference : !store.datasets.get(spec.data.datasetId))
     throw new UserError('not_found', `There is no dataset ${spec.data.datasetId}.`, 'data.dataset')
   const init = spec.data.init ? initSource(store, spec.data.init, spec.data.tokenizerId) : null
   if (spec.data.teacher) initSource(store, spec.data.teacher, spec.data.tokenizerId, 'learns from')
@@ -262,11 +269,23 @@ export function createRun(
       'reference',
     )
   let data = spec.data
-  if (train.kind === 'sft') {
+  if (preference && data.datasetId === null && !train.comparisons)
+    throw new UserError(
+      'invalid_params',
+      "A preference run needs pairs: choose a dataset of prompt/chosen/rejected records, or learn from Evaluate's A/B choices (train.comparisons).",
+      'data.dataset',
+    )
+  if (train.kind === 'dpo' && !data.init)
+    throw new UserError(
+      'invalid_params',
+      'DPO keeps the model close to where it starts: choose the model to start from (a fine-tuned one, usually), or use SimPO, which needs none.',
+      'init',
+    )
+  if (train.kind !== 'pretrain') {
     if (data.teacher)
       throw new UserError(
         'invalid_params',
-        'A fine-tuning run learns from its conversations; distillation is for pretraining runs.',
+        'A post-training run learns from its conversations or pairs; distillation is for pretraining runs.',
         'teacher',
       )
     const template = fineTuningTemplate(store, data.tokenizerId)

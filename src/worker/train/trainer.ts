@@ -6,11 +6,18 @@ import { Transformer, type Params } from '../model/model'
 import { ownedVariable } from '../model/ops'
 import { initialValues, names } from '../model/params'
 import { Rng, type RngState } from '../model/rng'
-import { type TrainConfig, usesLossScaling } from './config'
+import { isPreferenceRun, type TrainConfig, usesLossScaling } from './config'
 import { BatchSampler, type Batch, type TokenData } from './data'
 import { packedBatch, PackedSampler } from '../sft/pack'
-import { computeGradients, type GradientResult } from './gradients'
-import { hostView, readOwned, readSum } from '../kernels/host-views'
+import {
+  pairCount,
+  preferenceBatch,
+  PreferenceSampler,
+  type PreferenceRows,
+} from '../sft/preference-rows'
+import { preferenceLoss, type PreferenceObjective } from '../model/preference-loss'
+import { computeGradients, type GradientResult, type PreferenceMetrics } from './gradients'
+import { hostView, readOwned, readSum, readTogether } from '../kernels/host-views'
 import { throwIfBackendFailed } from '../backend-failure'
 import { trimGpuPool } from '../webgpu/device'
 import { AdamW } from './optimizer'
@@ -85,6 +92,8 @@ export interface StepMetrics {
   hidden: number | null
   /** The staged distillation schedule's stage (1 hidden, 2 logits, 3 all); null unstaged. */
   distillStage: 1 | 2 | 3 | null
+  /** Preference training: the step's mean rewards and the share of pairs it orders right. */
+  preference: PreferenceMetrics | null
   skippedTotal: number
   tokens: number
   /** Sequence length and sequences this step trained on (they vary with the schedules). */
@@ -140,7 +149,11 @@ export class Trainer {
   readonly optimizer: AdamW
   step: number
   private readonly trainable: string[]
-  private readonly sampler: BatchSampler | PackedSampler
+  private readonly sampler: BatchSampler | PackedSampler | PreferenceSampler
+  /** Preference training: how pairs are scored; null otherwise. */
+  private readonly objective: PreferenceObjective | null
+  /** What the last evaluation measured besides its loss (preference accuracy, rewards). */
+  lastEval: Record<string, number> = {}
   private curriculum: {
     sampler: CurriculumSampler
     thresholds: Thresholds
@@ -267,15 +280,22 @@ export class Trainer {
       this.optimizer.t = resume.adamSteps
     }
     this.step = resume?.step ?? 0
-    this.sampler = data.packed
-      ? new PackedSampler(data.packed.train, config.batchSize, resume?.samplerRng ?? samplerSeed)
-      : new BatchSampler(
-          data.train,
+    this.objective = preferenceObjective(config)
+    this.sampler = data.preference
+      ? new PreferenceSampler(
+          data.preference.train,
           config.batchSize,
-          modelConfig.contextLength,
           resume?.samplerRng ?? samplerSeed,
-          aligned ? modelConfig.contextLength : null,
         )
+      : data.packed
+        ? new PackedSampler(data.packed.train, config.batchSize, resume?.samplerRng ?? samplerSeed)
+        : new BatchSampler(
+            data.train,
+            config.batchSize,
+            modelConfig.contextLength,
+            resume?.samplerRng ?? samplerSeed,
+            aligned ? modelConfig.contextLength : null,
+          )
     this.dropRng = new Rng(resume?.dropPathRng ?? dropSeed)
     this.scaler = new LossScaler(usesLossScaling(config), 2 ** 16, 2000, resume?.lossScale)
     this.noise = config.adaptiveBatch
@@ -338,6 +358,7 @@ export class Trainer {
     let aux = 0
     let kl: number | null = null
     let hidden: number | null = null
+    let preference: PreferenceMetrics | null = null
     const weights =
       this.teacher || this.cache ? distillWeights(c, this.step, this.alignment !== null) : null
     let grads: Map<string, tf.Tensor> | null = null
@@ -361,6 +382,18 @@ export class Trainer {
       aux += r.aux / micros
       if (r.kl !== null) kl = (kl ?? 0) + r.kl / micros
       if (r.hidden !== null) hidden = (hidden ?? 0) + r.hidden / micros
+      if (r.preference) {
+        const p: PreferenceMetrics = preference ?? {
+          chosenReward: 0,
+          rejectedReward: 0,
+          accuracy: 0,
+        }
+        preference = {
+          chosenReward: p.chosenReward + r.preference.chosenReward / micros,
+          rejectedReward: p.rejectedReward + r.preference.rejectedReward / micros,
+          accuracy: p.accuracy + r.preference.accuracy / micros,
+        }
+      }
       moeStats.push(r.moe)
       if (!grads) grads = r.grads
       else {
@@ -412,6 +445,7 @@ export class Trainer {
       kl,
       hidden,
       distillStage: weights?.stage ?? null,
+      preference,
       skippedTotal: this.scaler.state.skippedSteps,
       tokens,
       contextLength: T,
@@ -441,6 +475,7 @@ export class Trainer {
       labelSmoothing: this.config.labelSmoothing,
       dropPath: masks,
       checkpointing: this.config.gradientCheckpointing,
+      preference: this.objective,
       distill:
         teacher && weights
           ? {
@@ -558,6 +593,8 @@ export class Trainer {
       grads,
       // Each shard's routing, as if it were a micro-batch: loads and balancing add up.
       moe: mergeMoe(all.map((r) => r.moe)),
+      // Preference runs train on one thread (resolveThreads): nothing to merge.
+      preference: null,
     }
   }
 
@@ -569,6 +606,8 @@ export class Trainer {
     batches = this.config.evalBatches,
     tokens: Uint16Array | Int32Array = this.data.val,
   ): Promise<number> {
+    if (this.data.preference && this.objective)
+      return this.evaluatePairs(this.data.preference.val, this.objective, batches)
     const packed = this.data.packed?.val
     const B = this.config.batchSize
     // Fine-tuning: the validation conversations' first rows, in order (all, if fewer).
@@ -607,6 +646,58 @@ export class Trainer {
       return (await readSum(losses.splice(0))) / count
     } finally {
       tf.dispose(losses)
+    }
+  }
+
+  /**
+   * Preference training's validation: the loss over the held-out pairs (the first
+   * `batches` batches, in order), and in `lastEval` the share of pairs the model orders
+   * right (`accuracy`), the mean rewards of the chosen and rejected replies, and the share
+   * whose chosen reply the model finds likelier per token (`preferred`).
+   */
+  private async evaluatePairs(
+    rows: PreferenceRows,
+    objective: PreferenceObjective,
+    batches: number,
+  ): Promise<number> {
+    const B = this.config.batchSize
+    const pairs = pairCount(rows)
+    const count = Math.max(1, Math.min(batches, Math.ceil(pairs / B)))
+    const P: Params = Object.fromEntries(this.params)
+    const parts: tf.Scalar[] = []
+    try {
+      for (let i = 0; i < count; i++) {
+        const picks = Int32Array.from({ length: Math.min(B, pairs - i * B) }, (_, j) => i * B + j)
+        if (picks.length === 0) break
+        const b = preferenceBatch(rows, picks)
+        const ids = tf.tensor1d(b.inputs, 'int32')
+        const tables = this.model.packedTables(b.packing!.positions, b.packing!.segments, b.B, b.T)
+        const out = await this.model.forwardAsync(P, ids, b.B, b.T, { tables })
+        Transformer.disposeTables(tables)
+        const scored = tf.tidy(() => {
+          const o = preferenceLoss(
+            out.logits,
+            tf.tensor1d(b.targets, 'int32'),
+            b.preference!,
+            objective,
+          )
+          return [o.loss, o.accuracy, o.chosenReward, o.rejectedReward, o.preferred]
+        })
+        parts.push(...scored)
+        tf.dispose([ids, out.logits, ...(out.aux ? [out.aux] : [])])
+      }
+      const values = await readTogether(parts.splice(0))
+      const mean = (k: number) =>
+        values.filter((_, i) => i % 5 === k).reduce((a, v) => a + v[0], 0) / (values.length / 5)
+      this.lastEval = {
+        accuracy: mean(1),
+        chosen_reward: mean(2),
+        rejected_reward: mean(3),
+        preferred: mean(4),
+      }
+      return mean(0)
+    } finally {
+      tf.dispose(parts)
     }
   }
 
@@ -746,3 +837,14 @@ function mergeMoe(shards: (MoeStats | null)[][]): (MoeStats | null)[] {
 }
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0)
+
+/** How a preference run scores its pairs (β and γ with their per-method defaults); null otherwise. */
+function preferenceObjective(c: TrainConfig): PreferenceObjective | null {
+  if (!isPreferenceRun(c)) return null
+  const simpo = c.kind === 'simpo'
+  return {
+    kind: simpo ? 'simpo' : 'dpo',
+    beta: c.preferenceBeta ?? (simpo ? 2 : 0.1),
+    margin: simpo ? c.simpoMargin : 0,
+  }
+}

@@ -46,7 +46,7 @@ function sums(): object[] {
 describe('supervised fine-tuning through the CLI', () => {
   const tmp = useTempDir()
 
-  it('imports conversations, learns the replies only, and chats until the reply ends', () => {
+  it('imports conversations, learns the replies only, chats until the reply ends, then learns preferences (DPO, SimPO)', () => {
     const dir = tmp()
     const home = join(dir, 'home')
     const db = join(dir, 'p.frugal')
@@ -93,7 +93,7 @@ describe('supervised fine-tuning through the CLI', () => {
     expect(run.stderr).toMatch(
       /Fine-tuning on \d+ conversations \(\d+ held out for validation\), [\d,]+ assistant tokens to learn, packed into \d+ sequences of 48/,
     )
-    expect(run.stderr).toMatch(/Left out 1 document that cannot be fine-tuned on/)
+    expect(run.stderr).toMatch(/Left out 1 document that cannot be trained on/)
     expect(run.stderr).toMatch(
       new RegExp(`sums\\.jsonl:${lines.length}: \\d+ tokens: longer than the model's context`),
     )
@@ -143,5 +143,72 @@ describe('supervised fine-tuning through the CLI', () => {
       chat_template?: string
     }
     expect(config2.chat_template).toMatch(/Assistant:/)
+
+    // Preference training from the fine-tuned model: pairs that prefer a sentence to the bare
+    // number, which the model was taught to give (one bad pair reported at import).
+    const pairs = join(dir, 'prefs.jsonl')
+    writeFileSync(
+      pairs,
+      [
+        ...Array.from({ length: 40 }, (_, i) => {
+          const [a, b] = [1 + (i % 9), 1 + Math.floor(i / 9)]
+          return {
+            prompt: [{ role: 'user', content: `What is ${a}+${b}?` }],
+            chosen: [{ role: 'assistant', content: `It is ${a + b}.` }],
+            rejected: [{ role: 'assistant', content: String(a + b) }],
+          }
+        }),
+        { prompt: 'What is 1+1?', chosen: '2', rejected: '2' },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    )
+    const prefs = JSON.parse(
+      frugal(['data', 'import', pairs, '--dataset', 'prefs', '--db', db, '--json'], home).stdout,
+    ) as { imported: number; errors: { line: number | null; message: string }[] }
+    expect(prefs.imported).toBe(40)
+    expect(prefs.errors).toHaveLength(1)
+    expect(prefs.errors[0]).toMatchObject({
+      line: 41,
+      message: '"chosen" and "rejected" are the same.',
+    })
+    for (const kind of ['dpo', 'simpo']) {
+      const file = join(dir, `${kind}.json`)
+      writeFileSync(
+        file,
+        JSON.stringify({
+          name: kind,
+          data: { dataset: 'prefs', tokenizer: 'sums-char' },
+          init: { run: 'sums' },
+          train: {
+            kind,
+            steps: 120,
+            batchSize: 8,
+            learningRate: 1e-3,
+            warmupSteps: 5,
+            evalEvery: 120,
+            checkpointEvery: 120,
+            ...(kind === 'dpo' ? { preferenceBeta: 0.01 } : {}),
+          },
+        }),
+      )
+      const trained = frugal(['train', '--config', file, '--db', db], home).stderr
+      // Held-out pairs: the model it starts from finds the bare number likelier; after
+      // training it finds the preferred sentence likelier.
+      const before =
+        /Before training, the model finds the chosen reply likelier \(per token\) in (\d+)% of the held-out pairs/.exec(
+          trained,
+        )
+      const after =
+        /Step 120: held-out pairs ordered right by the reward (\d+)%, the chosen reply likelier \(per token\) in (\d+)%/.exec(
+          trained,
+        )
+      expect(before, trained).not.toBeNull()
+      expect(after, trained).not.toBeNull()
+      expect(Number(before![1])).toBeLessThanOrEqual(20)
+      expect(Number(after![1])).toBeGreaterThanOrEqual(80)
+      expect(Number(after![2])).toBeGreaterThanOrEqual(80)
+      if (kind === 'dpo') expect(trained).toMatch(/Reference log-probabilities of the pairs/)
+    }
   }, 240_000)
 })

@@ -8,13 +8,15 @@ import { Rng } from '../../../src/worker/model/rng'
 import { ownedVariable } from '../../../src/worker/model/ops'
 import { ChatTemplate, DEFAULT_CHAT_TEMPLATE } from '../../../src/worker/sft/chat-template'
 import { parseConversation } from '../../../src/worker/sft/conversation'
+import { parsePreference } from '../../../src/worker/sft/preference'
+import { preferenceLoss } from '../../../src/worker/model/preference-loss'
 import type { Example } from '../../../src/worker/sft/examples'
 import { packedBatch, packExamples } from '../../../src/worker/sft/pack'
 import { computeGradients } from '../../../src/worker/train/gradients'
 import { float32Numerics } from '../../../src/worker/model/model'
 import { fromJSON, trainBpe, trainChar, type Tokenizer } from '../../../src/worker/tokenizer'
 import { qwenJson } from '../../helpers/family-tokenizers'
-import { setupTf } from '../../helpers/tfjs'
+import { gradientError, randomTensor, setupTf } from '../../helpers/tfjs'
 
 beforeAll(async () => {
   await setupTf()
@@ -76,6 +78,122 @@ describe('conversations from records', () => {
     expect(problem({ prompt: 'Hi', response: 3 })).toBe('"response" is not a string.')
     expect(problem({ text: 'plain' })).toMatch(/^Not a conversation/)
     expect(problem([1, 2])).toBe('Not a JSON object.')
+  })
+})
+
+describe('preference pairs', () => {
+  it("reads TRL's layouts: text, conversational, and whole conversations with an implicit prompt", () => {
+    expect(parsePreference({ prompt: 'Q', chosen: 'good', rejected: 'bad' })).toEqual({
+      ok: true,
+      pair: { format: 'text', prompt: 'Q', chosen: 'good', rejected: 'bad' },
+    })
+    const user = { role: 'user', content: 'Q' }
+    expect(
+      parsePreference({
+        prompt: [user],
+        chosen: [{ role: 'assistant', content: 'good' }],
+        rejected: 'bad',
+      }),
+    ).toEqual({
+      ok: true,
+      pair: { format: 'chat', prompt: [user], chosen: 'good', rejected: 'bad' },
+    })
+    expect(
+      parsePreference({
+        chosen: [user, { role: 'assistant', content: 'good' }],
+        rejected: [user, { role: 'assistant', content: 'bad' }],
+      }),
+    ).toEqual({
+      ok: true,
+      pair: { format: 'chat', prompt: [user], chosen: 'good', rejected: 'bad' },
+    })
+    const problem = (r: unknown) => {
+      const p = parsePreference(r)
+      return p.ok ? null : p.problem
+    }
+    expect(problem({ prompt: 'Q', chosen: 'same', rejected: 'same' })).toBe(
+      '"chosen" and "rejected" are the same.',
+    )
+    expect(problem({ prompt: 'Q', chosen: 'x' })).toMatch(/^Not a preference/)
+    expect(
+      problem({
+        chosen: [user, { role: 'assistant', content: 'a' }],
+        rejected: [
+          { role: 'user', content: 'other' },
+          { role: 'assistant', content: 'b' },
+        ],
+      }),
+    ).toMatch(/different prompts/)
+    expect(
+      problem({ prompt: [user], chosen: [{ role: 'user', content: 'a' }], rejected: 'b' }),
+    ).toMatch(/neither text nor one assistant message/)
+  })
+
+  it('scores pairs as DPO and SimPO define them', async () => {
+    // Two replies of two tokens each (rows 0-1 chosen, 2-3 rejected), vocabulary 3.
+    const logits = tf.tensor2d([
+      [2, 0, 0],
+      [0, 1, 0],
+      [0, 0, 3],
+      [1, 1, 0],
+    ])
+    const targets = tf.tensor1d([0, 1, 2, 0], 'int32')
+    const logp = (await tf.logSoftmax(logits).array()).map((row, i) => row[[0, 1, 2, 0][i]])
+    const c = logp[0] + logp[1]
+    const r = logp[2] + logp[3]
+    const layout = {
+      reply: Int32Array.from([0, 0, 1, 1]),
+      mask: Float32Array.from([1, 1, 1, 1]),
+      replies: 2,
+      chosen: Int32Array.from([0]),
+      rejected: Int32Array.from([1]),
+      chosenTokens: Float32Array.from([2]),
+      rejectedTokens: Float32Array.from([2]),
+      refChosen: Float32Array.from([-3]),
+      refRejected: Float32Array.from([-1]),
+    }
+    const softplus = (x: number) => Math.log1p(Math.exp(x))
+    const dpo = preferenceLoss(logits, targets, layout, { kind: 'dpo', beta: 0.5, margin: 0 })
+    const z = 0.5 * (c + 3) - 0.5 * (r + 1)
+    expect((await dpo.loss.data())[0]).toBeCloseTo(softplus(-z), 5)
+    expect((await dpo.chosenReward.data())[0]).toBeCloseTo(0.5 * (c + 3), 5)
+    expect((await dpo.accuracy.data())[0]).toBe(z > 0 ? 1 : 0)
+    const simpo = preferenceLoss(logits, targets, layout, { kind: 'simpo', beta: 2, margin: 1 })
+    expect((await simpo.loss.data())[0]).toBeCloseTo(softplus(-(2 * (c / 2) - 2 * (r / 2) - 1)), 5)
+    expect((await simpo.preferred.data())[0]).toBe(c / 2 > r / 2 ? 1 : 0)
+    // At the start of DPO the policy is its reference: every pair costs log 2.
+    const start = preferenceLoss(
+      logits,
+      targets,
+      { ...layout, refChosen: Float32Array.from([c]), refRejected: Float32Array.from([r]) },
+      { kind: 'dpo', beta: 0.1, margin: 0 },
+    )
+    expect((await start.loss.data())[0]).toBeCloseTo(Math.LN2, 6)
+  })
+
+  it("has the gradient finite differences give (the reply log-probabilities' closed form)", async () => {
+    const targets = tf.tensor1d([0, 1, 2, 0, 3, 1], 'int32')
+    const layout = {
+      reply: Int32Array.from([0, 0, 0, 1, 1, 1]),
+      mask: Float32Array.from([0, 1, 1, 0, 1, 1]),
+      replies: 2,
+      chosen: Int32Array.from([0]),
+      rejected: Int32Array.from([1]),
+      chosenTokens: Float32Array.from([2]),
+      rejectedTokens: Float32Array.from([2]),
+      refChosen: Float32Array.from([-2]),
+      refRejected: Float32Array.from([-1.5]),
+    }
+    for (const objective of [
+      { kind: 'dpo' as const, beta: 0.5, margin: 0 },
+      { kind: 'simpo' as const, beta: 2, margin: 0.5 },
+    ]) {
+      const err = await gradientError(
+        (z) => preferenceLoss(z as tf.Tensor2D, targets, layout, objective).loss,
+        [randomTensor([6, 4], 11)],
+      )
+      expect(err).toBeLessThan(2e-2)
+    }
   })
 })
 

@@ -9,6 +9,7 @@ import {
 } from './records'
 import { openBytes, type SourceFile } from './sources'
 import { CONVERSATION_FIELDS, parseConversation } from '../../sft/conversation'
+import { parsePreference, PREFERENCE_FIELDS } from '../../sft/preference'
 import { binaryGuard } from './text'
 
 /**
@@ -16,11 +17,14 @@ import { binaryGuard } from './text'
  * A file without a text field whose first record is a conversation (`messages`,
  * ShareGPT's `conversations`, prompt/response and the like: see parseConversation) is read
  * as conversations for fine-tuning: each document is the conversation as
- * `{"messages": [...]}`, every turn kept.
+ * `{"messages": [...]}`, every turn kept. One whose first record is a preference
+ * (`prompt`, `chosen`, `rejected`: see parsePreference) is read as preference pairs, each
+ * document `{"format", "prompt", "chosen", "rejected"}`.
  */
 export async function* readJsonl(file: SourceFile, opts: ReaderOptions): AsyncGenerator<RawRecord> {
   let field: string | null = null
-  let conversations = false
+  /** Records read as conversations or preference pairs instead of text. */
+  let structured: 'conversation' | 'preference' | null = null
   for await (const line of readLines(binaryGuard(openBytes(file, opts.onRead, opts.onDecoded)))) {
     if (line.text === null) {
       const message = line.tooLong ? TOO_LONG_MESSAGE : 'Invalid UTF-8: line skipped.'
@@ -41,21 +45,29 @@ export async function* readJsonl(file: SourceFile, opts: ReaderOptions): AsyncGe
       continue
     }
     const obj = record as Record<string, unknown>
-    if (field === null && !conversations) {
+    if (field === null && structured === null) {
       field = pickTextField(Object.keys(obj), opts.textField)
-      conversations = field === null && !opts.textField && parseConversation(obj).ok
+      if (field === null && !opts.textField)
+        structured = parseConversation(obj).ok
+          ? 'conversation'
+          : parsePreference(obj).ok
+            ? 'preference'
+            : null
     }
-    if (conversations) {
-      const parsed = parseConversation(obj)
+    if (structured !== null) {
+      const parsed = structured === 'conversation' ? parseConversation(obj) : parsePreference(obj)
       if (!parsed.ok) {
         yield { kind: 'issue', line: line.number, message: parsed.problem }
         continue
       }
       yield {
         kind: 'doc',
-        text: JSON.stringify(parsed.conversation),
+        text: JSON.stringify('conversation' in parsed ? parsed.conversation : parsed.pair),
         source: `${file.path}:${line.number}`,
-        meta: metaWithoutAll(obj, CONVERSATION_FIELDS),
+        meta: metaWithoutAll(
+          obj,
+          structured === 'conversation' ? CONVERSATION_FIELDS : PREFERENCE_FIELDS,
+        ),
       }
       continue
     }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Store } from '../../src/store'
 import { trainChar } from '../../src/worker/tokenizer'
+import type { Page } from '@playwright/test'
 import { expect, startServe, stopServe, test, type ServeHandle } from './fixtures'
 
 let serve: ServeHandle | null = null
@@ -35,10 +36,21 @@ async function sumsProject(): Promise<string> {
     for (let b = 1; b <= 7; b++)
       lines.push(JSON.stringify({ prompt: `What is ${a}+${b}?`, response: String(a + b) }))
   writeFileSync(join(dir, 'sums.jsonl'), lines.join('\n'))
+  // Preferences: a sentence over the bare number the fine-tuned model gives.
+  const pairs = Array.from({ length: 40 }, (_, i) => {
+    const [a, b] = [1 + (i % 9), 1 + Math.floor(i / 9)]
+    return JSON.stringify({
+      prompt: [{ role: 'user', content: `What is ${a}+${b}?` }],
+      chosen: [{ role: 'assistant', content: `It is ${a + b}.` }],
+      rejected: [{ role: 'assistant', content: String(a + b) }],
+    })
+  })
+  writeFileSync(join(dir, 'prefs.jsonl'), pairs.join('\n'))
   frugal(['project', 'create', db], home)
   frugal(['data', 'import', join(dir, 'sums.jsonl'), '--dataset', 'sums', '--db', db], home)
+  frugal(['data', 'import', join(dir, 'prefs.jsonl'), '--dataset', 'prefs', '--db', db], home)
   // Every character the chat template writes around the sums.
-  const { tokenizer } = await trainChar(['User: What is 0123456789+?\n\nAssistant: '])
+  const { tokenizer } = await trainChar(['User: What is 0123456789+?\n\nAssistant: It.'])
   const store = Store.open(db)
   store.tokenizers.insert({
     name: 'sums-char',
@@ -54,10 +66,15 @@ async function sumsProject(): Promise<string> {
   return db
 }
 
-test('fine-tunes on conversations from the run form and chats with the result', async ({
+/** Fill the run form's settings, found by their paths. */
+async function fill(page: Page, fields: [string, string][]) {
+  for (const [field, value] of fields) await page.locator(`[data-field="${field}"]`).fill(value)
+}
+
+test('fine-tunes on conversations, then on preferences, from the run form to the A/B view', async ({
   page,
 }) => {
-  test.setTimeout(180_000)
+  test.setTimeout(240_000)
   serve = await startServe(dir, await sumsProject())
   await page.goto(serve.url)
   await page.goto(`${serve.url.split('?')[0]}#/train`)
@@ -69,9 +86,10 @@ test('fine-tunes on conversations from the run form and chats with the result', 
   await expect(page.getByLabel('Teacher (distillation)')).toBeVisible()
   await page.getByLabel('What it learns').selectOption('sft')
   await expect(page.getByText(/Only the assistant's replies are learned/)).toBeVisible()
+  await page.getByLabel('Dataset').selectOption({ label: 'sums (63 documents)' })
   await expect(page.getByLabel('Teacher (distillation)')).toHaveCount(0)
   await expect(page.locator('[data-field="contextWarmupSteps"]')).toHaveCount(0)
-  for (const [field, value] of [
+  await fill(page, [
     ['contextLength', '48'],
     ['width', '48'],
     ['layers', '2'],
@@ -83,7 +101,6 @@ test('fine-tunes on conversations from the run form and chats with the result', 
     ['evalEvery', '120'],
     ['checkpointEvery', '240'],
   ])
-    await page.locator(`[data-field="${field}"]`).fill(value)
   await page.getByRole('button', { name: 'Create and start' }).click()
   await expect(page.getByRole('heading', { level: 1, name: 'sums-sft' })).toBeVisible()
   await expect(
@@ -104,4 +121,61 @@ test('fine-tunes on conversations from the run form and chats with the result', 
   await expect(output).toHaveAttribute('data-state', 'done', { timeout: 60_000 })
   await expect(output).toContainText(/What is 4\+3\?\s*\d+$/)
   await expect(playground.getByText(/\d+ tokens? at [\d.]+ tokens\/s/)).toBeVisible()
+
+  // DPO from the fine-tuned model on the imported pairs.
+  await page.goto(`${serve.url.split('?')[0]}#/train`)
+  await page.getByRole('link', { name: 'New run' }).first().click()
+  await page.getByLabel('Run name').fill('sums-dpo')
+  await page.getByLabel('What it learns').selectOption('dpo')
+  await expect(page.getByText(/staying close to the model it starts from/)).toBeVisible()
+  await page.getByLabel('Dataset').selectOption({ label: 'prefs (40 documents)' })
+  const source = page.getByLabel('Start from').getByRole('option', { name: /^sums-sft/ })
+  await page
+    .getByLabel('Start from')
+    .selectOption({ value: (await source.getAttribute('value')) ?? '' })
+  await expect(page.locator('[data-field="simpoMargin"]')).toHaveCount(0)
+  await fill(page, [
+    ['steps', '120'],
+    ['batchSize', '8'],
+    ['learningRate', '0.001'],
+    ['warmupSteps', '5'],
+    ['preferenceBeta', '0.01'],
+    ['evalEvery', '60'],
+    ['checkpointEvery', '120'],
+  ])
+  await page.getByRole('button', { name: 'Create and start' }).click()
+  await expect(page.getByRole('heading', { level: 1, name: 'sums-dpo' })).toBeVisible()
+  await expect(
+    page.getByRole('region', { name: 'Progress', exact: true }).getByText('completed'),
+  ).toBeVisible({ timeout: 120_000 })
+  await expect(page.getByRole('figure', { name: /^Preference accuracy/ })).toBeVisible()
+  await expect(page.getByRole('figure', { name: /^Preference rewards/ })).toBeVisible()
+
+  // The A/B view: the fine-tuned model against its preference-trained successor.
+  await page.keyboard.press('Control+5')
+  await page.getByRole('tab', { name: 'A/B comparison' }).click()
+  const ab = page.getByRole('region', { name: 'A/B comparison' })
+  await ab
+    .getByRole('group', { name: 'Model A' })
+    .getByLabel('Run')
+    .selectOption({ label: 'sums-sft' })
+  await ab
+    .getByRole('group', { name: 'Model B' })
+    .getByLabel('Run')
+    .selectOption({ label: 'sums-dpo' })
+  await ab.getByLabel('Prompt').fill('What is 2+5?')
+  await ab.getByLabel('Chat').check()
+  await ab.getByLabel('Temperature').fill('0')
+  await ab.getByLabel('Max tokens').fill('12')
+  await ab.getByRole('button', { name: 'Generate both' }).click()
+  for (const side of ['A', 'B'])
+    await expect(ab.getByRole('log', { name: `Output ${side}` })).toHaveAttribute(
+      'data-state',
+      'done',
+      { timeout: 60_000 },
+    )
+  await ab.getByRole('radio', { name: 'B is better' }).check()
+  await ab.getByRole('button', { name: 'Save preference' }).click()
+  await expect(ab.getByText('Preference saved in the project.')).toBeVisible()
+  await expect(ab.getByText(/sums-dpo @ step 120 won 1, 0 ties\./)).toBeVisible()
 })

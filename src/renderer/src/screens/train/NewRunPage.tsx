@@ -32,6 +32,8 @@ export function NewRunPage() {
   const { data: env } = useApiQuery('runs.environment', {})
   const [name, setName] = useState('tiny-dense')
   const [chosenDatasetId, setDatasetId] = useState<number | null>(null)
+  /** A preference run without a dataset: it learns from Evaluate's A/B choices alone. */
+  const [noDataset, setNoDataset] = useState(false)
   const [chosenTokenizerId, setTokenizerId] = useState<number | null>(null)
   const [valFraction, setValFraction] = useState(0.1)
   const [presetId, setPresetId] = useState(presets[0].id)
@@ -74,8 +76,16 @@ export function NewRunPage() {
   const trainErrors = fieldErrors(trainConfigSchema, train)
   const parsedModel = modelConfigSchema.safeParse(modelInput)
   const parsedTrain = trainConfigSchema.safeParse(train)
+  const kind = typeof train.kind === 'string' ? train.kind : 'pretrain'
+  const fineTuning = kind !== 'pretrain'
+  const preference = kind === 'dpo' || kind === 'simpo'
+  /** A preference run on Evaluate's A/B choices alone, without a dataset. */
+  const choicesOnly = preference && (noDataset || datasetId === null)
   const valid =
-    parsedModel.success && parsedTrain.success && tokenizer !== null && datasetId !== null
+    parsedModel.success &&
+    parsedTrain.success &&
+    tokenizer !== null &&
+    (datasetId !== null || choicesOnly)
   const configKey = JSON.stringify([modelInput, train])
 
   useEvent('job.progress', ({ id, progress }) => {
@@ -172,13 +182,13 @@ export function NewRunPage() {
   }
 
   const create = async (start: boolean) => {
-    if (datasetId === null || tokenizerId === null) return
+    if ((datasetId === null && !choicesOnly) || tokenizerId === null) return
     setBusy(true)
     setError(null)
     try {
       const run = await call(transport, 'runs.create', {
         name,
-        datasetId,
+        datasetId: choicesOnly ? null : datasetId,
         tokenizerId,
         valFraction,
         model,
@@ -200,7 +210,6 @@ export function NewRunPage() {
   }
 
   const msPerStep = calibration?.key === configKey ? calibration.result.msPerStep : null
-  const fineTuning = train.kind === 'sft'
   const setKind = (kind: string) => {
     // Fine-tuning has no use for the pretraining-only settings: they go back to their defaults.
     const kept =
@@ -258,17 +267,17 @@ export function NewRunPage() {
                 <select
                   id="run-kind"
                   className="select"
-                  value={fineTuning ? 'sft' : 'pretrain'}
+                  value={kind}
                   aria-describedby="run-kind-hint"
                   onChange={(e) => setKind(e.target.value)}
                 >
                   <option value="pretrain">Pretraining on text</option>
                   <option value="sft">Fine-tuning on conversations (SFT)</option>
+                  <option value="dpo">Preferences: DPO</option>
+                  <option value="simpo">Preferences: SimPO (no reference model)</option>
                 </select>
                 <span className="field-hint" id="run-kind-hint">
-                  {fineTuning
-                    ? "Each document a conversation (import JSONL of messages, ShareGPT conversations or prompt/response pairs). Only the assistant's replies are learned; the chat template is the tokenizer's, or Frugal's plain User:/Assistant: one."
-                    : 'Predicts every token of the text.'}
+                  {KIND_HINTS[kind]}
                 </span>
               </div>
               <div className="field">
@@ -276,9 +285,13 @@ export function NewRunPage() {
                 <select
                   id="run-dataset"
                   className="select"
-                  value={datasetId ?? ''}
-                  onChange={(e) => setDatasetId(Number(e.target.value))}
+                  value={choicesOnly ? '' : (datasetId ?? '')}
+                  onChange={(e) => {
+                    setNoDataset(e.target.value === '')
+                    if (e.target.value !== '') setDatasetId(Number(e.target.value))
+                  }}
                 >
+                  {preference && <option value="">None: only the A/B choices</option>}
                   {(datasets ?? []).map((d) => (
                     <option key={d.id} value={d.id}>
                       {d.name} ({d.documentCount.toLocaleString()} document
@@ -287,9 +300,11 @@ export function NewRunPage() {
                   ))}
                 </select>
                 <span className="field-hint">
-                  {fineTuning
-                    ? 'Its conversations (kept ones, if it was cleaned).'
-                    : 'Its kept documents after cleaning, or all of them if it was never cleaned.'}
+                  {preference
+                    ? "Its prompt/chosen/rejected records, and (unless turned off below) the choices made in Evaluate's A/B view."
+                    : fineTuning
+                      ? 'Its conversations (kept ones, if it was cleaned).'
+                      : 'Its kept documents after cleaning, or all of them if it was never cleaned.'}
                 </span>
               </div>
               <div className="field">
@@ -321,9 +336,11 @@ export function NewRunPage() {
                 hint={
                   initRunId
                     ? 'Its weights (not its optimizer state): the architecture and tokenizer are its own.'
-                    : fineTuning
-                      ? 'Fine-tune a pretrained or imported model: from random weights it knows only these conversations.'
-                      : 'Or continue training a trained or imported model on this data.'
+                    : preference
+                      ? 'The model to improve, usually a fine-tuned one (DPO needs it: it is also the reference).'
+                      : fineTuning
+                        ? 'Fine-tune a pretrained or imported model: from random weights it knows only these conversations.'
+                        : 'Or continue training a trained or imported model on this data.'
                 }
               />
               {!fineTuning && (
@@ -443,7 +460,12 @@ export function NewRunPage() {
               values={train}
               onChange={(v) => (setTrain(v), setCalibration(null))}
               errors={trainErrors}
-              hidden={fineTuning ? ['kind', ...PRETRAINING_ONLY] : ['kind']}
+              hidden={[
+                'kind',
+                ...(fineTuning ? PRETRAINING_ONLY : []),
+                ...(preference ? [] : PREFERENCE_ONLY),
+                ...(kind === 'simpo' ? [] : ['simpoMargin']),
+              ]}
               order={[
                 'steps',
                 'batchSize',
@@ -544,6 +566,17 @@ const PRETRAINING_ONLY = [
   'batchStart',
   'tokenBudget',
 ]
+
+/** Settings of preference training only. */
+const PREFERENCE_ONLY = ['preferenceBeta', 'simpoMargin', 'comparisons']
+
+const KIND_HINTS: Record<string, string> = {
+  pretrain: 'Predicts every token of the text.',
+  sft: "Each document a conversation (import JSONL of messages, ShareGPT conversations or prompt/response pairs). Only the assistant's replies are learned; the chat template is the tokenizer's, or Frugal's plain User:/Assistant: one.",
+  dpo: 'Learns to prefer the chosen reply of each pair over the rejected one, staying close to the model it starts from (Direct Preference Optimization).',
+  simpo:
+    'Learns to prefer the chosen reply by its mean log-probability per token, with a margin, and no reference model (SimPO).',
+}
 
 /** A run whose newest checkpoint the new run uses (start, teacher, reference); '' for none. */
 function SourceRunSelect(props: {

@@ -63,6 +63,29 @@ export function RunCharts({ metrics }: { metrics: RunMetrics }) {
       requires: 'distill_kl',
     },
     {
+      title: 'Preference rewards (β · log-ratio to the reference; SimPO: per token)',
+      metrics: [
+        { name: 'pref_chosen_reward', label: 'chosen', color: '#2b8a3e' },
+        { name: 'pref_rejected_reward', label: 'rejected', color: '#e03131' },
+        { name: 'pref_margin', label: 'margin' },
+      ],
+      requires: 'pref_margin',
+    },
+    {
+      title: 'Preference accuracy (pairs ordered right)',
+      metrics: [
+        { name: 'pref_accuracy', label: 'train (reward)' },
+        { name: 'val_accuracy', label: 'held out (reward)', points: true, color: '#e8590c' },
+        {
+          name: 'val_preferred',
+          label: 'held out (chosen likelier per token)',
+          points: true,
+          color: '#ae3ec9',
+        },
+      ],
+      requires: 'pref_accuracy',
+    },
+    {
       title: 'Curriculum mix (share of each bucket)',
       metrics: [
         { name: 'curriculum.easy', label: 'easy', color: '#2b8a3e' },

@@ -31,7 +31,7 @@ async function resolveTokenizer(
   store: Store,
   db: string,
   file: ReturnType<typeof parseRunFile>,
-  dataset: number,
+  dataset: number | null,
   out: Output,
 ): Promise<number> {
   const spec = file.data.tokenizer
@@ -45,6 +45,12 @@ async function resolveTokenizer(
       )
     return t.id
   }
+  if (dataset === null)
+    throw new UserError(
+      'invalid_params',
+      'data.tokenizer: without a dataset there is nothing to train a tokenizer on; name one (the model it starts from has its own).',
+      'data.tokenizer',
+    )
   const name =
     spec.name ??
     `${file.data.dataset}-${spec.kind}${spec.kind === 'bpe' ? `-${spec.vocabSize}` : ''}`
@@ -115,10 +121,11 @@ export function registerTrainCommands(program: Command, defaultDb: string): void
           const file = parseRunFile(raw)
           const store = Store.open(db)
           try {
-            const dataset = datasetId(store, file.data.dataset)
+            // A preference run may learn from Evaluate's A/B choices alone (createRun checks).
+            const dataset = file.data.dataset ? datasetId(store, file.data.dataset) : null
             const tokenizerId = await resolveTokenizer(store, db, file, dataset, out)
             const run = createRun(store, {
-              name: file.name ?? file.data.dataset,
+              name: file.name ?? file.data.dataset ?? 'preferences',
               model: file.model,
               train: file.train,
               data: {

@@ -25,7 +25,8 @@ export const runFileSchema = z
     name: z.string().trim().min(1).max(100).optional(),
     data: z
       .object({
-        dataset: z.string().trim().min(1),
+        /** Omitted only by a preference run that learns from Evaluate's A/B choices alone. */
+        dataset: z.string().trim().min(1).optional(),
         tokenizer: z.union([
           z.string().trim().min(1),
           z
@@ -250,7 +251,9 @@ export function createRun(
     trainConfigSchema.safeParse(spec.train).data ?? { kind: 'pretrain' },
   )
   // A preference run may learn from Evaluate's A/B choices alone.
-  if (spec.data.datasetId === null ? !preference : !store.datasets.get(spec.data.datasetId))
+  if (spec.data.datasetId === null && !preference)
+    throw new UserError('invalid_params', 'Choose the dataset to train on.', 'data.dataset')
+  if (spec.data.datasetId !== null && !store.datasets.get(spec.data.datasetId))
     throw new UserError('not_found', `There is no dataset ${spec.data.datasetId}.`, 'data.dataset')
   const init = spec.data.init ? initSource(store, spec.data.init, spec.data.tokenizerId) : null
   if (spec.data.teacher) initSource(store, spec.data.teacher, spec.data.tokenizerId, 'learns from')

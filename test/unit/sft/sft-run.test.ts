@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { Store } from '../../../src/store'
 import { useTempDir } from '../../helpers/temp'
 
 const cli = ['--import', 'tsx', 'src/cli/index.ts']
@@ -210,5 +211,37 @@ describe('supervised fine-tuning through the CLI', () => {
       expect(Number(after![2])).toBeGreaterThanOrEqual(80)
       if (kind === 'dpo') expect(trained).toMatch(/Reference log-probabilities of the pairs/)
     }
+
+    // Choices made in Evaluate's A/B view train a preference run with no dataset at all;
+    // ties are not pairs, and a chat comparison is rendered as a conversation.
+    const store = Store.open(db)
+    const now = new Date().toISOString()
+    const chatSource = { label: 'sums', settings: { chat: true } }
+    for (let i = 0; i < 6; i++)
+      store.ratings.prefer(
+        {
+          prompt: `What is ${i + 1}+2?`,
+          outputA: String(i + 3),
+          outputB: `It is ${i + 3}.`,
+          sourceA: chatSource,
+          sourceB: chatSource,
+          choice: i === 5 ? 'tie' : 'b',
+        },
+        now,
+      )
+    store.close()
+    const choicesOnly = join(dir, 'choices.json')
+    writeFileSync(
+      choicesOnly,
+      JSON.stringify({
+        name: 'from-choices',
+        data: { tokenizer: 'sums-char' },
+        init: { run: 'sums' },
+        train: { kind: 'simpo', steps: 4, batchSize: 4, evalEvery: 4, checkpointEvery: 4 },
+      }),
+    )
+    expect(frugal(['train', '--config', choicesOnly, '--db', db], home).stderr).toMatch(
+      /Learning from 5 preference pairs \(5 of them chosen in Evaluate's A\/B view\), too few to hold any out/,
+    )
   }, 240_000)
 })

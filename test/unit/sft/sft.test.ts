@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { modelConfigSchema } from '../../../src/worker/model/config'
 import { crossEntropy } from '../../../src/worker/model/loss'
@@ -242,6 +244,29 @@ describe('chat templates', () => {
       pieces: [
         { text: '<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n', trained: false },
         { text: 'Hello.<|im_end|>', trained: true },
+        { text: '\n', trained: false },
+      ],
+    })
+  })
+
+  it("splits Qwen2.5's own template, default system prompt included", () => {
+    const template = readFileSync(
+      join(import.meta.dirname, '..', '..', 'fixtures', 'chat-templates', 'qwen2.5.jinja'),
+      'utf8',
+    )
+    const r = new ChatTemplate(template, qwen).pieces(talk.slice(1))
+    const system =
+      '<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n'
+    expect(r).toEqual({
+      ok: true,
+      pieces: [
+        {
+          text: `${system}<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n`,
+          trained: false,
+        },
+        { text: 'Hello.<|im_end|>', trained: true },
+        { text: '\n<|im_start|>user\n2+3?<|im_end|>\n<|im_start|>assistant\n', trained: false },
+        { text: '5<|im_end|>', trained: true },
         { text: '\n', trained: false },
       ],
     })

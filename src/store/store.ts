@@ -15,6 +15,7 @@ import { LabelsRepo } from './repos/labels'
 import { EvalsRepo } from './repos/evals'
 import { TeacherCachesRepo } from './repos/teacher-caches'
 import { CurriculumScoresRepo } from './repos/curriculum-scores'
+import { ReferenceLogprobsRepo } from './repos/reference-logprobs'
 import { RatingsRepo } from './repos/ratings'
 import { ReviewRepo } from './repos/review'
 import { QualityModelsRepo } from './repos/quality-models'
@@ -62,6 +63,7 @@ export class Store {
   readonly evals: EvalsRepo
   readonly teacherCaches: TeacherCachesRepo
   readonly curriculumScores: CurriculumScoresRepo
+  readonly referenceLogprobs: ReferenceLogprobsRepo
 
   private constructor(
     readonly path: string,
@@ -87,6 +89,7 @@ export class Store {
     this.evals = new EvalsRepo(db)
     this.teacherCaches = new TeacherCachesRepo(db)
     this.curriculumScores = new CurriculumScoresRepo(db)
+    this.referenceLogprobs = new ReferenceLogprobsRepo(db)
   }
 
   /** Open an existing project, migrating it if it predates this version. */

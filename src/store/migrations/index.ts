@@ -7,6 +7,7 @@ import { teacherCaches } from './006_teacher_caches'
 import { cheaperDocumentWrites } from './007_cheaper_document_writes'
 import { curriculumScores } from './008_curriculum_scores'
 import { datasetDeletions } from './009_dataset_deletions'
+import { referenceLogprobs } from './010_reference_logprobs'
 import type { Migration } from './types'
 
 /** Every migration, in order. Append; never reorder or edit a shipped one. */
@@ -20,6 +21,7 @@ export const migrations: readonly Migration[] = [
   cheaperDocumentWrites,
   curriculumScores,
   datasetDeletions,
+  referenceLogprobs,
 ]
 
 export const latestSchemaVersion = migrations.length

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core'
+import { createHash } from 'node:crypto'
 import { readTogether } from '../kernels/host-views'
 import { Transformer, type Params } from '../model/model'
 import { replyLogProbs } from '../model/preference-loss'
@@ -127,4 +128,12 @@ export async function computeReference(
   }
   pr.refChosen = refChosen
   pr.refRejected = refRejected
+}
+
+/** What identifies a set of pairs for the reference cache: a digest of their rows. */
+export function pairsDigest(pr: PreferenceRows): string {
+  const hash = createHash('sha256')
+  for (const a of [pr.rows.inputs, pr.rows.targets, pr.rows.positions, pr.rows.trained])
+    hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))
+  return hash.digest('hex')
 }

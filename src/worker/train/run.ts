@@ -11,7 +11,7 @@ import { measureMatmulFlops, trainingFlopsPerToken } from '../model/estimate'
 import type { RngState } from '../model/rng'
 import { CheckpointWriter, type CheckpointState, type WrittenCheckpoint } from './checkpoint/writer'
 import { isPreferenceRun, trainConfigSchema, type TrainConfig } from './config'
-import { computeReference } from '../sft/preference-rows'
+import { computeReference, pairCount, pairsDigest } from '../sft/preference-rows'
 import { disposeParams, toParams } from '../infer/load'
 import type { RunData } from './setup'
 import { windowCount, type TokenData } from './data'
@@ -396,6 +396,57 @@ function initWeights(store: Store, run: RunRow): Map<string, Float32Array> | nul
   return weights
 }
 
+/**
+ * DPO's reference: every pair's reply log-probabilities under the model the run starts from
+ * (whether it starts or resumes now), read from the project when they were computed before
+ * for the same pairs and checkpoint, else computed once and kept there.
+ */
+async function referenceLogprobs(
+  ctx: RunContext,
+  run: RunRow,
+  model: ModelConfig,
+  train: TrainConfig,
+  pairs: NonNullable<TokenData['preference']>,
+): Promise<void> {
+  const init = (run.data as RunData).init
+  if (!init) throw new UserError('invalid_params', 'DPO needs the model the run starts from.')
+  const sets = [...new Set([pairs.train, pairs.val])]
+  const missing = sets.filter((rows) => {
+    const kept = ctx.store.referenceLogprobs.get(
+      init.checkpointId,
+      pairsDigest(rows),
+      pairCount(rows),
+    )
+    if (kept) [rows.refChosen, rows.refRejected] = [kept.chosen, kept.rejected]
+    return !kept
+  })
+  if (missing.length === 0) {
+    ctx.log('info', 'Reference log-probabilities of the pairs read from the project.')
+    return
+  }
+  const started = performance.now()
+  const net = new Transformer(model)
+  const params = toParams(model, initWeights(ctx.store, run)!)
+  try {
+    for (const rows of missing) {
+      await computeReference(net, params, rows, train.batchSize)
+      ctx.store.referenceLogprobs.put(
+        init.checkpointId,
+        pairsDigest(rows),
+        { chosen: rows.refChosen!, rejected: rows.refRejected! },
+        new Date().toISOString(),
+      )
+    }
+  } finally {
+    disposeParams(params)
+    net.dispose()
+  }
+  ctx.log(
+    'info',
+    `Reference log-probabilities of the pairs under the starting model in ${((performance.now() - started) / 1000).toFixed(1)} s (kept in the project).`,
+  )
+}
+
 async function createTrainer(
   ctx: RunContext,
   model: ModelConfig,
@@ -412,25 +463,8 @@ async function createTrainer(
       : null
   const teacher = cached ? null : teacherModel(ctx.store, run)
   const pairs = ctx.data.preference
-  if (train.kind === 'dpo' && pairs && pairs.train.refChosen === null) {
-    // The reference is the model the run starts from, whether it starts or resumes now.
-    const started = performance.now()
-    const weights = initWeights(ctx.store, run)
-    if (!weights) throw new UserError('invalid_params', 'DPO needs the model the run starts from.')
-    const net = new Transformer(model)
-    const params = toParams(model, weights)
-    try {
-      for (const rows of new Set([pairs.train, pairs.val]))
-        await computeReference(net, params, rows, train.batchSize)
-    } finally {
-      disposeParams(params)
-      net.dispose()
-    }
-    ctx.log(
-      'info',
-      `Reference log-probabilities of the pairs under the starting model in ${((performance.now() - started) / 1000).toFixed(1)} s.`,
-    )
-  }
+  if (train.kind === 'dpo' && pairs && pairs.train.refChosen === null)
+    await referenceLogprobs(ctx, run, model, train, pairs)
   return Trainer.create(model, train, ctx.data, {
     ...(resume ? { resume } : {}),
     ...(difficulty ? { curriculum: { difficulty } } : {}),

@@ -209,8 +209,14 @@ describe('supervised fine-tuning through the CLI', () => {
       expect(Number(before![1])).toBeLessThanOrEqual(20)
       expect(Number(after![1])).toBeGreaterThanOrEqual(80)
       expect(Number(after![2])).toBeGreaterThanOrEqual(80)
-      if (kind === 'dpo') expect(trained).toMatch(/Reference log-probabilities of the pairs/)
+      if (kind === 'dpo')
+        expect(trained).toMatch(
+          /Reference log-probabilities of the pairs under the starting model in [\d.]+ s \(kept in the project\)/,
+        )
     }
+    // Another DPO run on the same pairs from the same model reads the reference back.
+    const again = frugal(['train', '--config', join(dir, 'dpo.json'), '--db', db], home).stderr
+    expect(again).toMatch(/Reference log-probabilities of the pairs read from the project/)
 
     // Choices made in Evaluate's A/B view train a preference run with no dataset at all;
     // ties are not pairs, and a chat comparison is rendered as a conversation.

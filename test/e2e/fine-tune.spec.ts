@@ -77,6 +77,20 @@ test('fine-tunes on conversations, then on preferences, from the run form to the
   test.setTimeout(240_000)
   serve = await startServe(dir, await sumsProject())
   await page.goto(serve.url)
+
+  // The Data screen shows an imported preference pair turn by turn, not as its JSON.
+  await page.keyboard.press('Control+1')
+  await page.getByRole('navigation', { name: 'Datasets' }).getByText('prefs').click()
+  await page.getByRole('tab', { name: 'Documents' }).click()
+  const first = page.getByRole('listbox', { name: 'Documents' }).getByRole('option').first()
+  await expect(first).toContainText('Preference pair: What is 1+1?')
+  await first.click()
+  const original = page.getByRole('region', { name: 'Why' }).getByLabel('Original text')
+  await expect(original.locator('.chat-turn')).toHaveText([
+    /^user\s*What is \d\+\d\?$/,
+    /^chosen\s*It is \d+\.$/,
+    /^rejected\s*\d+$/,
+  ])
   await page.goto(`${serve.url.split('?')[0]}#/train`)
   await page.getByRole('link', { name: 'New run' }).first().click()
   await page.getByRole('radio', { name: /Tiny dense/ }).click()

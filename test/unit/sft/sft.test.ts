@@ -11,6 +11,7 @@ import { ownedVariable } from '../../../src/worker/model/ops'
 import { ChatTemplate, DEFAULT_CHAT_TEMPLATE } from '../../../src/worker/sft/chat-template'
 import { parseConversation } from '../../../src/worker/sft/conversation'
 import { parsePreference } from '../../../src/worker/sft/preference'
+import { structuredDocument, structuredPreview } from '../../../src/shared/structured-document'
 import { preferenceLoss } from '../../../src/worker/model/preference-loss'
 import type { Example } from '../../../src/worker/sft/examples'
 import { packedBatch, packExamples } from '../../../src/worker/sft/pack'
@@ -196,6 +197,39 @@ describe('preference pairs', () => {
       )
       expect(err).toBeLessThan(2e-2)
     }
+  })
+})
+
+describe('how the app shows stored conversations and pairs', () => {
+  it('reads back what the importer stores, and previews a cut-off record', () => {
+    const conversation = JSON.stringify({
+      messages: [
+        { role: 'user', content: 'Say "hi"' },
+        { role: 'assistant', content: 'hi' },
+      ],
+    })
+    expect(structuredDocument(conversation)).toEqual({
+      kind: 'conversation',
+      turns: [
+        { role: 'user', content: 'Say "hi"' },
+        { role: 'assistant', content: 'hi' },
+      ],
+    })
+    const pair = JSON.stringify({ format: 'text', prompt: 'Q', chosen: 'a', rejected: 'b' })
+    expect(structuredDocument(pair)).toEqual({
+      kind: 'preference',
+      prompt: [{ role: 'user', content: 'Q' }],
+      chosen: 'a',
+      rejected: 'b',
+    })
+    expect(structuredDocument('{"text": "plain"}')).toBeNull()
+    expect(structuredDocument('To be, or not')).toBeNull()
+    expect(structuredPreview(conversation.slice(0, 50))).toBe('Conversation: Say "hi"')
+    // Cut right after an escaped quote, and inside the escape.
+    expect(structuredPreview(conversation.slice(0, 45))).toBe('Conversation: Say "')
+    expect(structuredPreview(conversation.slice(0, 44))).toBe('Conversation: Say ')
+    expect(structuredPreview(pair)).toBe('Preference pair: Q')
+    expect(structuredPreview('plain text')).toBeNull()
   })
 })
 

@@ -13,6 +13,7 @@ import {
 } from '../../../../shared/data/types'
 import { StatusBadge } from './StatusBadge'
 import { WhyPanel } from './WhyPanel'
+import { structuredPreview } from '../../../../shared/structured-document'
 
 export interface DocumentFilter {
   status?: DocumentStatus
@@ -272,7 +273,7 @@ function DocumentRow({
           <StatusBadge status={doc.status} decidedBy={doc.decidedBy} />
         </span>
       </div>
-      <p className="doc-preview">{doc.preview}</p>
+      <p className="doc-preview">{structuredPreview(doc.preview) ?? doc.preview}</p>
       {doc.decisionRule && (
         <span className="small muted">
           {deciderTitles[doc.decisionRule]}

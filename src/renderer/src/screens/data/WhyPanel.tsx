@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query'
 import { Check, Undo2, X } from 'lucide-react'
-import { useId, useState } from 'react'
+import { useId, useMemo, useState } from 'react'
 import { useApiMutation, useApiQuery } from '../../api/client'
 import { Button } from '../../components/Button'
 import { Notice } from '../../components/Notice'
@@ -9,6 +9,11 @@ import { deciderTitles } from '../../../../shared/data/catalog'
 import type { DocumentDetail, Redaction, RuleOutcome } from '../../../../shared/data/types'
 import { Redacted } from '../../components/Redacted'
 import { StatusBadge } from './StatusBadge'
+import {
+  structuredDocument,
+  type StructuredDocument,
+  type Turn,
+} from '../../../../shared/structured-document'
 
 const decidedByText = {
   rules: 'the rules',
@@ -260,6 +265,7 @@ function TextView({ doc }: { doc: DocumentDetail }) {
     doc.cleanedText === null ? 'original' : 'cleaned',
   )
   const name = useId()
+  const structured = useMemo(() => structuredDocument(doc.text), [doc.text])
   return (
     <section aria-label="Text" className="stack" style={{ gap: 6 }}>
       <div className="segmented" role="radiogroup" aria-label="Which text">
@@ -289,11 +295,31 @@ function TextView({ doc }: { doc: DocumentDetail }) {
       >
         {which === 'cleaned' ? (
           <Redacted text={doc.cleanedText ?? ''} redactions={doc.redactions} />
+        ) : structured ? (
+          <StructuredView doc={structured} />
         ) : (
           doc.text
         )}
       </div>
     </section>
+  )
+}
+
+/** A conversation or a preference pair, turn by turn (the stored JSON is for machines). */
+function StructuredView({ doc }: { doc: StructuredDocument }) {
+  const turn = (t: Turn, i: number, label = t.role) => (
+    <div key={i} className="chat-turn" data-role={t.role}>
+      <span className="chat-role">{label}</span>
+      <span className="chat-content">{t.content}</span>
+    </div>
+  )
+  if (doc.kind === 'conversation') return <>{doc.turns.map((t, i) => turn(t, i))}</>
+  return (
+    <>
+      {doc.prompt.map((t, i) => turn(t, i))}
+      {turn({ role: 'assistant', content: doc.chosen }, -1, 'chosen')}
+      {turn({ role: 'assistant', content: doc.rejected }, -2, 'rejected')}
+    </>
   )
 }
 

@@ -1,6 +1,5 @@
 import { expect, test } from '@playwright/test'
 import Database from 'better-sqlite3'
-import { spawnSync } from 'node:child_process'
 import {
   existsSync,
   mkdirSync,
@@ -12,17 +11,7 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startServe, stopServe, type ServeHandle } from './fixtures'
-
-/** The built `frugal` command; throws with its stderr when it fails. */
-function frugal(args: string[], home: string): string {
-  const r = spawnSync(process.execPath, ['bin/frugal.js', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, FRUGAL_HOME: home },
-  })
-  if (r.status !== 0) throw new Error(`frugal ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
-  return r.stdout
-}
+import { frugal, startServe, stopServe, type ServeHandle } from './fixtures'
 
 let dir: string
 let serve: ServeHandle | null = null

@@ -1,24 +1,13 @@
-import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Store } from '../../src/store'
 import { trainChar } from '../../src/worker/tokenizer'
 import type { Page } from '@playwright/test'
-import { expect, startServe, stopServe, test, type ServeHandle } from './fixtures'
+import { expect, frugal, startServe, stopServe, test, type ServeHandle } from './fixtures'
 
 let serve: ServeHandle | null = null
 let dir: string
-
-/** The built `frugal` command; throws with its stderr when it fails. */
-function frugal(args: string[], home: string): string {
-  const r = spawnSync(process.execPath, ['bin/frugal.js', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, FRUGAL_HOME: home },
-  })
-  if (r.status !== 0) throw new Error(`frugal ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
-  return r.stdout
-}
 
 test.beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'frugal-e2e-sft-'))))
 test.afterEach(async () => {

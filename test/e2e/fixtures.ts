@@ -1,9 +1,19 @@
 import { test as base, expect, type Page } from '@playwright/test'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+
+/** The built `frugal` command with `home` as its settings folder; its stdout, or throws with its stderr. */
+export function frugal(args: string[], home: string): string {
+  const r = spawnSync(process.execPath, ['bin/frugal.js', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, FRUGAL_HOME: home },
+  })
+  if (r.status !== 0) throw new Error(`frugal ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
+  return r.stdout
+}
 
 export interface ServeHandle {
   url: string

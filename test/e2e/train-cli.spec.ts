@@ -1,18 +1,8 @@
 import { expect, test } from '@playwright/test'
-import { spawnSync } from 'node:child_process'
+import { frugal } from './fixtures'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-
-/** The built `frugal` command; throws with its stderr when it fails. */
-function frugal(args: string[], home: string): string {
-  const r = spawnSync(process.execPath, ['bin/frugal.js', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, FRUGAL_HOME: home },
-  })
-  if (r.status !== 0) throw new Error(`frugal ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
-  return r.stdout
-}
 
 let dir: string
 test.beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'frugal-train-'))))

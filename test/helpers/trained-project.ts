@@ -8,12 +8,17 @@ const cli = ['--import', 'tsx', 'src/cli/index.ts']
 
 /** Run the CLI from source with `home` as its settings folder; its stdout. */
 export function frugal(args: string[], home: string): string {
+  return frugalOutput(args, home).stdout
+}
+
+/** The same, with what it printed on stderr (progress and the job's log). */
+export function frugalOutput(args: string[], home: string): { stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [...cli, ...args], {
     encoding: 'utf8',
     env: { ...process.env, FRUGAL_HOME: home },
   })
   if (r.status !== 0) throw new Error(`frugal ${args.join(' ')} failed: ${r.stderr}`)
-  return r.stdout
+  return { stdout: r.stdout, stderr: r.stderr }
 }
 
 /**

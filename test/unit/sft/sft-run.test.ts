@@ -1,21 +1,9 @@
-import { spawnSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Store } from '../../../src/store'
 import { useTempDir } from '../../helpers/temp'
-
-const cli = ['--import', 'tsx', 'src/cli/index.ts']
-
-/** Run the CLI from source; stdout and stderr, failing the test on a non-zero exit. */
-function frugal(args: string[], home: string): { stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...cli, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, FRUGAL_HOME: home },
-  })
-  if (r.status !== 0) throw new Error(`frugal ${args.join(' ')} failed: ${r.stderr}`)
-  return { stdout: r.stdout, stderr: r.stderr }
-}
+import { frugalOutput as frugal } from '../../helpers/trained-project'
 
 /** Small sums, asked and answered: the reply is the digits of the sum. */
 function sums(): object[] {

@@ -156,6 +156,10 @@ describe('supervised fine-tuning through the CLI', () => {
       frugal(['data', 'import', pairs, '--dataset', 'prefs', '--db', db, '--json'], home).stdout,
     ) as { imported: number; errors: { line: number | null; message: string }[] }
     expect(prefs.imported).toBe(40)
+    // Cleaning rules are for prose: a dataset of pairs is refused, saying why.
+    expect(() => frugal(['data', 'clean', '--dataset', 'prefs', '--db', db], home)).toThrow(
+      /holds conversations or preference pairs for fine-tuning/,
+    )
     expect(prefs.errors).toHaveLength(1)
     expect(prefs.errors[0]).toMatchObject({
       line: 41,

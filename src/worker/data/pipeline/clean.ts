@@ -4,6 +4,7 @@ import type { CleanedDocument, ClusterRow } from '../../../store/repos/documents
 import type { RuleSet } from '../../../shared/data/rules'
 import type { CleanSummary, RuleOutcome } from '../../../shared/data/types'
 import { UserError } from '../../../shared/errors'
+import { structuredDocument } from '../../../shared/structured-document'
 import type { JobProgress } from '../../../shared/jobs'
 import { DedupIndex } from '../dedup/cluster'
 import { isProcessAlive } from '../../../store/process-alive'
@@ -62,6 +63,16 @@ export function checkCleanable(store: Store, datasetId: number): void {
     throw new UserError('conflict', 'This dataset is still being imported.', 'datasetId')
   if (store.cleanRuns.running(datasetId))
     throw new UserError('conflict', 'This dataset is already being cleaned.', 'datasetId')
+  // Conversations and preference pairs are stored as JSON records; rules written for
+  // prose would cut or drop them (a sample of the documents decides).
+  const sample = store.documents.textsByIds(store.documents.sampleIds(datasetId, 20))
+  const structured = sample.filter((d) => structuredDocument(d.text) !== null).length
+  if (sample.length > 0 && structured * 2 > sample.length)
+    throw new UserError(
+      'invalid_params',
+      'This dataset holds conversations or preference pairs for fine-tuning: the cleaning rules are written for prose and would break their records. Train on it as it is (a run reports the records it cannot use).',
+      'datasetId',
+    )
 }
 
 /**

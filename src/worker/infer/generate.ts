@@ -86,7 +86,11 @@ export async function generate(
   decoder.reset()
   const sequence = [...ids]
   const promptStart = performance.now()
-  let logits = lastRow(await decoder.feed(ids), tokenizer.vocabSize)
+  // The model's rows may run past the tokenizer's ids (Qwen pads its embedding): the rows
+  // are the model's width, and only ids the tokenizer can write are sampled.
+  const next = (logits: Float32Array) =>
+    lastRow(logits, decoder.config.vocabSize).subarray(0, tokenizer.vocabSize)
+  let logits = next(await decoder.feed(ids))
   const promptMs = performance.now() - promptStart
   const utf8 = new TextDecoder('utf-8', { ignoreBOM: true })
   let text = ''
@@ -121,11 +125,8 @@ export async function generate(
       // The context is full: keep its second half and go on from there (as training saw
       // windows of the text), at the cost of one prompt-sized pass every half context.
       decoder.reset()
-      logits = lastRow(
-        await decoder.feed(sequence.slice(-Math.floor(context / 2))),
-        tokenizer.vocabSize,
-      )
-    } else logits = lastRow(await decoder.feed([id]), tokenizer.vocabSize)
+      logits = next(await decoder.feed(sequence.slice(-Math.floor(context / 2))))
+    } else logits = next(await decoder.feed([id]))
   }
   text += utf8.decode()
   const seconds = (performance.now() - started) / 1000

@@ -123,7 +123,8 @@ export type LogLikelihood = (prompt: string, continuation: string) => Promise<nu
 /** The summed log-likelihood of `continuation` after `prompt`, from the cached decoder. */
 export function decoderLogLikelihood(decoder: Decoder, tokenizer: Tokenizer): LogLikelihood {
   const start = documentStart(tokenizer)
-  const V = tokenizer.vocabSize
+  // Rows are the model's width, which may exceed the tokenizer's ids (Qwen's padded embedding).
+  const V = decoder.config.vocabSize
   return async (prompt, continuation) => {
     const p = Array.from(tokenizer.encode(prompt))
     const c = Array.from(tokenizer.encode(continuation))

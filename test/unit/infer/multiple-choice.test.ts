@@ -108,30 +108,32 @@ describe('scoring by log-likelihood', () => {
     )
   })
 
-  it("sums the continuation's log-probabilities as the training forward computes them", async () => {
-    const { tokenizer } = await trainChar(['What is the capital of France? Paris Berlin Answer:'])
-    const config = modelConfigSchema.parse({
-      vocabSize: tokenizer.vocabSize,
-      contextLength: 64,
-      layers: 2,
-      heads: 2,
-      width: 16,
-      initStd: 0.2,
+  // Padded: an embedding with rows past the tokenizer's ids, as Qwen's (rows were misread).
+  for (const padding of [0, 11])
+    it(`sums the continuation's log-probabilities as the training forward computes them (${padding} padded rows)`, async () => {
+      const { tokenizer } = await trainChar(['What is the capital of France? Paris Berlin Answer:'])
+      const config = modelConfigSchema.parse({
+        vocabSize: tokenizer.vocabSize + padding,
+        contextLength: 64,
+        layers: 2,
+        heads: 2,
+        width: 16,
+        initStd: 0.2,
+      })
+      const values = initialValues(config, new Rng(3))
+      const params: Params = {}
+      for (const s of paramSpecs(config)) params[s.name] = tf.tensor(values.get(s.name)!, s.shape)
+      const ll = decoderLogLikelihood(new Decoder(config, params), tokenizer)
+      const prompt = 'What is the capital of France?\nAnswer:'
+      const got = await ll(prompt, ' Paris')
+      // The same from the training forward, by hand.
+      const ids = [tokenizer.eos!, ...tokenizer.encode(prompt), ...tokenizer.encode(' Paris')]
+      const model = new Transformer(config)
+      const { logits } = await model.forwardAsync(params, tf.tensor1d(ids, 'int32'), 1, ids.length)
+      const logp = await tf.logSoftmax(logits).array()
+      let expected = 0
+      for (let i = ids.length - 6; i < ids.length; i++) expected += logp[i - 1][ids[i]]
+      expect(got).toBeCloseTo(expected, 3)
+      expect(got).toBeLessThan(0)
     })
-    const values = initialValues(config, new Rng(3))
-    const params: Params = {}
-    for (const s of paramSpecs(config)) params[s.name] = tf.tensor(values.get(s.name)!, s.shape)
-    const ll = decoderLogLikelihood(new Decoder(config, params), tokenizer)
-    const prompt = 'What is the capital of France?\nAnswer:'
-    const got = await ll(prompt, ' Paris')
-    // The same from the training forward, by hand.
-    const ids = [tokenizer.eos!, ...tokenizer.encode(prompt), ...tokenizer.encode(' Paris')]
-    const model = new Transformer(config)
-    const { logits } = await model.forwardAsync(params, tf.tensor1d(ids, 'int32'), 1, ids.length)
-    const logp = await tf.logSoftmax(logits).array()
-    let expected = 0
-    for (let i = ids.length - 6; i < ids.length; i++) expected += logp[i - 1][ids[i]]
-    expect(got).toBeCloseTo(expected, 3)
-    expect(got).toBeLessThan(0)
-  })
 })

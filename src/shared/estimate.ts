@@ -50,8 +50,7 @@ export function trainingFlopsPerToken(c: ModelConfig, T = c.contextLength): numb
  * measured peak on nine dense shapes and 4% on MoE; checkpointed: the blocks' inputs plus
  * the largest single block.
  */
-function activationFloats(c: ModelConfig, B: number, checkpointing: boolean): number {
-  const T = c.contextLength
+function activationFloats(c: ModelConfig, B: number, T: number, checkpointing: boolean): number {
   const N = B * T
   const D = c.width
   const perLayer = Array.from({ length: c.layers }, (_, l) => {
@@ -89,8 +88,9 @@ export function memoryEstimate(
   const optimizer = 8 * counts.total
   const grads = 4 * counts.total
   const accumulation = t.gradAccumulation > 1 ? grads : 0
-  const full = 4 * activationFloats(c, B, false) + grads
-  const checkpointed = 4 * activationFloats(c, B, true) + grads
+  const T = sequenceLength(c, t)
+  const full = 4 * activationFloats(c, B, T, false) + grads
+  const checkpointed = 4 * activationFloats(c, B, T, true) + grads
   const step = t.gradientCheckpointing ? checkpointed : full
   const main = weights + optimizer + accumulation + step
   const replica = weights + step
@@ -111,9 +111,14 @@ export interface RunEstimate {
   memory: MemoryEstimate
 }
 
+/** Tokens per training sequence: the run's sequenceLength, at most the model's context. */
+function sequenceLength(c: ModelConfig, t: TrainConfig): number {
+  return Math.min(t.sequenceLength ?? c.contextLength, c.contextLength)
+}
+
 export function estimateRun(c: ModelConfig, t: TrainConfig, threads: number): RunEstimate {
   const params = countParams(c)
-  const tokensPerStep = t.batchSize * c.contextLength * t.gradAccumulation
+  const tokensPerStep = t.batchSize * sequenceLength(c, t) * t.gradAccumulation
   return {
     params,
     flopsPerToken: trainingFlopsPerToken(c),

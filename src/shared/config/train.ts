@@ -47,6 +47,14 @@ export const trainConfigSchema = z
         "Preference training: also learn from the choices recorded in Evaluate's A/B view (ties are left out).",
       ),
     steps: z.int().min(1).max(10_000_000).default(2000).describe('Total optimizer steps.'),
+    sequenceLength: z
+      .int()
+      .min(8)
+      .nullable()
+      .default(null)
+      .describe(
+        "Tokens per training sequence, at most the model's context length. Empty: the context length. Shorter sequences let a model imported with a long context (Qwen2.5: 32,768) train in the memory a short one needs.",
+      ),
     batchSize: z
       .int()
       .min(1)

@@ -9,7 +9,7 @@ import { trainRun } from '../train/run'
 import { corpusChangedAt, type RunData } from '../train/setup'
 import { loadTokenData } from '../train/token-data'
 import { modelConfigSchema } from '../model/config'
-import { trainConfigSchema } from '../train/config'
+import { sequenceLengthOf, trainConfigSchema } from '../train/config'
 import { fineTuningData } from '../sft/data'
 import { isProcessAlive } from '../../store/process-alive'
 
@@ -77,15 +77,16 @@ export const trainRunJob: JobHandler<'train.run'> = async ({ runId }, ctx) => {
     throw new UserError('conflict', `Run "${runId}" has finished all its steps.`)
   store.tokenSets.deleteUnfinished()
   const model = modelConfigSchema.parse(run.modelConfig)
-  const fineTuning = trainConfigSchema.parse(run.trainConfig).kind !== 'pretrain'
-  const data = fineTuning
-    ? fineTuningData(store, run, model.contextLength, model.vocabSize, {
-        signal: ctx.signal,
-        onProgress: (done, total) =>
-          ctx.progress({ done, total, unit: 'documents', message: 'Reading the conversations' }),
-        log: (level, message) => ctx.log(level, message),
-      })
-    : loadTokenData(store, ensureTokenSet(store, runId, ctx), model.vocabSize)
+  const train = trainConfigSchema.parse(run.trainConfig)
+  const data =
+    train.kind !== 'pretrain'
+      ? fineTuningData(store, run, sequenceLengthOf(train, model.contextLength), model.vocabSize, {
+          signal: ctx.signal,
+          onProgress: (done, total) =>
+            ctx.progress({ done, total, unit: 'documents', message: 'Reading the conversations' }),
+          log: (level, message) => ctx.log(level, message),
+        })
+      : loadTokenData(store, ensureTokenSet(store, runId, ctx), model.vocabSize)
   const { info } = await ctx.backend()
   installKernels(tf)
   let lastReport = 0

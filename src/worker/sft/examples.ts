@@ -96,7 +96,7 @@ export function encodeConversations(
     if (ids.length > o.maxTokens) {
       skip(
         doc.source,
-        `${ids.length} tokens: longer than the model's context (${o.maxTokens - 1} tokens and the next).`,
+        `${ids.length} tokens: longer than the run's sequences (${o.maxTokens - 1} tokens and the next; see train.sequenceLength).`,
       )
       continue
     }

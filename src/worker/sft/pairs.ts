@@ -102,7 +102,7 @@ export function encodePairs(
     if (tokens > o.maxTokens) {
       skip(
         source,
-        `${tokens} tokens with its longer reply: longer than the model's context (${o.maxTokens - 1} tokens and the next).`,
+        `${tokens} tokens with its longer reply: longer than the run's sequences (${o.maxTokens - 1} tokens and the next; see train.sequenceLength).`,
       )
       continue
     }

@@ -15,3 +15,7 @@ export function usesLossScaling(c: TrainConfig): boolean {
 /** Preference training (DPO, SimPO): pairs of replies instead of text to predict. */
 export const isPreferenceRun = (t: Pick<TrainConfig, 'kind'>) =>
   t.kind === 'dpo' || t.kind === 'simpo'
+
+/** The length of the run's training sequences: `sequenceLength`, else the model's context. */
+export const sequenceLengthOf = (t: Pick<TrainConfig, 'sequenceLength'>, contextLength: number) =>
+  Math.min(t.sequenceLength ?? contextLength, contextLength)

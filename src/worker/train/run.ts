@@ -10,7 +10,7 @@ import { modelConfigSchema, type ModelConfig } from '../model/config'
 import { measureMatmulFlops, trainingFlopsPerToken } from '../model/estimate'
 import type { RngState } from '../model/rng'
 import { CheckpointWriter, type CheckpointState, type WrittenCheckpoint } from './checkpoint/writer'
-import { isPreferenceRun, trainConfigSchema, type TrainConfig } from './config'
+import { isPreferenceRun, sequenceLengthOf, trainConfigSchema, type TrainConfig } from './config'
 import { computeReference, pairCount, pairsDigest } from '../sft/preference-rows'
 import { disposeParams, toParams } from '../infer/load'
 import type { RunData } from './setup'
@@ -494,7 +494,7 @@ async function cachedTeacher(
   const key = {
     checkpointId: ref.checkpointId,
     tokenSetId: run.tokenSetId,
-    windowTokens: model.contextLength,
+    windowTokens: sequenceLengthOf(train, model.contextLength),
     temperature: train.distillTemperature,
     topK: train.distillCacheTopK,
   }
@@ -555,7 +555,7 @@ async function scoreDifficulty(
   train: TrainConfig,
 ): Promise<Float32Array | null> {
   if (train.curriculum === 'off') return null
-  const S = model.contextLength
+  const S = sequenceLengthOf(train, model.contextLength)
   const started = performance.now()
   let difficulty: Float32Array
   let source: string
@@ -730,7 +730,7 @@ function recordSchedules(
 }
 
 function tokensPerStep(model: ModelConfig, train: TrainConfig): number {
-  return train.batchSize * model.contextLength * train.gradAccumulation
+  return train.batchSize * sequenceLengthOf(train, model.contextLength) * train.gradAccumulation
 }
 
 /** Turn an engine failure into advice. */

@@ -94,6 +94,12 @@ export function validateConfigs(
       "train.distillCache: the cache keeps the teacher's predictions, not its hidden states; turn hidden-state alignment off or let the teacher run alongside.",
       'train.distillCache',
     )
+  if (t.data.sequenceLength !== null && t.data.sequenceLength > m.data.contextLength)
+    throw new UserError(
+      'invalid_params',
+      `train.sequenceLength: ${t.data.sequenceLength} is longer than the model's context (${m.data.contextLength} tokens).`,
+      'train.sequenceLength',
+    )
   if (t.data.kind !== 'pretrain') postTrainingCompatible(t.data)
   return { model: m.data, train: t.data }
 }

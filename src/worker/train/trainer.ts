@@ -6,7 +6,7 @@ import { Transformer, type Params } from '../model/model'
 import { ownedVariable } from '../model/ops'
 import { initialValues, names } from '../model/params'
 import { Rng, type RngState } from '../model/rng'
-import { isPreferenceRun, type TrainConfig, usesLossScaling } from './config'
+import { isPreferenceRun, sequenceLengthOf, type TrainConfig, usesLossScaling } from './config'
 import { BatchSampler, type Batch, type TokenData } from './data'
 import { packedBatch, PackedSampler } from '../sft/pack'
 import {
@@ -292,9 +292,9 @@ export class Trainer {
         : new BatchSampler(
             data.train,
             config.batchSize,
-            modelConfig.contextLength,
+            sequenceLengthOf(config, modelConfig.contextLength),
             resume?.samplerRng ?? samplerSeed,
-            aligned ? modelConfig.contextLength : null,
+            aligned ? sequenceLengthOf(config, modelConfig.contextLength) : null,
           )
     this.dropRng = new Rng(resume?.dropPathRng ?? dropSeed)
     this.scaler = new LossScaler(usesLossScaling(config), 2 ** 16, 2000, resume?.lossScale)
@@ -310,6 +310,11 @@ export class Trainer {
     this.qatNumerics = qatNumerics(this.numerics, config.qatActivations)
   }
 
+  /** Tokens per training sequence (the model's context unless the run asks for shorter). */
+  get sequenceLength(): number {
+    return sequenceLengthOf(this.config, this.modelConfig.contextLength)
+  }
+
   /** Whether this step trains with int8 fake quantization (from `qatStart` of the steps on). */
   get qatActive(): boolean {
     const start = this.config.qatStart
@@ -318,7 +323,7 @@ export class Trainer {
 
   /** Tokens of a step at the full context and batch size (the schedules may use fewer). */
   get tokensPerStep(): number {
-    return this.config.batchSize * this.modelConfig.contextLength * this.config.gradAccumulation
+    return this.config.batchSize * this.sequenceLength * this.config.gradAccumulation
   }
 
   /** Draw batches by difficulty from here on (the sampler's RNG continues the run's). */
@@ -326,7 +331,7 @@ export class Trainer {
     this.curriculum = {
       sampler: new CurriculumSampler(
         this.data.train,
-        this.modelConfig.contextLength,
+        this.sequenceLength,
         difficulty,
         this.sampler.state(),
         this.aligned,
@@ -349,7 +354,7 @@ export class Trainer {
     const c = this.config
     const S = this.scaler.scale
     const lr = learningRate(c, this.step)
-    const T = contextLengthAt(c, this.modelConfig.contextLength, this.step)
+    const T = contextLengthAt(c, this.sequenceLength, this.step)
     const B = batchSizeAt(c, T, this.step)
     const micros = this.noise?.accumulation ?? c.gradAccumulation
     const mix = this.curriculum ? mixFor(this.curriculum.loss, this.curriculum.thresholds) : null
@@ -614,7 +619,7 @@ export class Trainer {
     const count = packed ? Math.max(1, Math.min(batches, Math.ceil(packed.count / B))) : batches
     const sampler = packed
       ? null
-      : new BatchSampler(tokens, B, this.modelConfig.contextLength, this.config.seed ^ 0x5eed)
+      : new BatchSampler(tokens, B, this.sequenceLength, this.config.seed ^ 0x5eed)
     const P: Params = Object.fromEntries(this.params)
     const losses: tf.Scalar[] = []
     try {

@@ -237,6 +237,92 @@ describe('an imported model as a teacher', () => {
   )
 })
 
+describe('an imported model fine-tuned on conversations', () => {
+  it(
+    'a Qwen2.5-layout import learns replies through its own ChatML template and ends them at <|im_end|>',
+    { timeout: 180_000 },
+    () => {
+      const dir = tempDir()
+      const home = join(dir, 'home')
+      const db = join(dir, 'p.frugal')
+      const tok = familyTokenizer('qwen2.5', base)
+      const folder = join(dir, 'qwen')
+      writeFamilyFolder(folder, 'qwen2.5', shapeFor('qwen2.5', tok), tok)
+      const store = Store.create(db)
+      const dataset = store.datasets.create('greetings', new Date().toISOString())
+      const words = ['hello', 'thanks', 'goodbye', 'welcome']
+      addDocuments(
+        store,
+        dataset,
+        words.map((w, i) => ({
+          source: `g${i}`,
+          text: JSON.stringify({
+            messages: [
+              { role: 'user', content: `Say ${w}.` },
+              { role: 'assistant', content: `${w}, citizens!` },
+            ],
+          }),
+        })),
+      )
+      const imported = importModel(store, { path: folder, name: 'qwen' })
+      store.close()
+      const file = join(dir, 'sft.json')
+      writeFileSync(
+        file,
+        JSON.stringify({
+          name: 'qwen-sft',
+          data: { dataset: 'greetings', tokenizer: imported.tokenizerName },
+          init: { run: imported.runId },
+          train: {
+            kind: 'sft',
+            // The import's context is Qwen's 32,768: conversations this short need far less.
+            sequenceLength: 48,
+            steps: 40,
+            batchSize: 4,
+            learningRate: 3e-3,
+            warmupSteps: 4,
+            evalEvery: 40,
+            checkpointEvery: 40,
+            threads: 1,
+          },
+        }),
+      )
+      const lines = frugal(['train', '--config', file, '--db', db, '--json'], home)
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string; loss?: number; runId?: string })
+      const losses = lines.filter((l) => l.type === 'step').map((l) => l.loss!)
+      console.log(
+        losses
+          .filter((_, i) => i % 5 === 0)
+          .map((x) => x.toFixed(3))
+          .join(' '),
+      )
+      expect(losses.at(-1)!).toBeLessThan(losses[0] / 4)
+      const runId = lines.at(-1)!.runId!
+      const reply = JSON.parse(
+        frugal(
+          [
+            'generate',
+            '--run',
+            runId,
+            '--prompt',
+            'Say thanks.',
+            '--chat',
+            '--temperature',
+            '0',
+          ].concat(['--max-tokens', '20', '--db', db, '--json']),
+          home,
+        )
+          .trim()
+          .split('\n')
+          .at(-1)!,
+      ) as { text: string; stop: string }
+      expect(reply).toMatchObject({ text: 'thanks, citizens!', stop: 'eos' })
+    },
+  )
+})
+
 describe('folders Frugal cannot run the same way are refused, naming the file and field', () => {
   const folderWith = (
     family: Family,

@@ -84,7 +84,7 @@ describe('supervised fine-tuning through the CLI', () => {
     )
     expect(run.stderr).toMatch(/Left out 1 document that cannot be trained on/)
     expect(run.stderr).toMatch(
-      new RegExp(`sums\\.jsonl:${lines.length}: \\d+ tokens: longer than the model's context`),
+      new RegExp(`sums\\.jsonl:${lines.length}: \\d+ tokens: longer than the run's sequences`),
     )
     const steps = run.stdout
       .trim()

@@ -469,6 +469,7 @@ export function NewRunPage() {
               order={[
                 'steps',
                 'batchSize',
+                'sequenceLength',
                 'gradAccumulation',
                 'learningRate',
                 'minLearningRate',

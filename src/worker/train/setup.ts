@@ -258,7 +258,11 @@ export function createRun(
   )
   // A preference run may learn from Evaluate's A/B choices alone.
   if (spec.data.datasetId === null && !preference)
-    throw new UserError('invalid_params', 'Choose the dataset to train on.', 'data.dataset')
+    throw new UserError(
+      'invalid_params',
+      "data.dataset: choose the dataset to train on (only a preference run may learn from Evaluate's A/B choices alone).",
+      'data.dataset',
+    )
   if (spec.data.datasetId !== null && !store.datasets.get(spec.data.datasetId))
     throw new UserError('not_found', `There is no dataset ${spec.data.datasetId}.`, 'data.dataset')
   const init = spec.data.init ? initSource(store, spec.data.init, spec.data.tokenizerId) : null

@@ -183,17 +183,21 @@ describe('importing folders laid out as Qwen2.5, Qwen3, SmolLM2 and Llama-3.2', 
     })
 })
 
+/** A temporary folder with a Qwen2.5-layout model in `qwen/`, and where its project and CLI home go. */
+function qwenFolder() {
+  const dir = tempDir()
+  const tok = familyTokenizer('qwen2.5', base)
+  const folder = join(dir, 'qwen')
+  writeFamilyFolder(folder, 'qwen2.5', shapeFor('qwen2.5', tok), tok)
+  return { dir, home: join(dir, 'home'), db: join(dir, 'p.frugal'), tok, folder }
+}
+
 describe('an imported model as a teacher', () => {
   it(
     'a Qwen2.5-layout import (its embedding padded past the tokenizer) teaches a student, live and from its cache',
     { timeout: 180_000 },
     () => {
-      const dir = tempDir()
-      const home = join(dir, 'home')
-      const db = join(dir, 'p.frugal')
-      const tok = familyTokenizer('qwen2.5', base)
-      const folder = join(dir, 'qwen')
-      writeFamilyFolder(folder, 'qwen2.5', shapeFor('qwen2.5', tok), tok)
+      const { dir, home, db, tok, folder } = qwenFolder()
       let store = Store.create(db)
       const dataset = store.datasets.create('plays', new Date().toISOString())
       const lines = text.split('\n\n').filter((t) => t.length > 40)
@@ -242,12 +246,7 @@ describe('an imported model fine-tuned on conversations', () => {
     'a Qwen2.5-layout import learns replies through its own ChatML template and ends them at <|im_end|>',
     { timeout: 180_000 },
     () => {
-      const dir = tempDir()
-      const home = join(dir, 'home')
-      const db = join(dir, 'p.frugal')
-      const tok = familyTokenizer('qwen2.5', base)
-      const folder = join(dir, 'qwen')
-      writeFamilyFolder(folder, 'qwen2.5', shapeFor('qwen2.5', tok), tok)
+      const { dir, home, db, folder } = qwenFolder()
       const store = Store.create(db)
       const dataset = store.datasets.create('greetings', new Date().toISOString())
       const words = ['hello', 'thanks', 'goodbye', 'welcome']

@@ -17,6 +17,7 @@ const suites = [
   'test/unit/infer/decoder.test.ts',
   'test/unit/worker/webgpu.test.ts',
   'test/unit/sft/sft.test.ts',
+  'test/unit/train/lora.test.ts',
 ]
 
 const env = {

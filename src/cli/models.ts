@@ -54,8 +54,12 @@ export function registerModelCommands(program: Command, defaultDb: string): void
     )
     .requiredOption('--run <run>', 'the run (id or name)')
     .option('--checkpoint <id>', 'a checkpoint of the run (default: its newest)')
-    .requiredOption('--out <path>', 'a new or empty folder (hf), or a new .gguf file (gguf)')
-    .option('--format <format>', 'hf (a Hugging Face folder) or gguf (one file)', 'hf')
+    .requiredOption('--out <path>', 'a new or empty folder (hf, peft), or a new .gguf file (gguf)')
+    .option(
+      '--format <format>',
+      "hf (a Hugging Face folder), gguf (one file), or peft (a LoRA run's adapters alone)",
+      'hf',
+    )
     .option(
       '--dtype <dtype>',
       'hf: fp32, bf16 or fp16; gguf: f32, f16 or q8_0 (8-bit, with its perplexity measured)',
@@ -70,7 +74,7 @@ export function registerModelCommands(program: Command, defaultDb: string): void
         if (!exportFormats.includes(format))
           throw new UserError(
             'invalid_params',
-            `--format is hf or gguf, not "${opts.format}".`,
+            `--format is hf, gguf or peft, not "${opts.format}".`,
             'format',
           )
         // GGUF's own names for its precisions, as llama.cpp's tools write them.

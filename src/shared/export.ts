@@ -1,7 +1,10 @@
 import { type z } from 'zod'
 
-/** How a checkpoint leaves Frugal: a Hugging Face folder, or one GGUF file (llama.cpp, Ollama, LM Studio). */
-export const exportFormats = ['hf', 'gguf'] as const
+/**
+ * How a checkpoint leaves Frugal: a Hugging Face folder, one GGUF file (llama.cpp, Ollama,
+ * LM Studio), or a LoRA run's adapters alone as a PEFT adapter folder.
+ */
+export const exportFormats = ['hf', 'gguf', 'peft'] as const
 export type ExportFormat = (typeof exportFormats)[number]
 
 export const exportDtypes = ['fp32', 'bf16', 'fp16', 'q8_0'] as const
@@ -11,6 +14,14 @@ export type ExportDtype = (typeof exportDtypes)[number]
 export const dtypesOf: Record<ExportFormat, readonly ExportDtype[]> = {
   hf: ['fp32', 'bf16', 'fp16'],
   gguf: ['fp32', 'fp16', 'q8_0'],
+  peft: ['fp32', 'bf16', 'fp16'],
+}
+
+/** What a format writes, for messages. */
+export const formatNames: Record<ExportFormat, string> = {
+  hf: 'Hugging Face folder',
+  gguf: 'GGUF file',
+  peft: 'PEFT adapter folder',
 }
 
 /** Format and precision of an export, checked together: the request's field on a mismatch. */
@@ -22,6 +33,6 @@ export function refineExport(
   ctx.addIssue({
     code: 'custom',
     path: ['dtype'],
-    message: `A ${v.format === 'gguf' ? 'GGUF file' : 'Hugging Face folder'} is written in ${dtypesOf[v.format].join(', ')}, not ${v.dtype}.`,
+    message: `A ${formatNames[v.format]} is written in ${dtypesOf[v.format].join(', ')}, not ${v.dtype}.`,
   })
 }

@@ -7,6 +7,42 @@ import { z } from 'zod'
 export const runKinds = ['pretrain', 'sft', 'dpo', 'simpo'] as const
 export type RunKind = (typeof runKinds)[number]
 
+/** What low-rank adapters may adapt: attention's projections, the dense MLP (and shared experts), the routed experts. */
+export const loraTargets = ['attention', 'mlp', 'experts'] as const
+export type LoraTarget = (typeof loraTargets)[number]
+
+/** LoRA: the model's weights frozen, a low-rank update A·B learned beside each targeted one. */
+export const loraConfigSchema = z
+  .object({
+    rank: z
+      .int()
+      .min(1)
+      .max(256)
+      .default(8)
+      .describe('r: the rank of each update A·B (A is in×r, B r×out). 8-16 is usual.'),
+    alpha: z
+      .number()
+      .positive()
+      .max(4096)
+      .default(16)
+      .describe('α: the update is scaled by α/r, so changing r keeps its size (2r is usual).'),
+    dropout: z
+      .number()
+      .min(0)
+      .max(0.9)
+      .default(0)
+      .describe("Dropout on each adapter's input while training."),
+    targets: z
+      .array(z.enum(loraTargets))
+      .min(1)
+      .default(['attention', 'mlp'])
+      .describe(
+        "Which weights get an adapter: attention (q, k, v, output), mlp (the dense feed-forward and an MoE layer's shared experts), experts (each routed expert's).",
+      ),
+  })
+  .strict()
+export type LoraConfig = z.output<typeof loraConfigSchema>
+
 /** GEMM input precisions (emulated on float32 backends). */
 export const precisions = ['fp32', 'bf16', 'fp16', 'fp8-e4m3', 'fp8-e5m2'] as const
 export type Precision = (typeof precisions)[number]
@@ -45,6 +81,12 @@ export const trainConfigSchema = z
       .default(true)
       .describe(
         "Preference training: also learn from the choices recorded in Evaluate's A/B view (ties are left out).",
+      ),
+    lora: loraConfigSchema
+      .nullable()
+      .default(null)
+      .describe(
+        'Train low-rank adapters (LoRA) instead of every weight: the model the run starts from stays frozen, only the adapters learn and are checkpointed (a fraction of the size), and they are folded into the weights for inference and export. Empty: full fine-tuning.',
       ),
     steps: z.int().min(1).max(10_000_000).default(2000).describe('Total optimizer steps.'),
     sequenceLength: z

@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, existsSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { UserError } from '../../shared/errors'
-import { dtypesOf, type ExportDtype, type ExportFormat } from '../../shared/export'
+import { dtypesOf, formatNames, type ExportDtype, type ExportFormat } from '../../shared/export'
 import type { Store } from '../../store'
 import { countParams } from '../model/params'
 import type { ModelConfig } from '../model/config'
@@ -9,6 +9,7 @@ import { disposeParams, loadCheckpoint, toParams, type LoadedModel } from '../in
 import { perplexity, type PerplexityResult } from '../infer/perplexity'
 import { loadTokenData } from '../train/token-data'
 import { modelCard } from './card'
+import { exportAdapter } from './adapter'
 import { toBfloat16, toFloat16 } from './floats'
 import { writeGguf } from './gguf'
 import { ggufModel, ggufRoundTrip } from './gguf-model'
@@ -89,15 +90,31 @@ export async function exportCheckpoint(
   if (!dtypesOf[format].includes(dtype))
     throw new UserError(
       'invalid_params',
-      `A ${format === 'gguf' ? 'GGUF file' : 'Hugging Face folder'} is written in ${dtypesOf[format].join(', ')}, not ${dtype}.`,
+      `A ${formatNames[format]} is written in ${dtypesOf[format].join(', ')}, not ${dtype}.`,
       'dtype',
     )
   if (format === 'gguf') return exportGguf(store, request, options)
+  if (format === 'peft') return exportAdapter(store, { ...request, dtype: dtype as HfDtype })
   return exportHf(store, { ...request, dtype: dtype as HfDtype }, options)
 }
 
-/** The precisions of a Hugging Face folder (checked against dtypesOf.hf above). */
-type HfDtype = 'fp32' | 'bf16' | 'fp16'
+/** The precisions of a Hugging Face or PEFT folder (checked against dtypesOf above). */
+export type HfDtype = 'fp32' | 'bf16' | 'fp16'
+
+/** A tensor in a safetensors dtype: float32, or rounded to bf16 or fp16. */
+export function storedAs(dtype: HfDtype, t: HfTensor): StoredTensor {
+  const data =
+    dtype === 'bf16'
+      ? bytesOf(toBfloat16(t.values))
+      : dtype === 'fp16'
+        ? bytesOf(toFloat16(t.values))
+        : bytesOf(t.values)
+  return {
+    dtype: dtype === 'bf16' ? 'BF16' : dtype === 'fp16' ? 'F16' : 'F32',
+    shape: t.shape,
+    data,
+  }
+}
 
 function exportHf(
   store: Store,
@@ -110,19 +127,7 @@ function exportHf(
   const model = loadCheckpoint(store, request.runId, request.checkpointId)
   const hf = toHfTensors(model.config, model.weights)
   const stored = new Map<string, StoredTensor>()
-  for (const [name, t] of hf) {
-    const data =
-      dtype === 'bf16'
-        ? bytesOf(toBfloat16(t.values))
-        : dtype === 'fp16'
-          ? bytesOf(toFloat16(t.values))
-          : bytesOf(t.values)
-    stored.set(name, {
-      dtype: dtype === 'bf16' ? 'BF16' : dtype === 'fp16' ? 'F16' : 'F32',
-      shape: t.shape,
-      data,
-    })
-  }
+  for (const [name, t] of hf) stored.set(name, storedAs(dtype, t))
 
   options.onProgress?.('Writing the files')
   mkdirSync(out, { recursive: true })

@@ -8,6 +8,7 @@ import type { Params } from '../model/model'
 import { paramSpecs } from '../model/params'
 import { fromJSON, type Tokenizer } from '../tokenizer'
 import { runChatTemplate } from '../sft/templates'
+import { checkpointWeights } from '../train/checkpoint/weights'
 
 /** A checkpoint's model, ready for inference: config, weights, tokenizer. */
 export interface LoadedModel {
@@ -45,9 +46,7 @@ export function loadCheckpoint(
       'checkpointId',
     )
   const config = modelConfigSchema.parse(run.modelConfig)
-  const weights = new Map<string, Float32Array>()
-  for (const [name, t] of store.checkpoints.tensors(checkpoint.id))
-    if (name.startsWith('param/')) weights.set(name.slice('param/'.length), t.values)
+  const weights = checkpointWeights(store, checkpoint.id)
   const tokenizerId = (run.data as { tokenizerId: number }).tokenizerId
   const json = store.tokenizers.json(tokenizerId)
   if (!json) throw new UserError('not_found', `The run's tokenizer (${tokenizerId}) is gone.`)

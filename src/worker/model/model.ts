@@ -16,6 +16,8 @@ import {
   type MoeWeights,
   type Routing,
 } from './layers/moe'
+import type { Weight } from './layers/linear'
+import { adapterNames } from './lora'
 import { rmsNorm } from './layers/rmsnorm'
 import { ropeTables, tileRope, type RopeTables } from './layers/rope'
 import { swiglu } from './layers/swiglu'
@@ -51,6 +53,16 @@ export interface BlockOptions {
   attention?: (layer: number, probs: tf.Tensor) => void
   /** Positions and mask of packed rows (`packedTables`) instead of one sequence per row. */
   tables?: SequenceTables
+  /** A training pass of a model with adapters: the seed their dropout draws from. */
+  adapterSeed?: number
+}
+
+/** How a model's low-rank adapters (found in Params beside their weights) apply. */
+export interface AdapterSettings {
+  /** α/r. */
+  scale: number
+  /** Dropout on the adapters' inputs in training passes (those given an adapterSeed). */
+  dropout: number
 }
 
 export interface ForwardOptions {
@@ -62,6 +74,8 @@ export interface ForwardOptions {
   routing?: readonly Routing[] | 'device'
   /** Packed rows (fine-tuning): their positions and mask, from `packedTables`. */
   tables?: SequenceTables
+  /** See BlockOptions.adapterSeed. */
+  adapterSeed?: number
 }
 
 export interface ForwardOutput {
@@ -117,7 +131,27 @@ function tidyBlock(run: () => BlockOutput): BlockOutput {
 export class Transformer {
   private readonly tables = new Map<string, Tables>()
 
-  constructor(readonly config: ModelConfig) {}
+  /** `adapters`: Params may hold LoRA adapters (lora.ts's names) beside the weights they adapt. */
+  constructor(
+    readonly config: ModelConfig,
+    private readonly adapters: AdapterSettings | null = null,
+  ) {}
+
+  /** A projection's weight, with its adapter when Params has one. */
+  private weight(P: Params, name: string, seed: number | undefined): Weight {
+    const base = P[name]
+    const a = this.adapters ? P[adapterNames(name).a] : undefined
+    if (!a) return base
+    const { scale, dropout: rate } = this.adapters!
+    return {
+      base,
+      a,
+      b: P[adapterNames(name).b],
+      scale,
+      // Each weight its own mask, the same in a recomputation of the pass (checkpointing).
+      dropout: rate > 0 && seed !== undefined ? { rate, seed: seed ^ hashName(name) } : null,
+    }
+  }
 
   /** Token ids (B·T) -> embeddings (B·T, D). */
   embed(P: Params, ids: tf.Tensor1D): tf.Tensor2D {
@@ -184,10 +218,10 @@ export class Transformer {
     const a = attention(
       rmsNorm(x, P[names.attnNorm(s)] as tf.Tensor1D, c.normEps),
       {
-        q: P[names.q(s)] as tf.Tensor2D,
-        k: P[names.k(s)] as tf.Tensor2D,
-        v: P[names.v(s)] as tf.Tensor2D,
-        out: P[names.attnOut(s)] as tf.Tensor2D,
+        q: this.weight(P, names.q(s), opts.adapterSeed),
+        k: this.weight(P, names.k(s), opts.adapterSeed),
+        v: this.weight(P, names.v(s), opts.adapterSeed),
+        out: this.weight(P, names.attnOut(s), opts.adapterSeed),
         ...(c.qkNorm
           ? {
               norm: {
@@ -238,7 +272,8 @@ export class Transformer {
     let moeStats: MoeReport | null = null
     let aux: tf.Scalar | null = null
     if (isMoeLayer(c, layer) && c.moe) {
-      const out = moe(n, this.moeWeights(P, s), c.moe, B, opts.numerics, opts.routing)
+      const w = this.moeWeights(P, s, opts.adapterSeed)
+      const out = moe(n, w, c.moe, B, opts.numerics, opts.routing)
       f = out.y
       moeStats = out.stats
       if (out.aux) aux = tf.keep(out.aux)
@@ -246,9 +281,9 @@ export class Transformer {
       f = swiglu(
         n,
         {
-          gate: P[names.gate(s)],
-          up: P[names.up(s)],
-          down: P[names.down(s)],
+          gate: this.weight(P, names.gate(s), opts.adapterSeed),
+          up: this.weight(P, names.up(s), opts.adapterSeed),
+          down: this.weight(P, names.down(s), opts.adapterSeed),
         },
         opts.numerics,
       )
@@ -378,6 +413,9 @@ export class Transformer {
       dropPath: opts.dropPath?.[l] ?? null,
       routing,
       ...(opts.tables ? { tables: opts.tables } : {}),
+      ...(opts.adapterSeed !== undefined
+        ? { adapterSeed: layerAdapterSeed(opts.adapterSeed, l) }
+        : {}),
     }
   }
 
@@ -394,23 +432,20 @@ export class Transformer {
     return { logits, aux, hidden: new Map(layers.map((l, i) => [l, kept[i]])) }
   }
 
-  moeWeights(P: Params, s: number): MoeWeights {
+  moeWeights(P: Params, s: number, adapterSeed?: number): MoeWeights {
     const moeCfg = this.config.moe!
+    const w = (name: string) => this.weight(P, name, adapterSeed)
     return {
       router: P[names.router(s)] as tf.Tensor2D,
       routerBias: P[names.routerBias(s)] as tf.Tensor1D,
       experts: Array.from({ length: moeCfg.routedExperts }, (_, e) => ({
-        gate: P[names.expertGate(s, e)] as tf.Tensor2D,
-        up: P[names.expertUp(s, e)] as tf.Tensor2D,
-        down: P[names.expertDown(s, e)] as tf.Tensor2D,
+        gate: w(names.expertGate(s, e)),
+        up: w(names.expertUp(s, e)),
+        down: w(names.expertDown(s, e)),
       })),
       shared:
         moeCfg.sharedExperts > 0
-          ? {
-              gate: P[names.sharedGate(s)],
-              up: P[names.sharedUp(s)],
-              down: P[names.sharedDown(s)],
-            }
+          ? { gate: w(names.sharedGate(s)), up: w(names.sharedUp(s)), down: w(names.sharedDown(s)) }
           : null,
     }
   }
@@ -517,3 +552,15 @@ export class Transformer {
 }
 
 export { expertHidden }
+
+/** Layer l's adapter dropout seed in a pass seeded `seed` (layers sharing weights differ). */
+export function layerAdapterSeed<S extends number | undefined>(seed: S, l: number): S {
+  return (seed === undefined ? undefined : (seed + Math.imul(l, 7919)) >>> 0) as S
+}
+
+/** FNV-1a of a parameter name: a weight's own offset of a pass's dropout seed. */
+function hashName(name: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193)
+  return h >>> 0
+}

@@ -14,6 +14,8 @@ import { Transformer, type Params, type SequenceTables } from '../model/model'
 import type { Numerics } from '../model/numerics'
 import { gatherRows } from '../model/ops'
 import { names } from '../model/params'
+import { adapterNames } from '../model/lora'
+import { layerAdapterSeed } from '../model/model'
 import type { Batch } from './data'
 import type { DistillWeights } from './distill'
 import { hiddenAlignmentLoss, pairLoss, type HiddenAlignment } from './hidden-align'
@@ -37,6 +39,8 @@ export interface GradientRequest {
   distill?: Distillation | null
   /** Preference training: the loss is DPO's or SimPO's over the batch's pairs (`batch.preference`). */
   preference?: PreferenceObjective | null
+  /** LoRA with dropout: the seed of this pass's adapter dropout masks. */
+  adapterSeed?: number
 }
 
 export interface Distillation {
@@ -164,6 +168,7 @@ async function routingFor(
     numerics: r.numerics,
     ...(masks ? { dropPath: masks } : {}),
     ...(tables ? { tables } : {}),
+    ...(r.adapterSeed !== undefined ? { adapterSeed: r.adapterSeed } : {}),
   })
 }
 
@@ -196,6 +201,7 @@ async function fullTape(r: GradientRequest, layout: Layout): Promise<GradientRes
       ...(layout.tables ? { tables: layout.tables } : {}),
       ...(align ? { hidden: align.alignment.pairs.map((p) => p.student) } : {}),
       ...(routing ? { routing } : {}),
+      ...(r.adapterSeed !== undefined ? { adapterSeed: r.adapterSeed } : {}),
     })
     stats = out.moe
     const loss = objectiveLoss(r, out.logits, targets, layout, rewards)
@@ -265,6 +271,7 @@ async function checkpointed(r: GradientRequest, layout: Layout): Promise<Gradien
     dropPath: masks?.[l] ?? null,
     ...(device ? { routing: 'device' as const } : {}),
     ...(layout.tables ? { tables: layout.tables } : {}),
+    ...(r.adapterSeed !== undefined ? { adapterSeed: layerAdapterSeed(r.adapterSeed, l) } : {}),
   })
 
   // 1. Forward, no tape: keep each block's input and its MoE routing, nothing else. The
@@ -307,14 +314,16 @@ async function checkpointed(r: GradientRequest, layout: Layout): Promise<Gradien
   }
 
   // 2. Head and loss.
-  const headNames = c.tieEmbeddings
-    ? [names.finalNorm, names.embed]
-    : [names.finalNorm, names.lmHead]
+  // Only what is trained is differentiated (LoRA freezes the head, the norms, the embedding).
+  const headNames = (
+    c.tieEmbeddings ? [names.finalNorm, names.embed] : [names.finalNorm, names.lmHead]
+  ).filter((n) => trainable.has(n))
   let loss: tf.Scalar | null = null
   let kl: tf.Scalar | null = null
   const rewards: tf.Scalar[] = []
   const headGrads = tf.grads((xL: tf.Tensor, ...hp: tf.Tensor[]) => {
-    const Q = { ...P, [headNames[0]]: hp[0], [headNames[1]]: hp[1] }
+    const Q = { ...P }
+    headNames.forEach((n, i) => (Q[n] = hp[i]))
     const logits = model.head(Q, xL as tf.Tensor2D, r.numerics)
     const ce = objectiveLoss(r, logits, targets, layout, rewards)
     loss = tf.keep(ce)
@@ -331,7 +340,7 @@ async function checkpointed(r: GradientRequest, layout: Layout): Promise<Gradien
 
   // 3. Blocks, last to first: recompute, then differentiate against dy.
   for (let l = c.layers - 1; l >= 0; l--) {
-    const blockNames = blockParamNames(model, weightSetOf(c, l))
+    const blockNames = blockParamNames(model, weightSetOf(c, l), P).filter((n) => trainable.has(n))
     // dy is the gradient at block l's output; an aligned block's output has its own term.
     const extra = dHidden.get(l)
     const upstream = extra ? tf.add(dy, extra) : dy
@@ -359,10 +368,12 @@ async function checkpointed(r: GradientRequest, layout: Layout): Promise<Gradien
   }
 
   // 4. Embedding lookup.
-  const [dEmbed] = tf.grads((e: tf.Tensor) => tf.sum<tf.Scalar>(tf.mul(gatherRows(e, ids), dy)))([
-    P[names.embed],
-  ])
-  accumulate(names.embed, dEmbed)
+  if (trainable.has(names.embed)) {
+    const [dEmbed] = tf.grads((e: tf.Tensor) => tf.sum<tf.Scalar>(tf.mul(gatherRows(e, ids), dy)))([
+      P[names.embed],
+    ])
+    accumulate(names.embed, dEmbed)
+  }
   dy.dispose()
   ids.dispose()
   targets.dispose()
@@ -384,8 +395,15 @@ async function checkpointed(r: GradientRequest, layout: Layout): Promise<Gradien
   }
 }
 
-/** Parameters of one weight set (what a block reads besides its input). */
-function blockParamNames(model: Transformer, s: number): string[] {
+/** Parameters of one weight set (what a block reads besides its input), adapters in P included. */
+function blockParamNames(model: Transformer, s: number, P: Params): string[] {
+  return weightNames(model, s).flatMap((n) => {
+    const { a, b } = adapterNames(n)
+    return P[a] ? [n, a, b] : [n]
+  })
+}
+
+function weightNames(model: Transformer, s: number): string[] {
   const c = model.config
   const base = [
     names.attnNorm(s),

@@ -10,6 +10,7 @@ import { modelConfigSchema, type ModelConfig } from '../model/config'
 import { measureMatmulFlops, trainingFlopsPerToken } from '../model/estimate'
 import type { RngState } from '../model/rng'
 import { CheckpointWriter, type CheckpointState, type WrittenCheckpoint } from './checkpoint/writer'
+import { checkpointWeights } from './checkpoint/weights'
 import { isPreferenceRun, sequenceLengthOf, trainConfigSchema, type TrainConfig } from './config'
 import { computeReference, pairCount, pairsDigest } from '../sft/preference-rows'
 import { disposeParams, toParams } from '../infer/load'
@@ -74,6 +75,8 @@ export function resolveThreads(c: TrainConfig, backend: BackendInfo['name']): nu
   if (c.threads !== null) return c.threads
   // A preference batch is scored as a whole (pairs share rows): one thread.
   if (isPreferenceRun(c)) return 1
+  // Adapters train on one thread (replicas would each hold the frozen base too).
+  if (c.lora) return 1
   return cpuBackend(backend) ? Math.min(4, availableParallelism()) : 1
 }
 
@@ -206,13 +209,7 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
   }
 
   try {
-    trainer = await createTrainer(
-      ctx,
-      model,
-      train,
-      resume,
-      resume ? null : initWeights(store, run),
-    )
+    trainer = await createTrainer(ctx, model, train, resume)
     // Peak for model FLOPs utilization: this thread's matmul rate times the threads in use.
     const peakFlops =
       (await measureMatmulFlops(tf)) * (cpuBackend(ctx.backend.name) ? (train.threads ?? 1) : 1)
@@ -373,11 +370,9 @@ function checkpointModel(
   role: string,
 ): CheckpointModel {
   const source = store.runs.get(ref.runId)
-  const weights = new Map<string, Float32Array>()
-  for (const [name, t] of store.checkpoints.tensors(ref.checkpointId))
-    if (name.startsWith('param/')) weights.set(name.slice('param/'.length), t.values)
-  if (!source || weights.size === 0)
+  if (!source)
     throw new UserError('not_found', `The ${role} checkpoint ${ref.checkpointId} is gone.`)
+  const weights = checkpointWeights(store, ref.checkpointId, `${role} checkpoint`)
   return { config: modelConfigSchema.parse(source.modelConfig), weights }
 }
 
@@ -385,15 +380,7 @@ function checkpointModel(
 function initWeights(store: Store, run: RunRow): Map<string, Float32Array> | null {
   const init = (run.data as RunData).init
   if (!init) return null
-  const weights = new Map<string, Float32Array>()
-  for (const [name, t] of store.checkpoints.tensors(init.checkpointId))
-    if (name.startsWith('param/')) weights.set(name.slice('param/'.length), t.values)
-  if (weights.size === 0)
-    throw new UserError(
-      'not_found',
-      `The checkpoint ${init.checkpointId} this run starts from is gone.`,
-    )
-  return weights
+  return checkpointWeights(store, init.checkpointId, 'checkpoint this run starts from')
 }
 
 /**
@@ -452,9 +439,10 @@ async function createTrainer(
   model: ModelConfig,
   train: TrainConfig,
   resume: TrainingState | null,
-  initialWeights: Map<string, Float32Array> | null = null,
 ): Promise<Trainer> {
   const run = ctx.store.runs.require(ctx.runId)
+  // A LoRA run's checkpoints hold only its adapters: its base is read again on resume.
+  const initialWeights = !resume || train.lora ? initWeights(ctx.store, run) : null
   const difficulty = await curriculumDifficulty(ctx, model, train)
   // A cached teacher is read from the project; only a live one needs its weights loaded.
   const cached =

@@ -3,7 +3,8 @@ import { z } from 'zod'
 import type { Store } from '../../store'
 import type { RunRow } from '../../store/repos/runs'
 import { UserError } from '../../shared/errors'
-import { modelConfigSchema } from '../model/config'
+import { modelConfigSchema, type ModelConfig } from '../model/config'
+import { adaptedWeights } from '../model/lora'
 import { isPreferenceRun, trainConfigSchema, type TrainConfig } from './config'
 import { templateError } from '../sft/chat-template'
 import { fineTuningTemplate } from '../sft/templates'
@@ -124,6 +125,34 @@ function postTrainingCompatible(t: TrainConfig): void {
   if (t.distillCache) refuse('distillCache', 'distillation is for pretraining runs.')
   if (isPreferenceRun(t) && t.threads !== null && t.threads > 1)
     refuse('threads', 'preference training runs on one thread.')
+}
+
+/**
+ * What LoRA needs: a trained model to adapt (its weights stay frozen), some weight of it the
+ * targets name, and one thread (replicas would each hold the whole base); and what it
+ * cannot combine with: distillation's projections and QAT train the weights themselves.
+ */
+function loraCompatible(t: TrainConfig, data: RunData, model: ModelConfig): void {
+  const refuse = (field: string, why: string) => {
+    throw new UserError('invalid_params', `${field}: ${why}`, field)
+  }
+  if (!data.init)
+    refuse(
+      'init',
+      'LoRA adapts a trained model: choose the checkpoint the run starts from (or train every weight).',
+    )
+  if (adaptedWeights(model, t.lora!.targets).length === 0)
+    refuse(
+      'train.lora.targets',
+      `the model has no ${t.lora!.targets.join(' or ')} weights to adapt (${model.moe ? 'its feed-forward layers are experts' : 'it has no experts'}).`,
+    )
+  if (t.threads !== null && t.threads > 1) refuse('train.threads', 'LoRA runs train on one thread.')
+  if (data.teacher) refuse('teacher', 'distillation trains every weight; turn LoRA off for it.')
+  if (t.qatStart !== null)
+    refuse(
+      'train.qatStart',
+      'quantization-aware training trains the weights themselves; turn LoRA off for it.',
+    )
 }
 
 export interface RunData {
@@ -294,6 +323,7 @@ export function createRun(
       'DPO keeps the model close to where it starts: choose the model to start from (a fine-tuned one, usually), or use SimPO, which needs none.',
       'init',
     )
+  if (train.lora) loraCompatible(train, data, model)
   if (train.kind !== 'pretrain') {
     if (data.teacher)
       throw new UserError(

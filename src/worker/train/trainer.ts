@@ -5,6 +5,7 @@ import { crossEntropy } from '../model/loss'
 import { Transformer, type Params } from '../model/model'
 import { ownedVariable } from '../model/ops'
 import { initialValues, names } from '../model/params'
+import { adapterScale, adapterSpecs, initialAdapters, isAdapterName } from '../model/lora'
 import { Rng, type RngState } from '../model/rng'
 import { isPreferenceRun, sequenceLengthOf, type TrainConfig, usesLossScaling } from './config'
 import { BatchSampler, type Batch, type TokenData } from './data'
@@ -235,22 +236,38 @@ export class Trainer {
         `The data uses ${data.vocabSize} token ids but the model has only ${modelConfig.vocabSize}.`,
       )
     }
-    this.model = new Transformer(modelConfig)
-    // The model's parameters, then the hidden-state alignment's projections (if any).
-    const specs = trainingSpecs(modelConfig, alignment)
+    const lora = config.lora
+    this.model = new Transformer(
+      modelConfig,
+      lora ? { scale: adapterScale(lora), dropout: lora.dropout } : null,
+    )
+    // The model's parameters, then the hidden-state alignment's projections (if any), then
+    // with LoRA the adapters, the only ones trained (the rest frozen).
+    const specs = lora
+      ? [
+          ...trainingSpecs(modelConfig, alignment).map((s) => ({ ...s, trainable: false })),
+          ...adapterSpecs(modelConfig, lora),
+        ]
+      : trainingSpecs(modelConfig, alignment)
+    if (lora && !initialWeights)
+      throw new Error('LoRA adapts a trained model: the run needs the weights it starts from.')
     // Separate streams so, e.g., changing the batch size does not change the initialization.
     const root = new Rng(config.seed)
     const initRng = root.fork()
     const samplerSeed = root.fork().state()
     const dropSeed = root.fork().state()
+    // A LoRA run's checkpoint holds only its adapters: the frozen weights come from its base.
     const init = resume
-      ? null
+      ? lora
+        ? initialWeights!
+        : null
       : new Map([
           ...(initialWeights ?? initialValues(modelConfig, initRng)),
           ...initialProjections(alignment, root.fork()),
+          ...(lora ? initialAdapters(modelConfig, lora, root.fork()) : []),
         ])
     for (const spec of specs) {
-      const values = resume ? resume.tensors.get(`param/${spec.name}`) : init!.get(spec.name)
+      const values = resume?.tensors.get(`param/${spec.name}`) ?? init?.get(spec.name)
       if (!values) throw new Error(`The checkpoint has no parameter ${spec.name}.`)
       if (values.length !== spec.shape.reduce((a, b) => a * b, 1))
         throw new Error(
@@ -379,7 +396,7 @@ export class Trainer {
         null
       const r = this.pool
         ? await this.parallelGradients(batch, masks, S, teacher, weights)
-        : await this.localGradients(batch, masks, S, teacher, weights)
+        : await this.localGradients(batch, masks, S, teacher, weights, this.adapterSeed(micro))
       if (teacher) tf.dispose([teacher.soft, ...teacher.hidden])
       // The adaptive batch needs each micro-batch's own gradient norm (unscaled).
       if (this.noise) microSq.push((await sumOfSquares([...r.grads.values()])) / (S * S))
@@ -463,14 +480,23 @@ export class Trainer {
     }
   }
 
+  /** LoRA dropout's seed for a micro-batch: fixed by the run's seed and the step (resumable). */
+  private adapterSeed(micro: number): number | undefined {
+    const lora = this.config.lora
+    if (!lora || lora.dropout === 0) return undefined
+    return (Math.imul(this.config.seed + 1, 0x9e3779b1) ^ Math.imul(this.step, 1021) ^ micro) >>> 0
+  }
+
   private localGradients(
     batch: Batch,
     masks: (Float32Array | null)[] | null,
     S: number,
     teacher: TeacherTargets | null,
     weights: DistillWeights | null,
+    adapterSeed?: number,
   ): Promise<GradientResult> {
     return computeGradients({
+      ...(adapterSeed !== undefined ? { adapterSeed } : {}),
       model: this.model,
       params: this.params,
       trainable: this.trainable,
@@ -711,8 +737,10 @@ export class Trainer {
    * free to continue.
    */
   async state(): Promise<TrainingState> {
+    // A LoRA run saves its adapters alone: its base is the checkpoint it started from.
+    const saved = [...this.params].filter(([name]) => !this.config.lora || isAdapterName(name))
     const entries: [string, tf.Tensor][] = [
-      ...[...this.params].map(([name, p]): [string, tf.Tensor] => [`param/${name}`, p]),
+      ...saved.map(([name, p]): [string, tf.Tensor] => [`param/${name}`, p]),
       ...[...this.optimizer.m].map(([name, m]): [string, tf.Tensor] => [`adam.m/${name}`, m]),
       ...[...this.optimizer.v].map(([name, v]): [string, tf.Tensor] => [`adam.v/${name}`, v]),
     ]
@@ -759,7 +787,8 @@ export class Trainer {
   /** DeepSeek-V3's bias update on each MoE weight set, from the loads this step chose. */
   private balanceExperts(stats: (MoeStats | null)[][]): void {
     const moe = this.modelConfig.moe
-    if (!moe || moe.balance !== 'aux-free' || moe.biasUpdateRate === 0) return
+    // Under LoRA the router bias is part of the frozen base.
+    if (!moe || moe.balance !== 'aux-free' || moe.biasUpdateRate === 0 || this.config.lora) return
     const perSet = new Map<number, Int32Array>()
     for (const micro of stats) {
       micro.forEach((s, layer) => {

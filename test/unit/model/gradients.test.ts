@@ -76,10 +76,10 @@ describe('gradients against finite differences', () => {
             attention(
               x as tf.Tensor2D,
               {
-                q: q as tf.Tensor2D,
-                k: k as tf.Tensor2D,
-                v: v as tf.Tensor2D,
-                out: out as tf.Tensor2D,
+                q: q,
+                k: k,
+                v: v,
+                out: out,
               },
               { B, T, heads: H, kvHeads, headWidth: hs },
               tileRope(ropeTables(T, H, hs, 1e4, 0.5), B),

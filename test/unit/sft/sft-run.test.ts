@@ -3,34 +3,8 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Store } from '../../../src/store'
 import { useTempDir } from '../../helpers/temp'
+import { sums } from '../../helpers/conversations'
 import { frugalOutput as frugal } from '../../helpers/trained-project'
-
-/** Small sums, asked and answered: the reply is the digits of the sum. */
-function sums(): object[] {
-  const out: object[] = []
-  for (let a = 1; a <= 9; a++)
-    for (let b = 1; b <= 7; b++) {
-      const q = `What is ${a}+${b}?`
-      const r = String(a + b)
-      // Three layouts a user's files come in.
-      if ((a + b) % 3 === 0)
-        out.push({
-          messages: [
-            { role: 'user', content: q },
-            { role: 'assistant', content: r },
-          ],
-        })
-      else if ((a + b) % 3 === 1) out.push({ prompt: q, response: r, id: `${a}-${b}` })
-      else
-        out.push({
-          conversations: [
-            { from: 'human', value: q },
-            { from: 'gpt', value: r },
-          ],
-        })
-    }
-  return out
-}
 
 describe('supervised fine-tuning through the CLI', () => {
   const tmp = useTempDir()

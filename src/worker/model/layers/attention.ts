@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { Numerics } from '../numerics'
 import { transposeLast2 } from '../ops'
+import { linear, type Weight } from './linear'
 import { rmsNorm } from './rmsnorm'
 import { applyRope, type RopeTables } from './rope'
 
@@ -40,10 +41,10 @@ export function attentionMask(
 }
 
 export interface AttentionWeights {
-  q: tf.Tensor2D
-  k: tf.Tensor2D
-  v: tf.Tensor2D
-  out: tf.Tensor2D
+  q: Weight
+  k: Weight
+  v: Weight
+  out: Weight
   /** Biases of q (H·hs) and of k and v (Hkv·hs), when the model has them (Qwen2). */
   bias?: { q: tf.Tensor1D; k: tf.Tensor1D; v: tf.Tensor1D }
   /** QK-norm (Qwen3): RMSNorm weights (hs) for every head's queries and keys, and its ε. */
@@ -81,8 +82,8 @@ export function attention(
   const { B, T, heads: H, kvHeads: Hkv, headWidth: hs } = shape
   return tf.tidy(() => {
     // The bias joins before the rotation, as in Qwen2 (it is part of the projection).
-    const project = (m: tf.Tensor2D, b: tf.Tensor1D | undefined) => {
-      const y = numerics.matmul(x, m) as tf.Tensor2D
+    const project = (m: Weight, b: tf.Tensor1D | undefined) => {
+      const y = linear(x, m, numerics) as tf.Tensor2D
       return b ? tf.add<tf.Tensor2D>(y, b) : y
     }
     // QK-norm normalizes each head's vector over its hs dims, before the rotation (Qwen3).
@@ -114,6 +115,6 @@ export function attention(
     extras.probs?.(probs)
     const out = numerics.matmul(probs, vh) // (B, H, T, hs)
     const merged = tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [B * T, H * hs]) // (B·T, H·hs)
-    return numerics.matmul(merged, w.out) as tf.Tensor2D
+    return linear(merged, w.out, numerics) as tf.Tensor2D
   })
 }

@@ -5,6 +5,7 @@ import { gatherRows, scatterAddRows } from '../ops'
 import { readsSync } from '../../kernels/host-views'
 import { routeOnDevice } from './device-routing'
 import { route, routerEntropy, type RoutingPlan } from './routing'
+import { stackWeights } from './linear'
 import { swiglu, type SwigluWeights } from './swiglu'
 
 export interface MoeWeights {
@@ -258,9 +259,9 @@ function deviceDispatch(
     'int32',
   )
   const stacked: SwigluWeights = {
-    gate: tf.stack(w.experts.map((e) => e.gate)), // (E, D, h)
-    up: tf.stack(w.experts.map((e) => e.up)), // (E, D, h)
-    down: tf.stack(w.experts.map((e) => e.down)), // (E, h, D)
+    gate: stackWeights(w.experts.map((e) => e.gate)), // (E, D, h)
+    up: stackWeights(w.experts.map((e) => e.up)), // (E, D, h)
+    down: stackWeights(w.experts.map((e) => e.down)), // (E, h, D)
   }
   return {
     rows: r.slots,

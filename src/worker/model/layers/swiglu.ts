@@ -1,14 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { Numerics } from '../numerics'
+import { linear, type Weight } from './linear'
 
 /**
  * A SwiGLU block's weights: gate and up (D, H), down (H, D); or a stack of E experts'
- * weights, (E, D, H) and (E, H, D), for E batches of rows at once.
+ * weights, (E, D, H) and (E, H, D), for E batches of rows at once; each may carry an adapter.
  */
 export interface SwigluWeights {
-  gate: tf.Tensor
-  up: tf.Tensor
-  down: tf.Tensor
+  gate: Weight
+  up: Weight
+  down: Weight
 }
 
 /**
@@ -17,9 +18,9 @@ export interface SwigluWeights {
  */
 export function swiglu<T extends tf.Tensor>(x: T, w: SwigluWeights, numerics: Numerics): T {
   return tf.tidy(() => {
-    const g = numerics.matmul(x, w.gate) // (…, N, H)
-    const u = numerics.matmul(x, w.up) // (…, N, H)
+    const g = linear(x, w.gate, numerics) // (…, N, H)
+    const u = linear(x, w.up, numerics) // (…, N, H)
     const h = tf.mul(tf.mul(g, tf.sigmoid(g)), u) // silu(g) ⊙ u
-    return numerics.matmul(h, w.down) as T
+    return linear(h, w.down, numerics) as T
   })
 }

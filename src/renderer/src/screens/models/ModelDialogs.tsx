@@ -9,12 +9,15 @@ import { formatCount } from '../../format'
 import type { CheckpointSummary, RunDetail } from '../../../../shared/runs'
 import type { ExportDtype, ExportFormat } from '../../../../shared/export'
 
+const folderDtypes = [
+  { v: 'fp32', text: 'fp32', hint: 'Full precision: reloads to identical logits.' },
+  { v: 'bf16', text: 'bf16', hint: 'Half the size; the range of fp32 with 8 bits of mantissa.' },
+  { v: 'fp16', text: 'fp16', hint: 'Half the size; finer than bf16 but a narrower range.' },
+] as const
+
 const dtypes = {
-  hf: [
-    { v: 'fp32', text: 'fp32', hint: 'Full precision: reloads to identical logits.' },
-    { v: 'bf16', text: 'bf16', hint: 'Half the size; the range of fp32 with 8 bits of mantissa.' },
-    { v: 'fp16', text: 'fp16', hint: 'Half the size; finer than bf16 but a narrower range.' },
-  ],
+  peft: folderDtypes,
+  hf: folderDtypes,
   gguf: [
     { v: 'fp32', text: 'f32', hint: 'Full precision: llama.cpp computes the logits Frugal does.' },
     { v: 'fp16', text: 'f16', hint: 'Half the size; matrices in 16 bits, norms in 32.' },
@@ -39,9 +42,18 @@ const formats = [
     label: 'File (new, .gguf)',
     hint: "One file with the weights, the tokenizer and the settings, for llama.cpp, Ollama and LM Studio: a dense model as llama.cpp's llama (qwen2 or qwen3 with their attention variations), a MoE as its glm4moe. Top-p routing, a sliding window and global tokens are refused with the reason.",
   },
+  {
+    v: 'peft',
+    text: 'LoRA adapters',
+    label: 'Folder (new, or empty)',
+    hint: "The run's adapters alone, in PEFT's layout (adapter_config.json, adapter_model.safetensors and a README.md): a few MB that Hugging Face PEFT loads onto the base model's Hugging Face folder. The other formats write the model with the adapters merged in.",
+  },
 ] as const
 
-/** Export a checkpoint as a Hugging Face model folder or a GGUF file, in the precision chosen. */
+/**
+ * Export a checkpoint as a Hugging Face model folder or a GGUF file, in the precision chosen;
+ * a LoRA run's adapters alone too.
+ */
 export function ExportDialog({
   run,
   checkpoint,
@@ -57,6 +69,8 @@ export function ExportDialog({
   const choices: readonly { v: ExportDtype; text: string; hint: string }[] = dtypes[format]
   const hint = choices.find((d) => d.v === dtype)?.hint
   const f = formats.find((x) => x.v === format)!
+  // Only a LoRA run has adapters to export alone.
+  const offered = run.train.lora ? formats : formats.filter((x) => x.v !== 'peft')
   const pick = (next: ExportFormat) => {
     setFormat(next)
     // fp32 is in both; a precision the other format lacks falls back to it.
@@ -80,7 +94,7 @@ export function ExportDialog({
             <legend className="small" style={{ fontWeight: 500 }}>
               Format
             </legend>
-            <Segmented label="Format" choices={formats} value={format} onChange={pick} />
+            <Segmented label="Format" choices={offered} value={format} onChange={pick} />
           </fieldset>
           <fieldset className="field" style={{ border: 0, padding: 0, margin: 0 }}>
             <legend className="small" style={{ fontWeight: 500 }}>

@@ -142,7 +142,7 @@ function ModelDetail({ runId }: { runId: string }) {
       const r = job.result as JobResults['model.export']
       setMessage({
         tone: 'success',
-        text: `Exported ${formatParams(r.parameters)} parameters (${r.format === 'gguf' ? `GGUF ${r.dtype}` : r.dtype}, ${formatBytes(r.bytes)}) to ${r.dir}: ${r.files.join(', ')}.${r.quantization ? ` Validation perplexity ${r.quantization.quantized.perplexity.toFixed(3)} with the ${r.quantization.dtype} weights, ${r.quantization.fp32.perplexity.toFixed(3)} with fp32.` : ''}`,
+        text: `Exported ${formatParams(r.parameters)} ${r.format === 'peft' ? 'adapter ' : ''}parameters (${r.format === 'gguf' ? `GGUF ${r.dtype}` : r.dtype}, ${formatBytes(r.bytes)}) to ${r.dir}: ${r.files.join(', ')}.${r.quantization ? ` Validation perplexity ${r.quantization.quantized.perplexity.toFixed(3)} with the ${r.quantization.dtype} weights, ${r.quantization.fp32.perplexity.toFixed(3)} with fp32.` : ''}`,
       })
     } else {
       setMessage(null)

@@ -6,6 +6,7 @@ import { modelConfigSchema } from '../model/config'
 import { adaptedWeights, adapterNames, isAdapterName } from '../model/lora'
 import { paramSpecs } from '../model/params'
 import { adapterConfigOf } from '../train/checkpoint/weights'
+import { resolveCheckpoint } from '../infer/load'
 import type { RunData } from '../train/setup'
 import type { ExportRequest, ExportResult, HfDtype } from './export'
 import { storedAs } from './export'
@@ -24,14 +25,7 @@ export function exportAdapter(
   request: ExportRequest & { dtype: HfDtype },
 ): ExportResult {
   const { out, dtype } = request
-  const run = store.runs.get(request.runId)
-  if (!run) throw new UserError('not_found', `There is no run ${request.runId}.`, 'runId')
-  const checkpoint =
-    request.checkpointId === null || request.checkpointId === undefined
-      ? store.checkpoints.latest(run.id)
-      : store.checkpoints.get(request.checkpointId)
-  if (!checkpoint || checkpoint.runId !== run.id)
-    throw new UserError('not_found', `Run ${run.name} has no such checkpoint.`, 'checkpointId')
+  const { run, checkpoint } = resolveCheckpoint(store, request.runId, request.checkpointId)
   const weights = new Map<string, Float32Array>()
   for (const [name, t] of store.checkpoints.tensors(checkpoint.id))
     if (name.startsWith('param/') && isAdapterName(name.slice(6)))

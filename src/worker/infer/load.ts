@@ -25,12 +25,12 @@ export interface LoadedModel {
   chatTemplate: string | null
 }
 
-/** A run's checkpoint (the newest when none is named): its weights, config and tokenizer. */
-export function loadCheckpoint(
+/** A run and one of its checkpoints (the newest when none is named), or a clear message. */
+export function resolveCheckpoint(
   store: Store,
   runId: string,
   checkpointId?: number | null,
-): LoadedModel {
+): { run: RunRow; checkpoint: CheckpointInfo } {
   const run = store.runs.get(runId)
   if (!run) throw new UserError('not_found', `There is no run ${runId}.`, 'runId')
   const checkpoint =
@@ -45,6 +45,16 @@ export function loadCheckpoint(
         : `Run ${run.name} has no checkpoint yet: train it until it saves one.`,
       'checkpointId',
     )
+  return { run, checkpoint }
+}
+
+/** A run's checkpoint (the newest when none is named): its weights, config and tokenizer. */
+export function loadCheckpoint(
+  store: Store,
+  runId: string,
+  checkpointId?: number | null,
+): LoadedModel {
+  const { run, checkpoint } = resolveCheckpoint(store, runId, checkpointId)
   const config = modelConfigSchema.parse(run.modelConfig)
   const weights = checkpointWeights(store, checkpoint.id)
   const tokenizerId = (run.data as { tokenizerId: number }).tokenizerId

@@ -140,13 +140,15 @@ export class Transformer {
   /** A projection's weight, with its adapter when Params has one. */
   private weight(P: Params, name: string, seed: number | undefined): Weight {
     const base = P[name]
-    const a = this.adapters ? P[adapterNames(name).a] : undefined
+    if (!this.adapters) return base
+    const adapter = adapterNames(name)
+    const a = P[adapter.a]
     if (!a) return base
-    const { scale, dropout: rate } = this.adapters!
+    const { scale, dropout: rate } = this.adapters
     return {
       base,
       a,
-      b: P[adapterNames(name).b],
+      b: P[adapter.b],
       scale,
       // Each weight its own mask, the same in a recomputation of the pass (checkpointing).
       dropout: rate > 0 && seed !== undefined ? { rate, seed: seed ^ hashName(name) } : null,

@@ -30,6 +30,8 @@ export const names = {
   embed: 'embed.weight',
   finalNorm: 'norm.weight',
   lmHead: 'lm_head.weight',
+  /** A reward model's scalar head (Hugging Face's *ForSequenceClassification names it so). */
+  score: 'score.weight',
   attnNorm: (s: number) => `layers.${s}.attn_norm.weight`,
   q: (s: number) => `layers.${s}.attn.q.weight`,
   k: (s: number) => `layers.${s}.attn.k.weight`,
@@ -127,6 +129,19 @@ export function paramSpecs(c: ModelConfig): ParamSpec[] {
   if (!c.tieEmbeddings) specs.push(matrix(names.lmHead, [D, c.vocabSize]))
   return specs
 }
+
+/**
+ * A reward model's scalar head, (D, 1): the score of a sequence is its last token's final
+ * normed state times this. Not part of paramSpecs: a model has it only while it is trained
+ * or used as a reward model.
+ */
+export const scoreSpec = (c: ModelConfig): ParamSpec => ({
+  name: names.score,
+  shape: [c.width, 1],
+  init: 'normal',
+  decay: true,
+  trainable: true,
+})
 
 export interface ParamCounts {
   /** Trainable parameters (shared layers counted once, tied embeddings once). */

@@ -1,10 +1,11 @@
 import { z } from 'zod'
 
 /**
- * What a run learns: plain text (pretraining), conversations (supervised fine-tuning), or
- * which of two replies is better (preference training: DPO, SimPO).
+ * What a run learns: plain text (pretraining), conversations (supervised fine-tuning),
+ * which of two replies is better (preference training: DPO, SimPO), or to score replies
+ * (a reward model, trained on the same pairs and on 1-5 ratings).
  */
-export const runKinds = ['pretrain', 'sft', 'dpo', 'simpo'] as const
+export const runKinds = ['pretrain', 'sft', 'dpo', 'simpo', 'reward'] as const
 export type RunKind = (typeof runKinds)[number]
 
 /** What low-rank adapters may adapt: attention's projections, the dense MLP (and shared experts), the routed experts. */
@@ -57,7 +58,7 @@ export const trainConfigSchema = z
       .enum(runKinds)
       .default('pretrain')
       .describe(
-        'What the run learns. pretrain: to predict every token of the text. sft (supervised fine-tuning): the assistant turns of a dataset of conversations, rendered with the chat template, prompts left out of the loss, several conversations packed per sequence without seeing each other. dpo (direct preference optimization) and simpo (its reference-free variant): to prefer the chosen reply of each preference pair over the rejected one.',
+        'What the run learns. pretrain: to predict every token of the text. sft (supervised fine-tuning): the assistant turns of a dataset of conversations, rendered with the chat template, prompts left out of the loss, several conversations packed per sequence without seeing each other. dpo (direct preference optimization) and simpo (its reference-free variant): to prefer the chosen reply of each preference pair over the rejected one. reward: a reward model, the network with a scalar head in place of its vocabulary, that scores a prompt and reply so the chosen reply of each pair scores higher (Bradley-Terry); it ranks generations.',
       ),
     preferenceBeta: z
       .number()
@@ -80,7 +81,7 @@ export const trainConfigSchema = z
       .boolean()
       .default(true)
       .describe(
-        "Preference training: also learn from the choices recorded in Evaluate's A/B view (ties are left out).",
+        "Preference training: also learn from the choices recorded in Evaluate's A/B view (ties are left out); a reward model also from the 1-5 ratings, each two outputs of one prompt rated differently making a pair.",
       ),
     lora: loraConfigSchema
       .nullable()

@@ -78,6 +78,9 @@ export interface ForwardOptions {
   adapterSeed?: number
 }
 
+/** What a model's head gives per position: next-token logits, or a reward model's score. */
+export type ModelOutput = 'logits' | 'score'
+
 export interface ForwardOutput {
   logits: tf.Tensor2D
   aux: tf.Scalar | null
@@ -131,10 +134,15 @@ function tidyBlock(run: () => BlockOutput): BlockOutput {
 export class Transformer {
   private readonly tables = new Map<string, Tables>()
 
-  /** `adapters`: Params may hold LoRA adapters (lora.ts's names) beside the weights they adapt. */
+  /**
+   * `adapters`: Params may hold LoRA adapters (lora.ts's names) beside the weights they
+   * adapt. `predicts`: 'logits' over the vocabulary, or 'score', a reward model's one number
+   * per position from its scalar head (Params then holds score.weight).
+   */
   constructor(
     readonly config: ModelConfig,
     private readonly adapters: AdapterSettings | null = null,
+    readonly predicts: ModelOutput = 'logits',
   ) {}
 
   /** A projection's weight, with its adapter when Params has one. */
@@ -294,11 +302,15 @@ export class Transformer {
     return { x, aux, moe: moeStats }
   }
 
-  /** Final norm and the output projection (the transposed embedding when tied): (N, D) -> (N, V). */
+  /**
+   * Final norm and the output projection (the transposed embedding when tied): (N, D) ->
+   * (N, V); for a reward model the scalar head instead: (N, D) -> (N, 1).
+   */
   head(P: Params, x: tf.Tensor2D, numerics: Numerics): tf.Tensor2D {
     const c = this.config
     return tf.tidy(() => {
       const n = rmsNorm(x, P[names.finalNorm] as tf.Tensor1D, c.normEps)
+      if (this.predicts === 'score') return numerics.matmul(n, P[names.score]) as tf.Tensor2D
       // An explicit transpose: wasm's matmul is an order of magnitude slower with transpose flags.
       const w = c.tieEmbeddings ? tf.transpose(P[names.embed]) : P[names.lmHead]
       return numerics.matmul(n, w) as tf.Tensor2D

@@ -3,7 +3,8 @@ import { targetLogProbs } from './loss'
 
 /** How a preference run scores a pair (see preferenceLoss). */
 export interface PreferenceObjective {
-  kind: 'dpo' | 'simpo'
+  /** reward: a reward model's scores under Bradley-Terry (β 1, γ 0). */
+  kind: 'dpo' | 'simpo' | 'reward'
   /** β: the scale of the implicit reward. */
   beta: number
   /** SimPO's target margin γ between the two rewards (0 for DPO). */
@@ -17,6 +18,8 @@ export interface PreferenceLayout {
   /** (N) 1 where the target is part of a reply, 0 for prompt and padding. */
   mask: Float32Array
   replies: number
+  /** (R) where each reply's last token is an input (its row's index in the N rows): a reward model reads its score there. */
+  last: Int32Array
   /** (P) the reply index of each pair's chosen and rejected reply. */
   chosen: Int32Array
   rejected: Int32Array
@@ -57,6 +60,7 @@ export function preferenceLoss(
   layout: PreferenceLayout,
   objective: PreferenceObjective,
 ): PreferenceOutput {
+  if (objective.kind === 'reward') return bradleyTerryLoss(logits, layout)
   const { beta } = objective
   const logp = tf.mul(targetLogProbs(logits, targets), tf.tensor1d(layout.mask)) // (N)
   const perReply = tf.unsortedSegmentSum(logp, tf.tensor1d(layout.reply, 'int32'), layout.replies) // (R)
@@ -83,6 +87,26 @@ export function preferenceLoss(
         'float32',
       ),
     ),
+  }
+}
+
+/**
+ * A reward model's loss (Bradley-Terry, as in Ouyang et al. 2022): from its scores (N, 1),
+ * each reply's reward is the score at its last token, and the loss is −log σ(r_chosen −
+ * r_rejected). Here the model's own preference is the same ordering, so `preferred` is
+ * the accuracy.
+ */
+function bradleyTerryLoss(scores: tf.Tensor2D, layout: PreferenceLayout): PreferenceOutput {
+  const reward = tf.gather(tf.reshape(scores, [-1]), tf.tensor1d(layout.last, 'int32')) // (R)
+  const rc = tf.gather(reward, tf.tensor1d(layout.chosen, 'int32')) // (P)
+  const rr = tf.gather(reward, tf.tensor1d(layout.rejected, 'int32')) // (P)
+  const accuracy = tf.mean<tf.Scalar>(tf.cast(tf.greater(rc, rr), 'float32'))
+  return {
+    loss: tf.mean<tf.Scalar>(tf.softplus(tf.neg(tf.sub(rc, rr)))),
+    chosenReward: tf.mean<tf.Scalar>(rc),
+    rejectedReward: tf.mean<tf.Scalar>(rr),
+    accuracy,
+    preferred: tf.clone(accuracy),
   }
 }
 

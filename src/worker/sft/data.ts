@@ -9,7 +9,7 @@ import { encodeConversations } from './examples'
 import { packExamples } from './pack'
 import { encodePairs } from './pairs'
 import { pairRows } from './preference-rows'
-import { isPreferenceRun, trainConfigSchema } from '../train/config'
+import { isPreferenceRun, isRewardRun, trainConfigSchema } from '../train/config'
 
 /** How many of the documents left out are named one by one in the run's log. */
 const PROBLEMS_LOGGED = 10
@@ -41,8 +41,11 @@ export function fineTuningData(
   const template = new ChatTemplate(data.chatTemplate, tokenizer)
   const pad = tokenizer.pad ?? tokenizer.eos ?? 0
   if (isPreferenceRun(train)) {
+    const reward = isRewardRun(train)
     const pairs = encodePairs(store, data.datasetId, train.comparisons, tokenizer, template, {
-      maxTokens: contextLength + 1,
+      // A reward model reads its score at a reply's last token, which must be an input.
+      maxTokens: reward ? contextLength : contextLength + 1,
+      ratings: reward && train.comparisons,
       valFraction: data.valFraction,
       ...(o.signal ? { signal: o.signal } : {}),
     })
@@ -53,6 +56,10 @@ export function fineTuningData(
       `Learning from ${pairs.train.length.toLocaleString('en')} preference pairs${
         pairs.fromComparisons > 0
           ? ` (${pairs.fromComparisons.toLocaleString('en')} of them chosen in Evaluate's A/B view)`
+          : ''
+      }${
+        pairs.fromRatings > 0
+          ? ` (${pairs.fromRatings.toLocaleString('en')} of them from 1-5 ratings of one prompt's outputs)`
           : ''
       }, ${
         pairs.val === pairs.train

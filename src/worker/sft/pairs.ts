@@ -6,6 +6,7 @@ import { isValidationDoc } from '../train/encode'
 import type { ChatTemplate } from './chat-template'
 import type { Example, ExampleProblem } from './examples'
 import { parsePreference, type PreferencePair } from './preference'
+import type { Rating } from '../../shared/review'
 
 /** A preference as token ids: the prompt with each reply, only the reply trained. */
 export interface PairExample {
@@ -20,6 +21,8 @@ export interface Pairs {
   skipped: number
   /** Pairs taken from Evaluate's A/B view (ties are not pairs and are not counted). */
   fromComparisons: number
+  /** Pairs made of two differently rated outputs of one prompt (reward models). */
+  fromRatings: number
 }
 
 const MAX_LISTED = 50
@@ -39,9 +42,16 @@ export function encodePairs(
   withComparisons: boolean,
   tokenizer: Tokenizer,
   template: ChatTemplate,
-  o: { maxTokens: number; valFraction: number; signal?: AbortSignal },
+  o: { maxTokens: number; valFraction: number; ratings?: boolean; signal?: AbortSignal },
 ): Pairs {
-  const out: Pairs = { train: [], val: [], problems: [], skipped: 0, fromComparisons: 0 }
+  const out: Pairs = {
+    train: [],
+    val: [],
+    problems: [],
+    skipped: 0,
+    fromComparisons: 0,
+    fromRatings: 0,
+  }
   const skip = (source: string, problem: string) => {
     out.skipped++
     if (out.problems.length < MAX_LISTED) out.problems.push({ source, problem })
@@ -89,6 +99,11 @@ export function encodePairs(
       if (offset + PAGE >= page.total) break
     }
   }
+  if (o.ratings) {
+    const pairs = ratingPairs(store)
+    out.fromRatings = pairs.length
+    all.push(...pairs)
+  }
   const start = documentStart(tokenizer)
   const split = all.length >= MIN_FOR_SPLIT
   for (const { key, source, pair } of all) {
@@ -119,6 +134,49 @@ export function encodePairs(
           : 'The dataset has no preference pairs: import JSONL records with prompt, chosen and rejected.',
     )
   if (out.val.length === 0) out.val = out.train
+  return out
+}
+
+/**
+ * Pairs from Evaluate's 1-5 ratings: every two outputs of the same prompt (and the same
+ * chat setting) rated differently, the higher-rated one chosen. A rating is a judgement
+ * relative to the prompt, so outputs of different prompts are never compared. Keys past
+ * the A/B comparisons' range keep the splits independent; a pair is held out by its
+ * prompt's first rating, so one prompt's pairs fall on one side.
+ */
+function ratingPairs(store: Store): { key: number; source: string; pair: PreferencePair }[] {
+  const byPrompt = new Map<string, Rating[]>()
+  for (let offset = 0; ; offset += PAGE) {
+    const page = store.ratings.ratings(PAGE, offset)
+    for (const r of page.items) {
+      const chat = r.source?.settings?.chat === true
+      const key = `${chat ? 'chat' : 'text'}\u0000${r.prompt}`
+      byPrompt.set(key, [...(byPrompt.get(key) ?? []), r])
+    }
+    if (offset + PAGE >= page.total) break
+  }
+  const out: { key: number; source: string; pair: PreferencePair }[] = []
+  for (const rated of byPrompt.values()) {
+    const first = Math.min(...rated.map((r) => r.id))
+    const chat = rated[0].source?.settings?.chat === true
+    for (const a of rated)
+      for (const b of rated) {
+        if (a.score <= b.score || a.output === b.output) continue
+        const { prompt } = a
+        out.push({
+          key: 0x60000000 + first,
+          source: `ratings ${a.id} (${a.score}) and ${b.id} (${b.score})`,
+          pair: chat
+            ? {
+                format: 'chat',
+                prompt: [{ role: 'user', content: prompt }],
+                chosen: a.output,
+                rejected: b.output,
+              }
+            : { format: 'text', prompt, chosen: a.output, rejected: b.output },
+        })
+      }
+  }
   return out
 }
 

@@ -50,6 +50,13 @@ export function preferenceBatch(pr: PreferenceRows, pairs: ArrayLike<number>): B
     { length: N },
     (_, i) => pr.rows.trained[picks[Math.floor(i / T)] * T + (i % T)],
   )
+  // A reply's last token is the input after its last trained target (the row's last input
+  // when the reply ends the row: DPO's rows may hold T + 1 tokens, a reward model's hold T).
+  const last = Int32Array.from({ length: batch.B }, (_, b) => {
+    let t = T - 1
+    while (t > 0 && mask[b * T + t] === 0) t--
+    return b * T + Math.min(t + 1, T - 1)
+  })
   const of = (values: Float32Array | null) =>
     values ? Float32Array.from(pairs, (p) => values[p]) : null
   return {
@@ -58,6 +65,7 @@ export function preferenceBatch(pr: PreferenceRows, pairs: ArrayLike<number>): B
       reply,
       mask,
       replies: batch.B,
+      last,
       chosen: Int32Array.from(pairs, (_, k) => 2 * k),
       rejected: Int32Array.from(pairs, (_, k) => 2 * k + 1),
       chosenTokens: of(pr.chosenTokens)!,

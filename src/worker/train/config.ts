@@ -12,9 +12,12 @@ export function usesLossScaling(c: TrainConfig): boolean {
   return c.precision === 'fp16' || c.precision.startsWith('fp8')
 }
 
-/** Preference training (DPO, SimPO): pairs of replies instead of text to predict. */
+/** Preference training (DPO, SimPO) and reward models: pairs of replies instead of text to predict. */
 export const isPreferenceRun = (t: Pick<TrainConfig, 'kind'>) =>
-  t.kind === 'dpo' || t.kind === 'simpo'
+  t.kind === 'dpo' || t.kind === 'simpo' || t.kind === 'reward'
+
+/** A reward model: the network ends in a scalar score instead of next-token logits. */
+export const isRewardRun = (t: Pick<TrainConfig, 'kind'>) => t.kind === 'reward'
 
 /** The length of the run's training sequences: `sequenceLength`, else the model's context. */
 export const sequenceLengthOf = (t: Pick<TrainConfig, 'sequenceLength'>, contextLength: number) =>

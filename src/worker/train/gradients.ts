@@ -316,7 +316,11 @@ async function checkpointed(r: GradientRequest, layout: Layout): Promise<Gradien
   // 2. Head and loss.
   // Only what is trained is differentiated (LoRA freezes the head, the norms, the embedding).
   const headNames = (
-    c.tieEmbeddings ? [names.finalNorm, names.embed] : [names.finalNorm, names.lmHead]
+    model.predicts === 'score'
+      ? [names.finalNorm, names.score]
+      : c.tieEmbeddings
+        ? [names.finalNorm, names.embed]
+        : [names.finalNorm, names.lmHead]
   ).filter((n) => trainable.has(n))
   let loss: tf.Scalar | null = null
   let kl: tf.Scalar | null = null

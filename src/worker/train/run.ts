@@ -11,7 +11,13 @@ import { measureMatmulFlops, trainingFlopsPerToken } from '../model/estimate'
 import type { RngState } from '../model/rng'
 import { CheckpointWriter, type CheckpointState, type WrittenCheckpoint } from './checkpoint/writer'
 import { checkpointWeights } from './checkpoint/weights'
-import { isPreferenceRun, sequenceLengthOf, trainConfigSchema, type TrainConfig } from './config'
+import {
+  isPreferenceRun,
+  isRewardRun,
+  sequenceLengthOf,
+  trainConfigSchema,
+  type TrainConfig,
+} from './config'
 import { computeReference, pairCount, pairsDigest } from '../sft/preference-rows'
 import { disposeParams, toParams } from '../infer/load'
 import type { RunData } from './setup'
@@ -198,7 +204,12 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
     const extra = trainer!.lastEval
     for (const [name, value] of Object.entries(extra))
       pendingMetrics.push({ name: `val_${name}`, step, value })
-    if (extra.preferred !== undefined)
+    if (extra.preferred !== undefined && isRewardRun(train))
+      ctx.log(
+        'info',
+        `${step === 0 ? 'Before training' : `Step ${step}`}: the reward model scores the chosen reply higher in ${pct(extra.accuracy)} of the held-out pairs (mean scores ${extra.chosen_reward.toFixed(3)} chosen, ${extra.rejected_reward.toFixed(3)} rejected).`,
+      )
+    else if (extra.preferred !== undefined)
       ctx.log(
         'info',
         step === 0

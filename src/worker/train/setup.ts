@@ -5,7 +5,7 @@ import type { RunRow } from '../../store/repos/runs'
 import { UserError } from '../../shared/errors'
 import { modelConfigSchema, type ModelConfig } from '../model/config'
 import { adaptedWeights } from '../model/lora'
-import { isPreferenceRun, trainConfigSchema, type TrainConfig } from './config'
+import { isPreferenceRun, isRewardRun, trainConfigSchema, type TrainConfig } from './config'
 import { templateError } from '../sft/chat-template'
 import { fineTuningTemplate } from '../sft/templates'
 
@@ -125,6 +125,8 @@ function postTrainingCompatible(t: TrainConfig): void {
   if (t.distillCache) refuse('distillCache', 'distillation is for pretraining runs.')
   if (isPreferenceRun(t) && t.threads !== null && t.threads > 1)
     refuse('threads', 'preference training runs on one thread.')
+  if (isRewardRun(t) && t.lora)
+    refuse('lora', 'a reward model trains every weight with its new scalar head; turn LoRA off.')
 }
 
 /**
@@ -316,6 +318,12 @@ export function createRun(
       'invalid_params',
       "A preference run needs pairs: choose a dataset of prompt/chosen/rejected records, or learn from Evaluate's A/B choices (train.comparisons).",
       'data.dataset',
+    )
+  if (isRewardRun(train) && data.teacher)
+    throw new UserError(
+      'invalid_params',
+      "A reward model learns scores, not a teacher's next-token predictions: leave the teacher out.",
+      'teacher',
     )
   if (train.kind === 'dpo' && !data.init)
     throw new UserError(

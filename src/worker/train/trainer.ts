@@ -4,10 +4,16 @@ import { rebalancedBias, type MoeStats } from '../model/layers/moe'
 import { crossEntropy } from '../model/loss'
 import { Transformer, type Params } from '../model/model'
 import { ownedVariable } from '../model/ops'
-import { initialValues, names } from '../model/params'
+import { initialValues, names, scoreSpec } from '../model/params'
 import { adapterScale, adapterSpecs, initialAdapters, isAdapterName } from '../model/lora'
 import { Rng, type RngState } from '../model/rng'
-import { isPreferenceRun, sequenceLengthOf, type TrainConfig, usesLossScaling } from './config'
+import {
+  isPreferenceRun,
+  isRewardRun,
+  sequenceLengthOf,
+  type TrainConfig,
+  usesLossScaling,
+} from './config'
 import { BatchSampler, type Batch, type TokenData } from './data'
 import { packedBatch, PackedSampler } from '../sft/pack'
 import {
@@ -237,18 +243,28 @@ export class Trainer {
       )
     }
     const lora = config.lora
+    const reward = isRewardRun(config)
     this.model = new Transformer(
       modelConfig,
       lora ? { scale: adapterScale(lora), dropout: lora.dropout } : null,
+      reward ? 'score' : 'logits',
     )
     // The model's parameters, then the hidden-state alignment's projections (if any), then
-    // with LoRA the adapters, the only ones trained (the rest frozen).
+    // with LoRA the adapters, the only ones trained (the rest frozen); a reward model's
+    // scalar head last, in place of the vocabulary head it does not use.
     const specs = lora
       ? [
           ...trainingSpecs(modelConfig, alignment).map((s) => ({ ...s, trainable: false })),
           ...adapterSpecs(modelConfig, lora),
         ]
-      : trainingSpecs(modelConfig, alignment)
+      : reward
+        ? [
+            ...trainingSpecs(modelConfig, alignment).map((s) =>
+              s.name === names.lmHead ? { ...s, trainable: false } : s,
+            ),
+            scoreSpec(modelConfig),
+          ]
+        : trainingSpecs(modelConfig, alignment)
     if (lora && !initialWeights)
       throw new Error('LoRA adapts a trained model: the run needs the weights it starts from.')
     // Separate streams so, e.g., changing the batch size does not change the initialization.
@@ -265,6 +281,7 @@ export class Trainer {
           ...(initialWeights ?? initialValues(modelConfig, initRng)),
           ...initialProjections(alignment, root.fork()),
           ...(lora ? initialAdapters(modelConfig, lora, root.fork()) : []),
+          ...(reward ? initialScore(modelConfig, root.fork()) : []),
         ])
     for (const spec of specs) {
       const values = resume?.tensors.get(`param/${spec.name}`) ?? init?.get(spec.name)
@@ -875,10 +892,19 @@ const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.l
 /** How a preference run scores its pairs (β and γ with their per-method defaults); null otherwise. */
 function preferenceObjective(c: TrainConfig): PreferenceObjective | null {
   if (!isPreferenceRun(c)) return null
+  if (isRewardRun(c)) return { kind: 'reward', beta: 1, margin: 0 }
   const simpo = c.kind === 'simpo'
   return {
     kind: simpo ? 'simpo' : 'dpo',
     beta: c.preferenceBeta ?? (simpo ? 2 : 0.1),
     margin: simpo ? c.simpoMargin : 0,
   }
+}
+
+/**
+ * A reward model's scalar head drawn like Hugging Face's (N(0, 0.02²)): scores start near
+ * zero and unordered, so the accuracy at step 0 is chance, not a tie.
+ */
+function initialScore(c: ModelConfig, rng: Rng): [string, Float32Array][] {
+  return [[names.score, rng.normalArray(c.width, 0.02)]]
 }

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { modelConfigSchema } from '../../../src/worker/model/config'
 import { crossEntropy } from '../../../src/worker/model/loss'
 import { Transformer, type Params } from '../../../src/worker/model/model'
-import { initialValues, paramSpecs } from '../../../src/worker/model/params'
+import { initialValues, paramSpecs, scoreSpec } from '../../../src/worker/model/params'
 import { Rng } from '../../../src/worker/model/rng'
 import { ownedVariable } from '../../../src/worker/model/ops'
 import { ChatTemplate, DEFAULT_CHAT_TEMPLATE } from '../../../src/worker/sft/chat-template'
@@ -15,6 +15,7 @@ import { structuredDocument, structuredPreview } from '../../../src/shared/struc
 import { preferenceLoss } from '../../../src/worker/model/preference-loss'
 import type { Example } from '../../../src/worker/sft/examples'
 import { packedBatch, packExamples } from '../../../src/worker/sft/pack'
+import { pairRows, preferenceBatch } from '../../../src/worker/sft/preference-rows'
 import { computeGradients } from '../../../src/worker/train/gradients'
 import { float32Numerics } from '../../../src/worker/model/model'
 import { fromJSON, trainBpe, trainChar, type Tokenizer } from '../../../src/worker/tokenizer'
@@ -148,6 +149,7 @@ describe('preference pairs', () => {
       reply: Int32Array.from([0, 0, 1, 1]),
       mask: Float32Array.from([1, 1, 1, 1]),
       replies: 2,
+      last: Int32Array.from([1, 3]),
       chosen: Int32Array.from([0]),
       rejected: Int32Array.from([1]),
       chosenTokens: Float32Array.from([2]),
@@ -180,6 +182,7 @@ describe('preference pairs', () => {
       reply: Int32Array.from([0, 0, 0, 1, 1, 1]),
       mask: Float32Array.from([0, 1, 1, 0, 1, 1]),
       replies: 2,
+      last: Int32Array.from([2, 5]),
       chosen: Int32Array.from([0]),
       rejected: Int32Array.from([1]),
       chosenTokens: Float32Array.from([2]),
@@ -197,6 +200,49 @@ describe('preference pairs', () => {
       )
       expect(err).toBeLessThan(2e-2)
     }
+  })
+  it("scores a reward model's pairs by Bradley-Terry on each reply's last-token score", async () => {
+    // Two pairs in four rows of T = 3, their last trained targets at 2 (the row's end), 0, 1, 0.
+    const pr = {
+      rows: {
+        count: 4,
+        T: 3,
+        inputs: new Int32Array(12),
+        targets: new Int32Array(12),
+        positions: new Int32Array(12),
+        segments: new Int32Array(12),
+        trained: Uint8Array.from([0, 1, 1, 1, 0, 0, 0, 1, 0, 1, 0, 0]),
+      },
+      chosenTokens: Float32Array.from([2, 1]),
+      rejectedTokens: Float32Array.from([1, 1]),
+      refChosen: null,
+      refRejected: null,
+    }
+    const layout = preferenceBatch(pr, [0, 1]).preference!
+    // A reply's last token is the input after its last trained target, within the row.
+    expect([...layout.last]).toEqual([2, 3 + 1, 6 + 2, 9 + 1])
+    const scores = tf.tensor2d([0, 0, 2, 0, 1, 0, 0, 0, 3, 0, 5, 0], [12, 1])
+    const out = preferenceLoss(scores, tf.tensor1d(new Int32Array(12), 'int32'), layout, {
+      kind: 'reward',
+      beta: 1,
+      margin: 0,
+    })
+    const softplus = (x: number) => Math.log1p(Math.exp(x))
+    // Pair 0: 2 against 1 (ordered right); pair 1: 3 against 5 (wrong).
+    expect((await out.loss.data())[0]).toBeCloseTo((softplus(-1) + softplus(2)) / 2, 5)
+    expect((await out.accuracy.data())[0]).toBe(0.5)
+    expect((await out.chosenReward.data())[0]).toBeCloseTo(2.5, 6)
+    expect((await out.rejectedReward.data())[0]).toBeCloseTo(3, 6)
+    const err = await gradientError(
+      (z) =>
+        preferenceLoss(z as tf.Tensor2D, tf.tensor1d(new Int32Array(12), 'int32'), layout, {
+          kind: 'reward',
+          beta: 1,
+          margin: 0,
+        }).loss,
+      [randomTensor([12, 1], 5)],
+    )
+    expect(err).toBeLessThan(2e-2)
   })
 })
 
@@ -378,6 +424,63 @@ describe('packing', () => {
       Transformer.disposeTables(tables)
       model.dispose()
     }
+  })
+
+  it("gives a reward model's scalar head the same gradients with and without checkpointing", async () => {
+    const config = modelConfigSchema.parse({
+      vocabSize: 30,
+      contextLength: 12,
+      layers: 2,
+      heads: 2,
+      width: 8,
+      tieEmbeddings: false,
+    })
+    const model = new Transformer(config, null, 'score')
+    const rng = new Rng(9)
+    const init = initialValues(config, rng)
+    const specs = [...paramSpecs(config), scoreSpec(config)]
+    init.set(scoreSpec(config).name, rng.normalArray(8, 0.5))
+    const params = new Map(
+      specs.map((s) => [s.name, ownedVariable(tf.tensor(init.get(s.name)!, s.shape), true)]),
+    )
+    const pr = pairRows(
+      [
+        { chosen: example(9, 4, 1, 30), rejected: example(7, 4, 2, 30) },
+        { chosen: example(6, 2, 3, 30), rejected: example(11, 2, 4, 30) },
+      ],
+      12,
+      0,
+    )
+    const batch = preferenceBatch(pr, [0, 1])
+    // The vocabulary head is not part of a reward model's output: never differentiated.
+    const trainable = specs.map((s) => s.name).filter((n) => n !== 'lm_head.weight')
+    const grads = async (checkpointing: boolean) => {
+      const r = await computeGradients({
+        model,
+        params,
+        trainable,
+        batch,
+        numerics: float32Numerics,
+        lossScale: 1,
+        labelSmoothing: 0,
+        dropPath: null,
+        checkpointing,
+        preference: { kind: 'reward', beta: 1, margin: 0 },
+      })
+      const g = new Map(
+        await Promise.all([...r.grads].map(async ([n, t]) => [n, await t.data()] as const)),
+      )
+      tf.dispose([...r.grads.values()])
+      return { loss: r.loss, g }
+    }
+    const full = await grads(false)
+    const recomputed = await grads(true)
+    expect(recomputed.loss).toBeCloseTo(full.loss, 6)
+    expect([...recomputed.g.keys()].sort()).toEqual([...full.g.keys()].sort())
+    expect(full.g.has('score.weight')).toBe(true)
+    for (const [name, g] of full.g)
+      g.forEach((x, j) => expect(recomputed.g.get(name)![j], name).toBeCloseTo(x, 5))
+    tf.dispose([...params.values()])
   })
 
   it('learns nothing from prompt tokens: their targets change neither the loss nor the gradients', async () => {

@@ -78,7 +78,7 @@ export function NewRunPage() {
   const parsedTrain = trainConfigSchema.safeParse(train)
   const kind = typeof train.kind === 'string' ? train.kind : 'pretrain'
   const fineTuning = kind !== 'pretrain'
-  const preference = kind === 'dpo' || kind === 'simpo'
+  const preference = kind === 'dpo' || kind === 'simpo' || kind === 'reward'
   /** A preference run on Evaluate's A/B choices alone, without a dataset. */
   const choicesOnly = preference && (noDataset || datasetId === null)
   const valid =
@@ -275,6 +275,7 @@ export function NewRunPage() {
                   <option value="sft">Fine-tuning on conversations (SFT)</option>
                   <option value="dpo">Preferences: DPO</option>
                   <option value="simpo">Preferences: SimPO (no reference model)</option>
+                  <option value="reward">A reward model (scores replies)</option>
                 </select>
                 <span className="field-hint" id="run-kind-hint">
                   {KIND_HINTS[kind]}
@@ -465,6 +466,7 @@ export function NewRunPage() {
                 ...(fineTuning ? PRETRAINING_ONLY : []),
                 ...(preference ? [] : PREFERENCE_ONLY),
                 ...(kind === 'simpo' ? [] : ['simpoMargin']),
+                ...(kind === 'reward' ? ['preferenceBeta'] : []),
               ]}
               order={[
                 'steps',
@@ -577,6 +579,8 @@ const KIND_HINTS: Record<string, string> = {
   dpo: 'Learns to prefer the chosen reply of each pair over the rejected one, staying close to the model it starts from (Direct Preference Optimization).',
   simpo:
     'Learns to prefer the chosen reply by its mean log-probability per token, with a margin, and no reference model (SimPO).',
+  reward:
+    "Learns to score a prompt and reply (a scalar head on the model's last state) so that the chosen reply of each pair, and the higher-rated of two rated outputs of one prompt, scores higher (Bradley-Terry).",
 }
 
 /** A run whose newest checkpoint the new run uses (start, teacher, reference); '' for none. */

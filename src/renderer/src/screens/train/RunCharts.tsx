@@ -63,7 +63,8 @@ export function RunCharts({ metrics }: { metrics: RunMetrics }) {
       requires: 'distill_kl',
     },
     {
-      title: 'Preference rewards (β · log-ratio to the reference; SimPO: per token)',
+      title:
+        'Preference rewards (DPO: β · log-ratio to the reference; SimPO: per token; reward model: its score)',
       metrics: [
         { name: 'pref_chosen_reward', label: 'chosen', color: '#2b8a3e' },
         { name: 'pref_rejected_reward', label: 'rejected', color: '#e03131' },

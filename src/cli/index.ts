@@ -9,6 +9,7 @@
  *   frugal export --run RUN --out DIR [--dtype fp32|bf16|fp16|int8]
  *   frugal eval --run RUN --kind perplexity [--dataset NAME] | --kind mc --data DIR [--shots K]
  *   frugal generate --run RUN --prompt TEXT [--temperature T] [--top-k K] [--top-p P]
+ *   frugal score --run REWARD_RUN --prompt TEXT --reply A B … [--chat]
  *
  * Every command takes --db (default: the app's default project) and --json
  * (machine-readable output on stdout, human progress on stderr).

@@ -8,6 +8,7 @@ import { loadBackend } from '../worker/backend'
 import { Decoder } from '../worker/infer/decoder'
 import { generate, generateOptionsSchema } from '../worker/infer/generate'
 import { disposeParams, loadCheckpoint, toParams } from '../worker/infer/load'
+import { scoreReplies } from '../worker/infer/reward'
 import { installKernels } from '../worker/kernels'
 import { runCommand } from './output'
 import { runJobInProcess } from './run-job'
@@ -329,5 +330,45 @@ export function registerModelCommands(program: Command, defaultDb: string): void
             disposeParams(params)
           }
         }),
+    )
+
+  program
+    .command('score')
+    .description(
+      'rank replies to a prompt with a reward model (a run trained with train.kind "reward"), best first',
+    )
+    .requiredOption('--run <run>', 'the reward model run (id or name)')
+    .option('--checkpoint <id>', 'a checkpoint of the run (default: its newest)')
+    .requiredOption('--prompt <text>', 'the prompt the replies answer')
+    .requiredOption('--reply <text...>', 'the replies to score (one or more)')
+    .option('--chat', "the prompt is a user's message and each reply the assistant's, as in --chat")
+    .option('--db <file>', 'project file', defaultDb)
+    .option('--json', 'JSON: the replies with their scores, best first')
+    .action((opts: Common & { prompt: string; reply: string[]; chat?: boolean }) =>
+      runCommand(!!opts.json, async (out) => {
+        const db = projectFromCli(opts.db)
+        const { tf } = await loadBackend(process.env.FRUGAL_BACKEND)
+        installKernels(tf)
+        const store = Store.open(db)
+        const model = (() => {
+          try {
+            return loadCheckpoint(
+              store,
+              resolveRun(db, opts.run),
+              opts.checkpoint ? int(opts.checkpoint, 'checkpoint') : null,
+            )
+          } finally {
+            store.close()
+          }
+        })()
+        const ranked = await scoreReplies(model, opts.prompt, opts.reply, opts.chat === true)
+        if (out.json)
+          process.stdout.write(
+            `${JSON.stringify({ runId: model.run.id, checkpointId: model.checkpoint.id, ranked })}\n`,
+          )
+        else
+          for (const r of ranked)
+            process.stdout.write(`${r.score.toFixed(3).padStart(9)}  ${r.reply}\n`)
+      }),
     )
 }

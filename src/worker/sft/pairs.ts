@@ -180,8 +180,11 @@ function ratingPairs(store: Store): { key: number; source: string; pair: Prefere
   return out
 }
 
-/** The prompt followed by one reply, as ids; only the reply (and its end token) trained. */
-function encodeReply(
+/**
+ * The prompt followed by one reply, as ids; only the reply (and its end token) trained. A
+ * reward model scores what it was trained on in this same form.
+ */
+export function encodeReply(
   pair: PreferencePair,
   reply: string,
   tokenizer: Tokenizer,

@@ -96,6 +96,33 @@ describe('reward models through the CLI', () => {
     expect(after.accuracy).toBeGreaterThanOrEqual(90)
     expect(after.chosen - after.rejected).toBeGreaterThan(2)
 
+    // The trained model ranks replies to a question it never saw in a pair (8+6): the
+    // sentence first; a run that is not a reward model is refused, saying so.
+    const score = (run: string) =>
+      JSON.parse(
+        frugal(
+          [
+            'score',
+            '--run',
+            run,
+            '--prompt',
+            'What is 8+6?',
+            '--chat',
+            '--reply',
+            '14',
+            'It is 14.',
+            '--db',
+            db,
+            '--json',
+          ],
+          home,
+        ).stdout,
+      ) as { ranked: { reply: string; score: number }[] }
+    const ranked = score('rm').ranked
+    expect(ranked.map((r) => r.reply)).toEqual(['It is 14.', '14'])
+    expect(ranked[0].score - ranked[1].score).toBeGreaterThan(1)
+    expect(() => score('sums')).toThrow(/Run sums is not a reward model/)
+
     // Ratings alone: three rated outputs per prompt, two rated alike (no pair between them),
     // so each prompt gives two pairs, the sentence over each bare answer.
     const store = Store.open(db)

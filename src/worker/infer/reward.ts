@@ -1,0 +1,78 @@
+import * as tf from '@tensorflow/tfjs-core'
+import { UserError } from '../../shared/errors'
+import { readTogether } from '../kernels/host-views'
+import { Transformer } from '../model/model'
+import { names, scoreSpec } from '../model/params'
+import { ChatTemplate, DEFAULT_CHAT_TEMPLATE } from '../sft/chat-template'
+import { encodeReply } from '../sft/pairs'
+import type { PreferencePair } from '../sft/preference'
+import { documentStart } from '../tokenizer'
+import { disposeParams, toParams, type LoadedModel } from './load'
+
+export interface ScoredReply {
+  reply: string
+  /** The reward model's score: only differences between replies to one prompt mean anything. */
+  score: number
+  tokens: number
+}
+
+/**
+ * A reward model's scores of replies to one prompt, best first. Each reply is laid out as
+ * the run trained on it (`encodeReply`: the prompt through the chat template with `chat`,
+ * else plain text then end-of-text) and scored at its last token.
+ */
+export async function scoreReplies(
+  model: LoadedModel,
+  prompt: string,
+  replies: readonly string[],
+  chat: boolean,
+): Promise<ScoredReply[]> {
+  const kind = (model.run.trainConfig as { kind?: unknown } | null)?.kind
+  const head = model.weights.get(names.score)
+  if (kind !== 'reward' || !head)
+    throw new UserError(
+      'invalid_params',
+      `Run ${model.run.name} is not a reward model: train one with train.kind "reward".`,
+      'runId',
+    )
+  if (replies.length === 0)
+    throw new UserError('invalid_params', 'Give at least one reply to score.')
+  const { config, tokenizer } = model
+  const template = new ChatTemplate(model.chatTemplate ?? DEFAULT_CHAT_TEMPLATE, tokenizer)
+  const start = documentStart(tokenizer)
+  const params = toParams(config, model.weights)
+  params[names.score] = tf.tensor(head, scoreSpec(config).shape)
+  const net = new Transformer(config, null, 'score')
+  try {
+    const out: ScoredReply[] = []
+    for (const reply of replies) {
+      const pair: PreferencePair = chat
+        ? {
+            format: 'chat',
+            prompt: [{ role: 'user', content: prompt }],
+            chosen: reply,
+            rejected: '',
+          }
+        : { format: 'text', prompt, chosen: reply, rejected: '' }
+      const example = encodeReply(pair, reply, tokenizer, template, start)
+      if (typeof example === 'string') throw new UserError('invalid_params', example)
+      const L = example.ids.length
+      if (L > config.contextLength)
+        throw new UserError(
+          'invalid_params',
+          `The prompt with the reply "${reply.slice(0, 40)}" is ${L} tokens, longer than the model's context (${config.contextLength}).`,
+        )
+      const ids = tf.tensor1d(example.ids, 'int32')
+      const { logits, aux } = await net.forwardAsync(params, ids, 1, L)
+      // (L, 1) scores: the reply's is at its last token.
+      const last = tf.slice(logits, [L - 1, 0], [1, 1])
+      const [value] = await readTogether([last])
+      tf.dispose([ids, logits, last, ...(aux ? [aux] : [])])
+      out.push({ reply, score: value[0], tokens: L })
+    }
+    return out.sort((a, b) => b.score - a.score)
+  } finally {
+    disposeParams(params)
+    net.dispose()
+  }
+}

@@ -364,3 +364,17 @@ export const trainConfigSchema = z
 
 export type TrainConfigInput = z.input<typeof trainConfigSchema>
 export type TrainConfig = z.output<typeof trainConfigSchema>
+
+/** Preference training (DPO, SimPO) and reward models: pairs of replies instead of text to predict. */
+export const isPreferenceRun = (t: Pick<TrainConfig, 'kind'>) =>
+  t.kind === 'dpo' || t.kind === 'simpo' || t.kind === 'reward'
+
+/** A reward model: the network ends in a scalar score instead of next-token logits. */
+export const isRewardRun = (t: Pick<TrainConfig, 'kind'>) => t.kind === 'reward'
+
+/**
+ * Runs that take one thread unless told otherwise: a preference batch is scored as a whole
+ * (pairs share rows), and LoRA replicas would each hold the frozen base too.
+ */
+export const trainsOnOneThread = (t: Pick<TrainConfig, 'kind' | 'lora'>) =>
+  isPreferenceRun(t) || t.lora !== null

@@ -2,6 +2,9 @@
 import type { TrainConfig } from '../../shared/config/train'
 
 export {
+  isPreferenceRun,
+  isRewardRun,
+  trainsOnOneThread,
   trainConfigSchema,
   type TrainConfig,
   type TrainConfigInput,
@@ -11,13 +14,6 @@ export function usesLossScaling(c: TrainConfig): boolean {
   if (c.lossScaling !== 'auto') return c.lossScaling === 'on'
   return c.precision === 'fp16' || c.precision.startsWith('fp8')
 }
-
-/** Preference training (DPO, SimPO) and reward models: pairs of replies instead of text to predict. */
-export const isPreferenceRun = (t: Pick<TrainConfig, 'kind'>) =>
-  t.kind === 'dpo' || t.kind === 'simpo' || t.kind === 'reward'
-
-/** A reward model: the network ends in a scalar score instead of next-token logits. */
-export const isRewardRun = (t: Pick<TrainConfig, 'kind'>) => t.kind === 'reward'
 
 /** The length of the run's training sequences: `sequenceLength`, else the model's context. */
 export const sequenceLengthOf = (t: Pick<TrainConfig, 'sequenceLength'>, contextLength: number) =>

@@ -15,6 +15,7 @@ import {
   isPreferenceRun,
   isRewardRun,
   sequenceLengthOf,
+  trainsOnOneThread,
   trainConfigSchema,
   type TrainConfig,
 } from './config'
@@ -79,10 +80,7 @@ const gpuBackend = (backend: BackendInfo['name']) =>
 /** Threads for data parallelism: one per core (up to 4) on single-threaded backends. */
 export function resolveThreads(c: TrainConfig, backend: BackendInfo['name']): number {
   if (c.threads !== null) return c.threads
-  // A preference batch is scored as a whole (pairs share rows): one thread.
-  if (isPreferenceRun(c)) return 1
-  // Adapters train on one thread (replicas would each hold the frozen base too).
-  if (c.lora) return 1
+  if (trainsOnOneThread(c)) return 1
   return cpuBackend(backend) ? Math.min(4, availableParallelism()) : 1
 }
 

@@ -1,6 +1,6 @@
 import { AlertTriangle } from 'lucide-react'
 import type { ModelConfig } from '../../../../shared/config/model'
-import type { TrainConfig } from '../../../../shared/config/train'
+import { trainsOnOneThread, type TrainConfig } from '../../../../shared/config/train'
 import { estimateRun } from '../../../../shared/estimate'
 import type { TrainEnvironment } from '../../../../shared/runs'
 import { formatBytes, formatCount, formatDuration } from '../../format'
@@ -16,7 +16,7 @@ interface EstimatesProps {
 
 /** What the run will cost, recomputed on every edit, against what this machine has. */
 export function Estimates({ model, train, env, msPerStep }: EstimatesProps) {
-  const threads = train.threads ?? env?.defaultThreads ?? 1
+  const threads = train.threads ?? (trainsOnOneThread(train) ? 1 : (env?.defaultThreads ?? 1))
   const e = estimateRun(model, train, threads)
   const mem = e.memory
   const heapLimit = env?.heapLimitBytes ?? null

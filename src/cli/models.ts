@@ -282,20 +282,7 @@ export function registerModelCommands(program: Command, defaultDb: string): void
             const issue = parsed.error.issues[0]
             throw new UserError('invalid_params', `--${String(issue?.path[0])}: ${issue?.message}`)
           }
-          const { tf } = await loadBackend(process.env.FRUGAL_BACKEND)
-          installKernels(tf)
-          const store = Store.open(db)
-          const model = (() => {
-            try {
-              return loadCheckpoint(
-                store,
-                resolveRun(db, opts.run),
-                opts.checkpoint ? int(opts.checkpoint, 'checkpoint') : null,
-              )
-            } finally {
-              store.close()
-            }
-          })()
+          const model = await loadForInference(db, opts)
           const params = toParams(model.config, model.weights)
           const decoder = new Decoder(model.config, params)
           try {
@@ -347,20 +334,7 @@ export function registerModelCommands(program: Command, defaultDb: string): void
     .action((opts: Common & { prompt: string; reply: string[]; chat?: boolean }) =>
       runCommand(!!opts.json, async (out) => {
         const db = projectFromCli(opts.db)
-        const { tf } = await loadBackend(process.env.FRUGAL_BACKEND)
-        installKernels(tf)
-        const store = Store.open(db)
-        const model = (() => {
-          try {
-            return loadCheckpoint(
-              store,
-              resolveRun(db, opts.run),
-              opts.checkpoint ? int(opts.checkpoint, 'checkpoint') : null,
-            )
-          } finally {
-            store.close()
-          }
-        })()
+        const model = await loadForInference(db, opts)
         const ranked = await scoreReplies(model, opts.prompt, opts.reply, opts.chat === true)
         if (out.json)
           process.stdout.write(
@@ -371,4 +345,20 @@ export function registerModelCommands(program: Command, defaultDb: string): void
             process.stdout.write(`${r.score.toFixed(3).padStart(9)}  ${r.reply}\n`)
       }),
     )
+}
+
+/** The backend, then the checkpoint --run and --checkpoint name (the project closed again). */
+async function loadForInference(db: string, opts: { run: string; checkpoint?: string }) {
+  const { tf } = await loadBackend(process.env.FRUGAL_BACKEND)
+  installKernels(tf)
+  const store = Store.open(db)
+  try {
+    return loadCheckpoint(
+      store,
+      resolveRun(db, opts.run),
+      opts.checkpoint ? int(opts.checkpoint, 'checkpoint') : null,
+    )
+  } finally {
+    store.close()
+  }
 }

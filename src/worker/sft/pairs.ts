@@ -151,7 +151,9 @@ function ratingPairs(store: Store): { key: number; source: string; pair: Prefere
     for (const r of page.items) {
       const chat = r.source?.settings?.chat === true
       const key = `${chat ? 'chat' : 'text'}\u0000${r.prompt}`
-      byPrompt.set(key, [...(byPrompt.get(key) ?? []), r])
+      const rated = byPrompt.get(key)
+      if (rated) rated.push(r)
+      else byPrompt.set(key, [r])
     }
     if (offset + PAGE >= page.total) break
   }

@@ -526,7 +526,10 @@ export function NewRunPage() {
               )}
               {error && (
                 <Notice tone="error">
-                  {error.field ? `${error.field}: ` : ''}
+                  {/* Setup refusals name their field themselves ("train.lora: …"). */}
+                  {error.field && !error.message.startsWith(`${error.field}:`)
+                    ? `${error.field}: `
+                    : ''}
                   {error.message}
                 </Notice>
               )}

@@ -213,12 +213,12 @@ export function NewRunPage() {
   const setKind = (kind: string) => {
     // Fine-tuning has no use for the pretraining-only settings: they go back to their defaults.
     const kept =
-      kind === 'sft'
+      kind !== 'pretrain'
         ? Object.fromEntries(Object.entries(train).filter(([k]) => !PRETRAINING_ONLY.includes(k)))
         : train
     setTrain({ ...kept, kind: kind === 'pretrain' ? undefined : kind })
     setCalibration(null)
-    if (kind === 'sft') setTeacherRunId('')
+    if (kind !== 'pretrain') setTeacherRunId('')
   }
   return (
     <Page

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { Store } from '../store'
 import type { DatasetSummary } from '../shared/types'
@@ -14,6 +14,7 @@ import { UserError } from '../shared/errors'
 import { formatBytes, runCommand } from './output'
 import { countOf } from '../shared/plural'
 import { runJobInProcess } from './run-job'
+import { arithmeticTask } from '../worker/grpo/toy-task'
 
 interface DbOptions {
   db: string
@@ -300,6 +301,74 @@ export function registerDataCommands(program: Command, defaultDb: string): void 
           (x) => `Deleted "${x.dataset}" (${countOf(x.documents, 'document')}).`,
         )
       }),
+    )
+
+  data
+    .command('toy-task <task>')
+    .description(
+      'write a verifiable toy task as JSONL conversations to import (arithmetic: "What is 3+4?" → "7"), the task GRPO is shown on',
+    )
+    .requiredOption('--out <file>', 'JSONL file to write')
+    .option('--count <n>', 'problems to write', '400')
+    .option('--max <n>', 'largest first operand', '19')
+    .option('--max-second <n>', 'largest second operand (default: --max)')
+    .option('--operations <ops>', 'operations among + - *', '+')
+    .option('--seed <n>', 'seed of the order', '1')
+    .option('--overwrite', 'replace the file if it exists')
+    .option('--json', 'print {path, records} as JSON on stdout')
+    .action(
+      (
+        task: string,
+        opts: {
+          out: string
+          count: string
+          max: string
+          maxSecond?: string
+          operations: string
+          seed: string
+          overwrite?: boolean
+          json?: boolean
+        },
+      ) =>
+        runCommand(!!opts.json, (out) => {
+          if (task !== 'arithmetic')
+            throw new UserError('invalid_params', `There is no toy task "${task}"; try arithmetic.`)
+          const int = (value: string, field: string, min: number, max: number) => {
+            const n = Number(value)
+            if (!Number.isInteger(n) || n < min || n > max)
+              throw new UserError(
+                'invalid_params',
+                `--${field} must be a whole number from ${min} to ${max}.`,
+                field,
+              )
+            return n
+          }
+          const operations = [...opts.operations.replace(/\s/g, '')]
+          if (operations.length === 0 || operations.some((o) => !'+-*'.includes(o)))
+            throw new UserError(
+              'invalid_params',
+              '--operations takes any of + - * (e.g. "+-").',
+              'operations',
+            )
+          const records = arithmeticTask({
+            count: int(opts.count, 'count', 1, 1_000_000),
+            max: int(opts.max, 'max', 1, 1000),
+            ...(opts.maxSecond !== undefined
+              ? { maxSecond: int(opts.maxSecond, 'max-second', 1, 1000) }
+              : {}),
+            operations: [...new Set(operations)] as ('+' | '-' | '*')[],
+            seed: int(opts.seed, 'seed', 0, 2 ** 31 - 1),
+          })
+          const target = checkNewFile(fromWorkingDir(opts.out), 'out', {
+            overwrite: !!opts.overwrite,
+          })
+          writeFileSync(target, records.map((r) => JSON.stringify(r)).join('\n') + '\n')
+          out.result(
+            { path: target, records: records.length },
+            (r) =>
+              `Wrote ${countOf(r.records, 'problem')} to ${r.path}. Import it with \`frugal data import ${r.path} --dataset <name>\`.`,
+          )
+        }),
     )
 
   data

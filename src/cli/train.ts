@@ -156,7 +156,7 @@ export function registerTrainCommands(program: Command, defaultDb: string): void
               lastNote = Date.now()
               const m = p.metrics ?? {}
               out.note(
-                `step ${p.done}/${p.total}  loss ${m.loss?.toFixed(4)}${m.val_loss !== undefined ? `  val ${m.val_loss.toFixed(4)}` : ''}  ${Math.round(m.tokens_per_sec ?? 0)} tok/s`,
+                `step ${p.done}/${p.total}  loss ${m.loss?.toFixed(4)}${m.grpo_reward !== undefined ? `  reward ${m.grpo_reward.toFixed(3)}  KL ${m.grpo_kl?.toFixed(4)}` : ''}${m.val_loss !== undefined ? `  val ${m.val_loss.toFixed(4)}` : ''}  ${Math.round(m.tokens_per_sec ?? 0)} tok/s`,
               )
             }
           },

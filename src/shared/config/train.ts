@@ -2,10 +2,11 @@ import { z } from 'zod'
 
 /**
  * What a run learns: plain text (pretraining), conversations (supervised fine-tuning),
- * which of two replies is better (preference training: DPO, SimPO), or to score replies
- * (a reward model, trained on the same pairs and on 1-5 ratings).
+ * which of two replies is better (preference training: DPO, SimPO), to score replies
+ * (a reward model, trained on the same pairs and on 1-5 ratings), or to earn rewards
+ * for replies it samples itself (GRPO, reinforcement with verifiable rewards).
  */
-export const runKinds = ['pretrain', 'sft', 'dpo', 'simpo', 'reward'] as const
+export const runKinds = ['pretrain', 'sft', 'dpo', 'simpo', 'reward', 'grpo'] as const
 export type RunKind = (typeof runKinds)[number]
 
 /** What low-rank adapters may adapt: attention's projections, the dense MLP (and shared experts), the routed experts. */
@@ -44,6 +45,115 @@ export const loraConfigSchema = z
   .strict()
 export type LoraConfig = z.output<typeof loraConfigSchema>
 
+/**
+ * One of the rules a GRPO run scores its sampled replies by. Each gives a score in [0, 1]
+ * (the length rule a penalty in [−1, 0]), multiplied by its weight; a reply's reward is
+ * their sum. The reference answer is the last assistant turn of the prompt's conversation.
+ */
+export const rewardRuleSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('exact'),
+      weight: z.number().min(-100).max(100).default(1),
+    })
+    .strict()
+    .describe(
+      'exact: 1 when the reply equals the reference answer (ends of lines and surrounding spaces aside), else 0.',
+    ),
+  z
+    .object({
+      kind: z.literal('numeric'),
+      tolerance: z.number().min(0).default(0),
+      weight: z.number().min(-100).max(100).default(1),
+    })
+    .strict()
+    .describe(
+      "numeric: 1 when the reply's last number is within the tolerance of the reference answer's last number, else 0.",
+    ),
+  z
+    .object({
+      kind: z.literal('regex'),
+      pattern: z.string().min(1).max(1000),
+      weight: z.number().min(-100).max(100).default(1),
+    })
+    .strict()
+    .describe(
+      'regex: 1 when the reply matches the regular expression (JavaScript syntax; anchor it with ^ and $ to match the whole reply), else 0. A format reward.',
+    ),
+  z
+    .object({
+      kind: z.literal('length'),
+      target: z.int().min(1).default(32),
+      weight: z.number().min(-100).max(100).default(1),
+    })
+    .strict()
+    .describe(
+      'length: a penalty, −(tokens beyond the target)/target, at most −1, for replies longer than the target.',
+    ),
+])
+export type RewardRule = z.output<typeof rewardRuleSchema>
+
+/** GRPO (Shao et al. 2024, DeepSeek-R1's reinforcement): its sampling, objective and rewards. */
+export const grpoConfigSchema = z
+  .object({
+    group: z
+      .int()
+      .min(2)
+      .max(64)
+      .default(8)
+      .describe(
+        "G: replies sampled per prompt. Each reply's advantage is its reward's standing in its group, (r − mean)/std.",
+      ),
+    maxNewTokens: z
+      .int()
+      .min(1)
+      .max(4096)
+      .default(64)
+      .describe(
+        "Tokens a sampled reply may have (and within the model's context with its prompt); it ends earlier at the chat template's end of turn.",
+      ),
+    temperature: z
+      .number()
+      .positive()
+      .max(2)
+      .default(1)
+      .describe('Sampling temperature of the replies: 1 samples the model as it is.'),
+    clip: z
+      .number()
+      .positive()
+      .max(1)
+      .default(0.2)
+      .describe(
+        'ε: the probability ratio to the sampling model is clipped to [1 − ε, 1 + ε] (PPO), which matters when a batch of replies is reused for several steps.',
+      ),
+    klBeta: z
+      .number()
+      .min(0)
+      .max(10)
+      .default(0.04)
+      .describe(
+        "β: the weight of the KL penalty to the model the run starts from (DeepSeekMath's 0.04). 0 turns it off and keeps no reference.",
+      ),
+    iterations: z
+      .int()
+      .min(1)
+      .max(16)
+      .default(1)
+      .describe(
+        'μ: optimizer steps on each batch of sampled replies before sampling new ones (1: always fresh, the ratio is then 1 and clipping never acts).',
+      ),
+    rewards: z
+      .array(rewardRuleSchema)
+      .min(1)
+      .max(16)
+      .default([{ kind: 'exact', weight: 1 }])
+      .describe(
+        "The rules a reply's reward is summed from: exact, numeric (answer checks), regex (format), length (a penalty).",
+      ),
+  })
+  .strict()
+export type GrpoConfig = z.output<typeof grpoConfigSchema>
+
 /** GEMM input precisions (emulated on float32 backends). */
 export const precisions = ['fp32', 'bf16', 'fp16', 'fp8-e4m3', 'fp8-e5m2'] as const
 export type Precision = (typeof precisions)[number]
@@ -58,7 +168,7 @@ export const trainConfigSchema = z
       .enum(runKinds)
       .default('pretrain')
       .describe(
-        'What the run learns. pretrain: to predict every token of the text. sft (supervised fine-tuning): the assistant turns of a dataset of conversations, rendered with the chat template, prompts left out of the loss, several conversations packed per sequence without seeing each other. dpo (direct preference optimization) and simpo (its reference-free variant): to prefer the chosen reply of each preference pair over the rejected one. reward: a reward model, the network with a scalar head in place of its vocabulary, that scores a prompt and reply so the chosen reply of each pair scores higher (Bradley-Terry); it ranks generations.',
+        'What the run learns. pretrain: to predict every token of the text. sft (supervised fine-tuning): the assistant turns of a dataset of conversations, rendered with the chat template, prompts left out of the loss, several conversations packed per sequence without seeing each other. dpo (direct preference optimization) and simpo (its reference-free variant): to prefer the chosen reply of each preference pair over the rejected one. reward: a reward model, the network with a scalar head in place of its vocabulary, that scores a prompt and reply so the chosen reply of each pair scores higher (Bradley-Terry); it ranks generations. grpo: reinforcement with verifiable rewards, the model samples a group of replies to each prompt of a dataset of conversations, the rules in train.grpo score them against the reference answer (the last assistant turn), and replies better than their group become likelier.',
       ),
     preferenceBeta: z
       .number()
@@ -89,6 +199,12 @@ export const trainConfigSchema = z
       .describe(
         'Train low-rank adapters (LoRA) instead of every weight: the model the run starts from stays frozen, only the adapters learn and are checkpointed (a fraction of the size), and they are folded into the weights for inference and export. Empty: full fine-tuning.',
       ),
+    grpo: grpoConfigSchema
+      .nullable()
+      .default(null)
+      .describe(
+        'GRPO: group size, sampling, clipping, KL penalty and reward rules. Empty: the defaults.',
+      ),
     steps: z.int().min(1).max(10_000_000).default(2000).describe('Total optimizer steps.'),
     sequenceLength: z
       .int()
@@ -104,7 +220,7 @@ export const trainConfigSchema = z
       .max(4096)
       .default(12)
       .describe(
-        "Sequences per micro-batch, each of the model's context length (preference training: pairs, two sequences each).",
+        "Sequences per micro-batch, each of the model's context length (preference training: pairs, two sequences each; GRPO: prompts, each sampled train.grpo.group times).",
       ),
     gradAccumulation: z
       .int()
@@ -372,9 +488,17 @@ export const isPreferenceRun = (t: Pick<TrainConfig, 'kind'>) =>
 /** A reward model: the network ends in a scalar score instead of next-token logits. */
 export const isRewardRun = (t: Pick<TrainConfig, 'kind'>) => t.kind === 'reward'
 
+/** GRPO: the model samples its own replies and learns from their rewards. */
+export const isPolicyRun = (t: Pick<TrainConfig, 'kind'>) => t.kind === 'grpo'
+
+/** A GRPO run's settings, the defaults where it gives none. */
+export const grpoSettings = (t: Pick<TrainConfig, 'grpo'>): GrpoConfig =>
+  t.grpo ?? grpoConfigSchema.parse({})
+
 /**
  * Runs that take one thread unless told otherwise: a preference batch is scored as a whole
- * (pairs share rows), and LoRA replicas would each hold the frozen base too.
+ * (pairs share rows), a GRPO batch's advantages as groups, and LoRA replicas would each
+ * hold the frozen base too.
  */
 export const trainsOnOneThread = (t: Pick<TrainConfig, 'kind' | 'lora'>) =>
-  isPreferenceRun(t) || t.lora !== null
+  isPreferenceRun(t) || isPolicyRun(t) || t.lora !== null

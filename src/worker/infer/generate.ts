@@ -21,7 +21,11 @@ export interface GeneratedToken {
  * Choose the next token from logits: greedy at temperature 0, else softmax(logits / T)
  * restricted to the top k and to the top-p nucleus, sampled with the seeded RNG.
  */
-export function sampleToken(logits: Float32Array, o: GenerateOptions, rng: Rng): number {
+export function sampleToken(
+  logits: Float32Array,
+  o: Pick<GenerateOptions, 'temperature' | 'topK' | 'topP'>,
+  rng: Rng,
+): number {
   const V = logits.length
   if (o.temperature === 0) {
     let best = 0

@@ -123,6 +123,7 @@ export const trainRunJob: JobHandler<'train.run'> = async ({ runId }, ctx) => {
           loss_scale: m.lossScale,
           skipped_steps: m.skippedTotal,
           ...(m.valLoss !== null ? { val_loss: m.valLoss } : {}),
+          ...(m.policy ? { grpo_reward: m.policy.reward, grpo_kl: m.policy.kl } : {}),
         },
       })
     },

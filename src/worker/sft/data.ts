@@ -9,7 +9,15 @@ import { encodeConversations } from './examples'
 import { packExamples } from './pack'
 import { encodePairs } from './pairs'
 import { pairRows } from './preference-rows'
-import { isPreferenceRun, isRewardRun, trainConfigSchema } from '../train/config'
+import {
+  grpoSettings,
+  isPolicyRun,
+  isPreferenceRun,
+  isRewardRun,
+  trainConfigSchema,
+} from '../train/config'
+import { policyPrompts } from '../grpo/prompts'
+import { RewardRules } from '../grpo/rewards'
 
 /** How many of the documents left out are named one by one in the run's log. */
 const PROBLEMS_LOGGED = 10
@@ -87,6 +95,24 @@ export function fineTuningData(
   const rows = packExamples(examples.train, contextLength, pad)
   const val =
     examples.val === examples.train ? rows : packExamples(examples.val, contextLength, pad)
+  if (isPolicyRun(train)) {
+    const prompts = {
+      train: policyPrompts(examples.train),
+      val: policyPrompts(examples.val),
+      tokenizer,
+    }
+    const grpo = grpoSettings(train)
+    o.log(
+      'info',
+      `Reinforcing on ${prompts.train.length.toLocaleString('en')} prompts (${
+        examples.val === examples.train
+          ? 'too few to hold any out: validation uses them too'
+          : `${prompts.val.length.toLocaleString('en')} held out for validation`
+      }), ${grpo.group} replies sampled for each, rewarded by: ${new RewardRules(grpo.rewards).describe()}.`,
+    )
+    logProblems(examples, 'document', o.log)
+    return { train: rows.inputs, val: val.inputs, vocabSize, packed: { train: rows, val }, prompts }
+  }
   const tokens = examples.train.reduce((n, e) => n + e.ids.length, 0)
   const fill = tokens / (rows.count * (contextLength + 1))
   o.log(

@@ -11,6 +11,8 @@ export interface Example {
   ids: Int32Array
   /** Per token: 1 where predicting it is trained (an assistant turn), 0 for the prompt. */
   trained: Uint8Array
+  /** The last user turn and the last assistant turn (a GRPO run's question and reference answer). */
+  reference?: { question: string; answer: string }
 }
 
 /** A document that could not be used, and why (the rest are used). */
@@ -100,7 +102,13 @@ export function encodeConversations(
       )
       continue
     }
-    const example = { ids: Int32Array.from(ids), trained: Uint8Array.from(trained) }
+    const messages = parsed.conversation.messages
+    const last = (role: string) => messages.filter((m) => m.role === role).at(-1)?.content ?? ''
+    const example: Example = {
+      ids: Int32Array.from(ids),
+      trained: Uint8Array.from(trained),
+      reference: { question: last('user'), answer: last('assistant') },
+    }
     out.trainedTokens += trained.reduce((a, b) => a + b, 0)
     if (split && isValidationDoc(doc.id, o.valFraction)) out.val.push(example)
     else out.train.push(example)

@@ -2,9 +2,13 @@
 import type { TrainConfig } from '../../shared/config/train'
 
 export {
+  grpoSettings,
+  isPolicyRun,
   isPreferenceRun,
   isRewardRun,
   trainsOnOneThread,
+  type GrpoConfig,
+  type RewardRule,
   trainConfigSchema,
   type TrainConfig,
   type TrainConfigInput,

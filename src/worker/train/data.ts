@@ -2,6 +2,9 @@ import { Rng, type RngState } from '../model/rng'
 import type { PackedRows } from '../sft/pack'
 import type { PreferenceRows } from '../sft/preference-rows'
 import type { PreferenceLayout } from '../model/preference-loss'
+import type { PolicyLayout } from '../model/policy-loss'
+import type { PolicyPrompt } from '../grpo/policy'
+import type { Tokenizer } from '../tokenizer'
 
 /** Token ids for training and validation; typed arrays, so 100M tokens fit easily. */
 export interface TokenData {
@@ -15,6 +18,11 @@ export interface TokenData {
   packed?: { train: PackedRows; val: PackedRows }
   /** Preference training: pairs of replies packed into rows (sampled instead of `packed`). */
   preference?: { train: PreferenceRows; val: PreferenceRows }
+  /**
+   * GRPO: the prompts replies are sampled for, with their reference answers (the packed
+   * conversations stay, for the validation loss of the reference answers).
+   */
+  prompts?: { train: PolicyPrompt[]; val: PolicyPrompt[]; tokenizer: Tokenizer }
 }
 
 export interface Batch {
@@ -29,6 +37,8 @@ export interface Batch {
   packing?: BatchPacking
   /** Preference training: the pairs of replies in the rows (with `packing`). */
   preference?: PreferenceLayout
+  /** GRPO: sampled replies, one per row, with their advantages (with `packing`). */
+  policy?: PolicyLayout
 }
 
 /** Several short sequences packed into each row: none sees another, and only some targets count. */

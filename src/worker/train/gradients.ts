@@ -10,6 +10,7 @@ import {
 import { readsSync, readTogether } from '../kernels/host-views'
 import { crossEntropy, distillationKl } from '../model/loss'
 import { preferenceLoss, type PreferenceObjective } from '../model/preference-loss'
+import { policyLoss, type PolicyObjective } from '../model/policy-loss'
 import { Transformer, type Params, type SequenceTables } from '../model/model'
 import type { Numerics } from '../model/numerics'
 import { gatherRows } from '../model/ops'
@@ -39,6 +40,8 @@ export interface GradientRequest {
   distill?: Distillation | null
   /** Preference training: the loss is DPO's or SimPO's over the batch's pairs (`batch.preference`). */
   preference?: PreferenceObjective | null
+  /** GRPO: the loss is the clipped policy objective over the batch's replies (`batch.policy`). */
+  policy?: PolicyObjective | null
   /** LoRA with dropout: the seed of this pass's adapter dropout masks. */
   adapterSeed?: number
 }
@@ -66,6 +69,8 @@ export interface GradientResult {
   moe: (MoeStats | null)[]
   /** Preference training: the batch's mean rewards and how many pairs it orders right. */
   preference: PreferenceMetrics | null
+  /** GRPO: the batch's KL to the reference and how much the clip held back. */
+  policy: PolicyMetrics | null
 }
 
 export interface PreferenceMetrics {
@@ -74,9 +79,15 @@ export interface PreferenceMetrics {
   accuracy: number
 }
 
+export interface PolicyMetrics {
+  kl: number
+  clipped: number
+}
+
 /**
  * The training loss of a batch's logits: the (weighted) cross-entropy, or with a preference
- * objective DPO's or SimPO's loss, whose reward statistics are kept (tf.keep) for reading.
+ * objective DPO's or SimPO's loss, or GRPO's; their own measures (rewards, KL) are kept
+ * (tf.keep) for reading.
  */
 function objectiveLoss(
   r: GradientRequest,
@@ -91,13 +102,27 @@ function objectiveLoss(
     kept.push(tf.keep(out.chosenReward), tf.keep(out.rejectedReward), tf.keep(out.accuracy))
     return out.loss
   }
+  const replies = r.batch.policy
+  if (r.policy && replies) {
+    const out = policyLoss(logits, targets, replies, r.policy, r.batch.T)
+    kept.push(tf.keep(out.kl), tf.keep(out.clipped))
+    return out.loss
+  }
   return crossEntropy(logits, targets, r.labelSmoothing, layout.weights)
 }
 
-function preferenceOf(values: (number | null)[]): PreferenceMetrics | null {
-  if (values.length === 0) return null
+/** The objective's own measures, read back with the loss (see objectiveLoss's `kept`). */
+function objectiveMetrics(
+  r: GradientRequest,
+  values: (number | null)[],
+): Pick<GradientResult, 'preference' | 'policy'> {
+  if (values.length === 0) return { preference: null, policy: null }
+  if (r.policy && r.batch.policy) {
+    const [kl, clipped] = values as number[]
+    return { preference: null, policy: { kl, clipped } }
+  }
   const [chosenReward, rejectedReward, accuracy] = values as number[]
-  return { chosenReward, rejectedReward, accuracy }
+  return { preference: { chosenReward, rejectedReward, accuracy }, policy: null }
 }
 
 /**
@@ -228,7 +253,7 @@ async function fullTape(r: GradientRequest, layout: Layout): Promise<GradientRes
   const result = new Map<string, tf.Tensor>()
   for (const [varName, g] of Object.entries(grads)) result.set(byVar.get(varName)!, g)
   const read = await readResults([ce, aux, kl, mse, ...rewards], stats)
-  const [loss, auxValue, klValue, hidden, ...preference] = read.scalars
+  const [loss, auxValue, klValue, hidden, ...measures] = read.scalars
   return {
     loss: loss!,
     aux: auxValue ?? 0,
@@ -236,7 +261,7 @@ async function fullTape(r: GradientRequest, layout: Layout): Promise<GradientRes
     hidden,
     grads: result,
     moe: read.moe,
-    preference: preferenceOf(preference),
+    ...objectiveMetrics(r, measures),
   }
 }
 
@@ -387,7 +412,7 @@ async function checkpointed(r: GradientRequest, layout: Layout): Promise<Gradien
     : null
   tf.dispose(pairLosses)
   const read = await readResults([loss, auxSum, kl, meanPair, ...rewards], stats)
-  const [lossValue, auxValue, klValue, hidden, ...preference] = read.scalars
+  const [lossValue, auxValue, klValue, hidden, ...measures] = read.scalars
   return {
     loss: lossValue!,
     aux: auxValue ?? 0,
@@ -395,7 +420,7 @@ async function checkpointed(r: GradientRequest, layout: Layout): Promise<Gradien
     hidden,
     grads,
     moe: read.moe,
-    preference: preferenceOf(preference),
+    ...objectiveMetrics(r, measures),
   }
 }
 

@@ -12,6 +12,8 @@ import type { RngState } from '../model/rng'
 import { CheckpointWriter, type CheckpointState, type WrittenCheckpoint } from './checkpoint/writer'
 import { checkpointWeights } from './checkpoint/weights'
 import {
+  grpoSettings,
+  isPolicyRun,
   isPreferenceRun,
   isRewardRun,
   sequenceLengthOf,
@@ -202,7 +204,18 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
     const extra = trainer!.lastEval
     for (const [name, value] of Object.entries(extra))
       pendingMetrics.push({ name: `val_${name}`, step, value })
-    if (extra.preferred !== undefined && isRewardRun(train))
+    const held = trainer!.lastPolicyEval
+    if (held) {
+      const e = held.example
+      const right = (share: number | null, reward: number) =>
+        share !== null ? `${pct(share)} right` : `mean reward ${reward.toFixed(3)}`
+      ctx.log(
+        'info',
+        `${step === 0 ? 'Before training' : `Step ${step}`}: ${held.prompts} held-out prompts, ${held.samples} replies each sampled: ${right(held.accuracy, held.reward)} (pass@1, mean reward ${held.reward.toFixed(3)}); greedy: ${right(held.greedyAccuracy, held.greedyReward)}; e.g. "${clipText(e.question)}" → "${clipText(e.reply)}"${
+          e.correct === null ? '' : e.correct ? ' (right)' : ' (wrong)'
+        }.`,
+      )
+    } else if (extra.preferred !== undefined && isRewardRun(train))
       ctx.log(
         'info',
         `${step === 0 ? 'Before training' : `Step ${step}`}: the reward model scores the chosen reply higher in ${pct(extra.accuracy)} of the held-out pairs (mean scores ${extra.chosen_reward.toFixed(3)} chosen, ${extra.rejected_reward.toFixed(3)} rejected).`,
@@ -232,8 +245,9 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
         ? 'one data-parallel worker'
         : `data-parallel over ${train.threads} threads`
     ctx.log('info', `Training on ${backendLabel}, ${parallel}, ${train.precision} numerics.`)
-    // Preference training: where the model starts, on the measures it is judged by.
-    if (!resume && isPreferenceRun(train)) await evaluate(0)
+    // Preference training and GRPO: where the model starts, on the measures it is judged by.
+    if (!resume && (isPreferenceRun(train) || isPolicyRun(train))) await evaluate(0)
+    let failuresLogged = 0
     let status: RunSummary['status'] = 'completed'
     while (trainer.step < train.steps) {
       if (ctx.signal.aborted) {
@@ -274,6 +288,19 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
           { name: 'pref_margin', step, value: p.chosenReward - p.rejectedReward },
           { name: 'pref_accuracy', step, value: p.accuracy },
         )
+      }
+      if (m.policy) {
+        const p = m.policy
+        pendingMetrics.push(
+          { name: 'grpo_reward', step, value: p.reward },
+          { name: 'grpo_reward_spread', step, value: p.spread },
+          { name: 'grpo_flat_groups', step, value: p.flat },
+          { name: 'grpo_length', step, value: p.length },
+          { name: 'grpo_kl', step, value: p.kl },
+          { name: 'grpo_clipped', step, value: p.clipped },
+          ...(p.accuracy !== null ? [{ name: 'grpo_accuracy', step, value: p.accuracy }] : []),
+        )
+        failuresLogged = logRuleFailures(ctx, trainer, failuresLogged)
       }
       recordSchedules(pendingMetrics, m, step, train)
       const isLast = step === train.steps
@@ -359,6 +386,27 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
     await writer.close().catch(() => undefined)
     await trainer?.dispose()
   }
+}
+
+/** Rules that failed in a GRPO run, logged with a failed reply once per rule (and counted). */
+function logRuleFailures(ctx: RunContext, trainer: Trainer, logged: number): number {
+  const failures = trainer.ruleFailures
+  if (!failures) return logged
+  const named = new Set(failures.list.slice(0, logged).map((f) => f.rule))
+  for (const f of failures.list.slice(logged)) {
+    if (named.has(f.rule)) continue
+    named.add(f.rule)
+    ctx.log(
+      'warn',
+      `The reward rule "${f.rule}" failed on the reply "${clipText(f.reply)}" to "${clipText(f.question)}": ${f.problem}. It counts 0 for such replies (${failures.counts.get(f.rule) ?? 1} so far).`,
+    )
+  }
+  return failures.list.length
+}
+
+const clipText = (text: string) => {
+  const one = text.replace(/\s+/g, ' ').trim()
+  return one.length > 60 ? `${one.slice(0, 60)}…` : one
 }
 
 interface CheckpointModel {
@@ -450,8 +498,12 @@ async function createTrainer(
   resume: TrainingState | null,
 ): Promise<Trainer> {
   const run = ctx.store.runs.require(ctx.runId)
-  // A LoRA run's checkpoints hold only its adapters: its base is read again on resume.
-  const initialWeights = !resume || train.lora ? initWeights(ctx.store, run) : null
+  // A LoRA run's checkpoints hold only its adapters: its base is read again on resume, as
+  // is a GRPO run's starting model, its reference.
+  const initialWeights =
+    !resume || train.lora || (isPolicyRun(train) && grpoSettings(train).klBeta > 0)
+      ? initWeights(ctx.store, run)
+      : null
   const difficulty = await curriculumDifficulty(ctx, model, train)
   // A cached teacher is read from the project; only a live one needs its weights loaded.
   const cached =

@@ -5,7 +5,15 @@ import type { RunRow } from '../../store/repos/runs'
 import { UserError } from '../../shared/errors'
 import { modelConfigSchema, type ModelConfig } from '../model/config'
 import { adaptedWeights } from '../model/lora'
-import { isPreferenceRun, isRewardRun, trainConfigSchema, type TrainConfig } from './config'
+import {
+  grpoSettings,
+  isPolicyRun,
+  isPreferenceRun,
+  isRewardRun,
+  trainConfigSchema,
+  type TrainConfig,
+} from './config'
+import { RewardRules } from '../grpo/rewards'
 import { templateError } from '../sft/chat-template'
 import { fineTuningTemplate } from '../sft/templates'
 
@@ -125,6 +133,10 @@ function postTrainingCompatible(t: TrainConfig): void {
   if (t.distillCache) refuse('distillCache', 'distillation is for pretraining runs.')
   if (isPreferenceRun(t) && t.threads !== null && t.threads > 1)
     refuse('threads', 'preference training runs on one thread.')
+  if (isPolicyRun(t) && t.threads !== null && t.threads > 1)
+    refuse('threads', "GRPO runs on one thread (a group's replies are weighed together).")
+  // A pattern that does not compile is refused now, with its field, not at the first step.
+  if (isPolicyRun(t)) new RewardRules(grpoSettings(t).rewards)
   if (isRewardRun(t) && t.lora)
     refuse('lora', 'a reward model trains every weight with its new scalar head; turn LoRA off.')
 }
@@ -329,6 +341,12 @@ export function createRun(
     throw new UserError(
       'invalid_params',
       'DPO keeps the model close to where it starts: choose the model to start from (a fine-tuned one, usually), or use SimPO, which needs none.',
+      'init',
+    )
+  if (isPolicyRun(train) && !data.init)
+    throw new UserError(
+      'invalid_params',
+      'GRPO reinforces what a model already gets right some of the time: choose the model to start from (one fine-tuned on the task, usually).',
       'init',
     )
   if (train.lora) loraCompatible(train, data, model)

@@ -8,6 +8,7 @@ import { initialValues, names, scoreSpec } from '../model/params'
 import { adapterScale, adapterSpecs, initialAdapters, isAdapterName } from '../model/lora'
 import { Rng, type RngState } from '../model/rng'
 import {
+  grpoSettings,
   isPreferenceRun,
   isRewardRun,
   sequenceLengthOf,
@@ -23,7 +24,16 @@ import {
   type PreferenceRows,
 } from '../sft/preference-rows'
 import { preferenceLoss, type PreferenceObjective } from '../model/preference-loss'
-import { computeGradients, type GradientResult, type PreferenceMetrics } from './gradients'
+import {
+  computeGradients,
+  type GradientResult,
+  type PolicyMetrics,
+  type PreferenceMetrics,
+} from './gradients'
+import { PolicyRollouts, type PolicyEvaluation, type RolloutStats } from '../grpo/policy'
+import type { RuleFailure } from '../grpo/rewards'
+import type { PolicyObjective } from '../model/policy-loss'
+import { paramSpecs } from '../model/params'
 import { hostView, readOwned, readSum, readTogether } from '../kernels/host-views'
 import { throwIfBackendFailed } from '../backend-failure'
 import { trimGpuPool } from '../webgpu/device'
@@ -101,6 +111,8 @@ export interface StepMetrics {
   distillStage: 1 | 2 | 3 | null
   /** Preference training: the step's mean rewards and the share of pairs it orders right. */
   preference: PreferenceMetrics | null
+  /** GRPO: the sampled replies' rewards, spread and length, the KL and the clipped share. */
+  policy: PolicyStepMetrics | null
   skippedTotal: number
   tokens: number
   /** Sequence length and sequences this step trained on (they vary with the schedules). */
@@ -115,6 +127,13 @@ export interface StepMetrics {
   wallMs: number
   moe: MoeLayerMetrics[]
 }
+
+/** A GRPO step's measures, averaged over its micro-batches. */
+export type PolicyStepMetrics = RolloutStats &
+  PolicyMetrics & {
+    /** Micro-batches whose replies were sampled this step (the rest reused a batch: iterations). */
+    fresh: number
+  }
 
 export interface TrainerOptions {
   resume?: TrainingState
@@ -159,6 +178,11 @@ export class Trainer {
   private readonly sampler: BatchSampler | PackedSampler | PreferenceSampler
   /** Preference training: how pairs are scored; null otherwise. */
   private readonly objective: PreferenceObjective | null
+  /** GRPO: the sampling and rewarding of replies, and the clipped objective; null otherwise. */
+  private readonly policy: PolicyRollouts | null = null
+  private readonly policyObjective: PolicyObjective | null = null
+  /** GRPO: the held-out prompts' greedy replies at the last evaluation. */
+  lastPolicyEval: PolicyEvaluation | null = null
   /** What the last evaluation measured besides its loss (preference accuracy, rewards). */
   lastEval: Record<string, number> = {}
   private curriculum: {
@@ -330,6 +354,19 @@ export class Trainer {
             resume?.samplerRng ?? samplerSeed,
             aligned ? sequenceLengthOf(config, modelConfig.contextLength) : null,
           )
+    if (data.prompts) {
+      const grpo = grpoSettings(config)
+      this.policyObjective = { clip: grpo.clip, klBeta: grpo.klBeta }
+      this.policy = new PolicyRollouts(
+        this.model,
+        grpo,
+        data.prompts,
+        data.prompts.tokenizer,
+        new Set(data.prompts.tokenizer.specialTokens.map((t) => t.id)),
+        grpo.klBeta > 0 ? this.referenceModel(initialWeights) : null,
+        resume?.samplerRng ?? samplerSeed,
+      )
+    }
     this.dropRng = new Rng(resume?.dropPathRng ?? dropSeed)
     this.scaler = new LossScaler(usesLossScaling(config), 2 ** 16, 2000, resume?.lossScale)
     this.noise = config.adaptiveBatch
@@ -342,6 +379,33 @@ export class Trainer {
     this.tokensSeen = resume ? (resume.tokensSeen ?? resume.step * this.tokensPerStep) : 0
     this.numerics = numericsFor(config.precision)
     this.qatNumerics = qatNumerics(this.numerics, config.qatActivations)
+  }
+
+  /**
+   * GRPO's reference, the model the run starts from: with LoRA the frozen base itself (a
+   * model without the adapters over the same weights), else a frozen copy of its weights.
+   */
+  private referenceModel(initialWeights: ReadonlyMap<string, Float32Array> | undefined): {
+    model: Transformer
+    params: Params
+  } {
+    const model = new Transformer(this.modelConfig)
+    if (this.config.lora) return { model, params: Object.fromEntries(this.params) }
+    if (!initialWeights)
+      throw new Error('GRPO with a KL penalty needs the weights the run started from.')
+    const params: Params = {}
+    for (const spec of paramSpecs(this.modelConfig)) {
+      const values = initialWeights.get(spec.name)
+      if (!values) throw new Error(`The starting checkpoint has no parameter ${spec.name}.`)
+      params[spec.name] = tf.tensor(values, spec.shape)
+    }
+    return { model, params }
+  }
+
+  /** GRPO: the reward rules' failures so far (each with its reply), and their counts by rule. */
+  get ruleFailures(): { list: readonly RuleFailure[]; counts: ReadonlyMap<string, number> } | null {
+    const rules = this.policy?.rules
+    return rules ? { list: rules.failures, counts: rules.failureCounts } : null
   }
 
   /** Tokens per training sequence (the model's context unless the run asks for shorter). */
@@ -398,14 +462,22 @@ export class Trainer {
     let kl: number | null = null
     let hidden: number | null = null
     let preference: PreferenceMetrics | null = null
+    const policy: PolicyStepMetrics[] = []
+    let tokens = 0
+    let sequences = 0
     const weights =
       this.teacher || this.cache ? distillWeights(c, this.step, this.alignment !== null) : null
     let grads: Map<string, tf.Tensor> | null = null
     const moeStats: (MoeStats | null)[][] = []
     for (let micro = 0; micro < micros; micro++) {
-      const batch = this.curriculum
-        ? this.curriculum.sampler.next(B, T, mix!)
-        : this.sampler.next(B, T)
+      const drawn = this.policy
+        ? await this.policy.next(micro, B, Object.fromEntries(this.params), this.stepNumerics)
+        : null
+      const batch =
+        drawn?.batch ??
+        (this.curriculum ? this.curriculum.sampler.next(B, T, mix!) : this.sampler.next(B, T))
+      tokens += batch.B * batch.T
+      sequences += batch.B
       const masks = this.dropPathMasks(batch.B, batch.T)
       const teacher =
         (await this.teacher?.targets(batch, c.distillTemperature)) ??
@@ -433,6 +505,8 @@ export class Trainer {
           accuracy: p.accuracy + r.preference.accuracy / micros,
         }
       }
+      if (drawn && r.policy)
+        policy.push({ ...drawn.stats, ...r.policy, fresh: drawn.fresh ? 1 : 0 })
       moeStats.push(r.moe)
       if (!grads) grads = r.grads
       else {
@@ -462,7 +536,6 @@ export class Trainer {
       const prev = this.curriculum.loss
       this.curriculum.loss = prev === null ? loss : LOSS_EMA * prev + (1 - LOSS_EMA) * loss
     }
-    const tokens = micros * B * T
     this.tokensSeen += tokens
     for (const g of all.values()) g.dispose()
     // A skipped step from loss-scale overflow is routine; a non-finite loss is divergence.
@@ -485,16 +558,22 @@ export class Trainer {
       hidden,
       distillStage: weights?.stage ?? null,
       preference,
+      policy: policy.length ? meanPolicy(policy) : null,
       skippedTotal: this.scaler.state.skippedSteps,
       tokens,
       contextLength: T,
-      sequences: micros * B,
+      sequences,
       microBatches: micros,
       mix,
       noiseScale: this.noise?.value ?? null,
       wallMs: performance.now() - started,
       moe: this.moeMetrics(moeStats),
     }
+  }
+
+  /** This step's matmul numerics: int8 fake quantization once QAT is on. */
+  private get stepNumerics() {
+    return this.qatActive ? this.qatNumerics : this.numerics
   }
 
   /** LoRA dropout's seed for a micro-batch: fixed by the run's seed and the step (resumable). */
@@ -518,12 +597,13 @@ export class Trainer {
       params: this.params,
       trainable: this.trainable,
       batch,
-      numerics: this.qatActive ? this.qatNumerics : this.numerics,
+      numerics: this.stepNumerics,
       lossScale: S,
       labelSmoothing: this.config.labelSmoothing,
       dropPath: masks,
       checkpointing: this.config.gradientCheckpointing,
       preference: this.objective,
+      policy: this.policyObjective,
       distill:
         teacher && weights
           ? {
@@ -641,8 +721,9 @@ export class Trainer {
       grads,
       // Each shard's routing, as if it were a micro-batch: loads and balancing add up.
       moe: mergeMoe(all.map((r) => r.moe)),
-      // Preference runs train on one thread (resolveThreads): nothing to merge.
+      // Preference and GRPO runs train on one thread (resolveThreads): nothing to merge.
       preference: null,
+      policy: null,
     }
   }
 
@@ -656,6 +737,21 @@ export class Trainer {
   ): Promise<number> {
     if (this.data.preference && this.objective)
       return this.evaluatePairs(this.data.preference.val, this.objective, batches)
+    if (this.policy) {
+      // GRPO: the held-out prompts answered greedily, and below, the reference answers' loss.
+      const e = await this.policy.evaluate(
+        Object.fromEntries(this.params),
+        batches * this.config.batchSize,
+        this.numerics,
+      )
+      this.lastPolicyEval = e
+      this.lastEval = {
+        reward: e.reward,
+        greedy_reward: e.greedyReward,
+        ...(e.accuracy !== null ? { accuracy: e.accuracy } : {}),
+        ...(e.greedyAccuracy !== null ? { greedy_accuracy: e.greedyAccuracy } : {}),
+      }
+    }
     const packed = this.data.packed?.val
     const B = this.config.batchSize
     // Fine-tuning: the validation conversations' first rows, in order (all, if fewer).
@@ -770,7 +866,7 @@ export class Trainer {
       train: this.config,
       tensors,
       adamSteps: this.optimizer.t,
-      samplerRng: (this.curriculum?.sampler ?? this.sampler).state(),
+      samplerRng: (this.curriculum?.sampler ?? this.policy ?? this.sampler).state(),
       dropPathRng: this.dropRng.state(),
       lossScale: { ...this.scaler.state },
       tokensSeen: this.tokensSeen,
@@ -782,6 +878,8 @@ export class Trainer {
   async dispose(): Promise<void> {
     await this.pool?.close()
     this.teacher?.dispose()
+    // With LoRA the reference's weights are the run's own frozen ones.
+    this.policy?.dispose(this.config.lora === null)
     for (const p of this.params.values()) p.dispose()
     this.optimizer.dispose()
     this.model.dispose()
@@ -888,6 +986,22 @@ function mergeMoe(shards: (MoeStats | null)[][]): (MoeStats | null)[] {
 }
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0)
+
+/** GRPO's measures over a step's micro-batches: means, and the fresh ones counted. */
+function meanPolicy(micros: PolicyStepMetrics[]): PolicyStepMetrics {
+  const of = (pick: (m: PolicyStepMetrics) => number) => mean(micros.map(pick))
+  const checked = micros.filter((m) => m.accuracy !== null)
+  return {
+    reward: of((m) => m.reward),
+    spread: of((m) => m.spread),
+    flat: of((m) => m.flat),
+    length: of((m) => m.length),
+    accuracy: checked.length ? mean(checked.map((m) => m.accuracy!)) : null,
+    kl: of((m) => m.kl),
+    clipped: of((m) => m.clipped),
+    fresh: micros.reduce((a, m) => a + m.fresh, 0),
+  }
+}
 
 /** How a preference run scores its pairs (β and γ with their per-method defaults); null otherwise. */
 function preferenceObjective(c: TrainConfig): PreferenceObjective | null {

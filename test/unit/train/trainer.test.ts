@@ -294,7 +294,7 @@ describe('trainer', () => {
     await t.dispose()
 
     // Gradient checkpointing and two threads give the same losses as the full tape.
-    const run = async (extra: Omit<TrainConfigInput, 'lora'>, options = {}) => {
+    const run = async (extra: Omit<TrainConfigInput, 'lora' | 'grpo'>, options = {}) => {
       const r = await Trainer.create(student, { ...train, ...extra }, data, {
         teacher,
         ...options,

@@ -1,0 +1,114 @@
+import * as tf from '@tensorflow/tfjs-core'
+import { throwIfBackendFailed } from '../backend-failure'
+import { sampleToken } from '../infer/generate'
+import { Transformer, type Params } from '../model/model'
+import type { Numerics } from '../model/numerics'
+import type { Rng } from '../model/rng'
+import { UserError } from '../../shared/errors'
+import { trimGpuPool } from '../webgpu/device'
+
+export interface RolloutOptions {
+  /** The most tokens a reply may have (less where the prompt leaves less of the context). */
+  maxNewTokens: number
+  /** 0: greedy (evaluation); else softmax(logits / temperature), the whole vocabulary. */
+  temperature: number
+  /** Tokens that end a reply (the chat template's end of turn); sampled, they end it. */
+  ends: ReadonlySet<number>
+  /** Ids the tokenizer can write: a model's rows may run past them (padded embeddings). */
+  vocab: number
+  rng: Rng
+  numerics: Numerics
+  signal?: AbortSignal
+}
+
+/** One sampled reply: its tokens (the end-of-turn token last, when it ended). */
+export interface Reply {
+  ids: number[]
+  ended: boolean
+}
+
+/**
+ * Replies to many prompts at once, one token per pass for every unfinished row: the rows
+ * (each a prompt and its reply so far, right-padded to the longest) go through the model
+ * together and each samples its next token from its last position's logits. A row ends at
+ * an end-of-turn token or its token limit. Without a key/value cache a pass recomputes
+ * every row's prefix, which costs O(n²) in a reply's length: the trade for sampling a
+ * whole batch of rows, all of them different, in one pass per token (RL replies are short).
+ */
+export async function sampleReplies(
+  model: Transformer,
+  params: Params,
+  prompts: readonly Int32Array[],
+  o: RolloutOptions,
+): Promise<Reply[]> {
+  const context = model.config.contextLength
+  const V = model.config.vocabSize
+  const sequences = prompts.map((p) => Array.from(p))
+  const replies: Reply[] = prompts.map(() => ({ ids: [], ended: false }))
+  // A sequence is fed while it is at most the context; the last sampled token never is.
+  const limit = prompts.map((p) => Math.min(o.maxNewTokens, context + 1 - p.length))
+  let active = prompts.map((_, i) => i).filter((i) => limit[i] > 0)
+  const sampling = { temperature: o.temperature, topK: 0, topP: 1 }
+  while (active.length > 0) {
+    if (o.signal?.aborted) throw new UserError('cancelled', 'Cancelled.')
+    const R = active.length
+    const L = Math.max(...active.map((i) => sequences[i].length))
+    const ids = new Int32Array(R * L)
+    const positions = new Int32Array(R * L)
+    active.forEach((i, r) => {
+      ids.set(sequences[i], r * L)
+      for (let t = 0; t < L; t++) positions[r * L + t] = t
+    })
+    // Each row's last real position: where its next token's logits are.
+    const lastRows = Int32Array.from(active, (i, r) => r * L + sequences[i].length - 1)
+    const logits = await lastLogits(model, params, ids, positions, lastRows, R, L, o.numerics)
+    const next: number[] = []
+    active.forEach((i, r) => {
+      const id = sampleToken(logits.subarray(r * V, r * V + o.vocab), sampling, o.rng)
+      const reply = replies[i]
+      reply.ids.push(id)
+      sequences[i].push(id)
+      if (o.ends.has(id)) reply.ended = true
+      else if (reply.ids.length < limit[i]) next.push(i)
+    })
+    active = next
+  }
+  return replies
+}
+
+/** The logits (R, V) at the given rows of a pass over R right-padded rows of L tokens. */
+async function lastLogits(
+  model: Transformer,
+  P: Params,
+  ids: Int32Array,
+  positions: Int32Array,
+  lastRows: Int32Array,
+  R: number,
+  L: number,
+  numerics: Numerics,
+): Promise<Float32Array> {
+  // Explicit tables (freed below): the model keeps its own per batch shape, and a rollout
+  // makes a new shape at every token.
+  const tables = model.packedTables(positions, new Int32Array(R * L), R, L)
+  let x = tf.tidy(() => model.embed(P, tf.tensor1d(ids, 'int32')))
+  try {
+    for (let l = 0; l < model.config.layers; l++) {
+      const out = await model.blockAsync(P, l, x, R, L, { numerics, dropPath: null, tables })
+      out.aux?.dispose()
+      if (out.moe instanceof tf.Tensor) out.moe.dispose()
+      x.dispose()
+      x = out.x
+    }
+    const logits = tf.tidy(() =>
+      model.head(P, tf.gather(x, tf.tensor1d(lastRows, 'int32')), numerics),
+    ) // (R, V)
+    const values = (await logits.data()) as Float32Array
+    logits.dispose()
+    throwIfBackendFailed()
+    trimGpuPool()
+    return values
+  } finally {
+    x.dispose()
+    Transformer.disposeTables(tables)
+  }
+}

@@ -55,6 +55,14 @@ async function sumsProject(): Promise<string> {
   return db
 }
 
+/** Choose the run the new run starts from (its newest checkpoint), by the option's name. */
+async function startFrom(page: Page, run: RegExp) {
+  const source = page.getByLabel('Start from').getByRole('option', { name: run })
+  await page
+    .getByLabel('Start from')
+    .selectOption({ value: (await source.getAttribute('value')) ?? '' })
+}
+
 /** Fill the run form's settings, found by their paths. */
 async function fill(page: Page, fields: [string, string][]) {
   for (const [field, value] of fields) await page.locator(`[data-field="${field}"]`).fill(value)
@@ -132,10 +140,7 @@ test('fine-tunes on conversations, then on preferences, from the run form to the
   await page.getByLabel('What it learns').selectOption('dpo')
   await expect(page.getByText(/staying close to the model it starts from/)).toBeVisible()
   await page.getByLabel('Dataset').selectOption({ label: 'prefs (40 documents)' })
-  const source = page.getByLabel('Start from').getByRole('option', { name: /^sums-sft/ })
-  await page
-    .getByLabel('Start from')
-    .selectOption({ value: (await source.getAttribute('value')) ?? '' })
+  await startFrom(page, /^sums-sft/)
   await expect(page.locator('[data-field="simpoMargin"]')).toHaveCount(0)
   await fill(page, [
     ['steps', '120'],
@@ -181,4 +186,64 @@ test('fine-tunes on conversations, then on preferences, from the run form to the
   await ab.getByRole('button', { name: 'Save preference' }).click()
   await expect(ab.getByText('Preference saved in the project.')).toBeVisible()
   await expect(ab.getByText(/sums-dpo @ step 120 won 1, 0 ties\./)).toBeVisible()
+})
+
+test('reinforces a fine-tuned model with GRPO from the run form, its rewards charted', async ({
+  page,
+}) => {
+  test.setTimeout(240_000)
+  const db = await sumsProject()
+  const home = join(dir, 'home')
+  writeFileSync(
+    join(dir, 'sft.json'),
+    JSON.stringify({
+      name: 'sums-sft',
+      data: { dataset: 'sums', tokenizer: 'sums-char' },
+      model: { contextLength: 48, layers: 2, heads: 2, width: 48 },
+      train: { kind: 'sft', steps: 120, batchSize: 8, learningRate: 3e-3, warmupSteps: 10 },
+    }),
+  )
+  frugal(['train', '--config', join(dir, 'sft.json'), '--db', db], home)
+  serve = await startServe(dir, db)
+  await page.goto(serve.url)
+  await page.goto(`${serve.url.split('?')[0]}#/train`)
+  await page.getByRole('link', { name: 'New run' }).first().click()
+  await page.getByLabel('Run name').fill('sums-grpo')
+  await page.getByLabel('What it learns').selectOption('grpo')
+  await expect(page.getByText(/Samples a group of replies to each prompt/)).toBeVisible()
+  await page.getByLabel('Dataset').selectOption({ label: 'sums (63 documents)' })
+  await startFrom(page, /^sums-sft/)
+  // The rules: the exact answer (the default) and a format rule, a bare number.
+  const rules = page.getByRole('group', { name: 'Reward rules' })
+  await expect(rules.getByLabel('Rule 1 kind')).toHaveValue('exact')
+  await rules.getByRole('button', { name: 'Add a rule' }).click()
+  await rules.getByLabel('Rule 2 pattern').fill('([0-9]')
+  await rules.getByLabel('Rule 2 weight').fill('0.5')
+  await page.locator('[data-field="grpo"]').check()
+  await fill(page, [
+    ['grpo.group', '4'],
+    ['grpo.maxNewTokens', '4'],
+    ['steps', '8'],
+    ['batchSize', '4'],
+    ['learningRate', '0.0005'],
+    ['warmupSteps', '2'],
+    ['evalEvery', '4'],
+    ['evalBatches', '2'],
+    ['checkpointEvery', '8'],
+  ])
+  // A pattern that does not compile is refused with its reason, and nothing is lost.
+  await page.getByRole('button', { name: 'Create and start' }).click()
+  await expect(
+    page.getByText(/^train\.grpo\.rewards\.1\.pattern: Invalid regular expression/),
+  ).toBeVisible()
+  await rules.getByLabel('Rule 2 pattern').fill('^\\s*\\d+$')
+  await page.getByRole('button', { name: 'Create and start' }).click()
+  await expect(page.getByRole('heading', { level: 1, name: 'sums-grpo' })).toBeVisible()
+  await expect(
+    page.getByRole('region', { name: 'Progress', exact: true }).getByText('completed'),
+  ).toBeVisible({ timeout: 120_000 })
+  await expect(page.getByLabel('Run settings')).toContainText('"kind": "grpo"')
+  await expect(page.getByLabel('Run settings')).toContainText('"pattern": "^\\\\s*\\\\d+$"')
+  for (const chart of [/^GRPO rewards/, /^GRPO accuracy/, /^GRPO KL/, /^Reply length/])
+    await expect(page.getByRole('figure', { name: chart })).toBeVisible()
 })

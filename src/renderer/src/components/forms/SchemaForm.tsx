@@ -19,6 +19,16 @@ interface JsonSchema {
   enum?: unknown[]
   anyOf?: JsonSchema[]
   properties?: Record<string, JsonSchema>
+  items?: JsonSchema & { oneOf?: JsonSchema[] }
+}
+
+/** A list of objects (GRPO's reward rules): no field here edits one; the page gives its own editor. */
+function isObjectList(s: JsonSchema): boolean {
+  const { inner } = unwrap(s)
+  const items = inner.items
+  return (
+    inner.type === 'array' && !!items && (items.type === 'object' || !!items.oneOf || !!items.anyOf)
+  )
 }
 
 export type FormValues = Record<string, unknown>
@@ -53,6 +63,8 @@ const terms: Record<string, string> = {
   p: 'p',
   adam: 'Adam',
   aux: 'aux',
+  grpo: 'GRPO',
+  kl: 'KL',
 }
 
 /** camelCase to words: "gradAccumulation" -> "Grad accumulation", "ffnHidden" -> "FFN hidden". */
@@ -316,22 +328,24 @@ function NestedForm({
   const props = json.properties ?? {}
   return (
     <div className="schema-form nested">
-      {Object.keys(props).map((key) => (
-        <Field
-          key={key}
-          path={`${prefix}.${key}`}
-          name={key}
-          schema={props[key]}
-          value={values[key]}
-          error={errors[`${prefix}.${key}`]}
-          onChange={(v) => {
-            const next = { ...values }
-            if (v === undefined) delete next[key]
-            else next[key] = v
-            onChange(next)
-          }}
-        />
-      ))}
+      {Object.keys(props)
+        .filter((key) => !isObjectList(props[key]))
+        .map((key) => (
+          <Field
+            key={key}
+            path={`${prefix}.${key}`}
+            name={key}
+            schema={props[key]}
+            value={values[key]}
+            error={errors[`${prefix}.${key}`]}
+            onChange={(v) => {
+              const next = { ...values }
+              if (v === undefined) delete next[key]
+              else next[key] = v
+              onChange(next)
+            }}
+          />
+        ))}
     </div>
   )
 }

@@ -14,7 +14,12 @@ import { Notice } from '../../components/Notice'
 import { Page, Panel } from '../../components/Page'
 import { ProgressBar } from '../../components/ProgressBar'
 import { modelConfigSchema } from '../../../../shared/config/model'
-import { trainConfigSchema } from '../../../../shared/config/train'
+import {
+  grpoConfigSchema,
+  trainConfigSchema,
+  type RewardRule,
+} from '../../../../shared/config/train'
+import { RewardRulesEditor } from './RewardRulesEditor'
 import { progressFraction, type JobProgress, type JobResults } from '../../../../shared/jobs'
 import type { RunListItem } from '../../../../shared/runs'
 import { Estimates } from './Estimates'
@@ -276,6 +281,7 @@ export function NewRunPage() {
                   <option value="dpo">Preferences: DPO</option>
                   <option value="simpo">Preferences: SimPO (no reference model)</option>
                   <option value="reward">A reward model (scores replies)</option>
+                  <option value="grpo">Reinforcement with verifiable rewards (GRPO)</option>
                 </select>
                 <span className="field-hint" id="run-kind-hint">
                   {KIND_HINTS[kind]}
@@ -448,6 +454,22 @@ export function NewRunPage() {
             />
           </Panel>
 
+          {kind === 'grpo' && (
+            <Panel
+              title="Reward rules"
+              description="What a sampled reply earns: the sum of these rules, each times its weight. Answer checks (exact, numeric) also decide the accuracy the run reports."
+            >
+              <RewardRulesEditor
+                rules={grpoRules(train)}
+                errors={trainErrors}
+                onChange={(rewards) => (
+                  setTrain({ ...train, grpo: { ...grpoValues(train), rewards } }),
+                  setCalibration(null)
+                )}
+              />
+            </Panel>
+          )}
+
           <Panel title="Training" description="Optimizer, schedule, precision and bookkeeping.">
             {train.precision !== undefined && train.precision !== 'fp32' && (
               <Notice tone="info">
@@ -467,6 +489,7 @@ export function NewRunPage() {
                 ...(preference ? [] : PREFERENCE_ONLY),
                 ...(kind === 'simpo' ? [] : ['simpoMargin']),
                 ...(kind === 'reward' ? ['preferenceBeta'] : []),
+                ...(kind === 'grpo' ? [] : ['grpo']),
               ]}
               order={[
                 'steps',
@@ -573,6 +596,18 @@ const PRETRAINING_ONLY = [
   'tokenBudget',
 ]
 
+/** The form's GRPO settings object (empty when the run takes the defaults). */
+function grpoValues(train: FormValues): FormValues {
+  const g = train.grpo
+  return g && typeof g === 'object' ? (g as FormValues) : {}
+}
+
+/** The run's reward rules as the form holds them, or the default (exact answer). */
+function grpoRules(train: FormValues): RewardRule[] {
+  const rules = grpoValues(train).rewards
+  return Array.isArray(rules) ? (rules as RewardRule[]) : grpoConfigSchema.parse({}).rewards
+}
+
 /** Settings of preference training only. */
 const PREFERENCE_ONLY = ['preferenceBeta', 'simpoMargin', 'comparisons']
 
@@ -582,6 +617,7 @@ const KIND_HINTS: Record<string, string> = {
   dpo: 'Learns to prefer the chosen reply of each pair over the rejected one, staying close to the model it starts from (Direct Preference Optimization).',
   simpo:
     'Learns to prefer the chosen reply by its mean log-probability per token, with a margin, and no reference model (SimPO).',
+  grpo: "Samples a group of replies to each prompt of a dataset of conversations, scores them with the rules below against the reference answer (the last assistant turn), and makes the replies better than their group likelier (GRPO, DeepSeek-R1's reinforcement). Start it from a model fine-tuned on the task.",
   reward:
     "Learns to score a prompt and reply (a scalar head on the model's last state) so that the chosen reply of each pair, and the higher-rated of two rated outputs of one prompt, scores higher (Bradley-Terry).",
 }

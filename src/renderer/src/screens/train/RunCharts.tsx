@@ -87,6 +87,43 @@ export function RunCharts({ metrics }: { metrics: RunMetrics }) {
       requires: 'pref_accuracy',
     },
     {
+      title: 'GRPO rewards (mean of the sampled replies; spread: within a group)',
+      metrics: [
+        { name: 'grpo_reward', label: 'train' },
+        { name: 'grpo_reward_spread', label: 'spread', color: '#ae3ec9' },
+        { name: 'val_reward', label: 'held out (sampled)', points: true, color: '#e8590c' },
+        { name: 'val_greedy_reward', label: 'held out (greedy)', points: true, color: '#2b8a3e' },
+      ],
+      requires: 'grpo_reward',
+    },
+    {
+      title: 'GRPO accuracy (replies the answer checks pass)',
+      metrics: [
+        { name: 'grpo_accuracy', label: 'train (sampled)' },
+        { name: 'val_accuracy', label: 'held out (sampled)', points: true, color: '#e8590c' },
+        {
+          name: 'val_greedy_accuracy',
+          label: 'held out (greedy)',
+          points: true,
+          color: '#2b8a3e',
+        },
+      ],
+      requires: 'grpo_accuracy',
+    },
+    {
+      title: 'GRPO KL to the reference (nats per token) and share clipped',
+      metrics: [
+        { name: 'grpo_kl', label: 'KL' },
+        { name: 'grpo_clipped', label: 'clipped', color: '#c92a2a' },
+      ],
+      requires: 'grpo_kl',
+    },
+    {
+      title: 'Reply length (tokens)',
+      metrics: [{ name: 'grpo_length', label: 'mean', color: '#1098ad' }],
+      requires: 'grpo_length',
+    },
+    {
       title: 'Curriculum mix (share of each bucket)',
       metrics: [
         { name: 'curriculum.easy', label: 'easy', color: '#2b8a3e' },

@@ -7,7 +7,7 @@ import {
   type ModelConfig,
 } from './config/model'
 import { countParams, type ParamCounts } from './config/params'
-import type { TrainConfig } from './config/train'
+import { grpoSettings, isPolicyRun, sequencesPerBatch, type TrainConfig } from './config/train'
 
 /**
  * What a run will cost, before it starts: parameters, FLOPs, tokens per step and memory.
@@ -83,8 +83,11 @@ export function memoryEstimate(
   threads: number,
   counts: ParamCounts = countParams(c),
 ): MemoryEstimate {
-  const B = Math.ceil(t.batchSize / threads) // the largest shard
-  const weights = 4 * counts.stored
+  const B = Math.ceil(sequencesPerBatch(t) / threads) // the largest shard
+  // GRPO's KL penalty keeps the starting weights beside the trained ones (LoRA: its own base).
+  const reference =
+    isPolicyRun(t) && grpoSettings(t).klBeta > 0 && t.lora === null ? 4 * counts.stored : 0
+  const weights = 4 * counts.stored + reference
   const optimizer = 8 * counts.total
   const grads = 4 * counts.total
   const accumulation = t.gradAccumulation > 1 ? grads : 0
@@ -118,7 +121,8 @@ function sequenceLength(c: ModelConfig, t: TrainConfig): number {
 
 export function estimateRun(c: ModelConfig, t: TrainConfig, threads: number): RunEstimate {
   const params = countParams(c)
-  const tokensPerStep = t.batchSize * sequenceLength(c, t) * t.gradAccumulation
+  // At most: fine-tuning rows are padded to the sequence length, GRPO's to the longest reply.
+  const tokensPerStep = sequencesPerBatch(t) * sequenceLength(c, t) * t.gradAccumulation
   return {
     params,
     flopsPerToken: trainingFlopsPerToken(c),

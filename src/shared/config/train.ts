@@ -496,6 +496,17 @@ export const grpoSettings = (t: Pick<TrainConfig, 'grpo'>): GrpoConfig =>
   t.grpo ?? grpoConfigSchema.parse({})
 
 /**
+ * Sequences (rows) in one micro-batch: `batchSize`, but a preference batch holds two per
+ * pair and a GRPO batch `group` sampled replies per prompt.
+ */
+export const sequencesPerBatch = (t: Pick<TrainConfig, 'kind' | 'batchSize' | 'grpo'>) =>
+  isPreferenceRun(t)
+    ? 2 * t.batchSize
+    : isPolicyRun(t)
+      ? t.batchSize * grpoSettings(t).group
+      : t.batchSize
+
+/**
  * Runs that take one thread unless told otherwise: a preference batch is scored as a whole
  * (pairs share rows), a GRPO batch's advantages as groups, and LoRA replicas would each
  * hold the frozen base too.

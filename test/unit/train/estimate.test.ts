@@ -68,4 +68,18 @@ describe('run estimates', () => {
     expect(e.flopsPerToken / dense.flopsPerToken).toBeLessThan(1.6)
     expect(e.tokensPerStep).toBe(train.batchSize * model.contextLength)
   })
+
+  it('counts the rows a preference or GRPO batch really holds, and GRPO its reference weights', () => {
+    const { model, train } = presets.find((p) => p.file === 'tiny-dense.json')!
+    const at = (extra: object) =>
+      estimateRun(model, trainConfigSchema.parse({ ...train, ...extra, threads: 1 }), 1)
+    const plain = at({ kind: 'sft' })
+    // A pair is two rows; a GRPO prompt is a group of sampled replies.
+    expect(at({ kind: 'dpo' }).tokensPerStep).toBe(2 * plain.tokensPerStep)
+    const grpo = at({ kind: 'grpo', grpo: { group: 4 } })
+    expect(grpo.tokensPerStep).toBe(4 * plain.tokensPerStep)
+    expect(grpo.memory.stepPeak.full).toBeGreaterThan(plain.memory.stepPeak.full)
+    expect(grpo.memory.weights).toBe(2 * plain.memory.weights)
+    expect(at({ kind: 'grpo', grpo: { klBeta: 0 } }).memory.weights).toBe(plain.memory.weights)
+  })
 })

@@ -1,3 +1,4 @@
+import type { RunKind } from './config/train'
 import type { ModelConfig } from './config/model'
 import type { TrainConfig } from './config/train'
 import type { BackendState } from './types'
@@ -22,6 +23,8 @@ export interface RunListItem {
   datasetName: string | null
   tokenizerName: string | null
   moe: boolean
+  /** What the run learns (train.kind): pretraining, SFT, DPO, SimPO, a reward model, GRPO. */
+  kind: RunKind
   precision: string
   parameters: number
   activeParameters: number

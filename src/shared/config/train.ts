@@ -90,6 +90,17 @@ export const rewardRuleSchema = z.discriminatedUnion('kind', [
     .describe(
       'length: a penalty, −(tokens beyond the target)/target, at most −1, for replies longer than the target.',
     ),
+  z
+    .object({
+      kind: z.literal('reward-model'),
+      run: z.string().min(1).max(200),
+      checkpoint: z.int().min(1).nullable().default(null),
+      weight: z.number().min(-100).max(100).default(1),
+    })
+    .strict()
+    .describe(
+      "reward-model: the score a reward model (a run of kind reward on the same tokenizer, by id or name; its newest checkpoint when the run is created) gives the prompt and reply. Only differences within a group count, which is what GRPO's advantages measure.",
+    ),
 ])
 export type RewardRule = z.output<typeof rewardRuleSchema>
 
@@ -148,7 +159,7 @@ export const grpoConfigSchema = z
       .max(16)
       .default([{ kind: 'exact', weight: 1 }])
       .describe(
-        "The rules a reply's reward is summed from: exact, numeric (answer checks), regex (format), length (a penalty).",
+        "The rules a reply's reward is summed from: exact, numeric (answer checks), regex (format), length (a penalty), reward-model (a trained reward model's score).",
       ),
   })
   .strict()

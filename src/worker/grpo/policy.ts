@@ -9,6 +9,7 @@ import type { Batch } from '../train/data'
 import type { Tokenizer } from '../tokenizer'
 import { RewardRules, type Sample, type Scored } from './rewards'
 import { sampleReplies, type Reply } from './rollout'
+import type { RewardScorer } from './reward-model'
 
 /** A prompt of a GRPO run: its ids up to the assistant's opening, and what answers it. */
 export interface PolicyPrompt {
@@ -81,6 +82,8 @@ export class PolicyRollouts {
     /** The model the KL penalty holds the policy near (its own Transformer and weights); null without one. */
     private readonly reference: { model: Transformer; params: Params } | null,
     seed: number | RngState,
+    /** The reward models of `reward-model` rules, by the rule's index. */
+    private readonly scorers: ReadonlyMap<number, RewardScorer> = new Map(),
   ) {
     this.rules = new RewardRules(settings.rewards)
     this.rng = new Rng(seed)
@@ -125,8 +128,8 @@ export class PolicyRollouts {
       rows.map((p) => p.ids),
       { ...this.sampling(numerics), temperature: this.settings.temperature, rng: new Rng(0x5eed) },
     )
-    const greedyScores = greedy.map((reply, i) => this.rules.score(this.sample(prompts[i], reply)))
-    const sampledScores = sampled.map((reply, i) => this.rules.score(this.sample(rows[i], reply)))
+    const greedyScores = await this.score(prompts, greedy)
+    const sampledScores = await this.score(rows, sampled)
     return {
       reward: meanOf(sampledScores.map((s) => s.reward)),
       accuracy: shareRight(sampledScores),
@@ -147,9 +150,10 @@ export class PolicyRollouts {
     return this.rng.state()
   }
 
-  /** Free the rollouts kept for reuse and the reference weights (when the run owns them). */
+  /** Free the rollouts kept for reuse, the reward models, and the reference weights (when the run owns them). */
   dispose(ownsReference: boolean): void {
     this.kept.length = 0
+    for (const scorer of this.scorers.values()) scorer.dispose()
     if (ownsReference && this.reference) {
       for (const t of Object.values(this.reference.params)) t.dispose()
       this.reference.model.dispose()
@@ -189,7 +193,7 @@ export class PolicyRollouts {
         ...(signal ? { signal } : {}),
       },
     )
-    const scored = replies.map((reply, i) => this.rules.score(this.sample(rows[i], reply)))
+    const scored = await this.score(rows, replies)
     const rewards = scored.map((s) => s.reward)
     const advantage = new Float32Array(rows.length)
     let spread = 0
@@ -290,6 +294,22 @@ export class PolicyRollouts {
     } finally {
       tf.dispose([ids, targets, ...found])
     }
+  }
+
+  /** Each reply's reward and rightness: the reward models score them all first, in batches. */
+  private async score(
+    prompts: readonly PolicyPrompt[],
+    replies: readonly Reply[],
+  ): Promise<Scored[]> {
+    const byRule = new Map<number, (number | undefined)[]>()
+    for (const [index, scorer] of this.scorers)
+      byRule.set(index, await scorer.score(prompts.map((p, i) => [...p.ids, ...replies[i].ids])))
+    return replies.map((reply, i) => {
+      const modelScores = new Map<number, number>()
+      for (const [index, scores] of byRule)
+        if (scores[i] !== undefined) modelScores.set(index, scores[i])
+      return this.rules.score({ ...this.sample(prompts[i], reply), modelScores })
+    })
   }
 
   private sample(p: PolicyPrompt, reply: Reply): Sample {

@@ -11,6 +11,8 @@ export interface Sample {
   answer: string
   /** The prompt (its last user turn), for reports. */
   question: string
+  /** Reward-model rules' scores of this reply, by the rule's index (absent: it could not be scored). */
+  modelScores?: ReadonlyMap<number, number>
 }
 
 /** A rule that failed on a sample: reported with it, and scored 0. */
@@ -67,6 +69,13 @@ export class RewardRules {
     return { reward, correct }
   }
 
+  /** The reward-model rules, with their index (their scores come in `Sample.modelScores`). */
+  get rewardModels(): { index: number; rule: Extract<RewardRule, { kind: 'reward-model' }> }[] {
+    return this.rules.flatMap(({ rule }, index) =>
+      rule.kind === 'reward-model' ? [{ index, rule }] : [],
+    )
+  }
+
   /** The rules in words, for the run's log: "exact answer ×1, regex /^\d+$/ ×0.5". */
   describe(): string {
     return this.rules.map(({ rule }) => `${ruleName(rule)} ×${rule.weight}`).join(', ')
@@ -97,6 +106,8 @@ function ruleName(rule: RewardRule): string {
       return `regex /${rule.pattern}/`
     case 'length':
       return `length over ${rule.target} tokens`
+    case 'reward-model':
+      return `reward model ${rule.run}`
   }
 }
 
@@ -128,6 +139,14 @@ function compile(rule: RewardRule, index: number): (s: Sample) => number {
     }
     case 'length':
       return (s) => -Math.min(1, Math.max(0, s.tokens - rule.target) / rule.target)
+    case 'reward-model':
+      // Scored in a batch beforehand (policy.ts); a reply it could not score is reported.
+      return (s) => {
+        const score = s.modelScores?.get(index)
+        if (score === undefined)
+          throw new Error("the prompt with the reply is longer than the reward model's context")
+        return score
+      }
   }
 }
 

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { UserError } from '../../shared/errors'
 import { readTogether } from '../kernels/host-views'
-import { Transformer } from '../model/model'
+import type { ModelConfig } from '../model/config'
+import { Transformer, type Params } from '../model/model'
 import { names, scoreSpec } from '../model/params'
 import { ChatTemplate, DEFAULT_CHAT_TEMPLATE } from '../sft/chat-template'
 import { encodeReply } from '../sft/pairs'
@@ -40,8 +41,7 @@ export async function scoreReplies(
   const { config, tokenizer } = model
   const template = new ChatTemplate(model.chatTemplate ?? DEFAULT_CHAT_TEMPLATE, tokenizer)
   const start = documentStart(tokenizer)
-  const params = toParams(config, model.weights)
-  params[names.score] = tf.tensor(head, scoreSpec(config).shape)
+  const params = rewardParams(config, model.weights)
   const net = new Transformer(config, null, 'score')
   try {
     const out: ScoredReply[] = []
@@ -75,4 +75,17 @@ export async function scoreReplies(
     disposeParams(params)
     net.dispose()
   }
+}
+
+/** A reward model's weights as tensors, its scalar head included (a `Transformer(…, 'score')`'s). */
+export function rewardParams(
+  config: ModelConfig,
+  weights: ReadonlyMap<string, Float32Array>,
+): Params {
+  const head = weights.get(names.score)
+  if (!head)
+    throw new UserError('invalid_params', 'The checkpoint has no reward head (score.weight).')
+  const params = toParams(config, weights)
+  params[names.score] = tf.tensor(head, scoreSpec(config).shape)
+  return params
 }

@@ -207,11 +207,14 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
     const held = trainer!.lastPolicyEval
     if (held) {
       const e = held.example
-      const right = (share: number | null, reward: number) =>
-        share !== null ? `${pct(share)} right` : `mean reward ${reward.toFixed(3)}`
+      // "45% right (pass@1, mean reward 0.452)", or without an answer check "mean reward 0.452".
+      const right = (share: number | null, reward: number, pass: string) =>
+        share !== null
+          ? `${pct(share)} right (${pass}mean reward ${reward.toFixed(3)})`
+          : `mean reward ${reward.toFixed(3)}`
       ctx.log(
         'info',
-        `${step === 0 ? 'Before training' : `Step ${step}`}: ${held.prompts} held-out prompts, ${held.samples} replies each sampled: ${right(held.accuracy, held.reward)} (pass@1, mean reward ${held.reward.toFixed(3)}); greedy: ${right(held.greedyAccuracy, held.greedyReward)}; e.g. "${clipText(e.question)}" → "${clipText(e.reply)}"${
+        `${step === 0 ? 'Before training' : `Step ${step}`}: ${held.prompts} held-out prompts, ${held.samples} replies each sampled: ${right(held.accuracy, held.reward, 'pass@1, ')}; greedy: ${right(held.greedyAccuracy, held.greedyReward, '')}; e.g. "${clipText(e.question)}" → "${clipText(e.reply)}"${
           e.correct === null ? '' : e.correct ? ' (right)' : ' (wrong)'
         }.`,
       )
@@ -433,6 +436,21 @@ function checkpointModel(
   return { config: modelConfigSchema.parse(source.modelConfig), weights }
 }
 
+/** GRPO's reward models: each `reward-model` rule's checkpoint (pinned when the run was created). */
+function rewardModels(store: Store, train: TrainConfig): Map<number, CheckpointModel> {
+  const out = new Map<number, CheckpointModel>()
+  grpoSettings(train).rewards.forEach((rule, index) => {
+    if (rule.kind !== 'reward-model') return
+    if (rule.checkpoint === null)
+      throw new UserError('invalid_params', `The reward model ${rule.run} has no checkpoint.`)
+    out.set(
+      index,
+      checkpointModel(store, { runId: rule.run, checkpointId: rule.checkpoint }, 'reward model'),
+    )
+  })
+  return out
+}
+
 /** A run started from another checkpoint: that checkpoint's weights, logged once. */
 function initWeights(store: Store, run: RunRow): Map<string, Float32Array> | null {
   const init = (run.data as RunData).init
@@ -516,6 +534,7 @@ async function createTrainer(
     await referenceLogprobs(ctx, run, model, train, pairs)
   return Trainer.create(model, train, ctx.data, {
     ...(resume ? { resume } : {}),
+    ...(isPolicyRun(train) ? { rewardModels: rewardModels(ctx.store, train) } : {}),
     ...(difficulty ? { curriculum: { difficulty } } : {}),
     ...(initialWeights ? { initialWeights } : {}),
     ...(cached ? { teacherCache: cached } : teacher ? { teacher } : {}),

@@ -230,12 +230,36 @@ function initSource(
   return source
 }
 
+/**
+ * A GRPO run's `reward-model` rules, each resolved to a reward run (by id or name) and
+ * pinned to its checkpoint (the newest unless one is given), so the run always scores with
+ * the same model; refused when that run is not a reward model or has another tokenizer.
+ */
+function pinRewardModels(store: Store, train: TrainConfig, tokenizerId: number): TrainConfig {
+  const grpo = grpoSettings(train)
+  const rewards = grpo.rewards.map((rule, i) => {
+    if (rule.kind !== 'reward-model') return rule
+    const field = `train.grpo.rewards.${i}`
+    const ref = resolveInit(store, rule.run, rule.checkpoint, field)
+    const source = initSource(store, ref, tokenizerId, 'is scored by')
+    if ((source.trainConfig as { kind?: unknown }).kind !== 'reward')
+      throw new UserError(
+        'invalid_params',
+        `${field}.run: "${source.name}" is not a reward model: train one with train.kind "reward".`,
+        `${field}.run`,
+      )
+    return { ...rule, run: ref.runId, checkpoint: ref.checkpointId }
+  })
+  return { ...train, grpo: { ...grpo, rewards } }
+}
+
 /** A run (by id, or by a name only one run has) and one of its checkpoints (default: newest). */
 export function resolveInit(
   store: Store,
   run: string,
   checkpointId: number | null,
-  field: 'init' | 'teacher' | 'reference' = 'init',
+  /** The run-file field the run is named in: 'init', 'teacher', 'reference' or a reward rule's. */
+  field: string = 'init',
 ): { runId: string; checkpointId: number } {
   const named = store.runs.get(run)
     ? [store.runs.get(run)!]
@@ -313,11 +337,13 @@ export function createRun(
   if (spec.data.reference)
     initSource(store, spec.data.reference, spec.data.tokenizerId, 'is scored by')
   // A run that starts from a checkpoint has that checkpoint's architecture.
-  const { model, train } = validateConfigs(
+  const configs = validateConfigs(
     init ? (init.modelConfig as Record<string, unknown>) : spec.model,
     spec.train,
     tokenizer.vocabSize,
   )
+  const model = configs.model
+  let train = configs.train
   if (train.curriculum === 'reference' && !spec.data.reference && !spec.data.teacher)
     throw new UserError(
       'invalid_params',
@@ -343,6 +369,7 @@ export function createRun(
       'DPO keeps the model close to where it starts: choose the model to start from (a fine-tuned one, usually), or use SimPO, which needs none.',
       'init',
     )
+  if (isPolicyRun(train)) train = pinRewardModels(store, train, data.tokenizerId)
   if (isPolicyRun(train) && !data.init)
     throw new UserError(
       'invalid_params',

@@ -32,6 +32,7 @@ import {
 } from './gradients'
 import { PolicyRollouts, type PolicyEvaluation, type RolloutStats } from '../grpo/policy'
 import type { RuleFailure } from '../grpo/rewards'
+import { RewardScorer, type RewardModelWeights } from '../grpo/reward-model'
 import type { PolicyObjective } from '../model/policy-loss'
 import { paramSpecs } from '../model/params'
 import { hostView, readOwned, readSum, readTogether } from '../kernels/host-views'
@@ -151,6 +152,8 @@ export interface TrainerOptions {
   teacherCache?: CachedTeacher
   /** Curriculum learning: the difficulty (nats per token) of each context-long window. */
   curriculum?: { difficulty: Float32Array }
+  /** GRPO's `reward-model` rules: each one's reward model, by the rule's index. */
+  rewardModels?: ReadonlyMap<number, RewardModelWeights>
   /** Where the data-parallel replica's entry is (required when threads > 1). */
   replicaEntry?: string
   /** The backend name replicas must load (the one this thread uses). */
@@ -223,6 +226,7 @@ export class Trainer {
       options.resume,
       options.initialWeights,
       options.teacherCache !== undefined,
+      options.rewardModels,
     )
     trainer.cache = options.teacherCache ?? null
     if (options.curriculum) trainer.startCurriculum(options.curriculum.difficulty, options.resume)
@@ -260,6 +264,7 @@ export class Trainer {
     initialWeights?: ReadonlyMap<string, Float32Array>,
     /** Sequences start at window boundaries (cached teacher predictions are per window). */
     private readonly aligned = false,
+    rewardModels: ReadonlyMap<number, RewardModelWeights> = new Map(),
   ) {
     if (data.vocabSize > modelConfig.vocabSize) {
       throw new Error(
@@ -365,6 +370,7 @@ export class Trainer {
         new Set(data.prompts.tokenizer.specialTokens.map((t) => t.id)),
         grpo.klBeta > 0 ? this.referenceModel(initialWeights) : null,
         resume?.samplerRng ?? samplerSeed,
+        new Map([...rewardModels].map(([index, m]) => [index, new RewardScorer(m)])),
       )
     }
     this.dropRng = new Rng(resume?.dropPathRng ?? dropSeed)

@@ -139,6 +139,19 @@ describe('reward rules', () => {
     expect(rules.failureCounts.get('numeric answer (±0)')).toBe(2)
   })
 
+  it("pays a reward model's score, and reports a reply it could not score", () => {
+    const rules = new RewardRules([
+      { kind: 'exact', weight: 1 },
+      { kind: 'reward-model', run: 'rm-1', checkpoint: 3, weight: 0.5 },
+    ])
+    expect(rules.rewardModels.map((m) => m.index)).toEqual([1])
+    expect(rules.describe()).toBe('exact answer ×1, reward model rm-1 ×0.5')
+    const scored = rules.score({ ...sample('7', '7'), modelScores: new Map([[1, -2]]) })
+    expect(scored).toEqual({ reward: 1 - 1, correct: true })
+    expect(rules.score(sample('8', '7'))).toEqual({ reward: 0, correct: false })
+    expect(rules.failures[0].problem).toMatch(/longer than the reward model's context/)
+  })
+
   it('refuses a pattern that does not compile, naming its field', () => {
     expect(() => new RewardRules([{ kind: 'regex', pattern: '([0-9]', weight: 1 }])).toThrow(
       /train\.grpo\.rewards\.0\.pattern: .*(unterminated|missing)/i,

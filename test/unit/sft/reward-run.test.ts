@@ -123,6 +123,40 @@ describe('reward models through the CLI', () => {
     expect(ranked[0].score - ranked[1].score).toBeGreaterThan(1)
     expect(() => score('sums')).toThrow(/Run sums is not a reward model/)
 
+    // GRPO with the reward model as its rule: replies to held-out sums it scores higher.
+    const rlFile = (name: string, run: string) => {
+      const path = join(dir, `${name}.json`)
+      writeFileSync(
+        path,
+        JSON.stringify({
+          name,
+          data: { dataset: 'sums', tokenizer: 'sums-char' },
+          init: { run: 'sums' },
+          train: {
+            kind: 'grpo',
+            steps: 16,
+            batchSize: 8,
+            learningRate: 1e-3,
+            warmupSteps: 2,
+            evalEvery: 16,
+            evalBatches: 2,
+            grpo: { group: 4, maxNewTokens: 10, rewards: [{ kind: 'reward-model', run }] },
+          },
+        }),
+      )
+      return path
+    }
+    const rl = frugal(['train', '--config', rlFile('rl', 'rm'), '--db', db], home).stderr
+    expect(rl).toMatch(/rewarded by: reward model rm-[0-9a-f]+ ×1\./)
+    const heldOut = [
+      ...rl.matchAll(/held-out prompts, 4 replies each sampled: mean reward (-?[\d.]+)/g),
+    ].map((m) => Number(m[1]))
+    expect(heldOut, rl).toHaveLength(2)
+    expect(heldOut[1], rl).toBeGreaterThan(heldOut[0])
+    expect(() => frugal(['train', '--config', rlFile('rl-bad', 'sums'), '--db', db], home)).toThrow(
+      /train\.grpo\.rewards\.0\.run: "sums" is not a reward model/,
+    )
+
     // Ratings alone: three rated outputs per prompt, two rated alike (no pair between them),
     // so each prompt gives two pairs, the sentence over each bare answer.
     const store = Store.open(db)

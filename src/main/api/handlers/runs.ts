@@ -47,6 +47,7 @@ function listItem(ctx: AppContext, store: Store, run: RunRow): RunListItem {
       data.datasetId === null ? null : (store.datasets.get(data.datasetId)?.name ?? null),
     tokenizerName: store.tokenizers.get(data.tokenizerId)?.name ?? null,
     moe: model.moe !== null,
+    kind: train.kind,
     precision: train.precision,
     parameters: counts.total,
     activeParameters: counts.active,

@@ -462,6 +462,7 @@ export function NewRunPage() {
               <RewardRulesEditor
                 rules={grpoRules(train)}
                 errors={trainErrors}
+                rewardRuns={initSources.filter((r) => r.kind === 'reward')}
                 onChange={(rewards) => (
                   setTrain({ ...train, grpo: { ...grpoValues(train), rewards } }),
                   setCalibration(null)

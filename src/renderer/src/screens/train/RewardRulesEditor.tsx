@@ -9,6 +9,7 @@ const KINDS: { kind: Kind; label: string }[] = [
   { kind: 'numeric', label: 'Numeric answer' },
   { kind: 'regex', label: 'Format (regular expression)' },
   { kind: 'length', label: 'Length penalty' },
+  { kind: 'reward-model', label: 'Reward model' },
 ]
 
 const HINTS: Record<Kind, string> = {
@@ -16,19 +17,34 @@ const HINTS: Record<Kind, string> = {
   numeric: "Pays when the reply's last number is within the tolerance of the answer's.",
   regex: 'Pays when the reply matches the pattern (anchor it with ^ and $ for the whole reply).',
   length: 'Takes up to its weight away as the reply runs past the target, in tokens.',
+  'reward-model':
+    "Pays the reward model's score of the prompt and reply (its newest checkpoint when the run is created), times the weight.",
 }
 
-/** A new rule of a kind, with that kind's defaults. */
-const fresh = (kind: Kind): RewardRule =>
-  rewardRuleSchema.parse(kind === 'regex' ? { kind, pattern: '^\\s*\\S+\\s*$' } : { kind })
+/** A new rule of a kind, with that kind's defaults (a reward model: the first there is). */
+const fresh = (kind: Kind, rewardRuns: readonly RunOption[]): RewardRule =>
+  rewardRuleSchema.parse(
+    kind === 'regex'
+      ? { kind, pattern: '^\\s*\\S+\\s*$' }
+      : kind === 'reward-model'
+        ? { kind, run: rewardRuns[0]?.id ?? '' }
+        : { kind },
+  )
+
+interface RunOption {
+  id: string
+  name: string
+}
 
 /** GRPO's reward rules: each a kind, its one setting, and its weight; a reply earns their sum. */
 export function RewardRulesEditor(props: {
   rules: RewardRule[]
   onChange: (rules: RewardRule[]) => void
   errors: Record<string, string>
+  /** Reward runs with a checkpoint, for the reward-model rule. */
+  rewardRuns: readonly RunOption[]
 }) {
-  const { rules, onChange } = props
+  const { rules, onChange, rewardRuns } = props
   const set = (i: number, rule: RewardRule) => onChange(rules.map((r, j) => (j === i ? rule : r)))
   return (
     <div className="stack" role="group" aria-label="Reward rules">
@@ -44,14 +60,36 @@ export function RewardRulesEditor(props: {
                 style={{ width: 'auto' }}
                 aria-label={`Rule ${i + 1} kind`}
                 value={rule.kind}
-                onChange={(e) => set(i, fresh(e.target.value as Kind))}
+                onChange={(e) => set(i, fresh(e.target.value as Kind, rewardRuns))}
               >
                 {KINDS.map((k) => (
-                  <option key={k.kind} value={k.kind}>
+                  <option
+                    key={k.kind}
+                    value={k.kind}
+                    disabled={k.kind === 'reward-model' && rewardRuns.length === 0}
+                  >
                     {k.label}
+                    {k.kind === 'reward-model' && rewardRuns.length === 0
+                      ? ' (train one first)'
+                      : ''}
                   </option>
                 ))}
               </select>
+              {rule.kind === 'reward-model' && (
+                <select
+                  className="select"
+                  style={{ width: 'auto' }}
+                  aria-label={`Rule ${i + 1} reward model`}
+                  value={rule.run}
+                  onChange={(e) => set(i, { ...rule, run: e.target.value, checkpoint: null })}
+                >
+                  {rewardRuns.map((r) => (
+                    <option key={r.id} value={r.id}>
+                      {r.name}
+                    </option>
+                  ))}
+                </select>
+              )}
               {rule.kind === 'numeric' && (
                 <input
                   className="input"
@@ -112,7 +150,10 @@ export function RewardRulesEditor(props: {
         )
       })}
       <div>
-        <Button onClick={() => onChange([...rules, fresh('regex')])} disabled={rules.length >= 16}>
+        <Button
+          onClick={() => onChange([...rules, fresh('regex', rewardRuns)])}
+          disabled={rules.length >= 16}
+        >
           <Plus size={14} /> Add a rule
         </Button>
       </div>

@@ -21,6 +21,9 @@ export interface RolloutOptions {
   signal?: AbortSignal
 }
 
+/** Rows sampled together at most (an evaluation may ask for prompts × group of them). */
+const MAX_ROWS = 512
+
 /** One sampled reply: its tokens (the end-of-turn token last, when it ended). */
 export interface Reply {
   ids: number[]
@@ -41,6 +44,13 @@ export async function sampleReplies(
   prompts: readonly Int32Array[],
   o: RolloutOptions,
 ): Promise<Reply[]> {
+  // A bound on one pass's activations: more rows are sampled a chunk at a time.
+  if (prompts.length > MAX_ROWS) {
+    const out: Reply[] = []
+    for (let first = 0; first < prompts.length; first += MAX_ROWS)
+      out.push(...(await sampleReplies(model, params, prompts.slice(first, first + MAX_ROWS), o)))
+    return out
+  }
   const context = model.config.contextLength
   const V = model.config.vocabSize
   const sequences = prompts.map((p) => Array.from(p))

@@ -184,7 +184,7 @@ export class Trainer {
   /** GRPO: the sampling and rewarding of replies, and the clipped objective; null otherwise. */
   private readonly policy: PolicyRollouts | null = null
   private readonly policyObjective: PolicyObjective | null = null
-  /** GRPO: the held-out prompts' greedy replies at the last evaluation. */
+  /** GRPO: the held-out prompts' replies (sampled and greedy) at the last evaluation. */
   lastPolicyEval: PolicyEvaluation | null = null
   /** What the last evaluation measured besides its loss (preference accuracy, rewards). */
   lastEval: Record<string, number> = {}
@@ -744,7 +744,8 @@ export class Trainer {
     if (this.data.preference && this.objective)
       return this.evaluatePairs(this.data.preference.val, this.objective, batches)
     if (this.policy) {
-      // GRPO: the held-out prompts answered greedily, and below, the reference answers' loss.
+      // GRPO: the held-out prompts answered (sampled and greedily), and below, the
+      // reference answers' loss.
       const e = await this.policy.evaluate(
         Object.fromEntries(this.params),
         batches * this.config.batchSize,

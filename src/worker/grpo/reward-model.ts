@@ -4,6 +4,7 @@ import { rewardParams } from '../infer/reward'
 import { disposeParams } from '../infer/load'
 import type { ModelConfig } from '../model/config'
 import { Transformer, type Params } from '../model/model'
+import { paddedRows } from './rows'
 
 /** A reward run's checkpoint: its model config and weights (the scalar head among them). */
 export interface RewardModelWeights {
@@ -35,15 +36,7 @@ export class RewardScorer {
     const fits = sequences.map((_, i) => i).filter((i) => sequences[i].length <= context)
     for (let first = 0; first < fits.length; first += ROWS_PER_PASS) {
       const rows = fits.slice(first, first + ROWS_PER_PASS)
-      const R = rows.length
-      const L = Math.max(...rows.map((i) => sequences[i].length))
-      const ids = new Int32Array(R * L)
-      const positions = new Int32Array(R * L)
-      rows.forEach((i, r) => {
-        ids.set(sequences[i], r * L)
-        for (let t = 0; t < L; t++) positions[r * L + t] = t
-      })
-      const last = Int32Array.from(rows, (i, r) => r * L + sequences[i].length - 1)
+      const { R, L, ids, positions, last } = paddedRows(rows.map((i) => sequences[i]))
       const tables = this.model.packedTables(positions, new Int32Array(R * L), R, L)
       const input = tf.tensor1d(ids, 'int32')
       const { logits, aux } = await this.model.forwardAsync(this.params, input, R, L, { tables })

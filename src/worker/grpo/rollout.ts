@@ -6,6 +6,7 @@ import type { Numerics } from '../model/numerics'
 import type { Rng } from '../model/rng'
 import { UserError } from '../../shared/errors'
 import { trimGpuPool } from '../webgpu/device'
+import { paddedRows, type PaddedRows } from './rows'
 
 export interface RolloutOptions {
   /** The most tokens a reply may have (less where the prompt leaves less of the context). */
@@ -61,17 +62,9 @@ export async function sampleReplies(
   const sampling = { temperature: o.temperature, topK: 0, topP: 1 }
   while (active.length > 0) {
     if (o.signal?.aborted) throw new UserError('cancelled', 'Cancelled.')
-    const R = active.length
-    const L = Math.max(...active.map((i) => sequences[i].length))
-    const ids = new Int32Array(R * L)
-    const positions = new Int32Array(R * L)
-    active.forEach((i, r) => {
-      ids.set(sequences[i], r * L)
-      for (let t = 0; t < L; t++) positions[r * L + t] = t
-    })
-    // Each row's last real position: where its next token's logits are.
-    const lastRows = Int32Array.from(active, (i, r) => r * L + sequences[i].length - 1)
-    const logits = await lastLogits(model, params, ids, positions, lastRows, R, L, o.numerics)
+    // Each row's last real position is where its next token's logits are.
+    const rows = paddedRows(active.map((i) => sequences[i]))
+    const logits = await lastLogits(model, params, rows, o.numerics)
     const next: number[] = []
     active.forEach((i, r) => {
       const id = sampleToken(logits.subarray(r * V, r * V + o.vocab), sampling, o.rng)
@@ -86,15 +79,11 @@ export async function sampleReplies(
   return replies
 }
 
-/** The logits (R, V) at the given rows of a pass over R right-padded rows of L tokens. */
+/** The logits (R, V) at each row's last token, from a pass over the padded rows. */
 async function lastLogits(
   model: Transformer,
   P: Params,
-  ids: Int32Array,
-  positions: Int32Array,
-  lastRows: Int32Array,
-  R: number,
-  L: number,
+  { R, L, ids, positions, last }: PaddedRows,
   numerics: Numerics,
 ): Promise<Float32Array> {
   // Explicit tables (freed below): the model keeps its own per batch shape, and a rollout
@@ -109,9 +98,7 @@ async function lastLogits(
       x.dispose()
       x = out.x
     }
-    const logits = tf.tidy(() =>
-      model.head(P, tf.gather(x, tf.tensor1d(lastRows, 'int32')), numerics),
-    ) // (R, V)
+    const logits = tf.tidy(() => model.head(P, tf.gather(x, tf.tensor1d(last, 'int32')), numerics)) // (R, V)
     const values = (await logits.data()) as Float32Array
     logits.dispose()
     throwIfBackendFailed()

@@ -188,7 +188,7 @@ test('fine-tunes on conversations, then on preferences, from the run form to the
   await expect(ab.getByText(/sums-dpo @ step 120 won 1, 0 ties\./)).toBeVisible()
 })
 
-test('reinforces a fine-tuned model with GRPO from the run form, its rewards charted', async ({
+test('reinforces a fine-tuned model with GRPO and LoRA from the run form, its rewards charted', async ({
   page,
 }) => {
   test.setTimeout(240_000)
@@ -220,6 +220,12 @@ test('reinforces a fine-tuned model with GRPO from the run form, its rewards cha
   await rules.getByLabel('Rule 2 pattern').fill('([0-9]')
   await rules.getByLabel('Rule 2 weight').fill('0.5')
   await page.locator('[data-field="grpo"]').check()
+  // LoRA on attention only: the targets are named choices, the defaults checked.
+  await page.locator('[data-field="lora"]').check()
+  const targets = page.getByRole('group', { name: 'Targets' })
+  await expect(targets.getByLabel('attention')).toBeChecked()
+  await expect(targets.getByLabel('experts')).not.toBeChecked()
+  await targets.getByLabel('mlp').uncheck()
   await fill(page, [
     ['grpo.group', '4'],
     ['grpo.maxNewTokens', '4'],
@@ -244,6 +250,7 @@ test('reinforces a fine-tuned model with GRPO from the run form, its rewards cha
   ).toBeVisible({ timeout: 120_000 })
   await expect(page.getByLabel('Run settings')).toContainText('"kind": "grpo"')
   await expect(page.getByLabel('Run settings')).toContainText('"pattern": "^\\\\s*\\\\d+$"')
+  await expect(page.getByLabel('Run settings')).toContainText(/"targets": \[\s*"attention"\s*\]/)
   for (const chart of [/^GRPO rewards/, /^GRPO accuracy/, /^GRPO KL/, /^Reply length/])
     await expect(page.getByRole('figure', { name: chart })).toBeVisible()
 })

@@ -149,6 +149,33 @@ function Field({ path, name, schema, value, error, onChange }: FieldProps) {
         ))}
       </select>
     )
+  } else if (inner.type === 'array' && inner.items?.enum) {
+    // A set of named choices (LoRA's targets): one checkbox each, in the schema's order.
+    const options = inner.items.enum.map(String)
+    const chosen = Array.isArray(value)
+      ? value.map(String)
+      : Array.isArray(def)
+        ? def.map(String)
+        : []
+    control = (
+      <div className="row" role="group" aria-label={label(name)} data-field={path}>
+        {options.map((option) => (
+          <label key={option} className="row">
+            <input
+              type="checkbox"
+              className="checkbox"
+              checked={chosen.includes(option)}
+              onChange={(e) =>
+                onChange(
+                  options.filter((o) => (o === option ? e.target.checked : chosen.includes(o))),
+                )
+              }
+            />
+            {option}
+          </label>
+        ))}
+      </div>
+    )
   } else if (inner.type === 'array') {
     // A list of numbers, typed comma-separated; text that is not one yet stays as typed
     // (and the schema names the problem) so a half-typed "0," is not rewritten.

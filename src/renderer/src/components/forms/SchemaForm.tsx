@@ -64,6 +64,7 @@ const terms: Record<string, string> = {
   adam: 'Adam',
   aux: 'aux',
   grpo: 'GRPO',
+  lora: 'LoRA',
   kl: 'KL',
 }
 

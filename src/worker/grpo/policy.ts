@@ -55,6 +55,8 @@ interface Rollout {
   uses: number
 }
 
+const utf8 = new TextDecoder('utf-8')
+
 /** Added to each group's standard deviation before dividing (as TRL does): flat groups give 0. */
 const STD_EPS = 1e-4
 
@@ -95,14 +97,13 @@ export class PolicyRollouts {
     B: number,
     params: Params,
     numerics: Numerics,
-    signal?: AbortSignal,
   ): Promise<{ batch: Batch; stats: RolloutStats; fresh: boolean }> {
     const kept = this.kept[micro]
     if (kept && kept.uses < this.settings.iterations) {
       kept.uses++
       return { batch: kept.batch, stats: kept.stats, fresh: false }
     }
-    const rollout = await this.rollout(B, params, numerics, signal)
+    const rollout = await this.rollout(B, params, numerics)
     this.kept[micro] = rollout
     return { batch: rollout.batch, stats: rollout.stats, fresh: true }
   }
@@ -169,12 +170,7 @@ export class PolicyRollouts {
     }
   }
 
-  private async rollout(
-    B: number,
-    params: Params,
-    numerics: Numerics,
-    signal?: AbortSignal,
-  ): Promise<Rollout> {
+  private async rollout(B: number, params: Params, numerics: Numerics): Promise<Rollout> {
     const G = this.settings.group
     const picked = Array.from(
       { length: B },
@@ -190,7 +186,6 @@ export class PolicyRollouts {
         ...this.sampling(numerics),
         temperature: this.settings.temperature,
         rng: this.rng,
-        ...(signal ? { signal } : {}),
       },
     )
     const scored = await this.score(rows, replies)
@@ -324,7 +319,7 @@ export class PolicyRollouts {
   /** A reply's text, its end-of-turn token left out. */
   private text(reply: Reply): string {
     const ids = reply.ended ? reply.ids.slice(0, -1) : reply.ids
-    return new TextDecoder('utf-8').decode(this.tokenizer.decodeBytes(ids))
+    return utf8.decode(this.tokenizer.decodeBytes(ids))
   }
 }
 

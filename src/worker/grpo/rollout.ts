@@ -4,7 +4,6 @@ import { sampleToken } from '../infer/generate'
 import { Transformer, type Params } from '../model/model'
 import type { Numerics } from '../model/numerics'
 import type { Rng } from '../model/rng'
-import { UserError } from '../../shared/errors'
 import { trimGpuPool } from '../webgpu/device'
 import { paddedRows, type PaddedRows } from './rows'
 
@@ -19,7 +18,6 @@ export interface RolloutOptions {
   vocab: number
   rng: Rng
   numerics: Numerics
-  signal?: AbortSignal
 }
 
 /** Rows sampled together at most (an evaluation may ask for prompts × group of them). */
@@ -61,7 +59,6 @@ export async function sampleReplies(
   let active = prompts.map((_, i) => i).filter((i) => limit[i] > 0)
   const sampling = { temperature: o.temperature, topK: 0, topP: 1 }
   while (active.length > 0) {
-    if (o.signal?.aborted) throw new UserError('cancelled', 'Cancelled.')
     // Each row's last real position is where its next token's logits are.
     const rows = paddedRows(active.map((i) => sequences[i]))
     const logits = await lastLogits(model, params, rows, o.numerics)

@@ -2,7 +2,8 @@
  * Data pipeline benchmark: import, clean (rules + quality model) and deduplication
  * (exact + MinHash LSH) over a generated web-like corpus, with peak memory.
  *
- *   npm run bench:data                  100 MB corpus
+ *   npm run bench:data                  100 MB corpus of ~2 KB documents (articles)
+ *   npm run bench:data -- --short       100 MB of ~700-byte documents (forum posts, reviews)
  *   npm run bench:data -- --mb 1000     10x, to check that memory stays flat
  *   npm run bench:data -- --input corpus.jsonl   your own JSONL ({"text": ...} per line)
  *
@@ -22,7 +23,7 @@ import { defaultRuleSet } from '../src/shared/data/rules'
 import { runImport } from '../src/worker/data/import/importer'
 import { runClean } from '../src/worker/data/pipeline/clean'
 import { setDataThreadsDir } from '../src/worker/data/thread-entry'
-import { syntheticCorpus } from '../test/helpers/synthetic-corpus'
+import { LONG_DOCUMENTS, SHORT_DOCUMENTS, syntheticCorpus } from '../test/helpers/synthetic-corpus'
 
 const { values: args } = parseArgs({
   options: {
@@ -30,8 +31,10 @@ const { values: args } = parseArgs({
     input: { type: 'string' },
     threads: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    short: { type: 'boolean', default: false },
   },
 })
+const shape = args.short ? SHORT_DOCUMENTS : LONG_DOCUMENTS
 const MB = 1e6
 
 // The worker threads run the built bundle when there is one (`npm run build`), as in the
@@ -57,7 +60,7 @@ async function generate(path: string, bytes: number): Promise<number> {
   const out = createWriteStream(path)
   let written = 0
   let documents = 0
-  for (const doc of syntheticCorpus(2024)) {
+  for (const doc of syntheticCorpus(2024, shape)) {
     if (written >= bytes) break
     const line = `${JSON.stringify({ id: doc.id, text: doc.text })}\n`
     written += Buffer.byteLength(line)
@@ -113,13 +116,16 @@ try {
     runClean(imported.value.datasetId, defaultRuleSet(), { ...deps, threads }),
   )
   const t = cleaned.value.timings
+  const documents = imported.value.imported
   // Everything but clustering: the rules' main pass overlaps training, so their
   // timings do not add up; the score indexes' rebuild and the final counts are in.
   const cleanSeconds = (t.total - t.dedup) / 1000
   const dedupSeconds = t.dedup / 1000
   const result = {
     corpus: {
-      source: args.input ? input : 'synthetic (test/helpers/synthetic-corpus.ts, seed 2024)',
+      source: args.input
+        ? input
+        : `synthetic (test/helpers/synthetic-corpus.ts, seed 2024, ${args.short ? 'short' : 'long'} documents)`,
       mb: round(bytes / MB, 1),
       documents: imported.value.imported,
     },
@@ -135,12 +141,14 @@ try {
     },
     import: {
       mbPerSecond: round(bytes / MB / imported.wall),
+      documentsPerSecond: Math.round(documents / imported.wall),
       seconds: round(imported.wall, 1),
       cpuSeconds: round(imported.cpu, 1),
       peakRssMB: Math.round(importPeak / 2 ** 20),
     },
     clean: {
       mbPerSecond: round(bytes / MB / cleanSeconds),
+      documentsPerSecond: Math.round(documents / cleanSeconds),
       seconds: round(cleanSeconds, 1),
       trainSeconds: round(t.train / 1000, 1),
     },
@@ -152,6 +160,7 @@ try {
     },
     endToEnd: {
       mbPerSecond: round(bytes / MB / (imported.wall + cleaned.wall)),
+      documentsPerSecond: Math.round(documents / (imported.wall + cleaned.wall)),
       seconds: round(imported.wall + cleaned.wall, 1),
       cpuSeconds: round(imported.cpu + cleaned.cpu, 1),
       nearDuplicates: true,

@@ -118,10 +118,22 @@ export interface SyntheticDoc {
   copyOf?: string
 }
 
-function prose(r: Random): string {
-  const paragraphs = 2 + r.int(5)
-  return Array.from({ length: paragraphs }, () =>
-    Array.from({ length: 4 + r.int(5) }, () => r.pick(templates)(r)).join(' '),
+/** How long the prose documents are: paragraphs per document, sentences per paragraph (inclusive ranges). */
+export interface CorpusShape {
+  paragraphs: readonly [number, number]
+  sentences: readonly [number, number]
+}
+/** About 2 KB a document: articles, blog posts. */
+export const LONG_DOCUMENTS: CorpusShape = { paragraphs: [2, 6], sentences: [4, 8] }
+/** About 700 bytes a document: forum posts, reviews, chat. */
+export const SHORT_DOCUMENTS: CorpusShape = { paragraphs: [1, 2], sentences: [3, 7] }
+
+const between = (r: Random, [least, most]: readonly [number, number]) =>
+  least + r.int(most - least + 1)
+
+function prose(r: Random, shape: CorpusShape = LONG_DOCUMENTS): string {
+  return Array.from({ length: between(r, shape.paragraphs) }, () =>
+    Array.from({ length: between(r, shape.sentences) }, () => r.pick(templates)(r)).join(' '),
   ).join('\n\n')
 }
 
@@ -147,7 +159,10 @@ export function editWords(text: string, rate: number, r: Random): string {
  * prose, 5% exact and 5% near duplicates of recent documents, 4% junk, 3% other
  * languages, 3% prose with personal data.
  */
-export function* syntheticCorpus(seed = 42): Generator<SyntheticDoc> {
+export function* syntheticCorpus(
+  seed = 42,
+  shape: CorpusShape = LONG_DOCUMENTS,
+): Generator<SyntheticDoc> {
   const r = new Random(seed)
   const recent: SyntheticDoc[] = []
   for (let i = 0; ; i++) {
@@ -173,9 +188,9 @@ export function* syntheticCorpus(seed = 42): Generator<SyntheticDoc> {
       doc = {
         id,
         kind: 'pii',
-        text: `${prose(r)}\n\nFor questions write to ${who}.${r.int(100)}@example-mail.org or call +44 20 7946 ${String(r.int(10000)).padStart(4, '0')} during office hours. ${prose(r)}`,
+        text: `${prose(r, shape)}\n\nFor questions write to ${who}.${r.int(100)}@example-mail.org or call +44 20 7946 ${String(r.int(10000)).padStart(4, '0')} during office hours. ${prose(r, shape)}`,
       }
-    } else doc = { id, kind: 'prose', text: prose(r) }
+    } else doc = { id, kind: 'prose', text: prose(r, shape) }
     if (doc.kind === 'prose' || doc.kind === 'pii') {
       recent.push(doc)
       if (recent.length > 500) recent.shift()

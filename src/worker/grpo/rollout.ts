@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { throwIfBackendFailed } from '../backend-failure'
-import { sampleToken } from '../infer/generate'
+import { sampleToken } from '../infer/sample'
 import { Transformer, type Params } from '../model/model'
 import type { Numerics } from '../model/numerics'
 import type { Rng } from '../model/rng'

@@ -3,6 +3,7 @@ import { documentStart, type Tokenizer } from '../tokenizer'
 import type { Decoder } from './decoder'
 import { UserError } from '../../shared/errors'
 import { ChatTemplate } from '../sft/chat-template'
+import { sampleToken } from './sample'
 import type { GenerateOptions, GenerateResult } from '../../shared/generate'
 
 export {
@@ -15,42 +16,6 @@ export interface GeneratedToken {
   id: number
   /** The text this token completes (may be empty while a character is split across tokens). */
   text: string
-}
-
-/**
- * Choose the next token from logits: greedy at temperature 0, else softmax(logits / T)
- * restricted to the top k and to the top-p nucleus, sampled with the seeded RNG.
- */
-export function sampleToken(
-  logits: Float32Array,
-  o: Pick<GenerateOptions, 'temperature' | 'topK' | 'topP'>,
-  rng: Rng,
-): number {
-  const V = logits.length
-  if (o.temperature === 0) {
-    let best = 0
-    for (let i = 1; i < V; i++) if (logits[i] > logits[best]) best = i
-    return best
-  }
-  let order = Array.from({ length: V }, (_, i) => i).sort((a, b) => logits[b] - logits[a] || a - b)
-  if (o.topK > 0) order = order.slice(0, o.topK)
-  const max = logits[order[0]]
-  let probs = order.map((i) => Math.exp((logits[i] - max) / o.temperature))
-  let sum = probs.reduce((a, b) => a + b, 0)
-  if (o.topP < 1) {
-    let cum = 0
-    let keep = 0
-    while (keep < probs.length && cum < o.topP * sum) cum += probs[keep++]
-    order = order.slice(0, Math.max(1, keep))
-    probs = probs.slice(0, order.length)
-    sum = probs.reduce((a, b) => a + b, 0)
-  }
-  let r = rng.next() * sum
-  for (let i = 0; i < order.length; i++) {
-    r -= probs[i]
-    if (r <= 0) return order[i]
-  }
-  return order[order.length - 1]
 }
 
 /**

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Decoder } from '../../../src/worker/infer/decoder'
-import { generate, generateOptionsSchema, sampleToken } from '../../../src/worker/infer/generate'
+import { generate, generateOptionsSchema } from '../../../src/worker/infer/generate'
+import { sampleToken } from '../../../src/worker/infer/sample'
 import { inspectPrompt } from '../../../src/worker/infer/inspect'
 import { modelConfigSchema, type ModelConfigInput } from '../../../src/worker/model/config'
 import { Transformer, type Params } from '../../../src/worker/model/model'
@@ -191,6 +192,50 @@ describe('sampling and generation', () => {
     const seen = new Set<number>()
     for (let s = 0; s < 200; s++) seen.add(sampleToken(logits, { ...o, topP: 0.6 }, new Rng(s)))
     expect([...seen].sort()).toEqual([1, 2])
+  })
+
+  it('draws exactly the tokens that sorting the whole vocabulary would, ties included', () => {
+    // The plain definition: every token sorted by logit (ties: smaller id), top k, nucleus.
+    const reference = (
+      logits: Float32Array,
+      o: { temperature: number; topK: number; topP: number },
+      rng: Rng,
+    ) => {
+      let order = [...logits.keys()].sort((a, b) => logits[b] - logits[a] || a - b)
+      if (o.topK > 0) order = order.slice(0, o.topK)
+      let probs = order.map((i) => Math.exp((logits[i] - logits[order[0]]) / o.temperature))
+      if (o.topP < 1) {
+        const total = probs.reduce((a, b) => a + b, 0)
+        let mass = 0
+        let kept = 0
+        while (kept < probs.length && mass < o.topP * total) mass += probs[kept++]
+        order = order.slice(0, Math.max(1, kept))
+        probs = probs.slice(0, order.length)
+      }
+      let r = rng.next() * probs.reduce((a, b) => a + b, 0)
+      for (let i = 0; i < order.length; i++) if ((r -= probs[i]) <= 0) return order[i]
+      return order[order.length - 1]
+    }
+    const make = new Rng(7)
+    let compared = 0
+    for (const vocab of [3, 64, 2000])
+      for (const o of [
+        { temperature: 1, topK: 0, topP: 1 },
+        { temperature: 0.7, topK: 10, topP: 1 },
+        { temperature: 1, topK: 0, topP: 0.9 },
+        { temperature: 1.3, topK: 20, topP: 0.5 },
+      ])
+        for (let t = 0; t < 60; t++) {
+          // Half-unit steps: many ties.
+          const logits = Float32Array.from(
+            { length: vocab },
+            () => Math.round(make.next() * 16) / 2,
+          )
+          const seed = Math.floor(make.next() * 1e9)
+          expect(sampleToken(logits, o, new Rng(seed))).toBe(reference(logits, o, new Rng(seed)))
+          compared++
+        }
+    expect(compared).toBe(720)
   })
 
   it('generates the same text for the same seed, stops at a stop sequence, and reports speed', async () => {

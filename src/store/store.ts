@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs'
 import { basename, extname } from 'node:path'
-import { FRUGAL_APPLICATION_ID, openDatabase, type Db } from './database'
+import { FRUGAL_APPLICATION_ID, openDatabase, writeTransaction, type Db } from './database'
 import { migrate, schemaVersion } from './migrate'
 import { migrations } from './migrations'
 import { DatasetsRepo, NOT_DELETING } from './repos/datasets'
@@ -137,6 +137,11 @@ export class Store {
 
   get schemaVersion(): number {
     return schemaVersion(this.db)
+  }
+
+  /** Runs `body` in one write transaction (BEGIN IMMEDIATE; see writeTransaction). */
+  write<T>(body: () => T): T {
+    return writeTransaction(this.db, body)
   }
 
   info(): ProjectInfo {

@@ -18,14 +18,12 @@ function series(
     const rows = store.runs.metric(runId, name)
     return { step: rows.map((r) => r.step), value: rows.map((r) => r.value) }
   }
-  const query = (agg: 'MIN' | 'MAX') =>
-    store.db
-      .prepare<[string, string], { step: number; value: number }>(
-        `SELECT step, ${agg}(value) AS value FROM metrics WHERE run_id = ? AND name = ? GROUP BY (step - 1) / ${bucket}`,
-      )
-      .all(runId, name)
   const points = new Map<number, number>()
-  for (const r of [...query('MIN'), ...query('MAX')]) points.set(r.step, r.value)
+  for (const r of [
+    ...store.runs.metricExtremes(runId, name, bucket, 'MIN'),
+    ...store.runs.metricExtremes(runId, name, bucket, 'MAX'),
+  ])
+    points.set(r.step, r.value)
   const steps = [...points.keys()].sort((a, b) => a - b)
   return { step: steps, value: steps.map((s) => points.get(s)!) }
 }
@@ -37,12 +35,7 @@ export function runMetrics(
   maxPoints: number,
 ): RunMetrics {
   const all = store.runs.metricNames(runId)
-  const lastStep =
-    store.db
-      .prepare<[string], { s: number | null }>(
-        'SELECT MAX(step) AS s FROM metrics WHERE run_id = ?',
-      )
-      .get(runId)?.s ?? 0
+  const lastStep = store.runs.lastMetricStep(runId)
   const wanted = names ? all.filter((n) => names.includes(n)) : all
   return {
     names: all,
@@ -55,34 +48,19 @@ export function runMetrics(
 
 /** Each MoE layer's expert load at up to maxPoints evenly spaced steps. */
 export function expertLoad(store: Store, runId: string, maxPoints: number): ExpertLoad {
-  const names = store.db
-    .prepare<[string], { name: string }>(
-      `SELECT DISTINCT name FROM metric_vectors WHERE run_id = ? AND name LIKE 'moe.load.L%'`,
-    )
-    .all(runId)
-    .map((r) => r.name)
+  const names = store.runs.vectorNames(runId, 'moe.load.L')
   const layers = names.map((n) => Number(n.slice('moe.load.L'.length))).sort((a, b) => a - b)
   if (layers.length === 0) return { layers: [], steps: [], experts: 0, load: [] }
-  const lastStep =
-    store.db
-      .prepare<[string], { s: number | null }>(
-        'SELECT MAX(step) AS s FROM metric_vectors WHERE run_id = ?',
-      )
-      .get(runId)?.s ?? 0
+  const lastStep = store.runs.lastVectorStep(runId)
   const stride = Math.max(1, Math.ceil(lastStep / maxPoints))
   let steps: number[] = []
   let experts = 0
   const load = layers.map((layer, i) => {
-    const rows = store.db
-      .prepare<[string, string, number], { step: number; value: Buffer }>(
-        `SELECT step, value FROM metric_vectors WHERE run_id = ? AND name = ? AND step % ? = 0 ORDER BY step`,
-      )
-      .all(runId, `moe.load.L${layer}`, stride)
+    const rows = store.runs.vectorsEvery(runId, `moe.load.L${layer}`, stride)
     if (i === 0) steps = rows.map((r) => r.step)
     return rows.map((r) => {
-      const v = new Float32Array(new Uint8Array(r.value).buffer)
-      experts = v.length
-      return Array.from(v)
+      experts = r.value.length
+      return Array.from(r.value)
     })
   })
   return { layers, steps, experts, load }

@@ -111,6 +111,12 @@ export class CheckpointsRepo {
     return this.get(id)!
   }
 
+  count(runId: string): number {
+    return this.db
+      .prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM checkpoints WHERE run_id = ?')
+      .get(runId)!.n
+  }
+
   list(runId: string): CheckpointInfo[] {
     return this.db
       .prepare<[string], Raw>('SELECT * FROM checkpoints WHERE run_id = ? ORDER BY step, id')

@@ -84,6 +84,34 @@ export class DatasetsRepo {
     )
   }
 
+  /** The dataset of that name, deleting or not, with its state ('importing', 'ready', …). */
+  stateByName(name: string): { id: number; state: string } | null {
+    return (
+      this.db
+        .prepare<[string], { id: number; state: string }>(
+          'SELECT id, state FROM datasets WHERE name = ?',
+        )
+        .get(name) ?? null
+    )
+  }
+
+  /** Hides a new dataset from lists until its first import commits (ImportsRepo marks it ready). */
+  markImporting(id: number): void {
+    this.db.prepare(`UPDATE datasets SET state = 'importing' WHERE id = ?`).run(id)
+  }
+
+  /** When the dataset's corpus last changed: its last finished import or cleaning run ('' if none). */
+  corpusChangedAt(datasetId: number): string {
+    const row = this.db
+      .prepare<[number, number], { at: string | null }>(
+        `SELECT MAX(at) AS at FROM (
+           SELECT finished_at AS at FROM imports WHERE dataset_id = ? AND state = 'done'
+           UNION ALL SELECT finished_at FROM clean_runs WHERE dataset_id = ? AND state = 'done')`,
+      )
+      .get(datasetId, datasetId)
+    return row?.at ?? ''
+  }
+
   create(name: string, now: string, description = ''): number {
     const trimmed = name.trim()
     if (!trimmed) throw new UserError('invalid_params', 'A dataset needs a name.', 'name')

@@ -131,4 +131,23 @@ export class JobsRepo {
       )
       .all(jobId, limit)
   }
+
+  /**
+   * The last `limit` log lines of every training job of a run (its first start and each
+   * resume), oldest first; with `query`, only lines that contain it.
+   */
+  trainingLogs(runId: string, query: string | undefined, limit: number): JobLogLine[] {
+    const filter = query ? `AND l.message LIKE '%' || ? || '%'` : ''
+    const args: unknown[] = [runId]
+    if (query) args.push(query)
+    args.push(limit)
+    return this.db
+      .prepare<unknown[], JobLogLine>(
+        `SELECT l.at, l.level, l.message FROM job_logs l JOIN jobs j ON j.id = l.job_id
+          WHERE j.kind = 'train.run' AND json_extract(j.params, '$.runId') = ? ${filter}
+          ORDER BY l.id DESC LIMIT ?`,
+      )
+      .all(...args)
+      .reverse()
+  }
 }

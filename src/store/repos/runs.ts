@@ -220,4 +220,95 @@ export class RunsRepo {
   delete(id: string): void {
     this.db.prepare('DELETE FROM runs WHERE id = ?').run(id)
   }
+
+  /** Points a run at the encoded corpus it trains on (not an edit: updated_at stays). */
+  setTokenSet(runId: string, tokenSetId: number): void {
+    this.db.prepare('UPDATE runs SET token_set_id = ? WHERE id = ?').run(tokenSetId, runId)
+  }
+
+  /** How many runs train with the tokenizer. */
+  countUsingTokenizer(tokenizerId: number): number {
+    return this.db
+      .prepare<[number], { n: number }>(
+        `SELECT COUNT(*) AS n FROM runs WHERE json_extract(data, '$.tokenizerId') = ?`,
+      )
+      .get(tokenizerId)!.n
+  }
+
+  /** The last step any scalar metric of the run was logged at; 0 before the first. */
+  lastMetricStep(runId: string): number {
+    return (
+      this.db
+        .prepare<[string], { s: number | null }>(
+          'SELECT MAX(step) AS s FROM metrics WHERE run_id = ?',
+        )
+        .get(runId)?.s ?? 0
+    )
+  }
+
+  /**
+   * The metric's minimum or maximum in each bucket of `bucket` steps (1-`bucket`,
+   * `bucket`+1-2·`bucket`, …), each with the step it was logged at (SQLite returns the other
+   * columns of the row that holds the MIN or MAX).
+   */
+  metricExtremes(
+    runId: string,
+    name: string,
+    bucket: number,
+    extreme: 'MIN' | 'MAX',
+  ): { step: number; value: number }[] {
+    const size = Math.max(1, Math.floor(bucket))
+    return this.db
+      .prepare<[string, string], { step: number; value: number }>(
+        `SELECT step, ${extreme === 'MIN' ? 'MIN' : 'MAX'}(value) AS value FROM metrics
+          WHERE run_id = ? AND name = ? GROUP BY (step - 1) / ${size}`,
+      )
+      .all(runId, name)
+  }
+
+  /** The metric's value at the last step it was logged at, or null. */
+  latestMetric(runId: string, name: string): number | null {
+    return (
+      this.db
+        .prepare<[string, string], { value: number }>(
+          'SELECT value FROM metrics WHERE run_id = ? AND name = ? ORDER BY step DESC LIMIT 1',
+        )
+        .get(runId, name)?.value ?? null
+    )
+  }
+
+  /** Names of the run's vector metrics that start with `prefix`. */
+  vectorNames(runId: string, prefix: string): string[] {
+    return this.db
+      .prepare<[string, number, string], { name: string }>(
+        'SELECT DISTINCT name FROM metric_vectors WHERE run_id = ? AND substr(name, 1, ?) = ?',
+      )
+      .all(runId, prefix.length, prefix)
+      .map((r) => r.name)
+  }
+
+  /** The last step any vector metric of the run was logged at; 0 before the first. */
+  lastVectorStep(runId: string): number {
+    return (
+      this.db
+        .prepare<[string], { s: number | null }>(
+          'SELECT MAX(step) AS s FROM metric_vectors WHERE run_id = ?',
+        )
+        .get(runId)?.s ?? 0
+    )
+  }
+
+  /** The vector metric at every `stride`-th step (steps divisible by it), in step order. */
+  vectorsEvery(
+    runId: string,
+    name: string,
+    stride: number,
+  ): { step: number; value: Float32Array }[] {
+    return this.db
+      .prepare<[string, string, number], { step: number; value: Buffer }>(
+        'SELECT step, value FROM metric_vectors WHERE run_id = ? AND name = ? AND step % ? = 0 ORDER BY step',
+      )
+      .all(runId, name, Math.max(1, Math.floor(stride)))
+      .map((r) => ({ step: r.step, value: new Float32Array(new Uint8Array(r.value).buffer) }))
+  }
 }

@@ -9,7 +9,6 @@ import { trainConfigSchema } from '../train/config'
 import { configFromHf, fromHfTensors, type HfTensor } from './hf'
 import { dequantizeRows } from './quantize'
 import { readSafetensors, toFloat32, type StoredTensor } from './safetensors'
-import { writeTransaction } from '../../store/database'
 
 /** A model folder read back: what Frugal needs to run or train from it. */
 export interface HfFolder {
@@ -188,7 +187,7 @@ export function importModel(
     parameters += values.length
   }
   let result: ImportResult | null = null
-  writeTransaction(store.db, () => {
+  store.write(() => {
     const tokenizerId = store.tokenizers.insert({
       name: tokenizerName,
       kind: folder.tokenizer.kind,

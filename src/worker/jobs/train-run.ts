@@ -6,7 +6,7 @@ import { installKernels } from '../kernels'
 import { fromJSON } from '../tokenizer'
 import { encodeDataset } from '../train/encode'
 import { trainRun } from '../train/run'
-import { corpusChangedAt, type RunData } from '../train/setup'
+import type { RunData } from '../train/setup'
 import { loadTokenData } from '../train/token-data'
 import { modelConfigSchema } from '../model/config'
 import { sequenceLengthOf, trainConfigSchema } from '../train/config'
@@ -27,9 +27,9 @@ function ensureTokenSet(store: Store, runId: string, ctx: JobContext): number {
   if (
     existing &&
     existing.valFraction === data.valFraction &&
-    existing.createdAt >= corpusChangedAt(store, data.datasetId)
+    existing.createdAt >= store.datasets.corpusChangedAt(data.datasetId)
   ) {
-    store.db.prepare('UPDATE runs SET token_set_id = ? WHERE id = ?').run(existing.id, runId)
+    store.runs.setTokenSet(runId, existing.id)
     return existing.id
   }
   const json = store.tokenizers.json(data.tokenizerId)
@@ -48,7 +48,7 @@ function ensureTokenSet(store: Store, runId: string, ctx: JobContext): number {
     'info',
     `Encoded ${encoded.trainTokens.toLocaleString('en')} training and ${encoded.valTokens.toLocaleString('en')} validation tokens (split by ${encoded.splitBy}, ${encoded.megabytesPerSecond.toFixed(1)} MB/s).`,
   )
-  store.db.prepare('UPDATE runs SET token_set_id = ? WHERE id = ?').run(encoded.tokenSetId, runId)
+  store.runs.setTokenSet(runId, encoded.tokenSetId)
   return encoded.tokenSetId
 }
 

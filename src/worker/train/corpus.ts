@@ -12,47 +12,18 @@ export interface CorpusInfo {
  * cleaned (already-clean text imported as is), every document as imported.
  */
 export function corpusInfo(store: Store, datasetId: number): CorpusInfo {
-  const row = store.db
-    .prepare<
-      [number],
-      {
-        cleaned: number
-        kept: number
-        kept_bytes: number | null
-        all: number
-        all_bytes: number | null
-      }
-    >(
-      `SELECT SUM(status <> 'pending') AS cleaned,
-              SUM(status = 'kept') AS kept,
-              SUM(CASE WHEN status = 'kept' THEN length(CAST(COALESCE(cleaned_text, text) AS BLOB)) END) AS kept_bytes,
-              COUNT(*) AS "all", SUM(length(CAST(text AS BLOB))) AS all_bytes
-         FROM documents WHERE dataset_id = ?`,
-    )
-    .get(datasetId)!
-  const cleaned = (row.cleaned ?? 0) > 0
+  const sizes = store.documents.corpusSizes(datasetId)
+  const cleaned = sizes.cleaned > 0
   return cleaned
-    ? { cleaned, documents: row.kept ?? 0, bytes: row.kept_bytes ?? 0 }
-    : { cleaned, documents: row.all, bytes: row.all_bytes ?? 0 }
+    ? { cleaned, documents: sizes.kept, bytes: sizes.keptBytes }
+    : { cleaned, documents: sizes.all, bytes: sizes.allBytes }
 }
 
 /** The corpus's texts in document order, read in pages so memory stays flat. */
-export function* corpusTexts(
+export function corpusTexts(
   store: Store,
   datasetId: number,
   cleaned: boolean,
 ): Generator<{ id: number; text: string; source: string }> {
-  const page = store.db.prepare<[number, number], { id: number; text: string; source: string }>(
-    cleaned
-      ? `SELECT id, COALESCE(cleaned_text, text) AS text, source FROM documents
-          WHERE dataset_id = ? AND status = 'kept' AND id > ? ORDER BY id LIMIT 500`
-      : `SELECT id, text, source FROM documents WHERE dataset_id = ? AND id > ? ORDER BY id LIMIT 500`,
-  )
-  let after = 0
-  for (;;) {
-    const rows = page.all(datasetId, after)
-    if (rows.length === 0) return
-    yield* rows
-    after = rows[rows.length - 1].id
-  }
+  return store.documents.corpusTexts(datasetId, cleaned ? 'kept' : 'all')
 }

@@ -409,15 +409,3 @@ export function createRun(
     new Date().toISOString(),
   )
 }
-
-/** When the dataset's corpus last changed (an import or a cleaning run finished). */
-export function corpusChangedAt(store: Store, datasetId: number): string {
-  const row = store.db
-    .prepare<[number, number], { at: string | null }>(
-      `SELECT MAX(at) AS at FROM (
-         SELECT finished_at AS at FROM imports WHERE dataset_id = ? AND state = 'done'
-         UNION ALL SELECT finished_at FROM clean_runs WHERE dataset_id = ? AND state = 'done')`,
-    )
-    .get(datasetId, datasetId)
-  return row?.at ?? ''
-}

@@ -53,16 +53,8 @@ function listItem(ctx: AppContext, store: Store, run: RunRow): RunListItem {
     activeParameters: counts.active,
     jobId: activeJob(ctx, run.id)?.id ?? null,
     error: run.error,
-    checkpointCount:
-      store.db
-        .prepare<[string], { n: number }>('SELECT count(*) AS n FROM checkpoints WHERE run_id = ?')
-        .get(run.id)?.n ?? 0,
-    energyJ:
-      store.db
-        .prepare<[string], { value: number }>(
-          `SELECT value FROM metrics WHERE run_id = ? AND name = 'energy_j' ORDER BY step DESC LIMIT 1`,
-        )
-        .get(run.id)?.value ?? null,
+    checkpointCount: store.checkpoints.count(run.id),
+    energyJ: store.runs.latestMetric(run.id, 'energy_j'),
     techniques: runTechniques(model, train, data),
   }
 }
@@ -179,7 +171,7 @@ export function runsHandlers(ctx: AppContext): GroupHandlers<typeof runsApi> {
         parentCheckpointId: checkpointId,
       })
       // Same data as the parent: a fork continues its training.
-      s.db.prepare('UPDATE runs SET token_set_id = ? WHERE id = ?').run(parent.tokenSetId, fork.id)
+      if (parent.tokenSetId !== null) s.runs.setTokenSet(fork.id, parent.tokenSetId)
       return listItem(ctx, s, s.runs.require(fork.id))
     },
     'runs.delete': ({ id }) => {
@@ -195,18 +187,7 @@ export function runsHandlers(ctx: AppContext): GroupHandlers<typeof runsApi> {
     'runs.logs': ({ id, query, limit }) => {
       const s = store()
       s.runs.require(id)
-      const filter = query ? `AND l.message LIKE '%' || ? || '%'` : ''
-      const args: unknown[] = [id]
-      if (query) args.push(query)
-      args.push(limit)
-      return s.db
-        .prepare<unknown[], { at: string; level: 'info' | 'warn' | 'error'; message: string }>(
-          `SELECT l.at, l.level, l.message FROM job_logs l JOIN jobs j ON j.id = l.job_id
-            WHERE j.kind = 'train.run' AND json_extract(j.params, '$.runId') = ? ${filter}
-            ORDER BY l.id DESC LIMIT ?`,
-        )
-        .all(...args)
-        .reverse()
+      return s.jobs.trainingLogs(id, query, limit)
     },
     'runs.environment': () => {
       const backend = ctx.backend.current()

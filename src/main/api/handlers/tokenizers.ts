@@ -60,11 +60,7 @@ export function tokenizersHandlers(ctx: AppContext): GroupHandlers<typeof tokeni
     },
     'tokenizers.delete': ({ id }) => {
       const store = ctx.project.require()
-      const used = store.db
-        .prepare<[number], { n: number }>(
-          `SELECT COUNT(*) AS n FROM runs WHERE json_extract(data, '$.tokenizerId') = ?`,
-        )
-        .get(id)!.n
+      const used = store.runs.countUsingTokenizer(id)
       if (used > 0)
         throw new UserError(
           'conflict',

@@ -167,11 +167,7 @@ function openDataset(
   now: string,
 ): { datasetId: number; name: string } {
   const name = requested.trim()
-  const existing = store.db
-    .prepare<[string], { id: number; state: string }>(
-      'SELECT id, state FROM datasets WHERE name = ?',
-    )
-    .get(name)
+  const existing = store.datasets.stateByName(name)
   if (existing) {
     if (existing.state === 'importing' || store.imports.running(existing.id))
       throw new UserError(
@@ -188,7 +184,7 @@ function openDataset(
     return { datasetId: existing.id, name }
   }
   const id = store.datasets.create(name, now)
-  store.db.prepare(`UPDATE datasets SET state = 'importing' WHERE id = ?`).run(id)
+  store.datasets.markImporting(id)
   return { datasetId: id, name }
 }
 

@@ -76,6 +76,9 @@ export interface MetricPoint {
   value: number
 }
 
+/** A stored vector metric (float32 bytes), copied out of SQLite's buffer. */
+const vectorOf = (bytes: Buffer) => new Float32Array(new Uint8Array(bytes).buffer)
+
 /** Training runs and their metrics. */
 export class RunsRepo {
   constructor(private readonly db: Db) {}
@@ -214,7 +217,7 @@ export class RunsRepo {
         'SELECT step, value FROM metric_vectors WHERE run_id = ? AND name = ? ORDER BY step',
       )
       .all(runId, name)
-      .map((r) => ({ step: r.step, value: new Float32Array(new Uint8Array(r.value).buffer) }))
+      .map((r) => ({ step: r.step, value: vectorOf(r.value) }))
   }
 
   delete(id: string): void {
@@ -309,6 +312,6 @@ export class RunsRepo {
         'SELECT step, value FROM metric_vectors WHERE run_id = ? AND name = ? AND step % ? = 0 ORDER BY step',
       )
       .all(runId, name, Math.max(1, Math.floor(stride)))
-      .map((r) => ({ step: r.step, value: new Float32Array(new Uint8Array(r.value).buffer) }))
+      .map((r) => ({ step: r.step, value: vectorOf(r.value) }))
   }
 }

@@ -91,6 +91,15 @@ export async function readTogether(ts: tf.Tensor[]): Promise<Float32Array[]> {
   }
 }
 
+/**
+ * Whether a tensor is the only holder of its memory, so a write through its host view
+ * changes nothing else. A clone, reshape or same-dtype cast shares memory on cpu and
+ * wasm (wasm-identity.ts); a write then must make new memory instead (`assign`).
+ */
+export function ownsMemory(t: tf.Tensor): boolean {
+  return tf.backend().refCount(t.dataId) === 1
+}
+
 export function hostView(): HostView | null {
   const name = tf.getBackend()
   if (name === 'wasm') {

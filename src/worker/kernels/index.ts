@@ -3,6 +3,7 @@ import { registerMatMulGradient } from './matmul-grad'
 import { registerSegmentSum } from './segment-sum'
 import { registerWasmBatchedMatMul } from './wasm-batched-matmul'
 import { registerWebGpuAddN } from './webgpu-addn'
+import { registerWasmIdentity } from './wasm-identity'
 
 let gradientsInstalled = false
 const backendsDone = new Set<string>()
@@ -35,6 +36,7 @@ export function installKernels(tf: typeof tfc): void {
   once('wasm', () => {
     registerSegmentSum(tf, 'wasm')
     registerWasmBatchedMatMul(tf)
+    registerWasmIdentity(tf)
   })
   once('cpu', () => registerSegmentSum(tf, 'cpu'))
   once('webgpu', () => registerWebGpuAddN(tf))

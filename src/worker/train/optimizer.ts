@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core'
-import { hostChanged, hostView } from '../kernels/host-views'
+import { hostChanged, hostView, ownsMemory } from '../kernels/host-views'
 import { adamwInPlace } from '../kernels/webgpu-adamw'
 import { ownedVariable } from '../model/ops'
 
@@ -47,8 +47,16 @@ export class AdamW {
     if (view) {
       // One fused pass per tensor, in place, where tensor memory is directly addressable:
       // about five times faster than the twelve tfjs ops below on wasm (measured). Same
-      // arithmetic in float32, so either path gives the same numbers to rounding.
+      // arithmetic in float32, so either path gives the same numbers to rounding. A tensor
+      // whose memory another holds (a clone kept elsewhere) takes the path below, which
+      // leaves that holder's values as they were.
+      const shared = new Set(
+        [...grads.keys()].filter((name) =>
+          [params.get(name)!, this.m.get(name)!, this.v.get(name)!].some((t) => !ownsMemory(t)),
+        ),
+      )
       for (const [name, g0] of grads) {
+        if (shared.has(name)) continue
         const decay = this.decays.has(name) ? weightDecay : 0
         const p = view(params.get(name)!)
         const m = view(this.m.get(name)!)
@@ -64,6 +72,12 @@ export class AdamW {
         }
         hostChanged(params.get(name)!)
       }
+      this.composedStep(
+        [...shared].map((name) => [name, grads.get(name)!]),
+        params,
+        lr,
+        scale,
+      )
       return
     }
     // A GPU: three in-place launches per parameter where the backend allows it.
@@ -75,8 +89,22 @@ export class AdamW {
           decay: this.decays.has(name) ? weightDecay : 0,
         }),
     )
+    this.composedStep(left, params, lr, scale)
+  }
+
+  /** The update as tfjs ops, new memory for every result: for backends without a faster path. */
+  private composedStep(
+    grads: [string, tf.Tensor][],
+    params: Map<string, tf.Variable>,
+    lr: number,
+    scale: number,
+  ): void {
+    if (grads.length === 0) return
+    const { beta1: b1, beta2: b2, eps, weightDecay } = this.o
+    const c1 = 1 - b1 ** this.t
+    const c2 = 1 - b2 ** this.t
     tf.tidy(() => {
-      for (const [name, g0] of left) {
+      for (const [name, g0] of grads) {
         const p = params.get(name)!
         const m = this.m.get(name)!
         const v = this.v.get(name)!

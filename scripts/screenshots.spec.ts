@@ -10,6 +10,7 @@ import { externalDataPath, tinyShakespeare } from '../bench/external-data'
 import { Store } from '../src/store'
 import { startServe, stopServe } from '../test/e2e/fixtures'
 import { addDocuments } from '../test/helpers/documents'
+import { sqlOf } from '../test/helpers/sql'
 
 const out = (name: string) => join('docs', 'screenshots', `${name}.png`)
 const shot = async (page: Page, name: string) => {
@@ -247,7 +248,7 @@ test('review screen screenshots', async ({ page }) => {
   ] as const)
     store.review.saveLabel(datasetId, { name, key, color }, now)
   // The dark shot opens on a document that cleaning changed: redactions and stripped junk.
-  const changed = store.db
+  const changed = sqlOf(store)
     .prepare<[number], { id: number }>(
       `SELECT id FROM documents WHERE dataset_id = ? AND modified = 1 AND redactions != '[]'
        AND status = 'kept' ORDER BY length(text) LIMIT 1`,

@@ -23,12 +23,7 @@ export async function backupProject(
   const partial = `${destination}.partial`
   const started = performance.now()
   try {
-    await store.db.backup(partial, {
-      progress: ({ totalPages, remainingPages }) => {
-        options.onProgress?.(totalPages ? 1 - remainingPages / totalPages : 1)
-        return 256 // pages per step: small steps keep the event loop responsive
-      },
-    })
+    await store.copyTo(partial, options.onProgress)
     renameSync(partial, destination)
     options.onProgress?.(1) // the callback runs before each step, never after the last
   } catch (err) {

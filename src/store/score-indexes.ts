@@ -47,3 +47,22 @@ export function ensureScoreIndexes(db: Db): void {
     for (const name of missing) db.exec(SCORE_INDEXES[name as keyof typeof SCORE_INDEXES])
   })
 }
+
+/** The score indexes of one project file (see above for when a job sets them aside). */
+export class ScoreIndexes {
+  constructor(private readonly db: Db) {}
+
+  /** The names of those that do not exist now. */
+  missing(): string[] {
+    return missingScoreIndexes(this.db)
+  }
+
+  drop(): void {
+    dropScoreIndexes(this.db)
+  }
+
+  /** Build whichever is missing; writes nothing when both exist. */
+  ensure(): void {
+    ensureScoreIndexes(this.db)
+  }
+}

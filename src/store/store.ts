@@ -3,6 +3,7 @@ import { basename, extname } from 'node:path'
 import { FRUGAL_APPLICATION_ID, openDatabase, writeTransaction, type Db } from './database'
 import { migrate, schemaVersion } from './migrate'
 import { migrations } from './migrations'
+import { ScoreIndexes } from './score-indexes'
 import { DatasetsRepo, NOT_DELETING } from './repos/datasets'
 import { JobsRepo } from './repos/jobs'
 import { MetaRepo } from './repos/meta'
@@ -10,6 +11,7 @@ import { CleanRunsRepo } from './repos/clean-runs'
 import { DataStatsRepo } from './repos/data-stats'
 import { DocumentQueries } from './repos/document-queries'
 import { DocumentsRepo } from './repos/documents'
+import { DedupCandidates } from './repos/dedup-candidates'
 import { ImportsRepo } from './repos/imports'
 import { LabelsRepo } from './repos/labels'
 import { EvalsRepo } from './repos/evals'
@@ -64,10 +66,11 @@ export class Store {
   readonly teacherCaches: TeacherCachesRepo
   readonly curriculumScores: CurriculumScoresRepo
   readonly referenceLogprobs: ReferenceLogprobsRepo
+  readonly scoreIndexes: ScoreIndexes
 
   private constructor(
     readonly path: string,
-    readonly db: Db,
+    private readonly db: Db,
   ) {
     this.meta = new MetaRepo(db)
     this.jobs = new JobsRepo(db)
@@ -90,6 +93,7 @@ export class Store {
     this.teacherCaches = new TeacherCachesRepo(db)
     this.curriculumScores = new CurriculumScoresRepo(db)
     this.referenceLogprobs = new ReferenceLogprobsRepo(db)
+    this.scoreIndexes = new ScoreIndexes(db)
   }
 
   /** Open an existing project, migrating it if it predates this version. */
@@ -133,6 +137,36 @@ export class Store {
       db.close()
       throw err
     }
+  }
+
+  /**
+   * Copy the whole file to `path` with SQLite's online backup API: consistent even while
+   * other connections write. Reports the fraction copied before each step.
+   */
+  async copyTo(path: string, onProgress?: (fraction: number) => void): Promise<void> {
+    await this.db.backup(path, {
+      progress: ({ totalPages, remainingPages }) => {
+        onProgress?.(totalPages ? 1 - remainingPages / totalPages : 1)
+        return 256 // pages per step: small steps keep the event loop responsive
+      },
+    })
+  }
+
+  /** Temporary tables for one cleaning run's duplicate candidates, `bands` LSH bands each. */
+  dedupCandidates(bands: number): DedupCandidates {
+    return new DedupCandidates(this.db, bands)
+  }
+
+  /** SQLite's structural check of the whole file: the problems it found, none when sound. */
+  structureProblems(): string[] {
+    return (this.db.pragma('integrity_check') as { integrity_check: string }[])
+      .map((r) => r.integrity_check)
+      .filter((m) => m !== 'ok')
+  }
+
+  /** Rows whose foreign key points at a row that does not exist (SQLite's foreign_key_check). */
+  brokenReferences(): { table: string; rowid: number; parent: string }[] {
+    return this.db.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[]
   }
 
   get schemaVersion(): number {

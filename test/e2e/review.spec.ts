@@ -6,6 +6,7 @@ import type { Page } from '@playwright/test'
 import { Store } from '../../src/store'
 import { takeDocs } from '../helpers/synthetic-corpus'
 import { expect, startServe, stopServe, test, type ServeHandle } from './fixtures'
+import { sqlOf } from '../helpers/sql'
 
 let dir: string
 let db: string
@@ -119,7 +120,7 @@ test('reviews with the keyboard alone: keep, remove, skip, undo, label, note, bu
   // Every decision is in the project file, as soon as it shows.
   const store = Store.open(db)
   const decision = (id: number) =>
-    store.db
+    sqlOf(store)
       .prepare<[number], { decision: string | null; note: string }>(
         'SELECT decision, note FROM document_labels WHERE document_id = ?',
       )
@@ -150,7 +151,7 @@ test('reviews with the keyboard alone: keep, remove, skip, undo, label, note, bu
 
   // The bulk change is one action over every document it changed.
   const again = Store.open(db)
-  const removedInBulk = again.db
+  const removedInBulk = sqlOf(again)
     .prepare(
       `SELECT COUNT(*) AS n FROM review_action_items i JOIN review_actions a ON a.id = i.action_id
               WHERE a.summary LIKE 'Removed % documents'`,

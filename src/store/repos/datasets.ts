@@ -47,6 +47,41 @@ export class DatasetsRepo {
     )
   }
 
+  /** A dataset's state ('importing', 'ready', …), or null when there is none or it is being deleted. */
+  state(id: number): string | null {
+    return (
+      this.db
+        .prepare<[number], string>(
+          `SELECT state FROM datasets d WHERE d.id = ? AND ${NOT_DELETING}`,
+        )
+        .pluck()
+        .get(id) ?? null
+    )
+  }
+
+  /**
+   * Delete up to `limit` of a dataset's documents, lowest ids first, in one transaction
+   * (their labels and search entries go with them). Returns how many documents went.
+   */
+  deleteDocuments(datasetId: number, limit: number): number {
+    return writeTransaction(
+      this.db,
+      () =>
+        // `changes` counts the documents only, not the rows their deletion cascades to.
+        this.db
+          .prepare<[number, number]>(
+            `DELETE FROM documents WHERE id IN
+               (SELECT id FROM documents WHERE dataset_id = ? ORDER BY id LIMIT ?)`,
+          )
+          .run(datasetId, limit).changes,
+    )
+  }
+
+  /** Delete the dataset's own row, with what hangs off it (its labels, models, runs, deletion mark). */
+  deleteRow(id: number): void {
+    writeTransaction(this.db, () => this.db.prepare('DELETE FROM datasets WHERE id = ?').run(id))
+  }
+
   /**
    * Ask for a dataset's deletion (the `data.delete` job does it): from now on it is listed
    * nowhere and its name is free for a new dataset. Quick whatever the dataset's size.

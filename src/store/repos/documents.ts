@@ -39,6 +39,16 @@ export interface ClusterRow {
   duplicate: { similarity: number; outcome: RuleOutcome } | null
 }
 
+/** A document with the cleaning's verdict and, when a reviewer gave one, their label. */
+export interface DecisionRow {
+  id: number
+  text: string
+  decisionRule: string | null
+  autoStatus: string | null
+  /** The reviewer's keep/remove label, or null. */
+  decision: string | null
+}
+
 export interface ExportRow {
   id: number
   source: string
@@ -379,6 +389,59 @@ export class DocumentsRepo {
       yield* rows
       after = rows[rows.length - 1].id
     }
+  }
+
+  /**
+   * What a cleaning decided for a dataset: documents per status and whether the rules
+   * modified them, and per rule how many it removed or sent to review (most first).
+   */
+  outcomeCounts(datasetId: number): {
+    byStatus: { status: string; modified: number; n: number }[]
+    byRule: { rule: string; n: number }[]
+  } {
+    return {
+      byStatus: this.db
+        .prepare<[number], { status: string; modified: number; n: number }>(
+          `SELECT status, modified, COUNT(*) AS n FROM documents WHERE dataset_id = ?
+           GROUP BY status, modified`,
+        )
+        .all(datasetId),
+      byRule: this.db
+        .prepare<[number], { rule: string; n: number }>(
+          `SELECT decision_rule AS rule, COUNT(*) AS n FROM documents WHERE dataset_id = ?
+             AND decision_rule IS NOT NULL AND auto_status IN ('removed', 'review')
+           GROUP BY decision_rule ORDER BY n DESC`,
+        )
+        .all(datasetId),
+    }
+  }
+
+  /**
+   * Documents as quality-model examples: every document of the dataset a reviewer
+   * labelled, with the label, in id order; then those of `sampleIds` not among them, with
+   * what the last cleaning decided. Text is the cleaned text where there is one.
+   */
+  decisionRows(datasetId: number, sampleIds: readonly number[]): DecisionRow[] {
+    const rows = this.db
+      .prepare<[number], DecisionRow>(
+        `SELECT d.id, coalesce(d.cleaned_text, d.text) AS text, d.decision_rule AS decisionRule,
+                d.auto_status AS autoStatus, l.decision
+         FROM documents d LEFT JOIN document_labels l ON l.document_id = d.id
+         WHERE d.dataset_id = ? AND l.decision IS NOT NULL ORDER BY d.id`,
+      )
+      .all(datasetId)
+    const labelled = new Set(rows.map((r) => r.id))
+    const one = this.db.prepare<[number], DecisionRow>(
+      `SELECT id, coalesce(cleaned_text, text) AS text, decision_rule AS decisionRule,
+              auto_status AS autoStatus, NULL AS decision
+       FROM documents WHERE id = ?`,
+    )
+    for (const id of sampleIds)
+      if (!labelled.has(id)) {
+        const row = one.get(id)
+        if (row) rows.push(row)
+      }
+    return rows
   }
 
   /** Stream documents for export, filtered by status ('kept' includes modified ones). */

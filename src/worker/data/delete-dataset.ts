@@ -1,5 +1,4 @@
 import type { Store } from '../../store'
-import { writeTransaction } from '../../store/database'
 import { UserError } from '../../shared/errors'
 import type { JobProgress } from '../../shared/jobs'
 
@@ -34,25 +33,19 @@ export async function deleteDataset(
       `Dataset ${datasetId} is not waiting to be deleted.`,
       'datasetId',
     )
-  const { db } = store
   const total = store.documents.count(datasetId)
-  const deleteChunk = db.prepare<[number, number]>(
-    `DELETE FROM documents WHERE id IN
-       (SELECT id FROM documents WHERE dataset_id = ? ORDER BY id LIMIT ?)`,
-  )
   const message = `Deleting "${pending.name}"`
   let done = 0
   deps.progress({ done, total, unit: 'documents', message })
   for (;;) {
     deps.throwIfCancelled()
-    // `changes` counts the documents only, not the rows their deletion cascades to.
-    const deleted = writeTransaction(db, () => deleteChunk.run(datasetId, CHUNK_DOCS).changes)
+    const deleted = store.datasets.deleteDocuments(datasetId, CHUNK_DOCS)
     done += deleted
     deps.progress({ done, total, unit: 'documents', message })
     if (deleted < CHUNK_DOCS) break
     // Let a cancel request in between chunks.
     await new Promise((resolve) => setImmediate(resolve))
   }
-  writeTransaction(db, () => db.prepare('DELETE FROM datasets WHERE id = ?').run(datasetId))
+  store.datasets.deleteRow(datasetId)
   return { datasetId, name: pending.name, documents: done }
 }

@@ -9,6 +9,7 @@ import { makeImportFolder } from '../../helpers/data-fixtures'
 import { takeDocs } from '../../helpers/synthetic-corpus'
 import { useApiBackend } from '../../helpers/api'
 import { useTempDir } from '../../helpers/temp'
+import { sqlOf } from '../../helpers/sql'
 
 const tempDir = useTempDir('frugal-data-api-')
 const apiBackend = useApiBackend()
@@ -140,9 +141,8 @@ describe('data API with real worker processes', () => {
     backend.ctx.jobs.cancel(started.id)
     expect((await finished(started)).state).toBe('cancelled')
     expect((await call('data.datasets', {})).map((d) => d.name)).toEqual(['pages'])
-    const count = backend.ctx.project
-      .require()
-      .db.prepare(`SELECT COUNT(*) AS n FROM documents WHERE source LIKE '%big.jsonl%'`)
+    const count = sqlOf(backend.ctx.project.require())
+      .prepare(`SELECT COUNT(*) AS n FROM documents WHERE source LIKE '%big.jsonl%'`)
       .get()
     expect(count).toEqual({ n: 0 })
   })

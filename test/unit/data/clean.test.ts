@@ -7,7 +7,6 @@ import { runImport } from '../../../src/worker/data/import/importer'
 import { runClean } from '../../../src/worker/data/pipeline/clean'
 import { InlineProcessor } from '../../../src/worker/data/pipeline/inline'
 import { exportJsonl } from '../../../src/worker/data/export'
-import { missingScoreIndexes } from '../../../src/store/score-indexes'
 import { extractFeatures } from '../../../src/worker/data/quality/features'
 import { deserializeModel, predict } from '../../../src/worker/data/quality/logistic'
 import { RULE_SAMPLE } from '../../../src/worker/data/quality/training'
@@ -16,6 +15,7 @@ import { makeImportFolder } from '../../helpers/data-fixtures'
 import { takeDocs } from '../../helpers/synthetic-corpus'
 import { quietJobDeps } from '../../helpers/job-deps'
 import { useTempDir } from '../../helpers/temp'
+import { sqlOf } from '../../helpers/sql'
 
 const tempDir = useTempDir('frugal-clean-')
 
@@ -27,7 +27,7 @@ async function importFiles(store: Store, paths: string[], dataset = 'corpus') {
 
 /** Everything the clean job writes about each document, for comparing runs. */
 const snapshot = (store: Store) =>
-  store.db
+  sqlOf(store)
     .prepare(
       `SELECT id, cleaned_text, status, auto_status, decided_by, decision_rule, modified, reasons, redactions,
          language, language_score, quality_score, char_count, content_hash,
@@ -128,7 +128,7 @@ describe('cleaning', () => {
     const { datasetId } = await importFiles(store, [syntheticFile(dir, 600)])
     const summary = await runClean(datasetId, defaultRuleSet(), deps(store))
     expect(summary.duplicateClusters).toBeGreaterThan(10)
-    const rows = store.db
+    const rows = sqlOf(store)
       .prepare<
         [],
         {
@@ -207,7 +207,7 @@ describe('cleaning', () => {
       const summary = await runClean(datasetId, defaultRuleSet(), deps(store, threads))
       results.push({ rows: snapshot(store), byRule: summary.byRule })
       const model = deserializeModel(store.qualityModels.weights(summary.model!.id)!)
-      const rows = store.db
+      const rows = sqlOf(store)
         .prepare<[], { text: string; cleaned_text: string | null; quality_score: number | null }>(
           'SELECT text, cleaned_text, quality_score FROM documents',
         )
@@ -275,14 +275,14 @@ describe('cleaning', () => {
     await runClean(datasetId, defaultRuleSet(), {
       ...deps(store),
       progress: (p) => {
-        if (p.message === 'Cleaning') duringPass.push(missingScoreIndexes(store.db))
+        if (p.message === 'Cleaning') duringPass.push(store.scoreIndexes.missing())
       },
     })
     expect(duringPass.length).toBeGreaterThan(0)
     expect(duringPass[0]).toEqual(['documents_review_uncertain', 'documents_by_score'])
-    expect(missingScoreIndexes(store.db)).toEqual([])
+    expect(store.scoreIndexes.missing()).toEqual([])
     // The review queue's order is an index seek again.
-    const plan = store.db
+    const plan = sqlOf(store)
       .prepare(
         `EXPLAIN QUERY PLAN SELECT id FROM documents WHERE dataset_id = ? AND auto_status = 'review'
          ORDER BY coalesce(abs(quality_score - 0.5), 1), id LIMIT 1`,
@@ -294,12 +294,12 @@ describe('cleaning', () => {
     const cancelled = runClean(datasetId, defaultRuleSet(), {
       ...deps(store),
       throwIfCancelled: () => {
-        if (missingScoreIndexes(store.db).length > 0 && ++checks > 3) throw new Error('Cancelled')
+        if (store.scoreIndexes.missing().length > 0 && ++checks > 3) throw new Error('Cancelled')
       },
     })
     await expect(cancelled).rejects.toThrow('Cancelled')
     expect(store.cleanRuns.latest(datasetId)?.state).toBe('failed')
-    expect(missingScoreIndexes(store.db)).toEqual([])
+    expect(store.scoreIndexes.missing()).toEqual([])
     store.close()
   })
 
@@ -355,7 +355,7 @@ describe('cleaning', () => {
     expect(store.documentQueries.detail(plain.id)?.cleanedText).toBe(
       'Nothing personal in this one about the harbour.',
     )
-    const stored = store.db
+    const stored = sqlOf(store)
       .prepare<[number], string | null>('SELECT cleaned_text FROM documents WHERE id = ?')
       .pluck()
     expect(stored.get(plain.id)).toBeNull()

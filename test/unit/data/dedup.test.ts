@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { DedupIndex } from '../../../src/worker/data/dedup/cluster'
+import { DedupCandidates } from '../../../src/store/repos/dedup-candidates'
 import { fingerprint } from '../../../src/worker/data/dedup/fingerprint'
 import {
   bandKeys,
@@ -136,7 +137,7 @@ describe('MinHash', () => {
 describe('clustering', () => {
   it('clusters exact and near duplicates, keeps the first of each, merges nothing else', () => {
     const db = new Database(':memory:')
-    const index = new DedupIndex(db, {
+    const index = new DedupIndex(new DedupCandidates(db, 14), {
       exact: true,
       near: true,
       bands: 14,

@@ -6,6 +6,7 @@ import { runImport } from '../../../src/worker/data/import/importer'
 import { deleteDataset } from '../../../src/worker/data/delete-dataset'
 import { quietJobDeps } from '../../helpers/job-deps'
 import { useTempDir } from '../../helpers/temp'
+import { sqlOf } from '../../helpers/sql'
 
 const tempDir = useTempDir('frugal-delete-')
 
@@ -26,7 +27,7 @@ async function dataset(store: Store, dir: string, name: string, n: number, word:
 }
 
 const matches = (store: Store, word: string) =>
-  store.db
+  sqlOf(store)
     .prepare<[string], number>('SELECT COUNT(*) FROM documents_fts WHERE documents_fts MATCH ?')
     .pluck()
     .get(word)
@@ -37,13 +38,15 @@ describe('deleting a dataset', () => {
     const store = Store.create(join(dir, 'p.frugal'))
     const doomed = await dataset(store, dir, 'doomed', 4_500, 'zebracorn')
     const kept = await dataset(store, dir, 'kept', 50, 'narwhal')
-    const firstDoc = store.db
+    const firstDoc = sqlOf(store)
       .prepare<[number], number>('SELECT MIN(id) FROM documents WHERE dataset_id = ?')
       .pluck()
       .get(doomed)!
     store.review.decide(firstDoc, 'remove', new Date().toISOString())
     expect(matches(store, 'zebracorn')).toBe(4_500)
-    expect(store.db.prepare('SELECT COUNT(*) AS n FROM document_labels').get()).toEqual({ n: 1 })
+    expect(sqlOf(store).prepare('SELECT COUNT(*) AS n FROM document_labels').get()).toEqual({
+      n: 1,
+    })
 
     store.datasets.markForDeletion(doomed, new Date().toISOString())
     // Gone from every list and lookup before a single document is deleted.
@@ -86,9 +89,11 @@ describe('deleting a dataset', () => {
     expect(progress.length).toBeGreaterThan(2)
     expect(store.documents.count(doomed)).toBe(0)
     expect(matches(store, 'zebracorn')).toBe(0)
-    expect(store.db.prepare('SELECT COUNT(*) AS n FROM document_labels').get()).toEqual({ n: 0 })
+    expect(sqlOf(store).prepare('SELECT COUNT(*) AS n FROM document_labels').get()).toEqual({
+      n: 0,
+    })
     expect(store.datasets.pendingDeletions()).toEqual([])
-    expect(store.db.prepare('SELECT 1 FROM datasets WHERE id = ?').get(doomed)).toBeUndefined()
+    expect(sqlOf(store).prepare('SELECT 1 FROM datasets WHERE id = ?').get(doomed)).toBeUndefined()
     // The others are untouched.
     expect(store.documents.count(kept)).toBe(50)
     expect(matches(store, 'narwhal')).toBe(50)

@@ -10,6 +10,7 @@ import { readLines } from '../../../src/worker/data/import/lines'
 import { runImport, type ImportRequest } from '../../../src/worker/data/import/importer'
 import { makeImportFolder, readFixture } from '../../helpers/data-fixtures'
 import { useTempDir } from '../../helpers/temp'
+import { sqlOf } from '../../helpers/sql'
 
 const tempDir = useTempDir('frugal-import-')
 
@@ -38,7 +39,7 @@ function setup() {
 }
 
 const texts = (store: Store) =>
-  store.db
+  sqlOf(store)
     .prepare<[], { text: string; source: string; meta: string | null }>(
       'SELECT text, source, meta FROM documents ORDER BY id',
     )
@@ -220,12 +221,12 @@ describe('import', () => {
         },
       ),
     ).rejects.toThrow('Cancelled')
-    expect(store.db.prepare('SELECT COUNT(*) AS n FROM datasets').get()).toEqual({ n: 0 })
-    expect(store.db.prepare('SELECT COUNT(*) AS n FROM documents').get()).toEqual({ n: 0 })
+    expect(sqlOf(store).prepare('SELECT COUNT(*) AS n FROM datasets').get()).toEqual({ n: 0 })
+    expect(sqlOf(store).prepare('SELECT COUNT(*) AS n FROM documents').get()).toEqual({ n: 0 })
 
     // A crash: an import left 'running' by a process that no longer exists.
     const id = store.datasets.create('crashed', new Date().toISOString())
-    store.db.prepare(`UPDATE datasets SET state = 'importing' WHERE id = ?`).run(id)
+    sqlOf(store).prepare(`UPDATE datasets SET state = 'importing' WHERE id = ?`).run(id)
     const importId = store.imports.begin(
       id,
       'gone',
@@ -238,8 +239,8 @@ describe('import', () => {
     ])
     expect(store.datasets.list()).toEqual([])
     expect(store.imports.abandonOrphans((pid) => pid === process.pid)).toBe(1)
-    expect(store.db.prepare('SELECT COUNT(*) AS n FROM datasets').get()).toEqual({ n: 0 })
-    expect(store.db.prepare('SELECT COUNT(*) AS n FROM documents').get()).toEqual({ n: 0 })
+    expect(sqlOf(store).prepare('SELECT COUNT(*) AS n FROM datasets').get()).toEqual({ n: 0 })
+    expect(sqlOf(store).prepare('SELECT COUNT(*) AS n FROM documents').get()).toEqual({ n: 0 })
   })
 
   it('reads on reader threads exactly as on this thread: same documents, order and problems', async () => {
@@ -303,8 +304,8 @@ describe('import', () => {
         },
       ),
     ).rejects.toThrow('Cancelled')
-    expect(store.db.prepare('SELECT COUNT(*) AS n FROM datasets').get()).toEqual({ n: 0 })
-    expect(store.db.prepare('SELECT COUNT(*) AS n FROM documents').get()).toEqual({ n: 0 })
+    expect(sqlOf(store).prepare('SELECT COUNT(*) AS n FROM datasets').get()).toEqual({ n: 0 })
+    expect(sqlOf(store).prepare('SELECT COUNT(*) AS n FROM documents').get()).toEqual({ n: 0 })
   })
 
   it('refuses a folder with nothing importable, saying why', async () => {

@@ -10,6 +10,7 @@ import { trainChar } from '../../../src/worker/tokenizer'
 import { encodeDataset } from '../../../src/worker/train/encode'
 import { quietJobDeps } from '../../helpers/job-deps'
 import { useTempDir } from '../../helpers/temp'
+import { sqlOf } from '../../helpers/sql'
 
 const tempDir = useTempDir('frugal-pii-override-')
 
@@ -47,7 +48,7 @@ async function importAndClean(store: Store, file: string, rules: RuleSet) {
     quietJobDeps(store),
   )
   await runClean(datasetId, rules, quietJobDeps(store))
-  const id = store.db
+  const id = sqlOf(store)
     .prepare<[string], { id: number }>(`SELECT id FROM documents WHERE text = ?`)
     .get(shortNote)!.id
   return { datasetId, id }
@@ -55,7 +56,7 @@ async function importAndClean(store: Store, file: string, rules: RuleSet) {
 
 /** Every place a kept document's text goes: the document, its token shards, a JSONL export. */
 async function trainingText(store: Store, datasetId: number, dir: string): Promise<string> {
-  const texts = store.db
+  const texts = sqlOf(store)
     .prepare<[number], { text: string }>(
       `SELECT coalesce(cleaned_text, text) AS text FROM documents WHERE dataset_id = ? AND status = 'kept'`,
     )

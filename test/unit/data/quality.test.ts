@@ -22,6 +22,7 @@ import {
 import { takeDocs } from '../../helpers/synthetic-corpus'
 import { quietJobDeps } from '../../helpers/job-deps'
 import { useTempDir } from '../../helpers/temp'
+import { sqlOf } from '../../helpers/sql'
 
 const tempDir = useTempDir('frugal-quality-')
 
@@ -176,7 +177,7 @@ describe('the quality model in the pipeline', () => {
     expect(summary.model).toMatchObject({ trainedOn: 'rules', labels: 0 })
     expect(summary.model!.holdout).toBeGreaterThan(50)
     expect(summary.model!.holdoutAccuracy).toBeGreaterThan(0.8)
-    const unscored = store.db
+    const unscored = sqlOf(store)
       .prepare('SELECT COUNT(*) AS n FROM documents WHERE quality_score IS NULL')
       .get()
     expect(unscored).toEqual({ n: 0 })
@@ -201,7 +202,7 @@ describe('the quality model in the pipeline', () => {
   it('learns from reviewer labels what the rules cannot see, and retrains on request', async () => {
     const { store, datasetId } = await cleaned(1200)
     // The reviewer does not want texts about the harbour; the rules have no opinion on that.
-    const kept = store.db
+    const kept = sqlOf(store)
       .prepare<[number], { id: number; text: string }>(
         `SELECT id, coalesce(cleaned_text, text) AS text FROM documents
            WHERE dataset_id = ? AND status = 'kept' ORDER BY id`,
@@ -214,7 +215,7 @@ describe('the quality model in the pipeline', () => {
     for (const d of other.slice(0, 60)) store.labels.set(d.id, { decision: 'keep' }, now)
 
     const meanScore = (ids: number[]) => {
-      const stmt = store.db.prepare<[number], { s: number }>(
+      const stmt = sqlOf(store).prepare<[number], { s: number }>(
         'SELECT quality_score AS s FROM documents WHERE id = ?',
       )
       return ids.reduce((n, id) => n + stmt.get(id)!.s, 0) / ids.length

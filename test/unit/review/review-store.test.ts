@@ -8,6 +8,7 @@ import { FRUGAL_APPLICATION_ID } from '../../../src/store/database'
 import type { Queue } from '../../../src/shared/review'
 import { useTempDir } from '../../helpers/temp'
 import { addDocuments } from '../../helpers/documents'
+import { sqlOf } from '../../helpers/sql'
 
 const tempDir = useTempDir('frugal-review-')
 const now = () => new Date().toISOString()
@@ -26,11 +27,11 @@ function cleanedDataset(store: Store): { datasetId: number; ids: number[] } {
       text: `Document ${i} is about ${i % 2 ? 'harbours and tides' : 'bread and ovens'}.`,
     })),
   )
-  const ids = store.db
+  const ids = sqlOf(store)
     .prepare<[number], { id: number }>('SELECT id FROM documents WHERE dataset_id = ? ORDER BY id')
     .all(datasetId)
     .map((r) => r.id)
-  const set = store.db.prepare(
+  const set = sqlOf(store).prepare(
     `UPDATE documents SET auto_status = ?, status = ?, decided_by = ?, decision_rule = ?,
        quality_score = ?, dup_cluster = ? WHERE id = ?`,
   )
@@ -46,7 +47,7 @@ function cleanedDataset(store: Store): { datasetId: number; ids: number[] } {
 }
 
 const statusOf = (store: Store, id: number) =>
-  store.db
+  sqlOf(store)
     .prepare<[number], { status: string; decided_by: string | null; decision: string | null }>(
       `SELECT d.status, d.decided_by, l.decision FROM documents d
        LEFT JOIN document_labels l ON l.document_id = d.id WHERE d.id = ?`,
@@ -79,7 +80,7 @@ describe('review store', () => {
     for (const i of [1, 2, 7, 13]) store.review.setLabel(ids[i], label.id, true, now())
     const sample = store.review.createSample(datasetId, 'kept', 20, 1, now())
     // Cluster 1 holds documents 2, 4 and 8; and 5, a harbour one.
-    store.db.prepare('UPDATE documents SET dup_cluster = 1 WHERE id = ?').run(ids[5])
+    sqlOf(store).prepare('UPDATE documents SET dup_cluster = 1 WHERE id = ?').run(ids[5])
     const sources: Queue['source'][] = [
       { kind: 'uncertain' },
       { kind: 'audit', sampleId: sample.id },

@@ -6,15 +6,11 @@ import { Store, backupProject, latestSchemaVersion } from '../../../src/store'
 import { FRUGAL_APPLICATION_ID, openDatabase, writeTransaction } from '../../../src/store/database'
 import { migrate, schemaVersion } from '../../../src/store/migrate'
 import { migrations } from '../../../src/store/migrations'
-import {
-  dropScoreIndexes,
-  ensureScoreIndexes,
-  missingScoreIndexes,
-} from '../../../src/store/score-indexes'
 import { defaultRuleSet } from '../../../src/shared/data/rules'
 import { UserError } from '../../../src/shared/errors'
 import { useTempDir } from '../../helpers/temp'
 import { addDocuments } from '../../helpers/documents'
+import { sqlOf } from '../../helpers/sql'
 
 const tempDir = useTempDir()
 
@@ -32,11 +28,11 @@ describe('project store', () => {
   it('creates a Frugal project file: WAL, foreign keys, app id, every migration recorded', () => {
     const path = join(tempDir(), 'a.frugal')
     const store = Store.create(path, { appVersion: '9.9.9' })
-    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal')
-    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1)
-    expect(store.db.pragma('application_id', { simple: true })).toBe(FRUGAL_APPLICATION_ID)
-    expect(store.db.pragma('page_size', { simple: true })).toBe(16384)
-    const versions = store.db
+    expect(sqlOf(store).pragma('journal_mode', { simple: true })).toBe('wal')
+    expect(sqlOf(store).pragma('foreign_keys', { simple: true })).toBe(1)
+    expect(sqlOf(store).pragma('application_id', { simple: true })).toBe(FRUGAL_APPLICATION_ID)
+    expect(sqlOf(store).pragma('page_size', { simple: true })).toBe(16384)
+    const versions = sqlOf(store)
       .prepare('SELECT version, name FROM schema_version ORDER BY version')
       .all()
     expect(versions).toHaveLength(latestSchemaVersion)
@@ -50,7 +46,7 @@ describe('project store', () => {
     // Reopening keeps everything and applies nothing twice.
     const again = Store.open(path)
     expect(again.schemaVersion).toBe(latestSchemaVersion)
-    expect(again.db.prepare('SELECT COUNT(*) AS n FROM schema_version').get()).toEqual({
+    expect(sqlOf(again).prepare('SELECT COUNT(*) AS n FROM schema_version').get()).toEqual({
       n: latestSchemaVersion,
     })
     again.close()
@@ -154,8 +150,8 @@ describe('project store', () => {
       { source: 'b.txt', text: 'two', meta: { lang: 'en' } },
     ])
     expect(store.datasets.get(id)?.documentCount).toBe(2)
-    store.db.prepare('DELETE FROM datasets WHERE id = ?').run(id)
-    expect(store.db.prepare('SELECT COUNT(*) AS n FROM documents').get()).toEqual({ n: 0 })
+    sqlOf(store).prepare('DELETE FROM datasets WHERE id = ?').run(id)
+    expect(sqlOf(store).prepare('SELECT COUNT(*) AS n FROM documents').get()).toEqual({ n: 0 })
     expect(userError(() => store.datasets.create('  ', 'now')).field).toBe('name')
     store.close()
   })
@@ -227,7 +223,7 @@ describe('project store', () => {
   it('builds dropped score indexes exactly as the migration made them', () => {
     const store = Store.create(join(tempDir(), 'indexes.frugal'))
     const definitions = () =>
-      store.db
+      sqlOf(store)
         .prepare<[], { name: string; sql: string }>(
           `SELECT name, sql FROM sqlite_master
            WHERE name IN ('documents_review_uncertain', 'documents_by_score') ORDER BY name`,
@@ -236,12 +232,12 @@ describe('project store', () => {
         .map((r) => ({ name: r.name, sql: r.sql.replace(/\s+/g, ' ') }))
     const migrated = definitions()
     expect(migrated).toHaveLength(2)
-    dropScoreIndexes(store.db)
-    expect(missingScoreIndexes(store.db)).toEqual([
+    store.scoreIndexes.drop()
+    expect(store.scoreIndexes.missing()).toEqual([
       'documents_review_uncertain',
       'documents_by_score',
     ])
-    ensureScoreIndexes(store.db)
+    store.scoreIndexes.ensure()
     expect(definitions()).toEqual(migrated)
     store.close()
   })
@@ -252,16 +248,16 @@ describe('project store', () => {
     const now = '2026-01-01T00:01:00.000Z'
     const crashed = store.cleanRuns.begin(dataset, 'job-1', 999_999, defaultRuleSet(), now)
     const alive = store.cleanRuns.begin(dataset, 'job-2', process.pid, defaultRuleSet(), now)
-    dropScoreIndexes(store.db)
+    store.scoreIndexes.drop()
     const isAlive = (pid: number) => pid === process.pid
     // A live run may still be writing without them: they stay dropped.
     expect(store.cleanRuns.failOrphans(isAlive, now)).toBe(1)
     expect(store.cleanRuns.latest(dataset)?.id).toBe(alive)
-    expect(missingScoreIndexes(store.db)).toHaveLength(2)
+    expect(store.scoreIndexes.missing()).toHaveLength(2)
     expect(store.cleanRuns.othersRunning(crashed)).toBe(true)
     // Once it is gone too, the next look builds them.
     expect(store.cleanRuns.failOrphans(() => false, now)).toBe(1)
-    expect(missingScoreIndexes(store.db)).toEqual([])
+    expect(store.scoreIndexes.missing()).toEqual([])
     store.close()
   })
 })

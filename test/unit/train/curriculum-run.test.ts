@@ -4,13 +4,14 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Store } from '../../../src/store'
 import { frugal, trainedProject, versesRunFile } from '../../helpers/trained-project'
+import { sqlOf } from '../../helpers/sql'
 
 const dir = mkdtempSync(join(tmpdir(), 'frugal-curriculum-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 /** Every job log line in the project, oldest first. */
 const jobLogs = (store: Store): string[] =>
-  store.db.prepare<[], string>('SELECT message FROM job_logs ORDER BY id').pluck().all()
+  sqlOf(store).prepare<[], string>('SELECT message FROM job_logs ORDER BY id').pluck().all()
 
 const runFile = (name: string, train: Record<string, unknown>, extra: object = {}) =>
   versesRunFile(dir, name, train, extra)
@@ -94,7 +95,7 @@ describe('a run with a curriculum, a progressive context and an adaptive batch',
           ),
         ),
       ).toBe(true)
-      const rows = store.db
+      const rows = sqlOf(store)
         .prepare<[], { windows: number; difficulty: Buffer }>(
           'SELECT windows, difficulty FROM curriculum_scores',
         )

@@ -10,6 +10,7 @@ import { CachedTeacher } from '../../../src/worker/train/teacher-cache'
 import { loadTokenData } from '../../../src/worker/train/token-data'
 import { setupTf } from '../../helpers/tfjs'
 import { frugal, trainedProject, versesRunFile } from '../../helpers/trained-project'
+import { sqlOf } from '../../helpers/sql'
 
 const dir = mkdtempSync(join(tmpdir(), 'frugal-teacher-cache-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -22,7 +23,7 @@ const runFile = (name: string, train: Record<string, unknown>) =>
   versesRunFile(dir, name, { steps: 4, warmupSteps: 1, ...train }, { teacher: { run: 'big' } })
 
 const logs = (store: Store) =>
-  store.db
+  sqlOf(store)
     .prepare<[], { message: string }>('SELECT message FROM job_logs ORDER BY id')
     .all()
     .map((r) => r.message)
@@ -48,7 +49,7 @@ describe('cached teacher predictions', () => {
       expect(store.runs.metric(second.id, 'distill_kl').length).toBe(4)
 
       // The cache holds, per position, the live teacher's top 16 renormalized.
-      const cacheRow = store.db
+      const cacheRow = sqlOf(store)
         .prepare<[], { id: number }>(`SELECT id FROM teacher_caches WHERE state = 'ready'`)
         .get()!
       const big = store.runs.list().find((r) => r.name === 'big')!

@@ -1,4 +1,4 @@
-import type { Db } from '../../../store/database'
+import type { DedupCandidates } from '../../../store/repos/dedup-candidates'
 import { bandKeys, estimatedJaccard, type Signature } from './minhash'
 
 export interface ClusterMember {
@@ -26,67 +26,29 @@ export interface DedupOptions {
 
 /**
  * Finds duplicate clusters without holding the corpus in memory: hashes, MinHash
- * signatures and LSH band keys go into temporary SQLite tables (a temporary file, sorted
- * by SQLite, gone with the run), and only documents that share a key are compared, by
- * their signatures. Candidate pairs that pass the similarity check are merged with
- * union-find. Signatures live only here: they serve this run's clustering and nothing
- * after it, and left out of the documents table they keep its rows within a page.
+ * signatures and LSH band keys go to the store's temporary candidate tables
+ * (DedupCandidates), and only documents that share a key are compared, by their
+ * signatures. Candidate pairs that pass the similarity check are merged with union-find.
  */
 export class DedupIndex {
-  private readonly insertDoc
-  private readonly insertBands
-  /** The band statement's parameters, reused: (band, key, id) per band. */
-  private readonly bandParams: number[]
-  private readonly readSignature
-  private readonly readEntry
-
   constructor(
-    private readonly db: Db,
+    private readonly candidates: DedupCandidates,
     private readonly options: DedupOptions,
-  ) {
-    db.exec(`
-      DROP TABLE IF EXISTS temp.dedup_doc;
-      DROP TABLE IF EXISTS temp.dedup_band;
-      CREATE TEMP TABLE dedup_doc (id INTEGER PRIMARY KEY, hash TEXT NOT NULL, signature BLOB);
-      CREATE TEMP TABLE dedup_band (band INTEGER NOT NULL, key INTEGER NOT NULL, id INTEGER NOT NULL);
-    `)
-    this.insertDoc = db.prepare<[number, string, Buffer | null]>(
-      'INSERT OR REPLACE INTO temp.dedup_doc (id, hash, signature) VALUES (?, ?, ?)',
-    )
-    // All of a document's band keys in one statement: one bind-and-step instead of one per band.
-    this.insertBands = db.prepare(
-      `INSERT INTO temp.dedup_band (band, key, id) VALUES ${Array.from({ length: options.bands }, () => '(?, ?, ?)').join(', ')}`,
-    )
-    this.bandParams = new Array<number>(options.bands * 3).fill(0)
-    this.readSignature = db
-      .prepare<[number], Buffer | null>('SELECT signature FROM temp.dedup_doc WHERE id = ?')
-      .pluck()
-    this.readEntry = db.prepare<[number], { hash: string; signature: Buffer | null }>(
-      'SELECT hash, signature FROM temp.dedup_doc WHERE id = ?',
-    )
-  }
+  ) {}
 
   /** Register a document that survived the rules (call inside the caller's transaction). */
   add(id: number, hash: string, signature: Signature | null): void {
-    const keep = this.options.near && signature
-    this.insertDoc.run(
+    const near = this.options.near && signature
+    this.candidates.add(
       id,
       hash,
-      keep ? Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength) : null,
+      near ? Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength) : null,
+      near ? bandKeys(signature, this.options.bands, this.options.rows) : null,
     )
-    if (keep) {
-      const keys = bandKeys(signature, this.options.bands, this.options.rows)
-      for (let band = 0; band < keys.length; band++) {
-        this.bandParams[3 * band] = band
-        this.bandParams[3 * band + 1] = keys[band]
-        this.bandParams[3 * band + 2] = id
-      }
-      this.insertBands.run(this.bandParams)
-    }
   }
 
   private signature(id: number): Signature | null {
-    return toSignature(this.readSignature.get(id) ?? null)
+    return toSignature(this.candidates.signature(id))
   }
 
   /** The clusters, each with its kept document and its duplicates. */
@@ -113,35 +75,15 @@ export class DedupIndex {
       if (!parent.has(ra)) parent.set(ra, ra)
       if (!parent.has(rb)) parent.set(rb, rb)
     }
-    const idsOf = (list: string): number[] =>
-      list
-        .split(',')
-        .map(Number)
-        .sort((a, b) => a - b)
-
-    if (this.options.exact) {
-      const groups = this.db
-        .prepare<[], { ids: string }>(
-          'SELECT group_concat(id) AS ids FROM temp.dedup_doc GROUP BY hash HAVING COUNT(*) > 1',
-        )
-        .iterate()
-      for (const { ids } of groups) {
-        const members = idsOf(ids)
+    if (this.options.exact)
+      for (const members of this.candidates.sameHash())
         for (const id of members.slice(1)) union(members[0], id)
-      }
-    }
 
     const cache = new SignatureCache((id) => this.signature(id))
     if (this.options.near) {
-      const buckets = this.db
-        .prepare<[], { ids: string }>(
-          'SELECT group_concat(id) AS ids FROM temp.dedup_band GROUP BY band, key HAVING COUNT(*) > 1',
-        )
-        .iterate()
       let n = 0
-      for (const { ids } of buckets) {
+      for (const members of this.candidates.sameBandKey()) {
         if (++n % 1000 === 0) throwIfCancelled()
-        const members = idsOf(ids)
         // A pair shares several bands: once joined, its later buckets need no signatures.
         let first: Signature | null | undefined
         for (const id of members.slice(1)) {
@@ -166,14 +108,14 @@ export class DedupIndex {
     const clusters: Cluster[] = []
     // One read per member for both its hash and its signature (random ids: a cache would miss).
     for (const [keep, members] of [...byRoot].sort((a, b) => a[0] - b[0])) {
-      const kept = this.readEntry.get(keep)
+      const kept = this.candidates.entry(keep)
       const keepSig = toSignature(kept?.signature ?? null)
       clusters.push({
         keep,
         duplicates: members
           .sort((a, b) => a - b)
           .map((id) => {
-            const entry = this.readEntry.get(id)
+            const entry = this.candidates.entry(id)
             if (kept && entry?.hash === kept.hash)
               return { id, kind: 'exact' as const, similarity: 1 }
             const sig = toSignature(entry?.signature ?? null)
@@ -186,7 +128,7 @@ export class DedupIndex {
   }
 
   dispose(): void {
-    this.db.exec('DROP TABLE IF EXISTS temp.dedup_doc; DROP TABLE IF EXISTS temp.dedup_band;')
+    this.candidates.dispose()
   }
 }
 

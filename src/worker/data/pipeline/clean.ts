@@ -13,13 +13,6 @@ import { qualityVerdict } from './decide'
 import { ModelFit } from './model-fit'
 import { ThreadPool, type DocumentProcessor } from './pool'
 import type { ProcessedDoc } from './process'
-import { writeTransaction } from '../../../store/database'
-import { NOT_DELETING } from '../../../store/repos/datasets'
-import {
-  dropScoreIndexes,
-  ensureScoreIndexes,
-  missingScoreIndexes,
-} from '../../../store/score-indexes'
 
 export interface CleanDeps {
   store: Store
@@ -52,14 +45,10 @@ export function checkCleanable(store: Store, datasetId: number): void {
   const now = new Date().toISOString()
   store.imports.abandonOrphans(isProcessAlive)
   store.cleanRuns.failOrphans(isProcessAlive, now)
-  const ds = store.db
-    .prepare<[number], { state: string }>(
-      `SELECT state FROM datasets d WHERE d.id = ? AND ${NOT_DELETING}`,
-    )
-    .get(datasetId)
-  if (!ds)
+  const state = store.datasets.state(datasetId)
+  if (state === null)
     throw new UserError('not_found', `There is no dataset with id ${datasetId}.`, 'datasetId')
-  if (ds.state !== 'ready' || store.imports.running(datasetId))
+  if (state !== 'ready' || store.imports.running(datasetId))
     throw new UserError('conflict', 'This dataset is still being imported.', 'datasetId')
   if (store.cleanRuns.running(datasetId))
     throw new UserError('conflict', 'This dataset is already being cleaned.', 'datasetId')
@@ -115,7 +104,7 @@ export async function runClean(
   const runId = store.cleanRuns.begin(datasetId, deps.jobId, process.pid, rules, now())
   const dedupOn = rules.dedup.exact.enabled || rules.dedup.near.enabled
   const dedup = dedupOn
-    ? new DedupIndex(store.db, {
+    ? new DedupIndex(store.dedupCandidates(rules.dedup.near.bands), {
         exact: rules.dedup.exact.enabled,
         near: rules.dedup.near.enabled,
         bands: rules.dedup.near.bands,
@@ -129,7 +118,7 @@ export async function runClean(
     processor = await makeProcessor(store, datasetId, rules, deps.threads)
     const documents = store.documents.count(datasetId)
     if (documents >= SET_ASIDE_INDEXES_MIN_DOCS && documents * 2 >= store.documents.countAll())
-      dropScoreIndexes(store.db)
+      store.scoreIndexes.drop()
     const totalChars = store.documents.characters(datasetId)
     let doneChars = 0
     // The sample's documents, met in the main pass's pages and skipped there (processed
@@ -140,7 +129,7 @@ export async function runClean(
     const write = (results: ProcessedDoc[]) => {
       if (stopped) return
       const rows = results.map((r) => toCleaned(r, fit.model !== null, rules))
-      writeTransaction(store.db, () => {
+      store.write(() => {
         store.documents.writeCleaned(rows)
         if (dedup)
           for (const r of results)
@@ -278,9 +267,9 @@ export async function runClean(
 
 /** Build the score indexes again, unless another cleaning run is still writing without them. */
 function restoreScoreIndexes(store: Store, runId: number, deps: CleanDeps): void {
-  if (store.cleanRuns.othersRunning(runId) || missingScoreIndexes(store.db).length === 0) return
+  if (store.cleanRuns.othersRunning(runId) || store.scoreIndexes.missing().length === 0) return
   deps.progress({ done: 0, total: null, unit: 'documents', message: 'Indexing quality scores' })
-  ensureScoreIndexes(store.db)
+  store.scoreIndexes.ensure()
 }
 
 /** A processed document as written: the rules' verdict, then the quality model's part. */
@@ -355,29 +344,15 @@ export function countOutcomes(
   store: Store,
   datasetId: number,
 ): Pick<CleanSummary, 'kept' | 'modified' | 'removed' | 'review' | 'documents' | 'byRule'> {
-  const rows = store.db
-    .prepare<[number], { status: string; modified: number; n: number }>(
-      `SELECT status, modified, COUNT(*) AS n FROM documents WHERE dataset_id = ? GROUP BY status, modified`,
-    )
-    .all(datasetId)
+  const { byStatus: rows, byRule } = store.documents.outcomeCounts(datasetId)
   const count = (pred: (r: (typeof rows)[number]) => boolean) =>
     rows.filter(pred).reduce((n, r) => n + r.n, 0)
-  const byRule = Object.fromEntries(
-    store.db
-      .prepare<[number], { rule: string; n: number }>(
-        `SELECT decision_rule AS rule, COUNT(*) AS n FROM documents WHERE dataset_id = ?
-           AND decision_rule IS NOT NULL AND auto_status IN ('removed', 'review')
-         GROUP BY decision_rule ORDER BY n DESC`,
-      )
-      .all(datasetId)
-      .map((r) => [r.rule, r.n]),
-  )
   return {
     kept: count((r) => r.status === 'kept' && r.modified === 0),
     modified: count((r) => r.status === 'kept' && r.modified === 1),
     removed: count((r) => r.status === 'removed'),
     review: count((r) => r.status === 'review'),
     documents: count(() => true),
-    byRule,
+    byRule: Object.fromEntries(byRule.map((r) => [r.rule, r.n])),
   }
 }

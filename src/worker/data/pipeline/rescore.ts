@@ -98,41 +98,10 @@ export async function runQualityRetrain(
 
 /** Labels, and a sample of what the last cleaning decided, as training examples. */
 function trainingExamples(store: Store, datasetId: number): TrainingExample[] {
-  const rows = store.db
-    .prepare<
-      [number],
-      {
-        id: number
-        text: string
-        decision_rule: string | null
-        auto_status: string | null
-        decision: string | null
-      }
-    >(
-      `SELECT d.id, coalesce(d.cleaned_text, d.text) AS text, d.decision_rule, d.auto_status, l.decision
-       FROM documents d LEFT JOIN document_labels l ON l.document_id = d.id
-       WHERE d.dataset_id = ? AND l.decision IS NOT NULL ORDER BY d.id`,
-    )
-    .all(datasetId)
-  const labelled = new Set(rows.map((r) => r.id))
-  const stmt = store.db.prepare<
-    [number],
-    {
-      id: number
-      text: string
-      decision_rule: string | null
-      auto_status: string | null
-      decision: null
-    }
-  >(
-    `SELECT id, coalesce(cleaned_text, text) AS text, decision_rule, auto_status, NULL AS decision
-     FROM documents WHERE id = ?`,
+  const rows = store.documents.decisionRows(
+    datasetId,
+    store.documents.sampleIds(datasetId, RULE_SAMPLE),
   )
-  for (const id of store.documents.sampleIds(datasetId, RULE_SAMPLE))
-    if (!labelled.has(id)) {
-      const row = stmt.get(id)
-      if (row) rows.push(row)
-    }
   const examples: TrainingExample[] = []
   for (const r of rows) {
     if (r.decision) {
@@ -144,10 +113,10 @@ function trainingExamples(store: Store, datasetId: number): TrainingExample[] {
       })
       continue
     }
-    if (decidedByRules(r.decision_rule)) {
-      if (r.auto_status === 'removed')
+    if (decidedByRules(r.decisionRule)) {
+      if (r.autoStatus === 'removed')
         examples.push({ id: r.id, x: extractFeatures(r.text), y: 0, source: 'rules' })
-    } else if (r.auto_status !== null)
+    } else if (r.autoStatus !== null)
       examples.push({ id: r.id, x: extractFeatures(r.text), y: 1, source: 'rules' })
   }
   return examples.sort((a, b) => a.id - b.id)

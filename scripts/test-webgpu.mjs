@@ -1,7 +1,7 @@
 /**
  * `npm run test:webgpu`: the numerics suites again on the webgpu backend (gradients
  * against finite differences, the trainer, exact resume after kill -9, the decoder,
- * packed fine-tuning rows).
+ * packed fine-tuning rows, the optimizer beside tensors that share memory).
  * With no GPU, Dawn runs on Mesa's software Vulkan driver (llvmpipe, Mesa 25 or later;
  * Debian 12: `mesa-vulkan-drivers` from bookworm-backports), which .ci/run installs.
  *
@@ -18,6 +18,7 @@ const suites = [
   'test/unit/worker/webgpu.test.ts',
   'test/unit/sft/sft.test.ts',
   'test/unit/train/lora.test.ts',
+  'test/unit/train/optimizer.test.ts',
 ]
 
 const env = {

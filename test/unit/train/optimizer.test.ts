@@ -29,23 +29,26 @@ function expectedFirstStep(p: ArrayLike<number>, g: ArrayLike<number>, lr: numbe
 }
 
 describe('AdamW and tensors that share memory', () => {
-  it('a copy of a parameter taken before a step keeps its values; the parameter moves', () => {
+  // Reads are asynchronous so the suite runs on webgpu too (no synchronous reads there).
+  const read = async (t: tf.Tensor) => Array.from(await t.data())
+
+  it('a copy of a parameter taken before a step keeps its values; the parameter moves', async () => {
     const { params, grads, optimizer } = setup()
-    const before = Array.from(params.get('w')!.dataSync())
+    const before = await read(params.get('w')!)
+    const bBefore = await read(params.get('b')!)
     const copy = tf.clone(params.get('w')!)
     const reshaped = tf.reshape(params.get('b')!, [2, 4])
-    const bBefore = params.get('b')!.dataSync().slice()
     optimizer.step(params, grads, 0.01, 1)
-    expect(Array.from(copy.dataSync())).toEqual(before)
-    expect(Array.from(reshaped.dataSync())).toEqual(Array.from(bBefore))
-    const want = expectedFirstStep(before, grads.get('w')!.dataSync(), 0.01, 0.1)
-    const got = params.get('w')!.dataSync()
+    expect(await read(copy)).toEqual(before)
+    expect(await read(reshaped)).toEqual(bBefore)
+    const want = expectedFirstStep(before, await read(grads.get('w')!), 0.01, 0.1)
+    const got = await read(params.get('w')!)
     for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], 5)
     tf.dispose([copy, reshaped, ...params.values(), ...grads.values()])
     optimizer.dispose()
   })
 
-  it('gives the same numbers whether a parameter is shared or not', () => {
+  it('gives the same numbers whether a parameter is shared or not', async () => {
     const a = setup()
     const b = setup()
     const held = tf.clone(b.params.get('w')!) // b's w takes the path that writes new memory
@@ -54,8 +57,8 @@ describe('AdamW and tensors that share memory', () => {
       b.optimizer.step(b.params, b.grads, 0.01, 0.5)
     }
     for (const name of ['w', 'b']) {
-      const x = a.params.get(name)!.dataSync()
-      const y = b.params.get(name)!.dataSync()
+      const x = await read(a.params.get(name)!)
+      const y = await read(b.params.get(name)!)
       for (let i = 0; i < x.length; i++) expect(y[i]).toBeCloseTo(x[i], 6)
     }
     tf.dispose([held, ...a.params.values(), ...b.params.values()])

@@ -8,6 +8,7 @@ import { cheaperDocumentWrites } from './007_cheaper_document_writes'
 import { curriculumScores } from './008_curriculum_scores'
 import { datasetDeletions } from './009_dataset_deletions'
 import { referenceLogprobs } from './010_reference_logprobs'
+import { runReferences } from './011_run_references'
 import type { Migration } from './types'
 
 /** Every migration, in order. Append; never reorder or edit a shipped one. */
@@ -22,6 +23,7 @@ export const migrations: readonly Migration[] = [
   curriculumScores,
   datasetDeletions,
   referenceLogprobs,
+  runReferences,
 ]
 
 export const latestSchemaVersion = migrations.length

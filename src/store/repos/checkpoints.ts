@@ -183,12 +183,9 @@ export class CheckpointsRepo {
     const forkedFrom = this.db
       .prepare<[], { id: number }>(
         `SELECT parent_checkpoint_id AS id FROM runs WHERE parent_checkpoint_id IS NOT NULL
-         UNION SELECT json_extract(data, '$.init.checkpointId') FROM runs
-         WHERE json_extract(data, '$.init.checkpointId') IS NOT NULL
-         UNION SELECT json_extract(data, '$.teacher.checkpointId') FROM runs
-         WHERE json_extract(data, '$.teacher.checkpointId') IS NOT NULL
-         UNION SELECT json_extract(data, '$.reference.checkpointId') FROM runs
-         WHERE json_extract(data, '$.reference.checkpointId') IS NOT NULL`,
+         UNION SELECT init_checkpoint_id FROM runs WHERE init_checkpoint_id IS NOT NULL
+         UNION SELECT teacher_checkpoint_id FROM runs WHERE teacher_checkpoint_id IS NOT NULL
+         UNION SELECT reference_checkpoint_id FROM runs WHERE reference_checkpoint_id IS NOT NULL`,
       )
       .all()
     for (const f of forkedFrom) {

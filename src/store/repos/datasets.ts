@@ -77,7 +77,7 @@ export class DatasetsRepo {
     )
   }
 
-  /** Delete the dataset's own row, with what hangs off it (its labels, models, runs, deletion mark). */
+  /** Delete the dataset's own row, with what hangs off it (labels, token sets, the deletion mark). */
   deleteRow(id: number): void {
     writeTransaction(this.db, () => this.db.prepare('DELETE FROM datasets WHERE id = ?').run(id))
   }

@@ -1,7 +1,52 @@
+import { z } from 'zod'
 import { type Db, writeTransaction } from '../database'
 import { UserError } from '../../shared/errors'
 
 export type RunStatus = 'created' | 'running' | 'paused' | 'stopped' | 'completed' | 'failed'
+
+/** A checkpoint another run uses, and the run it belongs to. */
+export interface CheckpointRef {
+  runId: string
+  checkpointId: number
+}
+
+/** Where a run's tokens come from and what it builds on. */
+export interface RunData {
+  /**
+   * The dataset it trains on, as it was when the run was made (a run outlives its dataset,
+   * which may since be deleted); null when it has none: a model imported from a folder, or
+   * a preference run learning from Evaluate's A/B choices alone.
+   */
+  datasetId: number | null
+  tokenizerId: number
+  valFraction: number
+  /** An imported model: the folder it came from. */
+  importedFrom?: string
+  /** A new run that starts from another checkpoint's weights (fresh optimizer, step 0). */
+  init?: CheckpointRef
+  /** Knowledge distillation: the checkpoint whose soft targets the run learns from. */
+  teacher?: CheckpointRef
+  /** Curriculum learning: the checkpoint whose loss on each window is its difficulty. */
+  reference?: CheckpointRef
+  /**
+   * Fine-tuning: the chat template its conversations are rendered with (its tokenizer's,
+   * else Frugal's default), fixed when the run is created and exported with the model.
+   */
+  chatTemplate?: string
+}
+
+/**
+ * The part of RunData kept as JSON in `runs.data`; the tokenizer and the checkpoints are
+ * columns with foreign keys (migration 011). `tokenizerId` is there only for a run whose
+ * tokenizer was gone before that migration.
+ */
+const storedData = z.object({
+  datasetId: z.number().int().nullable(),
+  valFraction: z.number(),
+  importedFrom: z.string().optional(),
+  chatTemplate: z.string().optional(),
+  tokenizerId: z.number().int().optional(),
+})
 
 export interface RunRow {
   id: string
@@ -9,7 +54,7 @@ export interface RunRow {
   status: RunStatus
   modelConfig: unknown
   trainConfig: unknown
-  data: unknown
+  data: RunData
   tokenSetId: number | null
   backend: string | null
   /** The process training it while 'running' (a dead one means the run crashed). */
@@ -46,6 +91,40 @@ interface Raw {
   error: string | null
   created_at: string
   updated_at: string
+  tokenizer_id: number | null
+  init_checkpoint_id: number | null
+  init_run_id: string | null
+  teacher_checkpoint_id: number | null
+  teacher_run_id: string | null
+  reference_checkpoint_id: number | null
+  reference_run_id: string | null
+}
+
+/** A run's row with the runs its referenced checkpoints belong to. */
+const SELECT_RUNS = `
+  SELECT r.*, i.run_id AS init_run_id, t.run_id AS teacher_run_id, f.run_id AS reference_run_id
+  FROM runs r
+  LEFT JOIN checkpoints i ON i.id = r.init_checkpoint_id
+  LEFT JOIN checkpoints t ON t.id = r.teacher_checkpoint_id
+  LEFT JOIN checkpoints f ON f.id = r.reference_checkpoint_id`
+
+function runData(r: Raw): RunData {
+  const stored = storedData.safeParse(JSON.parse(r.data))
+  if (!stored.success)
+    throw new Error(`Run ${r.id} has unreadable data: ${z.prettifyError(stored.error)}`)
+  const { tokenizerId: legacyTokenizer, ...rest } = stored.data
+  const tokenizerId = r.tokenizer_id ?? legacyTokenizer
+  if (tokenizerId === undefined) throw new Error(`Run ${r.id} names no tokenizer.`)
+  const ref = (runId: string | null, checkpointId: number | null): CheckpointRef | undefined =>
+    runId !== null && checkpointId !== null ? { runId, checkpointId } : undefined
+  const data: RunData = { ...rest, tokenizerId }
+  const init = ref(r.init_run_id, r.init_checkpoint_id)
+  const teacher = ref(r.teacher_run_id, r.teacher_checkpoint_id)
+  const reference = ref(r.reference_run_id, r.reference_checkpoint_id)
+  if (init) data.init = init
+  if (teacher) data.teacher = teacher
+  if (reference) data.reference = reference
+  return data
 }
 
 const toRow = (r: Raw): RunRow => ({
@@ -54,7 +133,7 @@ const toRow = (r: Raw): RunRow => ({
   status: r.status,
   modelConfig: JSON.parse(r.model_config) as unknown,
   trainConfig: JSON.parse(r.train_config) as unknown,
-  data: JSON.parse(r.data) as unknown,
+  data: runData(r),
   tokenSetId: r.token_set_id,
   backend: r.backend,
   ownerPid: r.owner_pid,
@@ -97,17 +176,24 @@ export class RunsRepo {
     >,
     now: string,
   ): RunRow {
+    const { tokenizerId, init, teacher, reference, ...stored } = run.data
     this.db
       .prepare(
-        `INSERT INTO runs (id, name, status, model_config, train_config, data, token_set_id, parent_run_id, parent_checkpoint_id, created_at, updated_at)
-         VALUES (?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO runs (id, name, status, model_config, train_config, data, tokenizer_id,
+           init_checkpoint_id, teacher_checkpoint_id, reference_checkpoint_id, token_set_id,
+           parent_run_id, parent_checkpoint_id, created_at, updated_at)
+         VALUES (?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         run.id,
         run.name,
         JSON.stringify(run.modelConfig),
         JSON.stringify(run.trainConfig),
-        JSON.stringify(run.data),
+        JSON.stringify(stored),
+        tokenizerId,
+        init?.checkpointId ?? null,
+        teacher?.checkpointId ?? null,
+        reference?.checkpointId ?? null,
         run.tokenSetId,
         run.parentRunId,
         run.parentCheckpointId,
@@ -118,7 +204,7 @@ export class RunsRepo {
   }
 
   get(id: string): RunRow | null {
-    const r = this.db.prepare<[string], Raw>('SELECT * FROM runs WHERE id = ?').get(id)
+    const r = this.db.prepare<[string], Raw>(`${SELECT_RUNS} WHERE r.id = ?`).get(id)
     return r ? toRow(r) : null
   }
 
@@ -129,7 +215,7 @@ export class RunsRepo {
   }
 
   list(): RunRow[] {
-    return this.db.prepare<[], Raw>('SELECT * FROM runs ORDER BY created_at DESC').all().map(toRow)
+    return this.db.prepare<[], Raw>(`${SELECT_RUNS} ORDER BY r.created_at DESC`).all().map(toRow)
   }
 
   update(id: string, patch: Partial<Omit<RunRow, 'id' | 'createdAt'>>, now: string): void {
@@ -220,7 +306,28 @@ export class RunsRepo {
       .map((r) => ({ step: r.step, value: vectorOf(r.value) }))
   }
 
+  /**
+   * Delete a run with its checkpoints and metrics. Refused while another run starts from,
+   * learns from or is scored by one of its checkpoints (the schema refuses it too; this
+   * says which run).
+   */
   delete(id: string): void {
+    const dependent = this.db
+      .prepare<[string, string], { name: string; role: string }>(
+        `SELECT r.name, CASE
+             WHEN c.id = r.init_checkpoint_id THEN 'starts from'
+             WHEN c.id = r.teacher_checkpoint_id THEN 'learns from'
+             ELSE 'is scored by' END AS role
+         FROM runs r JOIN checkpoints c
+           ON c.id IN (r.init_checkpoint_id, r.teacher_checkpoint_id, r.reference_checkpoint_id)
+         WHERE c.run_id = ? AND r.id <> ? ORDER BY r.created_at LIMIT 1`,
+      )
+      .get(id, id)
+    if (dependent)
+      throw new UserError(
+        'conflict',
+        `Run "${dependent.name}" ${dependent.role} a checkpoint of this run; delete it first.`,
+      )
     this.db.prepare('DELETE FROM runs WHERE id = ?').run(id)
   }
 
@@ -232,9 +339,7 @@ export class RunsRepo {
   /** How many runs train with the tokenizer. */
   countUsingTokenizer(tokenizerId: number): number {
     return this.db
-      .prepare<[number], { n: number }>(
-        `SELECT COUNT(*) AS n FROM runs WHERE json_extract(data, '$.tokenizerId') = ?`,
-      )
+      .prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM runs WHERE tokenizer_id = ?')
       .get(tokenizerId)!.n
   }
 

@@ -7,7 +7,7 @@ import { adaptedWeights, adapterNames, isAdapterName } from '../model/lora'
 import { paramSpecs } from '../model/params'
 import { adapterConfigOf } from '../train/checkpoint/weights'
 import { resolveCheckpoint } from '../infer/load'
-import type { RunData } from '../train/setup'
+import type { RunData } from '../../store/repos/runs'
 import type { ExportRequest, ExportResult, HfDtype } from './export'
 import { storedAs } from './export'
 import { hfNames, transpose } from './hf'
@@ -74,7 +74,7 @@ export function exportAdapter(
     frugal_checkpoint: String(checkpoint.id),
     frugal_step: String(checkpoint.step),
   })
-  const base = baseDescription(store, run.data as RunData)
+  const base = baseDescription(store, run.data)
   const json = (name: string, value: unknown) =>
     writeFileSync(join(out, name), `${JSON.stringify(value, null, 2)}\n`)
   json('adapter_config.json', {
@@ -129,7 +129,7 @@ export function exportAdapter(
 function baseDescription(store: Store, data: RunData): { name: string; path: string | null } {
   const init = data.init ? store.runs.get(data.init.runId) : null
   if (!init) return { name: 'its base model', path: null }
-  const imported = (init.data as RunData).importedFrom ?? null
+  const imported = init.data.importedFrom ?? null
   return {
     name: `"${init.name}" (checkpoint ${data.init!.checkpointId})`,
     path: imported,

@@ -16,7 +16,7 @@ export function modelCard(
 ): string {
   const c = m.config
   const counts = countParams(c)
-  const data = m.run.data as { datasetId: number | null; tokenizerId: number }
+  const data = m.run.data
   const dataset =
     data.datasetId === null
       ? 'data outside this project (imported model)'

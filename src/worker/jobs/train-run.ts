@@ -6,7 +6,6 @@ import { installKernels } from '../kernels'
 import { fromJSON } from '../tokenizer'
 import { encodeDataset } from '../train/encode'
 import { trainRun } from '../train/run'
-import type { RunData } from '../train/setup'
 import { loadTokenData } from '../train/token-data'
 import { modelConfigSchema } from '../model/config'
 import { sequenceLengthOf, trainConfigSchema } from '../train/config'
@@ -17,7 +16,7 @@ import { isProcessAlive } from '../../store/process-alive'
 function ensureTokenSet(store: Store, runId: string, ctx: JobContext): number {
   const run = store.runs.require(runId)
   if (run.tokenSetId !== null) return run.tokenSetId
-  const data = run.data as RunData
+  const data = run.data
   if (data.datasetId === null)
     throw new UserError(
       'conflict',

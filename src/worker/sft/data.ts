@@ -3,7 +3,6 @@ import type { RunRow } from '../../store/repos/runs'
 import { UserError } from '../../shared/errors'
 import { fromJSON } from '../tokenizer'
 import type { TokenData } from '../train/data'
-import type { RunData } from '../train/setup'
 import { ChatTemplate } from './chat-template'
 import { encodeConversations } from './examples'
 import { packExamples } from './pack'
@@ -39,7 +38,7 @@ export function fineTuningData(
     log: (level: 'info' | 'warn', message: string) => void
   },
 ): TokenData {
-  const data = run.data as RunData
+  const data = run.data
   const train = trainConfigSchema.parse(run.trainConfig)
   if (data.chatTemplate === undefined || (data.datasetId === null && !isPreferenceRun(train)))
     throw new UserError('invalid_params', `Run "${run.name}" has no conversations to fine-tune on.`)

@@ -1,6 +1,5 @@
 import type { Store } from '../../store'
 import type { RunRow } from '../../store/repos/runs'
-import type { RunData } from '../train/setup'
 import { DEFAULT_CHAT_TEMPLATE } from './chat-template'
 
 /** The chat template a tokenizer came with (an imported model's tokenizer_config.json), or null. */
@@ -19,6 +18,6 @@ export function fineTuningTemplate(store: Store, tokenizerId: number): string {
  * (null for a model that has only been pretrained on a Frugal tokenizer).
  */
 export function runChatTemplate(store: Store, run: RunRow): string | null {
-  const data = run.data as RunData
+  const data = run.data
   return data.chatTemplate ?? tokenizerChatTemplate(store, data.tokenizerId)
 }

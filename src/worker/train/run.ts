@@ -23,7 +23,6 @@ import {
 } from './config'
 import { computeReference, pairCount, pairsDigest } from '../sft/preference-rows'
 import { disposeParams, toParams } from '../infer/load'
-import type { RunData } from './setup'
 import { windowCount, type TokenData } from './data'
 import { SystemSampler, type SystemSample } from './system-sampler'
 import { referenceDifficulty, tertileThresholds, unigramDifficulty } from './curriculum'
@@ -419,7 +418,7 @@ interface CheckpointModel {
 
 /** A distilling run's teacher: its checkpoint's weights and its model config. */
 function teacherModel(store: Store, run: RunRow): CheckpointModel | null {
-  const ref = (run.data as RunData).teacher
+  const ref = run.data.teacher
   return ref ? checkpointModel(store, ref, 'teacher') : null
 }
 
@@ -453,7 +452,7 @@ function rewardModels(store: Store, train: TrainConfig): Map<number, CheckpointM
 
 /** A run started from another checkpoint: that checkpoint's weights, logged once. */
 function initWeights(store: Store, run: RunRow): Map<string, Float32Array> | null {
-  const init = (run.data as RunData).init
+  const init = run.data.init
   if (!init) return null
   return checkpointWeights(store, init.checkpointId, 'checkpoint this run starts from')
 }
@@ -470,7 +469,7 @@ async function referenceLogprobs(
   train: TrainConfig,
   pairs: NonNullable<TokenData['preference']>,
 ): Promise<void> {
-  const init = (run.data as RunData).init
+  const init = run.data.init
   if (!init) throw new UserError('invalid_params', 'DPO needs the model the run starts from.')
   const sets = [...new Set([pairs.train, pairs.val])]
   const missing = sets.filter((rows) => {
@@ -525,9 +524,7 @@ async function createTrainer(
   const difficulty = await curriculumDifficulty(ctx, model, train)
   // A cached teacher is read from the project; only a live one needs its weights loaded.
   const cached =
-    (run.data as RunData).teacher && train.distillCache
-      ? await cachedTeacher(ctx, model, train)
-      : null
+    run.data.teacher && train.distillCache ? await cachedTeacher(ctx, model, train) : null
   const teacher = cached ? null : teacherModel(ctx.store, run)
   const pairs = ctx.data.preference
   if (train.kind === 'dpo' && pairs && pairs.train.refChosen === null)
@@ -556,7 +553,7 @@ async function cachedTeacher(
   train: TrainConfig,
 ): Promise<CachedTeacher> {
   const run = ctx.store.runs.require(ctx.runId)
-  const ref = (run.data as RunData).teacher!
+  const ref = run.data.teacher!
   if (run.tokenSetId === null)
     throw new UserError('invalid_params', 'train.distillCache needs the run’s encoded dataset.')
   const key = {
@@ -633,7 +630,7 @@ async function scoreDifficulty(
   } else {
     // Without a reference of its own, a distilling run is scored by its teacher:
     // teacher-confidence sampling (windows the teacher predicts well come first).
-    const data = ctx.store.runs.require(ctx.runId).data as RunData
+    const data = ctx.store.runs.require(ctx.runId).data
     const ref = data.reference ?? data.teacher
     if (!ref)
       throw new UserError(

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
 import type { Store } from '../../store'
-import type { RunRow } from '../../store/repos/runs'
+import type { RunData, RunRow } from '../../store/repos/runs'
 import { UserError } from '../../shared/errors'
 import { modelConfigSchema, type ModelConfig } from '../model/config'
 import { adaptedWeights } from '../model/lora'
@@ -169,26 +169,6 @@ function loraCompatible(t: TrainConfig, data: RunData, model: ModelConfig): void
     )
 }
 
-export interface RunData {
-  /** What it trains on; null for a model imported from a folder (it has no training data). */
-  datasetId: number | null
-  tokenizerId: number
-  valFraction: number
-  /** An imported model: the folder it came from. */
-  importedFrom?: string
-  /** A new run that starts from another checkpoint's weights (fresh optimizer, step 0). */
-  init?: { runId: string; checkpointId: number }
-  /** Knowledge distillation: the checkpoint whose soft targets the run learns from. */
-  teacher?: { runId: string; checkpointId: number }
-  /** Curriculum learning: the checkpoint whose loss on each window is its difficulty. */
-  reference?: { runId: string; checkpointId: number }
-  /**
-   * Fine-tuning: the chat template its conversations are rendered with (its tokenizer's,
-   * else Frugal's default), fixed when the run is created and exported with the model.
-   */
-  chatTemplate?: string
-}
-
 function slug(name: string): string {
   return (
     name
@@ -218,7 +198,7 @@ function initSource(
       `Run "${source.name}" has no checkpoint ${init.checkpointId}.`,
       'init.checkpointId',
     )
-  const sourceTokenizer = (source.data as RunData).tokenizerId
+  const sourceTokenizer = source.data.tokenizerId
   if (sourceTokenizer !== tokenizerId) {
     const name = store.tokenizers.get(sourceTokenizer)?.name ?? `tokenizer ${sourceTokenizer}`
     throw new UserError(

@@ -8,13 +8,23 @@ const tmp = useTempDir()
 
 function projectWithRun(): Store {
   const store = Store.create(join(tmp(), 'metrics.frugal'))
+  const tokenizerId = store.tokenizers.insert({
+    name: 'bpe',
+    kind: 'bpe',
+    vocabSize: 256,
+    datasetId: null,
+    options: {},
+    stats: null,
+    json: '{}',
+    createdAt: '2026-12-06T00:00:00Z',
+  })
   store.runs.create(
     {
       id: 'r1',
       name: 'run',
       modelConfig: {},
       trainConfig: {},
-      data: {},
+      data: { datasetId: null, tokenizerId, valFraction: 0.1 },
       tokenSetId: null,
       parentRunId: null,
       parentCheckpointId: null,

@@ -10,7 +10,8 @@ import type { JobRecord } from '../../../shared/jobs'
 import type { RunDetail, RunListItem } from '../../../shared/runs'
 import type { Store } from '../../../store'
 import type { RunRow } from '../../../store/repos/runs'
-import { createRun, resolveInit, validateConfigs, type RunData } from '../../../worker/train/setup'
+import type { RunData } from '../../../store/repos/runs'
+import { createRun, resolveInit, validateConfigs } from '../../../worker/train/setup'
 import { expertLoad, runMetrics } from '../../runs/metrics'
 import type { AppContext } from '../context'
 import type { GroupHandlers } from '../types'
@@ -27,7 +28,7 @@ function activeJob(ctx: AppContext, runId: string): JobRecord | null {
 function listItem(ctx: AppContext, store: Store, run: RunRow): RunListItem {
   const model = modelConfigSchema.parse(run.modelConfig)
   const train = trainConfigSchema.parse(run.trainConfig)
-  const data = run.data as RunData
+  const data = run.data
   const counts = countParams(model)
   return {
     id: run.id,
@@ -73,7 +74,7 @@ export function runsHandlers(ctx: AppContext): GroupHandlers<typeof runsApi> {
         ...listItem(ctx, s, run),
         model: modelConfigSchema.parse(run.modelConfig),
         train: trainConfigSchema.parse(run.trainConfig),
-        data: run.data as RunData,
+        data: run.data,
         checkpoints: s.checkpoints.list(id).map((c) => ({
           id: c.id,
           step: c.step,
@@ -111,7 +112,7 @@ export function runsHandlers(ctx: AppContext): GroupHandlers<typeof runsApi> {
       const run = s.runs.require(id)
       const running = activeJob(ctx, id)
       if (running) throw new UserError('conflict', `Run "${run.name}" is already training.`)
-      if ((run.data as RunData).importedFrom)
+      if (run.data.importedFrom)
         throw new UserError(
           'conflict',
           `"${run.name}" was imported and has no training data; start a new run from it instead.`,
@@ -149,7 +150,7 @@ export function runsHandlers(ctx: AppContext): GroupHandlers<typeof runsApi> {
           `Run "${parent.name}" has no checkpoint ${checkpointId}.`,
           'checkpointId',
         )
-      const data = parent.data as RunData
+      const data = parent.data
       if (data.importedFrom)
         throw new UserError(
           'conflict',

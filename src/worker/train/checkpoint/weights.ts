@@ -1,7 +1,6 @@
 import { UserError } from '../../../shared/errors'
 import { loraConfigSchema, type LoraConfig } from '../../../shared/config/train'
 import type { Store } from '../../../store'
-import type { RunData } from '../setup'
 import { modelConfigSchema } from '../../model/config'
 import { isAdapterName, mergeAdapters } from '../../model/lora'
 
@@ -23,7 +22,7 @@ export function checkpointWeights(
   for (const [name, t] of store.checkpoints.tensors(checkpointId))
     if (name.startsWith('param/')) weights.set(name.slice('param/'.length), t.values)
   if (![...weights.keys()].some(isAdapterName)) return weights
-  const init = (run.data as RunData).init
+  const init = run.data.init
   if (!init)
     throw new UserError('invalid_params', `The ${role} ${checkpointId} has adapters but no base.`)
   const base = checkpointWeights(

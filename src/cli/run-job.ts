@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { Store } from '../store'
 import { UserError, describeError, type ApiError } from '../shared/errors'
 import {
-  jobNeedsProject,
+  jobKindDefinitions,
   jobParams,
   type JobKind,
   type JobParamsIn,
@@ -108,7 +108,9 @@ export async function runJobInProcess<K extends JobKind>(
   }
   process.on('SIGINT', onSigint)
   const journal =
-    dbPath && jobNeedsProject[kind] ? new JobJournal(Store.open(dbPath), kind, parsed.data) : null
+    dbPath && jobKindDefinitions[kind].needsProject
+      ? new JobJournal(Store.open(dbPath), kind, parsed.data)
+      : null
   let lastLine = 0
   const ctx = createJobContext({
     jobId: `cli-${process.pid}`,

@@ -8,7 +8,7 @@ import { SettingsFile } from './settings'
 import { createHandlers } from './api/handlers'
 import type { AppContext, NativeDialogs } from './api/context'
 import { createRouter, type Router } from './api/router'
-import { jobNeedsProject } from '../shared/jobs'
+import { jobKindDefinitions } from '../shared/jobs'
 import { appVersion } from './version'
 
 export interface BackendOptions {
@@ -43,7 +43,7 @@ export function createBackend(options: BackendOptions): Backend {
     appVersion,
     nativeBinding: options.nativeBinding,
     activeProjectJobs: () =>
-      supervisor?.active().filter((j) => jobNeedsProject[j.kind]).length ?? 0,
+      supervisor?.active().filter((j) => jobKindDefinitions[j.kind].needsProject).length ?? 0,
     // A deletion that was cancelled, or whose process died, finishes now.
     onOpened: (store) => {
       for (const { datasetId } of store.datasets.pendingDeletions())

@@ -12,224 +12,327 @@ import {
 } from './data/types'
 
 /**
- * Every kind of job a worker process can run: its params schema (validated in main
- * before the job starts, and again in the worker) and its result type.
+ * One kind of job a worker process can run, defined in one place: everything the app, the
+ * CLI and the worker need to know about it. Its handler (src/worker/jobs) is the other
+ * half; its result type is `JobResults[kind]`.
  */
-export const jobParams = {
+export interface JobKindDefinition {
+  /** Validated in main before the job starts, and again in the worker. */
+  params: z.ZodType
+  /** For the status bar and job lists. */
+  title: string
+  /** Reads or writes the open project (the others concern the machine only). */
+  needsProject: boolean
+  /**
+   * Whether any caller may start it through `jobs.start`. The others write or read files
+   * the user names, or change a dataset or run, so they go through their own methods,
+   * which check the paths (absolute, not overwriting unless asked) and the state first.
+   */
+  startable: boolean
+  /** Reads or rewrites a whole dataset: one such job at a time per dataset. */
+  holdsDataset: boolean
+  /** How long a cancelled job may take to stop before its worker is killed (default 5 s). */
+  cancelGraceMs?: number
+}
+
+/** Keeps each kind's own params type, and the optional fields on every kind. */
+const defineJobKinds = <T extends Record<string, JobKindDefinition>>(
+  kinds: T,
+): { [K in keyof T]: T[K] & JobKindDefinition } => kinds
+
+/** Every kind of job: see JobKindDefinition. Adding one: an entry here, its result in JobResults, its handler. */
+export const jobKindDefinitions = defineJobKinds({
   /** Load tfjs, pick the best backend and report it. Runs at start-up. */
-  'backend.probe': z.object({}).strict(),
+  'backend.probe': {
+    params: z.object({}).strict(),
+    title: 'Detect compute backend',
+    needsProject: false,
+    startable: false,
+    holdsDataset: false,
+  },
   /** Time square matmuls on the chosen backend: a quick "how fast is this machine". */
-  'backend.benchmark': z
-    .object({
-      seconds: z.number().min(0.5).max(600).default(5),
-      size: z.int().min(32).max(4096).default(512),
-    })
-    .strict(),
+  'backend.benchmark': {
+    params: z
+      .object({
+        seconds: z.number().min(0.5).max(600).default(5),
+        size: z.int().min(32).max(4096).default(512),
+      })
+      .strict(),
+    title: 'Measure backend speed',
+    needsProject: false,
+    startable: true,
+    holdsDataset: false,
+  },
   /** Count a dataset's documents and characters, streaming in batches. */
-  'dataset.count': z.object({ datasetId: z.int().positive() }).strict(),
+  'dataset.count': {
+    params: z.object({ datasetId: z.int().positive() }).strict(),
+    title: 'Count documents',
+    needsProject: true,
+    startable: true,
+    holdsDataset: false,
+  },
   /** SQLite `PRAGMA integrity_check` plus the foreign-key check, off the main process. */
-  'project.integrityCheck': z.object({}).strict(),
+  'project.integrityCheck': {
+    params: z.object({}).strict(),
+    title: 'Check project integrity',
+    needsProject: true,
+    startable: true,
+    holdsDataset: false,
+  },
   /** Stream files or folders into a dataset (created if new); undone if cancelled. */
-  'data.import': z
-    .object({
-      dataset: z.string().trim().min(1, 'Name the dataset.').max(200),
-      paths: z.array(z.string().min(1).max(4096)).min(1, 'Choose at least one file.').max(1000),
-      format: z.enum(importFormats).default('auto'),
-      /** JSONL, CSV and Parquet: the field holding the text; others become metadata. */
-      textField: z.string().trim().min(1).max(200).optional(),
-    })
-    .strict(),
+  'data.import': {
+    params: z
+      .object({
+        dataset: z.string().trim().min(1, 'Name the dataset.').max(200),
+        paths: z.array(z.string().min(1).max(4096)).min(1, 'Choose at least one file.').max(1000),
+        format: z.enum(importFormats).default('auto'),
+        /** JSONL, CSV and Parquet: the field holding the text; others become metadata. */
+        textField: z.string().trim().min(1).max(200).optional(),
+      })
+      .strict(),
+    title: 'Import data',
+    needsProject: true,
+    startable: false,
+    holdsDataset: true,
+  },
   /** Run the cleaning rules, deduplication and the quality model over a dataset. */
-  'data.clean': z
-    .object({
-      datasetId: z.int().positive(),
-      /** Inline rules (CLI --rules); otherwise the dataset's saved rule set, or the defaults. */
-      rules: ruleSetSchema.optional(),
-    })
-    .strict(),
+  'data.clean': {
+    params: z
+      .object({
+        datasetId: z.int().positive(),
+        /** Inline rules (CLI --rules); otherwise the dataset's saved rule set, or the defaults. */
+        rules: ruleSetSchema.optional(),
+      })
+      .strict(),
+    title: 'Clean dataset',
+    needsProject: true,
+    startable: false,
+    holdsDataset: true,
+  },
   /** Retrain a dataset's quality model on the current labels and rescore its documents. */
-  'data.quality': z.object({ datasetId: z.int().positive() }).strict(),
+  'data.quality': {
+    params: z.object({ datasetId: z.int().positive() }).strict(),
+    title: 'Retrain quality model',
+    needsProject: true,
+    startable: false,
+    holdsDataset: true,
+  },
   /** Delete a dataset marked for deletion, its documents a chunk at a time. */
-  'data.delete': z.object({ datasetId: z.int().positive() }).strict(),
+  'data.delete': {
+    params: z.object({ datasetId: z.int().positive() }).strict(),
+    title: 'Delete dataset',
+    needsProject: true,
+    startable: false,
+    holdsDataset: true,
+  },
   /** Write a dataset's documents as JSON Lines (cleaned text, status, reasons). */
-  'data.export': z
-    .object({
-      datasetId: z.int().positive(),
-      status: z.enum(['kept', 'removed', 'review', 'all']).default('kept'),
-      /** Absolute path of the .jsonl file. */
-      out: z.string().min(1).max(4096),
-      /** Replace the file if it exists; otherwise an existing file is an error. */
-      overwrite: z.boolean().default(false),
-    })
-    .strict(),
+  'data.export': {
+    params: z
+      .object({
+        datasetId: z.int().positive(),
+        status: z.enum(['kept', 'removed', 'review', 'all']).default('kept'),
+        /** Absolute path of the .jsonl file. */
+        out: z.string().min(1).max(4096),
+        /** Replace the file if it exists; otherwise an existing file is an error. */
+        overwrite: z.boolean().default(false),
+      })
+      .strict(),
+    title: 'Export dataset',
+    needsProject: true,
+    startable: false,
+    holdsDataset: true,
+  },
   /** Train a tokenizer on a dataset's corpus and store it in the project. */
-  'tokenizer.train': z
-    .object({
-      datasetId: z.int().positive(),
-      name: z.string().trim().min(1).max(100),
-      kind: z.enum(['bpe', 'char']).default('bpe'),
-      vocabSize: z.int().min(257).max(262_144).default(4096),
-      minFrequency: z.int().min(1).default(2),
-    })
-    .strict(),
+  'tokenizer.train': {
+    params: z
+      .object({
+        datasetId: z.int().positive(),
+        name: z.string().trim().min(1).max(100),
+        kind: z.enum(['bpe', 'char']).default('bpe'),
+        vocabSize: z.int().min(257).max(262_144).default(4096),
+        minFrequency: z.int().min(1).default(2),
+      })
+      .strict(),
+    title: 'Train tokenizer',
+    needsProject: true,
+    startable: true,
+    holdsDataset: false,
+  },
   /** Encode a dataset's corpus with a tokenizer into train/validation token shards. */
-  'tokens.encode': z
-    .object({
-      datasetId: z.int().positive(),
-      tokenizerId: z.int().positive(),
-      valFraction: z.number().min(0.001).max(0.5).default(0.1),
-    })
-    .strict(),
+  'tokens.encode': {
+    params: z
+      .object({
+        datasetId: z.int().positive(),
+        tokenizerId: z.int().positive(),
+        valFraction: z.number().min(0.001).max(0.5).default(0.1),
+      })
+      .strict(),
+    title: 'Encode dataset',
+    needsProject: true,
+    startable: true,
+    holdsDataset: false,
+  },
   /** Time a few steps of a configuration on this machine's backend, for the run form's estimate. */
-  'train.calibrate': z
-    .object({
-      model: z.record(z.string(), z.unknown()),
-      train: z.record(z.string(), z.unknown()),
-      /** Most steps timed (after two warm-up steps); timing also stops after about 8 s. */
-      steps: z.int().min(1).max(30).default(12),
-    })
-    .strict(),
+  'train.calibrate': {
+    params: z
+      .object({
+        model: z.record(z.string(), z.unknown()),
+        train: z.record(z.string(), z.unknown()),
+        /** Most steps timed (after two warm-up steps); timing also stops after about 8 s. */
+        steps: z.int().min(1).max(30).default(12),
+      })
+      .strict(),
+    title: 'Time a training step',
+    needsProject: false,
+    startable: true,
+    holdsDataset: false,
+  },
   /** Write a dataset's reviewed documents (decision, labels, note, time) as JSON Lines. */
-  'review.export': z
-    .object({
-      datasetId: z.int().positive(),
-      out: z.string().min(1).max(4096),
-      overwrite: z.boolean().default(false),
-    })
-    .strict(),
+  'review.export': {
+    params: z
+      .object({
+        datasetId: z.int().positive(),
+        out: z.string().min(1).max(4096),
+        overwrite: z.boolean().default(false),
+      })
+      .strict(),
+    title: 'Export review decisions',
+    needsProject: true,
+    startable: false,
+    holdsDataset: false,
+  },
   /** Write ratings, preferences or preference pairs as JSON Lines. */
-  'ratings.export': z
-    .object({
-      kind: z.enum(['ratings', 'preferences', 'pairs']),
-      out: z.string().min(1).max(4096),
-      overwrite: z.boolean().default(false),
-    })
-    .strict(),
+  'ratings.export': {
+    params: z
+      .object({
+        kind: z.enum(['ratings', 'preferences', 'pairs']),
+        out: z.string().min(1).max(4096),
+        overwrite: z.boolean().default(false),
+      })
+      .strict(),
+    title: 'Export ratings',
+    needsProject: true,
+    startable: false,
+    holdsDataset: false,
+  },
   /** Write a checkpoint as a Hugging Face model folder (safetensors, config, tokenizer, card) or a GGUF file. */
-  'model.export': z
-    .object({
-      runId: z.string().min(1).max(64),
-      /** The run's newest checkpoint when omitted. */
-      checkpointId: z.int().positive().nullable().default(null),
-      /** Absolute path of a new (or empty) folder. */
-      out: z.string().min(1).max(4096),
-      /** A Hugging Face folder, or one GGUF file for llama.cpp, Ollama and LM Studio. */
-      format: z.enum(exportFormats).default('hf'),
-      /** hf: fp32, bf16, fp16; gguf: fp32, fp16, q8_0. */
-      dtype: z.enum(exportDtypes).default('fp32'),
-    })
-    .strict()
-    .superRefine(refineExport),
+  'model.export': {
+    params: z
+      .object({
+        runId: z.string().min(1).max(64),
+        /** The run's newest checkpoint when omitted. */
+        checkpointId: z.int().positive().nullable().default(null),
+        /** Absolute path of a new (or empty) folder. */
+        out: z.string().min(1).max(4096),
+        /** A Hugging Face folder, or one GGUF file for llama.cpp, Ollama and LM Studio. */
+        format: z.enum(exportFormats).default('hf'),
+        /** hf: fp32, bf16, fp16; gguf: fp32, fp16, q8_0. */
+        dtype: z.enum(exportDtypes).default('fp32'),
+      })
+      .strict()
+      .superRefine(refineExport),
+    title: 'Export model',
+    needsProject: true,
+    startable: false,
+    holdsDataset: false,
+  },
   /** Perplexity of a checkpoint on the run's validation split, or on a whole dataset. */
-  'eval.perplexity': z
-    .object({
-      runId: z.string().min(1).max(64),
-      checkpointId: z.int().positive().nullable().default(null),
-      /** A dataset to measure on (all of it); null: the run's own validation split. */
-      datasetId: z.int().positive().nullable().default(null),
-      maxTokens: z.int().min(1).max(100_000_000).default(1_000_000),
-    })
-    .strict(),
+  'eval.perplexity': {
+    params: z
+      .object({
+        runId: z.string().min(1).max(64),
+        checkpointId: z.int().positive().nullable().default(null),
+        /** A dataset to measure on (all of it); null: the run's own validation split. */
+        datasetId: z.int().positive().nullable().default(null),
+        maxTokens: z.int().min(1).max(100_000_000).default(1_000_000),
+      })
+      .strict(),
+    title: 'Measure perplexity',
+    needsProject: true,
+    startable: true,
+    holdsDataset: false,
+  },
   /** Multiple-choice accuracy on a folder of MMLU-layout CSV files. */
-  'eval.mc': z
-    .object({
-      runId: z.string().min(1).max(64),
-      checkpointId: z.int().positive().nullable().default(null),
-      /** Absolute path of the folder (MMLU's test/ and dev/, or CSV files). */
-      data: z.string().min(1).max(4096),
-      /** Solved dev examples before each question (k-shot). */
-      shots: z.int().min(0).max(10).default(0),
-      /** Questions per subject at most. */
-      limit: z.int().min(1).nullable().default(null),
-    })
-    .strict(),
+  'eval.mc': {
+    params: z
+      .object({
+        runId: z.string().min(1).max(64),
+        checkpointId: z.int().positive().nullable().default(null),
+        /** Absolute path of the folder (MMLU's test/ and dev/, or CSV files). */
+        data: z.string().min(1).max(4096),
+        /** Solved dev examples before each question (k-shot). */
+        shots: z.int().min(0).max(10).default(0),
+        /** Questions per subject at most. */
+        limit: z.int().min(1).nullable().default(null),
+      })
+      .strict(),
+    title: 'Score a multiple-choice benchmark',
+    needsProject: true,
+    startable: false,
+    holdsDataset: false,
+  },
   /** Text after a prompt from a checkpoint; the tokens stream as `job.output` events. */
-  'model.generate': z
-    .object({
-      runId: z.string().min(1).max(64),
-      checkpointId: z.int().positive().nullable().default(null),
-      prompt: z.string().min(1, 'Write a prompt.').max(20_000),
-      options: generateOptionsSchema.default(generateOptionsSchema.parse({})),
-    })
-    .strict(),
+  'model.generate': {
+    params: z
+      .object({
+        runId: z.string().min(1).max(64),
+        checkpointId: z.int().positive().nullable().default(null),
+        prompt: z.string().min(1, 'Write a prompt.').max(20_000),
+        options: generateOptionsSchema.default(generateOptionsSchema.parse({})),
+      })
+      .strict(),
+    title: 'Generate text',
+    needsProject: true,
+    startable: false,
+    holdsDataset: false,
+  },
   /** Attention and expert routing of one forward pass over a (short) prompt. */
-  'model.inspect': z
-    .object({
-      runId: z.string().min(1).max(64),
-      checkpointId: z.int().positive().nullable().default(null),
-      prompt: z.string().min(1, 'Write a prompt.').max(2000),
-    })
-    .strict(),
+  'model.inspect': {
+    params: z
+      .object({
+        runId: z.string().min(1).max(64),
+        checkpointId: z.int().positive().nullable().default(null),
+        prompt: z.string().min(1, 'Write a prompt.').max(2000),
+      })
+      .strict(),
+    title: 'Inspect attention and routing',
+    needsProject: true,
+    startable: false,
+    holdsDataset: false,
+  },
   /** Bring a Hugging Face model folder into the project as a run with one checkpoint. */
-  'model.import': z
-    .object({
-      /** Absolute path of the folder (config.json, model.safetensors, tokenizer.json). */
-      path: z.string().min(1).max(4096),
-      name: z.string().trim().min(1, 'Name the model.').max(100),
-    })
-    .strict(),
+  'model.import': {
+    params: z
+      .object({
+        /** Absolute path of the folder (config.json, model.safetensors, tokenizer.json). */
+        path: z.string().min(1).max(4096),
+        name: z.string().trim().min(1, 'Name the model.').max(100),
+      })
+      .strict(),
+    title: 'Import a model',
+    needsProject: true,
+    startable: false,
+    holdsDataset: false,
+  },
   /** Train (or resume) a run until its last step, a stop or a pause. */
-  'train.run': z.object({ runId: z.string().min(1).max(64) }).strict(),
-} as const
+  'train.run': {
+    params: z.object({ runId: z.string().min(1).max(64) }).strict(),
+    title: 'Train model',
+    needsProject: true,
+    startable: false,
+    holdsDataset: false,
+    // Training writes a final checkpoint first, which for a large model takes a while.
+    cancelGraceMs: 120_000,
+  },
+})
 
-export type JobKind = keyof typeof jobParams
-export const jobKinds = Object.keys(jobParams) as JobKind[]
+export type JobKind = keyof typeof jobKindDefinitions
+export const jobKinds = Object.keys(jobKindDefinitions) as JobKind[]
 
-/** Jobs that read or write the open project; the others concern the machine only. */
-export const jobNeedsProject: Record<JobKind, boolean> = {
-  'backend.probe': false,
-  'backend.benchmark': false,
-  'dataset.count': true,
-  'project.integrityCheck': true,
-  'data.import': true,
-  'data.clean': true,
-  'data.quality': true,
-  'data.export': true,
-  'data.delete': true,
-  'tokenizer.train': true,
-  'tokens.encode': true,
-  'train.calibrate': false,
-  'train.run': true,
-  'review.export': true,
-  'ratings.export': true,
-  'model.export': true,
-  'eval.perplexity': true,
-  'eval.mc': true,
-  'model.generate': true,
-  'model.inspect': true,
-  'model.import': true,
-}
-
-/**
- * How long a cancelled job may take to stop before its worker is killed. Training writes a
- * final checkpoint first, which for a large model takes a while.
- */
-export const jobCancelGraceMs: Partial<Record<JobKind, number>> = { 'train.run': 120_000 }
-
-/** Titles for the status bar and job lists. */
-export const jobTitles: Record<JobKind, string> = {
-  'backend.probe': 'Detect compute backend',
-  'backend.benchmark': 'Measure backend speed',
-  'dataset.count': 'Count documents',
-  'project.integrityCheck': 'Check project integrity',
-  'data.import': 'Import data',
-  'data.clean': 'Clean dataset',
-  'data.quality': 'Retrain quality model',
-  'data.export': 'Export dataset',
-  'data.delete': 'Delete dataset',
-  'tokenizer.train': 'Train tokenizer',
-  'tokens.encode': 'Encode dataset',
-  'train.calibrate': 'Time a training step',
-  'train.run': 'Train model',
-  'review.export': 'Export review decisions',
-  'ratings.export': 'Export ratings',
-  'model.export': 'Export model',
-  'eval.perplexity': 'Measure perplexity',
-  'eval.mc': 'Score a multiple-choice benchmark',
-  'model.generate': 'Generate text',
-  'model.inspect': 'Inspect attention and routing',
-  'model.import': 'Import a model',
-}
+/** Each kind's params schema (from its definition). */
+export const jobParams = Object.fromEntries(
+  jobKinds.map((kind) => [kind, jobKindDefinitions[kind].params]),
+) as { [K in JobKind]: (typeof jobKindDefinitions)[K]['params'] }
 
 export interface JobResults {
   'backend.probe': BackendInfo
@@ -384,22 +487,13 @@ export interface JobRecord {
   finishedAt: string | null
 }
 
-/** Jobs that read or rewrite a whole dataset: one at a time per dataset. */
-export const datasetJobKinds: readonly JobKind[] = [
-  'data.import',
-  'data.clean',
-  'data.quality',
-  'data.export',
-  'data.delete',
-]
-
 /** Whether a job holds this dataset: a data job on its id, or an import into its name. */
 export function jobHoldsDataset(
   job: Pick<JobRecord, 'kind' | 'params'>,
   datasetId: number | null,
   name: string | null,
 ): boolean {
-  if (!datasetJobKinds.includes(job.kind)) return false
+  if (!jobKindDefinitions[job.kind].holdsDataset) return false
   const p = job.params as { datasetId?: number; dataset?: string }
   return (datasetId !== null && p.datasetId === datasetId) || (name !== null && p.dataset === name)
 }

@@ -4,8 +4,7 @@ import type { Store } from '../../store'
 import { UserError, type ApiError } from '../../shared/errors'
 import {
   finishedJobStates,
-  jobCancelGraceMs,
-  jobNeedsProject,
+  jobKindDefinitions,
   type JobLogLine,
   type JobRecord,
   type JobState,
@@ -68,8 +67,8 @@ export class JobSupervisor {
 
   /** Queue a job (params already validated) and start it when a slot is free. */
   start(request: StartJob): JobRecord {
-    const store = jobNeedsProject[request.kind] ? this.options.store() : null
-    if (jobNeedsProject[request.kind] && !store) {
+    const store = jobKindDefinitions[request.kind].needsProject ? this.options.store() : null
+    if (jobKindDefinitions[request.kind].needsProject && !store) {
       throw new UserError(
         'no_project',
         'Open or create a project first: this job works on project data.',
@@ -118,7 +117,7 @@ export class JobSupervisor {
       job.worker?.send({ type: 'cancel', jobId: id })
       job.killTimer = setTimeout(
         () => job.worker?.kill(),
-        jobCancelGraceMs[job.record.kind] ?? this.cancelGraceMs,
+        jobKindDefinitions[job.record.kind].cancelGraceMs ?? this.cancelGraceMs,
       )
       this.log(job, 'info', 'Cancellation requested.')
     }

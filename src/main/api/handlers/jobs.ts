@@ -1,30 +1,15 @@
 import type { jobsApi } from '../../../shared/api'
 import { UserError } from '../../../shared/errors'
-import type { JobKind } from '../../../shared/jobs'
+import { jobKindDefinitions } from '../../../shared/jobs'
 import type { AppContext } from '../context'
 import type { GroupHandlers } from '../types'
-
-/**
- * Kinds any caller may start through `jobs.start`. The others write or read files the
- * user names, or change a dataset or run, so they go through their own methods, which
- * check the paths (absolute, not overwriting unless asked) and the state first.
- */
-const startable: ReadonlySet<JobKind> = new Set<JobKind>([
-  'backend.benchmark',
-  'dataset.count',
-  'project.integrityCheck',
-  'tokenizer.train',
-  'tokens.encode',
-  'train.calibrate',
-  'eval.perplexity',
-])
 
 export function jobsHandlers(ctx: AppContext): GroupHandlers<typeof jobsApi> {
   return {
     'jobs.list': ({ states, limit }) => ctx.jobs.list(states ? { states, limit } : { limit }),
     'jobs.get': ({ id }) => ctx.jobs.get(id),
     'jobs.start': (request) => {
-      if (!startable.has(request.kind))
+      if (!jobKindDefinitions[request.kind].startable)
         throw new UserError(
           'invalid_params',
           `A ${request.kind} job is started through its own method, which checks its files and state.`,

@@ -3,7 +3,7 @@ import { useApiMutation, useApiQuery } from '../api/client'
 import { Button } from '../components/Button'
 import { ProgressBar } from '../components/ProgressBar'
 import { formatRelative } from '../format'
-import { jobTitles, progressFraction, type JobRecord } from '../../../shared/jobs'
+import { jobKindDefinitions, progressFraction, type JobRecord } from '../../../shared/jobs'
 
 const stateTone: Record<JobRecord['state'], string> = {
   queued: 'default',
@@ -30,16 +30,19 @@ function JobRow({ job }: { job: JobRecord }) {
   const active = job.state === 'queued' || job.state === 'running'
   const fraction = progressFraction(job.progress)
   return (
-    <li className="job-row" aria-label={jobTitles[job.kind]}>
+    <li className="job-row" aria-label={jobKindDefinitions[job.kind].title}>
       <div className="row" style={{ justifyContent: 'space-between' }}>
-        <strong>{jobTitles[job.kind]}</strong>
+        <strong>{jobKindDefinitions[job.kind].title}</strong>
         <span className="badge" data-tone={stateTone[job.state]}>
           {job.state}
         </span>
       </div>
       {job.state === 'running' && (
         <>
-          <ProgressBar fraction={fraction} label={`${jobTitles[job.kind]} progress`} />
+          <ProgressBar
+            fraction={fraction}
+            label={`${jobKindDefinitions[job.kind].title} progress`}
+          />
           <span className="muted small">
             {job.progress
               ? `${job.progress.message ?? ''} ${Math.round(job.progress.done)}${job.progress.total === null ? '' : ` / ${job.progress.total}`} ${job.progress.unit}`

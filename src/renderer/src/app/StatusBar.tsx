@@ -3,7 +3,7 @@ import { useState } from 'react'
 import { useLocation } from 'wouter'
 import { useApiQuery } from '../api/client'
 import { ProgressBar } from '../components/ProgressBar'
-import { jobTitles, progressFraction } from '../../../shared/jobs'
+import { jobKindDefinitions, progressFraction } from '../../../shared/jobs'
 import type { BackendState } from '../../../shared/types'
 import { JobsPanel } from './JobsPanel'
 import { useBackendState } from './useBackendState'
@@ -74,11 +74,11 @@ export function StatusBar({ connected }: { connected: boolean }) {
         {running ? (
           <>
             <Loader2 size={13} className="spin" aria-hidden />
-            <span className="truncate">{jobTitles[running.kind]}</span>
+            <span className="truncate">{jobKindDefinitions[running.kind].title}</span>
             <ProgressBar
               className="status-progress"
               fraction={progressFraction(running.progress)}
-              label={`${jobTitles[running.kind]} progress`}
+              label={`${jobKindDefinitions[running.kind].title} progress`}
             />
             {active.length > 1 && <span>+{active.length - 1}</span>}
           </>

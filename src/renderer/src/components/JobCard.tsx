@@ -3,7 +3,7 @@ import { useApiMutation } from '../api/client'
 import { Button } from './Button'
 import { ProgressBar } from './ProgressBar'
 import { formatBytes, formatCount } from '../format'
-import { jobTitles, progressFraction, type JobRecord } from '../../../shared/jobs'
+import { jobKindDefinitions, progressFraction, type JobRecord } from '../../../shared/jobs'
 
 /** A running job: what it is doing, how far it got, and a way to stop it. */
 export function JobCard({ job }: { job: JobRecord }) {
@@ -12,7 +12,7 @@ export function JobCard({ job }: { job: JobRecord }) {
   const title =
     job.kind === 'data.import'
       ? `Importing into “${(job.params as { dataset: string }).dataset}”`
-      : jobTitles[job.kind]
+      : jobKindDefinitions[job.kind].title
   // A step of unknown length that has counted nothing yet says only what it is doing.
   const amount =
     !p || (p.total === null && p.done === 0)

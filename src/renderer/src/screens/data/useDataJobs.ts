@@ -2,7 +2,7 @@ import { useQueryClient } from '@tanstack/react-query'
 import { useApiQuery, useEvent } from '../../api/client'
 import { useActiveJobs } from '../../app/useJobs'
 import {
-  datasetJobKinds,
+  jobKindDefinitions,
   jobHoldsDataset,
   type JobKind,
   type JobRecord,
@@ -24,7 +24,7 @@ const dataQueries = [
 export function useDataInvalidation(): void {
   const client = useQueryClient()
   useEvent('job.state', (job) => {
-    if (!datasetJobKinds.includes(job.kind)) return
+    if (!jobKindDefinitions[job.kind].holdsDataset) return
     if (job.state === 'queued' || job.state === 'running') return
     for (const key of dataQueries) void client.invalidateQueries({ queryKey: [key] })
   })

@@ -3,20 +3,37 @@ import type * as tfc from '@tensorflow/tfjs-core'
 /** Backends whose matmul is fast only without transpose flags (measured: 10-25x slower with them). */
 const preferExplicitTranspose = new Set(['wasm', 'cpu'])
 
+/** Swap the last two axes. */
+function swapLast2(tf: typeof tfc, x: tfc.Tensor): tfc.Tensor {
+  const perm = Array.from({ length: x.rank }, (_, i) => i)
+  perm[x.rank - 2] = x.rank - 1
+  perm[x.rank - 1] = x.rank - 2
+  return tf.transpose(x, perm)
+}
+
+/**
+ * a·b with either operand transposed (batched alike), the way the current backend is
+ * fastest: transpose flags where the backend handles them, explicitly transposed operands
+ * and a plain matmul on wasm and cpu.
+ */
+export function transposedProduct(
+  tf: typeof tfc,
+  a: tfc.Tensor,
+  b: tfc.Tensor,
+  transposeA: boolean,
+  transposeB: boolean,
+): tfc.Tensor {
+  if (!preferExplicitTranspose.has(tf.getBackend())) return tf.matMul(a, b, transposeA, transposeB)
+  return tf.matMul(transposeA ? swapLast2(tf, a) : a, transposeB ? swapLast2(tf, b) : b)
+}
+
 /**
  * The BatchMatMul gradient, re-registered so that on wasm and cpu every product is an
- * untransposed matmul of explicitly transposed operands. The stock gradient uses the
- * transpose flags; on wasm that one change made a whole training step several times
- * faster. Other backends (native TensorFlow, WebGL) keep the flags.
+ * untransposed matmul of explicitly transposed operands (`transposedProduct`). The stock
+ * gradient uses the transpose flags; on wasm that one change made a whole training step
+ * several times faster. Other backends (native TensorFlow, WebGL, WebGPU) keep the flags.
  */
 export function registerMatMulGradient(tf: typeof tfc): void {
-  const T = (x: tfc.Tensor): tfc.Tensor => {
-    const r = x.rank
-    const perm = Array.from({ length: r }, (_, i) => i)
-    perm[r - 2] = r - 1
-    perm[r - 1] = r - 2
-    return tf.transpose(x, perm)
-  }
   tf.registerGradient({
     kernelName: 'BatchMatMul',
     inputsToSave: ['a', 'b'],
@@ -27,18 +44,13 @@ export function registerMatMulGradient(tf: typeof tfc): void {
         transposeA: boolean
         transposeB: boolean
       }
-      const mm = tf.matMul
-      if (!preferExplicitTranspose.has(tf.getBackend())) {
-        if (!transposeA && !transposeB)
-          return { a: () => mm(g, b, false, true), b: () => mm(a, g, true, false) }
-        if (!transposeA && transposeB) return { a: () => mm(g, b), b: () => mm(g, a, true, false) }
-        if (transposeA && !transposeB) return { a: () => mm(b, g, false, true), b: () => mm(a, g) }
-        return { a: () => mm(b, g, true, true), b: () => mm(g, a, true, true) }
-      }
-      if (!transposeA && !transposeB) return { a: () => mm(g, T(b)), b: () => mm(T(a), g) }
-      if (!transposeA && transposeB) return { a: () => mm(g, b), b: () => mm(T(g), a) }
-      if (transposeA && !transposeB) return { a: () => mm(b, T(g)), b: () => mm(a, g) }
-      return { a: () => mm(T(b), T(g)), b: () => mm(T(g), T(a)) }
+      const mm = (x: tfc.Tensor, y: tfc.Tensor, tx = false, ty = false) =>
+        transposedProduct(tf, x, y, tx, ty)
+      if (!transposeA && !transposeB)
+        return { a: () => mm(g, b, false, true), b: () => mm(a, g, true, false) }
+      if (!transposeA && transposeB) return { a: () => mm(g, b), b: () => mm(g, a, true, false) }
+      if (transposeA && !transposeB) return { a: () => mm(b, g, false, true), b: () => mm(a, g) }
+      return { a: () => mm(b, g, true, true), b: () => mm(g, a, true, true) }
     },
   })
 }

@@ -23,6 +23,7 @@ import { ropeTables, tileRope, type RopeTables } from './layers/rope'
 import { swiglu } from './layers/swiglu'
 import type { Numerics } from './numerics'
 import { gatherRows } from './ops'
+import { transposedProduct } from '../kernels/matmul-grad'
 import type { KvCache } from './kv-cache'
 import { names } from './params'
 import { throwIfBackendFailed } from '../backend-failure'
@@ -30,7 +31,10 @@ import { throwIfBackendFailed } from '../backend-failure'
 /** Parameters by name: tf.Variables when training, or any tensors (checkpointed backward, eval). */
 export type Params = Record<string, tf.Tensor>
 
-export const float32Numerics: Numerics = { matmul: (a, b) => tf.matMul(a, b) }
+export const float32Numerics: Numerics = {
+  matmul: (a, b) => tf.matMul(a, b),
+  inputGradient: (dy, b) => transposedProduct(tf, dy, b, false, true),
+}
 
 export interface BlockOptions {
   numerics: Numerics

@@ -12,4 +12,11 @@ import type * as tf from '@tensorflow/tfjs-core'
  */
 export interface Numerics {
   matmul(a: tf.Tensor, b: tf.Tensor): tf.Tensor
+  /**
+   * The gradient of `matmul(a, b)` with respect to `a`, computed as this numerics' backward
+   * computes it (dy·bᵀ, rounded where it rounds): for an operation that writes its own
+   * backward around such a product (LoRA's adapted projection, layers/linear.ts). Absent
+   * where it cannot be given apart from the forward (QAT's).
+   */
+  inputGradient?: (dy: tf.Tensor, b: tf.Tensor) => tf.Tensor
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { Numerics } from '../model/numerics'
+import { float32Numerics } from '../model/model'
 import { customGradient, transposeLast2 } from '../model/ops'
 import type { Precision } from '../../shared/config/train'
 
@@ -95,8 +96,13 @@ export function lowPrecisionMatmul(f: FloatFormat): Numerics['matmul'] {
 }
 
 export function numericsFor(precision: Precision): Numerics {
-  if (precision === 'fp32') return { matmul: (a, b) => tf.matMul(a, b) }
-  return { matmul: lowPrecisionMatmul(formats[precision]) }
+  if (precision === 'fp32') return float32Numerics
+  const f = formats[precision]
+  return {
+    matmul: lowPrecisionMatmul(f),
+    // lowPrecisionMatmul's own da: q(dy)·q(b)ᵀ.
+    inputGradient: (dy, b) => tf.matMul(quantize(dy, f), transposeLast2(quantize(b, f))),
+  }
 }
 
 export interface LossScaleState {

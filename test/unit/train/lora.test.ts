@@ -18,6 +18,9 @@ import { loraConfigSchema } from '../../../src/shared/config/train'
 import { trainConfigSchema } from '../../../src/worker/train/config'
 import { computeGradients } from '../../../src/worker/train/gradients'
 import { float32Numerics } from '../../../src/worker/model/model'
+import { linear } from '../../../src/worker/model/layers/linear'
+import type { Numerics } from '../../../src/worker/model/numerics'
+import { numericsFor } from '../../../src/worker/train/precision'
 import { Trainer } from '../../../src/worker/train/trainer'
 import { setupTf, testBackend } from '../../helpers/tfjs'
 
@@ -108,90 +111,100 @@ describe('LoRA adapters', () => {
     }
   })
 
-  it("learn the full gradient's projection: dA = s·dW·Bᵀ and dB = s·Aᵀ·dW, the base untouched; checkpointing agrees", async () => {
-    const c = dense
-    const lora = loraConfigSchema.parse({ rank: 2, alpha: 4, targets: ['attention', 'mlp'] })
-    const s = adapterScale(lora)
-    const { base, adapters } = weightsWithAdapters(c, lora, 5)
-    const merged = mergeAdapters(c, lora, base, adapters)
-    const B = 2
-    const T = 16
-    const x = ids(B * T + 1, 9)
-    // Packed rows (fine-tuning): two sequences per row, the loss on the second half of each.
-    const positions = Int32Array.from({ length: B * T }, (_, i) => i % (T / 2))
-    const segments = Int32Array.from({ length: B * T }, (_, i) => Math.floor((i % T) / (T / 2)))
-    const weights = Float32Array.from({ length: B * T }, (_, i) => (i % (T / 2) >= T / 4 ? 2 : 0))
-    const batch = {
-      inputs: x.slice(0, -1),
-      targets: x.slice(1),
-      B,
-      T,
-      packing: { positions, segments, weights },
-    }
-    const request = (
-      model: Transformer,
-      values: Map<string, Float32Array>,
-      specs: ReturnType<typeof paramSpecs>,
-      trainable: string[],
-      checkpointing: boolean,
-    ) => ({
-      model,
-      params: new Map(
-        specs.map((sp) => [
-          sp.name,
-          ownedVariable(tf.tensor(values.get(sp.name)!, sp.shape), trainable.includes(sp.name)),
-        ]),
-      ),
-      trainable,
-      batch,
-      numerics: float32Numerics,
-      lossScale: 1,
-      labelSmoothing: 0,
-      dropPath: null,
-      checkpointing,
-    })
-    // Full fine-tuning of the merged weights: dW.
-    const full = request(
-      new Transformer(c),
-      merged,
-      paramSpecs(c),
-      paramSpecs(c).map((sp) => sp.name),
-      false,
-    )
-    const fullGrads = (await computeGradients(full)).grads
-    const adapterTrainable = adapterSpecs(c, lora).map((sp) => sp.name)
-    const specs = [...paramSpecs(c), ...adapterSpecs(c, lora)]
-    const values = new Map([...base, ...adapters])
-    const model = new Transformer(c, { scale: s, dropout: 0 })
-    const tape = await computeGradients(request(model, values, specs, adapterTrainable, false))
-    const recomputed = await computeGradients(request(model, values, specs, adapterTrainable, true))
-    expect([...tape.grads.keys()].sort()).toEqual(adapterTrainable.sort())
-    expect([...recomputed.grads.keys()].sort()).toEqual(adapterTrainable.sort())
-    expect(Math.abs(tape.loss - recomputed.loss)).toBeLessThan(1e-5)
-    const shapes = new Map(adapterSpecs(c, lora).map((sp) => [sp.name, sp.shape]))
-    for (const w of adaptedWeights(c, lora.targets)) {
-      const { a, b } = adapterNames(w)
-      const A = tf.tensor(adapters.get(a)!, shapes.get(a))
-      const Bm = tf.tensor(adapters.get(b)!, shapes.get(b))
-      const dW = fullGrads.get(w)!
-      const dA = tf.mul(tf.matMul(dW, Bm, false, true), s)
-      const dB = tf.mul(tf.matMul(A, dW, true, false), s)
-      for (const [got, want] of [
-        [tape.grads.get(a)!, dA],
-        [tape.grads.get(b)!, dB],
-        [recomputed.grads.get(a)!, dA],
-        [recomputed.grads.get(b)!, dB],
-      ]) {
-        const scale = Math.max(1e-3, (await tf.max(tf.abs(want)).data())[0])
-        expect((await tf.max(tf.abs(tf.sub(got, want))).data())[0] / scale).toBeLessThan(1e-3)
+  it.each([
+    ['dense', dense, loraConfigSchema.parse({ rank: 2, alpha: 4, targets: ['attention', 'mlp'] })],
+    ['routed experts', moeModel(null), everything],
+    ['stacked experts', moeModel(2), everything],
+  ] as const)(
+    "learn the full gradient's projection: dA = s·dW·Bᵀ and dB = s·Aᵀ·dW, the base untouched; checkpointing agrees (%s)",
+    async (_, c, lora) => {
+      const s = adapterScale(lora)
+      const { base, adapters } = weightsWithAdapters(c, lora, 5)
+      const merged = mergeAdapters(c, lora, base, adapters)
+      const B = 2
+      const T = 16
+      const x = ids(B * T + 1, 9)
+      // Packed rows (fine-tuning): two sequences per row, the loss on the second half of each.
+      const positions = Int32Array.from({ length: B * T }, (_, i) => i % (T / 2))
+      const segments = Int32Array.from({ length: B * T }, (_, i) => Math.floor((i % T) / (T / 2)))
+      const weights = Float32Array.from({ length: B * T }, (_, i) => (i % (T / 2) >= T / 4 ? 2 : 0))
+      const batch = {
+        inputs: x.slice(0, -1),
+        targets: x.slice(1),
+        B,
+        T,
+        packing: { positions, segments, weights },
       }
-      tf.dispose([A, Bm, dA, dB])
-    }
-    for (const g of [fullGrads, tape.grads, recomputed.grads]) tf.dispose([...g.values()])
-    for (const p of [...full.params.values()]) p.dispose()
-    full.model.dispose()
-    model.dispose()
-  })
+      const request = (
+        model: Transformer,
+        values: Map<string, Float32Array>,
+        specs: ReturnType<typeof paramSpecs>,
+        trainable: string[],
+        checkpointing: boolean,
+      ) => ({
+        model,
+        params: new Map(
+          specs.map((sp) => [
+            sp.name,
+            ownedVariable(tf.tensor(values.get(sp.name)!, sp.shape), trainable.includes(sp.name)),
+          ]),
+        ),
+        trainable,
+        batch,
+        numerics: float32Numerics,
+        lossScale: 1,
+        labelSmoothing: 0,
+        dropPath: null,
+        checkpointing,
+      })
+      // Full fine-tuning of the merged weights: dW.
+      const full = request(
+        new Transformer(c),
+        merged,
+        paramSpecs(c),
+        // The balancing bias is no gradient's: it is updated by the load, not the loss.
+        paramSpecs(c)
+          .map((sp) => sp.name)
+          .filter((n) => !n.endsWith('router.bias')),
+        false,
+      )
+      const fullGrads = (await computeGradients(full)).grads
+      const adapterTrainable = adapterSpecs(c, lora).map((sp) => sp.name)
+      const specs = [...paramSpecs(c), ...adapterSpecs(c, lora)]
+      const values = new Map([...base, ...adapters])
+      const model = new Transformer(c, { scale: s, dropout: 0 })
+      const tape = await computeGradients(request(model, values, specs, adapterTrainable, false))
+      const recomputed = await computeGradients(
+        request(model, values, specs, adapterTrainable, true),
+      )
+      expect([...tape.grads.keys()].sort()).toEqual(adapterTrainable.sort())
+      expect([...recomputed.grads.keys()].sort()).toEqual(adapterTrainable.sort())
+      expect(Math.abs(tape.loss - recomputed.loss)).toBeLessThan(1e-5)
+      const shapes = new Map(adapterSpecs(c, lora).map((sp) => [sp.name, sp.shape]))
+      for (const w of adaptedWeights(c, lora.targets)) {
+        const { a, b } = adapterNames(w)
+        const A = tf.tensor(adapters.get(a)!, shapes.get(a))
+        const Bm = tf.tensor(adapters.get(b)!, shapes.get(b))
+        const dW = fullGrads.get(w)!
+        const dA = tf.mul(tf.matMul(dW, Bm, false, true), s)
+        const dB = tf.mul(tf.matMul(A, dW, true, false), s)
+        for (const [got, want] of [
+          [tape.grads.get(a)!, dA],
+          [tape.grads.get(b)!, dB],
+          [recomputed.grads.get(a)!, dA],
+          [recomputed.grads.get(b)!, dB],
+        ]) {
+          const scale = Math.max(1e-3, (await tf.max(tf.abs(want)).data())[0])
+          expect((await tf.max(tf.abs(tf.sub(got, want))).data())[0] / scale).toBeLessThan(1e-3)
+        }
+        tf.dispose([A, Bm, dA, dB])
+      }
+      for (const g of [fullGrads, tape.grads, recomputed.grads]) tf.dispose([...g.values()])
+      for (const p of [...full.params.values()]) p.dispose()
+      full.model.dispose()
+      model.dispose()
+    },
+  )
 
   it('trains a frozen model: its weights stay as they were, the loss falls, the checkpoint holds the adapters alone and resumes exactly', async () => {
     // The base: a model trained on one phrase; the adapters teach it another.
@@ -253,6 +266,59 @@ describe('LoRA adapters', () => {
     await resumed.dispose()
     await t.dispose()
   })
+
+  it.each([
+    ['float32, a matrix', float32Numerics, null, [6, 5]],
+    ['bf16 emulated, a matrix', numericsFor('bf16'), null, [6, 5]],
+    ['float32 with dropout, a matrix', float32Numerics, { rate: 0.3, seed: 11 }, [6, 5]],
+    [
+      'float32 with dropout, a stack of experts',
+      float32Numerics,
+      { rate: 0.3, seed: 11 },
+      [3, 4, 5],
+    ],
+  ] as const)(
+    'an adapted projection written as one operation gives the composed gradients (%s)',
+    async (_, numerics, dropout, xShape) => {
+      // x (…, 5), W (…, 5, 7), A (…, 5, 2), B (…, 2, 7); a stack has a leading expert axis.
+      const lead = xShape.length === 3 ? [xShape[0]] : []
+      const rng = new Rng(3)
+      const t = (shape: number[]) =>
+        tf.tensor(
+          rng.normalArray(
+            shape.reduce((a, b) => a * b, 1),
+            1,
+          ),
+          shape,
+        )
+      const x = t([...xShape])
+      const weight = {
+        base: t([...lead, 5, 7]),
+        a: t([...lead, 5, 2]),
+        b: t([...lead, 2, 7]),
+        scale: 1.5,
+        dropout,
+      }
+      // The same numerics without its input gradient takes the composed path.
+      const composed: Numerics = { matmul: (a, b) => numerics.matmul(a, b) }
+      const grads = (n: Numerics) =>
+        tf.grads((xx, aa, bb) => tf.sum(tf.square(linear(xx, { ...weight, a: aa, b: bb }, n))))([
+          x,
+          weight.a,
+          weight.b,
+        ])
+      const fused = grads(numerics)
+      const reference = grads(composed)
+      for (let i = 0; i < 3; i++) {
+        const want = await reference[i].data()
+        const got = await fused[i].data()
+        const scale = Math.max(...Array.from(want, Math.abs))
+        for (let j = 0; j < want.length; j++)
+          expect(Math.abs(got[j] - want[j]) / scale).toBeLessThan(1e-5)
+      }
+      tf.dispose([x, weight.base, weight.a, weight.b, ...fused, ...reference])
+    },
+  )
 
   it('adapts what the targets name, and nothing for targets the model lacks', () => {
     expect(adaptedWeights(dense, ['attention'])).toEqual([

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
+import { transposedProduct } from '../../kernels/matmul-grad'
+import { customGradient } from '../ops'
 import type { Numerics } from '../numerics'
 
 /**
@@ -33,12 +35,54 @@ export const baseOf = (w: Weight): tf.Tensor => (isAdapted(w) ? w.base : w)
  */
 export function linear(x: tf.Tensor, w: Weight, numerics: Numerics): tf.Tensor {
   if (!isAdapted(w)) return numerics.matmul(x, w)
+  if (numerics.inputGradient) return adaptedProduct(x, w, numerics)
+  // Numerics that cannot give their input gradient (QAT's, which LoRA runs refuse): composed.
   return tf.tidy(() => {
     const y = numerics.matmul(x, w.base)
     const input = w.dropout ? tf.dropout(x, w.dropout.rate, undefined, w.dropout.seed) : x
     const low = tf.matMul(tf.matMul(input, w.a), w.b) // (…, out), through rank r
     return tf.add(y, tf.mul(low, w.scale))
   })
+}
+
+/**
+ * x·W + s·(drop(x)·A)·B as one recorded operation, its backward written out:
+ *   g = s·dy·Bᵀ (…, r);  dx = dy·Wᵀ (as the numerics computes it) + mask ⊙ g·Aᵀ;
+ *   dA = drop(x)ᵀ·g;  dB = s·(drop(x)·A)ᵀ·dy.
+ * Composed of tfjs ops instead, a LoRA step held more memory than full fine-tuning: tfjs
+ * keeps every gradient it computes until the backward pass ends, so each adapted
+ * projection left an extra activation-sized gradient (the adapter's share of dx, summed
+ * with the base's), and its Add and Mul kept their inputs. This keeps what the base
+ * product alone would (x, W) plus x·A (rank r wide), and the dropout mask when there is one.
+ *   x: (…, in), W: (…, in, out), A: (…, in, r), B: (…, r, out)
+ */
+function adaptedProduct(x: tf.Tensor, w: Adapted, numerics: Numerics): tf.Tensor {
+  const inputGradient = numerics.inputGradient!
+  const mm = (p: tf.Tensor, q: tf.Tensor, tp: boolean, tq: boolean) =>
+    transposedProduct(tf, p, q, tp, tq)
+  const { base, scale, dropout } = w
+  const op = customGradient(([input, a, b], save) => {
+    // Dropout as a scaled mask (0 or 1/(1-rate)), so the backward can apply it again.
+    const mask = dropout
+      ? tf.dropout(tf.onesLike(input), dropout.rate, undefined, dropout.seed)
+      : null
+    const dropped = mask ? tf.mul(input, mask) : input
+    const xa = tf.matMul(dropped, a) // (…, r)
+    save(mask ? [dropped, a, b, xa, base, mask] : [dropped, a, b, xa, base])
+    return {
+      value: tf.add(numerics.matmul(input, base), tf.mul(tf.matMul(xa, b), scale)),
+      gradFunc: (dy, saved) =>
+        // A custom gradient runs outside tfjs's per-input tidy: its temporaries go here.
+        tf.tidy(() => {
+          const [sd, sa, sb, sxa, sw, smask] = saved
+          const g = tf.mul(mm(dy, sb, false, true), scale) // (…, r)
+          const fromAdapter = mm(g, sa, false, true) // (…, in)
+          const dx = tf.add(inputGradient(dy, sw), smask ? tf.mul(fromAdapter, smask) : fromAdapter)
+          return [dx, mm(sd, g, true, false), tf.mul(mm(sxa, dy, true, false), scale)]
+        }),
+    }
+  })
+  return op(x, w.a, w.b)
 }
 
 /**

@@ -799,7 +799,7 @@ function tokensPerStep(model: ModelConfig, train: TrainConfig): number {
 }
 
 /** Turn an engine failure into advice. */
-function explainFailure(err: unknown, model: ModelConfig, train: TrainConfig): string {
+export function explainFailure(err: unknown, model: ModelConfig, train: TrainConfig): string {
   const text = err instanceof Error ? err.message : String(err)
   const fixes = `Try a smaller batch size (now ${train.batchSize}) with gradient accumulation, a shorter context (now ${model.contextLength}), or gradient checkpointing${train.gradientCheckpointing ? ' (already on)' : ''}`
   if (err instanceof GpuError && err.kind === 'out-of-memory') {
@@ -815,6 +815,10 @@ function explainFailure(err: unknown, model: ModelConfig, train: TrainConfig): s
   ) {
     return `The backend ran out of memory (${text.split('\n')[0]}). ${fixes}, or use fewer threads.`
   }
+  // The wasm backend's C++ aborts when its allocator fails (its heap stops at 4 GB), with
+  // nothing but "Aborted()" (measured: full fine-tuning of a 135M model, bench/lora.ts).
+  if (/^Aborted\(/.test(text))
+    return `The wasm backend stopped (${text.split('\n')[0].split('.')[0]}), which on this backend means its memory ran out: it has at most 4 GB. ${fixes}${train.lora ? '' : ', or train low-rank adapters (LoRA) instead of every weight'}.`
   return text
 }
 

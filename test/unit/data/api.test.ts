@@ -10,6 +10,7 @@ import { takeDocs } from '../../helpers/synthetic-corpus'
 import { useApiBackend } from '../../helpers/api'
 import { useTempDir } from '../../helpers/temp'
 import { sqlOf } from '../../helpers/sql'
+import { waitUntil } from '../../helpers/wait'
 
 const tempDir = useTempDir('frugal-data-api-')
 const apiBackend = useApiBackend()
@@ -179,8 +180,9 @@ describe('data API with real worker processes', () => {
     )
     expect(job.state).toBe('succeeded')
     expect((job.result as { imported: number }).imported).toBe(3)
-    await new Promise((r) => setTimeout(r, 100))
-    expect(existsSync(uploaded.value.path)).toBe(false)
+    // The upload is removed once imported (after the job's result is out).
+    const path = uploaded.value.path
+    await waitUntil(() => !existsSync(path), 'the imported upload to be removed')
   })
 
   it('deletes a dataset in the background, and finishes an interrupted deletion on open', async () => {

@@ -8,6 +8,7 @@ import type { ApiHandlers } from '../../../src/main/api/types'
 import { EventBus } from '../../../src/main/events'
 import { startServer, type RunningServer } from '../../../src/main/serve/server'
 import { useTempDir } from '../../helpers/temp'
+import { waitUntil } from '../../helpers/wait'
 
 const tempDir = useTempDir()
 let server: RunningServer | null = null
@@ -147,10 +148,11 @@ describe('headless server', () => {
     ws.on('message', (data: Buffer) => received.push(JSON.parse(data.toString('utf8'))))
     ws.send(JSON.stringify({ type: 'auth', token: server.token }))
     ws.send(JSON.stringify({ type: 'subscribe', topics: ['settings.changed', 'not.a.topic'] }))
-    await new Promise((r) => setTimeout(r, 100))
+    await waitUntil(() => received.length > 0, 'the subscription to be confirmed')
     events.publish('backend.changed', { status: 'probing' })
     events.publish('settings.changed', { theme: 'dark', reviewKeys: {} })
-    await new Promise((r) => setTimeout(r, 200))
+    // Messages arrive in order: had the unsubscribed topic been sent, it would come first.
+    await waitUntil(() => received.length >= 2, 'the subscribed event')
     expect(received).toEqual([
       { type: 'subscribed', topics: ['settings.changed'] },
       { topic: 'settings.changed', payload: { theme: 'dark', reviewKeys: {} } },
@@ -165,11 +167,10 @@ describe('headless server', () => {
     const received: unknown[] = []
     ws.on('message', (data: Buffer) => received.push(JSON.parse(data.toString('utf8'))))
     ws.send(JSON.stringify({ type: 'subscribe', topics: ['job.state'] }))
-    await new Promise((r) => setTimeout(r, 300))
+    const heartbeats = () =>
+      received.filter((m) => JSON.stringify(m) === '{"type":"heartbeat"}').length
+    await waitUntil(() => heartbeats() >= 3, 'three heartbeats')
     expect(received[0]).toEqual({ type: 'subscribed', topics: ['job.state'] })
-    expect(
-      received.filter((m) => JSON.stringify(m) === '{"type":"heartbeat"}').length,
-    ).toBeGreaterThan(2)
     ws.close()
   })
 })

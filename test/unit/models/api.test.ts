@@ -30,7 +30,9 @@ describe('models API (checkpoints in worker processes)', () => {
       expect(done.state).toBe('succeeded')
       const result = done.result as JobResults['model.generate']
       expect(result).toMatchObject({ runId, tokens: 24, stop: 'length' })
-      expect(result.tokensPerSecond).toBeGreaterThan(0)
+      // The speed shown is the tokens over time spent inside the job, not some other figure.
+      const jobMs = Date.parse(done.finishedAt!) - Date.parse(done.startedAt!)
+      expect((result.tokens / result.tokensPerSecond) * 1000).toBeLessThanOrEqual(jobMs + 1)
       const mine = outputs.filter((e) => e.payload.id === job.id).map((e) => e.payload)
       expect(mine.map((o) => o.seq)).toEqual(mine.map((_, i) => i))
       expect(mine.map((o) => o.text).join('')).toBe(result.text)
@@ -56,7 +58,10 @@ describe('models API (checkpoints in worker processes)', () => {
       expect(ppl.state).toBe('succeeded')
       const evals = await call('models.evals', { runId })
       expect(evals[0]).toMatchObject({ kind: 'perplexity', runId })
-      expect(Number(evals[0].result.perplexity)).toBeGreaterThan(1)
+      // The stored figure is the job's, and is the exponential of its loss.
+      const measured = ppl.result as JobResults['eval.perplexity']
+      expect(evals[0].result.perplexity).toBe(measured.perplexity)
+      expect(measured.perplexity).toBeCloseTo(Math.exp(measured.loss), 3)
 
       // Export into a new folder.
       const out = join(dir, 'exported')

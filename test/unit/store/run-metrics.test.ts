@@ -3,21 +3,13 @@ import { describe, expect, it } from 'vitest'
 import { Store } from '../../../src/store'
 import { expertLoad, runMetrics } from '../../../src/main/runs/metrics'
 import { useTempDir } from '../../helpers/temp'
+import { placeholderTokenizer } from '../../helpers/tokenizer-row'
 
 const tmp = useTempDir()
 
 function projectWithRun(): Store {
   const store = Store.create(join(tmp(), 'metrics.frugal'))
-  const tokenizerId = store.tokenizers.insert({
-    name: 'bpe',
-    kind: 'bpe',
-    vocabSize: 256,
-    datasetId: null,
-    options: {},
-    stats: null,
-    json: '{}',
-    createdAt: '2026-12-06T00:00:00Z',
-  })
+  const tokenizerId = placeholderTokenizer(store)
   store.runs.create(
     {
       id: 'r1',

@@ -7,22 +7,10 @@ import { migrations } from '../../../src/store/migrations'
 import type { RunData } from '../../../src/store/repos/runs'
 import { sqlOf } from '../../helpers/sql'
 import { useTempDir } from '../../helpers/temp'
+import { placeholderTokenizer } from '../../helpers/tokenizer-row'
 
 const tmp = useTempDir()
 const now = '2026-12-06T00:00:00Z'
-
-function tokenizer(store: Store, name = 'bpe'): number {
-  return store.tokenizers.insert({
-    name,
-    kind: 'bpe',
-    vocabSize: 256,
-    datasetId: null,
-    options: {},
-    stats: null,
-    json: '{}',
-    createdAt: now,
-  })
-}
 
 function run(store: Store, id: string, data: RunData) {
   return store.runs.create(
@@ -54,7 +42,7 @@ function checkpoint(store: Store, runId: string, step: number): number {
 describe("a run's tokenizer and checkpoints are references the schema keeps", () => {
   it('reads back what a run was made with: tokenizer, init, teacher and reference', () => {
     const store = Store.create(join(tmp(), 'refs.frugal'))
-    const tok = tokenizer(store)
+    const tok = placeholderTokenizer(store)
     run(store, 'base', { datasetId: null, tokenizerId: tok, valFraction: 0.1 })
     const c1 = checkpoint(store, 'base', 10)
     const c2 = checkpoint(store, 'base', 20)
@@ -75,7 +63,7 @@ describe("a run's tokenizer and checkpoints are references the schema keeps", ()
 
   it('refuses to delete a run whose checkpoint another run uses, naming that run; the schema too', () => {
     const store = Store.create(join(tmp(), 'refs.frugal'))
-    const tok = tokenizer(store)
+    const tok = placeholderTokenizer(store)
     run(store, 'teacher', { datasetId: null, tokenizerId: tok, valFraction: 0.1 })
     const c = checkpoint(store, 'teacher', 10)
     run(store, 'student', {
@@ -100,7 +88,7 @@ describe("a run's tokenizer and checkpoints are references the schema keeps", ()
 
   it('refuses to delete a tokenizer a run trains with, in the schema', () => {
     const store = Store.create(join(tmp(), 'refs.frugal'))
-    const tok = tokenizer(store)
+    const tok = placeholderTokenizer(store)
     run(store, 'r', { datasetId: null, tokenizerId: tok, valFraction: 0.1 })
     expect(store.runs.countUsingTokenizer(tok)).toBe(1)
     expect(() => store.tokenizers.delete(tok)).toThrow(/FOREIGN KEY constraint failed/)
@@ -112,7 +100,7 @@ describe("a run's tokenizer and checkpoints are references the schema keeps", ()
 
   it('keeps checkpoints other runs use when pruning', () => {
     const store = Store.create(join(tmp(), 'refs.frugal'))
-    const tok = tokenizer(store)
+    const tok = placeholderTokenizer(store)
     run(store, 'base', { datasetId: null, tokenizerId: tok, valFraction: 0.1 })
     const ids = [10, 20, 30, 40].map((step) => checkpoint(store, 'base', step))
     run(store, 'curriculum', {

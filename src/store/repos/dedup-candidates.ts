@@ -65,25 +65,22 @@ export class DedupCandidates {
   }
 
   /** Each group of two or more documents with the same hash, ids ascending. */
-  *sameHash(): Generator<number[]> {
-    const groups = this.db
-      .prepare<[], string>(
-        'SELECT group_concat(id) FROM temp.dedup_doc GROUP BY hash HAVING COUNT(*) > 1',
-      )
-      .pluck()
-      .iterate()
-    for (const ids of groups) yield idsOf(ids)
+  sameHash(): Generator<number[]> {
+    return this.groups(
+      'SELECT group_concat(id) FROM temp.dedup_doc GROUP BY hash HAVING COUNT(*) > 1',
+    )
   }
 
   /** Each group of two or more documents with the same key in the same band, ids ascending. */
-  *sameBandKey(): Generator<number[]> {
-    const buckets = this.db
-      .prepare<[], string>(
-        'SELECT group_concat(id) FROM temp.dedup_band GROUP BY band, key HAVING COUNT(*) > 1',
-      )
-      .pluck()
-      .iterate()
-    for (const ids of buckets) yield idsOf(ids)
+  sameBandKey(): Generator<number[]> {
+    return this.groups(
+      'SELECT group_concat(id) FROM temp.dedup_band GROUP BY band, key HAVING COUNT(*) > 1',
+    )
+  }
+
+  /** The id lists a `group_concat(id)` query yields, one row at a time. */
+  private *groups(sql: string): Generator<number[]> {
+    for (const ids of this.db.prepare<[], string>(sql).pluck().iterate()) yield idsOf(ids)
   }
 
   /** A document's stored signature bytes, or null. */

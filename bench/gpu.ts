@@ -6,6 +6,8 @@
  *   npm run bench:gpu -- --sizes small,medium,large    (about 10M, 50M and 125M)
  *   npm run bench:gpu -- --steps 20 --batch 16 --context 256 --no-wasm --no-pytorch
  *   npm run bench:gpu -- --kinds moe --capacity none    (MoE without an expert capacity)
+ *   npm run bench:gpu -- --fused off                    (without Frugal's fused kernels)
+ *   npm run bench:gpu -- --precision bf16               (16-bit GEMM inputs, on webgpu kept so)
  *
  * For each size, a dense model and a MoE model with the same active parameters (8 routed
  * experts, top-2, one shared expert, each a third of the dense FFN, expert capacity 1.25
@@ -27,6 +29,7 @@ import { parseArgs } from 'node:util'
 import { trainingFlopsPerToken } from '../src/shared/estimate'
 import { loadBackend } from '../src/worker/backend'
 import { installKernels } from '../src/worker/kernels'
+import { setFusedKernels } from '../src/worker/kernels/fused'
 import { modelConfigSchema, type ModelConfig } from '../src/worker/model/config'
 import { measureMatmulFlops } from '../src/worker/model/estimate'
 import { countParams } from '../src/worker/model/params'
@@ -44,6 +47,10 @@ const { values: args } = parseArgs({
     vocab: { type: 'string', default: '8192' },
     /** The MoE models' capacity factor, or 'none' (no limit: routing decided on the host). */
     capacity: { type: 'string', default: '1.25' },
+    /** The runs' precision (fp32, bf16, fp16, fp8-e4m3, fp8-e5m2). */
+    precision: { type: 'string', default: 'fp32' },
+    /** Frugal's fused webgpu kernels (RMSNorm, SwiGLU, cross-entropy): 'off' measures without. */
+    fused: { type: 'string', default: 'on' },
     backend: { type: 'string', default: process.env.FRUGAL_BACKEND ?? 'webgpu' },
     'no-wasm': { type: 'boolean', default: false },
     'no-pytorch': { type: 'boolean', default: false },
@@ -121,6 +128,8 @@ interface CaseResult {
   modelTflops: number
   mfu: { vsKnownPeak: number | null; vsMeasuredMatmul: number }
   gpuReservedBytes: number | null
+  /** Peak bytes of live tensors in one step (tfjs's accounting, an extra untimed step). */
+  peakStepBytes: number
   /** Reads from the device to the host per timed step: each one stalls a GPU's queue. */
   readsPerStep: number
   /** Shader launches per timed step (webgpu; 0 elsewhere). */
@@ -155,12 +164,13 @@ async function runCase(
 ): Promise<CaseResult> {
   const model = modelFor(size, kind)
   const train = trainConfigSchema.parse({
-    steps: warmup + steps,
+    steps: warmup + steps + 1,
     batchSize: B,
     learningRate: 3e-4,
     warmupSteps: 1,
     evalEvery: 0,
     threads: 1,
+    precision: args.precision,
   })
   // Random tokens: speed does not depend on what is learned.
   let seed = 12345
@@ -175,6 +185,9 @@ async function runCase(
   })
   const times: number[] = []
   let loss = NaN
+  let peakBytes: number
+  let readsPerStep: number
+  let launchesPerStep: number
   counters ??= {
     reads: countCalls(['read', 'readSync']),
     launches: countCalls(['runWebGPUProgram']),
@@ -193,11 +206,13 @@ async function runCase(
         `  ${size} ${kind} step ${i + 1}/${warmup + steps}: ${ms.toFixed(0)} ms, loss ${m.loss.toFixed(3)}\n`,
       )
     }
+    readsPerStep = (counters.reads() - before.reads) / steps
+    launchesPerStep = (counters.launches() - before.launches) / steps
+    // One more step, untimed, for the peak of live tensor bytes (tfjs's own accounting).
+    peakBytes = (await tf.profile(() => trainer.trainStep().then(() => []))).peakBytes
   } finally {
     await trainer.dispose()
   }
-  const readsPerStep = (counters.reads() - before.reads) / steps
-  const launchesPerStep = (counters.launches() - before.launches) / steps
   const total = times.reduce((a, b) => a + b, 0) / 1000
   const tokensPerSecond = (steps * B * T) / total
   const flops = trainingFlopsPerToken(model) * tokensPerSecond
@@ -221,6 +236,7 @@ async function runCase(
       vsMeasuredMatmul: round(flops / peaks.measured, 4),
     },
     gpuReservedBytes: mem.numBytesAllocatedInGPU ?? null,
+    peakStepBytes: peakBytes,
     readsPerStep: round(readsPerStep, 1),
     launchesPerStep: round(launchesPerStep, 1),
     finalLoss: round(loss, 4),
@@ -289,6 +305,8 @@ function pytorch(cases: { size: SizeName; kind: Kind }[]): unknown {
 async function main() {
   const { info } = await loadBackend(args.backend)
   installKernels(tf)
+  if (args.fused !== 'on' && args.fused !== 'off') throw new Error('--fused: on or off')
+  setFusedKernels(args.fused === 'on')
   const wanted = args.sizes.split(',').map((s) => s.trim()) as SizeName[]
   for (const s of wanted)
     if (!(s in sizes)) throw new Error(`--sizes: unknown size "${s}" (small, medium, large)`)
@@ -313,7 +331,16 @@ async function main() {
     gpu: info.gpu ?? null,
     cpu: `${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}`,
     node: process.version,
-    settings: { batch: B, context: T, vocab, steps, warmup, precision: 'fp32', capacityFactor },
+    settings: {
+      batch: B,
+      context: T,
+      vocab,
+      steps,
+      warmup,
+      precision: args.precision,
+      capacityFactor,
+      fused: args.fused,
+    },
     measuredMatmulTflops: round(measuredPeak / 1e12, 3),
     cases,
   }

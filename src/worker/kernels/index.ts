@@ -3,6 +3,11 @@ import { registerMatMulGradient } from './matmul-grad'
 import { registerSegmentSum } from './segment-sum'
 import { registerWasmBatchedMatMul } from './wasm-batched-matmul'
 import { registerWebGpuAddN } from './webgpu-addn'
+import { registerWebGpuAttention } from './webgpu-attention'
+import { registerWebGpuCrossEntropy } from './webgpu-cross-entropy'
+import { registerWebGpuHalf } from './webgpu-half'
+import { registerWebGpuRmsNorm } from './webgpu-rmsnorm'
+import { registerWebGpuSwiGlu } from './webgpu-swiglu'
 import { registerWasmIdentity } from './wasm-identity'
 
 let gradientsInstalled = false
@@ -39,5 +44,12 @@ export function installKernels(tf: typeof tfc): void {
     registerWasmIdentity(tf)
   })
   once('cpu', () => registerSegmentSum(tf, 'cpu'))
-  once('webgpu', () => registerWebGpuAddN(tf))
+  once('webgpu', () => {
+    registerWebGpuAddN(tf)
+    registerWebGpuRmsNorm(tf)
+    registerWebGpuSwiGlu(tf)
+    registerWebGpuCrossEntropy(tf)
+    registerWebGpuAttention(tf)
+    registerWebGpuHalf(tf)
+  })
 }

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
+import { hasFusedKernel } from '../kernels/fused'
+import { CROSS_ENTROPY, CROSS_ENTROPY_GRAD } from '../kernels/webgpu-cross-entropy'
 import { customGradient } from './ops'
 
 /**
@@ -15,6 +17,7 @@ export function crossEntropy(
   smoothing = 0,
   weights: tf.Tensor1D | null = null,
 ): tf.Scalar {
+  if (hasFusedKernel(CROSS_ENTROPY)) return fusedCrossEntropy(logits, targets, smoothing, weights)
   const [N, V] = logits.shape
   const op = customGradient<tf.Scalar>(([z], save) => {
     const zt = z as tf.Tensor2D
@@ -37,6 +40,44 @@ export function crossEntropy(
         const g = tf.mul(tf.sub(p, target), tf.div(dy, N)) // (N, V)
         return [weights ? tf.mul(g, tf.reshape(weights, [N, 1])) : g]
       },
+    }
+  })
+  return op(logits)
+}
+
+/**
+ * crossEntropy in the backend's fused kernels (webgpu): one launch for the rows' losses and
+ * one for the gradient, which recomputes each row's log-sum-exp rather than keeping the
+ * probabilities (N, V) from the forward.
+ */
+function fusedCrossEntropy(
+  logits: tf.Tensor2D,
+  targets: tf.Tensor1D,
+  smoothing: number,
+  weights: tf.Tensor1D | null,
+): tf.Scalar {
+  const [N] = logits.shape
+  const extra = (wt: tf.Tensor | undefined): tf.NamedTensorMap => (wt ? { wt } : {})
+  const op = customGradient<tf.Scalar>(([z], save) => {
+    save(weights ? [z, targets, weights] : [z, targets])
+    const rows = tf
+      .engine()
+      .runKernel<tf.Tensor1D>(
+        CROSS_ENTROPY,
+        { z, t: targets, ...extra(weights ?? undefined) },
+        { smoothing },
+      )
+    return {
+      value: tf.mean<tf.Scalar>(rows),
+      gradFunc: (dy, [zs, t, wt]) => [
+        tf
+          .engine()
+          .runKernel<tf.Tensor>(
+            CROSS_ENTROPY_GRAD,
+            { z: zs, t, dy, ...extra(wt) },
+            { smoothing, scale: 1 / N },
+          ),
+      ],
     }
   })
   return op(logits)

@@ -34,6 +34,7 @@ export type Params = Record<string, tf.Tensor>
 export const float32Numerics: Numerics = {
   matmul: (a, b) => tf.matMul(a, b),
   inputGradient: (dy, b) => transposedProduct(tf, dy, b, false, true),
+  plainAttention: true,
 }
 
 export interface BlockOptions {
@@ -255,7 +256,17 @@ export class Transformer {
             }
           : {}),
       },
-      { B, T, heads: c.heads, kvHeads: kvHeadsOf(c), headWidth: headWidth(c) },
+      {
+        B,
+        T,
+        heads: c.heads,
+        kvHeads: kvHeadsOf(c),
+        headWidth: headWidth(c),
+        window:
+          c.attentionWindow === null
+            ? null
+            : { size: c.attentionWindow, globalTokens: c.globalTokens },
+      },
       t.ropeQ,
       t.ropeK,
       t.mask,

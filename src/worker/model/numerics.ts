@@ -19,4 +19,9 @@ export interface Numerics {
    * where it cannot be given apart from the forward (QAT's).
    */
   inputGradient?: (dy: tf.Tensor, b: tf.Tensor) => tf.Tensor
+  /**
+   * True where attention's products (rank 4) are plain float32, so a fused attention kernel
+   * computes what `matmul` would (layers/attention.ts). Emulated formats round them: no.
+   */
+  plainAttention?: boolean
 }

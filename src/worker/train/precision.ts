@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
+import { hasFusedKernel } from '../kernels/fused'
+import { has16BitStorage, PACK16, QUANTIZE, UNPACK16 } from '../kernels/webgpu-half'
 import type { Numerics } from '../model/numerics'
 import { float32Numerics } from '../model/model'
 import { customGradient, transposeLast2 } from '../model/ops'
@@ -32,8 +34,12 @@ export const formats: Record<Exclude<Precision, 'fp32'>, FloatFormat> = {
   'fp8-e5m2': { mantissaBits: 2, minExponent: -14, max: 57344, hasInf: true },
 }
 
-/** Round every element of x to the format (tensor ops: runs on any backend). */
+/**
+ * Round every element of x to the format: one fused launch where the backend has the
+ * kernel (webgpu), else tensor ops that run on any backend.
+ */
 export function quantize(x: tf.Tensor, f: FloatFormat): tf.Tensor {
+  if (hasFusedKernel(QUANTIZE)) return tf.engine().runKernel<tf.Tensor>(QUANTIZE, { x }, { ...f })
   return tf.tidy(() => {
     const ax = tf.abs(x)
     // e = ⌊log2|x|⌋, computed approximately and then corrected exactly against 2^e.
@@ -72,20 +78,40 @@ export function quantizeScalar(x: number, f: FloatFormat): number {
 }
 
 /**
+ * Whether the active backend keeps tensors in 16 bits for format f: bf16 and fp16 on
+ * webgpu (kernels/webgpu-half.ts). Elsewhere, and for the fp8 formats, rounded values are
+ * kept in float32.
+ */
+export function stores16Bits(f: FloatFormat): boolean {
+  return has16BitStorage(f) && hasFusedKernel(PACK16)
+}
+
+/**
  * A matmul whose forward and backward GEMMs all take rounded inputs, as in an FP8/BF16
  * GEMM: y = q(a)·q(b), da = q(dy)·q(b)ᵀ, db = q(a)ᵀ·q(dy). Rounding itself passes the
- * gradient straight through.
+ * gradient straight through. Where the backend stores 16 bits (`stores16Bits`), the
+ * backward keeps the activation in 16 bits (half the memory, the same values) and rounds
+ * the weight again rather than keeping a rounded copy.
  */
 export function lowPrecisionMatmul(f: FloatFormat): Numerics['matmul'] {
   return (a, b) => {
+    const packed = stores16Bits(f)
     const op = customGradient(([x, w], save) => {
       const qa = quantize(x, f)
       const qb = quantize(w, f)
-      save([qa, qb])
+      // A weight (rank 2, or 3 for experts) is there anyway: kept as it is and rounded
+      // again in the backward, it costs no memory; an activation (rank 4) is packed.
+      const weight = b.rank < 4
+      save(packed ? [pack16(x, f), weight ? w : pack16(w, f)] : [qa, qb])
       return {
         value: tf.matMul(qa, qb),
         gradFunc: (dy, saved) => {
-          const [sa, sb] = saved as [tf.Tensor, tf.Tensor]
+          const [sa, sb] = packed
+            ? [
+                unpack16(saved[0], f, a.shape),
+                weight ? quantize(saved[1], f) : unpack16(saved[1], f, b.shape),
+              ]
+            : (saved as [tf.Tensor, tf.Tensor])
           const qdy = quantize(dy, f)
           return [tf.matMul(qdy, transposeLast2(sb)), tf.matMul(transposeLast2(sa), qdy)]
         },
@@ -93,6 +119,28 @@ export function lowPrecisionMatmul(f: FloatFormat): Numerics['matmul'] {
     })
     return op(a, b)
   }
+}
+
+/** x rounded to f (bf16 or fp16) in 16 bits a value: int32 words of two (webgpu). */
+function pack16(x: tf.Tensor, f: FloatFormat): tf.Tensor {
+  return tf.engine().runKernel<tf.Tensor>(PACK16, { x }, { ...f })
+}
+
+/** pack16's values back in float32, shaped `shape`. */
+function unpack16(packed: tf.Tensor, f: FloatFormat, shape: number[]): tf.Tensor {
+  return tf.engine().runKernel<tf.Tensor>(UNPACK16, { packed }, { ...f, shape })
+}
+
+/** How a run's precision is carried out on the active backend, for its log. */
+export function describePrecision(precision: Precision): string {
+  if (precision === 'fp32') return 'fp32 numerics'
+  return stores16Bits(formats[precision])
+    ? `${precision} numerics: matmul inputs rounded to ${precision} and kept in 16 bits for the backward pass, products accumulated in float32`
+    : `${precision} numerics, emulated: matmul inputs rounded to ${precision} and kept in float32 (${
+        precision.startsWith('fp8')
+          ? 'WebGPU has no 8-bit floats'
+          : 'this backend has no 16-bit storage'
+      }), so the run shows the format's numerical effect, not its memory saving`
 }
 
 export function numericsFor(precision: Precision): Numerics {

@@ -30,6 +30,7 @@ import { buildTeacherCache, CachedTeacher } from './teacher-cache'
 import { Transformer, type Params } from '../model/model'
 import { paramSpecs } from '../model/params'
 import { DivergedError, Trainer, type StepMetrics, type TrainingState } from './trainer'
+import { describePrecision } from './precision'
 
 export interface RunContext {
   store: Store
@@ -246,7 +247,10 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
       train.threads === 1
         ? 'one data-parallel worker'
         : `data-parallel over ${train.threads} threads`
-    ctx.log('info', `Training on ${backendLabel}, ${parallel}, ${train.precision} numerics.`)
+    ctx.log(
+      'info',
+      `Training on ${backendLabel}, ${parallel}, ${describePrecision(train.precision)}.`,
+    )
     // Preference training and GRPO: where the model starts, on the measures it is judged by.
     if (!resume && (isPreferenceRun(train) || isPolicyRun(train))) await evaluate(0)
     let failuresLogged = 0

@@ -1,6 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core'
+import { hasFusedKernel } from '../../kernels/fused'
+import {
+  ATTENTION,
+  ATTENTION_GRAD_K,
+  ATTENTION_GRAD_Q,
+  ATTENTION_GRAD_V,
+  ATTENTION_STATS,
+  attentionHeadWidthFits,
+} from '../../kernels/webgpu-attention'
 import type { Numerics } from '../numerics'
-import { transposeLast2 } from '../ops'
+import { customGradient, transposeLast2 } from '../ops'
 import { linear, type Weight } from './linear'
 import { rmsNorm } from './rmsnorm'
 import { applyRope, type RopeTables } from './rope'
@@ -12,6 +21,11 @@ export interface AttentionShape {
   /** Key/value heads (grouped-query attention): each serves heads / kvHeads query heads. */
   kvHeads: number
   headWidth: number
+  /**
+   * The sliding window the mask applies, if any: a fused kernel then skips the keys no
+   * query can see. Only where the mask is attentionMask's (T, L) one; the mask decides.
+   */
+  window?: { size: number; globalTokens: number } | null
 }
 
 /**
@@ -93,6 +107,15 @@ export function attention(
     const k0 = applyRope(perHead(project(w.k, w.bias?.k), w.norm?.k), ropeK, hs) // (B·T, Hkv·hs)
     const v0 = project(w.v, w.bias?.v) // (B·T, Hkv·hs)
     const [k, v] = extras.past ? extras.past(k0, v0) : [k0, v0] // (B·L, Hkv·hs)
+    if (
+      !extras.probs &&
+      numerics.plainAttention &&
+      attentionHeadWidthFits(hs) &&
+      hasFusedKernel(ATTENTION)
+    ) {
+      const merged = fusedAttention(q, k, v, mask, shape) // (B·T, H·hs)
+      return linear(merged, w.out, numerics) as tf.Tensor2D
+    }
     const L = k.shape[0] / B
     const toHeads = (t: tf.Tensor2D, n: number, heads: number) =>
       tf.transpose(tf.reshape(t, [B, n, heads, hs]), [0, 2, 1, 3]) // (B, heads, n, hs)
@@ -117,4 +140,48 @@ export function attention(
     const merged = tf.reshape(tf.transpose(out, [0, 2, 1, 3]), [B * T, H * hs]) // (B·T, H·hs)
     return linear(merged, w.out, numerics) as tf.Tensor2D
   })
+}
+
+/**
+ * softmax(q·kᵀ + mask)·v per head in the backend's fused kernels (webgpu,
+ * kernels/webgpu-attention.ts): no T×L matrix is made or kept, and q, k, v stay in the
+ * projections' layout. The backward recomputes the probabilities tile by tile.
+ *   q (B·T, H·hs), k, v (B·L, Hkv·hs), mask (T, L) or (B, 1, T, L)  ->  (B·T, H·hs)
+ */
+function fusedAttention(
+  q: tf.Tensor2D,
+  k: tf.Tensor2D,
+  v: tf.Tensor2D,
+  mask: tf.Tensor,
+  shape: AttentionShape,
+): tf.Tensor2D {
+  const attrs = {
+    B: shape.B,
+    heads: shape.heads,
+    kvHeads: shape.kvHeads,
+    headWidth: shape.headWidth,
+    window: shape.window?.size ?? 0,
+    globalTokens: shape.window?.globalTokens ?? 0,
+  }
+  const run = (name: string, inputs: tf.NamedTensorMap) =>
+    tf.engine().runKernel<tf.Tensor2D>(name, inputs, attrs)
+  const op = customGradient<tf.Tensor2D>(([qi, ki, vi], save) => {
+    const out = run(ATTENTION, { q: qi, k: ki, v: vi, mask })
+    save([qi, ki, vi, mask, out])
+    return {
+      value: out,
+      gradFunc: (dout, [qs, ks, vs, ms, os]) => {
+        const stats = run(ATTENTION_STATS, { q: qs, k: ks, mask: ms, out: os, dout }) // (B·H·T, 2)
+        const inputs = { q: qs, k: ks, v: vs, mask: ms, dout, stats }
+        const grads = [
+          run(ATTENTION_GRAD_Q, inputs),
+          run(ATTENTION_GRAD_K, inputs),
+          run(ATTENTION_GRAD_V, { q: qs, k: ks, mask: ms, dout, stats }),
+        ]
+        stats.dispose()
+        return grads
+      },
+    }
+  })
+  return op(q, k, v)
 }

@@ -474,9 +474,11 @@ export function NewRunPage() {
           <Panel title="Training" description="Optimizer, schedule, precision and bookkeeping.">
             {train.precision !== undefined && train.precision !== 'fp32' && (
               <Notice tone="info">
-                {valueText(train.precision)} is emulated: matmul inputs are rounded to the format on
-                this float32 backend, so the run shows its numerical effect, not its speed or memory
-                savings.
+                {valueText(train.precision)}: matmul inputs are rounded to the format and multiplied
+                in float32. On a GPU (webgpu), bf16 and fp16 also keep them in 16 bits for the
+                backward pass, which saves memory; on the CPU backends, and for fp8 everywhere
+                (WebGPU has no 8-bit floats), the format is emulated in float32: the run shows its
+                numerical effect, not a saving. The run's log says which.
               </Notice>
             )}
             <SchemaForm

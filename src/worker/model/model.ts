@@ -34,7 +34,7 @@ export type Params = Record<string, tf.Tensor>
 export const float32Numerics: Numerics = {
   matmul: (a, b) => tf.matMul(a, b),
   inputGradient: (dy, b) => transposedProduct(tf, dy, b, false, true),
-  plainAttention: true,
+  attentionInputs: (t) => t,
 }
 
 export interface BlockOptions {

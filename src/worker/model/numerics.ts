@@ -20,8 +20,11 @@ export interface Numerics {
    */
   inputGradient?: (dy: tf.Tensor, b: tf.Tensor) => tf.Tensor
   /**
-   * True where attention's products (rank 4) are plain float32, so a fused attention kernel
-   * computes what `matmul` would (layers/attention.ts). Emulated formats round them: no.
+   * Where attention may run as one fused kernel (layers/attention.ts, webgpu), which
+   * multiplies in float32: what q, k and v become first (the identity for plain float32;
+   * rounding to the format in 16-bit runs on webgpu, where the probabilities and the
+   * backward's gradients then stay float32 inside the kernel). Absent where attention's
+   * products must go through `matmul` (the emulated formats on CPU backends, fp8).
    */
-  plainAttention?: boolean
+  attentionInputs?: (t: tf.Tensor2D) => tf.Tensor2D
 }

@@ -143,6 +143,10 @@ export function describePrecision(precision: Precision): string {
       }), so the run shows the format's numerical effect, not its memory saving`
 }
 
+/**
+ * The numerics of a precision on the active backend (call after it is set up). 16-bit
+ * formats on webgpu also let attention run fused, on q, k and v rounded to the format.
+ */
 export function numericsFor(precision: Precision): Numerics {
   if (precision === 'fp32') return float32Numerics
   const f = formats[precision]
@@ -150,7 +154,19 @@ export function numericsFor(precision: Precision): Numerics {
     matmul: lowPrecisionMatmul(f),
     // lowPrecisionMatmul's own da: q(dy)·q(b)ᵀ.
     inputGradient: (dy, b) => tf.matMul(quantize(dy, f), transposeLast2(quantize(b, f))),
+    ...(stores16Bits(f)
+      ? { attentionInputs: (t: tf.Tensor2D) => roundedStraightThrough(t, f) }
+      : {}),
   }
+}
+
+/** t rounded to f; the gradient passes through unchanged (as rounding's does everywhere here). */
+function roundedStraightThrough(t: tf.Tensor2D, f: FloatFormat): tf.Tensor2D {
+  const op = customGradient<tf.Tensor2D>(([x]) => ({
+    value: quantize(x, f) as tf.Tensor2D,
+    gradFunc: (dy) => [dy],
+  }))
+  return op(t)
 }
 
 export interface LossScaleState {

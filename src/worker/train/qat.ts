@@ -69,5 +69,7 @@ export function qatNumerics(inner: Numerics, activations: QatActivations): Numer
       const x = activations === 'dynamic' ? fakeQuantActivation(a, b.rank === 3) : a
       return inner.matmul(x, w)
     },
+    // Attention's products are the inner numerics' own.
+    attentionInputs: inner.attentionInputs,
   }
 }

@@ -107,13 +107,9 @@ export function attention(
     const k0 = applyRope(perHead(project(w.k, w.bias?.k), w.norm?.k), ropeK, hs) // (B·T, Hkv·hs)
     const v0 = project(w.v, w.bias?.v) // (B·T, Hkv·hs)
     const [k, v] = extras.past ? extras.past(k0, v0) : [k0, v0] // (B·L, Hkv·hs)
-    if (
-      !extras.probs &&
-      numerics.plainAttention &&
-      attentionHeadWidthFits(hs) &&
-      hasFusedKernel(ATTENTION)
-    ) {
-      const merged = fusedAttention(q, k, v, mask, shape) // (B·T, H·hs)
+    const fusable = numerics.attentionInputs
+    if (!extras.probs && fusable && attentionHeadWidthFits(hs) && hasFusedKernel(ATTENTION)) {
+      const merged = fusedAttention(fusable(q), fusable(k), fusable(v), mask, shape) // (B·T, H·hs)
       return linear(merged, w.out, numerics) as tf.Tensor2D
     }
     const L = k.shape[0] / B

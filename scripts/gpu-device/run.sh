@@ -2,8 +2,10 @@
 # On the device machine (NVIDIA GPU, Vulkan driver, PyTorch, no Node, no network), from the
 # repository root with .device/ carried (scripts/gpu-device/pack.sh made it): bench:gpu on
 # the GPU through WebGPU for the three sizes, wasm on the smallest, PyTorch eager for the
-# ratio. Writes bench-gpu.json (and the log) to $OUT, or to .device/out without it. Keeps
-# inside ten minutes with the defaults; SIZES, STEPS, BATCH and CONTEXT change them.
+# ratio, then the 50M dense model without the fused kernels and in bf16. Writes
+# bench-gpu*.json (and the log) to $OUT, or to .device/out without it. Keeps
+# inside ten minutes with the defaults before the extra runs (EXTRA=0 skips those; their
+# time on a real GPU is not yet measured); SIZES, STEPS, BATCH and CONTEXT change them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dev=.device
@@ -37,3 +39,16 @@ echo "== bench:gpu"
   --sizes "${SIZES:-small,medium,large}" --steps "${STEPS:-10}" --warmup 3 \
   --batch "${BATCH:-16}" --context "${CONTEXT:-256}" >"$out/bench-gpu.json"
 cat "$out/bench-gpu.json"
+
+# Issue 20's comparisons on the 50M dense model: without the fused kernels, and bf16 (its
+# peak against fp32's above). EXTRA=0 skips them.
+if [ "${EXTRA:-1}" != 0 ]; then
+  for flags in "--fused off" "--precision bf16"; do
+    echo "== bench:gpu medium dense $flags"
+    # shellcheck disable=SC2086
+    "$dev/node" "$dev/bench-gpu.mjs" --sizes medium --kinds dense --steps "${STEPS:-10}" \
+      --warmup 3 --batch "${BATCH:-16}" --context "${CONTEXT:-256}" --no-wasm --no-pytorch \
+      $flags >"$out/bench-gpu-${flags// /-}.json" || echo "failed: $flags"
+    cat "$out/bench-gpu-${flags// /-}.json"
+  done
+fi

@@ -11,6 +11,7 @@ import { rmsNorm } from '../../../src/worker/model/layers/rmsnorm'
 import { ropeTables, tileRope } from '../../../src/worker/model/layers/rope'
 import { float32Numerics } from '../../../src/worker/model/model'
 import {
+  describePrecision,
   formats,
   lowPrecisionMatmul,
   quantizeScalar,
@@ -293,7 +294,11 @@ describe.runIf(testBackend === 'webgpu')('fused webgpu kernels', () => {
         tf.dispose([a, b])
       }
     }
+    // What the run's log says.
+    expect(describePrecision('bf16')).toContain('kept in 16 bits')
+    expect(describePrecision('fp8-e4m3')).toContain('emulated')
     setFusedKernels(false)
     expect(stores16Bits(formats.bf16)).toBe(false)
+    expect(describePrecision('bf16')).toContain('emulated')
   })
 })

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
+  describePrecision,
   formats,
   LossScaler,
   lowPrecisionMatmul,
@@ -102,5 +103,13 @@ describe('dynamic loss scaling', () => {
     expect(s.update(false)).toBe(false)
     expect(s.state.skippedSteps).toBe(1)
     expect(s.update(true)).toBe(true)
+  })
+})
+
+describe('how a run describes its precision on a CPU backend', () => {
+  it('says every reduced format is emulated there', () => {
+    expect(describePrecision('fp32')).toBe('fp32 numerics')
+    for (const p of ['bf16', 'fp16', 'fp8-e4m3'] as const)
+      expect(describePrecision(p)).toContain(`${p} numerics, emulated`)
   })
 })

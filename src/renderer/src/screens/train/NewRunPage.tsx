@@ -475,10 +475,11 @@ export function NewRunPage() {
             {train.precision !== undefined && train.precision !== 'fp32' && (
               <Notice tone="info">
                 {valueText(train.precision)}: matmul inputs are rounded to the format and multiplied
-                in float32. On a GPU (webgpu), bf16 and fp16 also keep them in 16 bits for the
-                backward pass, which saves memory; on the CPU backends, and for fp8 everywhere
-                (WebGPU has no 8-bit floats), the format is emulated in float32: the run shows its
-                numerical effect, not a saving. The run's log says which.
+                in float32. On a GPU (webgpu), bf16 and fp16 keep them in 16 bits for the backward
+                pass, though a step does not yet use less memory than fp32; on the CPU backends, and
+                for fp8 everywhere (WebGPU has no 8-bit floats), the format is emulated in float32.
+                Either way the run shows the format's numerical effect; its log says which path it
+                used.
               </Notice>
             )}
             <SchemaForm

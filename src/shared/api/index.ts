@@ -34,8 +34,6 @@ export type Params<M extends MethodName> = ParamsIn<Api[M]>
 export type ValidParams<M extends MethodName> = ParamsOut<Api[M]>
 export type Result<M extends MethodName> = ResultType<Api[M]>
 
-export const methodNames = Object.keys(api) as MethodName[]
-
 export function isMethodName(name: string): name is MethodName {
   return Object.hasOwn(api, name)
 }

@@ -20,12 +20,3 @@ export function useActiveJobs(): JobRecord[] {
   useEvent('job.progress', ({ id, progress }) => setLive((prev) => ({ ...prev, [id]: progress })))
   return (data ?? []).map((job) => (live[job.id] ? { ...job, progress: live[job.id] } : job))
 }
-
-/** The latest progress of one job, from events. */
-export function useJobProgress(jobId: string | null): JobProgress | null {
-  const [progress, setProgress] = useState<{ id: string; progress: JobProgress } | null>(null)
-  useEvent('job.progress', (event) => {
-    if (event.id === jobId) setProgress(event)
-  })
-  return progress && progress.id === jobId ? progress.progress : null
-}

@@ -1,6 +1,6 @@
 import { createReadStream, type Dirent } from 'node:fs'
 import { opendir, realpath, stat } from 'node:fs/promises'
-import { basename, extname, join, relative, isAbsolute } from 'node:path'
+import { extname, join, relative, isAbsolute } from 'node:path'
 import { Readable, pipeline } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import type { ImportFormat, ImportIssue } from '../../../shared/data/types'
@@ -166,8 +166,4 @@ async function* counted(
     onRead(chunk.length)
     yield chunk
   }
-}
-
-export function displayName(path: string): string {
-  return basename(path)
 }

@@ -8,23 +8,6 @@ export interface CheckpointRef {
   checkpointId: number | null
 }
 
-/** "run-name @ step 1,200" for a checkpoint reference, once its run is known. */
-export function useCheckpointLabel(ref: CheckpointRef | null): string {
-  const { data: runs } = useApiQuery('runs.list', {})
-  const { data: run } = useApiQuery(
-    'runs.get',
-    { id: ref?.runId ?? '' },
-    { enabled: ref !== null && ref.runId !== '' },
-  )
-  if (!ref) return ''
-  const name = runs?.find((r) => r.id === ref.runId)?.name ?? ref.runId
-  const checkpoint =
-    ref.checkpointId === null
-      ? run?.checkpoints.at(-1)
-      : run?.checkpoints.find((c) => c.id === ref.checkpointId)
-  return checkpoint ? `${name} @ step ${formatCount(checkpoint.step)}` : name
-}
-
 /**
  * Choose a run that has checkpoints, then one of them (the newest by default). Runs
  * without a checkpoint are listed but cannot be chosen, with the reason.

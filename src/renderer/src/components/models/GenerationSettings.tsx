@@ -12,10 +12,6 @@ export function parseStops(typed: string): string[] {
     .slice(0, 8)
 }
 
-export function formatStops(stops: readonly string[]): string {
-  return stops.map((s) => s.replaceAll('\n', '\\n').replaceAll('\t', '\\t')).join('|')
-}
-
 interface NumberFieldProps {
   label: string
   hint: string

@@ -1,12 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query'
-import { useApiQuery, useEvent } from '../../api/client'
+import { useEvent } from '../../api/client'
 import { useActiveJobs } from '../../app/useJobs'
-import {
-  jobKindDefinitions,
-  jobHoldsDataset,
-  type JobKind,
-  type JobRecord,
-} from '../../../../shared/jobs'
+import { jobKindDefinitions, jobHoldsDataset, type JobRecord } from '../../../../shared/jobs'
 
 /** Every query the data screen reads, refreshed when a data job finishes. */
 const dataQueries = [
@@ -40,17 +35,5 @@ export function useDatasetJobs(datasetId: number | null, name: string | null): J
 export function usePendingImports(known: readonly string[]): JobRecord[] {
   return useActiveJobs().filter(
     (j) => j.kind === 'data.import' && !known.includes((j.params as { dataset: string }).dataset),
-  )
-}
-
-/** The last finished job of a kind for a dataset, for showing its outcome. */
-export function useLastJob(kind: JobKind, datasetId: number | null): JobRecord | undefined {
-  const { data } = useApiQuery('jobs.list', { limit: 50 })
-  return data?.find(
-    (j) =>
-      j.kind === kind &&
-      (j.params as { datasetId?: number }).datasetId === datasetId &&
-      j.state !== 'queued' &&
-      j.state !== 'running',
   )
 }

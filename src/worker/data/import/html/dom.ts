@@ -113,9 +113,6 @@ export function paragraphs(root: DomNode): Paragraph[] {
 export const joinParagraphs = (list: readonly Paragraph[]): string =>
   list.map((p) => p.text).join('\n\n')
 
-/** Text of a DOM subtree with paragraph breaks at block elements (see `paragraphs`). */
-export const blockText = (root: DomNode): string => joinParagraphs(paragraphs(root))
-
 /**
  * Characters of running text under an element: the text of its <p> elements. Menus,
  * link lists and widgets have little of it; an article has most of the page's.

@@ -3,8 +3,8 @@ import type * as tfc from '@tensorflow/tfjs-core'
 /** Backends whose matmul is fast only without transpose flags (measured: 10-25x slower with them). */
 const preferExplicitTranspose = new Set(['wasm', 'cpu'])
 
-/** Swap the last two axes. */
-function swapLast2(tf: typeof tfc, x: tfc.Tensor): tfc.Tensor {
+/** x with its last two axes swapped, on the given tfjs instance (model/ops.ts's transposeLast2). */
+export function swapLast2(tf: typeof tfc, x: tfc.Tensor): tfc.Tensor {
   const perm = Array.from({ length: x.rank }, (_, i) => i)
   perm[x.rank - 2] = x.rank - 1
   perm[x.rank - 1] = x.rank - 2

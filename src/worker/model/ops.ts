@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core'
+import { swapLast2 } from '../kernels/matmul-grad'
 
 /**
  * Row gather and scatter-add with explicit gradients: each is the other's backward.
@@ -48,10 +49,7 @@ export function scatterAddRows(y: tf.Tensor, idx: tf.Tensor1D, n: number): tf.Te
 
 /** Swap the last two axes. */
 export function transposeLast2(x: tf.Tensor): tf.Tensor {
-  const perm = x.shape.map((_, i) => i)
-  perm[x.rank - 2] = x.rank - 1
-  perm[x.rank - 1] = x.rank - 2
-  return tf.transpose(x, perm)
+  return swapLast2(tf, x)
 }
 
 /**

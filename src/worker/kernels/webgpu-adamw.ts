@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core'
+import type { WebGpuBackendLike, WebGpuProgram } from './webgpu-program'
 
 /**
  * AdamW's update of one parameter on webgpu as three shader launches that write in place:
@@ -13,21 +14,6 @@ import * as tf from '@tensorflow/tfjs-core'
  * moments between steps), and a copy the backend cached on the host from an earlier read
  * must be dropped after the write.
  */
-
-interface TensorData {
-  values: unknown
-}
-interface WebGpuBackendLike {
-  runWebGPUProgram(
-    program: object,
-    inputs: tf.TensorInfo[],
-    dtype: 'float32',
-    uniforms: { type: 'float32'; data: number[] }[],
-    output: tf.TensorInfo,
-  ): tf.TensorInfo
-  refCount(dataId: tf.DataId): number
-  tensorMap: { get(dataId: tf.DataId): TensorData }
-}
 
 /** The step's constants: c1, c2 are the bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ. */
 export interface AdamWStep {
@@ -52,7 +38,7 @@ function inPlaceProgram(
   uniforms: string,
   body: string,
   size: number,
-) {
+): WebGpuProgram {
   return {
     outputShape: [size],
     shaderKey: key,

@@ -1,9 +1,5 @@
 import type * as tfc from '@tensorflow/tfjs-core'
-
-interface WebGpuBackendLike {
-  device: { limits: { maxStorageBuffersPerShaderStage: number } }
-  disposeData(dataId: tfc.DataId): boolean
-}
+import type { WebGpuBackendLike } from './webgpu-program'
 
 type AddNFunc = (args: {
   inputs: tfc.TensorInfo[]

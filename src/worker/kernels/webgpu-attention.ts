@@ -56,11 +56,7 @@ export interface AttentionAttrs {
   globalTokens: number
 }
 
-type Backend = WebGpuBackendLike & {
-  device: {
-    limits: { maxComputeWorkgroupsPerDimension: number; maxComputeWorkgroupStorageSize: number }
-  }
-}
+type Backend = WebGpuBackendLike
 type KernelArgs = { inputs: tfc.NamedTensorInfoMap; backend: unknown; attrs?: tfc.NamedAttrMap }
 
 /** Rows per streamed tile: as many (a power of two, at most 32) as workgroup memory holds. */

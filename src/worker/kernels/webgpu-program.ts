@@ -25,14 +25,26 @@ export interface WebGpuProgram {
 
 export type Uniform = { type: 'float32' | 'int32'; data: number[] }
 
+/** What Frugal's kernels use of tfjs-backend-webgpu's backend (one definition for all). */
 export interface WebGpuBackendLike {
+  /** With `output`, the program writes into that tensor instead of a new one. */
   runWebGPUProgram(
     program: WebGpuProgram,
     inputs: tfc.TensorInfo[],
     dtype: 'float32' | 'int32',
     uniforms?: Uniform[],
+    output?: tfc.TensorInfo,
   ): tfc.TensorInfo
-  device: { limits: { maxComputeWorkgroupsPerDimension: number } }
+  disposeData(dataId: tfc.DataId): boolean
+  refCount(dataId: tfc.DataId): number
+  tensorMap: { get(dataId: tfc.DataId): { values: unknown } }
+  device: {
+    limits: {
+      maxComputeWorkgroupsPerDimension: number
+      maxComputeWorkgroupStorageSize: number
+      maxStorageBuffersPerShaderStage: number
+    }
+  }
 }
 
 export const f32 = (x: number): Uniform => ({ type: 'float32', data: [x] })

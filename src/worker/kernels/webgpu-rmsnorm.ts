@@ -35,7 +35,7 @@ const rowScale = (wg: number, valid = 'valid', base = 'base') => `
         let r = inverseSqrt(rowSum(squares) / f32(width) + uniforms.eps);`
 
 type KernelArgs = { inputs: tfc.NamedTensorInfoMap; backend: unknown; attrs?: tfc.NamedAttrMap }
-type Backend = WebGpuBackendLike & { disposeData(id: tfc.DataId): boolean }
+type Backend = WebGpuBackendLike
 
 function forward({ inputs, backend, attrs }: KernelArgs): tfc.TensorInfo {
   const { x, w } = inputs as { x: tfc.TensorInfo; w: tfc.TensorInfo }

@@ -45,6 +45,17 @@ export interface GenerateResult {
   promptMs: number
 }
 
+/** A reply as a reward model scored it. */
+export interface ScoredReply {
+  reply: string
+  /** Its place among the replies asked about. */
+  index: number
+  /** The reward model's score: only differences between replies to one prompt mean anything. */
+  score: number
+  /** Tokens of the prompt and reply laid out as the reward model trained on them. */
+  tokens: number
+}
+
 /** What the attention and routing views show about one forward pass over a prompt. */
 export interface PromptInspection {
   runId: string

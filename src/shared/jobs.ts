@@ -3,7 +3,12 @@ import { exportDtypes, exportFormats, refineExport, type ExportFormat } from './
 import type { ApiError } from './errors'
 import type { BackendInfo } from './types'
 import { ruleSetSchema } from './data/rules'
-import { generateOptionsSchema, type GenerateResult, type PromptInspection } from './generate'
+import {
+  generateOptionsSchema,
+  type GenerateResult,
+  type PromptInspection,
+  type ScoredReply,
+} from './generate'
 import {
   importFormats,
   type CleanSummary,
@@ -34,6 +39,9 @@ export interface JobKindDefinition {
   /** How long a cancelled job may take to stop before its worker is killed (default 5 s). */
   cancelGraceMs?: number
 }
+
+/** Replies one `model.score` job ranks at most (the playground's best-of-n samples). */
+export const MAX_SCORED_REPLIES = 16
 
 /** Keeps each kind's own params type, and the optional fields on every kind. */
 const defineJobKinds = <T extends Record<string, JobKindDefinition>>(
@@ -300,6 +308,29 @@ export const jobKindDefinitions = defineJobKinds({
     startable: false,
     holdsDataset: false,
   },
+  /**
+   * Replies to one prompt scored by a reward model (a run trained with kind "reward"), best
+   * first: the playground's best-of-n ranks its samples with it.
+   */
+  'model.score': {
+    params: z
+      .object({
+        runId: z.string().min(1).max(64),
+        checkpointId: z.int().positive().nullable().default(null),
+        prompt: z.string().min(1, 'Write a prompt.').max(20_000),
+        replies: z
+          .array(z.string().max(20_000))
+          .min(1, 'Give at least one reply to score.')
+          .max(MAX_SCORED_REPLIES, `Score at most ${MAX_SCORED_REPLIES} replies at once.`),
+        /** The prompt is a user's message and each reply the assistant's (the chat template). */
+        chat: z.boolean().default(false),
+      })
+      .strict(),
+    title: 'Score replies with a reward model',
+    needsProject: true,
+    startable: false,
+    holdsDataset: false,
+  },
   /** Bring a Hugging Face model folder into the project as a run with one checkpoint. */
   'model.import': {
     params: z
@@ -405,6 +436,13 @@ export interface JobResults {
   'eval.mc': McEvalResult
   'model.generate': GenerateResult & { runId: string; checkpointId: number; step: number }
   'model.inspect': PromptInspection
+  'model.score': {
+    runId: string
+    checkpointId: number
+    step: number
+    /** Best first; `index` is the reply's place in the request. */
+    ranked: ScoredReply[]
+  }
   'model.import': {
     runId: string
     name: string

@@ -242,6 +242,103 @@ test('generate in the playground, compare two checkpoints, record a preference, 
   expect(errors).toEqual([])
 })
 
+test('best of n: samples ranked by a reward model, and the best one rated', async ({ page }) => {
+  test.setTimeout(240_000)
+  // A base run, and a reward model trained from it on pairs that prefer its verse to noise.
+  const home = join(dir, 'home')
+  const db = join(dir, 'p.frugal')
+  const text = join(dir, 'verses.txt')
+  const verse = 'Shall I compare thee to a summer day? Thou art more lovely and more temperate.'
+  writeFileSync(text, Array.from({ length: 60 }, (_, i) => `${verse} (${i})`).join('\n\n'))
+  frugal(['project', 'create', db], home)
+  frugal(
+    ['data', 'import', text, '--dataset', 'verses', '--format', 'txt-blocks', '--db', db],
+    home,
+  )
+  const pairs = join(dir, 'prefs.jsonl')
+  writeFileSync(
+    pairs,
+    Array.from({ length: 24 }, (_, i) =>
+      JSON.stringify({
+        prompt: `Shall I (${i})`,
+        chosen: ' compare thee to a summer day?',
+        rejected: ' ttt aaa ttt',
+      }),
+    ).join('\n'),
+  )
+  frugal(['data', 'import', pairs, '--dataset', 'prefs', '--db', db], home)
+  const runs = {
+    base: {
+      data: { dataset: 'verses', tokenizer: { kind: 'char' } },
+      model: { contextLength: 48, layers: 2, heads: 2, width: 16 },
+      train: { steps: 8, batchSize: 4, warmupSteps: 2, evalEvery: 8, checkpointEvery: 8 },
+    },
+    judge: {
+      data: { dataset: 'prefs', tokenizer: 'verses-char' },
+      init: { run: 'base' },
+      train: { kind: 'reward', steps: 6, batchSize: 4, warmupSteps: 1, checkpointEvery: 6 },
+    },
+  }
+  for (const [name, run] of Object.entries(runs)) {
+    const config = join(dir, `${name}.json`)
+    writeFileSync(config, JSON.stringify({ name, ...run }))
+    frugal(['train', '--config', config, '--db', db, '--json'], home)
+  }
+  serve = await startServe(dir, db)
+  const errors: string[] = []
+  page.on('pageerror', (e) => errors.push(e.message))
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()))
+  await page.goto(serve.url)
+  await page.keyboard.press('Control+5')
+
+  const playground = page.getByRole('region', { name: 'Playground' })
+  await playground.getByLabel('Run').selectOption({ label: 'base' })
+  await playground.getByLabel('Prompt').fill('Shall I')
+  await playground.getByLabel('Max tokens').fill('10')
+  await playground.getByLabel('Samples').fill('3')
+  // Several samples need a reward model to rank them: said, and nothing starts.
+  await playground.getByRole('button', { name: 'Generate' }).click()
+  await expect(playground.getByText(/Choose a reward model to rank the samples/)).toBeVisible()
+
+  await playground.getByLabel('Rank with').selectOption({ label: 'judge' })
+  await playground.getByRole('button', { name: 'Generate' }).click()
+  const ranked = playground.getByRole('list', { name: 'Samples, best first' })
+  await expect(ranked.getByRole('listitem')).toHaveCount(3, { timeout: 90_000 })
+  await expect(playground.getByText(/Ranked by judge \(step 6\)/)).toBeVisible()
+  const scores = await ranked
+    .getByRole('listitem')
+    .evaluateAll((items) => items.map((li) => Number(li.getAttribute('data-score'))))
+  expect(scores).toEqual([...scores].sort((a, b) => b - a))
+  // Three seeds, three samples, each listed once.
+  const seeds = await ranked.getByText(/^seed \d+/).allTextContents()
+  expect(new Set(seeds.map((s) => s.match(/seed (\d+)/)![1]))).toEqual(new Set(['0', '1', '2']))
+  await expect(ranked.getByRole('listitem').first()).toContainText('Best')
+  const best = await ranked
+    .getByRole('listitem')
+    .first()
+    .locator('.ranked-sample-text')
+    .textContent()
+
+  // The rating is the best sample's.
+  await playground
+    .getByRole('radiogroup', { name: 'Rate the best sample' })
+    .getByRole('radio', { name: '5 of 5' })
+    .check()
+  await playground.getByRole('button', { name: 'Save rating' }).click()
+  await expect(playground.getByText('Rating saved in the project.')).toBeVisible()
+  const store = new Database(db, { readonly: true })
+  const rows = store.prepare('SELECT output, score, source FROM ratings').all() as {
+    output: string
+    score: number
+    source: string
+  }[]
+  store.close()
+  expect(rows).toHaveLength(1)
+  expect(rows[0]).toMatchObject({ output: best, score: 5 })
+  expect(JSON.parse(rows[0].source)).toMatchObject({ label: 'base @ step 8' })
+  expect(errors).toEqual([])
+})
+
 test('the cost report sets each run against a baseline on the same data', async ({ page }) => {
   test.setTimeout(180_000)
   const { db } = twoRuns()

@@ -54,6 +54,8 @@ export const modelsApi = {
   'models.generate': method<JobRecord>()(jobParams['model.generate']),
   /** Attention and expert routing over a prompt's first tokens. */
   'models.inspect': method<JobRecord>()(jobParams['model.inspect']),
+  /** Replies to a prompt ranked by a reward model (a run of kind "reward"), best first. */
+  'models.score': method<JobRecord>()(jobParams['model.score']),
   /**
    * Bring a model folder (config.json, model.safetensors, tokenizer.json) into the project
    * as a run with one checkpoint: one Frugal exported, or any whose config Frugal can run.

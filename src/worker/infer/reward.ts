@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { UserError } from '../../shared/errors'
+import type { ScoredReply } from '../../shared/generate'
 import { readTogether } from '../kernels/host-views'
 import type { ModelConfig } from '../model/config'
 import { Transformer, type Params } from '../model/model'
@@ -10,23 +11,20 @@ import type { PreferencePair } from '../sft/preference'
 import { documentStart } from '../tokenizer'
 import { disposeParams, toParams, type LoadedModel } from './load'
 
-export interface ScoredReply {
-  reply: string
-  /** The reward model's score: only differences between replies to one prompt mean anything. */
-  score: number
-  tokens: number
-}
+export type { ScoredReply } from '../../shared/generate'
 
 /**
  * A reward model's scores of replies to one prompt, best first. Each reply is laid out as
  * the run trained on it (`encodeReply`: the prompt through the chat template with `chat`,
- * else plain text then end-of-text) and scored at its last token.
+ * else plain text then end-of-text) and scored at its last token. `onScored` hears how many
+ * are done; `throwIfCancelled` is called before each reply.
  */
 export async function scoreReplies(
   model: LoadedModel,
   prompt: string,
   replies: readonly string[],
   chat: boolean,
+  options: { onScored?: (done: number) => void; throwIfCancelled?: () => void } = {},
 ): Promise<ScoredReply[]> {
   const kind = (model.run.trainConfig as { kind?: unknown } | null)?.kind
   const head = model.weights.get(names.score)
@@ -45,7 +43,8 @@ export async function scoreReplies(
   const net = new Transformer(config, null, 'score')
   try {
     const out: ScoredReply[] = []
-    for (const reply of replies) {
+    for (const [index, reply] of replies.entries()) {
+      options.throwIfCancelled?.()
       const pair: PreferencePair = chat
         ? {
             format: 'chat',
@@ -68,7 +67,8 @@ export async function scoreReplies(
       const last = tf.slice(logits, [L - 1, 0], [1, 1])
       const [value] = await readTogether([last])
       tf.dispose([ids, logits, last, ...(aux ? [aux] : [])])
-      out.push({ reply, score: value[0], tokens: L })
+      out.push({ reply, index, score: value[0], tokens: L })
+      options.onScored?.(out.length)
     }
     return out.sort((a, b) => b.score - a.score)
   } finally {

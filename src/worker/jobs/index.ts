@@ -16,6 +16,7 @@ import {
   modelGenerate,
   modelImport,
   modelInspect,
+  modelScore,
 } from './model-jobs'
 import { ratingsExport, reviewExport } from './review-export'
 import { tokenizerTrain } from './tokenizer-train'
@@ -45,5 +46,6 @@ export const jobHandlers: { [K in JobKind]: JobHandler<K> } = {
   'eval.mc': evalMc,
   'model.generate': modelGenerate,
   'model.inspect': modelInspect,
+  'model.score': modelScore,
   'model.import': modelImport,
 }

@@ -7,6 +7,7 @@ import { perplexity } from '../infer/perplexity'
 import { Decoder } from '../infer/decoder'
 import { generate } from '../infer/generate'
 import { inspectPrompt } from '../infer/inspect'
+import { scoreReplies } from '../infer/reward'
 import { decoderLogLikelihood, readMcFolder, scoreMc } from '../infer/multiple-choice'
 import { installKernels } from '../kernels'
 import { encodeDataset } from '../train/encode'
@@ -182,6 +183,18 @@ export const modelGenerate: JobHandler<'model.generate'> = async (p, ctx) => {
     decoder.dispose()
     disposeParams(params)
   }
+}
+
+/** `model.score`: replies to one prompt ranked by a reward model, best first. */
+export const modelScore: JobHandler<'model.score'> = async (p, ctx) => {
+  const { tf } = await ctx.backend()
+  installKernels(tf)
+  const model = loadCheckpoint(ctx.store(), p.runId, p.checkpointId)
+  const ranked = await scoreReplies(model, p.prompt, p.replies, p.chat, {
+    onScored: (done) => ctx.progress({ done, total: p.replies.length, unit: 'replies' }),
+    throwIfCancelled: () => ctx.throwIfCancelled(),
+  })
+  return { runId: p.runId, checkpointId: model.checkpoint.id, step: model.checkpoint.step, ranked }
 }
 
 /** Prompt tokens the attention view shows at most (the map is n² per head). */

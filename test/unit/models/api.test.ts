@@ -3,6 +3,12 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { EventEnvelope } from '../../../src/shared/events'
 import type { JobResults } from '../../../src/shared/jobs'
+import { trainConfigSchema } from '../../../src/shared/config/train'
+import { Store } from '../../../src/store'
+import { modelConfigSchema } from '../../../src/worker/model/config'
+import { names, paramSpecs } from '../../../src/worker/model/params'
+import { Rng } from '../../../src/worker/model/rng'
+import { checkpointWeights } from '../../../src/worker/train/checkpoint/weights'
 import { useApiBackend } from '../../helpers/api'
 import { useTempDir } from '../../helpers/temp'
 import { trainedProject } from '../../helpers/trained-project'
@@ -130,6 +136,94 @@ describe('models API (checkpoints in worker processes)', () => {
       const mc = await finished(await call('models.mc', { runId, data: join(dir, 'empty-mc') }))
       expect(mc.state).toBe('failed') // no CSV files: the job says so
       expect(mc.error?.message).toMatch(/csv/i)
+    },
+  )
+})
+
+describe('reward-model scoring through the API', () => {
+  it(
+    'ranks replies best first, keeps each reply’s place, and refuses a run that is not a reward model',
+    { timeout: 120_000 },
+    async () => {
+      const dir = tempDir()
+      const { db, runId } = trainedProject(dir)
+      // A reward model: the trained run's weights with a scalar head, as a reward run saves them.
+      const store = Store.open(db)
+      const base = store.runs.get(runId)!
+      const checkpoint = store.checkpoints.list(runId).at(-1)!
+      const weights = checkpointWeights(store, checkpoint.id)
+      const config = modelConfigSchema.parse(base.modelConfig)
+      const head = new Rng(3).normalArray(config.width, 0.5)
+      const now = new Date().toISOString()
+      store.write(() => {
+        store.runs.create(
+          {
+            id: 'rm',
+            name: 'judge',
+            modelConfig: config,
+            trainConfig: trainConfigSchema.parse({ kind: 'reward' }),
+            data: { ...base.data },
+            tokenSetId: null,
+            parentRunId: runId,
+            parentCheckpointId: checkpoint.id,
+          },
+          now,
+        )
+        store.checkpoints.write({
+          runId: 'rm',
+          step: 1,
+          reason: 'final',
+          state: {},
+          tensors: new Map<string, { shape: number[]; values: Float32Array }>([
+            ...paramSpecs(config).map(
+              (s) =>
+                [`param/${s.name}`, { shape: [...s.shape], values: weights.get(s.name)! }] as [
+                  string,
+                  { shape: number[]; values: Float32Array },
+                ],
+            ),
+            [`param/${names.score}`, { shape: [config.width, 1], values: head }],
+          ]),
+          trainLoss: null,
+          valLoss: null,
+          createdAt: now,
+          fullEvery: 1,
+        })
+      })
+      store.close()
+
+      const { call, fails, finished } = apiBackend(dir)
+      const replies = ['Thou art more lovely.', 'summer', 'Shall I compare thee?']
+      const job = await call('models.score', { runId: 'rm', prompt: 'Shall I', replies })
+      const done = await finished(job)
+      expect(done.state).toBe('succeeded')
+      const { ranked, checkpointId } = done.result as JobResults['model.score']
+      expect(checkpointId).toBeGreaterThan(0)
+      expect(ranked.map((r) => r.index).sort()).toEqual([0, 1, 2])
+      for (const r of ranked) expect(r.reply).toBe(replies[r.index])
+      const scores = ranked.map((r) => r.score)
+      expect(scores).toEqual([...scores].sort((a, b) => b - a))
+      expect(new Set(scores).size).toBe(3)
+      // The same replies in another order get the same scores.
+      const again = (
+        await finished(
+          await call('models.score', {
+            runId: 'rm',
+            prompt: 'Shall I',
+            replies: replies.toReversed(),
+          }),
+        )
+      ).result as JobResults['model.score']
+      expect(again.ranked.map((r) => [r.reply, r.score])).toEqual(
+        ranked.map((r) => [r.reply, r.score]),
+      )
+
+      const refused = await fails('models.score', { runId, prompt: 'x', replies: ['a'] })
+      expect(refused).toMatchObject({ code: 'invalid_params', field: 'runId' })
+      expect(refused.message).toMatch(/not a reward model/)
+      expect(await fails('models.score', { runId: 'rm', prompt: 'x', replies: [] })).toMatchObject({
+        code: 'invalid_params',
+      })
     },
   )
 })

@@ -9,6 +9,7 @@ import { createContext, useContext, useEffect, useRef, type ReactNode } from 're
 import type { MethodName, Params, Result } from '../../../shared/api'
 import type { ApiError } from '../../../shared/errors'
 import type { EventMap, Topic } from '../../../shared/events'
+import type { JobRecord } from '../../../shared/jobs'
 import type { Transport } from '../../../shared/transport'
 import type { AppTransport } from '../transport'
 
@@ -47,6 +48,37 @@ export async function call<M extends MethodName>(
   const result = await transport.invoke(method, params)
   if (!result.ok) throw new ApiCallError(result.error)
   return result.value
+}
+
+/**
+ * Start a job through `method` and wait for it to end: its final record (succeeded, failed
+ * or cancelled). `onStarted` hears its id, to cancel it.
+ */
+export async function runJobToEnd<M extends MethodName>(
+  transport: Transport,
+  method: M,
+  params: Params<M>,
+  onStarted?: (id: string) => void,
+): Promise<JobRecord> {
+  const endedEarly = new Map<string, JobRecord>()
+  let wanted: string | null = null
+  let resolve: (job: JobRecord) => void = () => {}
+  const ended = new Promise<JobRecord>((r) => (resolve = r))
+  const isOver = (job: JobRecord) => job.state !== 'queued' && job.state !== 'running'
+  // Subscribed before the call: a quick job may end before the call returns its id.
+  const unsubscribe = transport.subscribe('job.state', (job) => {
+    if (!isOver(job)) return
+    if (job.id === wanted) resolve(job)
+    else if (wanted === null) endedEarly.set(job.id, job)
+  })
+  try {
+    const job = (await call(transport, method, params)) as JobRecord
+    wanted = job.id
+    onStarted?.(job.id)
+    return isOver(job) ? job : (endedEarly.get(job.id) ?? (await ended))
+  } finally {
+    unsubscribe()
+  }
 }
 
 /** Cache key of a call: method, then params (`{}` when none), so prefixes invalidate a method. */

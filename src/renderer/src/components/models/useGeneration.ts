@@ -14,7 +14,12 @@ export interface Generation {
   tokensPerSecond: number | null
   result: GenerationResult | null
   error: string | null
-  start(ref: CheckpointRef, prompt: string, options: GenerateOptions): Promise<void>
+  /** Resolves when the generation ends: its result, or null when it failed or never started. */
+  start(
+    ref: CheckpointRef,
+    prompt: string,
+    options: GenerateOptions,
+  ): Promise<GenerationResult | null>
   stop(): void
   clear(): void
 }
@@ -33,6 +38,11 @@ export function useGeneration(): Generation {
   const [error, setError] = useState<string | null>(null)
   const early = useRef(new Map<string, string[]>())
   const current = useRef<string | null>(null)
+  const settle = useRef<((r: GenerationResult | null) => void) | null>(null)
+  const ended = (r: GenerationResult | null) => {
+    settle.current?.(r)
+    settle.current = null
+  }
 
   const finish = (job: JobRecord) => {
     if (job.state === 'queued' || job.state === 'running') return
@@ -43,7 +53,11 @@ export function useGeneration(): Generation {
       setText(r.text)
       setTokens(r.tokens)
       setTokensPerSecond(r.tokensPerSecond)
-    } else if (job.state === 'failed') setError(job.error?.message ?? 'Generation failed.')
+      ended(r)
+    } else {
+      if (job.state === 'failed') setError(job.error?.message ?? 'Generation failed.')
+      ended(null)
+    }
   }
   useEvent('job.output', (o) => {
     if (o.kind !== 'model.generate') return
@@ -72,6 +86,8 @@ export function useGeneration(): Generation {
     result,
     error,
     async start(ref, prompt, options) {
+      ended(null)
+      const done = new Promise<GenerationResult | null>((resolve) => (settle.current = resolve))
       setText('')
       setTokens(0)
       setTokensPerSecond(null)
@@ -94,7 +110,9 @@ export function useGeneration(): Generation {
       } catch (err) {
         setRunning(false)
         setError(err instanceof ApiCallError ? err.message : String(err))
+        ended(null)
       }
+      return done
     },
     stop() {
       if (current.current) void call(transport, 'jobs.cancel', { id: current.current })

@@ -19,6 +19,8 @@ import {
 } from '../../components/models/GenerationSettings'
 import { useGeneration, type GenerationResult } from '../../components/models/useGeneration'
 import { RatingInput, ReasonChips } from '../../components/ratings/RatingControls'
+import { BestOfResults, BestOfSettings, MAX_BEST_OF } from './BestOfPanel'
+import { useBestOf } from './useBestOf'
 
 /** Where an output came from, as the ratings store records it. */
 export function outputSource(
@@ -34,7 +36,10 @@ export function outputSource(
   }
 }
 
-/** Prompt a checkpoint, watch the text arrive, rate what it wrote. */
+/**
+ * Prompt a checkpoint, watch the text arrive, rate what it wrote; or draw several samples
+ * and let a reward model rank them (best-of-n), and rate the best.
+ */
 export function PlaygroundPanel() {
   const transport = useTransport()
   const client = useQueryClient()
@@ -47,6 +52,9 @@ export function PlaygroundPanel() {
   const [stops, setStops] = useState('')
   const [problem, setProblem] = useState<string | null>(null)
   const generation = useGeneration()
+  const bestOf = useBestOf(generation)
+  const [samples, setSamples] = useState(1)
+  const [judge, setJudge] = useState('')
   const [score, setScore] = useState<number | null>(null)
   const [reasons, setReasons] = useState<string[]>([])
   const [saved, setSaved] = useState<{ tone: 'success' | 'error'; text: string } | null>(null)
@@ -58,21 +66,35 @@ export function PlaygroundPanel() {
     if (!prompt.trim()) return setProblem('Write a prompt.')
     const checked = checkOptions(options, stops)
     if (!checked.ok) return setProblem(checked.message)
+    if (!Number.isInteger(samples) || samples < 1 || samples > MAX_BEST_OF)
+      return setProblem(`Samples: a whole number from 1 to ${MAX_BEST_OF}.`)
+    if (samples > 1 && !judge)
+      return setProblem('Choose a reward model to rank the samples with, or draw one sample.')
     setScore(null)
     setReasons([])
-    void generation.start(ref, prompt, checked.options)
+    bestOf.clear()
+    if (samples === 1) void generation.start(ref, prompt, checked.options)
+    else
+      void bestOf.start(ref, prompt, checked.options, samples, { runId: judge, checkpointId: null })
   }
-  const result = generation.result
+  const ranked = bestOf.state.phase === 'done' ? bestOf.state.ranked : null
+  // What the rating is about: the best sample of a ranked round, else the one generation.
+  const rated = ranked
+    ? { result: ranked[0].generation, settings: { ...options, seed: ranked[0].seed } }
+    : generation.result && !bestOf.running
+      ? { result: generation.result, settings: options }
+      : null
+  const runName = (id: string) => runs?.find((r) => r.id === id)?.name ?? id
   const rate = async () => {
-    if (!result || score === null) return
-    const runName = runs?.find((r) => r.id === result.runId)?.name ?? result.runId
+    if (!rated || score === null) return
+    const { result } = rated
     try {
       await call(transport, 'ratings.rate', {
         prompt,
         output: result.text || '(empty)',
         score,
         reasons,
-        source: outputSource(runName, result, { ...options, stop: stops }),
+        source: outputSource(runName(result.runId), result, { ...rated.settings, stop: stops }),
       })
       setSaved({ tone: 'success', text: 'Rating saved in the project.' })
       await client.invalidateQueries({ queryKey: ['ratings.list'] })
@@ -95,21 +117,32 @@ export function PlaygroundPanel() {
             onChange={setOptions}
             onStops={setStops}
           />
+          <BestOfSettings
+            samples={samples}
+            judge={judge}
+            onSamples={setSamples}
+            onJudge={setJudge}
+          />
         </div>
         <div className="stack">
           <PromptForm
             prompt={prompt}
             onPrompt={setPrompt}
             placeholder="The text the model continues"
-            running={generation.running}
+            running={generation.running || bestOf.running}
             onGenerate={run}
-            onStop={() => generation.stop()}
+            onStop={() => (bestOf.running ? bestOf.stop() : generation.stop())}
           />
           {problem && <Notice tone="error">{problem}</Notice>}
           <GenerationOutput prompt={prompt} generation={generation} label="Generated text" />
-          {result && (
+          <BestOfResults state={bestOf.state} judgeName={runName(judge)} />
+          {rated && (
             <div className="rate-output" role="group" aria-label="Rate this output">
-              <RatingInput value={score} onChange={setScore} label="Rate this output" />
+              <RatingInput
+                value={score}
+                onChange={setScore}
+                label={ranked ? 'Rate the best sample' : 'Rate this output'}
+              />
               <ReasonChips value={reasons} onChange={setReasons} />
               <Button
                 size="small"

@@ -2,8 +2,9 @@ import type { Store } from '../../store'
 import type { LoadedModel } from '../infer/load'
 import { countParams } from '../model/params'
 import { expertHidden } from '../model/config'
-import { hfArchitecture } from './hf'
+import { hfArchitecture, type HfHead } from './hf'
 import type { ExportDtype } from './export'
+import { documentStart } from '../tokenizer'
 
 const fmt = (n: number) => n.toLocaleString('en')
 const round = (x: number | null, d = 4) => (x === null ? 'n/a' : x.toFixed(d))
@@ -13,6 +14,7 @@ export function modelCard(
   store: Store,
   m: LoadedModel,
   dtype: Exclude<ExportDtype, 'q8_0'>,
+  head: HfHead = 'lm',
 ): string {
   const c = m.config
   const counts = countParams(c)
@@ -59,16 +61,38 @@ export function modelCard(
     `| backend | ${m.run.backend ?? 'n/a'} |`,
     '',
   ]
-  lines.push(
-    '## Loading',
-    '',
-    c.moe || c.shareGroupSize > 1 || c.globalTokens > 0
-      ? 'The tensor names and config follow Llama and DeepSeekMoE; the `frugal_*` fields of config.json ' +
-          'say what those formats lack. Frugal imports the folder as it is.'
-      : `A standard ${hfArchitecture(c).className} checkpoint: \`AutoModelForCausalLM.from_pretrained(folder)\`.`,
-    '',
-    "The exact forward pass, with every tensor name and shape, is documented in Frugal's docs/MODEL.md.",
-    '',
-  )
+  if (head === 'score') {
+    const tok = m.tokenizer
+    const named = (ids: number[]) => ids.map((id) => `\`${tok.idToToken(id)}\``).join(' ')
+    const start = documentStart(tok)
+    lines.push(
+      '## A reward model',
+      '',
+      'It scores a reply to a prompt (Bradley-Terry, trained on preferred and rejected replies): the',
+      "final normed state of the sequence's last token times `score.weight`. Lay the input out as it",
+      `trained: ${start.length ? `${named(start)}, then ` : ''}the prompt's tokens and the reply's` +
+        `${tok.eos !== null ? `, then ${named([tok.eos])}` : ''}; or a conversation through the chat ` +
+        'template in tokenizer_config.json, the reply as the last assistant turn. Only differences ' +
+        'between the scores of replies to one prompt mean anything.',
+      '',
+      '## Loading',
+      '',
+      `A standard ${hfArchitecture(c, head).className} checkpoint with one label: ` +
+        '`AutoModelForSequenceClassification.from_pretrained(folder)`; its logit is the score. ' +
+        'Frugal imports the folder as a reward model.',
+      '',
+    )
+  } else
+    lines.push(
+      '## Loading',
+      '',
+      c.moe || c.shareGroupSize > 1 || c.globalTokens > 0
+        ? 'The tensor names and config follow Llama and DeepSeekMoE; the `frugal_*` fields of config.json ' +
+            'say what those formats lack. Frugal imports the folder as it is.'
+        : `A standard ${hfArchitecture(c).className} checkpoint: \`AutoModelForCausalLM.from_pretrained(folder)\`.`,
+      '',
+      "The exact forward pass, with every tensor name and shape, is documented in Frugal's docs/MODEL.md.",
+      '',
+    )
   return lines.join('\n')
 }

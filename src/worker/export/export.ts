@@ -13,7 +13,8 @@ import { exportAdapter } from './adapter'
 import { toBfloat16, toFloat16 } from './floats'
 import { writeGguf } from './gguf'
 import { ggufModel, ggufRoundTrip } from './gguf-model'
-import { fromHfTensors, hfConfig, toHfTensors, type HfTensor } from './hf'
+import { fromHfTensors, hfConfig, toHfTensors, type HfHead, type HfTensor } from './hf'
+import { trainConfigSchema } from '../train/config'
 import { dequantizeRows, quantizeRows } from './quantize'
 import { bytesOf, writeSafetensors, type StoredTensor } from './safetensors'
 import type { ExportQuantization } from '../../shared/jobs'
@@ -93,9 +94,21 @@ export async function exportCheckpoint(
       `A ${formatNames[format]} is written in ${dtypesOf[format].join(', ')}, not ${dtype}.`,
       'dtype',
     )
+  const run = store.runs.get(request.runId)
+  if (run && format !== 'hf' && headOf(run.trainConfig) === 'score')
+    throw new UserError(
+      'invalid_params',
+      `Run ${run.name} is a reward model, which is exported as a Hugging Face folder (a sequence-classification model with one score), not as a ${formatNames[format]}.`,
+      'format',
+    )
   if (format === 'gguf') return exportGguf(store, request, options)
   if (format === 'peft') return exportAdapter(store, { ...request, dtype: dtype as HfDtype })
   return exportHf(store, { ...request, dtype: dtype as HfDtype }, options)
+}
+
+/** A reward run is written with its score head; every other run with its vocabulary head. */
+function headOf(trainConfig: unknown): HfHead {
+  return trainConfigSchema.parse(trainConfig).kind === 'reward' ? 'score' : 'lm'
 }
 
 /** The precisions of a Hugging Face or PEFT folder (checked against dtypesOf above). */
@@ -125,22 +138,24 @@ function exportHf(
   if (existsSync(out) && readdirSync(out).length > 0)
     throw new UserError('conflict', `${out} is not empty: choose a new folder.`, 'out')
   const model = loadCheckpoint(store, request.runId, request.checkpointId)
-  const hf = toHfTensors(model.config, model.weights)
+  const head = headOf(model.run.trainConfig)
+  const tok = model.tokenizer
+  const ids = { bos: tok.bos, eos: tok.eos, pad: tok.pad }
+  const torchDtype = { fp32: 'float32', bf16: 'bfloat16', fp16: 'float16' }[dtype]
+  // Made first: what cannot be written in this layout is refused before any file exists.
+  const config = hfConfig(model.config, ids, torchDtype, head)
+  const hf = toHfTensors(model.config, model.weights, head)
   const stored = new Map<string, StoredTensor>()
   for (const [name, t] of hf) stored.set(name, storedAs(dtype, t))
 
   options.onProgress?.('Writing the files')
   mkdirSync(out, { recursive: true })
-  const torchDtype = { fp32: 'float32', bf16: 'bfloat16', fp16: 'float16' }[dtype]
   const { bytes } = writeSafetensors(join(out, 'model.safetensors'), stored, {
     format: 'pt',
     frugal_run: model.run.id,
     frugal_checkpoint: String(model.checkpoint.id),
     frugal_step: String(model.checkpoint.step),
   })
-  const tok = model.tokenizer
-  const ids = { bos: tok.bos, eos: tok.eos, pad: tok.pad }
-  const config = hfConfig(model.config, ids, torchDtype)
   const json = (name: string, value: unknown) =>
     writeFileSync(join(out, name), `${JSON.stringify(value, null, 2)}\n`)
   json('config.json', config)
@@ -165,7 +180,7 @@ function exportHf(
     clean_up_tokenization_spaces: false,
     ...(model.chatTemplate !== null ? { chat_template: model.chatTemplate } : {}),
   })
-  writeFileSync(join(out, 'README.md'), modelCard(store, model, dtype))
+  writeFileSync(join(out, 'README.md'), modelCard(store, model, dtype, head))
   return {
     format: 'hf',
     dir: out,

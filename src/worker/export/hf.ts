@@ -9,7 +9,7 @@ import {
   weightSetOf,
   type ModelConfig,
 } from '../model/config'
-import { names, paramSpecs } from '../model/params'
+import { names, paramSpecs, scoreSpec } from '../model/params'
 
 /**
  * Frugal's parameters in the Hugging Face layout, and back.
@@ -22,6 +22,13 @@ import { names, paramSpecs } from '../model/params'
  * Layers that share weights in Frugal are written once per layer, so standard loaders
  * see an ordinary model; Frugal reads them back as one set.
  */
+
+/**
+ * The model's head: the vocabulary's (`*ForCausalLM`), or a reward model's scalar score
+ * (`*ForSequenceClassification` with one label: `score.weight`, [1, width], read at the
+ * last token).
+ */
+export type HfHead = 'lm' | 'score'
 
 export interface HfTensor {
   shape: number[]
@@ -82,23 +89,34 @@ function layerNames(c: ModelConfig, l: number): [string, string][] {
   return pairs
 }
 
-/** Every (Frugal name, Hugging Face name) pair; a shared weight set appears once per layer. */
-export function hfNames(c: ModelConfig): [string, string][] {
+/**
+ * Every (Frugal name, Hugging Face name) pair; a shared weight set appears once per layer.
+ * A reward model (head 'score') has its score head and no vocabulary head.
+ */
+export function hfNames(c: ModelConfig, head: HfHead = 'lm'): [string, string][] {
   const pairs: [string, string][] = [[names.embed, 'model.embed_tokens.weight']]
   for (let l = 0; l < c.layers; l++) pairs.push(...layerNames(c, l))
   pairs.push([names.finalNorm, 'model.norm.weight'])
-  if (!c.tieEmbeddings) pairs.push([names.lmHead, 'lm_head.weight'])
+  if (head === 'score') pairs.push([names.score, 'score.weight'])
+  else if (!c.tieEmbeddings) pairs.push([names.lmHead, 'lm_head.weight'])
   return pairs
+}
+
+/** Frugal's parameter shapes, the score head's too for a reward model. */
+function shapesOf(c: ModelConfig, head: HfHead): Map<string, readonly number[]> {
+  const specs = head === 'score' ? [...paramSpecs(c), scoreSpec(c)] : paramSpecs(c)
+  return new Map(specs.map((s) => [s.name, s.shape]))
 }
 
 /** Frugal's parameters as Hugging Face tensors ([out, in] matrices). */
 export function toHfTensors(
   c: ModelConfig,
   params: ReadonlyMap<string, Float32Array>,
+  head: HfHead = 'lm',
 ): Map<string, HfTensor> {
-  const shapes = new Map(paramSpecs(c).map((s) => [s.name, s.shape]))
+  const shapes = shapesOf(c, head)
   const out = new Map<string, HfTensor>()
-  for (const [ours, theirs] of hfNames(c)) {
+  for (const [ours, theirs] of hfNames(c, head)) {
     const values = params.get(ours)
     const shape = shapes.get(ours)
     if (!values || !shape) throw new Error(`The checkpoint has no parameter ${ours}.`)
@@ -128,10 +146,11 @@ const isZeroOutputBias = (name: string, t: HfTensor) =>
 export function fromHfTensors(
   c: ModelConfig,
   tensors: ReadonlyMap<string, HfTensor>,
+  head: HfHead = 'lm',
 ): Map<string, Float32Array> {
-  const shapes = new Map(paramSpecs(c).map((s) => [s.name, s.shape]))
+  const shapes = shapesOf(c, head)
   const out = new Map<string, Float32Array>()
-  for (const [ours, theirs] of hfNames(c)) {
+  for (const [ours, theirs] of hfNames(c, head)) {
     if (out.has(ours)) continue
     const shape = shapes.get(ours)!
     const t = tensors.get(theirs)
@@ -161,7 +180,7 @@ export function fromHfTensors(
   for (const [name, shape] of shapes)
     if (!out.has(name) && name.endsWith('router.bias')) out.set(name, new Float32Array(shape[0]))
   // A tensor the config does not explain would be silently dropped, changing the model.
-  const read = new Set(hfNames(c).map(([, theirs]) => theirs))
+  const read = new Set(hfNames(c, head).map(([, theirs]) => theirs))
   for (const [name, t] of tensors)
     if (!read.has(name) && !name.endsWith('e_score_correction_bias') && !isZeroOutputBias(name, t))
       throw new UserError(
@@ -188,9 +207,10 @@ export function hfConfig(
   c: ModelConfig,
   ids: SpecialTokenIds,
   dtype: string,
+  head: HfHead = 'lm',
 ): Record<string, unknown> {
   const windowed = c.attentionWindow !== null
-  const arch = hfArchitecture(c)
+  const arch = hfArchitecture(c, head)
   const base: Record<string, unknown> = {
     architectures: [arch.className],
     model_type: arch.modelType,
@@ -224,6 +244,8 @@ export function hfConfig(
     pad_token_id: ids.pad,
     torch_dtype: dtype,
     use_cache: true,
+    // One label: the reward model's score, as TRL's reward models are saved.
+    ...(head === 'score' ? { id2label: { '0': 'LABEL_0' }, label2id: { LABEL_0: 0 } } : {}),
   }
   if (arch.modelType === 'qwen2' || arch.modelType === 'qwen3') {
     // Qwen2's q, k and v biases are part of the architecture, not a field; the window
@@ -262,8 +284,32 @@ export function hfConfig(
  * The Hugging Face architecture a config is written as: Llama for a dense model, Mistral
  * when attention is windowed, Qwen2 when q, k and v have biases, DeepSeekMoE for a
  * mixture of experts (with Llama's attention_bias, which also biases o: written as zeros).
+ * A reward model is the same family's `*ForSequenceClassification` (dense models only:
+ * transformers has no such class for DeepSeekMoE).
  */
-export function hfArchitecture(c: ModelConfig): {
+export function hfArchitecture(
+  c: ModelConfig,
+  head: HfHead = 'lm',
+): {
+  className: string
+  modelType: string
+  attentionBiasField: boolean
+} {
+  const causal = causalArchitecture(c)
+  if (head === 'lm') return causal
+  if (c.moe)
+    throw new UserError(
+      'invalid_params',
+      'A mixture-of-experts reward model cannot be exported: transformers has no sequence-classification class for DeepSeekMoE. Train the reward model from a dense model to export it.',
+      'runId',
+    )
+  return {
+    ...causal,
+    className: causal.className.replace('ForCausalLM', 'ForSequenceClassification'),
+  }
+}
+
+function causalArchitecture(c: ModelConfig): {
   className: string
   modelType: string
   attentionBiasField: boolean
@@ -286,6 +332,29 @@ export function hfArchitecture(c: ModelConfig): {
   if (c.attentionWindow !== null)
     return { className: 'MistralForCausalLM', modelType: 'mistral', attentionBiasField: false }
   return { className: 'LlamaForCausalLM', modelType: 'llama', attentionBiasField: false }
+}
+
+/**
+ * The head a config.json's architecture has: a causal language model's, or a reward
+ * model's single score (`*ForSequenceClassification` with one label). A classifier with
+ * several labels is refused: Frugal has no place for its head.
+ */
+export function hfHeadOf(json: Record<string, unknown>): HfHead {
+  const arch = Array.isArray(json.architectures) ? (json.architectures[0] as unknown) : undefined
+  if (typeof arch !== 'string' || !arch.endsWith('ForSequenceClassification')) return 'lm'
+  const labels =
+    typeof json.id2label === 'object' && json.id2label !== null
+      ? Object.keys(json.id2label).length
+      : typeof json.num_labels === 'number'
+        ? json.num_labels
+        : 2 // transformers' default
+  if (labels !== 1)
+    throw new UserError(
+      'invalid_params',
+      `Frugal cannot load this model: ${arch} with ${labels} labels (id2label) is a classifier, and Frugal reads reward models, which give one score.`,
+      'path',
+    )
+  return 'score'
 }
 
 /** model_type values Frugal reads: Llama's block and the variations it implements exactly. */

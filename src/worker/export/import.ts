@@ -3,10 +3,10 @@ import { basename, join } from 'node:path'
 import { UserError } from '../../shared/errors'
 import type { Store } from '../../store'
 import { modelConfigSchema, type ModelConfig } from '../model/config'
-import { paramSpecs } from '../model/params'
+import { paramSpecs, scoreSpec } from '../model/params'
 import { fromJSON, type Tokenizer } from '../tokenizer'
 import { trainConfigSchema } from '../train/config'
-import { configFromHf, fromHfTensors, type HfTensor } from './hf'
+import { configFromHf, fromHfTensors, hfHeadOf, type HfHead, type HfTensor } from './hf'
 import { dequantizeRows } from './quantize'
 import { readSafetensors, toFloat32, type StoredTensor } from './safetensors'
 
@@ -21,6 +21,8 @@ export interface HfFolder {
   chatTemplate: string | null
   /** The file's weight type: F32, BF16, F16 or I8 (int8 rows dequantized with their scales). */
   dtype: string
+  /** A language model's head, or a reward model's score (`*ForSequenceClassification`). */
+  head: HfHead
 }
 
 const refuse = (message: string) => new UserError('invalid_params', message, 'path')
@@ -87,7 +89,12 @@ export function readHfFolder(dir: string): HfFolder {
   for (const file of ['config.json', sharded ? INDEX : 'model.safetensors', 'tokenizer.json'])
     if (!existsSync(join(dir, file)))
       throw new UserError('not_found', `${dir} has no ${file}: is it a model folder?`, 'path')
-  const config = configFromHf(readJson(join(dir, 'config.json')))
+  const json = readJson(join(dir, 'config.json'))
+  const head = hfHeadOf(json)
+  // A reward model has no vocabulary head; the embedding stands in for the one Frugal's
+  // model keeps (unused when it scores).
+  const config: ModelConfig =
+    head === 'score' ? { ...configFromHf(json), tieEmbeddings: true } : configFromHf(json)
   const raw = readWeights(dir)
   const tensors = new Map<string, HfTensor>()
   const dtypes = new Set<string>()
@@ -106,7 +113,7 @@ export function readHfFolder(dir: string): HfFolder {
       })
     } else tensors.set(name, { shape: t.shape, values: toFloat32(t) })
   }
-  const weights = fromHfTensors(config, tensors)
+  const weights = fromHfTensors(config, tensors, head)
   const tokenizerJson = readFileSync(join(dir, 'tokenizer.json'), 'utf8')
   let tokenizer: Tokenizer
   try {
@@ -125,6 +132,7 @@ export function readHfFolder(dir: string): HfFolder {
     tokenizerJson,
     chatTemplate: readChatTemplate(dir),
     dtype: [...dtypes].sort().join('+'),
+    head,
   }
 }
 
@@ -181,7 +189,9 @@ export function importModel(
   const runId = `import-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`
   const tensors = new Map<string, { shape: number[]; values: Float32Array }>()
   let parameters = 0
-  for (const spec of paramSpecs(config)) {
+  const specs =
+    folder.head === 'score' ? [...paramSpecs(config), scoreSpec(config)] : paramSpecs(config)
+  for (const spec of specs) {
     const values = folder.weights.get(spec.name)!
     tensors.set(`param/${spec.name}`, { shape: [...spec.shape], values })
     parameters += values.length
@@ -203,7 +213,8 @@ export function importModel(
         id: runId,
         name: request.name,
         modelConfig: config,
-        trainConfig: trainConfigSchema.parse({}),
+        // An imported reward model scores like a trained one (best-of-n, GRPO's reward).
+        trainConfig: trainConfigSchema.parse(folder.head === 'score' ? { kind: 'reward' } : {}),
         data: { datasetId: null, tokenizerId, valFraction: 0.1, importedFrom: request.path },
         tokenSetId: null,
         parentRunId: null,

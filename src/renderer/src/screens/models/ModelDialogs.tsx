@@ -69,8 +69,14 @@ export function ExportDialog({
   const choices: readonly { v: ExportDtype; text: string; hint: string }[] = dtypes[format]
   const hint = choices.find((d) => d.v === dtype)?.hint
   const f = formats.find((x) => x.v === format)!
-  // Only a LoRA run has adapters to export alone.
-  const offered = run.train.lora ? formats : formats.filter((x) => x.v !== 'peft')
+  // Only a LoRA run has adapters to export alone; a reward model is a folder only (a
+  // sequence classifier with one score: llama.cpp runs no scalar heads).
+  const offered =
+    run.train.kind === 'reward'
+      ? formats.filter((x) => x.v === 'hf')
+      : run.train.lora
+        ? formats
+        : formats.filter((x) => x.v !== 'peft')
   const pick = (next: ExportFormat) => {
     setFormat(next)
     // fp32 is in both; a precision the other format lacks falls back to it.

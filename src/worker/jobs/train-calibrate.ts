@@ -7,10 +7,12 @@ import { modelConfigSchema } from '../model/config'
 import { trainConfigSchema } from '../train/config'
 import { resolveThreads } from '../train/run'
 import { Trainer } from '../train/trainer'
+import { calibrationData } from '../train/calibration-data'
 
 /**
  * Time a few training steps of exactly this configuration (threads, precision, kernels
- * included) on random tokens: the run form's time estimate. The first steps of a fresh
+ * and the kind of run included) on random tokens shaped as the kind trains on them
+ * (calibration-data.ts): the run form's time estimate. The first steps of a fresh
  * trainer are several times slower than the rest (the JIT, wasm memory growth, kernel
  * set-up), so two warm-up steps are not counted and the median step is reported.
  */
@@ -26,24 +28,15 @@ export const trainCalibrate: JobHandler<'train.calibrate'> = async (p, ctx) => {
   const { info } = await ctx.backend()
   installKernels(tf)
   const threads = resolveThreads(t.data, info.name)
-  const train = { ...t.data, threads, evalBatches: 1 }
-  const V = m.data.vocabSize
-  const tokens = Uint16Array.from(
-    { length: Math.max(50_000, 4 * m.data.contextLength * train.batchSize) },
-    (_, i) => (i * 7919 + 13) % V,
-  )
+  const shaped = await calibrationData(m.data, { ...t.data, threads, evalBatches: 1 })
   const before = tf.memory().numBytes
   let trainer: Trainer | null = null
   try {
-    trainer = await Trainer.create(
-      m.data,
-      train,
-      { train: tokens, val: tokens, vocabSize: V },
-      {
-        replicaEntry: ctx.threads.replica,
-        backend: info.name === 'tensorflow-gpu' ? 'tensorflow' : info.name,
-      },
-    )
+    trainer = await Trainer.create(m.data, shaped.train, shaped.data, {
+      replicaEntry: ctx.threads.replica,
+      backend: info.name === 'tensorflow-gpu' ? 'tensorflow' : info.name,
+      initialWeights: shaped.initialWeights,
+    })
     const total = WARMUP_STEPS + p.steps
     ctx.progress({ done: 0, total, unit: 'steps', message: 'Warming up' })
     for (let i = 0; i < WARMUP_STEPS; i++) {

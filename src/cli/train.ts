@@ -5,6 +5,7 @@ import { UserError } from '../shared/errors'
 import type { JobResults } from '../shared/jobs'
 import { projectFromCli } from './paths'
 import { checkpointRefs, createRun, parseRunFile } from '../worker/train/setup'
+import { addChatTokens } from '../worker/sft/chat-tokenizer'
 import { runCommand, type Output } from './output'
 import { runJobInProcess } from './run-job'
 
@@ -218,5 +219,36 @@ export function registerTrainCommands(program: Command, defaultDb: string): void
               `Tokenizer "${x.name}" (id ${x.tokenizerId}): ${x.vocabSize} ids, ${x.bytesPerToken.toFixed(2)} bytes per token, ${x.seconds.toFixed(1)} s`,
           )
         }),
+    )
+  tokenizer
+    .command('add-chat-tokens')
+    .description(
+      "a new tokenizer: this one with ChatML's <|im_start|> and <|im_end|> added after its last id (the others unchanged) and ChatML as its chat template, to fine-tune a model trained on this one into a chat model",
+    )
+    .requiredOption('--tokenizer <name>', 'the tokenizer to extend')
+    .option('--name <name>', 'the new tokenizer (default: <tokenizer>-chat)')
+    .option('--db <file>', 'project file', defaultDb)
+    .option('--json', 'print the result as JSON on stdout')
+    .action((opts: { tokenizer: string; name?: string; db: string; json?: boolean }) =>
+      runCommand(!!opts.json, (out) => {
+        const store = Store.open(projectFromCli(opts.db))
+        try {
+          const base = store.tokenizers.byName(opts.tokenizer)
+          if (!base)
+            throw new UserError(
+              'not_found',
+              `There is no tokenizer "${opts.tokenizer}".`,
+              'tokenizer',
+            )
+          const r = store.write(() => addChatTokens(store, base.id, opts.name))
+          out.result(
+            { tokenizerId: r.id, name: r.name, vocabSize: r.vocabSize, added: r.added },
+            (x) =>
+              `Tokenizer "${x.name}" (id ${x.tokenizerId}): ${x.vocabSize} ids, <|im_start|> ${x.added[0]} and <|im_end|> ${x.added[1]} added, ChatML as its chat template`,
+          )
+        } finally {
+          store.close()
+        }
+      }),
     )
 }

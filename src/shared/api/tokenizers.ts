@@ -38,4 +38,18 @@ export const tokenizersApi = {
       .strict(),
   ),
   'tokenizers.delete': method<TokenizerSummary[]>()(z.object({ id: tokenizerId }).strict()),
+  /**
+   * A new tokenizer: this one with ChatML's <|im_start|> and <|im_end|> added after its
+   * last id (every other id unchanged) and ChatML as its chat template, for fine-tuning a
+   * model trained on this one into a chat model.
+   */
+  'tokenizers.addChatTokens': method<TokenizerSummary>()(
+    z
+      .object({
+        id: tokenizerId,
+        /** Default: the tokenizer's name with "-chat". */
+        name: z.string().trim().max(100).optional(),
+      })
+      .strict(),
+  ),
 }

@@ -7,6 +7,7 @@ import type { BackendInfo } from '../../shared/types'
 import { memoryEstimate } from '../../shared/estimate'
 import { GpuError } from '../webgpu/device'
 import { modelConfigSchema, type ModelConfig } from '../model/config'
+import { growVocabulary } from '../model/grow-vocabulary'
 import { measureMatmulFlops, trainingFlopsPerToken } from '../model/estimate'
 import type { RngState } from '../model/rng'
 import { CheckpointWriter, type CheckpointState, type WrittenCheckpoint } from './checkpoint/writer'
@@ -454,11 +455,17 @@ function rewardModels(store: Store, train: TrainConfig): Map<number, CheckpointM
   return out
 }
 
-/** A run started from another checkpoint: that checkpoint's weights, logged once. */
+/**
+ * A run started from another checkpoint: that checkpoint's weights, with embedding rows for
+ * the tokens the run's tokenizer adds to the checkpoint's (chat tokens), if any.
+ */
 function initWeights(store: Store, run: RunRow): Map<string, Float32Array> | null {
   const init = run.data.init
   if (!init) return null
-  return checkpointWeights(store, init.checkpointId, 'checkpoint this run starts from')
+  return growVocabulary(
+    modelConfigSchema.parse(run.modelConfig),
+    checkpointWeights(store, init.checkpointId, 'checkpoint this run starts from'),
+  )
 }
 
 /**

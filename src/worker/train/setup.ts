@@ -16,6 +16,7 @@ import {
 import { RewardRules } from '../grpo/rewards'
 import { templateError } from '../sft/chat-template'
 import { fineTuningTemplate } from '../sft/templates'
+import { extendedTokenizer } from '../sft/chat-tokenizer'
 
 /**
  * run.json: what `frugal train --config` reads (see docs/TRAINING.md for examples).
@@ -199,7 +200,11 @@ function initSource(
       'init.checkpointId',
     )
   const sourceTokenizer = source.data.tokenizerId
-  if (sourceTokenizer !== tokenizerId) {
+  // A run may start from a model on a tokenizer that extends the model's (chat tokens added
+  // after its last id): the old ids mean the same text, and the run adds embedding rows.
+  const extension =
+    role === 'starts from' && extendedTokenizer(store, tokenizerId) === sourceTokenizer
+  if (sourceTokenizer !== tokenizerId && !extension) {
     const name = store.tokenizers.get(sourceTokenizer)?.name ?? `tokenizer ${sourceTokenizer}`
     throw new UserError(
       'invalid_params',
@@ -316,12 +321,25 @@ export function createRun(
   if (spec.data.teacher) initSource(store, spec.data.teacher, spec.data.tokenizerId, 'learns from')
   if (spec.data.reference)
     initSource(store, spec.data.reference, spec.data.tokenizerId, 'is scored by')
-  // A run that starts from a checkpoint has that checkpoint's architecture.
+  // A run that starts from a checkpoint has that checkpoint's architecture (with a row for
+  // each token its tokenizer adds to the checkpoint's: initWeights grows them).
+  const grown = init !== null && init.data.tokenizerId !== spec.data.tokenizerId
   const configs = validateConfigs(
-    init ? (init.modelConfig as Record<string, unknown>) : spec.model,
+    init
+      ? {
+          ...(init.modelConfig as Record<string, unknown>),
+          ...(grown ? { vocabSize: tokenizer.vocabSize } : {}),
+        }
+      : spec.model,
     spec.train,
     tokenizer.vocabSize,
   )
+  if (grown && configs.train.lora)
+    throw new UserError(
+      'invalid_params',
+      `train.lora: the tokenizer adds tokens the model has no embedding for, and LoRA keeps the embedding frozen: fine-tune every weight (leave train.lora out), or use the model's own tokenizer.`,
+      'train.lora',
+    )
   const model = configs.model
   let train = configs.train
   if (train.curriculum === 'reference' && !spec.data.reference && !spec.data.teacher)

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs'
 import type { tokenizersApi } from '../../../shared/api/tokenizers'
 import { UserError } from '../../../shared/errors'
 import type { Store } from '../../../store'
+import { addChatTokens } from '../../../worker/sft/chat-tokenizer'
 import { fromJSON, type Tokenizer } from '../../../worker/tokenizer'
 import { checkNewFile } from '../../user-paths'
 import type { AppContext } from '../context'
@@ -57,6 +58,11 @@ export function tokenizersHandlers(ctx: AppContext): GroupHandlers<typeof tokeni
       const path = checkNewFile(destination, 'destination', { extension: '.json', overwrite })
       writeFileSync(path, json)
       return { path, bytes: Buffer.byteLength(json) }
+    },
+    'tokenizers.addChatTokens': ({ id, name }) => {
+      const store = ctx.project.require()
+      const added = store.write(() => addChatTokens(store, id, name))
+      return summaries(store).find((t) => t.id === added.id)!
     },
     'tokenizers.delete': ({ id }) => {
       const store = ctx.project.require()

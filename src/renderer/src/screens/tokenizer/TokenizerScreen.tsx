@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query'
-import { Download, Trash2, Type } from 'lucide-react'
+import { Download, MessagesSquare, Trash2, Type } from 'lucide-react'
 import { useId, useState } from 'react'
 import { Link } from 'wouter'
 import { call, useApiMutation, useApiQuery, useEvent, useTransport } from '../../api/client'
@@ -209,6 +209,17 @@ export function TokenizerScreen() {
     onSuccess: () => void client.invalidateQueries({ queryKey: ['tokenizers.list'] }),
     onError: (err) => setNotice({ tone: 'error', text: err.message }),
   })
+  const addChat = useApiMutation('tokenizers.addChatTokens', {
+    onSuccess: (t) => {
+      void client.invalidateQueries({ queryKey: ['tokenizers.list'] })
+      setSelected(t.id)
+      setNotice({
+        tone: 'success',
+        text: `${t.name}: <|im_start|> and <|im_end|> added as ids ${t.vocabSize - 2} and ${t.vocabSize - 1}, with ChatML as its chat template. Fine-tune a model trained on the original with it (Train → New run, Start from).`,
+      })
+    },
+    onError: (err) => setNotice({ tone: 'error', text: err.message }),
+  })
   const current = tokenizers?.find((t) => t.id === selected) ?? tokenizers?.[0] ?? null
   const datasetName = (id: number | null) => datasets?.find((d) => d.id === id)?.name ?? '—'
   if (datasets && datasets.length === 0) {
@@ -283,6 +294,16 @@ export function TokenizerScreen() {
                           onClick={() => setExporting(t.id)}
                         >
                           Export
+                        </Button>
+                        <Button
+                          size="small"
+                          icon={<MessagesSquare size={13} />}
+                          aria-label={`Add chat tokens to ${t.name}`}
+                          title="A copy with ChatML's <|im_start|> and <|im_end|> added after its last id (the other ids unchanged) and ChatML as its chat template"
+                          disabled={addChat.isPending}
+                          onClick={() => addChat.mutate({ id: t.id })}
+                        >
+                          Add chat tokens
                         </Button>
                         <Button
                           size="small"

@@ -342,7 +342,7 @@ export function NewRunPage() {
                 onChange={(id) => void startFrom(id)}
                 hint={
                   initRunId
-                    ? 'Its weights (not its optimizer state): the architecture and tokenizer are its own.'
+                    ? 'Its weights (not its optimizer state): the architecture and tokenizer are its own (or its tokenizer with chat tokens added: Tokenizer → Add chat tokens).'
                     : preference
                       ? 'The model to improve, usually a fine-tuned one (DPO needs it: it is also the reference).'
                       : fineTuning

@@ -22,8 +22,8 @@ test.afterEach(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-/** A project with two tiny runs trained from the CLI: "alpha" (MoE) and "beta" (dense). */
-function twoRuns(): { db: string; home: string } {
+/** A project with a dataset "verses" of 60 numbered copies of a verse, made from the CLI. */
+function versesProject(): { db: string; home: string } {
   const home = join(dir, 'home')
   const db = join(dir, 'p.frugal')
   const text = join(dir, 'verses.txt')
@@ -34,6 +34,12 @@ function twoRuns(): { db: string; home: string } {
     ['data', 'import', text, '--dataset', 'verses', '--format', 'txt-blocks', '--db', db],
     home,
   )
+  return { db, home }
+}
+
+/** A project with two tiny runs trained from the CLI: "alpha" (MoE) and "beta" (dense). */
+function twoRuns(): { db: string; home: string } {
+  const { db, home } = versesProject()
   const model = { contextLength: 32, layers: 2, heads: 2, width: 16 }
   const runs = {
     alpha: { ...model, moe: { routedExperts: 4, topK: 2, firstDenseLayers: 1 } },
@@ -245,16 +251,7 @@ test('generate in the playground, compare two checkpoints, record a preference, 
 test('best of n: samples ranked by a reward model, and the best one rated', async ({ page }) => {
   test.setTimeout(240_000)
   // A base run, and a reward model trained from it on pairs that prefer its verse to noise.
-  const home = join(dir, 'home')
-  const db = join(dir, 'p.frugal')
-  const text = join(dir, 'verses.txt')
-  const verse = 'Shall I compare thee to a summer day? Thou art more lovely and more temperate.'
-  writeFileSync(text, Array.from({ length: 60 }, (_, i) => `${verse} (${i})`).join('\n\n'))
-  frugal(['project', 'create', db], home)
-  frugal(
-    ['data', 'import', text, '--dataset', 'verses', '--format', 'txt-blocks', '--db', db],
-    home,
-  )
+  const { db, home } = versesProject()
   const pairs = join(dir, 'prefs.jsonl')
   writeFileSync(
     pairs,

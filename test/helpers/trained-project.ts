@@ -21,6 +21,36 @@ export function frugalOutput(args: string[], home: string): { stdout: string; st
   return { stdout: r.stdout, stderr: r.stderr }
 }
 
+/** `frugal generate --chat` of a run, greedy and short: its reply and why it stopped. */
+export function chatReply(
+  db: string,
+  home: string,
+  runId: string,
+  prompt: string,
+): { text: string; stop: string } {
+  const lines = frugal(
+    [
+      'generate',
+      '--run',
+      runId,
+      '--prompt',
+      prompt,
+      '--chat',
+      '--temperature',
+      '0',
+      '--max-tokens',
+      '12',
+      '--db',
+      db,
+      '--json',
+    ],
+    home,
+  )
+    .trim()
+    .split('\n')
+  return JSON.parse(lines.at(-1)!) as { text: string; stop: string }
+}
+
 /**
  * `dir/p.frugal` with a short MoE run (char tokenizer, 3 layers, 4 experts) trained
  * through the CLI on a few verses, as a user would have it.

@@ -79,6 +79,17 @@ async function rewardProject(
   return store
 }
 
+/** The reward run exported in fp32 to `dir/judge`, and its config.json. */
+async function exported(store: Store, dir: string) {
+  const out = join(dir, 'judge')
+  await exportCheckpoint(store, { runId: 'rm', out, dtype: 'fp32' })
+  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >
+  return { out, config }
+}
+
 const dense: Omit<ModelConfigInput, 'vocabSize'> = {
   contextLength: 64,
   layers: 2,
@@ -92,13 +103,7 @@ describe('exporting a reward model', () => {
   it('writes a LlamaForSequenceClassification folder with one score, which imports as a reward model scoring the same', async () => {
     const dir = tempDir()
     const store = await rewardProject(dir, dense)
-    const out = join(dir, 'judge')
-    await exportCheckpoint(store, { runId: 'rm', out, dtype: 'fp32' })
-
-    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<
-      string,
-      unknown
-    >
+    const { out, config } = await exported(store, dir)
     expect(config).toMatchObject({
       architectures: ['LlamaForSequenceClassification'],
       model_type: 'llama',
@@ -157,12 +162,7 @@ describe('exporting a reward model', () => {
   it('refuses to import a classifier with several labels, naming id2label', async () => {
     const dir = tempDir()
     const store = await rewardProject(dir, dense)
-    const out = join(dir, 'judge')
-    await exportCheckpoint(store, { runId: 'rm', out, dtype: 'fp32' })
-    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as Record<
-      string,
-      unknown
-    >
+    const { out, config } = await exported(store, dir)
     config.id2label = { '0': 'NEGATIVE', '1': 'NEUTRAL', '2': 'POSITIVE' }
     writeFileSync(join(out, 'config.json'), JSON.stringify(config))
     expect(() => importModel(store, { path: out, name: 'sentiment' })).toThrow(

@@ -10,7 +10,7 @@ import { trainBpe } from '../../../src/worker/tokenizer'
 import { CHATML_TOKENS, withSpecialTokens } from '../../../src/worker/tokenizer/chat-tokens'
 import { useTempDir } from '../../helpers/temp'
 import { sums } from '../../helpers/conversations'
-import { frugalOutput as frugal } from '../../helpers/trained-project'
+import { chatReply, frugalOutput as frugal } from '../../helpers/trained-project'
 
 const tmp = useTempDir()
 
@@ -146,29 +146,7 @@ describe('chat tokens added to a Frugal tokenizer', () => {
     expect(row.data.chatTemplate).toMatch(/<\|im_start\|>/)
 
     // Chat: through ChatML; the reply ends by itself at <|im_end|>.
-    const chat = JSON.parse(
-      frugal(
-        [
-          'generate',
-          '--run',
-          runId,
-          '--prompt',
-          'What is 4+3?',
-          '--chat',
-          '--temperature',
-          '0',
-          '--max-tokens',
-          '12',
-          '--db',
-          db,
-          '--json',
-        ],
-        home,
-      )
-        .stdout.trim()
-        .split('\n')
-        .at(-1)!,
-    ) as { text: string; stop: string }
+    const chat = chatReply(db, home, runId, 'What is 4+3?')
     expect(chat.stop).toBe('eos')
     expect(chat.text.trim()).toMatch(/^\d+$/)
 

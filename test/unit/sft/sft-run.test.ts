@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { Store } from '../../../src/store'
 import { useTempDir } from '../../helpers/temp'
 import { sums } from '../../helpers/conversations'
-import { frugalOutput as frugal } from '../../helpers/trained-project'
+import { chatReply, frugalOutput as frugal } from '../../helpers/trained-project'
 
 describe('supervised fine-tuning through the CLI', () => {
   const tmp = useTempDir()
@@ -73,29 +73,7 @@ describe('supervised fine-tuning through the CLI', () => {
     expect(summary.type).toBe('summary')
 
     // Chat: the question through the template; the reply ends by itself at the end token.
-    const chat = JSON.parse(
-      frugal(
-        [
-          'generate',
-          '--run',
-          summary.runId!,
-          '--prompt',
-          'What is 4+3?',
-          '--chat',
-          '--temperature',
-          '0',
-          '--max-tokens',
-          '12',
-          '--db',
-          db,
-          '--json',
-        ],
-        home,
-      )
-        .stdout.trim()
-        .split('\n')
-        .at(-1)!,
-    ) as { text: string; stop: string }
+    const chat = chatReply(db, home, summary.runId!, 'What is 4+3?')
     expect(chat.stop).toBe('eos')
     expect(chat.text.trim()).toMatch(/^\d+$/)
 

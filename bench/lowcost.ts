@@ -7,20 +7,23 @@
  *   npm run bench:lowcost              (STEPS=400 per run: about 20 minutes on 2 cores)
  *   STEPS=60 npm run bench:lowcost     (a quick check that every experiment runs)
  *   ONLY=curriculum,int8 npm run bench:lowcost   (some experiments: moe, distillation,
- *                                       precision, int8, curriculum; the dense baseline always)
+ *                                       open-teacher, precision, int8, curriculum; the dense
+ *                                       baseline always)
  *   FRUGAL_BACKEND=cpu|wasm|tensorflow, THREADS=n
  *
  * Prints one JSON object on stdout (each comparison, its configurations and which side
  * won by how much); progress on stderr.
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { readFileSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
-import { resolve } from 'node:path'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { Store } from '../src/store'
 import { loadBackend } from '../src/worker/backend'
 import { externalDataPath, tinyShakespeare } from './external-data'
-import { int8RoundTrip } from '../src/worker/export/export'
-import { disposeParams, toParams } from '../src/worker/infer/load'
+import { exportCheckpoint, int8RoundTrip } from '../src/worker/export/export'
+import { importModel } from '../src/worker/export/import'
+import { disposeParams, loadCheckpoint, toParams } from '../src/worker/infer/load'
 import { perplexity } from '../src/worker/infer/perplexity'
 import { installKernels } from '../src/worker/kernels'
 import {
@@ -29,8 +32,8 @@ import {
   type ModelConfigInput,
 } from '../src/worker/model/config'
 import { trainingFlopsPerToken } from '../src/worker/model/estimate'
-import { countParams } from '../src/worker/model/params'
-import { trainChar } from '../src/worker/tokenizer'
+import { countParams, paramSpecs } from '../src/worker/model/params'
+import { trainBpe, trainChar } from '../src/worker/tokenizer'
 import { trainConfigSchema, type TrainConfigInput } from '../src/worker/train/config'
 import { Trainer, type TrainerOptions } from '../src/worker/train/trainer'
 import { referenceDifficulty, unigramDifficulty } from '../src/worker/train/curriculum'
@@ -54,7 +57,14 @@ const replicaEntry = resolve(
 )
 /** Validation tokens every model is judged on (the same ones, in the same windows). */
 const VAL_TOKENS = 65_536
-const experiments = ['moe', 'distillation', 'precision', 'int8', 'curriculum'] as const
+const experiments = [
+  'moe',
+  'distillation',
+  'open-teacher',
+  'precision',
+  'int8',
+  'curriculum',
+] as const
 const only = process.env.ONLY?.split(',').map((x) => x.trim())
 const unknown = only?.filter((x) => !(experiments as readonly string[]).includes(x)) ?? []
 if (unknown.length)
@@ -70,7 +80,12 @@ const text = readFileSync(path, 'utf8')
 const { tokenizer } = await trainChar([text], { specialTokens: [], byteFallback: false })
 const ids = tokenizer.encode(text)
 const split = Math.floor(ids.length * 0.9)
-const data = {
+interface Corpus {
+  train: Int32Array
+  val: Int32Array
+  vocabSize: number
+}
+const data: Corpus = {
   train: ids.subarray(0, split),
   val: ids.subarray(split),
   vocabSize: tokenizer.vocabSize,
@@ -117,10 +132,14 @@ interface Outcome {
 const round = (x: number, d = 4) => Number(x.toFixed(d))
 
 /** Validation loss and perplexity of weights on the fixed validation tokens. */
-async function judge(config: ModelConfig, weights: ReadonlyMap<string, Float32Array>) {
+async function judge(
+  config: ModelConfig,
+  weights: ReadonlyMap<string, Float32Array>,
+  corpus: Corpus = data,
+) {
   const params = toParams(config, weights)
   try {
-    return await perplexity(config, params, data.val, { maxTokens: VAL_TOKENS })
+    return await perplexity(config, params, corpus.val, { maxTokens: VAL_TOKENS })
   } finally {
     disposeParams(params)
   }
@@ -131,27 +150,25 @@ async function run(
   model: ModelConfigInput,
   train: TrainConfigInput = {},
   options: TrainerOptions = {},
+  corpus: Corpus = data,
 ): Promise<Outcome> {
   const config = modelConfigSchema.parse(model)
+  const trainConfig = trainConfigSchema.parse({ ...trainBase, ...train })
+  const runSteps = trainConfig.steps
   const t0 = performance.now()
-  const trainer = await Trainer.create(
-    config,
-    trainConfigSchema.parse({ ...trainBase, ...train }),
-    data,
-    {
-      replicaEntry,
-      backend: backendName,
-      ...options,
-    },
-  )
+  const trainer = await Trainer.create(config, trainConfig, corpus, {
+    replicaEntry,
+    backend: backendName,
+    ...options,
+  })
   const imbalance: number[] = []
   let skipped = 0
   let kl: number | null = null
-  for (let s = 0; s < steps; s++) {
+  for (let s = 0; s < runSteps; s++) {
     const m = await trainer.trainStep()
     skipped = m.skippedTotal
     kl = m.kl
-    if (s >= steps - 50 && m.moe.length)
+    if (s >= runSteps - 50 && m.moe.length)
       imbalance.push(m.moe.reduce((a, l) => a + l.imbalance, 0) / m.moe.length)
     if ((s + 1) % 100 === 0)
       process.stderr.write(`  ${name}: step ${s + 1} loss ${m.loss.toFixed(4)}\n`)
@@ -161,7 +178,7 @@ async function run(
     if (k.startsWith('param/')) weights.set(k.slice(6), v)
   await trainer.dispose()
   const seconds = (performance.now() - t0) / 1000
-  const r = await judge(config, weights)
+  const r = await judge(config, weights, corpus)
   const counts = countParams(config)
   const outcome: Outcome = {
     name,
@@ -170,7 +187,7 @@ async function run(
     parameters: counts.total,
     activeParameters: counts.active,
     trainingFlops:
-      trainingFlopsPerToken(config) * steps * trainBase.batchSize! * config.contextLength,
+      trainingFlopsPerToken(config) * runSteps * trainBase.batchSize! * config.contextLength,
     seconds,
     skippedSteps: skipped,
     imbalance: imbalance.length ? imbalance.reduce((a, b) => a + b, 0) / imbalance.length : null,
@@ -267,6 +284,157 @@ async function distillation() {
   }
 }
 
+// 2b. A teacher in an open model's layout. No network here to fetch a released model, and a
+// random one knows nothing, so the teacher is trained here (on 4× the student's tokens, as a
+// released model has seen far more text than the student will) in Qwen2.5's architecture
+// (grouped-query attention, q/k/v biases, tied embeddings, RoPE θ 10⁶, a byte-level BPE
+// tokenizer), written as a Hugging Face folder by the exporter in bf16 (as such models are
+// published), stripped of Frugal's own config entry so that the importer reads Qwen2's fields
+// as it does for a downloaded Qwen2.5, imported into a project, and loaded back from there
+// as the teacher of a small student, on its own tokenizer's ids.
+async function openTeacher() {
+  const trainText = text.slice(0, Math.floor(text.length * 0.9))
+  const { tokenizer: bpe } = await trainBpe([trainText], { vocabSize: 512 })
+  const bpeIds = bpe.encode(text)
+  const cut = Math.floor(bpeIds.length * 0.9)
+  const corpus: Corpus = {
+    train: bpeIds.subarray(0, cut),
+    val: bpeIds.subarray(cut),
+    vocabSize: bpe.vocabSize,
+  }
+  const teacher = await run(
+    'qwen2.5-layout-teacher',
+    {
+      ...base,
+      vocabSize: bpe.vocabSize,
+      kvHeads: 2,
+      attentionBias: true,
+      tieEmbeddings: true,
+      ropeTheta: 1e6,
+    },
+    { steps: 4 * steps, decaySteps: 4 * steps },
+    {},
+    corpus,
+  )
+
+  const dir = mkdtempSync(join(tmpdir(), 'frugal-open-teacher-'))
+  const store = Store.create(join(dir, 'project.frugal'))
+  try {
+    const now = new Date().toISOString()
+    const tokenizerId = store.tokenizers.insert({
+      name: 'shakespeare-bpe-512',
+      kind: 'bpe',
+      vocabSize: bpe.vocabSize,
+      datasetId: null,
+      options: {},
+      stats: null,
+      json: bpe.serialize(),
+      createdAt: now,
+    })
+    store.runs.create(
+      {
+        id: 'teacher',
+        name: 'teacher',
+        modelConfig: teacher.config,
+        trainConfig: trainConfigSchema.parse({ ...trainBase }),
+        data: { datasetId: null, tokenizerId, valFraction: 0.1 },
+        tokenSetId: null,
+        parentRunId: null,
+        parentCheckpointId: null,
+      },
+      now,
+    )
+    store.checkpoints.write({
+      runId: 'teacher',
+      step: steps,
+      reason: 'final',
+      state: {},
+      tensors: new Map(
+        paramSpecs(teacher.config).map((p) => [
+          `param/${p.name}`,
+          { shape: [...p.shape], values: teacher.weights.get(p.name)! },
+        ]),
+      ),
+      trainLoss: null,
+      valLoss: null,
+      createdAt: now,
+      fullEvery: 1,
+    })
+    const folder = join(dir, 'qwen2.5-layout')
+    await exportCheckpoint(store, { runId: 'teacher', out: folder, dtype: 'bf16' })
+    const configPath = join(folder, 'config.json')
+    const hfConfig = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>
+    delete hfConfig.frugal_config
+    writeFileSync(configPath, JSON.stringify(hfConfig, null, 2))
+    const architecture = (hfConfig.architectures as string[])[0]
+    if (architecture !== 'Qwen2ForCausalLM')
+      throw new Error(`The teacher was written as ${architecture}, not Qwen2ForCausalLM.`)
+
+    const imported = importModel(store, { path: folder, name: 'Qwen2.5-layout teacher' })
+    const loaded = loadCheckpoint(store, imported.runId)
+    const reencoded = loaded.tokenizer.encode(text)
+    if (reencoded.length !== bpeIds.length || reencoded.some((id, i) => id !== bpeIds[i]))
+      throw new Error('The imported tokenizer does not give the exported one’s ids.')
+    const importedJudge = await judge(loaded.config, loaded.weights, corpus)
+
+    const studentModel: ModelConfigInput = {
+      ...base,
+      vocabSize: bpe.vocabSize,
+      layers: 2,
+      width: 64,
+    }
+    const labelsOnly = await run('bpe-student-labels', studentModel, {}, {}, corpus)
+    const teacherOption = { teacher: { config: loaded.config, weights: loaded.weights } }
+    // Hinton's setting (as in the experiment above), and one that leans on the teacher:
+    // mostly its distribution (α 0.1), unsoftened (T 1).
+    const distilled = await run(
+      'bpe-student-distilled',
+      studentModel,
+      { distillAlpha: 0.5, distillTemperature: 2 },
+      teacherOption,
+      corpus,
+    )
+    const leaning = await run(
+      'bpe-student-distilled-a0.1-t1',
+      studentModel,
+      { distillAlpha: 0.1, distillTemperature: 1 },
+      teacherOption,
+      corpus,
+    )
+    return {
+      configuration:
+        'teacher: 4 layers × width 128, 4 heads over 2 key/value heads, q/k/v biases, tied embeddings, byte-level BPE of 512 ids trained on the training split, 4× the steps of the students; exported as Qwen2ForCausalLM in bf16 without frugal_config, imported, and loaded from the project; student 2 layers × width 64 on the same ids; distilled with α 0.5, T 2 and with α 0.1, T 1',
+      tokens: { train: corpus.train.length, validation: corpus.val.length },
+      teacher: {
+        ...summary(teacher),
+        architecture,
+        importedValLoss: round(importedJudge.loss),
+        importedDtype: imported.dtype,
+      },
+      labelsOnly: summary(labelsOnly),
+      distilled: {
+        ...summary(distilled),
+        finalKl: distilled.finalKl === null ? null : round(distilled.finalKl),
+      },
+      distilledAlpha01T1: {
+        ...summary(leaning),
+        finalKl: leaning.finalKl === null ? null : round(leaning.finalKl),
+      },
+      verdictAlpha05T2: verdict(
+        ['labels only', labelsOnly.valLoss],
+        ['distilled', distilled.valLoss],
+      ),
+      verdictAlpha01T1: verdict(
+        ['labels only', labelsOnly.valLoss],
+        ['distilled', leaning.valLoss],
+      ),
+    }
+  } finally {
+    store.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 // 3. Reduced precision (emulated): the dense model's GEMM inputs in bf16 and fp8.
 async function precision() {
   const bf16 = await run('dense-bf16', base, { precision: 'bf16' })
@@ -342,6 +510,7 @@ const report = {
   base: modelConfigSchema.parse(base),
   ...(want('moe') ? await moeExperiments() : {}),
   ...(want('distillation') ? { distillation: await distillation() } : {}),
+  ...(want('open-teacher') ? { openTeacher: await openTeacher() } : {}),
   ...(want('precision') ? { precision: await precision() } : {}),
   ...(want('int8') ? { int8: await int8() } : {}),
   ...(want('curriculum') ? { curriculum: await curriculum() } : {}),

@@ -14,7 +14,9 @@
  * as the product's default, under which a GPU routes on the device) train on random tokens
  * for a few warm-up steps and then `--steps` timed ones: tokens/s, step time, model FLOPs
  * utilization (against the adapter's fp32 peak where it is known, and against a measured
- * 2048² matmul rate always), and the GPU memory the run reserved (peak). The smallest
+ * 2048² matmul rate always), the GPU memory the run reserved (peak), and the peak of GPU
+ * buffers in use during one step (each buffer once; tfjs's own count of live tensors, also
+ * printed, counts views and clones again). The smallest
  * dense model also trains on wasm (a child process), and, where `python3` has torch and a
  * CUDA device, the same architectures run in PyTorch eager in fp32 and bf16 autocast
  * (bench/gpu_reference.py) for the ratio. The backend is webgpu unless FRUGAL_BACKEND says
@@ -128,8 +130,20 @@ interface CaseResult {
   modelTflops: number
   mfu: { vsKnownPeak: number | null; vsMeasuredMatmul: number }
   gpuReservedBytes: number | null
-  /** Peak bytes of live tensors in one step (tfjs's accounting, an extra untimed step). */
+  /**
+   * Peak bytes of live tensors in one step (tfjs's accounting, an extra untimed step): it
+   * counts a tensor's bytes again for each view or clone of it (reshapes, the copies saved
+   * for the backward), so it overstates memory; compare only runs of the same code.
+   */
   peakStepBytes: number
+  /**
+   * The peak of GPU buffers in use during that step, each buffer once (webgpu's buffer
+   * manager), weights and optimizer state included, as PyTorch's max_memory_allocated
+   * counts; null on other backends.
+   */
+  peakGpuBytes: number | null
+  /** GPU buffers in use before that step: the weights, the optimizer's moments. */
+  gpuBytesBeforeStep: number | null
   /** Reads from the device to the host per timed step: each one stalls a GPU's queue. */
   readsPerStep: number
   /** Shader launches per timed step (webgpu; 0 elsewhere). */
@@ -155,6 +169,41 @@ function countCalls(methods: string[]): () => number {
   return () => calls
 }
 let counters: { reads: () => number; launches: () => number } | null = null
+
+/** What of tfjs-backend-webgpu's buffer manager this reads: bytes of buffers handed out. */
+interface BufferManager {
+  numBytesUsed: number
+  acquireBuffer: (...args: unknown[]) => unknown
+}
+
+/**
+ * The GPU buffers in use before `work` and at their peak during it (webgpu's buffer
+ * manager counts each buffer once, where tfjs's numBytes counts every view of one); null
+ * on a backend without one.
+ */
+async function gpuBufferPeak(
+  work: () => Promise<void>,
+): Promise<{ before: number; peak: number } | null> {
+  const manager = (tf.backend() as unknown as { bufferManager?: BufferManager }).bufferManager
+  if (!manager) {
+    await work()
+    return null
+  }
+  const acquire = manager.acquireBuffer
+  const before = manager.numBytesUsed
+  let peak = before
+  manager.acquireBuffer = (...args: unknown[]) => {
+    const buffer = acquire.apply(manager, args)
+    peak = Math.max(peak, manager.numBytesUsed)
+    return buffer
+  }
+  try {
+    await work()
+  } finally {
+    manager.acquireBuffer = acquire
+  }
+  return { before, peak }
+}
 
 /** `peaks`: the measured matmul rate, and the adapter's fp32 peak when its name is known. */
 async function runCase(
@@ -185,7 +234,9 @@ async function runCase(
   })
   const times: number[] = []
   let loss = NaN
-  let peakBytes: number
+  let peakBytes = 0
+  let peakGpuBytes: number | null
+  let gpuBytesBeforeStep: number | null
   let readsPerStep: number
   let launchesPerStep: number
   counters ??= {
@@ -208,8 +259,12 @@ async function runCase(
     }
     readsPerStep = (counters.reads() - before.reads) / steps
     launchesPerStep = (counters.launches() - before.launches) / steps
-    // One more step, untimed, for the peak of live tensor bytes (tfjs's own accounting).
-    peakBytes = (await tf.profile(() => trainer.trainStep().then(() => []))).peakBytes
+    // One more step, untimed, for the peaks of memory: tfjs's accounting and the GPU's.
+    const gpu = await gpuBufferPeak(async () => {
+      peakBytes = (await tf.profile(() => trainer.trainStep().then(() => []))).peakBytes
+    })
+    peakGpuBytes = gpu?.peak ?? null
+    gpuBytesBeforeStep = gpu?.before ?? null
   } finally {
     await trainer.dispose()
   }
@@ -237,6 +292,8 @@ async function runCase(
     },
     gpuReservedBytes: mem.numBytesAllocatedInGPU ?? null,
     peakStepBytes: peakBytes,
+    peakGpuBytes,
+    gpuBytesBeforeStep,
     readsPerStep: round(readsPerStep, 1),
     launchesPerStep: round(launchesPerStep, 1),
     finalLoss: round(loss, 4),

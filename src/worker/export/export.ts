@@ -14,7 +14,7 @@ import { toBfloat16, toFloat16 } from './floats'
 import { writeGguf } from './gguf'
 import { ggufModel, ggufRoundTrip } from './gguf-model'
 import { fromHfTensors, hfConfig, toHfTensors, type HfHead, type HfTensor } from './hf'
-import { trainConfigSchema } from '../train/config'
+import { isRewardRun, trainConfigSchema } from '../train/config'
 import { dequantizeRows, quantizeRows } from './quantize'
 import { bytesOf, writeSafetensors, type StoredTensor } from './safetensors'
 import type { ExportQuantization } from '../../shared/jobs'
@@ -108,7 +108,7 @@ export async function exportCheckpoint(
 
 /** A reward run is written with its score head; every other run with its vocabulary head. */
 function headOf(trainConfig: unknown): HfHead {
-  return trainConfigSchema.parse(trainConfig).kind === 'reward' ? 'score' : 'lm'
+  return isRewardRun(trainConfigSchema.parse(trainConfig)) ? 'score' : 'lm'
 }
 
 /** The precisions of a Hugging Face or PEFT folder (checked against dtypesOf above). */

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import type { modelsApi } from '../../../shared/api'
 import type { EvalRecord } from '../../../shared/api/models'
 import { UserError } from '../../../shared/errors'
-import { trainConfigSchema } from '../../../shared/config/train'
+import { isRewardRun, trainConfigSchema } from '../../../shared/config/train'
 import type { Store } from '../../../store'
 import { checkNewFile, resolveUserPath } from '../../user-paths'
 import type { AppContext } from '../context'
@@ -63,7 +63,7 @@ export function modelsHandlers(ctx: AppContext): GroupHandlers<typeof modelsApi>
     'models.score': (p) => {
       const store = checked(p.runId, p.checkpointId)
       const run = store.runs.get(p.runId)!
-      if (trainConfigSchema.parse(run.trainConfig).kind !== 'reward')
+      if (!isRewardRun(trainConfigSchema.parse(run.trainConfig)))
         throw new UserError(
           'invalid_params',
           `Run "${run.name}" is not a reward model: train one with the kind "A reward model".`,

@@ -210,6 +210,12 @@ const summary = (o: Outcome) => ({
   ...(o.imbalance !== null ? { expertImbalance: round(o.imbalance, 3) } : {}),
 })
 
+/** A distilled run's summary, with its last distillation term T²·KL. */
+const distilledSummary = (o: Outcome) => ({
+  ...summary(o),
+  finalKl: o.finalKl === null ? null : round(o.finalKl),
+})
+
 /** Lower is better: which won and by how much (relative), or a tie within 0.5%. */
 function verdict(a: [string, number], b: [string, number]) {
   const [winner, loser] = a[1] <= b[1] ? [a, b] : [b, a]
@@ -276,10 +282,7 @@ async function distillation() {
     configuration: 'student 2 layers × width 64; teacher: the dense model above; α 0.5, T 2',
     teacher: summary(dense),
     labelsOnly: summary(labelsOnly),
-    distilled: {
-      ...summary(distilled),
-      finalKl: distilled.finalKl === null ? null : round(distilled.finalKl),
-    },
+    distilled: distilledSummary(distilled),
     ...verdict(['labels only', labelsOnly.valLoss], ['distilled', distilled.valLoss]),
   }
 }
@@ -412,14 +415,8 @@ async function openTeacher() {
         importedDtype: imported.dtype,
       },
       labelsOnly: summary(labelsOnly),
-      distilled: {
-        ...summary(distilled),
-        finalKl: distilled.finalKl === null ? null : round(distilled.finalKl),
-      },
-      distilledAlpha01T1: {
-        ...summary(leaning),
-        finalKl: leaning.finalKl === null ? null : round(leaning.finalKl),
-      },
+      distilled: distilledSummary(distilled),
+      distilledAlpha01T1: distilledSummary(leaning),
       verdictAlpha05T2: verdict(
         ['labels only', labelsOnly.valLoss],
         ['distilled', distilled.valLoss],

@@ -1,6 +1,6 @@
 /**
  * `npm run test:webgpu`: the numerics suites again on the webgpu backend (gradients
- * against finite differences, the trainer, exact resume after kill -9, the decoder,
+ * against finite differences, the trainer, exact resume after kill -9, the decoders,
  * packed fine-tuning rows, the optimizer beside tensors that share memory).
  * With no GPU, Dawn runs on Mesa's software Vulkan driver (llvmpipe, Mesa 25 or later;
  * Debian 12: `mesa-vulkan-drivers` from bookworm-backports), which .ci/run installs.
@@ -15,6 +15,7 @@ const suites = [
   'test/unit/train/trainer.test.ts',
   'test/unit/train/resume.test.ts',
   'test/unit/infer/decoder.test.ts',
+  'test/unit/infer/batch-decoder.test.ts',
   'test/unit/worker/webgpu.test.ts',
   'test/unit/sft/sft.test.ts',
   'test/unit/train/lora.test.ts',

@@ -340,3 +340,14 @@ export const isMoeLayer = (c: ModelConfig, layer: number): boolean =>
 /** Index of the weight set a layer uses (layers in one sharing group use the same one). */
 export const weightSetOf = (c: ModelConfig, layer: number): number =>
   Math.floor(layer / c.shareGroupSize)
+
+/**
+ * The config a model runs inference with (generation, evaluation, a teacher, a reference):
+ * no MoE capacity limit, which is a training-time device; every token gets the experts it
+ * chose, as in DeepSeek-V3's inference.
+ */
+export function inferenceConfig(c: ModelConfig): ModelConfig {
+  return c.moe && c.moe.capacityFactor !== null
+    ? { ...c, moe: { ...c.moe, capacityFactor: null } }
+    : c
+}

@@ -1,11 +1,8 @@
-import * as tf from '@tensorflow/tfjs-core'
-import { throwIfBackendFailed } from '../backend-failure'
+import { BatchDecoder } from '../infer/batch-decoder'
 import { sampleToken } from '../infer/sample'
-import { Transformer, type Params } from '../model/model'
+import type { Transformer, Params } from '../model/model'
 import type { Numerics } from '../model/numerics'
 import type { Rng } from '../model/rng'
-import { trimGpuPool } from '../webgpu/device'
-import { paddedRows, type PaddedRows } from './rows'
 
 export interface RolloutOptions {
   /** The most tokens a reply may have (less where the prompt leaves less of the context). */
@@ -30,12 +27,11 @@ export interface Reply {
 }
 
 /**
- * Replies to many prompts at once, one token per pass for every unfinished row: the rows
- * (each a prompt and its reply so far, right-padded to the longest) go through the model
- * together and each samples its next token from its last position's logits. A row ends at
- * an end-of-turn token or its token limit. Without a key/value cache a pass recomputes
- * every row's prefix, which costs O(n²) in a reply's length: the trade for sampling a
- * whole batch of rows, all of them different, in one pass per token (RL replies are short).
+ * Replies to many prompts at once, one token per pass for every unfinished row, with a
+ * key/value cache (infer/batch-decoder.ts): the prompts go through the model once, then
+ * each pass feeds every unfinished row its last sampled token, and each samples its next
+ * from that pass's logits. A row ends at an end-of-turn token or its token limit, and
+ * leaves the batch.
  */
 export async function sampleReplies(
   model: Transformer,
@@ -43,7 +39,7 @@ export async function sampleReplies(
   prompts: readonly Int32Array[],
   o: RolloutOptions,
 ): Promise<Reply[]> {
-  // A bound on one pass's activations: more rows are sampled a chunk at a time.
+  // A bound on one pass's activations and cache: more rows are sampled a chunk at a time.
   if (prompts.length > MAX_ROWS) {
     const out: Reply[] = []
     for (let first = 0; first < prompts.length; first += MAX_ROWS)
@@ -52,57 +48,35 @@ export async function sampleReplies(
   }
   const context = model.config.contextLength
   const V = model.config.vocabSize
-  const sequences = prompts.map((p) => Array.from(p))
   const replies: Reply[] = prompts.map(() => ({ ids: [], ended: false }))
   // A sequence is fed while it is at most the context; the last sampled token never is.
   const limit = prompts.map((p) => Math.min(o.maxNewTokens, context + 1 - p.length))
+  // The batch's rows, as indices into prompts.
   let active = prompts.map((_, i) => i).filter((i) => limit[i] > 0)
+  if (active.length === 0) return replies
   const sampling = { temperature: o.temperature, topK: 0, topP: 1 }
-  while (active.length > 0) {
-    // Each row's last real position is where its next token's logits are.
-    const rows = paddedRows(active.map((i) => sequences[i]))
-    const logits = await lastLogits(model, params, rows, o.numerics)
-    const next: number[] = []
-    active.forEach((i, r) => {
-      const id = sampleToken(logits.subarray(r * V, r * V + o.vocab), sampling, o.rng)
-      const reply = replies[i]
-      reply.ids.push(id)
-      sequences[i].push(id)
-      if (o.ends.has(id)) reply.ended = true
-      else if (reply.ids.length < limit[i]) next.push(i)
-    })
-    active = next
-  }
-  return replies
-}
-
-/** The logits (R, V) at each row's last token, from a pass over the padded rows. */
-async function lastLogits(
-  model: Transformer,
-  P: Params,
-  { R, L, ids, positions, last }: PaddedRows,
-  numerics: Numerics,
-): Promise<Float32Array> {
-  // Explicit tables (freed below): the model keeps its own per batch shape, and a rollout
-  // makes a new shape at every token.
-  const tables = model.packedTables(positions, new Int32Array(R * L), R, L)
-  let x = tf.tidy(() => model.embed(P, tf.tensor1d(ids, 'int32')))
+  const decoder = new BatchDecoder(model, params, o.numerics)
   try {
-    for (let l = 0; l < model.config.layers; l++) {
-      const out = await model.blockAsync(P, l, x, R, L, { numerics, dropPath: null, tables })
-      out.aux?.dispose()
-      if (out.moe instanceof tf.Tensor) out.moe.dispose()
-      x.dispose()
-      x = out.x
+    let logits = await decoder.start(active.map((i) => Array.from(prompts[i])))
+    for (;;) {
+      const kept: number[] = [] // rows of the batch that go on
+      const fed: number[] = []
+      active.forEach((i, r) => {
+        const id = sampleToken(logits.subarray(r * V, r * V + o.vocab), sampling, o.rng)
+        const reply = replies[i]
+        reply.ids.push(id)
+        if (o.ends.has(id)) reply.ended = true
+        else if (reply.ids.length < limit[i]) {
+          kept.push(r)
+          fed.push(id)
+        }
+      })
+      if (kept.length === 0) return replies
+      active = kept.map((r) => active[r])
+      decoder.keep(kept)
+      logits = await decoder.next(fed)
     }
-    const logits = tf.tidy(() => model.head(P, tf.gather(x, tf.tensor1d(last, 'int32')), numerics)) // (R, V)
-    const values = (await logits.data()) as Float32Array
-    logits.dispose()
-    throwIfBackendFailed()
-    trimGpuPool()
-    return values
   } finally {
-    x.dispose()
-    Transformer.disposeTables(tables)
+    decoder.dispose()
   }
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core'
-import type { ModelConfig } from '../model/config'
+import { inferenceConfig, type ModelConfig } from '../model/config'
 import { KvCache } from '../model/kv-cache'
 import type { Routed } from '../model/layers/moe'
 import { float32Numerics, Transformer, type BlockOptions, type Params } from '../model/model'
@@ -33,7 +33,7 @@ export class Decoder {
     config: ModelConfig,
     private readonly params: Params,
   ) {
-    this.config = config.moe ? { ...config, moe: { ...config.moe, capacityFactor: null } } : config
+    this.config = inferenceConfig(config)
     this.model = new Transformer(this.config)
     this.cache = new KvCache(config.layers)
   }

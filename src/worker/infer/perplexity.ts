@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { windowBatch } from '../train/data'
-import type { ModelConfig } from '../model/config'
+import { inferenceConfig, type ModelConfig } from '../model/config'
 import { crossEntropy } from '../model/loss'
 import { Transformer, type Params } from '../model/model'
 import { readSum } from '../kernels/host-views'
@@ -28,8 +28,7 @@ export async function perplexity(
   const started = performance.now()
   const T = config.contextLength
   const B = options.batch ?? 8
-  const c = config.moe ? { ...config, moe: { ...config.moe, capacityFactor: null } } : config
-  const model = new Transformer(c)
+  const model = new Transformer(inferenceConfig(config))
   const usable = Math.min(tokens.length - 1, options.maxTokens ?? Infinity)
   const windows = Math.floor(usable / T)
   if (windows < 1) throw new Error(`${tokens.length} tokens cannot fill one window of ${T + 1}.`)

@@ -1,47 +1,74 @@
 import * as tf from '@tensorflow/tfjs-core'
 
 /**
- * The keys and values of one sequence's tokens so far, per layer: what lets decoding
- * process each new token as one row through the model (Transformer's blocks with
- * `BlockOptions.cache`) instead of the whole sequence again.
+ * The keys and values of the tokens so far of one or more sequences (rows), per layer: what
+ * lets decoding process each new token as one row through the model (Transformer's blocks
+ * with `BlockOptions.cache`) instead of the whole sequence again. Every row holds the same
+ * number of entries; where rows differ in length, the caller's attention mask hides the
+ * padding (infer/batch-decoder.ts).
  */
 export class KvCache {
-  /** Per layer: cached keys and values (length, D), or null before the first token. */
-  private readonly keys: (tf.Tensor2D | null)[]
-  private readonly values: (tf.Tensor2D | null)[]
-  /** Tokens cached: the position of the next one. */
+  /** Per layer: cached keys and values (rows, length, D), or null before the first pass. */
+  private readonly keys: (tf.Tensor3D | null)[]
+  private readonly values: (tf.Tensor3D | null)[]
+  /** Entries cached per row: the layout index of the next one. */
   length = 0
 
-  constructor(layers: number) {
+  constructor(
+    layers: number,
+    /** Sequences decoded together. */
+    public rows = 1,
+  ) {
     this.keys = Array.from({ length: layers }, () => null)
     this.values = Array.from({ length: layers }, () => null)
   }
 
   /**
-   * Layer l's keys and values with this pass's k and v (n, D) appended: (length + n, D).
-   * They outlive the caller's tidy; the previous ones are freed. `length` moves on only
-   * when the whole pass is done (`advance`), since every layer appends at the same position.
+   * Layer l's keys and values with this pass's k and v (rows·T, D) appended to each row:
+   * (rows·(length + T), D), row-major as attention takes them. They outlive the caller's
+   * tidy; the previous ones are freed. `length` moves on only when the whole pass is done
+   * (`advance`), since every layer appends at the same place.
    */
   extend(l: number, k: tf.Tensor2D, v: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
-    const joined = (prev: tf.Tensor2D | null, t: tf.Tensor2D) =>
-      tf.keep(prev ? tf.concat<tf.Tensor2D>([prev, t], 0) : t.clone())
+    const B = this.rows
+    const joined = (prev: tf.Tensor3D | null, t: tf.Tensor2D): tf.Tensor3D => {
+      const rows = tf.reshape<tf.Rank.R3>(t, [B, -1, t.shape[1]]) // (B, T, D)
+      return tf.keep(prev ? tf.concat<tf.Tensor3D>([prev, rows], 1) : rows.clone())
+    }
     const K = joined(this.keys[l], k)
     const V = joined(this.values[l], v)
     this.keys[l]?.dispose()
     this.values[l]?.dispose()
     this.keys[l] = K
     this.values[l] = V
-    return [K, V]
+    const flat = (t: tf.Tensor3D) => tf.reshape<tf.Rank.R2>(t, [-1, t.shape[2]]) // (B·L, D)
+    return [flat(K), flat(V)]
   }
 
-  /** The pass that appended n tokens at every layer is complete. */
+  /** The pass that appended n entries to every row at every layer is complete. */
   advance(n: number): void {
     this.length += n
   }
 
-  /** Forget the sequence. */
+  /** Keep only these rows, in this order (sequences that finished leave the batch). */
+  keepRows(rows: readonly number[]): void {
+    if (rows.length === this.rows && rows.every((r, i) => r === i)) return
+    const pick = (t: tf.Tensor3D | null) => {
+      if (!t) return null
+      const kept = tf.tidy(() => tf.gather(t, tf.tensor1d(rows as number[], 'int32'), 0))
+      t.dispose()
+      return kept
+    }
+    for (let l = 0; l < this.keys.length; l++) {
+      this.keys[l] = pick(this.keys[l])
+      this.values[l] = pick(this.values[l])
+    }
+    this.rows = rows.length
+  }
+
+  /** Forget the sequences (the rows stay as many). */
   reset(): void {
-    tf.dispose([...this.keys, ...this.values].filter((t): t is tf.Tensor2D => t !== null))
+    tf.dispose([...this.keys, ...this.values].filter((t): t is tf.Tensor3D => t !== null))
     this.keys.fill(null)
     this.values.fill(null)
     this.length = 0

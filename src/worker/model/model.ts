@@ -50,8 +50,9 @@ export interface BlockOptions {
    */
   routing?: Routing
   /**
-   * Decoding one sequence (B = 1): attend to the cached tokens too and append this pass's
-   * keys and values; positions start at `cache.length`.
+   * Decoding: attend to the cached tokens too and append this pass's keys and values. One
+   * sequence (B = 1) needs nothing else (its positions start at `cache.length`); rows of
+   * different lengths take `tables` from `positionedTables`.
    */
   cache?: KvCache
   /** Sees each layer's attention probabilities (1, H, T, L) inside its tidy (Inspect). */
@@ -149,6 +150,11 @@ export class Transformer {
     private readonly adapters: AdapterSettings | null = null,
     readonly predicts: ModelOutput = 'logits',
   ) {}
+
+  /** The same kind of model (its adapters, its head) with another config, e.g. inference's. */
+  withConfig(config: ModelConfig): Transformer {
+    return new Transformer(config, this.adapters, this.predicts)
+  }
 
   /** A projection's weight, with its adapter when Params has one. */
   private weight(P: Params, name: string, seed: number | undefined): Weight {
@@ -531,38 +537,73 @@ export class Transformer {
    * The caller owns them (`disposeTables`).
    */
   packedTables(positions: Int32Array, segments: Int32Array, B: number, T: number): SequenceTables {
+    return this.rowTables(
+      positions,
+      B,
+      T,
+      T,
+      (row, key) =>
+        key % T <= row % T &&
+        segments[key] === segments[row] &&
+        this.inWindow(positions[row], positions[key]),
+    )
+  }
+
+  /**
+   * Tables for decoding rows of different lengths with a key/value cache: this pass's T
+   * tokens per row at `queries` (B·T) positions attend to the L keys per row at `keys`
+   * (B·L: the cached ones, then this pass's), each key its position in its row's sequence.
+   * Position −1 is padding: such a key is seen by none, such a query sees nothing (its
+   * output is never read). The caller owns them (`disposeTables`).
+   */
+  positionedTables(queries: Int32Array, keys: Int32Array, B: number, T: number): SequenceTables {
+    const L = keys.length / B
+    return this.rowTables(queries, B, T, L, (row, key) => {
+      const pos = queries[row]
+      const kpos = keys[key]
+      return kpos >= 0 && pos >= kpos && this.inWindow(pos, kpos)
+    })
+  }
+
+  /** Whether a query at pos may see a key at kpos before it, by the sliding window. */
+  private inWindow(pos: number, kpos: number): boolean {
     const c = this.config
-    const whole = this.tablesFor(1, c.contextLength)
-    const at = tf.tensor1d(positions, 'int32')
+    return c.attentionWindow === null || pos - kpos < c.attentionWindow || kpos < c.globalTokens
+  }
+
+  /**
+   * Rotary tables at each query row's position (padding, −1, at 0) and the additive mask
+   * (B, 1, T, L): 0 where `visible(row, key)` for row in B·T and key in B·L of the same
+   * sequence, −1e9 elsewhere.
+   */
+  private rowTables(
+    positions: Int32Array,
+    B: number,
+    T: number,
+    L: number,
+    visible: (row: number, key: number) => boolean,
+  ): SequenceTables {
+    const whole = this.tablesFor(1, this.config.contextLength)
+    const at = tf.tensor1d(
+      positions.map((p) => Math.max(p, 0)),
+      'int32',
+    )
     const rows = (r: RopeTables): RopeTables => ({
       cos: tf.gather(r.cos, at),
       sin: tf.gather(r.sin, at),
       rot: r.rot,
     })
     try {
-      const m = new Float32Array(B * T * T)
-      for (let b = 0; b < B; b++) {
+      const m = new Float32Array(B * T * L)
+      for (let b = 0; b < B; b++)
         for (let i = 0; i < T; i++) {
           const row = b * T + i
-          const pos = positions[row]
-          for (let j = 0; j <= i; j++) {
-            const key = b * T + j
-            const kpos = positions[key]
-            const visible =
-              segments[key] === segments[row] &&
-              (c.attentionWindow === null ||
-                pos - kpos < c.attentionWindow ||
-                kpos < c.globalTokens)
-            if (visible) continue
-            m[row * T + j] = -1e9
-          }
-          for (let j = i + 1; j < T; j++) m[row * T + j] = -1e9
+          for (let j = 0; j < L; j++) if (!visible(row, b * L + j)) m[row * L + j] = -1e9
         }
-      }
       return {
         ropeQ: rows(whole.ropeQ),
         ropeK: rows(whole.ropeK),
-        mask: tf.tensor4d(m, [B, 1, T, T]),
+        mask: tf.tensor4d(m, [B, 1, T, L]),
       }
     } finally {
       at.dispose()

@@ -6,7 +6,7 @@ import { UserError } from '../../shared/errors'
 import type { BackendInfo } from '../../shared/types'
 import { memoryEstimate } from '../../shared/estimate'
 import { GpuError } from '../webgpu/device'
-import { modelConfigSchema, type ModelConfig } from '../model/config'
+import { inferenceConfig, modelConfigSchema, type ModelConfig } from '../model/config'
 import { growVocabulary } from '../model/grow-vocabulary'
 import { measureMatmulFlops, trainingFlopsPerToken } from '../model/estimate'
 import type { RngState } from '../model/rng'
@@ -685,9 +685,7 @@ async function scoreWithReference(
       'reference',
     )
   // Inference semantics, as in evaluation: no MoE capacity limit.
-  const config = reference.config.moe
-    ? { ...reference.config, moe: { ...reference.config.moe, capacityFactor: null } }
-    : reference.config
+  const config = inferenceConfig(reference.config)
   const net = new Transformer(config)
   const params: Params = {}
   for (const spec of paramSpecs(config))

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core'
-import type { ModelConfig } from '../model/config'
+import { inferenceConfig, type ModelConfig } from '../model/config'
 import { softTargets } from '../model/loss'
 import { Transformer, type Params } from '../model/model'
 import { paramSpecs } from '../model/params'
@@ -38,9 +38,7 @@ export class Teacher {
         `The teacher has ${t.config.vocabSize} token ids and the student ${student.vocabSize}: they must share a tokenizer.`,
       )
     // Inference semantics: no MoE capacity limit, as in the teacher's own evaluation.
-    const config = t.config.moe
-      ? { ...t.config, moe: { ...t.config.moe, capacityFactor: null } }
-      : t.config
+    const config = inferenceConfig(t.config)
     const params: Params = {}
     for (const spec of paramSpecs(config)) {
       const values = t.weights.get(spec.name)

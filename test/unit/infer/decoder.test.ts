@@ -4,120 +4,22 @@ import { Decoder } from '../../../src/worker/infer/decoder'
 import { generate, generateOptionsSchema } from '../../../src/worker/infer/generate'
 import { sampleToken } from '../../../src/worker/infer/sample'
 import { inspectPrompt } from '../../../src/worker/infer/inspect'
-import { modelConfigSchema, type ModelConfigInput } from '../../../src/worker/model/config'
-import { Transformer, type Params } from '../../../src/worker/model/model'
-import { initialValues, paramSpecs } from '../../../src/worker/model/params'
 import { Rng } from '../../../src/worker/model/rng'
 import { trainChar } from '../../../src/worker/tokenizer'
-import { readsSync } from '../../../src/worker/kernels/host-views'
+import { fullLogits, maxDiff, randomModel, variants } from '../../helpers/random-model'
 import { setupTf } from '../../helpers/tfjs'
 
 beforeAll(async () => {
   await setupTf()
 })
 
-/** A model with random weights (larger than the training init, so logits differ clearly). */
-function randomModel(extra: Partial<ModelConfigInput>) {
-  const config = modelConfigSchema.parse({
-    vocabSize: 23,
-    contextLength: 24,
-    layers: 4,
-    heads: 2,
-    width: 16,
-    initStd: 0.2,
-    ...extra,
-  })
-  const values = initialValues(config, new Rng(5))
-  const params: Params = {}
-  for (const spec of paramSpecs(config)) {
-    params[spec.name] = tf.tensor(values.get(spec.name)!, spec.shape)
-  }
-  // The aux-free router bias and attention biases are zero at init; give them values so that they count.
-  for (const name of Object.keys(params))
-    if (/attn\.([qkv]\.bias|[qk]_norm\.weight)$/.test(name))
-      params[name] = tf.tensor1d(
-        Array.from({ length: params[name].size }, (_, i) => ((i % 5) - 2) * 0.1),
-      )
-    else if (name.endsWith('router.bias'))
-      params[name] = tf.tensor1d(
-        Array.from({ length: params[name].size }, (_, i) => (i % 3) * 0.05),
-      )
-  return { config, params }
-}
-
 const ids = [3, 7, 1, 22, 9, 9, 14, 2, 0, 5, 17, 11, 6, 8]
-
-/**
- * The training forward's logits for one sequence (no MoE capacity limit): forwardAsync,
- * which every backend can run, and where reads are synchronous (wasm, cpu) the taped
- * forward too, which must agree with it.
- */
-async function fullLogits(
-  config: ReturnType<typeof randomModel>['config'],
-  params: Params,
-): Promise<Float32Array> {
-  const c = config.moe ? { ...config, moe: { ...config.moe, capacityFactor: null } } : config
-  const model = new Transformer(c)
-  const input = tf.tensor1d(ids, 'int32')
-  const out = await model.forwardAsync(params, input, 1, ids.length)
-  const values = (await out.logits.data()) as Float32Array
-  tf.dispose([out.logits, ...(out.aux ? [out.aux] : [])])
-  if (readsSync()) {
-    const sync = model.forward(params, input, 1, ids.length)
-    expect(maxDiff(sync.logits.dataSync() as Float32Array, values)).toBe(0)
-    tf.dispose([sync.logits, ...(sync.aux ? [sync.aux] : [])])
-  }
-  input.dispose()
-  model.dispose()
-  return values
-}
-
-const maxDiff = (a: Float32Array, b: Float32Array) => {
-  let m = 0
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]))
-  return m
-}
-
-const variants: Record<string, Partial<ModelConfigInput>> = {
-  dense: {},
-  'sliding window, global tokens, shared layers': {
-    attentionWindow: 4,
-    globalTokens: 2,
-    shareGroupSize: 2,
-  },
-  'grouped-query attention': { heads: 4, kvHeads: 2 },
-  "Qwen3's QK-norm and wider heads": { qkNorm: true, headDim: 12, heads: 4, kvHeads: 2 },
-  "Qwen2's attention biases, Llama 3's RoPE scaling": {
-    attentionBias: true,
-    ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalContext: 8 },
-  },
-  'MoE, sigmoid, aux-free, shared expert': {
-    moe: {
-      routedExperts: 4,
-      sharedExperts: 1,
-      topK: 2,
-      affinity: 'sigmoid',
-      balance: 'aux-free',
-      firstDenseLayers: 1,
-    },
-  },
-  'MoE, dynamic top-p': {
-    moe: {
-      routedExperts: 4,
-      sharedExperts: 0,
-      topK: 3,
-      routing: 'topp',
-      topP: 0.5,
-      firstDenseLayers: 1,
-    },
-  },
-}
 
 describe('decoder with a key/value cache', () => {
   for (const [name, extra] of Object.entries(variants)) {
     it(`${name}: cached logits (the prompt at once, then token by token) equal uncached ones`, async () => {
       const { config, params } = randomModel(extra)
-      const expected = await fullLogits(config, params)
+      const expected = await fullLogits(config, params, ids)
       const decoder = new Decoder(config, params)
       expect(maxDiff(await decoder.feed(ids), expected)).toBeLessThan(1e-4)
       decoder.reset()

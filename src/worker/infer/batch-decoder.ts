@@ -1,0 +1,155 @@
+import * as tf from '@tensorflow/tfjs-core'
+import { throwIfBackendFailed } from '../backend-failure'
+import { KvCache } from '../model/kv-cache'
+import type { Numerics } from '../model/numerics'
+import { Transformer, type Params } from '../model/model'
+import { inferenceConfig } from '../model/config'
+import { trimGpuPool } from '../webgpu/device'
+
+/**
+ * Many sequences decoded together with one key/value cache: GRPO's rollouts (prompts × a
+ * group of replies each) and any other batch of generations. The prompts go through the
+ * model once, right-padded to the longest (prefill); then each pass feeds one new token
+ * per row, attending to that row's cached keys and values, so n new tokens cost n passes
+ * of one row each instead of n passes over every prefix.
+ *
+ * Rows differ in length, so each cached key carries its position in its own sequence
+ * (−1 for padding) and every pass builds its rotary tables and mask from those
+ * (`Transformer.positionedTables`): a row attends exactly as it would alone. Rows that
+ * finish leave the batch (`keep`), so a pass costs what the unfinished rows need. MoE
+ * layers route with no capacity limit, as inference does (`inferenceConfig`); a model's
+ * adapters apply as in training.
+ */
+export class BatchDecoder {
+  private readonly model: Transformer
+  private readonly cache: KvCache
+  /** (rows, cache.length) each cached key's position in its row's sequence, −1: padding. */
+  private keyPositions = new Int32Array(0)
+  /** Tokens of each row so far: the position of its next one. */
+  private lengths: number[] = []
+
+  constructor(
+    model: Transformer,
+    private readonly params: Params,
+    private readonly numerics: Numerics,
+  ) {
+    this.model = model.withConfig(inferenceConfig(model.config))
+    this.cache = new KvCache(model.config.layers, 0)
+  }
+
+  /** Sequences in the batch. */
+  get rows(): number {
+    return this.lengths.length
+  }
+
+  /**
+   * Start the batch with these prompts (each at least one token, at most the context);
+   * returns the logits (rows, V) after each one's last token.
+   */
+  async start(prompts: readonly (readonly number[])[]): Promise<Float32Array> {
+    const context = this.model.config.contextLength
+    if (prompts.some((p) => p.length === 0 || p.length > context))
+      throw new Error(`Every prompt needs 1 to ${context} tokens (the model's context).`)
+    this.reset()
+    const B = prompts.length
+    const T = Math.max(...prompts.map((p) => p.length))
+    const ids = new Int32Array(B * T)
+    const queries = new Int32Array(B * T).fill(-1)
+    const last = new Int32Array(B)
+    prompts.forEach((p, b) => {
+      ids.set(p, b * T)
+      for (let t = 0; t < p.length; t++) queries[b * T + t] = t
+      last[b] = b * T + p.length - 1
+    })
+    this.cache.rows = B
+    this.lengths = prompts.map((p) => p.length)
+    return this.pass(ids, queries, T, last)
+  }
+
+  /** One more token for every row, in row order; returns the logits (rows, V) after it. */
+  async next(ids: readonly number[]): Promise<Float32Array> {
+    if (ids.length !== this.rows) throw new Error(`${ids.length} tokens for ${this.rows} rows.`)
+    const context = this.model.config.contextLength
+    if (this.lengths.some((n) => n >= context))
+      throw new Error(`A row would pass the model's context of ${context} tokens.`)
+    const queries = Int32Array.from(this.lengths)
+    this.lengths = this.lengths.map((n) => n + 1)
+    return this.pass(Int32Array.from(ids), queries, 1, null)
+  }
+
+  /** Keep only these rows (indices into the current ones), in this order. */
+  keep(rows: readonly number[]): void {
+    const L = this.cache.length
+    const kept = new Int32Array(rows.length * L)
+    rows.forEach((r, i) => kept.set(this.keyPositions.subarray(r * L, (r + 1) * L), i * L))
+    this.keyPositions = kept
+    this.lengths = rows.map((r) => this.lengths[r])
+    this.cache.keepRows(rows)
+  }
+
+  /**
+   * One pass of T tokens per row at positions `queries` (B·T); the logits of the rows in
+   * `pick` (B·T indices), or of every row when T = 1. A pass that fails empties the batch.
+   */
+  private async pass(
+    ids: Int32Array,
+    queries: Int32Array,
+    T: number,
+    pick: Int32Array | null,
+  ): Promise<Float32Array> {
+    const B = this.rows
+    const cached = this.cache.length
+    const L = cached + T
+    // Each row's keys: the cached ones, then this pass's tokens.
+    const keys = new Int32Array(B * L)
+    for (let b = 0; b < B; b++) {
+      keys.set(this.keyPositions.subarray(b * cached, (b + 1) * cached), b * L)
+      keys.set(queries.subarray(b * T, (b + 1) * T), b * L + cached)
+    }
+    const P = this.params
+    const tables = this.model.positionedTables(queries, keys, B, T)
+    let x = tf.tidy(() => this.model.embed(P, tf.tensor1d(ids, 'int32'))) // (B·T, D)
+    try {
+      for (let l = 0; l < this.model.config.layers; l++) {
+        const out = await this.model.blockAsync(P, l, x, B, T, {
+          numerics: this.numerics,
+          dropPath: null,
+          cache: this.cache,
+          tables,
+        })
+        out.aux?.dispose()
+        if (out.moe instanceof tf.Tensor) out.moe.dispose()
+        x.dispose()
+        x = out.x
+      }
+      const logits = tf.tidy(() =>
+        this.model.head(P, pick ? tf.gather(x, tf.tensor1d(pick, 'int32')) : x, this.numerics),
+      ) // (B, V)
+      this.cache.advance(T)
+      this.keyPositions = keys
+      const values = (await logits.data()) as Float32Array
+      logits.dispose()
+      throwIfBackendFailed()
+      trimGpuPool() // every pass makes new sizes (the cache grows)
+      return values
+    } catch (err) {
+      this.reset()
+      throw err
+    } finally {
+      x.dispose()
+      Transformer.disposeTables(tables)
+    }
+  }
+
+  /** Forget every row. */
+  private reset(): void {
+    this.cache.reset()
+    this.keyPositions = new Int32Array(0)
+    this.lengths = []
+  }
+
+  dispose(): void {
+    this.reset()
+    this.model.dispose()
+  }
+}

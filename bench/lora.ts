@@ -21,7 +21,7 @@ import { loadBackend } from '../src/worker/backend'
 import { installKernels } from '../src/worker/kernels'
 import { modelConfigSchema, type ModelConfigInput } from '../src/worker/model/config'
 import { countParams, initialValues } from '../src/worker/model/params'
-import { Rng } from '../src/worker/model/rng'
+import { Rng } from '../src/shared/rng'
 import { trainConfigSchema, type TrainConfigInput } from '../src/worker/train/config'
 import { Trainer } from '../src/worker/train/trainer'
 

@@ -17,7 +17,7 @@ import { installKernels } from '../src/worker/kernels'
 import { modelConfigSchema } from '../src/worker/model/config'
 import { float32Numerics, Transformer, type Params } from '../src/worker/model/model'
 import { initialValues, paramSpecs } from '../src/worker/model/params'
-import { Rng } from '../src/worker/model/rng'
+import { Rng } from '../src/shared/rng'
 
 const rows = Number(process.env.ROWS ?? 64)
 const promptLength = Number(process.env.PROMPT ?? 32)

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { toBfloat16 } from '../../src/worker/export/floats'
 import { bytesOf, writeSafetensors, type StoredTensor } from '../../src/worker/export/safetensors'
-import { Rng } from '../../src/worker/model/rng'
+import { Rng } from '../../src/shared/rng'
 import {
   llamaJson,
   llamaSpecials,

@@ -9,7 +9,7 @@ import {
 import { readsSync } from '../../src/worker/kernels/host-views'
 import { Transformer, type Params } from '../../src/worker/model/model'
 import { initialValues, paramSpecs } from '../../src/worker/model/params'
-import { Rng } from '../../src/worker/model/rng'
+import { Rng } from '../../src/shared/rng'
 
 /** Small models with random weights, for checking inference against the training forward. */
 

@@ -1,6 +1,7 @@
 import { type Db, writeTransaction } from '../database'
 import { ftsQuery } from './document-queries'
 import { UserError } from '../../shared/errors'
+import { Rng } from '../../shared/rng'
 import type { DeciderId } from '../../shared/data/rules'
 import {
   queueKey,
@@ -70,18 +71,6 @@ const toAction = (r: ActionRow): ReviewAction => ({
   documentId: r.document_id,
   createdAt: r.created_at,
 })
-
-/** Seeded 32-bit generator (mulberry32) for audit samples: the same seed, the same sample. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /**
  * The review workspace's store: labels, queues, the undoable history of decisions,
@@ -764,9 +753,9 @@ export class ReviewRepo {
         )
       // A partial Fisher-Yates shuffle: the first `n` places are a uniform random sample.
       const n = Math.min(size, ids.length)
-      const random = mulberry32(seed)
+      const rng = new Rng(seed)
       for (let i = 0; i < n; i++) {
-        const j = i + Math.floor(random() * (ids.length - i))
+        const j = i + rng.int(ids.length - i)
         ;[ids[i], ids[j]] = [ids[j], ids[i]]
       }
       const sampleId = Number(

@@ -2,7 +2,7 @@ import { BatchDecoder } from '../infer/batch-decoder'
 import { sampleToken } from '../infer/sample'
 import type { Transformer, Params } from '../model/model'
 import type { Numerics } from '../model/numerics'
-import type { Rng } from '../model/rng'
+import type { Rng } from '../../shared/rng'
 
 export interface RolloutOptions {
   /** The most tokens a reply may have (less where the prompt leaves less of the context). */

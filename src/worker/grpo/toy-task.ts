@@ -1,4 +1,4 @@
-import { Rng } from '../model/rng'
+import { Rng } from '../../shared/rng'
 
 /** Settings of the shipped arithmetic task (`frugal data toy-task arithmetic`). */
 export interface ArithmeticTask {

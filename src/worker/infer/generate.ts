@@ -1,4 +1,4 @@
-import { Rng } from '../model/rng'
+import { Rng } from '../../shared/rng'
 import { documentStart, type Tokenizer } from '../tokenizer'
 import type { Decoder } from './decoder'
 import { UserError } from '../../shared/errors'

@@ -1,4 +1,4 @@
-import type { Rng } from '../model/rng'
+import type { Rng } from '../../shared/rng'
 import type { GenerateOptions } from '../../shared/generate'
 
 /**

@@ -1,7 +1,7 @@
 import type { LoraConfig, LoraTarget } from '../../shared/config/train'
 import type { ModelConfig } from './config'
 import { isMoeSet, names, paramSpecs, weightSets, type ParamSpec } from './params'
-import type { Rng } from './rng'
+import type { Rng } from '../../shared/rng'
 
 export type { LoraConfig, LoraTarget }
 

@@ -1,6 +1,6 @@
 import type { ModelConfig } from './config'
 import { paramSpecs } from '../../shared/config/params'
-import type { Rng } from './rng'
+import type { Rng } from '../../shared/rng'
 
 export * from '../../shared/config/params'
 

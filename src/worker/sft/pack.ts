@@ -1,4 +1,4 @@
-import { Rng, type RngState } from '../model/rng'
+import { Rng, type RngState } from '../../shared/rng'
 import type { Batch } from '../train/data'
 import type { Example } from './examples'
 

@@ -1,7 +1,7 @@
 import type { PolicyPrompt } from '../grpo/policy'
 import type { ModelConfig } from '../model/config'
 import { initialValues } from '../model/params'
-import { Rng } from '../model/rng'
+import { Rng } from '../../shared/rng'
 import { packExamples } from '../sft/pack'
 import type { Example } from '../sft/examples'
 import { pairRows } from '../sft/preference-rows'

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { Params, Transformer } from '../model/model'
-import { Rng, type RngState } from '../model/rng'
+import { Rng, type RngState } from '../../shared/rng'
 import { windowBatch, windowCount, type Batch } from './data'
 
 /**

@@ -1,4 +1,4 @@
-import { Rng, type RngState } from '../model/rng'
+import { Rng, type RngState } from '../../shared/rng'
 import type { PackedRows } from '../sft/pack'
 import type { PreferenceRows } from '../sft/preference-rows'
 import type { PreferenceLayout } from '../model/preference-loss'

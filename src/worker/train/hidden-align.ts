@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core'
 import type { ModelConfig } from '../model/config'
 import type { Params } from '../model/model'
 import { paramSpecs, type ParamSpec } from '../model/params'
-import type { Rng } from '../model/rng'
+import type { Rng } from '../../shared/rng'
 
 /**
  * Hidden-state alignment for distillation: the output of chosen student blocks is pulled

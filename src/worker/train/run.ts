@@ -9,7 +9,7 @@ import { GpuError } from '../webgpu/device'
 import { inferenceConfig, modelConfigSchema, type ModelConfig } from '../model/config'
 import { growVocabulary } from '../model/grow-vocabulary'
 import { measureMatmulFlops, trainingFlopsPerToken } from '../model/estimate'
-import type { RngState } from '../model/rng'
+import type { RngState } from '../../shared/rng'
 import { CheckpointWriter, type CheckpointState, type WrittenCheckpoint } from './checkpoint/writer'
 import { checkpointWeights } from './checkpoint/weights'
 import {

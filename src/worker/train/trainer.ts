@@ -6,7 +6,7 @@ import { Transformer, type Params } from '../model/model'
 import { ownedVariable } from '../model/ops'
 import { initialValues, names, scoreSpec } from '../model/params'
 import { adapterScale, adapterSpecs, initialAdapters, isAdapterName } from '../model/lora'
-import { Rng, type RngState } from '../model/rng'
+import { Rng, type RngState } from '../../shared/rng'
 import {
   grpoSettings,
   isPreferenceRun,

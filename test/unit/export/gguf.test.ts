@@ -8,7 +8,7 @@ import { GgmlType, writeGguf } from '../../../src/worker/export/gguf'
 import { fromFloat16, toFloat16 } from '../../../src/worker/export/floats'
 import { modelConfigSchema, type ModelConfigInput } from '../../../src/worker/model/config'
 import { initialValues } from '../../../src/worker/model/params'
-import { Rng } from '../../../src/worker/model/rng'
+import { Rng } from '../../../src/shared/rng'
 import { trainBpe, trainChar, type Tokenizer } from '../../../src/worker/tokenizer'
 import {
   argmaxes,

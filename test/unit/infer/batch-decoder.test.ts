@@ -4,7 +4,7 @@ import { sampleReplies } from '../../../src/worker/grpo/rollout'
 import { BatchDecoder } from '../../../src/worker/infer/batch-decoder'
 import { Decoder } from '../../../src/worker/infer/decoder'
 import { float32Numerics, Transformer } from '../../../src/worker/model/model'
-import { Rng } from '../../../src/worker/model/rng'
+import { Rng } from '../../../src/shared/rng'
 import { fullLogits, maxDiff, randomModel, variants } from '../../helpers/random-model'
 import { setupTf } from '../../helpers/tfjs'
 

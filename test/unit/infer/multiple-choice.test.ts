@@ -13,7 +13,7 @@ import {
 import { modelConfigSchema } from '../../../src/worker/model/config'
 import { Transformer, type Params } from '../../../src/worker/model/model'
 import { initialValues, paramSpecs } from '../../../src/worker/model/params'
-import { Rng } from '../../../src/worker/model/rng'
+import { Rng } from '../../../src/shared/rng'
 import { trainChar } from '../../../src/worker/tokenizer'
 import { setupTf } from '../../helpers/tfjs'
 import { useTempDir } from '../../helpers/temp'

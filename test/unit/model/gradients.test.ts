@@ -17,7 +17,7 @@ import { crossEntropy } from '../../../src/worker/model/loss'
 import { float32Numerics, Transformer, type Params } from '../../../src/worker/model/model'
 import { gatherRows, scatterAddRows } from '../../../src/worker/model/ops'
 import { initialValues, names, paramSpecs } from '../../../src/worker/model/params'
-import { Rng } from '../../../src/worker/model/rng'
+import { Rng } from '../../../src/shared/rng'
 import { gradientError, randomTensor, setupTf } from '../../helpers/tfjs'
 
 const TOL = 2e-2

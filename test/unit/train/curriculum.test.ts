@@ -4,7 +4,7 @@ import { modelConfigSchema } from '../../../src/worker/model/config'
 import { crossEntropy } from '../../../src/worker/model/loss'
 import { Transformer, type Params } from '../../../src/worker/model/model'
 import { initialValues, paramSpecs } from '../../../src/worker/model/params'
-import { Rng } from '../../../src/worker/model/rng'
+import { Rng } from '../../../src/shared/rng'
 import { trainConfigSchema, type TrainConfigInput } from '../../../src/worker/train/config'
 import {
   CurriculumSampler,

@@ -13,7 +13,7 @@ import {
 import { Transformer, type Params } from '../../../src/worker/model/model'
 import { ownedVariable } from '../../../src/worker/model/ops'
 import { initialValues, names, paramSpecs } from '../../../src/worker/model/params'
-import { Rng } from '../../../src/worker/model/rng'
+import { Rng } from '../../../src/shared/rng'
 import { loraConfigSchema } from '../../../src/shared/config/train'
 import { trainConfigSchema } from '../../../src/worker/train/config'
 import { computeGradients } from '../../../src/worker/train/gradients'

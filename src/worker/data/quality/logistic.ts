@@ -1,3 +1,4 @@
+import { Rng } from '../../../shared/rng'
 import { FEATURE_COUNT, type SparseVector } from './features'
 
 /**
@@ -32,17 +33,6 @@ export const defaultTrainOptions: TrainOptions = {
   seed: 1234,
 }
 
-/** A small, fast seeded PRNG (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z))
 
 export function predict(model: LogisticModel, x: SparseVector): number {
@@ -70,10 +60,10 @@ export function train(
   const total = pos + neg
   const classWeight = [neg > 0 ? total / (2 * neg) : 1, pos > 0 ? total / (2 * pos) : 1]
   const order = examples.map((_, i) => i)
-  const random = seededRandom(options.seed)
+  const rng = new Rng(options.seed)
   for (let epoch = 0; epoch < options.epochs; epoch++) {
     for (let i = order.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1))
+      const j = rng.int(i + 1)
       ;[order[i], order[j]] = [order[j], order[i]]
     }
     const lr = options.learningRate / (1 + epoch)
@@ -88,7 +78,9 @@ export function train(
       bias -= step
     }
   }
-  return { weights, bias }
+  // The bias as it is stored (float32, like the weights): a document scored with this model
+  // and one scored with the stored copy (a worker thread) get the same score to the bit.
+  return { weights, bias: Math.fround(bias) }
 }
 
 /** Fraction of examples on the right side of 0.5. */

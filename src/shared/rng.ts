@@ -1,7 +1,8 @@
 /**
- * A small, fast, seedable PRNG (xoshiro128**) whose whole state is four 32-bit words, so
- * a run's randomness (initialization, batch sampling, DropPath) can be checkpointed and
- * resumed bit-exactly. Math.random and tfjs's seeded ops cannot be resumed that way.
+ * The one seeded PRNG (xoshiro128**), for everything that must repeat from a seed: a run's
+ * initialization, batch sampling and DropPath, the quality model's shuffles, review's audit
+ * samples. Its whole state is four 32-bit words, so a run's randomness can be checkpointed
+ * and resumed bit-exactly; Math.random and tfjs's seeded ops cannot be resumed that way.
  */
 export type RngState = [number, number, number, number]
 

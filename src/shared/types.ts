@@ -87,9 +87,10 @@ export interface SystemInfo {
   defaultProjectPath: string
 }
 
+/** A dataset: its name, when it was made, its documents. */
 export interface DatasetSummary {
   id: number
   name: string
   createdAt: string
-  documentCount: number
+  documents: number
 }

@@ -5,7 +5,6 @@ import { deciderIds, ruleSetSchema, type RuleSet } from '../data/rules'
 import {
   documentStatuses,
   importFormats,
-  type DataDatasetSummary,
   type DatasetStats,
   type DocumentDetail,
   type DocumentListItem,
@@ -19,8 +18,6 @@ const datasetRef = z.object({ datasetId: entityId }).strict()
 
 /** The data pipeline: import, cleaning rules, documents and their reasons, labels, statistics. */
 export const dataApi = {
-  /** Datasets ready for use, with document counts by status. */
-  'data.datasets': method<DataDatasetSummary[]>()(z.object({}).strict().optional().default({})),
   'data.stats': method<DatasetStats>()(datasetRef),
   /** What each import into the dataset brought in and skipped (with file and line). */
   'data.imports': method<ImportReport[]>()(datasetRef),

@@ -1,8 +1,9 @@
 import { method } from './define'
 import { noParams } from './common'
-import type { DatasetSummary } from '../types'
+import type { DataDatasetSummary } from '../data/types'
 
-/** Datasets in the open project. Import and cleaning add their methods here. */
+/** Datasets in the open project (import and cleaning are data.*'s). */
 export const datasetsApi = {
-  'datasets.list': method<DatasetSummary[]>()(noParams),
+  /** Datasets ready for use, newest first, with document counts by status. */
+  'datasets.list': method<DataDatasetSummary[]>()(noParams),
 }

@@ -1,3 +1,4 @@
+import type { DatasetSummary } from '../types'
 import type { DeciderId } from './rules'
 
 /** Shapes the data pipeline stores and the API returns. */
@@ -66,11 +67,8 @@ export interface Redaction {
   value: string
 }
 
-export interface DataDatasetSummary {
-  id: number
-  name: string
-  createdAt: string
-  documents: number
+/** A dataset as the app lists it: the store's summary with its counts by status. */
+export interface DataDatasetSummary extends DatasetSummary {
   characters: number
   counts: Record<DocumentStatus, number>
   /** The last finished cleaning, or null. */

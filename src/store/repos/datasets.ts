@@ -18,7 +18,7 @@ export class DatasetsRepo {
   constructor(private readonly db: Db) {}
 
   private readonly summarySql = `SELECT d.id, d.name, d.created_at AS createdAt,
-      (SELECT COUNT(*) FROM documents WHERE dataset_id = d.id) AS documentCount
+      (SELECT COUNT(*) FROM documents WHERE dataset_id = d.id) AS documents
     FROM datasets d`
 
   list(): DatasetSummary[] {

@@ -9,7 +9,7 @@ export const datasetCount: JobHandler<'dataset.count'> = async ({ datasetId }, c
   const dataset = store.datasets.get(datasetId)
   if (!dataset)
     throw new UserError('not_found', `There is no dataset with id ${datasetId}.`, 'datasetId')
-  const total = dataset.documentCount
+  const total = dataset.documents
   let documents = 0
   let characters = 0
   ctx.progress({ done: 0, total, unit: 'documents' })

@@ -37,7 +37,7 @@ describe('data API with real worker processes', () => {
     )
     const imported = await finished(await call('data.import', { dataset: 'web', paths: [file] }))
     expect(imported.state).toBe('succeeded')
-    const [dataset] = await call('data.datasets', {})
+    const [dataset] = await call('datasets.list', {})
     expect(dataset).toMatchObject({ name: 'web', documents: 300, counts: { pending: 300 } })
 
     const cleaned = await finished(await call('data.clean', { datasetId: dataset.id }))
@@ -113,7 +113,7 @@ describe('data API with real worker processes', () => {
     )
     const report = job.result as { errors: { file: string; line: number | null }[] }
     expect(report.errors.map((e) => e.file)).toContain(join(folder.root, 'extra', 'photo.txt'))
-    const [ds] = await call('data.datasets', {})
+    const [ds] = await call('datasets.list', {})
     expect((await call('data.imports', { datasetId: ds.id }))[0].errors).toHaveLength(
       folder.corrupt.length,
     )
@@ -141,7 +141,7 @@ describe('data API with real worker processes', () => {
     })
     backend.ctx.jobs.cancel(started.id)
     expect((await finished(started)).state).toBe('cancelled')
-    expect((await call('data.datasets', {})).map((d) => d.name)).toEqual(['pages'])
+    expect((await call('datasets.list', {})).map((d) => d.name)).toEqual(['pages'])
     const count = sqlOf(backend.ctx.project.require())
       .prepare(`SELECT COUNT(*) AS n FROM documents WHERE source LIKE '%big.jsonl%'`)
       .get()
@@ -202,7 +202,7 @@ describe('data API with real worker processes', () => {
     const job = await call('data.deleteDataset', { datasetId: ids.first })
     expect(job.kind).toBe('data.delete')
     // Listed nowhere from the moment it is asked for.
-    expect((await call('data.datasets', {})).map((d) => d.name)).toEqual(['second'])
+    expect((await call('datasets.list', {})).map((d) => d.name)).toEqual(['second'])
     const done = await finished(job)
     expect(done.state).toBe('succeeded')
     expect(done.result).toEqual({ datasetId: ids.first, name: 'first', documents: 40 })
@@ -218,6 +218,6 @@ describe('data API with real worker processes', () => {
     const reopened = backend.ctx.project.require()
     expect(reopened.documents.countAll()).toBe(0)
     expect(reopened.datasets.pendingDeletions()).toEqual([])
-    expect(await call('data.datasets', {})).toEqual([])
+    expect(await call('datasets.list', {})).toEqual([])
   })
 })

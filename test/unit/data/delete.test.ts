@@ -61,7 +61,7 @@ describe('deleting a dataset', () => {
     // Its name can be used again right away.
     const again = await dataset(store, dir, 'doomed', 3, 'okapi')
     expect(again).not.toBe(doomed)
-    expect(store.datasets.byName('doomed')?.documentCount).toBe(3)
+    expect(store.datasets.byName('doomed')?.documents).toBe(3)
 
     // Cancelled after the first chunk: still hidden, part of it deleted, resumable.
     let checks = 0

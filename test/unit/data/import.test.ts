@@ -73,9 +73,7 @@ describe('import', () => {
     expect(JSON.parse(csv.meta!)).toMatchObject({ author: 'oldtimer', posted_at: '2024-03-07' })
     const parquet = docs.find((d) => d.source.endsWith('reviews.parquet#3'))!
     expect(JSON.parse(parquet.meta!)).toEqual({ review_id: 3, stars: 4 })
-    expect(store.datasets.list().map((d) => [d.name, d.documentCount])).toEqual([
-      ['web', docs.length],
-    ])
+    expect(store.datasets.list().map((d) => [d.name, d.documents])).toEqual([['web', docs.length]])
   })
 
   it('keeps the article text of real-world page layouts and drops navigation, banners and footers', () => {

@@ -22,7 +22,7 @@ async function setup() {
       .join('\n'),
   )
   await finished(await call('data.import', { dataset: 'web', paths: [file] }))
-  const [dataset] = await call('data.datasets', {})
+  const [dataset] = await call('datasets.list', {})
   const rules = await call('data.rules', { datasetId: dataset.id })
   // Retrain after every 3 decisions, to see the feedback loop in a short test, and a wide
   // uncertain band, so a small corpus gives a queue.

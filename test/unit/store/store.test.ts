@@ -149,7 +149,7 @@ describe('project store', () => {
       { source: 'a.txt', text: 'one' },
       { source: 'b.txt', text: 'two', meta: { lang: 'en' } },
     ])
-    expect(store.datasets.get(id)?.documentCount).toBe(2)
+    expect(store.datasets.get(id)?.documents).toBe(2)
     sqlOf(store).prepare('DELETE FROM datasets WHERE id = ?').run(id)
     expect(sqlOf(store).prepare('SELECT COUNT(*) AS n FROM documents').get()).toEqual({ n: 0 })
     expect(userError(() => store.datasets.create('  ', 'now')).field).toBe('name')
@@ -186,7 +186,7 @@ describe('project store', () => {
     expect(fractions.at(-1)).toBe(1)
     expect(existsSync(join(dir, 'copy.frugal.partial'))).toBe(false)
     const copy = Store.open(result.path)
-    expect(copy.datasets.get(id)?.documentCount).toBe(500)
+    expect(copy.datasets.get(id)?.documents).toBe(500)
     copy.close()
 
     await expect(backupProject(store, join(dir, 'copy.frugal'))).rejects.toThrow(/already exists/)

@@ -15,7 +15,6 @@ export function dataHandlers(ctx: AppContext): GroupHandlers<typeof dataApi> {
   const start = (request: StartJob) => ctx.jobs.start(request)
 
   return {
-    'data.datasets': () => ctx.project.current()?.dataStats.summaries() ?? [],
     'data.stats': ({ datasetId }) => {
       const store = ctx.project.require()
       dataset(store, datasetId)

@@ -4,6 +4,6 @@ import type { GroupHandlers } from '../types'
 
 export function datasetsHandlers(ctx: AppContext): GroupHandlers<typeof datasetsApi> {
   return {
-    'datasets.list': () => ctx.project.current()?.datasets.list() ?? [],
+    'datasets.list': () => ctx.project.current()?.dataStats.summaries() ?? [],
   }
 }

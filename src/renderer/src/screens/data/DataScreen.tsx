@@ -42,7 +42,7 @@ type Finished = { tone: 'success' | 'error'; text: string; errors: ImportReport[
  */
 export function DataScreen() {
   useDataInvalidation()
-  const { data: datasets, error } = useApiQuery('data.datasets', {})
+  const { data: datasets, error } = useApiQuery('datasets.list', {})
   const [selectedId, setSelectedId] = useState<number | null>(null)
   const [importOpen, setImportOpen] = useState(false)
   const [dropped, setDropped] = useState<{ file: File; folder: boolean }[]>([])
@@ -217,7 +217,7 @@ function DatasetView({ dataset }: { dataset: DataDatasetSummary }) {
     // The dataset is gone for the backend at once (its documents follow in a job): drop
     // it from the list now rather than show its view failing until the list refetches.
     onSuccess: () =>
-      client.setQueryData<DataDatasetSummary[]>(queryKey('data.datasets', {}), (list) =>
+      client.setQueryData<DataDatasetSummary[]>(queryKey('datasets.list', {}), (list) =>
         list?.filter((d) => d.id !== dataset.id),
       ),
   })

@@ -53,7 +53,7 @@ export function ImportDialog(props: ImportDialogProps) {
 function ImportForm({ onClose, initialFiles, onStarted }: ImportDialogProps) {
   const transport = useTransport()
   const { data: info } = useApiQuery('system.info', {})
-  const { data: datasets } = useApiQuery('data.datasets', {})
+  const { data: datasets } = useApiQuery('datasets.list', {})
   const [sources, setSources] = useState<Source[]>(() =>
     initialFiles.map(({ file, folder }) => ({
       key: String(nextKey++),

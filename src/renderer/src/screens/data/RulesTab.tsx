@@ -49,7 +49,7 @@ function RuleEditor({
   const [draft, setDraft] = useState<RuleSet>(() => structuredClone(data.rules))
   const [name, setName] = useState(data.name ?? `${datasetName} rules`)
   const refresh = () => {
-    for (const key of ['data.rules', 'data.ruleSets', 'data.datasets'])
+    for (const key of ['data.rules', 'data.ruleSets', 'datasets.list'])
       void client.invalidateQueries({ queryKey: [key] })
   }
   const save = useApiMutation('data.saveRules', { onSuccess: refresh })

@@ -155,7 +155,7 @@ function LabelControls({ doc }: { doc: DocumentDetail }) {
   const client = useQueryClient()
   const label = useApiMutation('data.label', {
     onSuccess: () => {
-      for (const key of ['data.document', 'data.documents', 'data.stats', 'data.datasets'])
+      for (const key of ['data.document', 'data.documents', 'data.stats', 'datasets.list'])
         void client.invalidateQueries({ queryKey: [key] })
     },
   })

@@ -5,13 +5,12 @@ import { jobKindDefinitions, jobHoldsDataset, type JobRecord } from '../../../..
 
 /** Every query the data screen reads, refreshed when a data job finishes. */
 const dataQueries = [
-  'data.datasets',
+  'datasets.list',
   'data.stats',
   'data.documents',
   'data.document',
   'data.imports',
   'data.rules',
-  'datasets.list',
   'project.current',
 ]
 

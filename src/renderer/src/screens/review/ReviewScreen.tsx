@@ -76,7 +76,7 @@ const sourceKey = (s: QueueSource) => JSON.stringify(s)
  * after a restart), and teaches the quality model.
  */
 export function ReviewScreen() {
-  const { data: datasets } = useApiQuery('data.datasets', {})
+  const { data: datasets } = useApiQuery('datasets.list', {})
   const [chosenDataset, setChosenDataset] = useState<number | null>(null)
   const datasetId = chosenDataset ?? datasets?.[0]?.id ?? null
   if (datasets && datasets.length === 0) return <NothingToReview />

@@ -40,7 +40,7 @@ const AFFECTED = [
   'review.overview',
   'review.counts',
   'review.members',
-  'data.datasets',
+  'datasets.list',
   'data.stats',
 ]
 

@@ -301,8 +301,8 @@ export function NewRunPage() {
                   {preference && <option value="">None: only the A/B choices</option>}
                   {(datasets ?? []).map((d) => (
                     <option key={d.id} value={d.id}>
-                      {d.name} ({d.documentCount.toLocaleString()} document
-                      {d.documentCount === 1 ? '' : 's'})
+                      {d.name} ({d.documents.toLocaleString()} document
+                      {d.documents === 1 ? '' : 's'})
                     </option>
                   ))}
                 </select>

@@ -129,24 +129,16 @@ export function useEvent<T extends Topic>(
   )
 }
 
-/** Keep cached queries in step with what the backend announces. */
+/**
+ * Keep cached queries in step with what the backend announces: a project, settings or
+ * backend change here, a job's in api/jobs.ts (`useJobInvalidation`). Refetch rather than
+ * take the event's payload: a fetch that left before the change but answers after it would
+ * otherwise overwrite the new state with the old one, for good (queries never go stale on
+ * their own). Invalidating cancels such a fetch.
+ */
 export function useEventInvalidation(): void {
   const client = useQueryClient()
   useEvent('project.changed', () => void client.invalidateQueries())
-  // Refetch rather than take the event's payload: a fetch that left before the change but
-  // answers after it would otherwise overwrite the new state with the old one, for good
-  // (queries never go stale on their own). Invalidating cancels such a fetch.
   useEvent('settings.changed', () => void client.invalidateQueries({ queryKey: ['settings.get'] }))
   useEvent('backend.changed', () => void client.invalidateQueries({ queryKey: ['system.backend'] }))
-  useEvent('job.state', (job) => {
-    void client.invalidateQueries({ queryKey: ['jobs.list'] })
-    if (job.state === 'succeeded') void client.invalidateQueries({ queryKey: ['datasets.list'] })
-    // A run's status, step and checkpoints change as its job starts and ends; an import adds one.
-    if (job.kind === 'train.run' || job.kind === 'model.import') {
-      void client.invalidateQueries({ queryKey: ['runs.list'] })
-      void client.invalidateQueries({ queryKey: ['runs.get'] })
-    }
-    if (job.state !== 'queued' && job.state !== 'running')
-      void client.invalidateQueries({ queryKey: ['project.current'] })
-  })
 }

@@ -2,6 +2,7 @@ import { useCallback, useMemo, useState } from 'react'
 import { Redirect, Route, Router, Switch, useLocation } from 'wouter'
 import { useHashLocation } from 'wouter/use-hash-location'
 import { useApiQuery, useEventInvalidation } from '../api/client'
+import { useJobInvalidation } from '../api/jobs'
 import { useGlobalShortcuts } from './keyboard'
 import { screens } from './routes'
 import { ShortcutHelp } from './ShortcutHelp'
@@ -16,6 +17,7 @@ function Shell({ connected }: { connected: boolean }) {
   const { data: settings } = useApiQuery('settings.get', {})
   useTheme(settings?.theme)
   useEventInvalidation()
+  useJobInvalidation()
 
   const shortcuts = useMemo(
     () => ({

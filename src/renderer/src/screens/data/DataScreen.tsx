@@ -9,6 +9,7 @@ import {
   useEvent,
   useTransport,
 } from '../../api/client'
+import { useJob } from '../../api/jobs'
 import { Button } from '../../components/Button'
 import { Dialog } from '../../components/Dialog'
 import { EmptyState } from '../../components/EmptyState'
@@ -23,7 +24,7 @@ import { ImportDialog, droppedFiles } from './ImportDialog'
 import { JobCard } from '../../components/JobCard'
 import { ImportErrors, OverviewTab } from './OverviewTab'
 import { RulesTab } from './RulesTab'
-import { useDataInvalidation, useDatasetJobs, usePendingImports } from './useDataJobs'
+import { useDatasetJobs, usePendingImports } from './useDataJobs'
 import './data.css'
 
 type Tab = 'overview' | 'rules' | 'documents'
@@ -41,7 +42,6 @@ type Finished = { tone: 'success' | 'error'; text: string; errors: ImportReport[
  * changed or removed. One dataset at a time: its overview, its rules, its documents.
  */
 export function DataScreen() {
-  useDataInvalidation()
   const { data: datasets, error } = useApiQuery('datasets.list', {})
   const [selectedId, setSelectedId] = useState<number | null>(null)
   const [importOpen, setImportOpen] = useState(false)
@@ -53,26 +53,27 @@ export function DataScreen() {
 
   const selected = datasets?.find((d) => d.id === selectedId) ?? datasets?.[0] ?? null
 
-  useEvent('job.state', (job) => {
-    if (job.id !== watching?.id || job.state === 'queued' || job.state === 'running') return
-    setWatching(null)
-    if (job.state === 'succeeded') {
-      const r = job.result as ImportReport
-      setSelectedId(r.datasetId)
-      setFinished({
-        tone: 'success',
-        text: `Imported ${formatCountOf(r.imported, 'document')} into “${r.dataset}”${r.skipped ? `; ${formatCountOf(r.skipped, 'record')} could not be read` : ''}.`,
-        errors: r.errors,
-      })
-    } else
-      setFinished({
-        tone: 'error',
-        text:
-          job.state === 'cancelled'
-            ? `The import into “${watching.dataset}” was cancelled; nothing was kept.`
-            : (job.error?.message ?? 'The import failed.'),
-        errors: [],
-      })
+  useJob(watching?.id ?? null, {
+    onEnd: (job) => {
+      setWatching(null)
+      if (job.state === 'succeeded') {
+        const r = job.result as ImportReport
+        setSelectedId(r.datasetId)
+        setFinished({
+          tone: 'success',
+          text: `Imported ${formatCountOf(r.imported, 'document')} into “${r.dataset}”${r.skipped ? `; ${formatCountOf(r.skipped, 'record')} could not be read` : ''}.`,
+          errors: r.errors,
+        })
+      } else
+        setFinished({
+          tone: 'error',
+          text:
+            job.state === 'cancelled'
+              ? `The import into “${(job.params as { dataset: string }).dataset}” was cancelled; nothing was kept.`
+              : (job.error?.message ?? 'The import failed.'),
+          errors: [],
+        })
+    },
   })
 
   const openImport = (files: { file: File; folder: boolean }[] = []) => {

@@ -1,6 +1,7 @@
 import { Eye } from 'lucide-react'
-import { useId, useRef, useState } from 'react'
-import { ApiCallError, call, useEvent, useTransport } from '../../api/client'
+import { useId, useState } from 'react'
+import { ApiCallError, call, useTransport } from '../../api/client'
+import { useJob } from '../../api/jobs'
 import { Button } from '../../components/Button'
 import { Notice } from '../../components/Notice'
 import { Panel } from '../../components/Page'
@@ -27,25 +28,22 @@ export function InspectPanel() {
   const ref = chosen ?? fallback
   const [prompt, setPrompt] = useState('')
   const [jobId, setJobId] = useState<string | null>(null)
-  // The event handler reads the id from a ref: a job that ends before the re-render that
-  // stores it in state would otherwise be missed (as in useGeneration).
-  const current = useRef<string | null>(null)
   const [data, setData] = useState<PromptInspection | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [layer, setLayer] = useState(0)
   const [head, setHead] = useState(0)
   const promptId = useId()
 
-  useEvent('job.state', (job) => {
-    if (job.id !== current.current || job.state === 'queued' || job.state === 'running') return
-    current.current = null
-    setJobId(null)
-    if (job.state === 'succeeded') {
-      const r = job.result as PromptInspection
-      setData(r)
-      setLayer((l) => Math.min(l, r.layers - 1))
-      setHead((h) => Math.min(h, r.heads - 1))
-    } else setError(job.error?.message ?? 'The inspection did not finish.')
+  useJob(jobId, {
+    onEnd: (job) => {
+      setJobId(null)
+      if (job.state === 'succeeded') {
+        const r = job.result as PromptInspection
+        setData(r)
+        setLayer((l) => Math.min(l, r.layers - 1))
+        setHead((h) => Math.min(h, r.heads - 1))
+      } else setError(job.error?.message ?? 'The inspection did not finish.')
+    },
   })
 
   const inspect = async () => {
@@ -54,7 +52,6 @@ export function InspectPanel() {
     if (!prompt.trim()) return setError('Write a prompt.')
     try {
       const job = await call(transport, 'models.inspect', { ...ref, prompt })
-      current.current = job.id
       setJobId(job.id)
     } catch (err) {
       setError(err instanceof ApiCallError ? err.message : String(err))

@@ -1,4 +1,3 @@
-import { useQueryClient } from '@tanstack/react-query'
 import { Boxes, Download, Gauge, ListChecks, Upload } from 'lucide-react'
 import { useState } from 'react'
 import { Link } from 'wouter'
@@ -23,7 +22,6 @@ export function ModelsScreen() {
   const { data: runs } = useApiQuery('runs.list', {})
   const ready = runs?.filter((r) => r.checkpointCount > 0) ?? []
   const [chosen, setChosen] = useState<string | null>(null)
-  const client = useQueryClient()
   const [importing, setImporting] = useState(false)
   const [imported, setImported] = useState<{ tone: 'success' | 'error'; text: string } | null>(null)
   const selected = ready.find((r) => r.id === chosen) ?? ready[0] ?? null
@@ -34,8 +32,6 @@ export function ModelsScreen() {
       setImported({ tone: 'error', text: job.error?.message ?? 'The import failed.' })
     if (job.state !== 'succeeded') return
     const r = job.result as JobResults['model.import']
-    void client.invalidateQueries({ queryKey: ['runs.list'] })
-    void client.invalidateQueries({ queryKey: ['tokenizers.list'] })
     setChosen(r.runId)
     setImported({
       tone: 'success',
@@ -125,7 +121,6 @@ function RunButton({
 type Action = 'export' | 'perplexity' | 'mc'
 
 function ModelDetail({ runId }: { runId: string }) {
-  const client = useQueryClient()
   const { data: run } = useApiQuery('runs.get', { id: runId })
   const { data: evals } = useApiQuery('models.evals', { runId })
   const jobs = useActiveJobs().filter(
@@ -144,10 +139,7 @@ function ModelDetail({ runId }: { runId: string }) {
         tone: 'success',
         text: `Exported ${formatParams(r.parameters)} ${r.format === 'peft' ? 'adapter ' : ''}parameters (${r.format === 'gguf' ? `GGUF ${r.dtype}` : r.dtype}, ${formatBytes(r.bytes)}) to ${r.dir}: ${r.files.join(', ')}.${r.quantization ? ` Validation perplexity ${r.quantization.quantized.perplexity.toFixed(3)} with the ${r.quantization.dtype} weights, ${r.quantization.fp32.perplexity.toFixed(3)} with fp32.` : ''}`,
       })
-    } else {
-      setMessage(null)
-      void client.invalidateQueries({ queryKey: ['models.evals'] })
-    }
+    } else setMessage(null)
   })
 
   if (!run) return <p className="muted small">Loading…</p>

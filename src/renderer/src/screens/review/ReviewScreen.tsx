@@ -1,4 +1,3 @@
-import { useQueryClient } from '@tanstack/react-query'
 import {
   Check,
   ChevronLeft,
@@ -16,7 +15,7 @@ import {
 } from 'lucide-react'
 import { useEffect, useId, useMemo, useRef, useState } from 'react'
 import { Link } from 'wouter'
-import { call, useApiQuery, useEvent, useTransport } from '../../api/client'
+import { call, useApiQuery, useTransport } from '../../api/client'
 import { isMac, isTyping } from '../../app/keyboard'
 import { Button } from '../../components/Button'
 import { EmptyState } from '../../components/EmptyState'
@@ -135,7 +134,6 @@ function Workspace({
   onDataset: (id: number) => void
 }) {
   const transport = useTransport()
-  const client = useQueryClient()
   const { data: overview, error } = useApiQuery('review.overview', { datasetId })
   const { data: settings } = useApiQuery('settings.get', {})
   const keys = effectiveReviewKeys(settings?.reviewKeys)
@@ -163,14 +161,6 @@ function Workspace({
   const { data: counts } = useApiQuery('review.counts', { queue }, { enabled: !!overview?.cleaned })
   const doc = session.doc
   const textMode: TextMode = mode ?? (doc?.modified ? 'changes' : 'cleaned')
-
-  // When a retraining finishes, the model's accuracy and the queue's order change.
-  useEvent('job.state', (job) => {
-    if (job.kind === 'data.quality' && job.state !== 'running' && job.state !== 'queued') {
-      for (const key of ['review.overview', 'review.counts', 'review.members'])
-        void client.invalidateQueries({ queryKey: [key] })
-    }
-  })
 
   const run: Record<ReviewCommand, () => void> = {
     keep: () => session.decide('keep'),

@@ -1,13 +1,14 @@
 import { Gauge, RefreshCw } from 'lucide-react'
 import { useState } from 'react'
-import { useApiMutation, useEvent } from '../../api/client'
+import { useApiMutation } from '../../api/client'
+import { useJob } from '../../api/jobs'
 import { useBackendState } from '../../app/useBackendState'
 import { Button } from '../../components/Button'
 import { TimeSeriesChart } from '../../components/charts/TimeSeriesChart'
 import { Notice } from '../../components/Notice'
 import { Panel } from '../../components/Page'
 import { ProgressBar } from '../../components/ProgressBar'
-import { progressFraction, type JobProgress, type JobResults } from '../../../../shared/jobs'
+import { progressFraction, type JobResults } from '../../../../shared/jobs'
 import type { GpuInfo } from '../../../../shared/types'
 
 type Benchmark = JobResults['backend.benchmark']
@@ -18,7 +19,6 @@ export function BackendSection() {
   const reprobe = useApiMutation('system.reprobeBackend')
   const [benchJob, setBenchJob] = useState<string | null>(null)
   const [points, setPoints] = useState<[number[], number[]]>([[], []])
-  const [progress, setProgress] = useState<JobProgress | null>(null)
   const [result, setResult] = useState<Benchmark | null>(null)
   const [benchError, setBenchError] = useState<string | null>(null)
   const start = useApiMutation('jobs.start', {
@@ -27,26 +27,24 @@ export function BackendSection() {
   })
   const cancel = useApiMutation('jobs.cancel')
 
-  useEvent('job.progress', ({ id, progress: p }) => {
-    if (id !== benchJob) return
-    setProgress(p)
-    const gflops = p.metrics?.gflops
-    if (gflops !== undefined)
-      setPoints(([xs, ys]) => [
-        [...xs, p.done],
-        [...ys, gflops],
-      ])
-  })
-  useEvent('job.state', (job) => {
-    if (job.id !== benchJob || job.state === 'queued' || job.state === 'running') return
-    setBenchJob(null)
-    if (job.state === 'succeeded') setResult(job.result as Benchmark)
-    else if (job.state === 'failed') setBenchError(job.error?.message ?? 'The benchmark failed.')
+  const { progress } = useJob(benchJob, {
+    onProgress: (p) => {
+      const gflops = p.metrics?.gflops
+      if (gflops !== undefined)
+        setPoints(([xs, ys]) => [
+          [...xs, p.done],
+          [...ys, gflops],
+        ])
+    },
+    onEnd: (job) => {
+      setBenchJob(null)
+      if (job.state === 'succeeded') setResult(job.result as Benchmark)
+      else if (job.state === 'failed') setBenchError(job.error?.message ?? 'The benchmark failed.')
+    },
   })
 
   const run = () => {
     setPoints([[], []])
-    setProgress(null)
     setResult(null)
     setBenchError(null)
     start.mutate({ kind: 'backend.benchmark', params: { seconds: 5, size: 512 } })

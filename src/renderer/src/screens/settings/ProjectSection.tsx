@@ -1,6 +1,7 @@
 import { DatabaseBackup, FilePlus2, FolderOpen, ShieldCheck } from 'lucide-react'
 import { useState } from 'react'
-import { call, useApiMutation, useApiQuery, useEvent, useTransport } from '../../api/client'
+import { call, useApiMutation, useApiQuery, useTransport } from '../../api/client'
+import { useJob } from '../../api/jobs'
 import { Button } from '../../components/Button'
 import { PathDialog } from '../../components/forms/PathDialog'
 import { Notice } from '../../components/Notice'
@@ -30,17 +31,19 @@ export function ProjectSection() {
   })
   const forget = useApiMutation('project.forgetRecent')
 
-  useEvent('job.state', (job) => {
-    if (job.id !== checkJob || job.state === 'running' || job.state === 'queued') return
-    setCheckJob(null)
-    if (job.state === 'succeeded') {
-      const r = job.result as JobResults['project.integrityCheck']
-      setMessage(
-        r.ok
-          ? { tone: 'success', text: 'Integrity check passed: the file is sound.' }
-          : { tone: 'error', text: `Integrity check found problems: ${r.problems.join('; ')}` },
-      )
-    } else setMessage({ tone: 'error', text: job.error?.message ?? `The check was ${job.state}.` })
+  useJob(checkJob, {
+    onEnd: (job) => {
+      setCheckJob(null)
+      if (job.state === 'succeeded') {
+        const r = job.result as JobResults['project.integrityCheck']
+        setMessage(
+          r.ok
+            ? { tone: 'success', text: 'Integrity check passed: the file is sound.' }
+            : { tone: 'error', text: `Integrity check found problems: ${r.problems.join('; ')}` },
+        )
+      } else
+        setMessage({ tone: 'error', text: job.error?.message ?? `The check was ${job.state}.` })
+    },
   })
 
   const dir = project?.path.replace(/[^/\\]+$/, '') ?? ''

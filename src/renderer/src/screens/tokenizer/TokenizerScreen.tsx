@@ -2,7 +2,8 @@ import { useQueryClient } from '@tanstack/react-query'
 import { Download, MessagesSquare, Trash2, Type } from 'lucide-react'
 import { useId, useState } from 'react'
 import { Link } from 'wouter'
-import { call, useApiMutation, useApiQuery, useEvent, useTransport } from '../../api/client'
+import { call, useApiMutation, useApiQuery, useTransport } from '../../api/client'
+import { useJob } from '../../api/jobs'
 import { Button } from '../../components/Button'
 import { EmptyState } from '../../components/EmptyState'
 import { PathDialog } from '../../components/forms/PathDialog'
@@ -10,39 +11,38 @@ import { Notice } from '../../components/Notice'
 import { Page, Panel } from '../../components/Page'
 import { ProgressBar } from '../../components/ProgressBar'
 import { formatBytes, formatDateTime } from '../../format'
-import { progressFraction, type JobProgress, type JobResults } from '../../../../shared/jobs'
+import { progressFraction, type JobResults } from '../../../../shared/jobs'
 import './tokenizer.css'
 
 function TrainForm({ onTrained }: { onTrained: (id: number) => void }) {
   const transport = useTransport()
-  const client = useQueryClient()
   const { data: datasets } = useApiQuery('datasets.list', {})
   const [chosenDatasetId, setDatasetId] = useState<number | null>(null)
   const [kind, setKind] = useState<'bpe' | 'char'>('bpe')
   const [vocabSize, setVocabSize] = useState(4096)
   const [minFrequency, setMinFrequency] = useState(2)
   const [name, setName] = useState('')
-  const [job, setJob] = useState<{ id: string; progress: JobProgress | null } | null>(null)
+  const [jobId, setJobId] = useState<string | null>(null)
   const [message, setMessage] = useState<{ tone: 'error' | 'success'; text: string } | null>(null)
   const id = useId()
   // The first dataset until the user picks one.
   const datasetId = chosenDatasetId ?? datasets?.[0]?.id ?? null
   const dataset = datasets?.find((d) => d.id === datasetId)
   const defaultName = `${dataset?.name ?? 'dataset'}-${kind}${kind === 'bpe' ? `-${vocabSize}` : ''}`
-  useEvent('job.progress', (e) => e.id === job?.id && setJob({ id: e.id, progress: e.progress }))
-  useEvent('job.state', (j) => {
-    if (j.id !== job?.id || j.state === 'queued' || j.state === 'running') return
-    setJob(null)
-    void client.invalidateQueries({ queryKey: ['tokenizers.list'] })
-    if (j.state === 'succeeded') {
-      const r = j.result as JobResults['tokenizer.train']
-      setMessage({
-        tone: 'success',
-        text: `Trained "${r.name}": ${r.vocabSize} ids, ${r.bytesPerToken.toFixed(2)} bytes per token, in ${r.seconds.toFixed(1)} s.`,
-      })
-      onTrained(r.tokenizerId)
-    } else setMessage({ tone: 'error', text: j.error?.message ?? `Training was ${j.state}.` })
+  const { progress } = useJob(jobId, {
+    onEnd: (j) => {
+      setJobId(null)
+      if (j.state === 'succeeded') {
+        const r = j.result as JobResults['tokenizer.train']
+        setMessage({
+          tone: 'success',
+          text: `Trained "${r.name}": ${r.vocabSize} ids, ${r.bytesPerToken.toFixed(2)} bytes per token, in ${r.seconds.toFixed(1)} s.`,
+        })
+        onTrained(r.tokenizerId)
+      } else setMessage({ tone: 'error', text: j.error?.message ?? `Training was ${j.state}.` })
+    },
   })
+  const training = jobId !== null
   const train = async () => {
     if (datasetId === null) return
     setMessage(null)
@@ -51,7 +51,7 @@ function TrainForm({ onTrained }: { onTrained: (id: number) => void }) {
         kind: 'tokenizer.train',
         params: { datasetId, name: name.trim() || defaultName, kind, vocabSize, minFrequency },
       })
-      setJob({ id: started.id, progress: null })
+      setJobId(started.id)
     } catch (err) {
       setMessage({ tone: 'error', text: (err as Error).message })
     }
@@ -139,19 +139,19 @@ function TrainForm({ onTrained }: { onTrained: (id: number) => void }) {
       <div className="row">
         <Button
           variant="primary"
-          disabled={job !== null || datasetId === null}
+          disabled={training || datasetId === null}
           onClick={() => void train()}
         >
-          {job ? 'Training…' : 'Train tokenizer'}
+          {training ? 'Training…' : 'Train tokenizer'}
         </Button>
-        {job && (
+        {training && (
           <>
             <ProgressBar
               className="grow"
-              fraction={progressFraction(job.progress)}
+              fraction={progressFraction(progress)}
               label="Tokenizer training progress"
             />
-            <span className="muted small">{job.progress?.message ?? 'Starting'}</span>
+            <span className="muted small">{progress?.message ?? 'Starting'}</span>
           </>
         )}
       </div>

@@ -2,7 +2,8 @@ import { useQueryClient } from '@tanstack/react-query'
 import { Gauge, Play } from 'lucide-react'
 import { useMemo, useState } from 'react'
 import { Link, useLocation } from 'wouter'
-import { ApiCallError, call, useApiQuery, useEvent, useTransport } from '../../api/client'
+import { ApiCallError, call, useApiQuery, useTransport } from '../../api/client'
+import { useJob } from '../../api/jobs'
 import { Button } from '../../components/Button'
 import {
   fieldErrors,
@@ -20,7 +21,7 @@ import {
   type RewardRule,
 } from '../../../../shared/config/train'
 import { RewardRulesEditor } from './RewardRulesEditor'
-import { progressFraction, type JobProgress, type JobResults } from '../../../../shared/jobs'
+import { progressFraction, type JobResults } from '../../../../shared/jobs'
 import type { RunListItem } from '../../../../shared/runs'
 import { Estimates } from './Estimates'
 import { presets } from './presets'
@@ -55,14 +56,8 @@ export function NewRunPage() {
   const initSources = (allRuns ?? []).filter((r) => r.checkpointCount > 0)
   const [busy, setBusy] = useState(false)
   const [calibration, setCalibration] = useState<{ key: string; result: Calibration } | null>(null)
-  const [calibrating, setCalibrating] = useState<{
-    job: string
-    progress: JobProgress | null
-  } | null>(null)
-  const [tokenizerJob, setTokenizerJob] = useState<{
-    job: string
-    progress: JobProgress | null
-  } | null>(null)
+  const [calibrationJob, setCalibrationJob] = useState<string | null>(null)
+  const [tokenizerJob, setTokenizerJob] = useState<string | null>(null)
   const [newTokenizer, setNewTokenizer] = useState({
     kind: 'bpe' as 'bpe' | 'char',
     vocabSize: 2048,
@@ -93,25 +88,21 @@ export function NewRunPage() {
     (datasetId !== null || choicesOnly)
   const configKey = JSON.stringify([modelInput, train])
 
-  useEvent('job.progress', ({ id, progress }) => {
-    if (id === calibrating?.job) setCalibrating({ job: id, progress })
-    if (id === tokenizerJob?.job) setTokenizerJob({ job: id, progress })
-  })
-  useEvent('job.state', (job) => {
-    if (job.state === 'queued' || job.state === 'running') return
-    if (job.id === calibrating?.job) {
-      setCalibrating(null)
+  const { progress: calibrationProgress } = useJob(calibrationJob, {
+    onEnd: (job) => {
+      setCalibrationJob(null)
       if (job.state === 'succeeded')
         setCalibration({ key: configKey, result: job.result as Calibration })
       else if (job.error) setError({ message: job.error.message })
-    }
-    if (job.id === tokenizerJob?.job) {
+    },
+  })
+  const { progress: tokenizerProgress } = useJob(tokenizerJob, {
+    onEnd: (job) => {
       setTokenizerJob(null)
-      void client.invalidateQueries({ queryKey: ['tokenizers.list'] })
       if (job.state === 'succeeded')
         setTokenizerId((job.result as JobResults['tokenizer.train']).tokenizerId)
       else if (job.error) setError({ message: job.error.message })
-    }
+    },
   })
 
   const applyPreset = (id: string) => {
@@ -130,7 +121,7 @@ export function NewRunPage() {
         kind: 'train.calibrate',
         params: { model: modelInput, train, steps: 3 },
       })
-      setCalibrating({ job: job.id, progress: null })
+      setCalibrationJob(job.id)
     } catch (err) {
       setError({ message: (err as Error).message })
     }
@@ -151,7 +142,7 @@ export function NewRunPage() {
           vocabSize: newTokenizer.vocabSize,
         },
       })
-      setTokenizerJob({ job: job.id, progress: null })
+      setTokenizerJob(job.id)
     } catch (err) {
       setError({ message: (err as Error).message })
     }
@@ -435,7 +426,7 @@ export function NewRunPage() {
             </div>
             {tokenizerJob && (
               <ProgressBar
-                fraction={progressFraction(tokenizerJob.progress)}
+                fraction={progressFraction(tokenizerProgress)}
                 label="Tokenizer training progress"
               />
             )}
@@ -540,14 +531,14 @@ export function NewRunPage() {
             <div className="stack" style={{ marginTop: 12 }}>
               <Button
                 icon={<Gauge size={14} />}
-                disabled={!valid || calibrating !== null}
+                disabled={!valid || calibrationJob !== null}
                 onClick={() => void calibrate()}
               >
-                {calibrating ? 'Timing…' : 'Time a step on this machine'}
+                {calibrationJob ? 'Timing…' : 'Time a step on this machine'}
               </Button>
-              {calibrating && (
+              {calibrationJob && (
                 <ProgressBar
-                  fraction={progressFraction(calibrating.progress)}
+                  fraction={progressFraction(calibrationProgress)}
                   label="Calibration progress"
                 />
               )}

@@ -151,11 +151,8 @@ export function RunPage({ id }: { id: string }) {
     { enabled: !!run?.moe, refetchInterval: live ? 4000 : false },
   )
   useEvent('job.state', (job) => {
-    if (job.kind === 'train.run' && (job.params as { runId?: string }).runId === id) {
-      void client.invalidateQueries({ queryKey: ['runs.get'] })
-      void client.invalidateQueries({ queryKey: ['runs.metrics'] })
+    if (job.kind === 'train.run' && (job.params as { runId?: string }).runId === id)
       if (job.state === 'failed' && job.error) setError(job.error.message)
-    }
   })
 
   if (loadError)

@@ -47,9 +47,6 @@ export class UserError extends Error {
   }
 }
 
-export const ok = <T>(value: T): ApiResult<T> => ({ ok: true, value })
-export const fail = (error: ApiError): ApiResult<never> => ({ ok: false, error })
-
 /** Best-effort conversion of anything thrown into a message for logs and internal errors. */
 export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message

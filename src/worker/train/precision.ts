@@ -6,8 +6,6 @@ import { float32Numerics } from '../model/model'
 import { customGradient, transposeLast2 } from '../model/ops'
 import type { Precision } from '../../shared/config/train'
 
-export { precisions, type Precision } from '../../shared/config/train'
-
 /**
  * Reduced-precision numerics, emulated on a float32 backend (tfjs has no 16- or 8-bit
  * float dtype). GEMM inputs are rounded to the format (round to nearest, ties to even,

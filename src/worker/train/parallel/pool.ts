@@ -5,7 +5,7 @@ import type { ModelConfig } from '../../model/config'
 import type { MoeStats } from '../../model/layers/moe'
 import type { ParamSpec } from '../../model/params'
 import { trainingSpecs, type HiddenAlignment } from '../hidden-align'
-import type { Precision } from '../precision'
+import type { Precision } from '../../../shared/config/train'
 import { flatLayout, type FlatLayout } from './layout'
 import type { ReplicaInit, ReplicaMessage, ReplicaStep } from './protocol'
 

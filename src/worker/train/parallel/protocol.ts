@@ -1,6 +1,6 @@
 import type { ModelConfig } from '../../model/config'
 import type { MoeStats } from '../../model/layers/moe'
-import type { Precision } from '../precision'
+import type { Precision } from '../../../shared/config/train'
 import type { DistillWeights } from '../distill'
 import type { HiddenAlignment } from '../hidden-align'
 import type { BatchPacking } from '../data'

@@ -7,7 +7,14 @@ import {
   type ModelConfig,
 } from './config/model'
 import { countParams, type ParamCounts } from './config/params'
-import { grpoSettings, isPolicyRun, sequencesPerBatch, type TrainConfig } from './config/train'
+import {
+  grpoSettings,
+  isPolicyRun,
+  sequenceLengthOf,
+  sequencesPerBatch,
+  tokensPerStep,
+  type TrainConfig,
+} from './config/train'
 
 /**
  * What a run will cost, before it starts: parameters, FLOPs, tokens per step and memory.
@@ -91,7 +98,7 @@ export function memoryEstimate(
   const optimizer = 8 * counts.total
   const grads = 4 * counts.total
   const accumulation = t.gradAccumulation > 1 ? grads : 0
-  const T = sequenceLength(c, t)
+  const T = sequenceLengthOf(t, c.contextLength)
   const full = 4 * activationFloats(c, B, T, false) + grads
   const checkpointed = 4 * activationFloats(c, B, T, true) + grads
   const step = t.gradientCheckpointing ? checkpointed : full
@@ -114,20 +121,14 @@ export interface RunEstimate {
   memory: MemoryEstimate
 }
 
-/** Tokens per training sequence: the run's sequenceLength, at most the model's context. */
-function sequenceLength(c: ModelConfig, t: TrainConfig): number {
-  return Math.min(t.sequenceLength ?? c.contextLength, c.contextLength)
-}
-
 export function estimateRun(c: ModelConfig, t: TrainConfig, threads: number): RunEstimate {
   const params = countParams(c)
-  // At most: fine-tuning rows are padded to the sequence length, GRPO's to the longest reply.
-  const tokensPerStep = sequencesPerBatch(t) * sequenceLength(c, t) * t.gradAccumulation
+  const tokens = tokensPerStep(t, c.contextLength)
   return {
     params,
     flopsPerToken: trainingFlopsPerToken(c),
-    tokensPerStep,
-    totalTokens: tokensPerStep * t.steps,
+    tokensPerStep: tokens,
+    totalTokens: tokens * t.steps,
     memory: memoryEstimate(c, t, threads, params),
   }
 }

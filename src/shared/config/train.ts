@@ -517,6 +517,20 @@ export const sequencesPerBatch = (t: Pick<TrainConfig, 'kind' | 'batchSize' | 'g
       ? t.batchSize * grpoSettings(t).group
       : t.batchSize
 
+/** The length of the run's training sequences: `sequenceLength`, else the model's context. */
+export const sequenceLengthOf = (t: Pick<TrainConfig, 'sequenceLength'>, contextLength: number) =>
+  Math.min(t.sequenceLength ?? contextLength, contextLength)
+
+/**
+ * Tokens of one optimizer step at the full sequence length: every row the kind trains on
+ * (a preference pair's two, a GRPO prompt's group), every accumulated micro-batch. At most:
+ * fine-tuning rows are padded to the sequence length, GRPO's to the longest reply.
+ */
+export const tokensPerStep = (
+  t: Pick<TrainConfig, 'kind' | 'batchSize' | 'grpo' | 'sequenceLength' | 'gradAccumulation'>,
+  contextLength: number,
+) => sequencesPerBatch(t) * sequenceLengthOf(t, contextLength) * t.gradAccumulation
+
 /**
  * Runs that take one thread unless told otherwise: a preference batch is scored as a whole
  * (pairs share rows), a GRPO batch's advantages as groups, and LoRA replicas would each

@@ -6,6 +6,8 @@ export {
   isPolicyRun,
   isPreferenceRun,
   isRewardRun,
+  sequenceLengthOf,
+  tokensPerStep,
   trainsOnOneThread,
   type GrpoConfig,
   type RewardRule,
@@ -18,7 +20,3 @@ export function usesLossScaling(c: TrainConfig): boolean {
   if (c.lossScaling !== 'auto') return c.lossScaling === 'on'
   return c.precision === 'fp16' || c.precision.startsWith('fp8')
 }
-
-/** The length of the run's training sequences: `sequenceLength`, else the model's context. */
-export const sequenceLengthOf = (t: Pick<TrainConfig, 'sequenceLength'>, contextLength: number) =>
-  Math.min(t.sequenceLength ?? contextLength, contextLength)

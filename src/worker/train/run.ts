@@ -18,6 +18,7 @@ import {
   isPreferenceRun,
   isRewardRun,
   sequenceLengthOf,
+  tokensPerStep,
   trainsOnOneThread,
   trainConfigSchema,
   type TrainConfig,
@@ -168,7 +169,9 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
   let lastVal: number | null = null
   let lastTrain: number | null = run.trainLoss
   let wallMs = resume ? run.wallMs : 0
-  let tokensSeen = resume ? (resume.tokensSeen ?? resume.step * tokensPerStep(model, train)) : 0
+  let tokensSeen = resume
+    ? (resume.tokensSeen ?? resume.step * tokensPerStep(train, model.contextLength))
+    : 0
   let rollbacks = 0
   const flopsPerToken = trainingFlopsPerToken(model)
   const system = new SystemSampler()
@@ -801,10 +804,6 @@ function recordSchedules(
     points.push({ name: 'batch_tokens', step, value: m.tokens })
   }
   if (m.noiseScale !== null) points.push({ name: 'noise_scale', step, value: m.noiseScale })
-}
-
-function tokensPerStep(model: ModelConfig, train: TrainConfig): number {
-  return train.batchSize * sequenceLengthOf(train, model.contextLength) * train.gradAccumulation
 }
 
 /** Turn an engine failure into advice. */

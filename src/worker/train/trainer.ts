@@ -12,6 +12,7 @@ import {
   isPreferenceRun,
   isRewardRun,
   sequenceLengthOf,
+  tokensPerStep,
   type TrainConfig,
   usesLossScaling,
 } from './config'
@@ -425,9 +426,9 @@ export class Trainer {
     return start !== null && this.step >= Math.floor(start * this.config.steps)
   }
 
-  /** Tokens of a step at the full context and batch size (the schedules may use fewer). */
+  /** Tokens of a step at the full sequence length and batch size (the schedules may use fewer). */
   get tokensPerStep(): number {
-    return this.config.batchSize * this.sequenceLength * this.config.gradAccumulation
+    return tokensPerStep(this.config, this.modelConfig.contextLength)
   }
 
   /** Draw batches by difficulty from here on (the sampler's RNG continues the run's). */

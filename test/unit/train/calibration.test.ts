@@ -18,13 +18,14 @@ const model = modelConfigSchema.parse({
 })
 
 /** One step of `train` on the data the run form's "Time a step" shapes for its kind. */
-async function calibratedStep(train: TrainConfigInput) {
+async function calibratedStep(train: TrainConfigInput, seen?: (tokensPerStep: number) => void) {
   const parsed = trainConfigSchema.parse({ batchSize: 2, steps: 5, warmupSteps: 0, ...train })
   const shaped = await calibrationData(model, parsed)
   const trainer = await Trainer.create(model, shaped.train, shaped.data, {
     initialWeights: shaped.initialWeights,
   })
   try {
+    seen?.(trainer.tokensPerStep)
     return await trainer.trainStep()
   } finally {
     await trainer.dispose()
@@ -43,7 +44,10 @@ describe('timing a step of each kind of run (the run form’s "Time a step")', (
 
   it('preference training and reward models step on pairs, LoRA on random base weights', async () => {
     for (const kind of ['dpo', 'simpo', 'reward'] as const) {
-      const m = await calibratedStep({ kind })
+      let tokens = 0
+      const m = await calibratedStep({ kind }, (n) => (tokens = n))
+      // Tokens per second count both replies of each of the 2 pairs, as the estimate does.
+      expect(tokens, kind).toBe(2 * 2 * 24)
       expect(m.preference, kind).not.toBeNull()
       expect(Number.isFinite(m.loss), kind).toBe(true)
     }
@@ -52,17 +56,22 @@ describe('timing a step of each kind of run (the run form’s "Time a step")', (
   })
 
   it('GRPO samples replies of the full length, without the reward-model rules', async () => {
-    const m = await calibratedStep({
-      kind: 'grpo',
-      grpo: {
-        group: 2,
-        maxNewTokens: 6,
-        rewards: [
-          { kind: 'exact', weight: 1 },
-          { kind: 'reward-model', run: 'absent', weight: 1 },
-        ],
+    let tokens = 0
+    const m = await calibratedStep(
+      {
+        kind: 'grpo',
+        grpo: {
+          group: 2,
+          maxNewTokens: 6,
+          rewards: [
+            { kind: 'exact', weight: 1 },
+            { kind: 'reward-model', run: 'absent', weight: 1 },
+          ],
+        },
       },
-    })
+      (n) => (tokens = n),
+    )
+    expect(tokens).toBe(2 * 2 * 24) // 2 prompts × a group of 2, at the full length
     expect(m.policy).not.toBeNull()
     // Random weights seldom end a reply early: the step's cost is that of the longest replies.
     expect(m.policy!.length).toBeGreaterThan(4)

@@ -500,6 +500,9 @@ export const jobStates = ['queued', 'running', 'succeeded', 'failed', 'cancelled
 export type JobState = (typeof jobStates)[number]
 export const finishedJobStates: readonly JobState[] = ['succeeded', 'failed', 'cancelled']
 
+/** Whether a job in this state has stopped (succeeded, failed or cancelled). */
+export const isFinished = (state: JobState): boolean => finishedJobStates.includes(state)
+
 export const jobProgressSchema = z.object({
   /** Units done so far (documents, bytes, steps...). */
   done: z.number().nonnegative(),

@@ -3,7 +3,7 @@ import type { EventBus } from '../events'
 import type { Store } from '../../store'
 import { UserError, type ApiError } from '../../shared/errors'
 import {
-  finishedJobStates,
+  isFinished,
   jobKindDefinitions,
   type JobLogLine,
   type JobRecord,
@@ -353,8 +353,4 @@ export class JobSupervisor {
       this.jobs.delete(job.record.id)
     }
   }
-}
-
-function isFinished(state: JobState): boolean {
-  return finishedJobStates.includes(state)
 }

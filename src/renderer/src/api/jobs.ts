@@ -2,16 +2,13 @@ import { useCallback, useEffect, useRef, useState } from 'react'
 import { useQueryClient } from '@tanstack/react-query'
 import type { MethodName } from '../../../shared/api'
 import {
+  isFinished,
   jobKindDefinitions,
   type JobKind,
   type JobProgress,
   type JobRecord,
 } from '../../../shared/jobs'
 import { call, useEvent, useTransport } from './client'
-
-/** A job that has stopped: succeeded, failed or cancelled. */
-export const jobEnded = (job: Pick<JobRecord, 'state'>): boolean =>
-  job.state !== 'queued' && job.state !== 'running'
 
 /** Queries about a dataset's documents, which every job holding a dataset may change. */
 const datasetQueries: MethodName[] = [
@@ -53,7 +50,7 @@ const staleness: Partial<Record<JobKind, Staleness>> = {
 /** The queries a job's new state makes stale (`staleness` applied to it). */
 export function staleQueries(job: Pick<JobRecord, 'kind' | 'state'>): MethodName[] {
   const own = staleness[job.kind] ?? {}
-  const ended = jobEnded(job)
+  const ended = isFinished(job.state)
   return [
     ...new Set<MethodName>([
       'jobs.list',
@@ -112,13 +109,13 @@ export function useJob(
     handlers.current.onProgress?.(e.progress)
   })
   useEvent('job.state', (job) => {
-    if (job.id === id && jobEnded(job)) end(job)
+    if (job.id === id && isFinished(job.state)) end(job)
   })
   useEffect(() => {
     if (id === null) return
     let current = true
     call(transport, 'jobs.get', { id }).then(
-      (job) => current && jobEnded(job) && end(job),
+      (job) => current && isFinished(job.state) && end(job),
       () => undefined, // its events still come; a failed look changes nothing
     )
     return () => {

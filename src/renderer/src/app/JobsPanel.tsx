@@ -3,7 +3,12 @@ import { useApiMutation, useApiQuery } from '../api/client'
 import { Button } from '../components/Button'
 import { ProgressBar } from '../components/ProgressBar'
 import { formatRelative } from '../format'
-import { jobKindDefinitions, progressFraction, type JobRecord } from '../../../shared/jobs'
+import {
+  isFinished,
+  jobKindDefinitions,
+  progressFraction,
+  type JobRecord,
+} from '../../../shared/jobs'
 
 const stateTone: Record<JobRecord['state'], string> = {
   queued: 'default',
@@ -27,7 +32,7 @@ function JobLog({ id }: { id: string }) {
 function JobRow({ job }: { job: JobRecord }) {
   const [showLog, setShowLog] = useState(false)
   const cancel = useApiMutation('jobs.cancel')
-  const active = job.state === 'queued' || job.state === 'running'
+  const active = !isFinished(job.state)
   const fraction = progressFraction(job.progress)
   return (
     <li className="job-row" aria-label={jobKindDefinitions[job.kind].title}>

@@ -1,7 +1,7 @@
 import { CheckCircle2, X, XCircle } from 'lucide-react'
 import { useState } from 'react'
 import { useEvent } from '../api/client'
-import type { JobResults } from '../../../shared/jobs'
+import { isFinished, type JobResults } from '../../../shared/jobs'
 
 interface Toast {
   id: string
@@ -20,7 +20,7 @@ const SUCCESS_TOAST_MS = 8000
 export function Toasts() {
   const [toasts, setToasts] = useState<Toast[]>([])
   useEvent('job.state', (job) => {
-    if (job.kind !== 'train.run' || job.state === 'queued' || job.state === 'running') return
+    if (job.kind !== 'train.run' || !isFinished(job.state)) return
     const runId = (job.params as { runId?: string }).runId ?? ''
     let toast: Toast
     if (job.state === 'succeeded') {

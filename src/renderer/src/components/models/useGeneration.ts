@@ -1,7 +1,7 @@
 import { useRef, useState } from 'react'
 import { ApiCallError, call, useEvent, useTransport } from '../../api/client'
 import type { GenerateOptions } from '../../../../shared/generate'
-import type { JobRecord, JobResults } from '../../../../shared/jobs'
+import { isFinished, type JobRecord, type JobResults } from '../../../../shared/jobs'
 import type { CheckpointRef } from './CheckpointPicker'
 
 export type GenerationResult = JobResults['model.generate']
@@ -45,7 +45,7 @@ export function useGeneration(): Generation {
   }
 
   const finish = (job: JobRecord) => {
-    if (job.state === 'queued' || job.state === 'running') return
+    if (!isFinished(job.state)) return
     setRunning(false)
     if (job.state === 'succeeded') {
       const r = job.result as GenerationResult

@@ -18,6 +18,7 @@ import { Tabs } from '../../components/Tabs'
 import { Notice } from '../../components/Notice'
 import { Page } from '../../components/Page'
 import { formatCount, formatCountOf, formatRelative } from '../../format'
+import { isFinished } from '../../../../shared/jobs'
 import type { DataDatasetSummary, ImportReport } from '../../../../shared/data/types'
 import { DocumentsTab, type DocumentFilter } from './DocumentsTab'
 import { ImportDialog, droppedFiles } from './ImportDialog'
@@ -226,7 +227,7 @@ function DatasetView({ dataset }: { dataset: DataDatasetSummary }) {
 
   useEvent('job.state', (job) => {
     const p = job.params as { datasetId?: number }
-    if (p.datasetId !== dataset.id || job.state === 'queued' || job.state === 'running') return
+    if (p.datasetId !== dataset.id || !isFinished(job.state)) return
     if (job.kind === 'data.clean' && job.state === 'succeeded')
       setTab((t) => (t === 'rules' ? 'overview' : t))
     if (job.state === 'failed')

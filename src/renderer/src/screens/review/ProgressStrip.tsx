@@ -4,6 +4,7 @@ import { useEvent } from '../../api/client'
 import { Button } from '../../components/Button'
 import { ProgressBar } from '../../components/ProgressBar'
 import { formatCount } from '../../format'
+import { isFinished } from '../../../../shared/jobs'
 import type { QueueCounts, ReviewOverview } from '../../../../shared/review'
 
 const percent = (x: number | null | undefined) =>
@@ -26,7 +27,7 @@ export function ProgressStrip({
   const [running, setRunning] = useState<string | null>(null)
   useEvent('job.state', (job) => {
     if (job.kind !== 'data.quality') return
-    setRunning(job.state === 'queued' || job.state === 'running' ? job.id : null)
+    setRunning(isFinished(job.state) ? null : job.id)
   })
   const busy = running !== null
   const { progress, model } = overview

@@ -4,7 +4,7 @@ import { rewardParams } from '../infer/reward'
 import { disposeParams } from '../infer/load'
 import type { ModelConfig } from '../model/config'
 import { Transformer, type Params } from '../model/model'
-import { paddedRows } from './rows'
+import { paddedRows } from '../infer/padded-rows'
 
 /** A reward run's checkpoint: its model config and weights (the scalar head among them). */
 export interface RewardModelWeights {

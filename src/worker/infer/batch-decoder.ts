@@ -5,6 +5,7 @@ import type { Numerics } from '../model/numerics'
 import { Transformer, type Params } from '../model/model'
 import { inferenceConfig } from '../model/config'
 import { trimGpuPool } from '../webgpu/device'
+import { paddedRows } from './padded-rows'
 
 /**
  * Many sequences decoded together with one key/value cache: GRPO's rollouts (prompts × a
@@ -51,16 +52,9 @@ export class BatchDecoder {
     if (prompts.some((p) => p.length === 0 || p.length > context))
       throw new Error(`Every prompt needs 1 to ${context} tokens (the model's context).`)
     this.reset()
-    const B = prompts.length
-    const T = Math.max(...prompts.map((p) => p.length))
-    const ids = new Int32Array(B * T)
-    const queries = new Int32Array(B * T).fill(-1)
-    const last = new Int32Array(B)
-    prompts.forEach((p, b) => {
-      ids.set(p, b * T)
-      for (let t = 0; t < p.length; t++) queries[b * T + t] = t
-      last[b] = b * T + p.length - 1
-    })
+    const { R: B, L: T, ids, positions, last } = paddedRows(prompts)
+    // Padding after a prompt's end is position −1: no key to attend to.
+    const queries = positions.map((t, i) => (t < prompts[Math.floor(i / T)].length ? t : -1))
     this.cache.rows = B
     this.lengths = prompts.map((p) => p.length)
     return this.pass(ids, queries, T, last)
@@ -108,22 +102,21 @@ export class BatchDecoder {
     }
     const P = this.params
     const tables = this.model.positionedTables(queries, keys, B, T)
-    let x = tf.tidy(() => this.model.embed(P, tf.tensor1d(ids, 'int32'))) // (B·T, D)
+    const input = tf.tensor1d(ids, 'int32')
+    let x: tf.Tensor2D | null = null
     try {
-      for (let l = 0; l < this.model.config.layers; l++) {
-        const out = await this.model.blockAsync(P, l, x, B, T, {
-          numerics: this.numerics,
-          dropPath: null,
-          cache: this.cache,
-          tables,
-        })
-        out.aux?.dispose()
-        if (out.moe instanceof tf.Tensor) out.moe.dispose()
-        x.dispose()
-        x = out.x
-      }
+      x = await this.model.hiddenAsync(P, input, B, T, {
+        numerics: this.numerics,
+        tables,
+        cache: this.cache,
+      }) // (B·T, D)
+      const hidden = x
       const logits = tf.tidy(() =>
-        this.model.head(P, pick ? tf.gather(x, tf.tensor1d(pick, 'int32')) : x, this.numerics),
+        this.model.head(
+          P,
+          pick ? tf.gather(hidden, tf.tensor1d(pick, 'int32')) : hidden,
+          this.numerics,
+        ),
       ) // (B, V)
       this.cache.advance(T)
       this.keyPositions = keys
@@ -136,7 +129,8 @@ export class BatchDecoder {
       this.reset()
       throw err
     } finally {
-      x.dispose()
+      x?.dispose()
+      input.dispose()
       Transformer.disposeTables(tables)
     }
   }

@@ -82,6 +82,8 @@ export interface ForwardOptions {
   tables?: SequenceTables
   /** See BlockOptions.adapterSeed. */
   adapterSeed?: number
+  /** Decoding with a key/value cache: see BlockOptions.cache. */
+  cache?: KvCache
 }
 
 /** What a model's head gives per position: next-token logits, or a reward model's score. */
@@ -415,6 +417,22 @@ export class Transformer {
     return routing
   }
 
+  /**
+   * The last layer's output (B·T, D) of an untaped pass on any backend, without the head:
+   * for a caller that wants the logits of a few rows only (a decoder's last tokens).
+   */
+  async hiddenAsync(
+    P: Params,
+    ids: tf.Tensor1D,
+    B: number,
+    T: number,
+    opts: Omit<ForwardOptions, 'routing' | 'hidden'> = {},
+  ): Promise<tf.Tensor2D> {
+    const { x, auxes } = await this.layersAsync(P, ids, B, T, opts)
+    tf.dispose(auxes)
+    return x
+  }
+
   private async layersAsync(
     P: Params,
     ids: tf.Tensor1D,
@@ -448,6 +466,7 @@ export class Transformer {
       dropPath: opts.dropPath?.[l] ?? null,
       routing,
       ...(opts.tables ? { tables: opts.tables } : {}),
+      ...(opts.cache ? { cache: opts.cache } : {}),
       ...(opts.adapterSeed !== undefined
         ? { adapterSeed: layerAdapterSeed(opts.adapterSeed, l) }
         : {}),

@@ -51,11 +51,10 @@ export class BatchDecoder {
     const context = this.model.config.contextLength
     if (prompts.some((p) => p.length === 0 || p.length > context))
       throw new Error(`Every prompt needs 1 to ${context} tokens (the model's context).`)
-    this.reset()
     const { R: B, L: T, ids, positions, last } = paddedRows(prompts)
     // Padding after a prompt's end is position −1: no key to attend to.
     const queries = positions.map((t, i) => (t < prompts[Math.floor(i / T)].length ? t : -1))
-    this.cache.rows = B
+    this.reset(B)
     this.lengths = prompts.map((p) => p.length)
     return this.pass(ids, queries, T, last)
   }
@@ -135,9 +134,9 @@ export class BatchDecoder {
     }
   }
 
-  /** Forget every row. */
-  private reset(): void {
-    this.cache.reset()
+  /** Forget every row; the next batch has `rows`. */
+  private reset(rows = 0): void {
+    this.cache.reset(rows)
     this.keyPositions = new Int32Array(0)
     this.lengths = []
   }

@@ -13,12 +13,11 @@ export class KvCache {
   private readonly values: (tf.Tensor3D | null)[]
   /** Entries cached per row: the layout index of the next one. */
   length = 0
+  /** Sequences decoded together. */
+  private batchRows: number
 
-  constructor(
-    layers: number,
-    /** Sequences decoded together. */
-    public rows = 1,
-  ) {
+  constructor(layers: number, rows = 1) {
+    this.batchRows = rows
     this.keys = Array.from({ length: layers }, () => null)
     this.values = Array.from({ length: layers }, () => null)
   }
@@ -30,7 +29,7 @@ export class KvCache {
    * (`advance`), since every layer appends at the same place.
    */
   extend(l: number, k: tf.Tensor2D, v: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
-    const B = this.rows
+    const B = this.batchRows
     const joined = (prev: tf.Tensor3D | null, t: tf.Tensor2D): tf.Tensor3D => {
       const rows = tf.reshape<tf.Rank.R3>(t, [B, -1, t.shape[1]]) // (B, T, D)
       return tf.keep(prev ? tf.concat<tf.Tensor3D>([prev, rows], 1) : rows.clone())
@@ -52,7 +51,7 @@ export class KvCache {
 
   /** Keep only these rows, in this order (sequences that finished leave the batch). */
   keepRows(rows: readonly number[]): void {
-    if (rows.length === this.rows && rows.every((r, i) => r === i)) return
+    if (rows.length === this.batchRows && rows.every((r, i) => r === i)) return
     const pick = (t: tf.Tensor3D | null) => {
       if (!t) return null
       const kept = tf.tidy(() => tf.gather(t, tf.tensor1d(rows as number[], 'int32'), 0))
@@ -63,11 +62,12 @@ export class KvCache {
       this.keys[l] = pick(this.keys[l])
       this.values[l] = pick(this.values[l])
     }
-    this.rows = rows.length
+    this.batchRows = rows.length
   }
 
-  /** Forget the sequences (the rows stay as many). */
-  reset(): void {
+  /** Forget the sequences; the next ones are `rows` (as many as before unless given). */
+  reset(rows = this.batchRows): void {
+    this.batchRows = rows
     tf.dispose([...this.keys, ...this.values].filter((t): t is tf.Tensor3D => t !== null))
     this.keys.fill(null)
     this.values.fill(null)

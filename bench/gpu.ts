@@ -32,6 +32,7 @@ import { trainingFlopsPerToken } from '../src/shared/estimate'
 import { loadBackend } from '../src/worker/backend'
 import { installKernels } from '../src/worker/kernels'
 import { setFusedKernels } from '../src/worker/kernels/fused'
+import { ownDispatchCount } from '../src/worker/kernels/webgpu-program'
 import { modelConfigSchema, type ModelConfig } from '../src/worker/model/config'
 import { measureMatmulFlops } from '../src/worker/model/estimate'
 import { countParams } from '../src/worker/model/params'
@@ -239,9 +240,13 @@ async function runCase(
   let gpuBytesBeforeStep: number | null
   let readsPerStep: number
   let launchesPerStep: number
-  counters ??= {
-    reads: countCalls(['read', 'readSync']),
-    launches: countCalls(['runWebGPUProgram']),
+  if (!counters) {
+    const programs = countCalls(['runWebGPUProgram'])
+    // Frugal's own pipelines (the optimizer's update) launch beside tfjs's programs.
+    counters = {
+      reads: countCalls(['read', 'readSync']),
+      launches: () => programs() + ownDispatchCount(),
+    }
   }
   const before = { reads: 0, launches: 0 }
   try {

@@ -1,4 +1,4 @@
-import type * as tfc from '@tensorflow/tfjs-core'
+import * as tfc from '@tensorflow/tfjs-core'
 
 /**
  * What Frugal's own webgpu kernels use of tfjs-backend-webgpu: a program is WGSL for its
@@ -197,4 +197,102 @@ export function runRowProgram(
     ...uniforms,
     ...(options.values ?? []),
   ])
+}
+
+/** The few WebGPU objects recordOwnDispatch handles (dawn.node implements the standard API). */
+interface GpuPipeline {
+  getBindGroupLayout(index: number): unknown
+}
+interface GpuComputePass {
+  setPipeline(pipeline: GpuPipeline): void
+  setBindGroup(index: number, group: unknown): void
+  dispatchWorkgroups(x: number, y?: number, z?: number): void
+  end(): void
+}
+
+/**
+ * What of tfjs-backend-webgpu 4.22's internals recordOwnDispatch uses to put a launch of
+ * Frugal's own pipeline into the backend's command stream, in order with tfjs's launches
+ * (package.json pins the version; test/unit/worker/webgpu.test.ts covers it).
+ */
+export interface OwnPipelineBackend extends WebGpuBackendLike {
+  device: WebGpuBackendLike['device'] & {
+    createShaderModule(descriptor: { code: string }): unknown
+    createComputePipeline(descriptor: {
+      layout: 'auto'
+      compute: { module: unknown; entryPoint: string }
+    }): GpuPipeline
+    createBindGroup(descriptor: {
+      layout: unknown
+      entries: { binding: number; resource: unknown }[]
+    }): unknown
+  }
+  tensorMap: { get(dataId: tfc.DataId): { values: unknown; resource?: unknown } }
+  uploadToGPU(dataId: tfc.DataId): void
+  /** Writes the values into a uniform buffer released at the next submit. */
+  makeUniforms(uniforms: Uniform[]): { offset: number; size: number; buffer: unknown }
+  ensureCommandEncoderReady(): void
+  commandEncoder: { beginComputePass(descriptor: object): GpuComputePass }
+  computePassEncoder: GpuComputePass | null
+  endComputePassEncoder(): void
+  submitQueue(): void
+  dispatchCountInPass: number
+  /** Data a recorded launch uses: its disposal waits for the submit. */
+  commandQueueOwnedIds: WeakSet<tfc.DataId>
+}
+
+const ownPipelines = new WeakMap<object, Map<string, GpuPipeline>>()
+let ownDispatches = 0
+
+/** Launches of Frugal's own pipelines so far (bench:gpu adds them to tfjs's). */
+export const ownDispatchCount = (): number => ownDispatches
+
+/**
+ * Record one launch of a compute pipeline of Frugal's own, where tfjs's programs cannot
+ * serve: they bind inputs read-only and write a single output, and this binds every
+ * tensor read-write (binding i: tensors[i]; the uniforms after them, as `makeUniforms`
+ * lays them out). The WGSL (`code`, compiled once per device and `key`) declares
+ * `@workgroup_size` and its bindings itself. The launch joins tfjs's current compute pass,
+ * so it runs after every launch recorded before it and before every one after.
+ */
+export function recordOwnDispatch(
+  backend: OwnPipelineBackend,
+  launch: {
+    key: string
+    code: () => string
+    tensors: tfc.TensorInfo[]
+    uniforms: Uniform[]
+    workgroups: number
+  },
+): void {
+  const { device } = backend
+  let pipelines = ownPipelines.get(device)
+  if (!pipelines) ownPipelines.set(device, (pipelines = new Map<string, GpuPipeline>()))
+  let pipeline = pipelines.get(launch.key)
+  if (!pipeline) {
+    const module = device.createShaderModule({ code: launch.code() })
+    pipeline = device.createComputePipeline({
+      layout: 'auto',
+      compute: { module, entryPoint: 'main' },
+    })
+    pipelines.set(launch.key, pipeline)
+  }
+  const entries = launch.tensors.map((t, binding) => {
+    backend.uploadToGPU(t.dataId)
+    backend.commandQueueOwnedIds.add(t.dataId)
+    return { binding, resource: { buffer: backend.tensorMap.get(t.dataId).resource } }
+  })
+  entries.push({ binding: entries.length, resource: backend.makeUniforms(launch.uniforms) })
+  const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries })
+  backend.ensureCommandEncoderReady()
+  backend.computePassEncoder ??= backend.commandEncoder.beginComputePass({})
+  backend.computePassEncoder.setPipeline(pipeline)
+  backend.computePassEncoder.setBindGroup(0, bindGroup)
+  backend.computePassEncoder.dispatchWorkgroups(launch.workgroups)
+  ownDispatches++
+  // Submitted in batches as tfjs submits its own launches.
+  if (++backend.dispatchCountInPass >= Number(tfc.env().get('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE'))) {
+    backend.endComputePassEncoder()
+    backend.submitQueue()
+  }
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { hostChanged, hostView, ownsMemory } from '../kernels/host-views'
-import { adamwInPlace } from '../kernels/webgpu-adamw'
+import { adamwInPlace, type AdamWUpdate } from '../kernels/webgpu-adamw'
 import { ownedVariable } from '../model/ops'
 
 export interface AdamWOptions {
@@ -80,16 +80,26 @@ export class AdamW {
       )
       return
     }
-    // A GPU: three in-place launches per parameter where the backend allows it.
-    const step = { beta1: b1, beta2: b2, c1, c2, eps, lr, scale }
-    const left = [...grads].filter(
-      ([name, g]) =>
-        !adamwInPlace(params.get(name)!, this.m.get(name)!, this.v.get(name)!, g, {
-          ...step,
+    // A GPU: a few parameters a launch, in place, where the backend allows it.
+    const updates = new Map<AdamWUpdate, string>(
+      [...grads].map(([name, g]) => [
+        {
+          p: params.get(name)!,
+          m: this.m.get(name)!,
+          v: this.v.get(name)!,
+          g,
           decay: this.decays.has(name) ? weightDecay : 0,
-        }),
+        },
+        name,
+      ]),
     )
-    this.composedStep(left, params, lr, scale)
+    const left = adamwInPlace([...updates.keys()], { beta1: b1, beta2: b2, c1, c2, eps, lr, scale })
+    this.composedStep(
+      left.map((u) => [updates.get(u)!, u.g]),
+      params,
+      lr,
+      scale,
+    )
   }
 
   /** The update as tfjs ops, new memory for every result: for backends without a faster path. */

@@ -57,11 +57,12 @@ describe.runIf(testBackend === 'webgpu')('webgpu backend', () => {
     tf.dispose([...inputs, sum, ...grads])
   })
 
-  it('updates a parameter and its moments in place as the composed AdamW ops do', async () => {
-    const n = 1000 // not a multiple of the workgroup: the tail is bounds-checked
-    const wave = (k: number, a: number) =>
+  it('updates many parameters and their moments in place, a few a launch, as the composed AdamW ops do', async () => {
+    // Nine parameters of odd sizes (tails are bounds-checked; one past a launch's grid, so
+    // its threads loop): more than one launch holds on any device.
+    const sizes = [1000, 7, 1, 130, 600_001, 64, 3, 129, 5000]
+    const wave = (n: number, k: number, a: number) =>
       Float32Array.from({ length: n }, (_, i) => a * Math.sin(i * k + k))
-    const [p0, m0, v0, g0] = [wave(1, 0.5), wave(2, 0.01), wave(3, 1e-4).map(Math.abs), wave(4, 2)]
     const s = {
       beta1: 0.9,
       beta2: 0.95,
@@ -69,34 +70,57 @@ describe.runIf(testBackend === 'webgpu')('webgpu backend', () => {
       c2: 1 - 0.95 ** 3,
       eps: 1e-8,
       lr: 3e-3,
-      decay: 0.1,
       scale: 0.25,
     }
-    // The reference: optimizer.ts's composed ops, on this backend.
-    const expected = tf.tidy(() => {
-      const g = tf.mul(tf.tensor1d(g0), s.scale)
-      const m = tf.add(tf.mul(tf.tensor1d(m0), s.beta1), tf.mul(g, 1 - s.beta1))
-      const v = tf.add(tf.mul(tf.tensor1d(v0), s.beta2), tf.mul(tf.square(g), 1 - s.beta2))
-      const update = tf.div(tf.div(m, s.c1), tf.add(tf.sqrt(tf.div(v, s.c2)), s.eps))
-      const p = tf.tensor1d(p0)
-      return [tf.sub(p, tf.mul(tf.add(update, tf.mul(p, s.decay)), s.lr)), m, v]
+    const cases = sizes.map((n, j) => {
+      const values = [
+        wave(n, 1 + j, 0.5),
+        wave(n, 2 + j, 0.01),
+        wave(n, 3 + j, 1e-4).map(Math.abs),
+        wave(n, 4 + j, 2),
+      ]
+      const decay = j % 2 === 0 ? 0.1 : 0
+      // The reference: optimizer.ts's composed ops, on this backend.
+      const expected = tf.tidy(() => {
+        const [p0, m0, v0, g0] = values.map((x) => tf.tensor1d(x))
+        const g = tf.mul(g0, s.scale)
+        const m = tf.add(tf.mul(m0, s.beta1), tf.mul(g, 1 - s.beta1))
+        const v = tf.add(tf.mul(v0, s.beta2), tf.mul(tf.square(g), 1 - s.beta2))
+        const update = tf.div(tf.div(m, s.c1), tf.add(tf.sqrt(tf.div(v, s.c2)), s.eps))
+        return [tf.sub(p0, tf.mul(tf.add(update, tf.mul(p0, decay)), s.lr)), m, v]
+      })
+      const [p, m, v, g] = values.map((x) => tf.tensor1d(x))
+      return { update: { p, m, v, g, decay }, expected }
     })
-    const [p, m, v, g] = [p0, m0, v0, g0].map((x) => tf.tensor1d(x))
-    await p.data() // a host copy the backend caches: the update must not leave it stale
-    const tensors = tf.memory().numTensors
-    expect(adamwInPlace(p, m, v, g, s)).toBe(true)
-    expect(tf.memory().numTensors).toBe(tensors) // in place: nothing new
-    for (const [got, want] of [p, m, v].map((t, i) => [t, expected[i]])) {
-      const [a, b] = await Promise.all([got.data(), want.data()])
-      for (let i = 0; i < n; i++) expect(a[i]).toBeCloseTo(b[i], 6)
-    }
+    await cases[0].update.p.data() // a host copy the backend caches: the update must not leave it stale
     // Data another tensor shares is left alone, for the composed ops to handle.
-    const alias = tf.reshape(p, [10, 100])
-    const before = (await p.data()).slice()
-    expect(adamwInPlace(p, m, v, g, s)).toBe(false)
-    expect(await p.data()).toEqual(before)
+    const shared = cases[3].update
+    const alias = tf.reshape(shared.p, [2, 65])
+    const sharedBefore = (await shared.p.data()).slice()
+    const tensors = tf.memory().numTensors
+    const left = adamwInPlace(
+      cases.map((c) => c.update),
+      s,
+    )
+    expect(left).toEqual([shared])
+    expect(tf.memory().numTensors).toBe(tensors) // in place: nothing new
+    for (const [j, { update, expected }] of cases.entries()) {
+      if (j === 3) continue
+      for (const [got, want] of [update.p, update.m, update.v].map((t, i) => [t, expected[i]])) {
+        const [a, b] = await Promise.all([got.data(), want.data()])
+        for (let i = 0; i < a.length; i++)
+          if (Math.abs(a[i] - b[i]) > 1e-6) expect(a[i]).toBeCloseTo(b[i], 6)
+      }
+    }
+    expect(await shared.p.data()).toEqual(sharedBefore)
     throwIfGpuFailed()
-    tf.dispose([p, m, v, g, alias, ...expected])
+    tf.dispose([
+      alias,
+      ...cases.flatMap((c) => [
+        ...Object.values(c.update).filter((x) => x instanceof tf.Tensor),
+        ...c.expected,
+      ]),
+    ])
   })
 
   it("trains a short dense and MoE run to wasm's losses, within float rounding", async () => {

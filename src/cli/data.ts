@@ -4,8 +4,6 @@ import { resolve } from 'node:path'
 import { Store } from '../store'
 import type { DatasetSummary } from '../shared/types'
 import type { PendingDeletion } from '../store/repos/datasets'
-import { isProcessAlive } from '../store/process-alive'
-import { jobHoldsDataset } from '../shared/jobs'
 import { checkNewFile } from '../main/user-paths'
 import { fromWorkingDir, projectFromCli } from './paths'
 import { defaultRuleSet, ruleSetSchema, type RuleSet } from '../shared/data/rules'
@@ -13,7 +11,7 @@ import { importFormats, type ImportFormat } from '../shared/data/types'
 import { UserError } from '../shared/errors'
 import { formatBytes, runCommand } from './output'
 import { countOf } from '../shared/plural'
-import { runJobInProcess } from './run-job'
+import { checkInProject, runJobInProcess } from './run-job'
 import { arithmeticTask } from '../worker/grpo/toy-task'
 
 interface DbOptions {
@@ -54,16 +52,7 @@ function markForDeletion(db: string, name: string): PendingDeletion {
     const pending = store.datasets.pendingDeletions().find((d) => d.name === wanted)
     if (pending && !store.datasets.byName(wanted)) return pending
     const dataset = datasetIn(store, wanted)
-    store.jobs.failOrphans(isProcessAlive, now)
-    const busy = store.jobs
-      .list({ states: ['queued', 'running'], limit: 1000 })
-      .find((j) => jobHoldsDataset(j, dataset.id, dataset.name))
-    if (busy)
-      throw new UserError(
-        'conflict',
-        `"${dataset.name}" is busy (${busy.kind.replace('data.', '')} in progress). Wait for it or cancel it.`,
-        'dataset',
-      )
+    checkInProject({ kind: 'data.delete', params: { datasetId: dataset.id } }, store)
     return store.datasets.markForDeletion(dataset.id, now)
   } finally {
     store.close()
@@ -225,13 +214,12 @@ export function registerDataCommands(program: Command, defaultDb: string): void 
             )
           const db = projectFromCli(opts.db)
           const overwrite = !!opts.overwrite
-          const target = checkNewFile(fromWorkingDir(opts.out), 'out', { overwrite })
           const r = await runJobInProcess(
             'data.export',
             {
               datasetId: datasetId(db, opts.dataset),
               status: opts.status as 'kept',
-              out: target,
+              out: fromWorkingDir(opts.out),
               overwrite,
             },
             db,

@@ -6,11 +6,15 @@ import {
   jobParams,
   type JobKind,
   type JobParamsIn,
+  type JobParamsOut,
+  type StartJob,
   type JobRecord,
   type JobResults,
 } from '../shared/jobs'
 import { CancelledError, createJobContext } from '../worker/context'
 import { jobHandlers } from '../worker/jobs'
+import { checkJob } from '../main/jobs/preconditions'
+import { isProcessAlive } from '../store/process-alive'
 import type { ThreadEntries } from '../worker/threads'
 import type { JobProgress } from '../shared/jobs'
 import type { Output } from './output'
@@ -85,6 +89,17 @@ class JobJournal {
 }
 
 /**
+ * The kind's preconditions (main/jobs/preconditions.ts), as the app checks them, against
+ * the jobs the project records as queued or running (the app's and other CLI processes';
+ * those of processes that died are marked failed first): the request as it starts.
+ */
+export function checkInProject<R extends StartJob>(request: R, store: Store | null): R {
+  if (store) store.jobs.failOrphans(isProcessAlive, new Date().toISOString())
+  const active = store?.jobs.list({ states: ['queued', 'running'], limit: 1000 }) ?? []
+  return checkJob(request, { store, active })
+}
+
+/**
  * Run a batch job in this process with the very code a worker runs, printing progress
  * to stderr and recording it in the project. Ctrl+C cancels it cleanly (a second Ctrl+C
  * exits at once).
@@ -100,6 +115,15 @@ export async function runJobInProcess<K extends JobKind>(
   const parsed = jobParams[kind].safeParse(rawParams)
   if (!parsed.success)
     throw new UserError('invalid_params', parsed.error.issues[0]?.message ?? 'Invalid parameters')
+  const store = dbPath && jobKindDefinitions[kind].needsProject ? Store.open(dbPath) : null
+  let params: JobParamsOut<K>
+  try {
+    params = checkInProject({ kind, params: parsed.data } as StartJob, store)
+      .params as JobParamsOut<K>
+  } catch (err) {
+    store?.close()
+    throw err
+  }
   const controller = new AbortController()
   const onSigint = (): void => {
     if (controller.signal.aborted) process.exit(130)
@@ -107,10 +131,7 @@ export async function runJobInProcess<K extends JobKind>(
     controller.abort()
   }
   process.on('SIGINT', onSigint)
-  const journal =
-    dbPath && jobKindDefinitions[kind].needsProject
-      ? new JobJournal(Store.open(dbPath), kind, parsed.data)
-      : null
+  const journal = store ? new JobJournal(store, kind, params) : null
   let lastLine = 0
   const ctx = createJobContext({
     jobId: `cli-${process.pid}`,
@@ -138,7 +159,7 @@ export async function runJobInProcess<K extends JobKind>(
       p: unknown,
       c: typeof ctx,
     ) => Promise<JobResults[K]>
-    const result = await handler(parsed.data, ctx)
+    const result = await handler(params, ctx)
     journal?.finish('succeeded', { result })
     return result
   } catch (err) {

@@ -38,7 +38,23 @@ export interface JobKindDefinition {
   holdsDataset: boolean
   /** How long a cancelled job may take to stop before its worker is killed (default 5 s). */
   cancelGraceMs?: number
+  /**
+   * What must hold before it starts, checked in one place (main/jobs/preconditions.ts) for
+   * the app and the CLI alike, so both refuse the same things with the same words.
+   */
+  checks?: readonly JobCheck[]
 }
+
+/**
+ * Preconditions a job kind can declare:
+ * - `datasetIdle`: no other job holds its dataset (`datasetId`, or the `dataset` an import
+ *   writes into);
+ * - `newJsonlFile`: `out` is a new .jsonl file in an existing folder (or `overwrite`);
+ * - `newModelOutput`: `out` is a new GGUF file, or a new or empty folder, as `format` needs.
+ * Output checks also resolve `out` to the path the job writes.
+ */
+export const jobChecks = ['datasetIdle', 'newJsonlFile', 'newModelOutput'] as const
+export type JobCheck = (typeof jobChecks)[number]
 
 /** Replies one `model.score` job ranks at most (the playground's best-of-n samples). */
 export const MAX_SCORED_REPLIES = 16
@@ -102,6 +118,7 @@ export const jobKindDefinitions = defineJobKinds({
     needsProject: true,
     startable: false,
     holdsDataset: true,
+    checks: ['datasetIdle'],
   },
   /** Run the cleaning rules, deduplication and the quality model over a dataset. */
   'data.clean': {
@@ -116,6 +133,7 @@ export const jobKindDefinitions = defineJobKinds({
     needsProject: true,
     startable: false,
     holdsDataset: true,
+    checks: ['datasetIdle'],
   },
   /** Retrain a dataset's quality model on the current labels and rescore its documents. */
   'data.quality': {
@@ -124,6 +142,7 @@ export const jobKindDefinitions = defineJobKinds({
     needsProject: true,
     startable: false,
     holdsDataset: true,
+    checks: ['datasetIdle'],
   },
   /** Delete a dataset marked for deletion, its documents a chunk at a time. */
   'data.delete': {
@@ -132,6 +151,7 @@ export const jobKindDefinitions = defineJobKinds({
     needsProject: true,
     startable: false,
     holdsDataset: true,
+    checks: ['datasetIdle'],
   },
   /** Write a dataset's documents as JSON Lines (cleaned text, status, reasons). */
   'data.export': {
@@ -149,6 +169,7 @@ export const jobKindDefinitions = defineJobKinds({
     needsProject: true,
     startable: false,
     holdsDataset: true,
+    checks: ['newJsonlFile'],
   },
   /** Train a tokenizer on a dataset's corpus and store it in the project. */
   'tokenizer.train': {
@@ -208,6 +229,7 @@ export const jobKindDefinitions = defineJobKinds({
     needsProject: true,
     startable: false,
     holdsDataset: false,
+    checks: ['newJsonlFile'],
   },
   /** Write ratings, preferences or preference pairs as JSON Lines. */
   'ratings.export': {
@@ -222,6 +244,7 @@ export const jobKindDefinitions = defineJobKinds({
     needsProject: true,
     startable: false,
     holdsDataset: false,
+    checks: ['newJsonlFile'],
   },
   /** Write a checkpoint as a Hugging Face model folder (safetensors, config, tokenizer, card) or a GGUF file. */
   'model.export': {
@@ -243,6 +266,7 @@ export const jobKindDefinitions = defineJobKinds({
     needsProject: true,
     startable: false,
     holdsDataset: false,
+    checks: ['newModelOutput'],
   },
   /** Perplexity of a checkpoint on the run's validation split, or on a whole dataset. */
   'eval.perplexity': {

@@ -11,6 +11,7 @@ import {
   type StartJob,
 } from '../../shared/jobs'
 import { fromWorkerSchema, type FromWorker } from '../../shared/worker-protocol'
+import { checkJob } from './preconditions'
 import { describeExit, type SpawnWorker, type WorkerExit, type WorkerHandle } from './worker-port'
 
 export interface SupervisorOptions {
@@ -65,15 +66,25 @@ export class JobSupervisor {
     this.now = options.now ?? (() => new Date())
   }
 
+  /**
+   * The kind's declared preconditions (main/jobs/preconditions.ts) against the open project
+   * and this session's jobs: the request as it would start (outputs resolved), or a
+   * UserError. `start` checks again; a caller checks first when it must act in between.
+   */
+  check<R extends StartJob>(request: R): R {
+    return checkJob(request, { store: this.options.store(), active: this.active() })
+  }
+
   /** Queue a job (params already validated) and start it when a slot is free. */
-  start(request: StartJob): JobRecord {
-    const store = jobKindDefinitions[request.kind].needsProject ? this.options.store() : null
-    if (jobKindDefinitions[request.kind].needsProject && !store) {
+  start(unchecked: StartJob): JobRecord {
+    const store = jobKindDefinitions[unchecked.kind].needsProject ? this.options.store() : null
+    if (jobKindDefinitions[unchecked.kind].needsProject && !store) {
       throw new UserError(
         'no_project',
         'Open or create a project first: this job works on project data.',
       )
     }
+    const request = this.check(unchecked)
     const record: JobRecord = {
       id: randomUUID(),
       kind: request.kind,

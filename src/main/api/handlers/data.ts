@@ -3,7 +3,7 @@ import type { dataApi } from '../../../shared/api'
 import { UserError } from '../../../shared/errors'
 import { jobParams, type StartJob } from '../../../shared/jobs'
 import { isUpload, removeUpload } from '../../uploads'
-import { checkNewFile, resolveUserPath } from '../../user-paths'
+import { resolveUserPath } from '../../user-paths'
 import type { AppContext } from '../context'
 import { datasetJobs } from './dataset-jobs'
 import type { GroupHandlers } from '../types'
@@ -11,7 +11,7 @@ import type { GroupHandlers } from '../types'
 export function dataHandlers(ctx: AppContext): GroupHandlers<typeof dataApi> {
   const now = () => new Date().toISOString()
 
-  const { dataset, requireIdle, retrain, maybeRetrain } = datasetJobs(ctx)
+  const { dataset, retrain, maybeRetrain } = datasetJobs(ctx)
   const start = (request: StartJob) => ctx.jobs.start(request)
 
   return {
@@ -26,29 +26,13 @@ export function dataHandlers(ctx: AppContext): GroupHandlers<typeof dataApi> {
       return store.imports.reports(datasetId)
     },
     'data.import': (params) => {
-      const store = ctx.project.require()
+      ctx.project.require()
       const paths = params.paths.map((p, i) => {
         const path = resolveUserPath(p, `paths.${i}`)
         if (!existsSync(path))
           throw new UserError('not_found', `There is no file or folder at ${path}.`, `paths.${i}`)
         return path
       })
-      const existing = store.datasets.byName(params.dataset)
-      if (existing) requireIdle(store, existing.id)
-      if (
-        ctx.jobs
-          .active()
-          .some(
-            (j) =>
-              j.kind === 'data.import' &&
-              (j.params as { dataset: string }).dataset === params.dataset,
-          )
-      )
-        throw new UserError(
-          'conflict',
-          `An import into "${params.dataset}" is already running.`,
-          'dataset',
-        )
       const job = start({
         kind: 'data.import',
         params: jobParams['data.import'].parse({ ...params, paths }),
@@ -64,25 +48,23 @@ export function dataHandlers(ctx: AppContext): GroupHandlers<typeof dataApi> {
     'data.clean': ({ datasetId }) => {
       const store = ctx.project.require()
       dataset(store, datasetId)
-      requireIdle(store, datasetId)
       return start({ kind: 'data.clean', params: { datasetId } })
     },
     'data.retrain': ({ datasetId }) => retrain(ctx.project.require(), datasetId),
     'data.export': ({ datasetId, status, out, overwrite }) => {
       const store = ctx.project.require()
       dataset(store, datasetId)
-      const target = checkNewFile(out, 'out', { extension: '.jsonl', overwrite })
-      return start({ kind: 'data.export', params: { datasetId, status, out: target, overwrite } })
+      return start({ kind: 'data.export', params: { datasetId, status, out, overwrite } })
     },
     'data.deleteDataset': ({ datasetId }) => {
       const store = ctx.project.require()
       dataset(store, datasetId)
-      requireIdle(store, datasetId)
+      const request = ctx.jobs.check({ kind: 'data.delete', params: { datasetId } })
       // Gone from every list at once; the documents leave in the background (a large
       // dataset takes a while, and this process must stay responsive).
       store.datasets.markForDeletion(datasetId, now())
       ctx.events.publish('project.changed', store.info())
-      return start({ kind: 'data.delete', params: { datasetId } })
+      return start(request)
     },
     'data.documents': ({ sort, offset, limit, ...filter }) => {
       const store = ctx.project.require()

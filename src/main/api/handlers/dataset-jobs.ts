@@ -1,12 +1,13 @@
 import { UserError } from '../../../shared/errors'
-import { jobHoldsDataset, type JobRecord } from '../../../shared/jobs'
+import type { JobRecord } from '../../../shared/jobs'
+import { jobHoldingDataset } from '../../jobs/preconditions'
 import type { Store } from '../../../store'
 import type { AppContext } from '../context'
 
 /**
- * What the data and review handlers share about a dataset: that it exists, whether a data
- * job holds it, and the quality model's retraining (on request, and after every
- * `retrainEvery` new decisions).
+ * What the data and review handlers share about a dataset: that it exists, and the quality
+ * model's retraining (on request, and after every `retrainEvery` new decisions). Whether a
+ * job may start on it is the job kind's own check (main/jobs/preconditions.ts).
  */
 export function datasetJobs(ctx: AppContext) {
   /** The dataset, or a not_found error for the field. */
@@ -23,25 +24,12 @@ export function datasetJobs(ctx: AppContext) {
   }
 
   /** A data job running or queued on this dataset, if any. */
-  const busyWith = (store: Store, datasetId: number): JobRecord | undefined => {
-    const name = store.datasets.get(datasetId)?.name ?? null
-    return ctx.jobs.active().find((j) => jobHoldsDataset(j, datasetId, name))
-  }
-
-  const requireIdle = (store: Store, datasetId: number) => {
-    const job = busyWith(store, datasetId)
-    if (job)
-      throw new UserError(
-        'conflict',
-        `This dataset is busy (${job.kind.replace('data.', '')} in progress). Wait for it or cancel it.`,
-        'datasetId',
-      )
-  }
+  const busyWith = (store: Store, datasetId: number): JobRecord | undefined =>
+    jobHoldingDataset({ store, active: ctx.jobs.active() }, datasetId, null)
 
   /** Retrain now: refits on the current decisions and rescores every document. */
   const retrain = (store: Store, datasetId: number): JobRecord => {
     dataset(store, datasetId)
-    requireIdle(store, datasetId)
     if (!store.cleanRuns.lastDone(datasetId))
       throw new UserError(
         'conflict',
@@ -72,5 +60,5 @@ export function datasetJobs(ctx: AppContext) {
     return ctx.jobs.start({ kind: 'data.quality', params: { datasetId } })
   }
 
-  return { dataset, requireDataset, busyWith, requireIdle, retrain, maybeRetrain }
+  return { dataset, requireDataset, retrain, maybeRetrain }
 }

@@ -1,11 +1,11 @@
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { modelsApi } from '../../../shared/api'
 import type { EvalRecord } from '../../../shared/api/models'
 import { UserError } from '../../../shared/errors'
 import { isRewardRun, trainConfigSchema } from '../../../shared/config/train'
 import type { Store } from '../../../store'
-import { checkNewFile, resolveUserPath } from '../../user-paths'
+import { resolveUserPath } from '../../user-paths'
 import type { AppContext } from '../context'
 import type { GroupHandlers } from '../types'
 
@@ -87,18 +87,7 @@ export function modelsHandlers(ctx: AppContext): GroupHandlers<typeof modelsApi>
     },
     'models.export': (p) => {
       checked(p.runId, p.checkpointId)
-      const out = resolveUserPath(p.out, 'out')
-      if (p.format === 'gguf') {
-        if (existsSync(out))
-          throw new UserError('conflict', `${out} already exists: choose a new file name.`, 'out')
-        checkNewFile(out, 'out')
-      } else if (existsSync(out)) {
-        if (!statSync(out).isDirectory())
-          throw new UserError('conflict', `${out} is a file: choose a new folder.`, 'out')
-        if (readdirSync(out).length > 0)
-          throw new UserError('conflict', `${out} is not empty: choose a new folder.`, 'out')
-      } else checkNewFile(out, 'out') // its parent folder must exist
-      return ctx.jobs.start({ kind: 'model.export', params: { ...p, out } })
+      return ctx.jobs.start({ kind: 'model.export', params: p })
     },
   }
 }

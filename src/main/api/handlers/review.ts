@@ -3,7 +3,6 @@ import type { ReviewChange } from '../../../shared/api/review'
 import { UserError } from '../../../shared/errors'
 import type { Queue, ReviewAction, StepDirection } from '../../../shared/review'
 import type { Store } from '../../../store'
-import { checkNewFile } from '../../user-paths'
 import type { AppContext } from '../context'
 import type { GroupHandlers } from '../types'
 import { datasetJobs } from './dataset-jobs'
@@ -159,11 +158,7 @@ export function reviewHandlers(ctx: AppContext): GroupHandlers<typeof reviewApi>
     'review.export': ({ datasetId, out, overwrite }) => {
       const store = ctx.project.require()
       dataset(store, datasetId)
-      const target = checkNewFile(out, 'out', { extension: '.jsonl', overwrite })
-      return ctx.jobs.start({
-        kind: 'review.export',
-        params: { datasetId, out: target, overwrite },
-      })
+      return ctx.jobs.start({ kind: 'review.export', params: { datasetId, out, overwrite } })
     },
   }
 }
@@ -185,8 +180,7 @@ export function ratingsHandlers(ctx: AppContext): GroupHandlers<typeof ratingsAp
     'ratings.delete': ({ kind, id }) => ctx.project.require().ratings.delete(kind, id),
     'ratings.export': ({ kind, out, overwrite }) => {
       ctx.project.require()
-      const target = checkNewFile(out, 'out', { extension: '.jsonl', overwrite })
-      return ctx.jobs.start({ kind: 'ratings.export', params: { kind, out: target, overwrite } })
+      return ctx.jobs.start({ kind: 'ratings.export', params: { kind, out, overwrite } })
     },
   }
 }

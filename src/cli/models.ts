@@ -4,12 +4,7 @@ import { Store } from '../store'
 import { UserError } from '../shared/errors'
 import { dtypesOf, exportFormats, type ExportDtype, type ExportFormat } from '../shared/export'
 import { projectFromCli } from './paths'
-import { loadBackend } from '../worker/backend'
-import { Decoder } from '../worker/infer/decoder'
-import { generate, generateOptionsSchema } from '../worker/infer/generate'
-import { disposeParams, loadCheckpoint, toParams } from '../worker/infer/load'
-import { scoreReplies } from '../worker/infer/reward'
-import { installKernels } from '../worker/kernels'
+import { generateOptionsSchema } from '../shared/generate'
 import { runCommand } from './output'
 import { runJobInProcess } from './run-job'
 
@@ -282,39 +277,39 @@ export function registerModelCommands(program: Command, defaultDb: string): void
             const issue = parsed.error.issues[0]
             throw new UserError('invalid_params', `--${String(issue?.path[0])}: ${issue?.message}`)
           }
-          const model = await loadForInference(db, opts)
-          const params = toParams(model.config, model.weights)
-          const decoder = new Decoder(model.config, params)
-          try {
-            if (!out.json) process.stdout.write(parsed.data.chat ? '' : opts.prompt)
-            const r = await generate(
-              decoder,
-              model.tokenizer,
-              opts.prompt,
-              parsed.data,
-              (t) => {
+          // The prompt leads the text it continues, once the job has passed its checks.
+          let promptShown = out.json || parsed.data.chat
+          const showPrompt = () => {
+            if (!promptShown) process.stdout.write(opts.prompt)
+            promptShown = true
+          }
+          const r = await runJobInProcess(
+            'model.generate',
+            {
+              runId: resolveRun(db, opts.run),
+              checkpointId: opts.checkpoint ? int(opts.checkpoint, 'checkpoint') : null,
+              prompt: opts.prompt,
+              options: parsed.data,
+            },
+            db,
+            out,
+            {
+              onProgress: () => {}, // the text itself shows the progress
+              onOutput: (text, id) => {
+                showPrompt()
                 if (out.json)
-                  process.stdout.write(
-                    `${JSON.stringify({ type: 'token', id: t.id, text: t.text })}\n`,
-                  )
-                else process.stdout.write(t.text)
+                  process.stdout.write(`${JSON.stringify({ type: 'token', id, text })}\n`)
+                else process.stdout.write(text)
               },
-              undefined,
-              model.chatTemplate,
+            },
+          )
+          if (out.json) process.stdout.write(`${JSON.stringify({ type: 'summary', ...r })}\n`)
+          else {
+            showPrompt()
+            process.stdout.write('\n')
+            out.note(
+              `${r.tokens} tokens (${r.stop}) at ${r.tokensPerSecond.toFixed(1)} tokens/s, prompt ${r.promptTokens} tokens in ${r.promptMs.toFixed(0)} ms`,
             )
-            if (out.json)
-              process.stdout.write(
-                `${JSON.stringify({ type: 'summary', runId: model.run.id, checkpointId: model.checkpoint.id, ...r })}\n`,
-              )
-            else {
-              process.stdout.write('\n')
-              out.note(
-                `${r.tokens} tokens (${r.stop}) at ${r.tokensPerSecond.toFixed(1)} tokens/s, prompt ${r.promptTokens} tokens in ${r.promptMs.toFixed(0)} ms`,
-              )
-            }
-          } finally {
-            decoder.dispose()
-            disposeParams(params)
           }
         }),
     )
@@ -334,31 +329,26 @@ export function registerModelCommands(program: Command, defaultDb: string): void
     .action((opts: Common & { prompt: string; reply: string[]; chat?: boolean }) =>
       runCommand(!!opts.json, async (out) => {
         const db = projectFromCli(opts.db)
-        const model = await loadForInference(db, opts)
-        const ranked = await scoreReplies(model, opts.prompt, opts.reply, opts.chat === true)
+        const r = await runJobInProcess(
+          'model.score',
+          {
+            runId: resolveRun(db, opts.run),
+            checkpointId: opts.checkpoint ? int(opts.checkpoint, 'checkpoint') : null,
+            prompt: opts.prompt,
+            replies: opts.reply,
+            chat: opts.chat === true,
+          },
+          db,
+          out,
+          { onProgress: () => {} },
+        )
         if (out.json)
           process.stdout.write(
-            `${JSON.stringify({ runId: model.run.id, checkpointId: model.checkpoint.id, ranked })}\n`,
+            `${JSON.stringify({ runId: r.runId, checkpointId: r.checkpointId, ranked: r.ranked })}\n`,
           )
         else
-          for (const r of ranked)
-            process.stdout.write(`${r.score.toFixed(3).padStart(9)}  ${r.reply}\n`)
+          for (const x of r.ranked)
+            process.stdout.write(`${x.score.toFixed(3).padStart(9)}  ${x.reply}\n`)
       }),
     )
-}
-
-/** The backend, then the checkpoint --run and --checkpoint name (the project closed again). */
-async function loadForInference(db: string, opts: { run: string; checkpoint?: string }) {
-  const { tf } = await loadBackend(process.env.FRUGAL_BACKEND)
-  installKernels(tf)
-  const store = Store.open(db)
-  try {
-    return loadCheckpoint(
-      store,
-      resolveRun(db, opts.run),
-      opts.checkpoint ? int(opts.checkpoint, 'checkpoint') : null,
-    )
-  } finally {
-    store.close()
-  }
 }

@@ -29,6 +29,8 @@ export function setCliThreadEntries(entries: ThreadEntries): void {
 export interface InProcessOptions {
   /** Every progress report (the default prints a throttled line to stderr). */
   onProgress?: (progress: JobProgress) => void
+  /** Each piece of streamed output (generated text, and the token it decodes). */
+  onOutput?: (text: string, tokenId?: number) => void
 }
 
 /**
@@ -138,6 +140,7 @@ export async function runJobInProcess<K extends JobKind>(
     dbPath,
     signal: controller.signal,
     report: (message) => {
+      if (message.type === 'output') options.onOutput?.(message.text, message.tokenId)
       if (message.type === 'log') journal?.log(message.level, message.message)
       if (message.type === 'progress') journal?.progress(message.progress)
       if (message.type === 'log') out.note(`[${message.level}] ${message.message}`)

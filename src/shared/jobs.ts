@@ -50,10 +50,18 @@ export interface JobKindDefinition {
  * - `datasetIdle`: no other job holds its dataset (`datasetId`, or the `dataset` an import
  *   writes into);
  * - `newJsonlFile`: `out` is a new .jsonl file in an existing folder (or `overwrite`);
- * - `newModelOutput`: `out` is a new GGUF file, or a new or empty folder, as `format` needs.
+ * - `newModelOutput`: `out` is a new GGUF file, or a new or empty folder, as `format` needs;
+ * - `checkpoint`: the run `runId` exists and has the checkpoint `checkpointId` (null: any);
+ * - `rewardModel`: that run is a reward model (trained with the kind "reward").
  * Output checks also resolve `out` to the path the job writes.
  */
-export const jobChecks = ['datasetIdle', 'newJsonlFile', 'newModelOutput'] as const
+export const jobChecks = [
+  'datasetIdle',
+  'newJsonlFile',
+  'newModelOutput',
+  'checkpoint',
+  'rewardModel',
+] as const
 export type JobCheck = (typeof jobChecks)[number]
 
 /** Replies one `model.score` job ranks at most (the playground's best-of-n samples). */
@@ -266,7 +274,7 @@ export const jobKindDefinitions = defineJobKinds({
     needsProject: true,
     startable: false,
     holdsDataset: false,
-    checks: ['newModelOutput'],
+    checks: ['checkpoint', 'newModelOutput'],
   },
   /** Perplexity of a checkpoint on the run's validation split, or on a whole dataset. */
   'eval.perplexity': {
@@ -283,6 +291,7 @@ export const jobKindDefinitions = defineJobKinds({
     needsProject: true,
     startable: true,
     holdsDataset: false,
+    checks: ['checkpoint'],
   },
   /** Multiple-choice accuracy on a folder of MMLU-layout CSV files. */
   'eval.mc': {
@@ -302,6 +311,7 @@ export const jobKindDefinitions = defineJobKinds({
     needsProject: true,
     startable: false,
     holdsDataset: false,
+    checks: ['checkpoint'],
   },
   /** Text after a prompt from a checkpoint; the tokens stream as `job.output` events. */
   'model.generate': {
@@ -317,6 +327,7 @@ export const jobKindDefinitions = defineJobKinds({
     needsProject: true,
     startable: false,
     holdsDataset: false,
+    checks: ['checkpoint'],
   },
   /** Attention and expert routing of one forward pass over a (short) prompt. */
   'model.inspect': {
@@ -331,6 +342,7 @@ export const jobKindDefinitions = defineJobKinds({
     needsProject: true,
     startable: false,
     holdsDataset: false,
+    checks: ['checkpoint'],
   },
   /**
    * Replies to one prompt scored by a reward model (a run trained with kind "reward"), best
@@ -354,6 +366,7 @@ export const jobKindDefinitions = defineJobKinds({
     needsProject: true,
     startable: false,
     holdsDataset: false,
+    checks: ['checkpoint', 'rewardModel'],
   },
   /** Bring a Hugging Face model folder into the project as a run with one checkpoint. */
   'model.import': {

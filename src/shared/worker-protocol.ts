@@ -50,6 +50,8 @@ export const fromWorkerSchema = z.discriminatedUnion('type', [
     jobId: z.string(),
     seq: z.int().nonnegative(),
     text: z.string().max(100_000),
+    /** The token this piece decodes, when the output is generated tokens. */
+    tokenId: z.int().nonnegative().optional(),
   }),
   z.object({ type: z.literal('succeeded'), jobId: z.string(), result: z.unknown() }),
   z.object({ type: z.literal('failed'), jobId: z.string(), error: apiErrorSchema }),

@@ -13,8 +13,8 @@ export interface JobContext {
   readonly signal: AbortSignal
   progress(progress: JobProgress): void
   log(level: JobLogLine['level'], message: string): void
-  /** Stream a piece of output (generated text) to whoever watches the job. */
-  output(text: string): void
+  /** Stream a piece of output (generated text, and the token it decodes) to whoever watches the job. */
+  output(text: string, tokenId?: number): void
   /** The project, opened on first use in this process. */
   store(): Store
   /** tfjs with the best available backend, loaded on first use. */
@@ -71,7 +71,8 @@ export function createJobContext(deps: ContextDeps): JobContext & { close(): voi
     signal: deps.signal,
     progress: (progress) => deps.report({ type: 'progress', jobId: deps.jobId, progress }),
     log: (level, message) => deps.report({ type: 'log', jobId: deps.jobId, level, message }),
-    output: (text) => deps.report({ type: 'output', jobId: deps.jobId, seq: seq++, text }),
+    output: (text, tokenId) =>
+      deps.report({ type: 'output', jobId: deps.jobId, seq: seq++, text, tokenId }),
     store() {
       if (!deps.dbPath) throw new UserError('no_project', 'This job needs an open project.')
       store ??= Store.open(

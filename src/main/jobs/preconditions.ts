@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
+import { isRewardRun, trainConfigSchema } from '../../shared/config/train'
 import { UserError } from '../../shared/errors'
 import {
   jobHoldsDataset,
@@ -37,7 +38,43 @@ export function jobHoldingDataset(
   return ctx.active.find((j) => jobHoldsDataset(j, datasetId, known ?? name))
 }
 
+/** The run a job names, or a not_found error. */
+function runOf(params: Params, ctx: CheckContext) {
+  const runId = String(params.runId)
+  const run = ctx.store?.runs.get(runId)
+  if (!run) throw new UserError('not_found', `There is no run ${runId}.`, 'runId')
+  return run
+}
+
 const checks: Record<JobCheck, Check> = {
+  checkpoint: (params, ctx) => {
+    const run = runOf(params, ctx)
+    const checkpoints = ctx.store!.checkpoints.list(run.id)
+    if (checkpoints.length === 0)
+      throw new UserError(
+        'conflict',
+        `Run "${run.name}" has no checkpoint yet: train it first.`,
+        'checkpointId',
+      )
+    const wanted = typeof params.checkpointId === 'number' ? params.checkpointId : null
+    if (wanted !== null && !checkpoints.some((c) => c.id === wanted))
+      throw new UserError(
+        'not_found',
+        `Run "${run.name}" has no checkpoint ${wanted}.`,
+        'checkpointId',
+      )
+    return params
+  },
+  rewardModel: (params, ctx) => {
+    const run = runOf(params, ctx)
+    if (!isRewardRun(trainConfigSchema.parse(run.trainConfig)))
+      throw new UserError(
+        'invalid_params',
+        `Run "${run.name}" is not a reward model: train one with the kind "A reward model" (train.kind "reward").`,
+        'runId',
+      )
+    return params
+  },
   datasetIdle: (params, ctx) => {
     const name = typeof params.dataset === 'string' ? params.dataset : null
     const id =

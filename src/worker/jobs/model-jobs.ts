@@ -166,7 +166,7 @@ export const modelGenerate: JobHandler<'model.generate'> = async (p, ctx) => {
       p.options,
       (t) => {
         tokens++
-        if (t.text) ctx.output(t.text)
+        ctx.output(t.text, t.id)
         const seconds = (performance.now() - started) / 1000
         ctx.progress({
           done: tokens,

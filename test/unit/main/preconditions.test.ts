@@ -7,6 +7,7 @@ import { UserError } from '../../../src/shared/errors'
 import type { JobRecord, StartJob } from '../../../src/shared/jobs'
 import { Store } from '../../../src/store'
 import { useTempDir } from '../../helpers/temp'
+import { placeholderTokenizer } from '../../helpers/tokenizer-row'
 
 const tempDir = useTempDir('frugal-preconditions-')
 
@@ -16,6 +17,36 @@ function project() {
   const store = Store.create(join(dir, `p-${Math.random().toString(36).slice(2)}.frugal`))
   const datasetId = store.datasets.create('web', new Date().toISOString())
   return { dir, store, datasetId }
+}
+
+/** A run named `name` of `kind` with one (empty) checkpoint: its id and the checkpoint's. */
+function runWithCheckpoint(store: Store, name: string, kind: 'pretrain' | 'reward') {
+  const now = new Date().toISOString()
+  store.runs.create(
+    {
+      id: name,
+      name,
+      modelConfig: {},
+      trainConfig: { kind },
+      data: { datasetId: null, tokenizerId: placeholderTokenizer(store, name), valFraction: 0.1 },
+      tokenSetId: null,
+      parentRunId: null,
+      parentCheckpointId: null,
+    },
+    now,
+  )
+  const checkpoint = store.checkpoints.write({
+    runId: name,
+    step: 10,
+    reason: 'interval',
+    state: {},
+    tensors: new Map(),
+    trainLoss: null,
+    valLoss: null,
+    createdAt: now,
+    fullEvery: 1,
+  })
+  return { runId: name, checkpointId: checkpoint.id }
 }
 
 function running(kind: JobRecord['kind'], params: unknown): JobRecord {
@@ -123,9 +154,10 @@ describe('job preconditions, one definition for the app and the CLI', () => {
   it('wants a new GGUF file, or a new or empty folder, for a model export', () => {
     const { dir, store } = project()
     const ctx = { store, active: [] }
+    const { runId } = runWithCheckpoint(store, 'base', 'pretrain')
     const exportTo = (out: string, format: 'hf' | 'gguf'): StartJob => ({
       kind: 'model.export',
-      params: { runId: 'r', checkpointId: null, out, format, dtype: 'fp32' },
+      params: { runId, checkpointId: null, out, format, dtype: 'fp32' },
     })
     mkdirSync(join(dir, 'empty'))
     mkdirSync(join(dir, 'full'))
@@ -145,6 +177,32 @@ describe('job preconditions, one definition for the app and the CLI', () => {
     )
     expect(refusal(() => checkJob(exportTo(join(dir, 'model.gguf'), 'gguf'), ctx)).message).toBe(
       `${join(dir, 'model.gguf')} already exists: choose a new file name.`,
+    )
+    store.close()
+  })
+
+  it('wants a run with the checkpoint asked for, and a reward model to score with', () => {
+    const { store } = project()
+    const base = runWithCheckpoint(store, 'base', 'pretrain')
+    const rm = runWithCheckpoint(store, 'rm', 'reward')
+    const score = (runId: string, checkpointId: number | null): StartJob => ({
+      kind: 'model.score',
+      params: { runId, checkpointId, prompt: 'Hi', replies: ['a'], chat: false },
+    })
+    const same = (request: StartJob) => {
+      const app = refusal(() => checkJob(request, { store, active: [] }))
+      expect(refusal(() => checkInProject(request, store))).toEqual(app)
+      return app
+    }
+    expect(checkJob(score(rm.runId, rm.checkpointId), { store, active: [] })).toEqual(
+      score(rm.runId, rm.checkpointId),
+    )
+    expect(same(score('nope', null))).toMatchObject({ code: 'not_found', field: 'runId' })
+    expect(same(score(rm.runId, rm.checkpointId + 100)).message).toBe(
+      `Run "rm" has no checkpoint ${rm.checkpointId + 100}.`,
+    )
+    expect(same(score(base.runId, null)).message).toBe(
+      'Run "base" is not a reward model: train one with the kind "A reward model" (train.kind "reward").',
     )
     store.close()
   })

@@ -121,7 +121,9 @@ describe('reward models through the CLI', () => {
     const ranked = score('rm').ranked
     expect(ranked.map((r) => r.reply)).toEqual(['It is 14.', '14'])
     expect(ranked[0].score - ranked[1].score).toBeGreaterThan(1)
-    expect(() => score('sums')).toThrow(/Run "sums" is not a reward model: train one with the kind "A reward model"/)
+    expect(() => score('sums')).toThrow(
+      /Run "sums" is not a reward model: train one with the kind "A reward model"/,
+    )
 
     // GRPO with the reward model as its rule: replies to held-out sums it scores higher.
     const rlFile = (name: string, run: string) => {

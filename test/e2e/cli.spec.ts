@@ -1,18 +1,10 @@
 import { test, expect } from '@playwright/test'
-import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
+import { runFrugal } from './fixtures'
 
-/** Run the built `frugal` command. */
-function frugal(args: string[], home: string, cwd?: string) {
-  const r = spawnSync(process.execPath, [resolve('bin/frugal.js'), ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, FRUGAL_HOME: home },
-    cwd,
-  })
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
-}
+const frugal = runFrugal
 
 let dir: string
 test.beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'frugal-cli-'))))

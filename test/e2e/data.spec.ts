@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process'
 import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from '@playwright/test'
@@ -6,7 +5,7 @@ import type { JobRecord } from '../../src/shared/jobs'
 import { Store } from '../../src/store'
 import { makeImportFolder } from '../helpers/data-fixtures'
 import { takeDocs } from '../helpers/synthetic-corpus'
-import { expect, test } from './fixtures'
+import { expect, runFrugal, test } from './fixtures'
 
 /** Import by typing a path on the server, as for a folder in a browser. */
 async function importPath(app: Page, path: string, dataset: string) {
@@ -262,17 +261,14 @@ test('the CLI imports, cleans, exports and reports statistics as JSON', ({ serve
   const folder = makeImportFolder(serve.dir)
   const db = join(serve.dir, 'cli.frugal')
   const frugal = (...args: string[]) => {
-    const r = spawnSync(process.execPath, ['bin/frugal.js', ...args, '--db', db], {
-      encoding: 'utf8',
-      env: { ...process.env, FRUGAL_HOME: join(serve.dir, 'home') },
-    })
+    const r = runFrugal([...args, '--db', db], join(serve.dir, 'home'))
     return {
-      code: r.status,
+      code: r.code,
       json: r.stdout ? (JSON.parse(r.stdout) as Record<string, unknown>) : null,
       stderr: r.stderr,
     }
   }
-  spawnSync(process.execPath, ['bin/frugal.js', 'project', 'create', db])
+  runFrugal(['project', 'create', db], join(serve.dir, 'home'))
   const imported = frugal('data', 'import', folder.root, '--dataset', 'web', '--json')
   expect(imported.code).toBe(0)
   expect(imported.json).toMatchObject({ dataset: 'web', skipped: folder.corrupt.length })

@@ -2,16 +2,40 @@ import { test as base, expect, type Page } from '@playwright/test'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 
-/** The built `frugal` command with `home` as its settings folder; its stdout, or throws with its stderr. */
-export function frugal(args: string[], home: string): string {
-  const r = spawnSync(process.execPath, ['bin/frugal.js', ...args], {
+/**
+ * The compute backend every e2e test expects: named, so that the suite means the same on a
+ * machine with a GPU (whose ladder would pick it) as on CI's two cores.
+ */
+export const E2E_BACKEND = 'wasm'
+
+/** The environment of every `frugal` the tests start: `home` as its settings folder. */
+export const frugalEnv = (home: string): NodeJS.ProcessEnv => ({
+  ...process.env,
+  FRUGAL_HOME: home,
+  FRUGAL_BACKEND: E2E_BACKEND,
+})
+
+/** Run the built `frugal` command: its exit code and what it printed. */
+export function runFrugal(
+  args: string[],
+  home: string,
+  cwd?: string,
+): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [resolve('bin/frugal.js'), ...args], {
     encoding: 'utf8',
-    env: { ...process.env, FRUGAL_HOME: home },
+    env: frugalEnv(home),
+    cwd,
   })
-  if (r.status !== 0) throw new Error(`frugal ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+/** The built `frugal` command; its stdout, or throws with its stderr. */
+export function frugal(args: string[], home: string): string {
+  const r = runFrugal(args, home)
+  if (r.code !== 0) throw new Error(`frugal ${args.join(' ')} exited ${r.code}: ${r.stderr}`)
   return r.stdout
 }
 
@@ -33,7 +57,7 @@ export async function startServe(dir: string, db = join(dir, 'e2e.frugal')): Pro
     process.execPath,
     ['bin/frugal.js', 'serve', '--db', db, '--port', '0', '--json'],
     {
-      env: { ...process.env, FRUGAL_HOME: join(dir, 'home') },
+      env: frugalEnv(join(dir, 'home')),
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   )

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Store } from '../../src/store'
-import { expect, startServe, stopServe, test, type ServeHandle } from './fixtures'
+import { E2E_BACKEND, expect, startServe, stopServe, test, type ServeHandle } from './fixtures'
 import { addDocuments } from '../helpers/documents'
 
 /** Processes whose parent is `pid` (Linux /proc), to find a job's worker. */
@@ -71,7 +71,7 @@ test('a worker killed mid-job fails its job with the reason, and the next job ru
   await page.goto(serve.url)
   await page.keyboard.press('Control+7')
   // A stuck start-up probe is retried after 30 s (BackendMonitor): allow for one.
-  await expect(page.getByTestId('status-backend')).toContainText('wasm', { timeout: 60_000 })
+  await expect(page.getByTestId('status-backend')).toContainText(E2E_BACKEND, { timeout: 60_000 })
   await page.getByRole('button', { name: 'Measure speed' }).click()
   await expect(page.getByRole('progressbar', { name: 'Benchmark progress' })).toBeVisible()
   await expect(page.getByTestId('status-jobs')).toContainText('Measure backend speed')
@@ -92,7 +92,7 @@ test('measures the backend speed and charts it live', async ({ page }) => {
   test.setTimeout(120_000)
   await page.goto(serve.url)
   await page.keyboard.press('Control+7')
-  await expect(page.getByTestId('status-backend')).toContainText('wasm', { timeout: 60_000 })
+  await expect(page.getByTestId('status-backend')).toContainText(E2E_BACKEND, { timeout: 60_000 })
   await page.getByRole('button', { name: 'Measure speed' }).click()
   await expect(page.locator('figure.chart canvas')).toBeVisible()
   await expect(page.getByText(/GFLOP\/s/).first()).toBeVisible()

@@ -1,11 +1,17 @@
-import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Page } from '@playwright/test'
 import { Store } from '../../src/store'
 import { takeDocs } from '../helpers/synthetic-corpus'
-import { expect, startServe, stopServe, test, type ServeHandle } from './fixtures'
+import {
+  expect,
+  frugal as runBuiltFrugal,
+  startServe,
+  stopServe,
+  test,
+  type ServeHandle,
+} from './fixtures'
 import { sqlOf } from '../helpers/sql'
 
 let dir: string
@@ -14,11 +20,7 @@ let serve: ServeHandle | null = null
 
 /** The built `frugal` command, for seeding the project as a user would. */
 function frugal(args: string[]): void {
-  const r = spawnSync(process.execPath, ['bin/frugal.js', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, FRUGAL_HOME: join(dir, 'home') },
-  })
-  if (r.status !== 0) throw new Error(`frugal ${args.join(' ')}: ${r.stderr}`)
+  runBuiltFrugal(args, join(dir, 'home'))
 }
 
 test.beforeEach(() => {

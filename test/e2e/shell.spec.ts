@@ -1,4 +1,4 @@
-import { expect, test } from './fixtures'
+import { E2E_BACKEND, expect, test } from './fixtures'
 
 const screens = ['Data', 'Review', 'Tokenizer', 'Train', 'Evaluate', 'Models', 'Settings']
 
@@ -13,7 +13,7 @@ test('opens with the navigation, the project and the compute backend', async ({ 
   expect(app.url()).toContain('#/data')
   await expect(app.getByTestId('status-project')).toHaveText('e2e')
   // The start-up probe loads tfjs in a worker: seconds on a loaded machine.
-  await expect(app.getByTestId('status-backend')).toContainText('wasm', { timeout: 30_000 })
+  await expect(app.getByTestId('status-backend')).toContainText(E2E_BACKEND, { timeout: 30_000 })
   await expect(app.getByTestId('status-jobs')).toHaveText('No jobs running')
   expect(serve.token).toMatch(/^[0-9a-f]{64}$/)
 })

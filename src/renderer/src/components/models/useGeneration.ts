@@ -1,7 +1,8 @@
 import { useRef, useState } from 'react'
 import { ApiCallError, call, useEvent, useTransport } from '../../api/client'
 import type { GenerateOptions } from '../../../../shared/generate'
-import { isFinished, type JobRecord, type JobResults } from '../../../../shared/jobs'
+import type { JobRecord, JobResults } from '../../../../shared/jobs'
+import { useJob } from '../../api/jobs'
 import type { CheckpointRef } from './CheckpointPicker'
 
 export type GenerationResult = JobResults['model.generate']
@@ -25,8 +26,9 @@ export interface Generation {
 }
 
 /**
- * One generation in a worker, its text streamed from `job.output` events. Pieces that
- * arrive before the job's id is known (a fast worker) are kept and claimed once it is.
+ * One generation in a worker, its text streamed from `job.output` events, its progress
+ * and end followed with useJob. Pieces that arrive before the job's id is known (a fast
+ * worker) are kept and claimed once it is.
  */
 export function useGeneration(): Generation {
   const transport = useTransport()
@@ -37,7 +39,9 @@ export function useGeneration(): Generation {
   const [result, setResult] = useState<GenerationResult | null>(null)
   const [error, setError] = useState<string | null>(null)
   const early = useRef(new Map<string, string[]>())
+  // The job: in a ref for the output stream's handler, in state for useJob.
   const current = useRef<string | null>(null)
+  const [jobId, setJobId] = useState<string | null>(null)
   const settle = useRef<((r: GenerationResult | null) => void) | null>(null)
   const ended = (r: GenerationResult | null) => {
     settle.current?.(r)
@@ -45,7 +49,6 @@ export function useGeneration(): Generation {
   }
 
   const finish = (job: JobRecord) => {
-    if (!isFinished(job.state)) return
     setRunning(false)
     if (job.state === 'succeeded') {
       const r = job.result as GenerationResult
@@ -68,14 +71,12 @@ export function useGeneration(): Generation {
       early.current.set(o.id, list)
     }
   })
-  useEvent('job.progress', (p) => {
-    if (p.id !== current.current) return
-    setTokens(p.progress.done)
-    setTokensPerSecond(p.progress.metrics?.tokensPerSecond ?? null)
-  })
-  useEvent('job.state', (job) => {
-    if (job.id !== current.current) return
-    finish(job)
+  useJob(jobId, {
+    onEnd: finish,
+    onProgress: (p) => {
+      setTokens(p.done)
+      setTokensPerSecond(p.metrics?.tokensPerSecond ?? null)
+    },
   })
 
   return {
@@ -95,6 +96,7 @@ export function useGeneration(): Generation {
       setError(null)
       setRunning(true)
       current.current = null
+      setJobId(null)
       early.current.clear()
       try {
         const job = await call(transport, 'models.generate', {
@@ -104,9 +106,9 @@ export function useGeneration(): Generation {
           options,
         })
         current.current = job.id
+        setJobId(job.id)
         setText((early.current.get(job.id) ?? []).join(''))
         early.current.clear()
-        finish(job)
       } catch (err) {
         setRunning(false)
         setError(err instanceof ApiCallError ? err.message : String(err))

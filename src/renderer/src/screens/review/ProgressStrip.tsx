@@ -1,10 +1,8 @@
 import { RefreshCw } from 'lucide-react'
-import { useState } from 'react'
-import { useEvent } from '../../api/client'
+import { useActiveJobs } from '../../app/useJobs'
 import { Button } from '../../components/Button'
 import { ProgressBar } from '../../components/ProgressBar'
 import { formatCount } from '../../format'
-import { isFinished } from '../../../../shared/jobs'
 import type { QueueCounts, ReviewOverview } from '../../../../shared/review'
 
 const percent = (x: number | null | undefined) =>
@@ -16,20 +14,21 @@ const percent = (x: number | null | undefined) =>
  * and after it learned from the decisions.
  */
 export function ProgressStrip({
+  datasetId,
   overview,
   counts,
   onRetrain,
 }: {
+  datasetId: number
   overview: ReviewOverview
   counts: QueueCounts | null
   onRetrain: () => void
 }) {
-  const [running, setRunning] = useState<string | null>(null)
-  useEvent('job.state', (job) => {
-    if (job.kind !== 'data.quality') return
-    setRunning(isFinished(job.state) ? null : job.id)
-  })
-  const busy = running !== null
+  // Retraining this dataset's model, whoever started it (here, a label, the Data screen).
+  const busy = useActiveJobs().some(
+    (job) =>
+      job.kind === 'data.quality' && (job.params as { datasetId: number }).datasetId === datasetId,
+  )
   const { progress, model } = overview
   const agreement = progress.agreement.compared
     ? progress.agreement.agreed / progress.agreement.compared

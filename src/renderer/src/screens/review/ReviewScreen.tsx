@@ -299,6 +299,7 @@ function Workspace({
       ) : (
         <>
           <ProgressStrip
+            datasetId={datasetId}
             overview={overview}
             counts={counts ?? null}
             onRetrain={() =>

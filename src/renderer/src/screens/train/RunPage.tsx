@@ -2,7 +2,8 @@ import { useQueryClient } from '@tanstack/react-query'
 import { GitBranch, Search, Trash2 } from 'lucide-react'
 import { useState } from 'react'
 import { Link, useLocation } from 'wouter'
-import { call, useApiQuery, useEvent, useTransport } from '../../api/client'
+import { call, useApiQuery, useTransport } from '../../api/client'
+import { useJob } from '../../api/jobs'
 import { Button } from '../../components/Button'
 import { Dialog } from '../../components/Dialog'
 import { Notice } from '../../components/Notice'
@@ -11,6 +12,7 @@ import { ProgressBar } from '../../components/ProgressBar'
 import { formatBytes, formatCount, formatDateTime, formatDuration } from '../../format'
 import type { CheckpointSummary, RunDetail } from '../../../../shared/runs'
 import { ExpertHeatmap } from './ExpertHeatmap'
+import { LIVE_RUN_POLL, training } from './live-poll'
 import { RunCharts } from './RunCharts'
 import { RunControls } from './RunControls'
 import { formatLoss, formatParams, RunStatusBadge } from './RunStatus'
@@ -103,7 +105,7 @@ function Logs({ runId, live }: { runId: string; live: boolean }) {
   const { data } = useApiQuery(
     'runs.logs',
     { id: runId, ...(query ? { query } : {}), limit: 2000 },
-    { refetchInterval: live ? 3000 : false },
+    { refetchInterval: live ? LIVE_RUN_POLL.log : false },
   )
   return (
     <div className="stack">
@@ -138,21 +140,30 @@ export function RunPage({ id }: { id: string }) {
   const [, navigate] = useLocation()
   const [error, setError] = useState<string | null>(null)
   const [forkFrom, setForkFrom] = useState<CheckpointSummary | null>(null)
-  const { data: run, error: loadError } = useApiQuery('runs.get', { id }, { refetchInterval: 3000 })
+  // Polled while it trains (LIVE_RUN_POLL says why), here or from the CLI.
+  const { data: run, error: loadError } = useApiQuery(
+    'runs.get',
+    { id },
+    {
+      refetchInterval: (query) =>
+        query.state.data && training(query.state.data) ? LIVE_RUN_POLL.step : false,
+    },
+  )
   const live = run?.jobId !== null && run?.jobId !== undefined
   const { data: metrics } = useApiQuery(
     'runs.metrics',
     { id, maxPoints: 1500 },
-    { refetchInterval: live ? 2000 : false },
+    { refetchInterval: live ? LIVE_RUN_POLL.metrics : false },
   )
   const { data: load } = useApiQuery(
     'runs.expertLoad',
     { id, maxPoints: 200 },
-    { enabled: !!run?.moe, refetchInterval: live ? 4000 : false },
+    { enabled: !!run?.moe, refetchInterval: live ? LIVE_RUN_POLL.expertLoad : false },
   )
-  useEvent('job.state', (job) => {
-    if (job.kind === 'train.run' && (job.params as { runId?: string }).runId === id)
+  useJob(run?.jobId ?? null, {
+    onEnd: (job) => {
       if (job.state === 'failed' && job.error) setError(job.error.message)
+    },
   })
 
   if (loadError)

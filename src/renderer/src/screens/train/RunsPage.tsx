@@ -8,13 +8,20 @@ import { Notice } from '../../components/Notice'
 import { Page, Panel } from '../../components/Page'
 import { ProgressBar } from '../../components/ProgressBar'
 import { formatCount, formatDuration } from '../../format'
+import { LIVE_RUN_POLL, training } from './live-poll'
 import { RunControls } from './RunControls'
 import { formatLoss, formatParams, RunStatusBadge } from './RunStatus'
 
 /** Every run in the project: status, progress, cost; select two or more to compare. */
 export function RunsPage() {
   const [, navigate] = useLocation()
-  const { data: runs } = useApiQuery('runs.list', {}, { refetchInterval: 3000 })
+  const { data: runs } = useApiQuery(
+    'runs.list',
+    {},
+    {
+      refetchInterval: (query) => (query.state.data?.some(training) ? LIVE_RUN_POLL.list : false),
+    },
+  )
   const { data: datasets } = useApiQuery('datasets.list', {})
   const { data: tokenizers } = useApiQuery('tokenizers.list', {})
   const [selected, setSelected] = useState<string[]>([])

@@ -5,6 +5,7 @@ import type { Routed } from '../model/layers/moe'
 import { float32Numerics, Transformer, type BlockOptions, type Params } from '../model/model'
 import { throwIfBackendFailed } from '../backend-failure'
 import { trimGpuPool } from '../webgpu/device'
+import { disposeParams, toParams, type LoadedModel } from './load'
 
 /** What the views show about one forward pass over a prompt. */
 export interface Inspection {
@@ -130,5 +131,27 @@ export class Decoder {
   dispose(): void {
     this.reset()
     this.model.dispose()
+  }
+}
+
+/**
+ * A decoder over a loaded checkpoint's weights, for `use`: the weights become tensors
+ * first, and the decoder and the tensors are disposed after, however `use` ends. The one
+ * lifetime every job that reads a checkpoint token by token shares.
+ */
+export async function withDecoder<T>(
+  model: LoadedModel,
+  use: (decoder: Decoder) => Promise<T>,
+): Promise<T> {
+  const params = toParams(model.config, model.weights)
+  try {
+    const decoder = new Decoder(model.config, params)
+    try {
+      return await use(decoder)
+    } finally {
+      decoder.dispose()
+    }
+  } finally {
+    disposeParams(params)
   }
 }

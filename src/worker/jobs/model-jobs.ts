@@ -4,7 +4,7 @@ import { exportCheckpoint } from '../export/export'
 import { importModel } from '../export/import'
 import { disposeParams, loadCheckpoint, toParams } from '../infer/load'
 import { perplexity } from '../infer/perplexity'
-import { Decoder } from '../infer/decoder'
+import { withDecoder } from '../infer/decoder'
 import { generate } from '../infer/generate'
 import { inspectPrompt } from '../infer/inspect'
 import { scoreReplies } from '../infer/reward'
@@ -111,38 +111,33 @@ export const evalMc: JobHandler<'eval.mc'> = async (p, ctx) => {
   const limited =
     p.limit === null ? subjects : subjects.map((s) => ({ ...s, test: s.test.slice(0, p.limit!) }))
   const model = loadCheckpoint(store, p.runId, p.checkpointId)
-  const params = toParams(model.config, model.weights)
-  const decoder = new Decoder(model.config, params)
-  try {
-    const r = await scoreMc(
+  const r = await withDecoder(model, (decoder) =>
+    scoreMc(
       limited,
       p.shots,
       decoderLogLikelihood(decoder, model.tokenizer),
       (text) => model.tokenizer.encode(text).length,
       (done, total) => ctx.progress({ done, total, unit: 'questions', message: 'Scoring' }),
       () => ctx.throwIfCancelled(),
-    )
-    const evalId = store.evals.add({
-      runId: p.runId,
-      checkpointId: model.checkpoint.id,
-      step: model.checkpoint.step,
-      kind: 'mc',
-      params: p,
-      result: { ...r, problems: problems.length },
-      createdAt: new Date().toISOString(),
-    })
-    return {
-      ...r,
-      evalId,
-      runId: p.runId,
-      checkpointId: model.checkpoint.id,
-      step: model.checkpoint.step,
-      problems: problems.slice(0, 100),
-      wallMs: performance.now() - started,
-    }
-  } finally {
-    decoder.dispose()
-    disposeParams(params)
+    ),
+  )
+  const evalId = store.evals.add({
+    runId: p.runId,
+    checkpointId: model.checkpoint.id,
+    step: model.checkpoint.step,
+    kind: 'mc',
+    params: p,
+    result: { ...r, problems: problems.length },
+    createdAt: new Date().toISOString(),
+  })
+  return {
+    ...r,
+    evalId,
+    runId: p.runId,
+    checkpointId: model.checkpoint.id,
+    step: model.checkpoint.step,
+    problems: problems.slice(0, 100),
+    wallMs: performance.now() - started,
   }
 }
 
@@ -154,12 +149,10 @@ export const modelGenerate: JobHandler<'model.generate'> = async (p, ctx) => {
   const { tf } = await ctx.backend()
   installKernels(tf)
   const model = loadCheckpoint(ctx.store(), p.runId, p.checkpointId)
-  const params = toParams(model.config, model.weights)
-  const decoder = new Decoder(model.config, params)
-  try {
-    let tokens = 0
-    const started = performance.now()
-    const r = await generate(
+  let tokens = 0
+  const started = performance.now()
+  const r = await withDecoder(model, (decoder) =>
+    generate(
       decoder,
       model.tokenizer,
       p.prompt,
@@ -177,12 +170,9 @@ export const modelGenerate: JobHandler<'model.generate'> = async (p, ctx) => {
       },
       () => ctx.signal.aborted,
       model.chatTemplate,
-    )
-    return { ...r, runId: p.runId, checkpointId: model.checkpoint.id, step: model.checkpoint.step }
-  } finally {
-    decoder.dispose()
-    disposeParams(params)
-  }
+    ),
+  )
+  return { ...r, runId: p.runId, checkpointId: model.checkpoint.id, step: model.checkpoint.step }
 }
 
 /** `model.score`: replies to one prompt ranked by a reward model, best first. */
@@ -205,15 +195,10 @@ export const modelInspect: JobHandler<'model.inspect'> = async (p, ctx) => {
   const { tf } = await ctx.backend()
   installKernels(tf)
   const model = loadCheckpoint(ctx.store(), p.runId, p.checkpointId)
-  const params = toParams(model.config, model.weights)
-  const decoder = new Decoder(model.config, params)
-  try {
-    const r = await inspectPrompt(decoder, model.tokenizer, p.prompt, INSPECT_MAX_TOKENS)
-    return { ...r, runId: p.runId, checkpointId: model.checkpoint.id, step: model.checkpoint.step }
-  } finally {
-    decoder.dispose()
-    disposeParams(params)
-  }
+  const r = await withDecoder(model, (decoder) =>
+    inspectPrompt(decoder, model.tokenizer, p.prompt, INSPECT_MAX_TOKENS),
+  )
+  return { ...r, runId: p.runId, checkpointId: model.checkpoint.id, step: model.checkpoint.step }
 }
 
 /** `model.import`: a Hugging Face model folder as a run with one checkpoint (export/import.ts). */

@@ -22,6 +22,14 @@ const int = (value: string, field: string): number => {
   return n
 }
 
+/** The checkpoint `--run` and `--checkpoint` name (the run's newest without the latter). */
+function checkpointRef(db: string, opts: { run: string; checkpoint?: string }) {
+  return {
+    runId: resolveRun(db, opts.run),
+    checkpointId: opts.checkpoint ? int(opts.checkpoint, 'checkpoint') : null,
+  }
+}
+
 /** A run by id, or by name when one run has it. */
 function resolveRun(db: string, ref: string): string {
   const store = Store.open(db)
@@ -88,8 +96,7 @@ export function registerModelCommands(program: Command, defaultDb: string): void
         const r = await runJobInProcess(
           'model.export',
           {
-            runId: resolveRun(db, opts.run),
-            checkpointId: opts.checkpoint ? int(opts.checkpoint, 'checkpoint') : null,
+            ...checkpointRef(db, opts),
             out: resolve(opts.out),
             format,
             dtype,
@@ -168,8 +175,7 @@ export function registerModelCommands(program: Command, defaultDb: string): void
       ) =>
         runCommand(!!opts.json, async (out) => {
           const db = projectFromCli(opts.db)
-          const runId = resolveRun(db, opts.run)
-          const checkpointId = opts.checkpoint ? int(opts.checkpoint, 'checkpoint') : null
+          const { runId, checkpointId } = checkpointRef(db, opts)
           if (opts.kind === 'mc') {
             if (!opts.data)
               throw new UserError('invalid_params', '--kind mc needs --data DIR.', 'data')
@@ -286,8 +292,7 @@ export function registerModelCommands(program: Command, defaultDb: string): void
           const r = await runJobInProcess(
             'model.generate',
             {
-              runId: resolveRun(db, opts.run),
-              checkpointId: opts.checkpoint ? int(opts.checkpoint, 'checkpoint') : null,
+              ...checkpointRef(db, opts),
               prompt: opts.prompt,
               options: parsed.data,
             },
@@ -332,8 +337,7 @@ export function registerModelCommands(program: Command, defaultDb: string): void
         const r = await runJobInProcess(
           'model.score',
           {
-            runId: resolveRun(db, opts.run),
-            checkpointId: opts.checkpoint ? int(opts.checkpoint, 'checkpoint') : null,
+            ...checkpointRef(db, opts),
             prompt: opts.prompt,
             replies: opts.reply,
             chat: opts.chat === true,

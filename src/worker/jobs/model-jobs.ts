@@ -2,7 +2,8 @@ import { UserError } from '../../shared/errors'
 import type { JobHandler } from '../context'
 import { exportCheckpoint } from '../export/export'
 import { importModel } from '../export/import'
-import { disposeParams, loadCheckpoint, toParams } from '../infer/load'
+import { disposeParams, loadCheckpoint, toParams, type LoadedModel } from '../infer/load'
+import type { Store } from '../../store'
 import { perplexity } from '../infer/perplexity'
 import { withDecoder } from '../infer/decoder'
 import { generate } from '../infer/generate'
@@ -26,6 +27,34 @@ export const modelExport: JobHandler<'model.export'> = async (p, ctx) => {
       throwIfCancelled: () => ctx.throwIfCancelled(),
     },
   )
+}
+
+/**
+ * An evaluation's result stored with the checkpoint it measured: what the eval jobs
+ * return beside their figures (the record's id, and which checkpoint at which step).
+ */
+function recordEval(
+  store: Store,
+  model: LoadedModel,
+  kind: 'perplexity' | 'mc',
+  params: unknown,
+  result: unknown,
+) {
+  const evalId = store.evals.add({
+    runId: model.run.id,
+    checkpointId: model.checkpoint.id,
+    step: model.checkpoint.step,
+    kind,
+    params,
+    result,
+    createdAt: new Date().toISOString(),
+  })
+  return {
+    evalId,
+    runId: model.run.id,
+    checkpointId: model.checkpoint.id,
+    step: model.checkpoint.step,
+  }
 }
 
 /**
@@ -79,23 +108,7 @@ export const evalPerplexity: JobHandler<'eval.perplexity'> = async (p, ctx) => {
         ctx.progress({ done, total, unit: 'tokens', message: 'Evaluating' }),
       throwIfCancelled: () => ctx.throwIfCancelled(),
     })
-    const evalId = store.evals.add({
-      runId: p.runId,
-      checkpointId: model.checkpoint.id,
-      step: model.checkpoint.step,
-      kind: 'perplexity',
-      params: { ...p, on },
-      result: r,
-      createdAt: new Date().toISOString(),
-    })
-    return {
-      ...r,
-      evalId,
-      runId: p.runId,
-      checkpointId: model.checkpoint.id,
-      step: model.checkpoint.step,
-      on,
-    }
+    return { ...r, ...recordEval(store, model, 'perplexity', { ...p, on }, r), on }
   } finally {
     disposeParams(params)
   }
@@ -121,21 +134,9 @@ export const evalMc: JobHandler<'eval.mc'> = async (p, ctx) => {
       () => ctx.throwIfCancelled(),
     ),
   )
-  const evalId = store.evals.add({
-    runId: p.runId,
-    checkpointId: model.checkpoint.id,
-    step: model.checkpoint.step,
-    kind: 'mc',
-    params: p,
-    result: { ...r, problems: problems.length },
-    createdAt: new Date().toISOString(),
-  })
   return {
     ...r,
-    evalId,
-    runId: p.runId,
-    checkpointId: model.checkpoint.id,
-    step: model.checkpoint.step,
+    ...recordEval(store, model, 'mc', p, { ...r, problems: problems.length }),
     problems: problems.slice(0, 100),
     wallMs: performance.now() - started,
   }

@@ -132,7 +132,7 @@ export interface ReviewOverview {
   /** The quality model now and the one before it: accuracy before and after decisions. */
   model: { current: QualityModelInfo | null; previous: QualityModelInfo | null }
   /** Decisions since the model was trained, and after how many it retrains by itself (0: never). */
-  labelsSinceModel: number
+  decisionsSinceModel: number
   retrainEvery: number
   /** What undo and redo would do now. */
   undo: ReviewAction | null

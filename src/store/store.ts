@@ -13,7 +13,7 @@ import { DocumentQueries } from './repos/document-queries'
 import { DocumentsRepo } from './repos/documents'
 import { DedupCandidates } from './repos/dedup-candidates'
 import { ImportsRepo } from './repos/imports'
-import { LabelsRepo } from './repos/labels'
+import { DecisionsRepo } from './repos/decisions'
 import { EvalsRepo } from './repos/evals'
 import { TeacherCachesRepo } from './repos/teacher-caches'
 import { CurriculumScoresRepo } from './repos/curriculum-scores'
@@ -51,7 +51,7 @@ export class Store {
   readonly imports: ImportsRepo
   readonly cleanRuns: CleanRunsRepo
   readonly ruleSets: RuleSetsRepo
-  readonly labels: LabelsRepo
+  readonly decisions: DecisionsRepo
   readonly qualityModels: QualityModelsRepo
   readonly dataStats: DataStatsRepo
   readonly tokenizers: TokenizersRepo
@@ -80,9 +80,9 @@ export class Store {
     this.imports = new ImportsRepo(db)
     this.cleanRuns = new CleanRunsRepo(db)
     this.ruleSets = new RuleSetsRepo(db)
-    this.labels = new LabelsRepo(db)
+    this.decisions = new DecisionsRepo(db)
     this.qualityModels = new QualityModelsRepo(db)
-    this.dataStats = new DataStatsRepo(db, this.cleanRuns, this.qualityModels, this.labels)
+    this.dataStats = new DataStatsRepo(db, this.cleanRuns, this.qualityModels, this.decisions)
     this.tokenizers = new TokenizersRepo(db)
     this.tokenSets = new TokenSetsRepo(db)
     this.runs = new RunsRepo(db)

@@ -227,12 +227,14 @@ test('a reviewer decision overrides the rules and the model retrains on request'
   )
 
   await app.getByRole('tab', { name: 'Overview' }).click()
-  await expect(app.getByText('Labels: 1 keep, 0 remove (1 new since training)')).toBeVisible()
+  await expect(
+    app.getByText('Your decisions: 1 keep, 0 remove (1 new since training)'),
+  ).toBeVisible()
   await app.getByRole('button', { name: 'Retrain now' }).click()
-  await expect(app.getByText(/on your labels and the rules’ decisions/)).toBeVisible({
+  await expect(app.getByText(/on your decisions and the rules’ \(/)).toBeVisible({
     timeout: 60_000,
   })
-  await expect(app.getByText('Labels: 1 keep, 0 remove')).toBeVisible()
+  await expect(app.getByText('Your decisions: 1 keep, 0 remove')).toBeVisible()
 })
 
 test('a cancelled import leaves no dataset behind', async ({ app, serve }) => {

@@ -124,7 +124,7 @@ test('reviews with the keyboard alone: keep, remove, skip, undo, label, note, bu
   const decision = (id: number) =>
     sqlOf(store)
       .prepare<[number], { decision: string | null; note: string }>(
-        'SELECT decision, note FROM document_labels WHERE document_id = ?',
+        'SELECT decision, note FROM document_decisions WHERE document_id = ?',
       )
       .get(id)
   expect(decision(first)?.decision).toBe('keep')

@@ -57,7 +57,8 @@ export const dataApi = {
         language: z.string().max(10).optional(),
         cluster: entityId.optional(),
         modified: z.boolean().optional(),
-        labelled: z.boolean().optional(),
+        /** Only documents a reviewer decided (true), or none decided (false). */
+        decided: z.boolean().optional(),
         search: z.string().max(500).optional(),
         minScore: z.number().min(0).max(1).optional(),
         maxScore: z.number().min(0).max(1.01).optional(),
@@ -69,10 +70,10 @@ export const dataApi = {
   ),
   'data.document': method<DocumentDetail>()(z.object({ id: entityId }).strict()),
   /**
-   * A reviewer's verdict (null clears it) and note. Every `retrainEvery` new
-   * labels the quality model retrains by itself; the job is returned when it starts.
+   * A reviewer's decision, keep or remove (null clears it), and note. Every `retrainEvery`
+   * new decisions the quality model retrains by itself; the job is returned when it starts.
    */
-  'data.label': method<{ document: DocumentListItem; retrainJob: JobRecord | null }>()(
+  'data.decide': method<{ document: DocumentListItem; retrainJob: JobRecord | null }>()(
     z
       .object({
         documentId: entityId,

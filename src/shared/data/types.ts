@@ -99,14 +99,16 @@ export interface CleanSummary {
 export interface QualityModelInfo {
   id: number
   createdAt: string
-  trainedOn: 'rules' | 'labels' | 'labels+rules'
+  /** What it learned from: the rules' decisions, the reviewers', or both. */
+  trainedOn: 'rules' | 'decisions' | 'decisions+rules'
   examples: number
-  labels: number
+  /** Reviewer decisions among the examples. */
+  decisions: number
   holdout: number
-  /** Agreement with the held-out targets (labels and rule decisions). */
+  /** Agreement with the held-out targets (reviewer and rule decisions). */
   holdoutAccuracy: number | null
-  /** On held-out reviewer labels only, when there are enough. */
-  labelHoldoutAccuracy: number | null
+  /** On held-out reviewer decisions only, when there are enough. */
+  decisionHoldoutAccuracy: number | null
 }
 
 export interface HistogramBin {
@@ -138,9 +140,10 @@ export interface DatasetStats {
   redactions: Partial<Record<RedactionType, number>>
   lastClean: { at: string; state: string; summary: CleanSummary | null } | null
   model: QualityModelInfo | null
-  labels: { keep: number; remove: number }
-  /** Labels added or changed since the model was trained. */
-  labelsSinceModel: number
+  /** Reviewer decisions (keep or remove) on its documents. */
+  decisions: { keep: number; remove: number }
+  /** Decisions made or changed since the model was trained. */
+  decisionsSinceModel: number
 }
 
 export interface DocumentListItem {
@@ -156,7 +159,8 @@ export interface DocumentListItem {
   qualityScore: number | null
   characters: number
   dupCluster: number | null
-  label: 'keep' | 'remove' | null
+  /** A reviewer's decision, overriding the pipeline's (null: none). */
+  decision: 'keep' | 'remove' | null
 }
 
 export interface DocumentPage {

@@ -9,6 +9,7 @@ import { curriculumScores } from './008_curriculum_scores'
 import { datasetDeletions } from './009_dataset_deletions'
 import { referenceLogprobs } from './010_reference_logprobs'
 import { runReferences } from './011_run_references'
+import { decisionNaming } from './012_decision_naming'
 import type { Migration } from './types'
 
 /** Every migration, in order. Append; never reorder or edit a shipped one. */
@@ -24,6 +25,7 @@ export const migrations: readonly Migration[] = [
   datasetDeletions,
   referenceLogprobs,
   runReferences,
+  decisionNaming,
 ]
 
 export const latestSchemaVersion = migrations.length

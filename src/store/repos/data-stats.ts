@@ -9,7 +9,7 @@ import {
 } from '../../shared/data/types'
 import type { CleanRunsRepo } from './clean-runs'
 import { NOT_DELETING } from './datasets'
-import type { LabelsRepo } from './labels'
+import type { DecisionsRepo } from './decisions'
 import type { QualityModelsRepo } from './quality-models'
 
 const BINS = 20
@@ -24,7 +24,7 @@ export class DataStatsRepo {
     private readonly db: Db,
     private readonly cleanRuns: CleanRunsRepo,
     private readonly models: QualityModelsRepo,
-    private readonly labels: LabelsRepo,
+    private readonly decisions: DecisionsRepo,
   ) {}
 
   /** Every ready dataset with its counts by status. */
@@ -180,8 +180,8 @@ export class DataStatsRepo {
           }
         : null,
       model,
-      labels: this.labels.counts(datasetId),
-      labelsSinceModel: this.labels.changedSince(datasetId, model?.createdAt ?? null),
+      decisions: this.decisions.counts(datasetId),
+      decisionsSinceModel: this.decisions.changedSince(datasetId, model?.createdAt ?? null),
     }
   }
 }

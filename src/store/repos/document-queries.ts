@@ -20,7 +20,7 @@ export interface DocumentFilter {
   language?: string | undefined
   cluster?: number | undefined
   modified?: boolean | undefined
-  labelled?: boolean | undefined
+  decided?: boolean | undefined
   /** Full-text search over original and cleaned text. */
   search?: string | undefined
   /** Quality score range [min, max). */
@@ -42,14 +42,14 @@ interface ListRow {
   quality_score: number | null
   char_count: number
   dup_cluster: number | null
-  label: 'keep' | 'remove' | null
+  decision: 'keep' | 'remove' | null
 }
 
 const PREVIEW_CHARS = 240
 
 const LIST_COLUMNS = `d.id, d.source, substr(coalesce(d.cleaned_text, d.text), 1, ${PREVIEW_CHARS}) AS preview,
   d.status, d.decided_by, d.decision_rule, d.modified, d.language, d.quality_score, d.char_count,
-  d.dup_cluster, l.decision AS label`
+  d.dup_cluster, l.decision`
 
 function toItem(r: ListRow): DocumentListItem {
   return {
@@ -64,7 +64,7 @@ function toItem(r: ListRow): DocumentListItem {
     qualityScore: r.quality_score,
     characters: r.char_count,
     dupCluster: r.dup_cluster,
-    label: r.label,
+    decision: r.decision,
   }
 }
 
@@ -96,7 +96,7 @@ export class DocumentQueries {
     if (f.language) add('d.language = ?', f.language)
     if (f.cluster !== undefined) add('d.dup_cluster = ?', f.cluster)
     if (f.modified !== undefined) add('d.modified = ?', f.modified ? 1 : 0)
-    if (f.labelled !== undefined) add(`l.decision IS ${f.labelled ? 'NOT NULL' : 'NULL'}`)
+    if (f.decided !== undefined) add(`l.decision IS ${f.decided ? 'NOT NULL' : 'NULL'}`)
     if (f.minScore !== undefined) add('d.quality_score >= ?', f.minScore)
     if (f.maxScore !== undefined) add('d.quality_score < ?', f.maxScore)
     const fts = f.search ? ftsQuery(f.search) : null
@@ -106,7 +106,7 @@ export class DocumentQueries {
 
   list(filter: DocumentFilter, sort: DocumentSort, offset: number, limit: number): DocumentPage {
     const { sql, args } = this.where(filter)
-    const from = `FROM documents d LEFT JOIN document_labels l ON l.document_id = d.id WHERE ${sql}`
+    const from = `FROM documents d LEFT JOIN document_decisions l ON l.document_id = d.id WHERE ${sql}`
     const order =
       sort === 'score_asc'
         ? 'd.quality_score IS NULL, d.quality_score ASC, d.id'
@@ -143,7 +143,7 @@ export class DocumentQueries {
       >(
         `SELECT ${LIST_COLUMNS}, d.dataset_id, d.text, d.cleaned_text, d.auto_status, d.reasons,
            d.redactions, d.language_score, d.dup_similarity, d.meta, l.note, l.updated_at AS reviewed_at
-         FROM documents d LEFT JOIN document_labels l ON l.document_id = d.id WHERE d.id = ?`,
+         FROM documents d LEFT JOIN document_decisions l ON l.document_id = d.id WHERE d.id = ?`,
       )
       .get(id)
     if (!row) return null

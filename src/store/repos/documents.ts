@@ -418,7 +418,7 @@ export class DocumentsRepo {
 
   /**
    * Documents as quality-model examples: every document of the dataset a reviewer
-   * labelled, with the label, in id order; then those of `sampleIds` not among them, with
+   * decided, with the decision, in id order; then those of `sampleIds` not among them, with
    * what the last cleaning decided. Text is the cleaned text where there is one.
    */
   decisionRows(datasetId: number, sampleIds: readonly number[]): DecisionRow[] {
@@ -426,18 +426,18 @@ export class DocumentsRepo {
       .prepare<[number], DecisionRow>(
         `SELECT d.id, coalesce(d.cleaned_text, d.text) AS text, d.decision_rule AS decisionRule,
                 d.auto_status AS autoStatus, l.decision
-         FROM documents d LEFT JOIN document_labels l ON l.document_id = d.id
+         FROM documents d LEFT JOIN document_decisions l ON l.document_id = d.id
          WHERE d.dataset_id = ? AND l.decision IS NOT NULL ORDER BY d.id`,
       )
       .all(datasetId)
-    const labelled = new Set(rows.map((r) => r.id))
+    const decided = new Set(rows.map((r) => r.id))
     const one = this.db.prepare<[number], DecisionRow>(
       `SELECT id, coalesce(cleaned_text, text) AS text, decision_rule AS decisionRule,
               auto_status AS autoStatus, NULL AS decision
        FROM documents WHERE id = ?`,
     )
     for (const id of sampleIds)
-      if (!labelled.has(id)) {
+      if (!decided.has(id)) {
         const row = one.get(id)
         if (row) rows.push(row)
       }

@@ -6,16 +6,16 @@ export interface NewQualityModel {
   createdAt: string
   trainedOn: QualityModelInfo['trainedOn']
   examples: number
-  labels: number
+  decisions: number
   holdout: number
   holdoutAccuracy: number | null
-  labelHoldoutAccuracy: number | null
+  decisionHoldoutAccuracy: number | null
   config: unknown
   weights: Buffer
 }
 
-const INFO = `id, created_at AS createdAt, trained_on AS trainedOn, examples, labels, holdout,
-  holdout_accuracy AS holdoutAccuracy, label_holdout_accuracy AS labelHoldoutAccuracy`
+const INFO = `id, created_at AS createdAt, trained_on AS trainedOn, examples, decisions, holdout,
+  holdout_accuracy AS holdoutAccuracy, decision_holdout_accuracy AS decisionHoldoutAccuracy`
 
 /** Fitted quality models; the newest of a dataset scores it. Older ones are kept, a few. */
 export class QualityModelsRepo {
@@ -28,8 +28,8 @@ export class QualityModelsRepo {
       const id = Number(
         this.db
           .prepare(
-            `INSERT INTO quality_models (dataset_id, created_at, trained_on, examples, labels, holdout,
-               holdout_accuracy, label_holdout_accuracy, config, weights)
+            `INSERT INTO quality_models (dataset_id, created_at, trained_on, examples, decisions,
+               holdout, holdout_accuracy, decision_holdout_accuracy, config, weights)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
@@ -37,10 +37,10 @@ export class QualityModelsRepo {
             m.createdAt,
             m.trainedOn,
             m.examples,
-            m.labels,
+            m.decisions,
             m.holdout,
             m.holdoutAccuracy,
-            m.labelHoldoutAccuracy,
+            m.decisionHoldoutAccuracy,
             JSON.stringify(m.config),
             m.weights,
           ).lastInsertRowid,

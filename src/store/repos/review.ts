@@ -179,7 +179,7 @@ export class ReviewRepo {
   /* ---------------------------------------------------------------- queues */
 
   private queueSql(q: Queue): QueueSql {
-    const base = 'documents d LEFT JOIN document_labels l ON l.document_id = d.id'
+    const base = 'documents d LEFT JOIN document_decisions l ON l.document_id = d.id'
     const keyFromDoc = (columns: string) => (id: number) => {
       const row = this.db
         .prepare<[number], Record<string, unknown>>(
@@ -203,7 +203,7 @@ export class ReviewRepo {
       case 'audit':
         sql = {
           from: `review_sample_docs s JOIN documents d ON d.id = s.document_id
-                 LEFT JOIN document_labels l ON l.document_id = d.id`,
+                 LEFT JOIN document_decisions l ON l.document_id = d.id`,
           where: 's.sample_id = ? AND d.dataset_id = ?',
           args: [s.sampleId, q.datasetId],
           order: ['s.position'],
@@ -229,7 +229,7 @@ export class ReviewRepo {
       case 'label':
         sql = {
           from: `document_tags t JOIN documents d ON d.id = t.document_id
-                 LEFT JOIN document_labels l ON l.document_id = d.id`,
+                 LEFT JOIN document_decisions l ON l.document_id = d.id`,
           where: 't.label_id = ? AND d.dataset_id = ?',
           args: [s.labelId, q.datasetId],
           order: ['d.id'],
@@ -671,7 +671,7 @@ export class ReviewRepo {
     if (field === 'decision') {
       this.db
         .prepare(
-          `INSERT INTO document_labels (document_id, dataset_id, decision, note, updated_at)
+          `INSERT INTO document_decisions (document_id, dataset_id, decision, note, updated_at)
            SELECT x.id, ?, x.v, '', ? FROM (${items}) AS x WHERE true
            ON CONFLICT (document_id) DO UPDATE SET decision = excluded.decision,
              updated_at = excluded.updated_at`,
@@ -686,7 +686,7 @@ export class ReviewRepo {
     } else if (field === 'note') {
       this.db
         .prepare(
-          `INSERT INTO document_labels (document_id, dataset_id, decision, note, updated_at)
+          `INSERT INTO document_decisions (document_id, dataset_id, decision, note, updated_at)
            SELECT x.id, ?, NULL, x.v, ? FROM (${items}) AS x WHERE true
            ON CONFLICT (document_id) DO UPDATE SET note = excluded.note, updated_at = excluded.updated_at`,
         )
@@ -786,7 +786,7 @@ export class ReviewRepo {
         }
       >(
         `SELECT s.id, s.of_status, s.size, s.created_at,
-           (SELECT COUNT(*) FROM review_sample_docs x JOIN document_labels l ON l.document_id = x.document_id
+           (SELECT COUNT(*) FROM review_sample_docs x JOIN document_decisions l ON l.document_id = x.document_id
             WHERE x.sample_id = s.id AND l.decision IS NOT NULL) AS reviewed
          FROM review_samples s WHERE s.dataset_id = ? ORDER BY s.id DESC`,
       )
@@ -831,7 +831,7 @@ export class ReviewRepo {
            SUM(d.auto_status IN ('kept', 'removed')) AS compared,
            SUM((l.decision = 'keep' AND d.auto_status = 'kept')
              OR (l.decision = 'remove' AND d.auto_status = 'removed')) AS agreed
-         FROM document_labels l JOIN documents d ON d.id = l.document_id
+         FROM document_decisions l JOIN documents d ON d.id = l.document_id
          WHERE l.dataset_id = ? AND l.decision IS NOT NULL`,
       )
       .get(datasetId)!
@@ -889,7 +889,7 @@ export class ReviewRepo {
              WHERE t.document_id = d.id), '')) AS updated_at,
            (SELECT json_group_array(x.name) FROM (SELECT ld.name FROM document_tags t
               JOIN label_defs ld ON ld.id = t.label_id WHERE t.document_id = d.id ORDER BY ld.position) x) AS labels
-         FROM documents d LEFT JOIN document_labels l ON l.document_id = d.id
+         FROM documents d LEFT JOIN document_decisions l ON l.document_id = d.id
          WHERE d.dataset_id = ? AND (l.decision IS NOT NULL OR coalesce(l.note, '') != ''
            OR EXISTS (SELECT 1 FROM document_tags t WHERE t.document_id = d.id))
          ORDER BY d.id`,
@@ -911,7 +911,7 @@ export class ReviewRepo {
 
 function oneDocument(id: number): Target {
   return {
-    from: 'documents d LEFT JOIN document_labels l ON l.document_id = d.id',
+    from: 'documents d LEFT JOIN document_decisions l ON l.document_id = d.id',
     where: 'd.id = ?',
     args: [id],
   }

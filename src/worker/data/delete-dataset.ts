@@ -16,7 +16,7 @@ export interface DeleteDatasetDeps {
 
 /**
  * Delete a dataset marked for deletion (DatasetsRepo.markForDeletion), its documents a
- * chunk at a time, then the dataset itself (its labels, token sets and the mark go with
+ * chunk at a time, then the dataset itself (its decisions, labels, token sets and the mark go with
  * it; runs trained on it keep their checkpoints and remember its id). Stopped part way
  * (cancelled, or the process died) it leaves the dataset marked, still listed nowhere;
  * running it again finishes the job.

@@ -66,25 +66,25 @@ describe('data API with real worker processes', () => {
     })
     expect(await call('data.rules', { datasetId: dataset.id })).toMatchObject({ name: 'eager' })
     const kept = await call('data.documents', { datasetId: dataset.id, status: 'kept', limit: 2 })
-    const first = await call('data.label', {
+    const first = await call('data.decide', {
       documentId: kept.items[0].id,
       decision: 'remove',
       note: 'off topic',
     })
     expect(first.document).toMatchObject({ status: 'removed', decidedBy: 'reviewer' })
     expect(first.retrainJob).toBeNull()
-    const second = await call('data.label', { documentId: removed.items[0].id, decision: 'keep' })
+    const second = await call('data.decide', { documentId: removed.items[0].id, decision: 'keep' })
     expect(second.retrainJob?.kind).toBe('data.quality')
     expect((await finished(second.retrainJob!)).state).toBe('succeeded')
     expect((await call('data.stats', { datasetId: dataset.id })).model).toMatchObject({
-      trainedOn: 'labels+rules',
-      labels: 2,
+      trainedOn: 'decisions+rules',
+      decisions: 2,
     })
 
     // Clearing the verdict restores the pipeline's own decision (by now the retrained model's).
-    const cleared = await call('data.label', { documentId: kept.items[0].id, decision: null })
+    const cleared = await call('data.decide', { documentId: kept.items[0].id, decision: null })
     const after = await call('data.document', { id: kept.items[0].id })
-    expect(cleared.document).toMatchObject({ label: null, status: after.autoStatus })
+    expect(cleared.document).toMatchObject({ decision: null, status: after.autoStatus })
     expect(cleared.document.decidedBy).not.toBe('reviewer')
 
     // Exports go only where a user may write, never over a file unless asked.

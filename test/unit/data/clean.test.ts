@@ -183,7 +183,11 @@ describe('cleaning', () => {
     const rules = defaultRuleSet()
     await runClean(datasetId, rules, deps(store))
     const [removed] = store.documentQueries.list({ datasetId, status: 'removed' }, 'id', 0, 1).items
-    store.labels.set(removed.id, { decision: 'keep', note: 'fine by me' }, new Date().toISOString())
+    store.decisions.set(
+      removed.id,
+      { decision: 'keep', note: 'fine by me' },
+      new Date().toISOString(),
+    )
     const first = snapshot(store)
     await runClean(datasetId, rules, deps(store))
     expect(snapshot(store)).toEqual(first)

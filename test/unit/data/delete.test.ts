@@ -44,7 +44,7 @@ describe('deleting a dataset', () => {
       .get(doomed)!
     store.review.decide(firstDoc, 'remove', new Date().toISOString())
     expect(matches(store, 'zebracorn')).toBe(4_500)
-    expect(sqlOf(store).prepare('SELECT COUNT(*) AS n FROM document_labels').get()).toEqual({
+    expect(sqlOf(store).prepare('SELECT COUNT(*) AS n FROM document_decisions').get()).toEqual({
       n: 1,
     })
 
@@ -89,7 +89,7 @@ describe('deleting a dataset', () => {
     expect(progress.length).toBeGreaterThan(2)
     expect(store.documents.count(doomed)).toBe(0)
     expect(matches(store, 'zebracorn')).toBe(0)
-    expect(sqlOf(store).prepare('SELECT COUNT(*) AS n FROM document_labels').get()).toEqual({
+    expect(sqlOf(store).prepare('SELECT COUNT(*) AS n FROM document_decisions').get()).toEqual({
       n: 0,
     })
     expect(store.datasets.pendingDeletions()).toEqual([])

@@ -174,7 +174,7 @@ describe('the quality model in the pipeline', () => {
 
   it('before any label, trains on the rules’ decisions, scores every document and reports held-out accuracy', async () => {
     const { store, datasetId, summary } = await cleaned()
-    expect(summary.model).toMatchObject({ trainedOn: 'rules', labels: 0 })
+    expect(summary.model).toMatchObject({ trainedOn: 'rules', decisions: 0 })
     expect(summary.model!.holdout).toBeGreaterThan(50)
     expect(summary.model!.holdoutAccuracy).toBeGreaterThan(0.8)
     const unscored = sqlOf(store)
@@ -211,8 +211,8 @@ describe('the quality model in the pipeline', () => {
     const harbour = kept.filter((d) => /\bharbour\b/.test(d.text))
     const other = kept.filter((d) => !/\bharbour\b/.test(d.text))
     const now = new Date().toISOString()
-    for (const d of harbour.slice(0, 60)) store.labels.set(d.id, { decision: 'remove' }, now)
-    for (const d of other.slice(0, 60)) store.labels.set(d.id, { decision: 'keep' }, now)
+    for (const d of harbour.slice(0, 60)) store.decisions.set(d.id, { decision: 'remove' }, now)
+    for (const d of other.slice(0, 60)) store.decisions.set(d.id, { decision: 'keep' }, now)
 
     const meanScore = (ids: number[]) => {
       const stmt = sqlOf(store).prepare<[number], { s: number }>(
@@ -225,10 +225,10 @@ describe('the quality model in the pipeline', () => {
     const before = meanScore(unseenHarbour) - meanScore(unseenOther)
 
     const result = await runQualityRetrain(datasetId, deps(store))
-    expect(result.model).toMatchObject({ trainedOn: 'labels+rules', labels: 120 })
-    expect(result.model.labelHoldoutAccuracy).not.toBeNull()
+    expect(result.model).toMatchObject({ trainedOn: 'decisions+rules', decisions: 120 })
+    expect(result.model.decisionHoldoutAccuracy).not.toBeNull()
     const after = meanScore(unseenHarbour) - meanScore(unseenOther)
-    // Unlabelled harbour texts now score clearly lower than the rest.
+    // Undecided harbour texts now score clearly lower than the rest.
     expect(after).toBeLessThan(before - 0.1)
     expect(result.changed).toBeGreaterThan(0)
     // Labelled documents keep the reviewer's decision.

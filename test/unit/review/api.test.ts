@@ -85,7 +85,7 @@ describe('review API', () => {
     expect((await call('review.undo', { datasetId })).document!.labels).toEqual([])
     const undone = await call('review.undo', { datasetId })
     expect(undone.action?.summary).toBe(`Kept #${first.id}`)
-    expect(undone.document).toMatchObject({ id: first.id, status: 'review', label: null })
+    expect(undone.document).toMatchObject({ id: first.id, status: 'review', decision: null })
     expect((await call('review.redo', { datasetId })).document).toMatchObject({
       id: first.id,
       status: 'kept',
@@ -110,7 +110,7 @@ describe('review API', () => {
     expect((await finished(job!)).state).toBe('succeeded')
     const after = await call('review.overview', { datasetId })
     expect(after.model.previous?.trainedOn).toBe('rules')
-    expect(after.model.current?.trainedOn).toBe('labels+rules')
+    expect(after.model.current?.trainedOn).toBe('decisions+rules')
     expect(after.progress).toMatchObject({ reviewed: 3, keep: 2, remove: 1 })
     expect(after.uncertain.remaining).toBeLessThanOrEqual(overview.uncertain.total - 3)
   })

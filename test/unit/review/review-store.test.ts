@@ -50,7 +50,7 @@ const statusOf = (store: Store, id: number) =>
   sqlOf(store)
     .prepare<[number], { status: string; decided_by: string | null; decision: string | null }>(
       `SELECT d.status, d.decided_by, l.decision FROM documents d
-       LEFT JOIN document_labels l ON l.document_id = d.id WHERE d.id = ?`,
+       LEFT JOIN document_decisions l ON l.document_id = d.id WHERE d.id = ?`,
     )
     .get(id)!
 
@@ -348,6 +348,42 @@ describe('review store', () => {
     ])
     expect(store.documentQueries.detail(7)!.labels).toHaveLength(2)
     expect(store.documentQueries.detail(8)!.note).toBe('hm')
+    store.close()
+  })
+  it('opens a version-11 project with its decisions and quality models, now named as decisions', () => {
+    const path = join(tempDir(), 'v11.frugal')
+    const db = new Database(path)
+    db.pragma('journal_mode = WAL')
+    db.pragma('foreign_keys = ON')
+    db.pragma(`application_id = ${FRUGAL_APPLICATION_ID}`)
+    migrate(db, migrations.slice(0, 11))
+    db.prepare(`INSERT INTO datasets (id, name, created_at) VALUES (1, 'old', '2026-01-01')`).run()
+    db.prepare(
+      `INSERT INTO documents (id, dataset_id, source, text, status, decided_by)
+       VALUES (7, 1, 'a', 'x', 'kept', 'reviewer'), (8, 1, 'b', 'y', 'pending', NULL)`,
+    ).run()
+    db.prepare(
+      `INSERT INTO document_labels (document_id, dataset_id, decision, note, updated_at)
+       VALUES (7, 1, 'keep', 'fine', '2026-01-02'), (8, 1, NULL, 'hm', '2026-01-03')`,
+    ).run()
+    const model = db.prepare(
+      `INSERT INTO quality_models (dataset_id, created_at, trained_on, examples, labels, holdout,
+         holdout_accuracy, label_holdout_accuracy, config, weights)
+       VALUES (1, ?, ?, 40, ?, 8, 0.9, ?, '{}', x'00')`,
+    )
+    model.run('2026-01-04', 'rules', 0, null)
+    model.run('2026-01-05', 'labels+rules', 12, 0.75)
+    db.close()
+    const store = Store.open(path)
+    expect(store.documentQueries.detail(7)).toMatchObject({ decision: 'keep', note: 'fine' })
+    expect(store.documentQueries.detail(8)).toMatchObject({ decision: null, note: 'hm' })
+    expect(store.decisions.counts(1)).toEqual({ keep: 1, remove: 0 })
+    expect(store.qualityModels.latest(1)).toMatchObject({
+      trainedOn: 'decisions+rules',
+      decisions: 12,
+      decisionHoldoutAccuracy: 0.75,
+    })
+    expect(store.dataStats.stats(1).decisionsSinceModel).toBe(0)
     store.close()
   })
 })

@@ -76,7 +76,7 @@ export function dataHandlers(ctx: AppContext): GroupHandlers<typeof dataApi> {
       if (!doc) throw new UserError('not_found', `There is no document ${id}.`, 'id')
       return doc
     },
-    'data.label': ({ documentId, decision, note }) => {
+    'data.decide': ({ documentId, decision, note }) => {
       // Through the review history, so the Review screen can undo it.
       const store = ctx.project.require()
       if (decision !== undefined) store.review.decide(documentId, decision, now())

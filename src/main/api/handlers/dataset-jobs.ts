@@ -56,7 +56,7 @@ export function datasetJobs(ctx: AppContext) {
             (j.params as { datasetId: number }).datasetId === datasetId,
         )?.createdAt ?? ''
     const since = model > attempt ? model : attempt
-    if (store.labels.changedSince(datasetId, since || null) < quality.retrainEvery) return null
+    if (store.decisions.changedSince(datasetId, since || null) < quality.retrainEvery) return null
     return ctx.jobs.start({ kind: 'data.quality', params: { datasetId } })
   }
 

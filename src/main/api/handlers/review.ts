@@ -72,7 +72,7 @@ export function reviewHandlers(ctx: AppContext): GroupHandlers<typeof reviewApi>
         uncertain: store.review.counts({ datasetId, source: { kind: 'uncertain' } }),
         progress: store.review.progress(datasetId, new Date()),
         model: { current: models[0] ?? null, previous: models[1] ?? null },
-        labelsSinceModel: store.labels.changedSince(datasetId, models[0]?.createdAt ?? null),
+        decisionsSinceModel: store.decisions.changedSince(datasetId, models[0]?.createdAt ?? null),
         retrainEvery: quality.enabled ? quality.retrainEvery : 0,
         undo,
         redo,

@@ -86,10 +86,10 @@ export async function makeProcessor(
 
 /**
  * Clean a dataset: (1) fit the quality model on a sample of the rules' decisions and
- * on the reviewer's labels, (2) run every document through the rules, fingerprint and
+ * on the reviewer's decisions, (2) run every document through the rules, fingerprint and
  * score it, in worker threads, writing results batch by batch (starting while (1) is
  * still fitting), (3) cluster duplicates and keep one per cluster. Re-running with the
- * same rules and labels gives the same result: everything starts again from the original
+ * same rules and decisions gives the same result: everything starts again from the original
  * text, and training is seeded.
  */
 export async function runClean(

@@ -54,15 +54,15 @@ export class ModelFit {
     processor: DocumentProcessor,
     deps: CleanDeps,
   ): Promise<void> {
-    const labels = store.labels.verdicts(datasetId)
-    const labelled = new Map(labels.map((l) => [l.id, l.decision]))
+    const decisions = store.decisions.decided(datasetId)
+    const decided = new Map(decisions.map((d) => [d.id, d.decision]))
     const sample = store.documents
       .sampleIds(datasetId, RULE_SAMPLE)
-      .filter((id) => !labelled.has(id))
+      .filter((id) => !decided.has(id))
     this.sampleIds = new Set(sample)
-    // Labelled documents, whose number has no bound, are processed again by the main pass.
+    // Decided documents, whose number has no bound, are processed again by the main pass.
     const docs = [
-      ...labels.map((l) => ({ id: l.id, text: l.text })),
+      ...decisions.map((d) => ({ id: d.id, text: d.text })),
       ...store.documents.textsByIds(sample),
     ]
     const examples: TrainingExample[] = []
@@ -74,13 +74,13 @@ export class ModelFit {
       const batch = docs.slice(i, i + this.batchDocs)
       const work = processor.process(batch, true).then((results) => {
         for (const r of results) {
-          const label = labelled.get(r.id)
-          if (label)
+          const decision = decided.get(r.id)
+          if (decision)
             examples.push({
               id: r.id,
               x: r.features!,
-              y: label === 'keep' ? 1 : 0,
-              source: 'label',
+              y: decision === 'keep' ? 1 : 0,
+              source: 'decision',
             })
           else {
             processed.push(r)
@@ -163,7 +163,7 @@ export class ModelFit {
     } else
       deps.log(
         'warn',
-        `Quality model not trained: it needs at least ${MIN_TRAINING_EXAMPLES} examples of both keep and remove (labels, or documents the rules decided).`,
+        `Quality model not trained: it needs at least ${MIN_TRAINING_EXAMPLES} examples of both keep and remove (your decisions, or documents the rules decided).`,
       )
     this.ready = true
     this.ms = Date.now() - this.started

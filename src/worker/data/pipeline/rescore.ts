@@ -20,7 +20,7 @@ const decidedByRules = (rule: string | null) =>
   rule !== null && rule !== 'quality' && rule !== 'dedup_exact' && rule !== 'dedup_near'
 
 /**
- * Retrain the quality model on the current labels (and the last cleaning's rule
+ * Retrain the quality model on the current reviewer decisions (and the last cleaning's rule
  * decisions) and rescore every document with it, without running the rules again.
  * Where the rules kept a document, the new score decides its status through the review
  * band; reviewer decisions stay as they are.
@@ -46,7 +46,7 @@ export async function runQualityRetrain(
   if (!fitted)
     throw new UserError(
       'conflict',
-      `Not enough to learn from yet: the model needs at least ${MIN_TRAINING_EXAMPLES} examples with both keep and remove among them (labels, or documents the rules decided).`,
+      `Not enough to learn from yet: the model needs at least ${MIN_TRAINING_EXAMPLES} examples with both keep and remove among them (your decisions, or documents the rules decided).`,
     )
 
   const processor = await makeProcessor(store, datasetId, rules, deps.threads)
@@ -91,7 +91,7 @@ export async function runQualityRetrain(
   }
   deps.log(
     'info',
-    `Retrained on ${fitted.info.examples} examples (${fitted.info.labels} labels); ${changed} documents changed status.`,
+    `Retrained on ${fitted.info.examples} examples (${fitted.info.decisions} reviewer decisions); ${changed} documents changed status.`,
   )
   return { datasetId, model: fitted.info, changed }
 }
@@ -109,7 +109,7 @@ function trainingExamples(store: Store, datasetId: number): TrainingExample[] {
         id: r.id,
         x: extractFeatures(r.text),
         y: r.decision === 'keep' ? 1 : 0,
-        source: 'label',
+        source: 'decision',
       })
       continue
     }

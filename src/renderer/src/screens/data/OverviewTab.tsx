@@ -252,24 +252,25 @@ function QualityModel({
             {formatDateTime(m.createdAt)} on{' '}
             {m.trainedOn === 'rules'
               ? 'the rules’ decisions'
-              : m.trainedOn === 'labels'
-                ? 'your labels'
-                : 'your labels and the rules’ decisions'}{' '}
+              : m.trainedOn === 'decisions'
+                ? 'your decisions'
+                : 'your decisions and the rules’'}{' '}
             ({formatCount(m.examples)} examples)
           </dd>
           <dt>Held-out accuracy</dt>
           <dd>
             {accuracy(m.holdoutAccuracy)} on {formatCount(m.holdout)} documents
-            {m.labelHoldoutAccuracy !== null &&
-              `; ${accuracy(m.labelHoldoutAccuracy)} on held-out labels`}
+            {m.decisionHoldoutAccuracy !== null &&
+              `; ${accuracy(m.decisionHoldoutAccuracy)} on your held-out decisions`}
           </dd>
         </dl>
       )}
       <div className="row">
         <span className="small muted">
-          Labels: {formatCount(stats.labels.keep)} keep, {formatCount(stats.labels.remove)} remove
-          {stats.labelsSinceModel > 0 &&
-            ` (${formatCount(stats.labelsSinceModel)} new since training)`}
+          Your decisions: {formatCount(stats.decisions.keep)} keep,{' '}
+          {formatCount(stats.decisions.remove)} remove
+          {stats.decisionsSinceModel > 0 &&
+            ` (${formatCount(stats.decisionsSinceModel)} new since training)`}
         </span>
         <span style={{ flex: 1 }} />
         <Button

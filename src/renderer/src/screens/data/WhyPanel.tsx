@@ -55,7 +55,7 @@ export function WhyPanel({
         {doc.source}
       </p>
       <Verdict doc={doc} decisive={decisive} />
-      <LabelControls key={doc.id} doc={doc} />
+      <DecisionControls key={doc.id} doc={doc} />
       {doc.dupCluster !== null && (
         <section aria-label="Duplicate cluster" className="stack" style={{ gap: 4 }}>
           <h4>Duplicate cluster #{doc.dupCluster}</h4>
@@ -151,9 +151,9 @@ export function Verdict({
   )
 }
 
-function LabelControls({ doc }: { doc: DocumentDetail }) {
+function DecisionControls({ doc }: { doc: DocumentDetail }) {
   const client = useQueryClient()
-  const label = useApiMutation('data.label', {
+  const decide = useApiMutation('data.decide', {
     onSuccess: () => {
       for (const key of ['data.document', 'data.documents', 'data.stats', 'datasets.list'])
         void client.invalidateQueries({ queryKey: [key] })
@@ -162,16 +162,16 @@ function LabelControls({ doc }: { doc: DocumentDetail }) {
   const [note, setNote] = useState(doc.note)
   const noteId = useId()
   const set = (decision: 'keep' | 'remove' | null) =>
-    label.mutate({ documentId: doc.id, decision, note })
+    decide.mutate({ documentId: doc.id, decision, note })
   return (
     <section className="stack" style={{ gap: 6 }} aria-label="Your decision">
       <div className="row">
         <Button
           size="small"
           icon={<Check size={13} />}
-          aria-pressed={doc.label === 'keep'}
-          variant={doc.label === 'keep' ? 'primary' : 'default'}
-          disabled={label.isPending}
+          aria-pressed={doc.decision === 'keep'}
+          variant={doc.decision === 'keep' ? 'primary' : 'default'}
+          disabled={decide.isPending}
           onClick={() => set('keep')}
         >
           Keep
@@ -179,19 +179,19 @@ function LabelControls({ doc }: { doc: DocumentDetail }) {
         <Button
           size="small"
           icon={<X size={13} />}
-          aria-pressed={doc.label === 'remove'}
-          variant={doc.label === 'remove' ? 'primary' : 'default'}
-          disabled={label.isPending}
+          aria-pressed={doc.decision === 'remove'}
+          variant={doc.decision === 'remove' ? 'primary' : 'default'}
+          disabled={decide.isPending}
           onClick={() => set('remove')}
         >
           Remove
         </Button>
-        {doc.label && (
+        {doc.decision && (
           <Button
             size="small"
             variant="ghost"
             icon={<Undo2 size={13} />}
-            disabled={label.isPending}
+            disabled={decide.isPending}
             onClick={() => set(null)}
           >
             Undo my decision
@@ -208,14 +208,14 @@ function LabelControls({ doc }: { doc: DocumentDetail }) {
         value={note}
         maxLength={10_000}
         onChange={(e) => setNote(e.target.value)}
-        onBlur={() => note !== doc.note && label.mutate({ documentId: doc.id, note })}
+        onBlur={() => note !== doc.note && decide.mutate({ documentId: doc.id, note })}
       />
-      {label.data?.retrainJob && (
+      {decide.data?.retrainJob && (
         <p className="small muted" role="status">
-          Enough new labels: the quality model is retraining.
+          Enough new decisions: the quality model is retraining.
         </p>
       )}
-      {label.error && <Notice tone="error">{label.error.message}</Notice>}
+      {decide.error && <Notice tone="error">{decide.error.message}</Notice>}
     </section>
   )
 }

@@ -72,10 +72,10 @@ export function ProgressStrip({
           <dd>
             {model.previous ? `${percent(model.previous.holdoutAccuracy)} → ` : ''}
             {percent(model.current?.holdoutAccuracy)}
-            {typeof model.current?.labelHoldoutAccuracy === 'number' && (
+            {typeof model.current?.decisionHoldoutAccuracy === 'number' && (
               <span className="muted">
                 {' '}
-                ({percent(model.current.labelHoldoutAccuracy)} on your labels)
+                ({percent(model.current.decisionHoldoutAccuracy)} on your decisions)
               </span>
             )}
           </dd>
@@ -83,7 +83,7 @@ export function ProgressStrip({
         <div>
           <dt>Since training</dt>
           <dd>
-            {formatCount(overview.labelsSinceModel)}
+            {formatCount(overview.decisionsSinceModel)}
             {overview.retrainEvery > 0 ? ` of ${overview.retrainEvery}` : ''} decisions
           </dd>
         </div>

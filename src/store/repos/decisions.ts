@@ -2,23 +2,24 @@ import { type Db, writeTransaction } from '../database'
 import { deciderOf } from './documents'
 import { UserError } from '../../shared/errors'
 
-export type LabelDecision = 'keep' | 'remove'
+export type Decision = 'keep' | 'remove'
 
-export interface LabelUpdate {
+export interface DecisionUpdate {
   /** undefined leaves it; null clears the verdict (the pipeline's decision applies again). */
-  decision?: LabelDecision | null
+  decision?: Decision | null
   note?: string
 }
 
 /**
  * A reviewer's verdict and note on a document. A verdict overrides the pipeline's status
  * (decided_by = 'reviewer'); clearing it restores the automatic one. This writes directly,
- * without history: the review workspace changes labels through ReviewRepo, which can undo.
+ * without history: the review workspace changes decisions through ReviewRepo, which can
+ * undo. (A reviewer's labels, the tags toggled with keys 1-9, are ReviewRepo's.)
  */
-export class LabelsRepo {
+export class DecisionsRepo {
   constructor(private readonly db: Db) {}
 
-  set(documentId: number, update: LabelUpdate, now: string): void {
+  set(documentId: number, update: DecisionUpdate, now: string): void {
     writeTransaction(this.db, () => {
       const doc = this.db
         .prepare<
@@ -29,15 +30,15 @@ export class LabelsRepo {
       if (!doc)
         throw new UserError('not_found', `There is no document ${documentId}.`, 'documentId')
       const current = this.db
-        .prepare<[number], { decision: LabelDecision | null; note: string }>(
-          'SELECT decision, note FROM document_labels WHERE document_id = ?',
+        .prepare<[number], { decision: Decision | null; note: string }>(
+          'SELECT decision, note FROM document_decisions WHERE document_id = ?',
         )
         .get(documentId)
       const decision = update.decision === undefined ? (current?.decision ?? null) : update.decision
       const note = update.note ?? current?.note ?? ''
       this.db
         .prepare(
-          `INSERT INTO document_labels (document_id, dataset_id, decision, note, updated_at)
+          `INSERT INTO document_decisions (document_id, dataset_id, decision, note, updated_at)
            VALUES (?, ?, ?, ?, ?)
            ON CONFLICT (document_id) DO UPDATE SET decision = excluded.decision,
              note = excluded.note, updated_at = excluded.updated_at`,
@@ -59,11 +60,11 @@ export class LabelsRepo {
     })
   }
 
-  /** Labelled documents of a dataset (verdicts only), for training. */
-  verdicts(datasetId: number): { id: number; text: string; decision: LabelDecision }[] {
+  /** Decided documents of a dataset (keep or remove), for training. */
+  decided(datasetId: number): { id: number; text: string; decision: Decision }[] {
     return this.db
-      .prepare<[number], { id: number; text: string; decision: LabelDecision }>(
-        `SELECT d.id, d.text, l.decision FROM document_labels l JOIN documents d ON d.id = l.document_id
+      .prepare<[number], { id: number; text: string; decision: Decision }>(
+        `SELECT d.id, d.text, l.decision FROM document_decisions l JOIN documents d ON d.id = l.document_id
          WHERE l.dataset_id = ? AND l.decision IS NOT NULL ORDER BY d.id`,
       )
       .all(datasetId)
@@ -71,8 +72,8 @@ export class LabelsRepo {
 
   counts(datasetId: number): { keep: number; remove: number } {
     const rows = this.db
-      .prepare<[number], { decision: LabelDecision; n: number }>(
-        `SELECT decision, COUNT(*) AS n FROM document_labels
+      .prepare<[number], { decision: Decision; n: number }>(
+        `SELECT decision, COUNT(*) AS n FROM document_decisions
          WHERE dataset_id = ? AND decision IS NOT NULL GROUP BY decision`,
       )
       .all(datasetId)
@@ -82,12 +83,12 @@ export class LabelsRepo {
     }
   }
 
-  /** Labels set or changed after `since` (ISO time); all of them when since is null. */
+  /** Decisions set or changed after `since` (ISO time); all of them when since is null. */
   changedSince(datasetId: number, since: string | null): number {
     return (
       this.db
         .prepare<[number, string], { n: number }>(
-          'SELECT COUNT(*) AS n FROM document_labels WHERE dataset_id = ? AND updated_at > ?',
+          'SELECT COUNT(*) AS n FROM document_decisions WHERE dataset_id = ? AND updated_at > ?',
         )
         .get(datasetId, since ?? '')?.n ?? 0
     )

@@ -231,7 +231,7 @@ test('a reviewer decision overrides the rules and the model retrains on request'
     app.getByText('Your decisions: 1 keep, 0 remove (1 new since training)'),
   ).toBeVisible()
   await app.getByRole('button', { name: 'Retrain now' }).click()
-  await expect(app.getByText(/on your decisions and the rules’ \(/)).toBeVisible({
+  await expect(app.getByText(/on your decisions and the rules’ decisions \(/)).toBeVisible({
     timeout: 60_000,
   })
   await expect(app.getByText('Your decisions: 1 keep, 0 remove')).toBeVisible()

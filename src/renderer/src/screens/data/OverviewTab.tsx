@@ -254,7 +254,7 @@ function QualityModel({
               ? 'the rules’ decisions'
               : m.trainedOn === 'decisions'
                 ? 'your decisions'
-                : 'your decisions and the rules’'}{' '}
+                : 'your decisions and the rules’ decisions'}{' '}
             ({formatCount(m.examples)} examples)
           </dd>
           <dt>Held-out accuracy</dt>

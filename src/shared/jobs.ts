@@ -36,6 +36,8 @@ export interface JobKindDefinition {
   startable: boolean
   /** Reads or rewrites a whole dataset: one such job at a time per dataset. */
   holdsDataset: boolean
+  /** What its handler returns (`declareResult<T>()`); `JobResults[kind]` reads it. */
+  result: ResultType<unknown>
   /** How long a cancelled job may take to stop before its worker is killed (default 5 s). */
   cancelGraceMs?: number
   /**
@@ -64,6 +66,17 @@ export const jobChecks = [
 ] as const
 export type JobCheck = (typeof jobChecks)[number]
 
+/**
+ * A kind's result type, declared in its definition (`result: declareResult<T>()`): a
+ * value that carries the type for the compiler and nothing at run time. Declared rather
+ * than inferred from the handler, so that the contract depends on nothing and the renderer
+ * reads it without reaching into worker code; the handler is typed by it.
+ */
+export interface ResultType<T> {
+  readonly __result?: T
+}
+export const declareResult = <T>(): ResultType<T> => ({})
+
 /** Replies one `model.score` job ranks at most (the playground's best-of-n samples). */
 export const MAX_SCORED_REPLIES = 16
 
@@ -72,11 +85,12 @@ const defineJobKinds = <T extends Record<string, JobKindDefinition>>(
   kinds: T,
 ): { [K in keyof T]: T[K] & JobKindDefinition } => kinds
 
-/** Every kind of job: see JobKindDefinition. Adding one: an entry here, its result in JobResults, its handler. */
+/** Every kind of job: see JobKindDefinition. Adding one: an entry here and its handler (src/worker/jobs). */
 export const jobKindDefinitions = defineJobKinds({
   /** Load tfjs, pick the best backend and report it. Runs at start-up. */
   'backend.probe': {
     params: z.object({}).strict(),
+    result: declareResult<BackendInfo>(),
     title: 'Detect compute backend',
     needsProject: false,
     startable: false,
@@ -90,6 +104,14 @@ export const jobKindDefinitions = defineJobKinds({
         size: z.int().min(32).max(4096).default(512),
       })
       .strict(),
+    result: declareResult<{
+      backend: string
+      size: number
+      iterations: number
+      /** Median over the timed iterations. */
+      gflops: number
+      bestGflops: number
+    }>(),
     title: 'Measure backend speed',
     needsProject: false,
     startable: true,
@@ -98,6 +120,7 @@ export const jobKindDefinitions = defineJobKinds({
   /** Count a dataset's documents and characters, streaming in batches. */
   'dataset.count': {
     params: z.object({ datasetId: z.int().positive() }).strict(),
+    result: declareResult<{ datasetId: number; documents: number; characters: number }>(),
     title: 'Count documents',
     needsProject: true,
     startable: true,
@@ -106,6 +129,7 @@ export const jobKindDefinitions = defineJobKinds({
   /** SQLite `PRAGMA integrity_check` plus the foreign-key check, off the main process. */
   'project.integrityCheck': {
     params: z.object({}).strict(),
+    result: declareResult<{ ok: boolean; problems: string[] }>(),
     title: 'Check project integrity',
     needsProject: true,
     startable: true,
@@ -122,6 +146,7 @@ export const jobKindDefinitions = defineJobKinds({
         textField: z.string().trim().min(1).max(200).optional(),
       })
       .strict(),
+    result: declareResult<ImportReport>(),
     title: 'Import data',
     needsProject: true,
     startable: false,
@@ -137,6 +162,7 @@ export const jobKindDefinitions = defineJobKinds({
         rules: ruleSetSchema.optional(),
       })
       .strict(),
+    result: declareResult<CleanSummary & { datasetId: number }>(),
     title: 'Clean dataset',
     needsProject: true,
     startable: false,
@@ -146,6 +172,12 @@ export const jobKindDefinitions = defineJobKinds({
   /** Retrain a dataset's quality model on the current labels and rescore its documents. */
   'data.quality': {
     params: z.object({ datasetId: z.int().positive() }).strict(),
+    result: declareResult<{
+      datasetId: number
+      model: QualityModelInfo
+      /** Documents whose status the new scores changed. */
+      changed: number
+    }>(),
     title: 'Retrain quality model',
     needsProject: true,
     startable: false,
@@ -155,6 +187,7 @@ export const jobKindDefinitions = defineJobKinds({
   /** Delete a dataset marked for deletion, its documents a chunk at a time. */
   'data.delete': {
     params: z.object({ datasetId: z.int().positive() }).strict(),
+    result: declareResult<{ datasetId: number; name: string; documents: number }>(),
     title: 'Delete dataset',
     needsProject: true,
     startable: false,
@@ -173,6 +206,7 @@ export const jobKindDefinitions = defineJobKinds({
         overwrite: z.boolean().default(false),
       })
       .strict(),
+    result: declareResult<{ datasetId: number; path: string; documents: number }>(),
     title: 'Export dataset',
     needsProject: true,
     startable: false,
@@ -190,6 +224,13 @@ export const jobKindDefinitions = defineJobKinds({
         minFrequency: z.int().min(1).default(2),
       })
       .strict(),
+    result: declareResult<{
+      tokenizerId: number
+      name: string
+      vocabSize: number
+      seconds: number
+      bytesPerToken: number
+    }>(),
     title: 'Train tokenizer',
     needsProject: true,
     startable: true,
@@ -204,6 +245,15 @@ export const jobKindDefinitions = defineJobKinds({
         valFraction: z.number().min(0.001).max(0.5).default(0.1),
       })
       .strict(),
+    result: declareResult<{
+      tokenSetId: number
+      trainTokens: number
+      valTokens: number
+      trainDocs: number
+      valDocs: number
+      splitBy: 'document' | 'position'
+      megabytesPerSecond: number
+    }>(),
     title: 'Encode dataset',
     needsProject: true,
     startable: true,
@@ -219,6 +269,13 @@ export const jobKindDefinitions = defineJobKinds({
         steps: z.int().min(1).max(30).default(12),
       })
       .strict(),
+    result: declareResult<{
+      msPerStep: number
+      tokensPerSecond: number
+      threads: number
+      backend: string
+      peakBytes: number
+    }>(),
     title: 'Time a training step',
     needsProject: false,
     startable: true,
@@ -233,6 +290,7 @@ export const jobKindDefinitions = defineJobKinds({
         overwrite: z.boolean().default(false),
       })
       .strict(),
+    result: declareResult<{ datasetId: number; path: string; documents: number }>(),
     title: 'Export review decisions',
     needsProject: true,
     startable: false,
@@ -248,6 +306,7 @@ export const jobKindDefinitions = defineJobKinds({
         overwrite: z.boolean().default(false),
       })
       .strict(),
+    result: declareResult<{ path: string; records: number }>(),
     title: 'Export ratings',
     needsProject: true,
     startable: false,
@@ -270,6 +329,15 @@ export const jobKindDefinitions = defineJobKinds({
       })
       .strict()
       .superRefine(refineExport),
+    result: declareResult<{
+      format: ExportFormat
+      dir: string
+      files: string[]
+      bytes: number
+      dtype: string
+      parameters: number
+      quantization: ExportQuantization | null
+    }>(),
     title: 'Export model',
     needsProject: true,
     startable: false,
@@ -287,6 +355,16 @@ export const jobKindDefinitions = defineJobKinds({
         maxTokens: z.int().min(1).max(100_000_000).default(1_000_000),
       })
       .strict(),
+    result: declareResult<
+      PerplexityResult & {
+        evalId: number
+        runId: string
+        checkpointId: number
+        step: number
+        /** What it was measured on. */
+        on: string
+      }
+    >(),
     title: 'Measure perplexity',
     needsProject: true,
     startable: true,
@@ -307,6 +385,7 @@ export const jobKindDefinitions = defineJobKinds({
         limit: z.int().min(1).nullable().default(null),
       })
       .strict(),
+    result: declareResult<McEvalResult>(),
     title: 'Score a multiple-choice benchmark',
     needsProject: true,
     startable: false,
@@ -323,6 +402,7 @@ export const jobKindDefinitions = defineJobKinds({
         options: generateOptionsSchema.default(generateOptionsSchema.parse({})),
       })
       .strict(),
+    result: declareResult<GenerateResult & { runId: string; checkpointId: number; step: number }>(),
     title: 'Generate text',
     needsProject: true,
     startable: false,
@@ -338,6 +418,7 @@ export const jobKindDefinitions = defineJobKinds({
         prompt: z.string().min(1, 'Write a prompt.').max(2000),
       })
       .strict(),
+    result: declareResult<PromptInspection>(),
     title: 'Inspect attention and routing',
     needsProject: true,
     startable: false,
@@ -362,6 +443,13 @@ export const jobKindDefinitions = defineJobKinds({
         chat: z.boolean().default(false),
       })
       .strict(),
+    result: declareResult<{
+      runId: string
+      checkpointId: number
+      step: number
+      /** Best first; `index` is the reply's place in the request. */
+      ranked: ScoredReply[]
+    }>(),
     title: 'Score replies with a reward model',
     needsProject: true,
     startable: false,
@@ -377,6 +465,16 @@ export const jobKindDefinitions = defineJobKinds({
         name: z.string().trim().min(1, 'Name the model.').max(100),
       })
       .strict(),
+    result: declareResult<{
+      runId: string
+      name: string
+      checkpointId: number
+      tokenizerId: number
+      tokenizerName: string
+      parameters: number
+      /** The file's weight types (int8 ones dequantized on import). */
+      dtype: string
+    }>(),
     title: 'Import a model',
     needsProject: true,
     startable: false,
@@ -385,6 +483,18 @@ export const jobKindDefinitions = defineJobKinds({
   /** Train (or resume) a run until its last step, a stop or a pause. */
   'train.run': {
     params: z.object({ runId: z.string().min(1).max(64) }).strict(),
+    result: declareResult<{
+      runId: string
+      status: 'completed' | 'stopped' | 'paused'
+      step: number
+      trainLoss: number | null
+      valLoss: number | null
+      bestValLoss: number | null
+      tokensPerSec: number
+      wallMs: number
+      backend: string
+      checkpoint: { id: number; kind: string; rawBytes: number; storedBytes: number } | null
+    }>(),
     title: 'Train model',
     needsProject: true,
     startable: false,
@@ -402,102 +512,9 @@ export const jobParams = Object.fromEntries(
   jobKinds.map((kind) => [kind, jobKindDefinitions[kind].params]),
 ) as { [K in JobKind]: (typeof jobKindDefinitions)[K]['params'] }
 
-export interface JobResults {
-  'backend.probe': BackendInfo
-  'backend.benchmark': {
-    backend: string
-    size: number
-    iterations: number
-    /** Median over the timed iterations. */
-    gflops: number
-    bestGflops: number
-  }
-  'dataset.count': { datasetId: number; documents: number; characters: number }
-  'project.integrityCheck': { ok: boolean; problems: string[] }
-  'data.import': ImportReport
-  'data.clean': CleanSummary & { datasetId: number }
-  'data.quality': {
-    datasetId: number
-    model: QualityModelInfo
-    /** Documents whose status the new scores changed. */
-    changed: number
-  }
-  'data.export': { datasetId: number; path: string; documents: number }
-  'data.delete': { datasetId: number; name: string; documents: number }
-  'tokenizer.train': {
-    tokenizerId: number
-    name: string
-    vocabSize: number
-    seconds: number
-    bytesPerToken: number
-  }
-  'tokens.encode': {
-    tokenSetId: number
-    trainTokens: number
-    valTokens: number
-    trainDocs: number
-    valDocs: number
-    splitBy: 'document' | 'position'
-    megabytesPerSecond: number
-  }
-  'train.calibrate': {
-    msPerStep: number
-    tokensPerSecond: number
-    threads: number
-    backend: string
-    peakBytes: number
-  }
-  'train.run': {
-    runId: string
-    status: 'completed' | 'stopped' | 'paused'
-    step: number
-    trainLoss: number | null
-    valLoss: number | null
-    bestValLoss: number | null
-    tokensPerSec: number
-    wallMs: number
-    backend: string
-    checkpoint: { id: number; kind: string; rawBytes: number; storedBytes: number } | null
-  }
-  'review.export': { datasetId: number; path: string; documents: number }
-  'ratings.export': { path: string; records: number }
-  'model.export': {
-    format: ExportFormat
-    dir: string
-    files: string[]
-    bytes: number
-    dtype: string
-    parameters: number
-    quantization: ExportQuantization | null
-  }
-  'eval.mc': McEvalResult
-  'model.generate': GenerateResult & { runId: string; checkpointId: number; step: number }
-  'model.inspect': PromptInspection
-  'model.score': {
-    runId: string
-    checkpointId: number
-    step: number
-    /** Best first; `index` is the reply's place in the request. */
-    ranked: ScoredReply[]
-  }
-  'model.import': {
-    runId: string
-    name: string
-    checkpointId: number
-    tokenizerId: number
-    tokenizerName: string
-    parameters: number
-    /** The file's weight types (int8 ones dequantized on import). */
-    dtype: string
-  }
-  'eval.perplexity': PerplexityResult & {
-    evalId: number
-    runId: string
-    checkpointId: number
-    step: number
-    /** What it was measured on. */
-    on: string
-  }
+/** Each kind's result type (its definition's `result`): what its handler must return. */
+export type JobResults = {
+  [K in JobKind]: (typeof jobKindDefinitions)[K]['result'] extends ResultType<infer R> ? R : never
 }
 
 /** Multiple-choice accuracy (see worker/infer/multiple-choice.ts). */

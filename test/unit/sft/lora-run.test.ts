@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { generateOptionsSchema } from '../../../src/shared/generate'
@@ -129,6 +129,9 @@ describe('LoRA through the CLI', () => {
     expect(after).toBeGreaterThan(0.9)
 
     // Exports: the base, the adapted model merged, and the adapters alone (PEFT).
+    // Each export is a new folder in an existing one (the parent must exist, in the app as
+    // in the CLI: a mistyped path is refused rather than created).
+    mkdirSync(join(dir, 'out'))
     const out = (name: string) => join(dir, 'out', name)
     frugal(['export', '--run', 'base', '--out', out('base'), '--db', db], home)
     frugal(['export', '--run', runId, '--out', out('merged'), '--db', db], home)

@@ -68,6 +68,8 @@ export interface BackendInfo {
   skipped: SkippedBackend[]
   /** The GPU, on the webgpu backend. */
   gpu?: GpuInfo
+  /** Set when the environment variable FRUGAL_BACKEND named this backend: nothing else was tried. */
+  forced?: boolean
 }
 
 export type BackendState =

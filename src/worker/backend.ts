@@ -173,6 +173,7 @@ export function loadBackend(
             detail,
             skipped,
             ...(gpu ? { gpu } : {}),
+            ...(forced ? { forced: true } : {}),
           },
         }
       } catch (err) {

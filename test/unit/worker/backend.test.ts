@@ -28,12 +28,14 @@ describe('tfjs backend selection', () => {
     )
     expect(Array.from(product)).toEqual([11])
     expect(tf.getBackend()).toBe('wasm')
+    expect(info.forced).toBeUndefined()
   })
 
   it('honours FRUGAL_BACKEND, listing the skipped ones as not requested', async () => {
     const loadBackend = await freshLoadBackend()
     const { info } = await loadBackend('cpu')
     expect(info.name).toBe('cpu')
+    expect(info.forced).toBe(true) // Settings says the variable chose it
     expect(info.skipped.map((s) => s.reason)).toEqual(
       Array.from({ length: 4 }, () => 'not requested (FRUGAL_BACKEND=cpu)'),
     )

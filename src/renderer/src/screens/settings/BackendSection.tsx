@@ -89,7 +89,13 @@ export function BackendSection() {
                 </div>
               ))}
             </dl>
-            {(state.info.name === 'wasm' || state.info.name === 'cpu') && (
+            {state.info.forced && (
+              <Notice tone="info">
+                The environment variable FRUGAL_BACKEND={state.info.name} chose this backend, so no
+                other was tried. Start Frugal without it to use the best one this machine has.
+              </Notice>
+            )}
+            {!state.info.forced && (state.info.name === 'wasm' || state.info.name === 'cpu') && (
               <Notice tone="info">
                 No graphics card was found that WebGPU can use (see why above). On a machine with
                 one, install its vendor&apos;s Vulkan driver (Linux), or keep macOS or Windows up to
@@ -99,8 +105,8 @@ export function BackendSection() {
             {state.info.gpu?.software && (
               <Notice tone="info">
                 This adapter is a CPU emulating a GPU ({state.info.gpu.description}): it trains
-                correctly but more slowly than WebAssembly. It is used only because FRUGAL_BACKEND
-                asks for webgpu.
+                correctly but more slowly than WebAssembly, which is why it is used only when asked
+                for.
               </Notice>
             )}
           </>

@@ -57,5 +57,8 @@ test('creates a second project, then reopens the first from the recent list', as
 test('checks the project file’s integrity in a worker', async ({ app }) => {
   await app.keyboard.press('Control+7')
   await app.getByRole('button', { name: 'Check integrity' }).click()
-  await expect(app.getByText('Integrity check passed: the file is sound.')).toBeVisible()
+  // The check waits for a worker process to start and load its backend: seconds here.
+  await expect(app.getByText('Integrity check passed: the file is sound.')).toBeVisible({
+    timeout: 30_000,
+  })
 })

@@ -82,6 +82,19 @@ const variants: { name: string; train: Partial<TrainConfigInput>; against: numbe
     train: { lora: { rank: 8, targets: ['attention', 'mlp'] }, gradientCheckpointing: true },
     against: 3,
   },
+  {
+    name: 'LoRA r8, attention + mlp, int8 base',
+    train: { lora: { rank: 8, targets: ['attention', 'mlp'], int8Base: true } },
+    against: 0,
+  },
+  {
+    name: 'LoRA r8, attention + mlp, gradient checkpointing, int8 base',
+    train: {
+      lora: { rank: 8, targets: ['attention', 'mlp'], int8Base: true },
+      gradientCheckpointing: true,
+    },
+    against: 3,
+  },
 ]
 
 const note = (m: string) => process.stderr.write(`${m}\n`)

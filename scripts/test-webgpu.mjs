@@ -19,6 +19,7 @@ const suites = [
   'test/unit/worker/webgpu.test.ts',
   'test/unit/sft/sft.test.ts',
   'test/unit/train/lora.test.ts',
+  'test/unit/train/lora-int8.test.ts',
   'test/unit/train/optimizer.test.ts',
   'test/unit/kernels/fused.test.ts',
 ]

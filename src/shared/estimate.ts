@@ -6,7 +6,8 @@ import {
   queryWidth,
   type ModelConfig,
 } from './config/model'
-import { countParams, type ParamCounts } from './config/params'
+import { countParams, paramSpecs, type ParamCounts } from './config/params'
+import { adaptedWeights, adapterCounts } from './config/lora'
 import {
   grpoSettings,
   isPolicyRun,
@@ -71,8 +72,12 @@ function activationFloats(c: ModelConfig, B: number, T: number, checkpointing: b
 }
 
 export interface MemoryEstimate {
-  /** Parameters (every thread holds a copy). */
+  /** Parameters in the backend (every thread holds a copy). */
   weights: number
+  /** LoRA's `int8Base`: the frozen adapted weights, in int8 in host memory, outside the backend. */
+  int8Weights: number
+  /** Parameters the run trains: all of them, or with LoRA the adapters alone. */
+  trained: number
   /** AdamW's two moments (the main thread only). */
   optimizer: number
   /** Peak of one step's activations and gradients on one thread, without and with checkpointing. */
@@ -94,23 +99,46 @@ export function memoryEstimate(
   // GRPO's KL penalty keeps the starting weights beside the trained ones (LoRA: its own base).
   const reference =
     isPolicyRun(t) && grpoSettings(t).klBeta > 0 && t.lora === null ? 4 * counts.stored : 0
-  const weights = 4 * counts.stored + reference
-  const optimizer = 8 * counts.total
-  const grads = 4 * counts.total
+  // LoRA trains its adapters alone; with int8Base the weights they adapt leave the backend
+  // for the host at a byte each, and one at a time comes back as float32 while used.
+  const lora = t.lora ? adapterCounts(c, t.lora) : null
+  const int8 = t.lora?.int8Base ? lora!.adapted : 0
+  const trained = lora ? lora.adapters : counts.total
+  const weights = 4 * (counts.stored - int8) + (lora ? 4 * lora.adapters : 0) + reference
+  const optimizer = 8 * trained
+  const grads = 4 * trained
+  const expanded = int8 ? 4 * largestAdapted(c, t.lora!) : 0
   const accumulation = t.gradAccumulation > 1 ? grads : 0
   const T = sequenceLengthOf(t, c.contextLength)
-  const full = 4 * activationFloats(c, B, T, false) + grads
-  const checkpointed = 4 * activationFloats(c, B, T, true) + grads
+  const full = 4 * activationFloats(c, B, T, false) + grads + expanded
+  const checkpointed = 4 * activationFloats(c, B, T, true) + grads + expanded
   const step = t.gradientCheckpointing ? checkpointed : full
   const main = weights + optimizer + accumulation + step
   const replica = weights + step
   return {
     weights,
+    int8Weights: int8,
+    trained,
     optimizer,
     stepPeak: { full, checkpointed },
-    total: main + (threads - 1) * replica,
+    total: main + (threads - 1) * replica + int8,
     perThread: main,
   }
+}
+
+/**
+ * Values of the largest weight LoRA adapts: an int8 base expands one such at a time (the
+ * routed experts of a layer at once when they are adapted: they are multiplied as a stack).
+ */
+function largestAdapted(c: ModelConfig, lora: NonNullable<TrainConfig['lora']>): number {
+  const shapes = new Map(paramSpecs(c).map((s) => [s.name, s.shape]))
+  const one = Math.max(
+    0,
+    ...adaptedWeights(c, lora.targets).map((w) => shapes.get(w)!.reduce((a, b) => a * b, 1)),
+  )
+  const stacked =
+    c.moe && lora.targets.includes('experts') ? c.moe.routedExperts * c.width * expertHidden(c) : 0
+  return Math.max(one, stacked)
 }
 
 export interface RunEstimate {

@@ -226,6 +226,9 @@ test('reinforces a fine-tuned model with GRPO and LoRA from the run form, its re
   await expect(targets.getByLabel('attention')).toBeChecked()
   await expect(targets.getByLabel('experts')).not.toBeChecked()
   await targets.getByLabel('mlp').uncheck()
+  // The frozen weights in int8: the estimate moves them out of the backend's memory.
+  await page.getByLabel('Int8 base').check()
+  await expect(page.getByText(/in int8 on the host/)).toBeVisible()
   await fill(page, [
     ['grpo.group', '4'],
     ['grpo.maxNewTokens', '4'],
@@ -251,6 +254,8 @@ test('reinforces a fine-tuned model with GRPO and LoRA from the run form, its re
   await expect(page.getByLabel('Run settings')).toContainText('"kind": "grpo"')
   await expect(page.getByLabel('Run settings')).toContainText('"pattern": "^\\\\s*\\\\d+$"')
   await expect(page.getByLabel('Run settings')).toContainText(/"targets": \[\s*"attention"\s*\]/)
+  await expect(page.getByLabel('Run settings')).toContainText('"int8Base": true')
+  await expect(page.getByLabel('Run log')).toContainText(/frozen values held in int8/)
   for (const chart of [/^GRPO rewards/, /^GRPO accuracy/, /^GRPO KL/, /^Reply length/])
     await expect(page.getByRole('figure', { name: chart })).toBeVisible()
 })

@@ -41,6 +41,12 @@ export const loraConfigSchema = z
       .describe(
         "Which weights get an adapter: attention (q, k, v, output), mlp (the dense feed-forward and an MoE layer's shared experts), experts (each routed expert's).",
       ),
+    int8Base: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Hold the frozen weights that get adapters as 8-bit integers (one scale per output column), a quarter of their float32 memory, outside the backend: each is expanded to float32 only while a product needs it, so a step takes somewhat longer. The adapters learn against the rounded weights, and the merged model is the rounded weights plus the adapters, exactly what training saw.',
+      ),
   })
   .strict()
 export type LoraConfig = z.output<typeof loraConfigSchema>

@@ -1,60 +1,13 @@
 import type { LoraConfig, LoraTarget } from '../../shared/config/train'
 import type { ModelConfig } from './config'
-import { isMoeSet, names, paramSpecs, weightSets, type ParamSpec } from './params'
+import { adapterNames, adaptedWeights, adapterSpecs, isAdapterName } from '../../shared/config/lora'
+import { paramSpecs } from './params'
 import type { Rng } from '../../shared/rng'
+import { roundedWeight } from './layers/int8-weight'
 
+/** Which weights get adapters and what they are called: defined in src/shared (the estimate needs them too). */
+export * from '../../shared/config/lora'
 export type { LoraConfig, LoraTarget }
-
-/**
- * Low-rank adapters (LoRA): which weights get one, what they are called, how they start
- * and how they fold back into their weights. An adapter of weight `….weight` (in, out) is
- * `….lora_A` (in, r) and `….lora_B` (r, out), so each sits beside its weight by name (as in
- * PEFT, whose layout export writes).
- */
-export const adapterNames = (weight: string) => {
-  const stem = weight.replace(/\.weight$/, '')
-  return { a: `${stem}.lora_A`, b: `${stem}.lora_B` }
-}
-
-/** Whether a parameter is an adapter's (and so is what a LoRA run trains and saves). */
-export const isAdapterName = (name: string) => /\.lora_[AB]$/.test(name)
-
-/** The weights the chosen targets adapt, in parameter order. */
-export function adaptedWeights(c: ModelConfig, targets: readonly LoraTarget[]): string[] {
-  const want = new Set(targets)
-  const out: string[] = []
-  for (let s = 0; s < weightSets(c); s++) {
-    if (want.has('attention')) out.push(names.q(s), names.k(s), names.v(s), names.attnOut(s))
-    if (isMoeSet(c, s) && c.moe) {
-      if (want.has('experts'))
-        for (let e = 0; e < c.moe.routedExperts; e++)
-          out.push(names.expertGate(s, e), names.expertUp(s, e), names.expertDown(s, e))
-      // Shared experts see every token, like a dense MLP: they go with it.
-      if (want.has('mlp') && c.moe.sharedExperts > 0)
-        out.push(names.sharedGate(s), names.sharedUp(s), names.sharedDown(s))
-    } else if (want.has('mlp')) {
-      out.push(names.gate(s), names.up(s), names.down(s))
-    }
-  }
-  return out
-}
-
-/** The adapters' parameters: A (in, r) and B (r, out) per adapted weight. */
-export function adapterSpecs(c: ModelConfig, lora: LoraConfig): ParamSpec[] {
-  const shapes = new Map(paramSpecs(c).map((s) => [s.name, s.shape]))
-  return adaptedWeights(c, lora.targets).flatMap((w) => {
-    const [input, output] = shapes.get(w)!
-    const { a, b } = adapterNames(w)
-    const spec = (name: string, shape: number[], init: 'normal' | 'zeros'): ParamSpec => ({
-      name,
-      shape,
-      init,
-      decay: true,
-      trainable: true,
-    })
-    return [spec(a, [input, lora.rank], 'normal'), spec(b, [lora.rank, output], 'zeros')]
-  })
-}
 
 /**
  * Initial adapters: A uniform in ±1/√in (PEFT's Kaiming-uniform bound), B zero, so the
@@ -85,8 +38,28 @@ export function initialAdapters(
 export const adapterScale = (lora: Pick<LoraConfig, 'alpha' | 'rank'>) => lora.alpha / lora.rank
 
 /**
+ * The frozen weights as a LoRA run sees them: with `int8Base`, each adapted weight
+ * rounded as int8 holds it (per output column); otherwise the weights themselves.
+ */
+export function frozenBase(
+  c: ModelConfig,
+  lora: Pick<LoraConfig, 'targets' | 'int8Base'>,
+  base: ReadonlyMap<string, Float32Array>,
+): Map<string, Float32Array> {
+  const out = new Map(base)
+  if (!lora.int8Base) return out
+  const shapes = new Map(paramSpecs(c).map((s) => [s.name, s.shape]))
+  for (const w of adaptedWeights(c, lora.targets)) {
+    const values = base.get(w)
+    if (values) out.set(w, roundedWeight(values, shapes.get(w)!))
+  }
+  return out
+}
+
+/**
  * Base weights with the adapters folded in, W' = W + (α/r)·A·B: the model a LoRA run
  * trained, as one set of plain weights (what inference, export and later runs read).
+ * W is the frozen base as the run saw it (`frozenBase`: rounded with `int8Base`).
  * Adapter tensors are not in the result.
  */
 export function mergeAdapters(
@@ -95,7 +68,7 @@ export function mergeAdapters(
   base: ReadonlyMap<string, Float32Array>,
   adapters: ReadonlyMap<string, Float32Array>,
 ): Map<string, Float32Array> {
-  const out = new Map([...base].filter(([name]) => !isAdapterName(name)))
+  const out = new Map([...frozenBase(c, lora, base)].filter(([name]) => !isAdapterName(name)))
   const shapes = new Map(paramSpecs(c).map((s) => [s.name, s.shape]))
   const scale = adapterScale(lora)
   const r = lora.rank
@@ -103,10 +76,10 @@ export function mergeAdapters(
     const { a, b } = adapterNames(w)
     const A = adapters.get(a)
     const B = adapters.get(b)
-    const W = base.get(w)
+    const W = out.get(w)
     if (!A || !B || !W) throw new Error(`The adapter of ${w} (or its weight) is missing.`)
     const [input, output] = shapes.get(w)!
-    const merged = Float32Array.from(W)
+    const merged = W === base.get(w) ? Float32Array.from(W) : W
     for (let i = 0; i < input; i++) {
       const row = i * output
       for (let k = 0; k < r; k++) {

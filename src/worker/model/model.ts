@@ -17,6 +17,7 @@ import {
   type Routing,
 } from './layers/moe'
 import type { Weight } from './layers/linear'
+import type { Int8Weight } from './layers/int8-weight'
 import { adapterNames } from './lora'
 import { rmsNorm } from './layers/rmsnorm'
 import { ropeTables, tileRope, type RopeTables } from './layers/rope'
@@ -69,6 +70,11 @@ export interface AdapterSettings {
   scale: number
   /** Dropout on the adapters' inputs in training passes (those given an adapterSeed). */
   dropout: number
+  /**
+   * The frozen weights held in int8 on the host (LoRA's `int8Base`), by name: Params does
+   * not hold these. A model over them without adapters in Params is the frozen base alone.
+   */
+  int8Bases?: ReadonlyMap<string, Int8Weight>
 }
 
 export interface ForwardOptions {
@@ -158,9 +164,10 @@ export class Transformer {
     return new Transformer(config, this.adapters, this.predicts)
   }
 
-  /** A projection's weight, with its adapter when Params has one. */
+  /** A projection's weight (from Params, or held in int8), with its adapter when Params has one. */
   private weight(P: Params, name: string, seed: number | undefined): Weight {
-    const base = P[name]
+    const base = P[name] ?? this.adapters?.int8Bases?.get(name)
+    if (!base) throw new Error(`The model has no weight ${name}.`)
     if (!this.adapters) return base
     const adapter = adapterNames(name)
     const a = P[adapter.a]

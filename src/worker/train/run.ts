@@ -23,7 +23,14 @@ import {
   trainConfigSchema,
   type TrainConfig,
 } from './config'
-import { computeReference, pairCount, pairsDigest } from '../sft/preference-rows'
+import {
+  computeReference,
+  pairCount,
+  pairsDigest,
+  type PreferenceRows,
+} from '../sft/preference-rows'
+import { adaptedWeights, adapterCounts, frozenBase } from '../model/lora'
+import { formatBytes } from '../../shared/format'
 import { disposeParams, toParams } from '../infer/load'
 import { windowCount, type TokenData } from './data'
 import { SystemSampler, type SystemSample } from './system-sampler'
@@ -255,6 +262,7 @@ export async function trainRun(ctx: RunContext): Promise<RunSummary> {
       'info',
       `Training on ${backendLabel}, ${parallel}, ${describePrecision(train.precision)}.`,
     )
+    if (train.lora) ctx.log('info', describeAdapters(model, train.lora))
     // Preference training and GRPO: where the model starts, on the measures it is judged by.
     if (!resume && (isPreferenceRun(train) || isPolicyRun(train))) await evaluate(0)
     let failuresLogged = 0
@@ -485,13 +493,13 @@ async function referenceLogprobs(
 ): Promise<void> {
   const init = run.data.init
   if (!init) throw new UserError('invalid_params', 'DPO needs the model the run starts from.')
+  // LoRA over an int8 base starts from the rounded weights: that is its reference, kept apart.
+  const lora = train.lora
+  const digest = (rows: PreferenceRows) =>
+    lora?.int8Base ? `${pairsDigest(rows)}:int8-base` : pairsDigest(rows)
   const sets = [...new Set([pairs.train, pairs.val])]
   const missing = sets.filter((rows) => {
-    const kept = ctx.store.referenceLogprobs.get(
-      init.checkpointId,
-      pairsDigest(rows),
-      pairCount(rows),
-    )
+    const kept = ctx.store.referenceLogprobs.get(init.checkpointId, digest(rows), pairCount(rows))
     if (kept) [rows.refChosen, rows.refRejected] = [kept.chosen, kept.rejected]
     return !kept
   })
@@ -501,13 +509,14 @@ async function referenceLogprobs(
   }
   const started = performance.now()
   const net = new Transformer(model)
-  const params = toParams(model, initWeights(ctx.store, run)!)
+  const start = initWeights(ctx.store, run)!
+  const params = toParams(model, lora ? frozenBase(model, lora, start) : start)
   try {
     for (const rows of missing) {
       await computeReference(net, params, rows, train.batchSize)
       ctx.store.referenceLogprobs.put(
         init.checkpointId,
-        pairsDigest(rows),
+        digest(rows),
         { chosen: rows.refChosen!, rejected: rows.refRejected! },
         new Date().toISOString(),
       )
@@ -826,9 +835,21 @@ export function explainFailure(err: unknown, model: ModelConfig, train: TrainCon
   // The wasm backend's C++ aborts when its allocator fails (its heap stops at 4 GB), with
   // nothing but "Aborted()" (measured: full fine-tuning of a 135M model, bench/lora.ts).
   if (/^Aborted\(/.test(text))
-    return `The wasm backend stopped (${text.split('\n')[0].split('.')[0]}), which on this backend means its memory ran out: it has at most 4 GB. ${fixes}${train.lora ? '' : ', or train low-rank adapters (LoRA) instead of every weight'}.`
+    return `The wasm backend stopped (${text.split('\n')[0].split('.')[0]}), which on this backend means its memory ran out: it has at most 4 GB. ${fixes}${train.lora ? (train.lora.int8Base ? '' : ', or hold the frozen weights in int8 (train.lora.int8Base)') : ', or train low-rank adapters (LoRA) instead of every weight'}.`
   return text
 }
+
+/** "LoRA rank 8 on 24 weights (1.2M parameters trained); their 12.6M frozen values held in int8 (12.0 MB instead of 48.1 MB)." */
+function describeAdapters(model: ModelConfig, lora: NonNullable<TrainConfig['lora']>): string {
+  const { adapters, adapted } = adapterCounts(model, lora)
+  const weights = adaptedWeights(model, lora.targets).length
+  const held = lora.int8Base
+    ? `; their ${millions(adapted)} frozen values held in int8 (${formatBytes(adapted)} instead of ${formatBytes(4 * adapted)})`
+    : ''
+  return `LoRA rank ${lora.rank} on ${weights} weights (${millions(adapters)} parameters trained)${held}.`
+}
+
+const millions = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : `${(n / 1e3).toFixed(1)}k`)
 
 const pct = (share: number | undefined) => `${Math.round((share ?? 0) * 100)}%`
 

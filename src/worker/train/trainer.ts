@@ -5,7 +5,14 @@ import { crossEntropy } from '../model/loss'
 import { Transformer, type Params } from '../model/model'
 import { ownedVariable } from '../model/ops'
 import { initialValues, names, scoreSpec } from '../model/params'
-import { adapterScale, adapterSpecs, initialAdapters, isAdapterName } from '../model/lora'
+import {
+  adaptedWeights,
+  adapterScale,
+  adapterSpecs,
+  initialAdapters,
+  isAdapterName,
+} from '../model/lora'
+import { quantizeWeight, type Int8Weight } from '../model/layers/int8-weight'
 import { Rng, type RngState } from '../../shared/rng'
 import {
   grpoSettings,
@@ -176,6 +183,8 @@ export class DivergedError extends Error {
 export class Trainer {
   readonly model: Transformer
   readonly params = new Map<string, tf.Variable>()
+  /** LoRA with `int8Base`: the frozen weights that have adapters, in int8 on the host; else null. */
+  readonly int8Bases: Map<string, Int8Weight> | null
   readonly optimizer: AdamW
   step: number
   private readonly trainable: string[]
@@ -274,9 +283,18 @@ export class Trainer {
     }
     const lora = config.lora
     const reward = isRewardRun(config)
+    // LoRA's int8Base: the adapted weights go here (host memory) instead of into params.
+    this.int8Bases = lora?.int8Base ? new Map() : null
+    const int8Names = new Set(lora?.int8Base ? adaptedWeights(modelConfig, lora.targets) : [])
     this.model = new Transformer(
       modelConfig,
-      lora ? { scale: adapterScale(lora), dropout: lora.dropout } : null,
+      lora
+        ? {
+            scale: adapterScale(lora),
+            dropout: lora.dropout,
+            ...(this.int8Bases ? { int8Bases: this.int8Bases } : {}),
+          }
+        : null,
       reward ? 'score' : 'logits',
     )
     // The model's parameters, then the hidden-state alignment's projections (if any), then
@@ -320,6 +338,10 @@ export class Trainer {
         throw new Error(
           `${spec.name} has ${values.length} values; the model needs [${spec.shape.join(', ')}].`,
         )
+      if (int8Names.has(spec.name)) {
+        this.int8Bases!.set(spec.name, quantizeWeight(values, spec.shape))
+        continue
+      }
       this.params.set(spec.name, ownedVariable(tf.tensor(values, spec.shape), spec.trainable))
     }
     this.trainable = specs.filter((s) => s.trainable).map((s) => s.name)
@@ -396,8 +418,16 @@ export class Trainer {
     model: Transformer
     params: Params
   } {
+    if (this.config.lora) {
+      // The same weights without the adapters (those in int8 included).
+      const model = new Transformer(
+        this.modelConfig,
+        this.int8Bases ? { scale: 0, dropout: 0, int8Bases: this.int8Bases } : null,
+      )
+      const frozen = [...this.params].filter(([name]) => !isAdapterName(name))
+      return { model, params: Object.fromEntries(frozen) }
+    }
     const model = new Transformer(this.modelConfig)
-    if (this.config.lora) return { model, params: Object.fromEntries(this.params) }
     if (!initialWeights)
       throw new Error('GRPO with a KL penalty needs the weights the run started from.')
     const params: Params = {}

@@ -18,8 +18,20 @@ describe('what a run that fails in the engine tells the user', () => {
       model,
       trainConfigSchema.parse({ batchSize: 8, gradientCheckpointing: true, lora: {} }),
     )
-    expect(lora).toContain('or gradient checkpointing (already on).')
-    expect(lora).not.toContain('LoRA')
+    expect(lora).toContain(
+      'or gradient checkpointing (already on), or hold the frozen weights in int8 (train.lora.int8Base).',
+    )
+    expect(lora).not.toContain('train low-rank adapters')
+    const int8 = explainFailure(
+      abort,
+      model,
+      trainConfigSchema.parse({
+        batchSize: 8,
+        gradientCheckpointing: true,
+        lora: { int8Base: true },
+      }),
+    )
+    expect(int8).toContain('or gradient checkpointing (already on).')
   })
 
   it('passes other failures through as they are', () => {

@@ -2,16 +2,18 @@ import * as tf from '@tensorflow/tfjs-core'
 import { transposedProduct } from '../../kernels/matmul-grad'
 import { customGradient } from '../ops'
 import type { Numerics } from '../numerics'
+import { expand, isInt8Weight, stackInt8, type Int8Weight } from './int8-weight'
 
 /**
  * A frozen weight with a low-rank adapter (LoRA, Hu et al. 2021): the product is
  *   x·W + s·(drop(x)·A)·B,   W (in, out), A (in, r), B (r, out), s = α/r,
  * or, for a stack of E experts, W (E, in, out), A (E, in, r), B (E, r, out) against rows
  * (E, C, in). Only A and B are trained; W is never differentiated, so the backward skips
- * its weight gradient (the saving LoRA is for).
+ * its weight gradient (the saving LoRA is for). W may be held in int8 on the host
+ * (`int8Base`): it is then expanded for the forward product and again for the backward's.
  */
 export interface Adapted {
-  base: tf.Tensor
+  base: tf.Tensor | Int8Weight
   a: tf.Tensor
   b: tf.Tensor
   scale: number
@@ -19,13 +21,27 @@ export interface Adapted {
   dropout: { rate: number; seed: number } | null
 }
 
-/** A projection's weight: a plain matrix (or stack), or one with an adapter. */
-export type Weight = tf.Tensor | Adapted
+/**
+ * A projection's weight: a plain matrix (or stack), one held in int8 (a LoRA run's frozen
+ * base seen without its adapter: GRPO's reference), or one with an adapter.
+ */
+export type Weight = tf.Tensor | Int8Weight | Adapted
 
-export const isAdapted = (w: Weight): w is Adapted => !(w instanceof tf.Tensor)
+export const isAdapted = (w: Weight): w is Adapted => !(w instanceof tf.Tensor) && !isInt8Weight(w)
 
 /** The plain weight, or the frozen base of an adapted one. */
-export const baseOf = (w: Weight): tf.Tensor => (isAdapted(w) ? w.base : w)
+export const baseOf = (w: Weight): tf.Tensor | Int8Weight => (isAdapted(w) ? w.base : w)
+
+/** numerics.matmul against a weight that may be held in int8 (expanded for this product only). */
+function baseProduct(x: tf.Tensor, w: tf.Tensor | Int8Weight, numerics: Numerics): tf.Tensor {
+  if (!isInt8Weight(w)) return numerics.matmul(x, w)
+  const full = expand(w)
+  try {
+    return numerics.matmul(x, full)
+  } finally {
+    full.dispose()
+  }
+}
 
 /**
  * x·W for any Weight. The base product goes through `numerics` (reduced precision, QAT);
@@ -34,11 +50,13 @@ export const baseOf = (w: Weight): tf.Tensor => (isAdapted(w) ? w.base : w)
  *   x: (N, in) or (E, C, in)  ->  (N, out) or (E, C, out)
  */
 export function linear(x: tf.Tensor, w: Weight, numerics: Numerics): tf.Tensor {
-  if (!isAdapted(w)) return numerics.matmul(x, w)
+  if (!isAdapted(w)) return baseProduct(x, w, numerics)
   if (numerics.inputGradient) return adaptedProduct(x, w, numerics)
   // Numerics that cannot give their input gradient (QAT's, which LoRA runs refuse): composed.
+  if (isInt8Weight(w.base)) throw new Error('An int8 base needs numerics with an input gradient.')
+  const base = w.base
   return tf.tidy(() => {
-    const y = numerics.matmul(x, w.base)
+    const y = numerics.matmul(x, base)
     const input = w.dropout ? tf.dropout(x, w.dropout.rate, undefined, w.dropout.seed) : x
     const low = tf.matMul(tf.matMul(input, w.a), w.b) // (…, out), through rank r
     return tf.add(y, tf.mul(low, w.scale))
@@ -53,7 +71,8 @@ export function linear(x: tf.Tensor, w: Weight, numerics: Numerics): tf.Tensor {
  * keeps every gradient it computes until the backward pass ends, so each adapted
  * projection left an extra activation-sized gradient (the adapter's share of dx, summed
  * with the base's), and its Add and Mul kept their inputs. This keeps what the base
- * product alone would (x, W) plus x·A (rank r wide), and the dropout mask when there is one.
+ * product alone would (x, W) plus x·A (rank r wide), and the dropout mask when there is one;
+ * an int8 base is not kept as float32 between the passes but expanded again for dx.
  *   x: (…, in), W: (…, in, out), A: (…, in, r), B: (…, r, out)
  */
 function adaptedProduct(x: tf.Tensor, w: Adapted, numerics: Numerics): tf.Tensor {
@@ -68,13 +87,17 @@ function adaptedProduct(x: tf.Tensor, w: Adapted, numerics: Numerics): tf.Tensor
       : null
     const dropped = mask ? tf.mul(input, mask) : input
     const xa = tf.matMul(dropped, a) // (…, r)
-    save(mask ? [dropped, a, b, xa, base, mask] : [dropped, a, b, xa, base])
+    // Saved: dropped, a, b, xa, then the base when it is a tensor, then the mask if any.
+    const held = isInt8Weight(base) ? [] : [base]
+    save([dropped, a, b, xa, ...held, ...(mask ? [mask] : [])])
     return {
-      value: tf.add(numerics.matmul(input, base), tf.mul(tf.matMul(xa, b), scale)),
+      value: tf.add(baseProduct(input, base, numerics), tf.mul(tf.matMul(xa, b), scale)),
       gradFunc: (dy, saved) =>
         // A custom gradient runs outside tfjs's per-input tidy: its temporaries go here.
         tf.tidy(() => {
-          const [sd, sa, sb, sxa, sw, smask] = saved
+          const [sd, sa, sb, sxa] = saved
+          const sw = isInt8Weight(base) ? expand(base) : saved[4]
+          const smask = mask ? saved[saved.length - 1] : null
           const g = tf.mul(mm(dy, sb, false, true), scale) // (…, r)
           const fromAdapter = mm(g, sa, false, true) // (…, in)
           const dx = tf.add(inputGradient(dy, sw), smask ? tf.mul(fromAdapter, smask) : fromAdapter)
@@ -90,7 +113,11 @@ function adaptedProduct(x: tf.Tensor, w: Adapted, numerics: Numerics): tf.Tensor
  * (E, in, out), and adapters (E, in, r), (E, r, out) when every expert has one.
  */
 export function stackWeights(ws: readonly Weight[]): Weight {
-  const base = tf.stack(ws.map(baseOf))
+  const bases = ws.map(baseOf)
+  const int8 = bases.filter(isInt8Weight)
+  if (int8.length !== 0 && int8.length !== bases.length)
+    throw new Error('Either every expert is held in int8 or none.')
+  const base = int8.length ? stackInt8(int8) : tf.stack(bases as tf.Tensor[])
   const adapted = ws.filter(isAdapted)
   if (adapted.length === 0) return base
   if (adapted.length !== ws.length) throw new Error('Either every expert has an adapter or none.')

@@ -32,6 +32,7 @@ export function Estimates({ model, train, env, msPerStep }: EstimatesProps) {
         <dd>
           {formatParams(e.params.total)}
           {model.moe && ` (${formatParams(e.params.active)} active per token)`}
+          {train.lora && `; ${formatParams(mem.trained)} trained (the LoRA adapters)`}
         </dd>
         <dt>Compute</dt>
         <dd>{(e.flopsPerToken / 1e6).toFixed(1)} MFLOP per token (training)</dd>
@@ -41,8 +42,9 @@ export function Estimates({ model, train, env, msPerStep }: EstimatesProps) {
         </dd>
         <dt>Memory</dt>
         <dd>
-          {formatBytes(mem.total)} in all: weights {formatBytes(mem.weights)}, optimizer{' '}
-          {formatBytes(mem.optimizer)}, step peak{' '}
+          {formatBytes(mem.total)} in all: weights {formatBytes(mem.weights)}
+          {mem.int8Weights > 0 && ` and ${formatBytes(mem.int8Weights)} in int8 on the host`},
+          optimizer {formatBytes(mem.optimizer)}, step peak{' '}
           {formatBytes(train.gradientCheckpointing ? mem.stepPeak.checkpointed : mem.stepPeak.full)}{' '}
           per thread ({threads} thread
           {threads === 1 ? '' : 's'})

@@ -19,6 +19,7 @@ import { Rng } from '../../../src/shared/rng'
 import { loraConfigSchema } from '../../../src/shared/config/train'
 import { memoryEstimate } from '../../../src/shared/estimate'
 import { trainConfigSchema } from '../../../src/worker/train/config'
+import { numericsFor } from '../../../src/worker/train/precision'
 import { Trainer } from '../../../src/worker/train/trainer'
 import { setupTf, testBackend } from '../../helpers/tfjs'
 
@@ -156,11 +157,12 @@ describe('LoRA over a base held in int8', () => {
   )
 
   it.each([
-    ['a matrix', [6, 5]],
-    ['a stack of experts', [3, 4, 5]],
+    ['a matrix', float32Numerics, [6, 5]],
+    ['a matrix, bf16 emulated', numericsFor('bf16'), [6, 5]],
+    ['a stack of experts', float32Numerics, [3, 4, 5]],
   ] as const)(
     "an adapted product over int8 has the float32 base's value and gradients, dropout included (%s)",
-    async (_, xShape) => {
+    async (_, numerics, xShape) => {
       const lead = xShape.length === 3 ? [xShape[0]] : []
       const rng = new Rng(9)
       const t = (shape: number[]) =>
@@ -189,9 +191,7 @@ describe('LoRA over a base held in int8', () => {
       const dropout = { rate: 0.3, seed: 11 }
       const run = (base: tf.Tensor | Int8Weight) =>
         tf.grads((xx, aa, bb) =>
-          tf.sum(
-            tf.square(linear(xx, { base, a: aa, b: bb, scale: 1.5, dropout }, float32Numerics)),
-          ),
+          tf.sum(tf.square(linear(xx, { base, a: aa, b: bb, scale: 1.5, dropout }, numerics))),
         )([x, a, b])
       const fromInt8 = run(q)
       const fromFloat = run(baseTensor)

@@ -22,37 +22,21 @@ import { trainConfigSchema } from '../../../src/worker/train/config'
 import { numericsFor } from '../../../src/worker/train/precision'
 import { Trainer } from '../../../src/worker/train/trainer'
 import { setupTf, testBackend } from '../../helpers/tfjs'
+import { loraDense, loraMoe, maxDiff } from '../../helpers/lora-models'
 
 beforeAll(async () => {
   await setupTf()
 })
 
-const dense = modelConfigSchema.parse({
-  vocabSize: 12,
-  contextLength: 16,
-  layers: 2,
-  heads: 2,
-  width: 16,
-})
-// Host-routed experts (no capacity), and with a capacity: stacked experts on a GPU backend.
-const moeModel = (capacityFactor: number | null) =>
-  modelConfigSchema.parse({
-    vocabSize: 12,
-    contextLength: 16,
-    layers: 2,
-    heads: 2,
-    width: 16,
-    moe: { routedExperts: 4, topK: 2, firstDenseLayers: 1, sharedExperts: 1, capacityFactor },
-  })
+const dense = loraDense
+const moeModel = loraMoe
+
 const int8Lora = loraConfigSchema.parse({
   rank: 4,
   alpha: 8,
   targets: ['attention', 'mlp', 'experts'],
   int8Base: true,
 })
-
-const maxDiff = (a: Float32Array, b: Float32Array) =>
-  a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0)
 
 const shapeOf = (c: ModelConfig) => new Map(paramSpecs(c).map((s) => [s.name, s.shape]))
 

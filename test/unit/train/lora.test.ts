@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { modelConfigSchema, type ModelConfig } from '../../../src/worker/model/config'
+import type { ModelConfig } from '../../../src/worker/model/config'
 import {
   adaptedWeights,
   adapterNames,
@@ -23,28 +23,15 @@ import type { Numerics } from '../../../src/worker/model/numerics'
 import { numericsFor } from '../../../src/worker/train/precision'
 import { Trainer } from '../../../src/worker/train/trainer'
 import { setupTf, testBackend } from '../../helpers/tfjs'
+import { loraDense, loraMoe, maxDiff } from '../../helpers/lora-models'
 
 beforeAll(async () => {
   await setupTf()
 })
 
-const dense = modelConfigSchema.parse({
-  vocabSize: 12,
-  contextLength: 16,
-  layers: 2,
-  heads: 2,
-  width: 16,
-})
-// Host-routed experts (no capacity), and with a capacity: stacked experts on a GPU backend.
-const moeModel = (capacityFactor: number | null) =>
-  modelConfigSchema.parse({
-    vocabSize: 12,
-    contextLength: 16,
-    layers: 2,
-    heads: 2,
-    width: 16,
-    moe: { routedExperts: 4, topK: 2, firstDenseLayers: 1, sharedExperts: 1, capacityFactor },
-  })
+const dense = loraDense
+const moeModel = loraMoe
+
 const everything = loraConfigSchema.parse({
   rank: 4,
   alpha: 8,
@@ -82,9 +69,6 @@ async function logits(model: Transformer, P: Params, B: number, T: number, seed 
   tf.dispose([x, out.logits, ...(out.aux ? [out.aux] : [])])
   return values
 }
-
-const maxDiff = (a: Float32Array, b: Float32Array) =>
-  a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0)
 
 describe('LoRA adapters', () => {
   it('give exactly the logits of their weights merged: dense, routed experts and stacked experts', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Store } from '../../src/store'
@@ -258,4 +258,22 @@ test('reinforces a fine-tuned model with GRPO and LoRA from the run form, its re
   await expect(page.getByLabel('Run log')).toContainText(/frozen values held in int8/)
   for (const chart of [/^GRPO rewards/, /^GRPO accuracy/, /^GRPO KL/, /^Reply length/])
     await expect(page.getByRole('figure', { name: chart })).toBeVisible()
+  // Its adapters alone, for PEFT: the dialog and the folder's README say they were trained
+  // over the rounded base.
+  await page.keyboard.press('Control+6')
+  await page
+    .getByRole('navigation', { name: 'Runs with checkpoints' })
+    .getByText('sums-grpo')
+    .click()
+  await page.getByRole('button', { name: 'Export…' }).click()
+  const dialog = page.getByRole('dialog')
+  await dialog.getByRole('radio', { name: 'LoRA adapters' }).check()
+  await expect(dialog.getByText(/over its base rounded to int8/)).toBeVisible()
+  const adapters = join(dir, 'grpo-adapters')
+  await dialog.getByLabel('Folder (new, or empty)').fill(adapters)
+  await dialog.getByRole('button', { name: 'Export', exact: true }).click()
+  await expect(page.getByText(/Exported .* to /)).toBeVisible({ timeout: 60_000 })
+  expect(readFileSync(join(adapters, 'README.md'), 'utf8')).toMatch(
+    /trained over the base held in int8/,
+  )
 })

@@ -112,6 +112,12 @@ export function exportAdapter(
       '',
       'Frugal exports the merged model too (a Hugging Face folder or a GGUF file of this checkpoint).',
       '',
+      ...(lora.int8Base
+        ? [
+            'These adapters were trained over the base held in int8 (each adapted weight rounded per output column, symmetric, scale max|w|/127). On the float32 base they give a model close to, not exactly, the one Frugal trained; for exactly that one, export the merged model.',
+            '',
+          ]
+        : []),
     ].join('\n'),
   )
   return {

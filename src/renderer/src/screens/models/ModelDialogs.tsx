@@ -88,7 +88,11 @@ export function ExportDialog({
       title={`Export ${run.name} @ step ${formatCount(checkpoint?.step ?? 0)}`}
       purpose={format === 'gguf' ? 'exportGguf' : 'exportModel'}
       label={f.label}
-      hint={f.hint}
+      hint={
+        format === 'peft' && run.train.lora?.int8Base
+          ? `${f.hint} This run trained them over its base rounded to int8: on the float32 base they give a model close to, not exactly, the merged export.`
+          : f.hint
+      }
       placeholder={
         format === 'gguf' ? `/home/you/models/${run.name}.gguf` : `/home/you/models/${run.name}`
       }

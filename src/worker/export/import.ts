@@ -9,6 +9,7 @@ import { trainConfigSchema } from '../train/config'
 import { configFromHf, fromHfTensors, hfHeadOf, type HfHead, type HfTensor } from './hf'
 import { dequantizeRows } from './quantize'
 import { readSafetensors, toFloat32, type StoredTensor } from './safetensors'
+import type { JobResults } from '../../shared/jobs'
 
 /** A model folder read back: what Frugal needs to run or train from it. */
 export interface HfFolder {
@@ -157,15 +158,8 @@ function readChatTemplate(dir: string): string | null {
   )
 }
 
-export interface ImportResult {
-  runId: string
-  name: string
-  checkpointId: number
-  tokenizerId: number
-  tokenizerName: string
-  parameters: number
-  dtype: string
-}
+/** What a model import returns: declared with the job kind (shared/jobs.ts). */
+export type ImportResult = JobResults['model.import']
 
 /** A name not yet taken: "name", else "name (2)", "name (3)"... */
 function freeName(taken: (name: string) => boolean, name: string): string {

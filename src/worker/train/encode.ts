@@ -2,6 +2,7 @@ import type { Store } from '../../store'
 import { UserError } from '../../shared/errors'
 import type { Tokenizer } from '../tokenizer'
 import { corpusInfo, corpusTexts } from './corpus'
+import type { JobResults } from '../../shared/jobs'
 
 export interface EncodeOptions {
   datasetId: number
@@ -13,15 +14,8 @@ export interface EncodeOptions {
   log?: (message: string) => void
 }
 
-export interface EncodeResult {
-  tokenSetId: number
-  trainTokens: number
-  valTokens: number
-  trainDocs: number
-  valDocs: number
-  splitBy: 'document' | 'position'
-  megabytesPerSecond: number
-}
+/** What an encoding job returns: declared with the job kind (shared/jobs.ts). */
+export type EncodeResult = JobResults['tokens.encode']
 
 /** Shard size in tokens: a few MB per row keeps SQLite blobs cheap to read and write. */
 const SHARD_TOKENS = 1 << 21

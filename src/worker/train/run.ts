@@ -40,6 +40,7 @@ import { Transformer, type Params } from '../model/model'
 import { paramSpecs } from '../model/params'
 import { DivergedError, Trainer, type StepMetrics, type TrainingState } from './trainer'
 import { describePrecision } from './precision'
+import type { JobResults } from '../../shared/jobs'
 
 export interface RunContext {
   store: Store
@@ -66,18 +67,8 @@ export interface StepReport extends StepMetrics {
   valLoss: number | null
 }
 
-export interface RunSummary {
-  runId: string
-  status: 'completed' | 'stopped' | 'paused'
-  step: number
-  trainLoss: number | null
-  valLoss: number | null
-  bestValLoss: number | null
-  tokensPerSec: number
-  wallMs: number
-  backend: string
-  checkpoint: { id: number; kind: string; rawBytes: number; storedBytes: number } | null
-}
+/** What a training job returns: declared with the job kind (shared/jobs.ts). */
+export type RunSummary = JobResults['train.run']
 
 const FULL_CHECKPOINT_EVERY = 4
 const MAX_ROLLBACKS = 3

@@ -1,5 +1,11 @@
 import { z } from 'zod'
-import { exportDtypes, exportFormats, refineExport, type ExportFormat } from './export'
+import {
+  exportDtypes,
+  exportFormats,
+  refineExport,
+  type ExportDtype,
+  type ExportFormat,
+} from './export'
 import type { ApiError } from './errors'
 import type { BackendInfo } from './types'
 import { ruleSetSchema } from './data/rules'
@@ -331,11 +337,16 @@ export const jobKindDefinitions = defineJobKinds({
       .superRefine(refineExport),
     result: declareResult<{
       format: ExportFormat
+      /** The folder written (hf, peft), or the folder holding the file (gguf). */
       dir: string
       files: string[]
       bytes: number
-      dtype: string
+      dtype: ExportDtype
       parameters: number
+      /**
+       * GGUF q8_0: validation perplexity with the float32 weights and with the file's, when
+       * the run has encoded validation data (an imported model has none).
+       */
       quantization: ExportQuantization | null
     }>(),
     title: 'Export model',

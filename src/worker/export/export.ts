@@ -17,24 +17,12 @@ import { fromHfTensors, hfConfig, toHfTensors, type HfHead, type HfTensor } from
 import { isRewardRun, trainConfigSchema } from '../train/config'
 import { dequantizeRows, quantizeRows } from './quantize'
 import { bytesOf, writeSafetensors, type StoredTensor } from './safetensors'
-import type { ExportQuantization } from '../../shared/jobs'
+import type { ExportQuantization, JobResults } from '../../shared/jobs'
 
 export type { ExportDtype } from '../../shared/export'
 
-export interface ExportResult {
-  format: ExportFormat
-  /** The folder written (hf), or the folder holding the file (gguf). */
-  dir: string
-  files: string[]
-  bytes: number
-  dtype: ExportDtype
-  parameters: number
-  /**
-   * GGUF q8_0: validation perplexity with the float32 weights and with the file's, when the
-   * run has encoded validation data (an imported model has none).
-   */
-  quantization: ExportQuantization | null
-}
+/** What an export returns: declared with the job kind (shared/jobs.ts). */
+export type ExportResult = JobResults['model.export']
 
 export type { ExportQuantization } from '../../shared/jobs'
 

@@ -124,6 +124,9 @@ describe('review API', () => {
     expect(preview.total).toBeGreaterThan(10)
     const bulk = await call('review.bulk', { queue, change })
     expect(bulk.action).toMatchObject({ documents: preview.total, field: 'decision' })
+    // So many decisions retrain the quality model, which re-scores every document: let it
+    // finish, or the verdicts below would race it.
+    if (bulk.retrainJob) await finished(bulk.retrainJob)
     expect((await call('review.counts', { queue })).total).toBe(0) // all kept now
     await call('review.undo', { datasetId })
     expect((await call('review.counts', { queue })).total).toBe(preview.total)
@@ -131,7 +134,11 @@ describe('review API', () => {
     const sample = await call('review.createSample', { datasetId, of: 'kept', size: 20, seed: 9 })
     const audit: Queue = { datasetId, source: { kind: 'audit', sampleId: sample.id } }
     const doc = (await call('review.step', { queue: audit, direction: 'first' }))!
-    await call('review.decide', { documentId: doc.id, decision: 'remove' })
+    expect(doc.status).toBe('kept')
+    const decided = await call('review.decide', { documentId: doc.id, decision: 'remove' })
+    if (decided.retrainJob) await finished(decided.retrainJob)
+    const automatic = (await call('data.document', { id: doc.id })).autoStatus
+    expect(automatic).not.toBeNull()
     await call('review.note', { documentId: doc.id, note: 'a cookie banner, not an article' })
     const out = join(dir, 'decisions.jsonl')
     const job = await finished(await call('review.export', { datasetId, out }))
@@ -143,7 +150,7 @@ describe('review API', () => {
     expect(row).toMatchObject({
       id: doc.id,
       decision: 'remove',
-      automatic: 'kept',
+      automatic,
       note: 'a cookie banner, not an article',
     })
     expect((await fails('review.export', { datasetId, out })).code).toBe('conflict')

@@ -10,6 +10,9 @@ import { swapLast2 } from '../kernels/matmul-grad'
 /**
  * tf.customGrad with typed arguments: `f` gets the input tensors and tfjs's save function
  * (tensors it needs in the backward must be saved, not captured: captured ones are disposed).
+ * The backward runs in its own tidy: tfjs calls a custom gradient outside the per-input
+ * tidy its registered gradients get, so whatever one made besides its result (a rounded
+ * copy, a one-hot target, a transpose) stayed alive until the whole backward pass ended.
  */
 export function customGradient<T extends tf.Tensor>(
   f: (
@@ -17,8 +20,13 @@ export function customGradient<T extends tf.Tensor>(
     save: tf.GradSaveFunc,
   ) => { value: T; gradFunc: (dy: T, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] },
 ): (...inputs: tf.Tensor[]) => T {
-  const op = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) =>
-    f(args.slice(0, -1) as tf.Tensor[], args[args.length - 1] as tf.GradSaveFunc)) as never)
+  const op = tf.customGrad(((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const { value, gradFunc } = f(
+      args.slice(0, -1) as tf.Tensor[],
+      args[args.length - 1] as tf.GradSaveFunc,
+    )
+    return { value, gradFunc: (dy: T, saved: tf.Tensor[]) => tf.tidy(() => gradFunc(dy, saved)) }
+  }) as never)
   return (...inputs) => op(...inputs) as T
 }
 

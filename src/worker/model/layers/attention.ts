@@ -169,13 +169,11 @@ function fusedAttention(
       gradFunc: (dout, [qs, ks, vs, ms, os]) => {
         const stats = run(ATTENTION_STATS, { q: qs, k: ks, mask: ms, out: os, dout }) // (B·H·T, 2)
         const inputs = { q: qs, k: ks, v: vs, mask: ms, dout, stats }
-        const grads = [
+        return [
           run(ATTENTION_GRAD_Q, inputs),
           run(ATTENTION_GRAD_K, inputs),
           run(ATTENTION_GRAD_V, { q: qs, k: ks, mask: ms, dout, stats }),
         ]
-        stats.dispose()
-        return grads
       },
     }
   })

@@ -92,17 +92,15 @@ function adaptedProduct(x: tf.Tensor, w: Adapted, numerics: Numerics): tf.Tensor
     save([dropped, a, b, xa, ...held, ...(mask ? [mask] : [])])
     return {
       value: tf.add(baseProduct(input, base, numerics), tf.mul(tf.matMul(xa, b), scale)),
-      gradFunc: (dy, saved) =>
-        // A custom gradient runs outside tfjs's per-input tidy: its temporaries go here.
-        tf.tidy(() => {
-          const [sd, sa, sb, sxa] = saved
-          const sw = isInt8Weight(base) ? expand(base) : saved[4]
-          const smask = mask ? saved[saved.length - 1] : null
-          const g = tf.mul(mm(dy, sb, false, true), scale) // (…, r)
-          const fromAdapter = mm(g, sa, false, true) // (…, in)
-          const dx = tf.add(inputGradient(dy, sw), smask ? tf.mul(fromAdapter, smask) : fromAdapter)
-          return [dx, mm(sd, g, true, false), tf.mul(mm(sxa, dy, true, false), scale)]
-        }),
+      gradFunc: (dy, saved) => {
+        const [sd, sa, sb, sxa] = saved
+        const sw = isInt8Weight(base) ? expand(base) : saved[4]
+        const smask = mask ? saved[saved.length - 1] : null
+        const g = tf.mul(mm(dy, sb, false, true), scale) // (…, r)
+        const fromAdapter = mm(g, sa, false, true) // (…, in)
+        const dx = tf.add(inputGradient(dy, sw), smask ? tf.mul(fromAdapter, smask) : fromAdapter)
+        return [dx, mm(sd, g, true, false), tf.mul(mm(sxa, dy, true, false), scale)]
+      },
     }
   })
   return op(x, w.a, w.b)

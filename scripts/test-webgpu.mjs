@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process'
 const suites = [
   'test/unit/model/gradients.test.ts',
   'test/unit/model/backward-memory.test.ts',
+  'test/unit/train/backprop.test.ts',
   'test/unit/train/trainer.test.ts',
   'test/unit/train/resume.test.ts',
   'test/unit/infer/decoder.test.ts',

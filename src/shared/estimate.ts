@@ -51,12 +51,14 @@ export function trainingFlopsPerToken(c: ModelConfig, T = c.contextLength): numb
 
 /**
  * Peak tensor memory of one training step, in float32 elements, fitted to tfjs's own
- * accounting on the wasm backend (tf.profile peakBytes; bench/memory.ts measures it):
- * per layer 90·N·D + 12·N·F + 7·B·H·T², plus 14·k·N·D for a MoE layer's gathered and
- * scattered copies, plus 6·N·V for the logits and 2·P for gradients. N = tokens in the
- * micro-batch, F = FFN width (all experts a token visits), H = heads. Within 2% of the
- * measured peak on nine dense shapes and 4% on MoE; checkpointed: the blocks' inputs plus
- * the largest single block.
+ * accounting on the wasm backend (tf.profile peakBytes; bench/memory.ts measures it), with
+ * the backward pass freeing what each node saved and each gradient once used
+ * (worker/train/backprop.ts): per layer 17·N·D + 16·N·F + 3.5·B·H·T², plus 6·N·V for the
+ * logits, plus 1·P for gradients (added by the caller). N = tokens in the micro-batch,
+ * F = FFN width (all experts a token visits), H = heads. Within 7% of the measured peak on
+ * twelve shapes, dense and MoE, vocabularies 66-8,192, contexts 32-512. Checkpointed, the
+ * blocks' inputs (three copies each: kept, recomputed, and the gradient between blocks)
+ * plus the larger of the head's phase (5·N·V) and one block's: within 20%.
  */
 function activationFloats(c: ModelConfig, B: number, T: number, checkpointing: boolean): number {
   const N = B * T
@@ -64,11 +66,10 @@ function activationFloats(c: ModelConfig, B: number, T: number, checkpointing: b
   const perLayer = Array.from({ length: c.layers }, (_, l) => {
     const moe = isMoeLayer(c, l) && c.moe ? c.moe : null
     const F = moe ? (moe.topK + moe.sharedExperts) * expertHidden(c) : denseHidden(c)
-    return 90 * N * D + 12 * N * F + 7 * B * c.heads * T * T + (moe ? 14 * moe.topK * N * D : 0)
+    return 17 * N * D + 16 * N * F + 3.5 * B * c.heads * T * T
   })
-  const head = 6 * N * c.vocabSize
-  if (!checkpointing) return perLayer.reduce((a, b) => a + b, 0) + head
-  return c.layers * N * D + Math.max(...perLayer) + head
+  if (!checkpointing) return perLayer.reduce((a, b) => a + b, 0) + 6 * N * c.vocabSize
+  return 3 * c.layers * N * D + Math.max(5 * N * c.vocabSize, ...perLayer)
 }
 
 export interface MemoryEstimate {

@@ -8,6 +8,7 @@ import {
   type Routing,
 } from '../model/layers/moe'
 import { readsSync, readTogether } from '../kernels/host-views'
+import { gradientsOf, variableGradients } from './backprop'
 import { crossEntropy, distillationKl } from '../model/loss'
 import { preferenceLoss, type PreferenceObjective } from '../model/preference-loss'
 import { policyLoss, type PolicyObjective } from '../model/policy-loss'
@@ -219,7 +220,7 @@ async function fullTape(r: GradientRequest, layout: Layout): Promise<GradientRes
   const targets = tf.tensor1d(batch.targets, 'int32')
   const routing = await routingFor(r, P, ids, masks, layout.tables)
   const rewards: tf.Scalar[] = []
-  const { value, grads } = tf.variableGrads(() => {
+  const { value, grads } = variableGradients(() => {
     const out = model.forward(P, ids, batch.B, batch.T, {
       numerics: r.numerics,
       ...(masks ? { dropPath: masks } : {}),
@@ -327,7 +328,7 @@ async function checkpointed(r: GradientRequest, layout: Layout): Promise<Gradien
     align.alignment.pairs.forEach((p, i) => {
       const h = p.student === c.layers - 1 ? x : inputs[p.student + 1]
       const W = p.projection ? [P[p.projection]] : []
-      const g = tf.grads((hs: tf.Tensor, ...w: tf.Tensor[]) => {
+      const g = gradientsOf((hs: tf.Tensor, ...w: tf.Tensor[]) => {
         const Q = p.projection ? { ...P, [p.projection]: w[0] } : P
         const m = pairLoss(p, Q, hs as tf.Tensor2D, align.targets[i])
         pairLosses.push(tf.keep(m))
@@ -350,7 +351,7 @@ async function checkpointed(r: GradientRequest, layout: Layout): Promise<Gradien
   let loss: tf.Scalar | null = null
   let kl: tf.Scalar | null = null
   const rewards: tf.Scalar[] = []
-  const headGrads = tf.grads((xL: tf.Tensor, ...hp: tf.Tensor[]) => {
+  const headGrads = gradientsOf((xL: tf.Tensor, ...hp: tf.Tensor[]) => {
     const Q = { ...P }
     headNames.forEach((n, i) => (Q[n] = hp[i]))
     const logits = model.head(Q, xL as tf.Tensor2D, r.numerics)
@@ -380,7 +381,7 @@ async function checkpointed(r: GradientRequest, layout: Layout): Promise<Gradien
     // What the recompute's block keeps past tf.grads' scope: its auxiliary loss (needed
     // by the backward, so freed after it) and a tally repeating the first pass's.
     const kept: tf.Tensor[] = []
-    const g = tf.grads((xIn: tf.Tensor, ...bp: tf.Tensor[]) => {
+    const g = gradientsOf((xIn: tf.Tensor, ...bp: tf.Tensor[]) => {
       const Q = { ...P }
       blockNames.forEach((n, i) => (Q[n] = bp[i]!))
       const out = model.block(Q, l, xIn as tf.Tensor2D, B, T, { ...opts(l), routing: routing[l] })
@@ -398,9 +399,9 @@ async function checkpointed(r: GradientRequest, layout: Layout): Promise<Gradien
 
   // 4. Embedding lookup.
   if (trainable.has(names.embed)) {
-    const [dEmbed] = tf.grads((e: tf.Tensor) => tf.sum<tf.Scalar>(tf.mul(gatherRows(e, ids), dy)))([
-      P[names.embed],
-    ])
+    const [dEmbed] = gradientsOf((e: tf.Tensor) =>
+      tf.sum<tf.Scalar>(tf.mul(gatherRows(e, ids), dy)),
+    )([P[names.embed]])
     accumulate(names.embed, dEmbed)
   }
   dy.dispose()

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { hasFusedKernel } from '../kernels/fused'
+import { transposedProduct } from '../kernels/matmul-grad'
 import { has16BitStorage, PACK16, QUANTIZE, UNPACK16 } from '../kernels/webgpu-half'
 import type { Numerics } from '../model/numerics'
 import { float32Numerics } from '../model/model'
-import { customGradient, transposeLast2 } from '../model/ops'
+import { customGradient } from '../model/ops'
 import type { Precision } from '../../shared/config/train'
 
 /**
@@ -111,7 +112,11 @@ export function lowPrecisionMatmul(f: FloatFormat): Numerics['matmul'] {
               ]
             : (saved as [tf.Tensor, tf.Tensor])
           const qdy = quantize(dy, f)
-          return [tf.matMul(qdy, transposeLast2(sb)), tf.matMul(transposeLast2(sa), qdy)]
+          // Transpose flags where the backend takes them (no transposed copies on webgpu).
+          return [
+            transposedProduct(tf, qdy, sb, false, true),
+            transposedProduct(tf, sa, qdy, true, false),
+          ]
         },
       }
     })
@@ -151,7 +156,7 @@ export function numericsFor(precision: Precision): Numerics {
   return {
     matmul: lowPrecisionMatmul(f),
     // lowPrecisionMatmul's own da: q(dy)·q(b)ᵀ.
-    inputGradient: (dy, b) => tf.matMul(quantize(dy, f), transposeLast2(quantize(b, f))),
+    inputGradient: (dy, b) => transposedProduct(tf, quantize(dy, f), quantize(b, f), false, true),
     ...(stores16Bits(f)
       ? { attentionInputs: (t: tf.Tensor2D) => roundedStraightThrough(t, f) }
       : {}),

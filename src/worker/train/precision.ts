@@ -105,18 +105,20 @@ export function lowPrecisionMatmul(f: FloatFormat): Numerics['matmul'] {
       return {
         value: tf.matMul(qa, qb),
         gradFunc: (dy, saved) => {
-          const [sa, sb] = packed
-            ? [
-                unpack16(saved[0], f, a.shape),
-                weight ? quantize(saved[1], f) : unpack16(saved[1], f, b.shape),
-              ]
-            : (saved as [tf.Tensor, tf.Tensor])
           const qdy = quantize(dy, f)
-          // Transpose flags where the backend takes them (no transposed copies on webgpu).
-          return [
-            transposedProduct(tf, qdy, sb, false, true),
-            transposedProduct(tf, sa, qdy, true, false),
-          ]
+          // One operand's float32 copy at a time (each as large as what it copies; the
+          // vocabulary head's weight is the largest): da with the weight's, then that copy
+          // goes before db takes the activation's. Transpose flags where the backend takes
+          // them (no transposed copies on webgpu).
+          const sb = !packed
+            ? saved[1]
+            : weight
+              ? quantize(saved[1], f)
+              : unpack16(saved[1], f, b.shape)
+          const da = transposedProduct(tf, qdy, sb, false, true)
+          if (packed) sb.dispose()
+          const sa = packed ? unpack16(saved[0], f, a.shape) : saved[0]
+          return [da, transposedProduct(tf, sa, qdy, true, false)]
         },
       }
     })

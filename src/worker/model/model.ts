@@ -246,7 +246,7 @@ export class Transformer {
     const { cache, attention: seen } = opts
     const t = opts.tables ?? (cache ? this.tablesAt(cache.length, T) : this.tablesFor(B, T))
     const a = attention(
-      rmsNorm(x, P[names.attnNorm(s)] as tf.Tensor1D, c.normEps),
+      rmsNorm(x, P[names.attnNorm(s)] as tf.Tensor1D, c.normEps, opts.numerics.saved),
       {
         q: this.weight(P, names.q(s), opts.adapterSeed),
         k: this.weight(P, names.k(s), opts.adapterSeed),
@@ -307,7 +307,7 @@ export class Transformer {
   ): BlockOutput {
     const c = this.config
     const s = weightSetOf(c, layer)
-    const n = rmsNorm(x1, P[names.ffnNorm(s)] as tf.Tensor1D, c.normEps)
+    const n = rmsNorm(x1, P[names.ffnNorm(s)] as tf.Tensor1D, c.normEps, opts.numerics.saved)
     let f: tf.Tensor2D
     let moeStats: MoeReport | null = null
     let aux: tf.Scalar | null = null
@@ -339,7 +339,7 @@ export class Transformer {
   head(P: Params, x: tf.Tensor2D, numerics: Numerics): tf.Tensor2D {
     const c = this.config
     return tf.tidy(() => {
-      const n = rmsNorm(x, P[names.finalNorm] as tf.Tensor1D, c.normEps)
+      const n = rmsNorm(x, P[names.finalNorm] as tf.Tensor1D, c.normEps, numerics.saved)
       if (this.predicts === 'score') return numerics.matmul(n, P[names.score]) as tf.Tensor2D
       // An explicit transpose: wasm's matmul is an order of magnitude slower with transpose flags.
       const w = c.tieEmbeddings ? tf.transpose(P[names.embed]) : P[names.lmHead]

@@ -27,4 +27,18 @@ export interface Numerics {
    * products must go through `matmul` (the emulated formats on CPU backends, fp8).
    */
   attentionInputs?: (t: tf.Tensor2D) => tf.Tensor2D
+  /**
+   * How a fused operation (RMSNorm, SwiGLU's gate) keeps an activation for its backward
+   * pass: in 16 bits for bf16/fp16 on a backend that stores 16 bits (webgpu), as a 16-bit
+   * kernel's output would have been stored, which halves what a step holds between its
+   * passes. Absent: kept as it is, in float32.
+   */
+  saved?: ActivationStore
+}
+
+/** An activation kept for the backward pass in another form, and given back in float32. */
+export interface ActivationStore {
+  keep(t: tf.Tensor): tf.Tensor
+  /** What `keep` made, in float32 again, shaped `shape`. */
+  restore(kept: tf.Tensor, shape: number[]): tf.Tensor
 }

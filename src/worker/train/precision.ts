@@ -160,7 +160,13 @@ export function numericsFor(precision: Precision): Numerics {
     // lowPrecisionMatmul's own da: q(dy)·q(b)ᵀ.
     inputGradient: (dy, b) => transposedProduct(tf, quantize(dy, f), quantize(b, f), false, true),
     ...(stores16Bits(f)
-      ? { attentionInputs: (t: tf.Tensor2D) => roundedStraightThrough(t, f) }
+      ? {
+          attentionInputs: (t: tf.Tensor2D) => roundedStraightThrough(t, f),
+          saved: {
+            keep: (t: tf.Tensor) => pack16(t, f),
+            restore: (kept: tf.Tensor, shape: number[]) => unpack16(kept, f, shape),
+          },
+        }
       : {}),
   }
 }

@@ -14,12 +14,15 @@ import {
   describePrecision,
   formats,
   lowPrecisionMatmul,
+  numericsFor,
   quantizeScalar,
   stores16Bits,
 } from '../../../src/worker/train/precision'
 import { probeValues } from '../../helpers/float-probes'
 import { swigluGate } from '../../../src/worker/model/layers/swiglu'
 import { crossEntropy } from '../../../src/worker/model/loss'
+import { gradientsOf } from '../../../src/worker/train/backprop'
+import { customGradient } from '../../../src/worker/model/ops'
 import { randomTensor, setupTf, testBackend } from '../../helpers/tfjs'
 
 /**
@@ -267,6 +270,62 @@ describe.runIf(testBackend === 'webgpu')('fused webgpu kernels', () => {
       tf.dispose([packed, back])
     }
     x.dispose()
+  })
+
+  it("16-bit runs keep RMSNorm's and the SwiGLU gate's inputs in 16 bits for the backward", async () => {
+    const store = numericsFor('bf16').saved
+    expect(store).toBeDefined()
+    expect(numericsFor('fp32').saved).toBeUndefined()
+    /** Bytes alive when the backward reaches the op's output, and the input gradients. */
+    const measure = async (f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[]) => {
+      let held = 0
+      const probe = customGradient(([t]) => ({
+        value: tf.clone(t),
+        gradFunc: (dy) => {
+          held = tf.memory().numBytes
+          return [dy]
+        },
+      }))
+      const dy = randomTensor([256, 128], 5)
+      const before = tf.memory().numBytes
+      const grads = gradientsOf((...xs) => tf.sum(tf.mul(probe(f(...xs)), dy)))(inputs)
+      const values = await Promise.all(grads.map((g) => g.data()))
+      tf.dispose([dy, ...grads])
+      return { held: held - before, values }
+    }
+    const x = randomTensor([256, 128], 1, 2)
+    const w = randomTensor([128], 2)
+    const u = randomTensor([256, 128], 3)
+    const bytes = 256 * 128 * 4
+    for (const [what, f, inputs, kept] of [
+      [
+        'RMSNorm',
+        (s?: typeof store) => (a: tf.Tensor, b: tf.Tensor) =>
+          rmsNorm(a as tf.Tensor2D, b as tf.Tensor1D, 1e-5, s),
+        [x, w],
+        1,
+      ],
+      [
+        'SwiGLU gate',
+        (s?: typeof store) => (a: tf.Tensor, b: tf.Tensor) => swigluGate(a, b, s),
+        [x, u],
+        2,
+      ],
+    ] as const) {
+      const plain = await measure(f(), [...inputs])
+      const half = await measure(f(store), [...inputs])
+      // What the op keeps between the passes: half the bytes of its float32 inputs.
+      expect(plain.held - half.held, what).toBe((kept * bytes) / 2)
+      // The backward sees its inputs rounded to bf16: gradients within bf16's step of float32's.
+      for (let i = 0; i < plain.values.length; i++) {
+        const scale = Math.max(...Array.from(plain.values[i], Math.abs))
+        const worst = Math.max(
+          ...Array.from(plain.values[i], (v, j) => Math.abs(v - half.values[i][j])),
+        )
+        expect(worst / scale, `${what}: gradient ${i}`).toBeLessThan(2 ** -6)
+      }
+    }
+    tf.dispose([x, w, u])
   })
 
   it('bf16 and fp16 GEMMs keep their inputs in 16 bits and compute what the float32 emulation does', async () => {

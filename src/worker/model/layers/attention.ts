@@ -102,7 +102,7 @@ export function attention(
     }
     // QK-norm normalizes each head's vector over its hs dims, before the rotation (Qwen3).
     const perHead = (t: tf.Tensor2D, g: tf.Tensor1D | undefined): tf.Tensor2D =>
-      g ? tf.reshape(rmsNorm(tf.reshape(t, [-1, hs]), g, w.norm!.eps), t.shape) : t
+      g ? tf.reshape(rmsNorm(tf.reshape(t, [-1, hs]), g, w.norm!.eps, numerics.saved), t.shape) : t
     const q = applyRope(perHead(project(w.q, w.bias?.q), w.norm?.q), ropeQ, hs) // (B·T, H·hs)
     const k0 = applyRope(perHead(project(w.k, w.bias?.k), w.norm?.k), ropeK, hs) // (B·T, Hkv·hs)
     const v0 = project(w.v, w.bias?.v) // (B·T, Hkv·hs)

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { hasFusedKernel } from '../../kernels/fused'
 import { SWIGLU, SWIGLU_GRAD_G, SWIGLU_GRAD_U } from '../../kernels/webgpu-swiglu'
-import type { Numerics } from '../numerics'
+import type { ActivationStore, Numerics } from '../numerics'
 import { customGradient } from '../ops'
 import { linear, type Weight } from './linear'
 
@@ -23,23 +23,26 @@ export function swiglu<T extends tf.Tensor>(x: T, w: SwigluWeights, numerics: Nu
   return tf.tidy(() => {
     const g = linear(x, w.gate, numerics) // (…, N, H)
     const u = linear(x, w.up, numerics) // (…, N, H)
-    return linear(swigluGate(g, u), w.down, numerics) as T
+    return linear(swigluGate(g, u, numerics.saved), w.down, numerics) as T
   })
 }
 
-/** silu(g) ⊙ u: in one fused kernel where the backend has it (webgpu), else composed. */
-export function swigluGate(g: tf.Tensor, u: tf.Tensor): tf.Tensor {
+/**
+ * silu(g) ⊙ u: in one fused kernel where the backend has it (webgpu), which keeps g and u
+ * for its backward as `store` says (float32 when absent); else composed.
+ */
+export function swigluGate(g: tf.Tensor, u: tf.Tensor, store?: ActivationStore): tf.Tensor {
   if (!hasFusedKernel(SWIGLU)) return tf.mul(tf.mul(g, tf.sigmoid(g)), u)
   const run = (name: string, inputs: tf.NamedTensorMap) =>
     tf.engine().runKernel<tf.Tensor>(name, inputs)
   const op = customGradient<tf.Tensor>(([gi, ui], save) => {
-    save([gi, ui])
+    save(store ? [store.keep(gi), store.keep(ui)] : [gi, ui])
     return {
       value: run(SWIGLU, { g: gi, u: ui }),
-      gradFunc: (dh, [gs, us]) => [
-        run(SWIGLU_GRAD_G, { g: gs, u: us, dh }),
-        run(SWIGLU_GRAD_U, { g: gs, dh }),
-      ],
+      gradFunc: (dh, [gk, uk]) => {
+        const [gs, us] = store ? [store.restore(gk, g.shape), store.restore(uk, u.shape)] : [gk, uk]
+        return [run(SWIGLU_GRAD_G, { g: gs, u: us, dh }), run(SWIGLU_GRAD_U, { g: gs, dh })]
+      },
     }
   })
   return op(g, u)

@@ -140,7 +140,7 @@ function unpack16(packed: tf.Tensor, f: FloatFormat, shape: number[]): tf.Tensor
 export function describePrecision(precision: Precision): string {
   if (precision === 'fp32') return 'fp32 numerics'
   return stores16Bits(formats[precision])
-    ? `${precision} numerics: matmul inputs rounded to ${precision} and kept in 16 bits for the backward pass, products accumulated in float32`
+    ? `${precision} numerics: matmul inputs rounded to ${precision} and kept in 16 bits for the backward pass, as are the norms' and the SwiGLU gate's inputs; products accumulated in float32`
     : `${precision} numerics, emulated: matmul inputs rounded to ${precision} and kept in float32 (${
         precision.startsWith('fp8')
           ? 'WebGPU has no 8-bit floats'

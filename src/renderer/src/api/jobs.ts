@@ -38,8 +38,12 @@ interface Staleness {
 const staleness: Partial<Record<JobKind, Staleness>> = {
   // The quality model's accuracy and the review queues' order change with it.
   'data.quality': { end: ['review.overview', 'review.counts', 'review.members'] },
-  // A run's status, step, metrics and checkpoints change as its job starts and ends.
-  'train.run': { change: ['runs.list', 'runs.get', 'runs.metrics'] },
+  // A run's status, step, metrics, expert load, log and checkpoints change as its job
+  // starts and ends; the run page stops polling then, so what the last poll missed (the
+  // log's closing lines, of a short run all but the first) comes from this refetch.
+  'train.run': {
+    change: ['runs.list', 'runs.get', 'runs.metrics', 'runs.expertLoad', 'runs.logs'],
+  },
   // An import adds a run and a tokenizer.
   'model.import': { change: ['runs.list', 'runs.get'], end: ['tokenizers.list'] },
   'tokenizer.train': { end: ['tokenizers.list'] },

@@ -23,7 +23,7 @@ import { rmsNorm } from './layers/rmsnorm'
 import { ropeTables, tileRope, type RopeTables } from './layers/rope'
 import { swiglu } from './layers/swiglu'
 import type { Numerics } from './numerics'
-import { gatherRows } from './ops'
+import { gatherRows, residual } from './ops'
 import { transposedProduct } from '../kernels/matmul-grad'
 import type { KvCache } from './kv-cache'
 import { names } from './params'
@@ -291,7 +291,7 @@ export class Transformer {
         ...(seen ? { probs: (p) => seen(layer, p) } : {}),
       },
     )
-    return tf.add<tf.Tensor2D>(x, opts.dropPath ? tf.mul<tf.Tensor2D>(a, opts.dropPath) : a)
+    return residual(x, a, opts.dropPath)
   }
 
   /**
@@ -328,7 +328,7 @@ export class Transformer {
         opts.numerics,
       )
     }
-    const x = tf.add<tf.Tensor2D>(x1, opts.dropPath ? tf.mul<tf.Tensor2D>(f, opts.dropPath) : f)
+    const x = residual(x1, f, opts.dropPath)
     return { x, aux, moe: moeStats }
   }
 

@@ -55,6 +55,24 @@ export function scatterAddRows(y: tf.Tensor, idx: tf.Tensor1D, n: number): tf.Te
   return op(y)
 }
 
+/**
+ * A residual connection x + y (or x + y·scale, scale (N, 1) per row: DropPath's mask), both
+ * (N, D); the gradient reaches x as it is and y scaled. tfjs's Add and Mul keep their inputs
+ * for the backward (Add only for their shapes), so composed, every block kept float32
+ * copies of its residual stream and of both branches' outputs that nothing needed.
+ */
+export function residual<T extends tf.Tensor>(x: T, y: T, scale: tf.Tensor | null = null): T {
+  const op = customGradient<T>(([a, b], save) => {
+    if (scale) save([scale])
+    return {
+      value: tf.add<T>(a, scale ? tf.mul(b, scale) : b),
+      // A clone, not dy twice: tfjs's own backward disposes a gradient it adds to.
+      gradFunc: (dy, saved) => [dy, scale ? tf.mul(dy, saved[0]) : tf.clone(dy)],
+    }
+  })
+  return op(x, y)
+}
+
 /** Swap the last two axes. */
 export function transposeLast2(x: tf.Tensor): tf.Tensor {
   return swapLast2(tf, x)

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { RopeScaling } from '../../../shared/config/model'
+import { customGradient } from '../ops'
 
 /**
  * Rotary position embedding (RoFormer; the rotate-half layout Llama and HF use): within
@@ -92,10 +93,25 @@ export function tileRope(t: RopeTables, B: number): RopeTables {
   return { cos: tf.tile(t.cos, [B, 1]), sin: tf.tile(t.sin, [B, 1]), rot: t.rot }
 }
 
-/** x: (B·T, D) with D = H·hs, rows in (batch, time) order; tables tiled to (B·T, D). */
+/**
+ * x: (B·T, D) with D = H·hs, rows in (batch, time) order; tables tiled to (B·T, D).
+ * The rotation is linear in x, so its backward needs only the tables: with R the rotate_half
+ * matrix (orthogonal, R² = −I, so Rᵀ = −R), dx = dy⊙cos + (dy⊙sin)·Rᵀ = dy⊙cos − rotate(dy⊙sin).
+ * Composed of tfjs ops instead, the products kept x, its rotation and both terms for the
+ * backward: four float32 copies of q and of k per layer.
+ */
 export function applyRope(x: tf.Tensor2D, tables: RopeTables, headWidth: number): tf.Tensor2D {
-  return tf.tidy(() => {
-    const rotated = tf.reshape(tf.matMul(tf.reshape(x, [-1, headWidth]), tables.rot), x.shape) // (B·T, D)
-    return tf.add<tf.Tensor2D>(tf.mul(x, tables.cos), tf.mul(rotated, tables.sin))
+  const rotate = (t: tf.Tensor, rot: tf.Tensor) =>
+    tf.reshape(tf.matMul(tf.reshape(t, [-1, headWidth]), rot), t.shape) // (B·T, D)
+  const op = customGradient<tf.Tensor2D>(([xi], save) => {
+    save([tables.cos, tables.sin, tables.rot])
+    return {
+      value: tf.add<tf.Tensor2D>(
+        tf.mul(xi, tables.cos),
+        tf.mul(rotate(xi, tables.rot), tables.sin),
+      ),
+      gradFunc: (dy, [cos, sin, rot]) => [tf.sub(tf.mul(dy, cos), rotate(tf.mul(dy, sin), rot))],
+    }
   })
+  return op(x)
 }

@@ -53,12 +53,14 @@ export function trainingFlopsPerToken(c: ModelConfig, T = c.contextLength): numb
  * Peak tensor memory of one training step, in float32 elements, fitted to tfjs's own
  * accounting on the wasm backend (tf.profile peakBytes; bench/memory.ts measures it), with
  * the backward pass freeing what each node saved and each gradient once used
- * (worker/train/backprop.ts): per layer 17·N·D + 16·N·F + 3.5·B·H·T², plus 6·N·V for the
+ * (worker/train/backprop.ts) and rotary embeddings and residual connections keeping
+ * nothing of their inputs: per layer 8·N·D + 12·N·F + 3.5·B·H·T², plus 6·N·V for the
  * logits, plus 1·P for gradients (added by the caller). N = tokens in the micro-batch,
- * F = FFN width (all experts a token visits), H = heads. Within 7% of the measured peak on
- * twelve shapes, dense and MoE, vocabularies 66-8,192, contexts 32-512. Checkpointed, the
- * blocks' inputs (three copies each: kept, recomputed, and the gradient between blocks)
- * plus the larger of the head's phase (5·N·V) and one block's: within 20%.
+ * F = FFN width (all experts a token visits), H = heads. Within 8% of the measured peak on
+ * bench:memory's four shapes (dense and MoE, vocabularies 66-2,048, contexts 64-256; the
+ * earlier fit held within 7% on twelve). Checkpointed, the blocks' inputs (three copies
+ * each: kept, recomputed, and the gradient between blocks) plus the larger of the head's
+ * phase (5·N·V) and one block's: within 11%.
  */
 function activationFloats(c: ModelConfig, B: number, T: number, checkpointing: boolean): number {
   const N = B * T
@@ -66,7 +68,7 @@ function activationFloats(c: ModelConfig, B: number, T: number, checkpointing: b
   const perLayer = Array.from({ length: c.layers }, (_, l) => {
     const moe = isMoeLayer(c, l) && c.moe ? c.moe : null
     const F = moe ? (moe.topK + moe.sharedExperts) * expertHidden(c) : denseHidden(c)
-    return 17 * N * D + 16 * N * F + 3.5 * B * c.heads * T * T
+    return 8 * N * D + 12 * N * F + 3.5 * B * c.heads * T * T
   })
   if (!checkpointing) return perLayer.reduce((a, b) => a + b, 0) + 6 * N * c.vocabSize
   return 3 * c.layers * N * D + Math.max(5 * N * c.vocabSize, ...perLayer)

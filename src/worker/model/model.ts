@@ -343,7 +343,8 @@ export class Transformer {
       if (this.predicts === 'score') return numerics.matmul(n, P[names.score]) as tf.Tensor2D
       // An explicit transpose: wasm's matmul is an order of magnitude slower with transpose flags.
       const w = c.tieEmbeddings ? tf.transpose(P[names.embed]) : P[names.lmHead]
-      return numerics.matmul(n, w) as tf.Tensor2D
+      const logits = numerics.outputHead ? numerics.outputHead(n, w) : numerics.matmul(n, w)
+      return logits as tf.Tensor2D
     })
   }
 

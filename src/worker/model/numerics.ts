@@ -13,6 +13,14 @@ import type * as tf from '@tensorflow/tfjs-core'
 export interface Numerics {
   matmul(a: tf.Tensor, b: tf.Tensor): tf.Tensor
   /**
+   * The output head's product, (N, D)·(D, V), where it differs from `matmul`: reduced
+   * precision rounds its inputs as any product's, but its backward takes the (N, V) output
+   * gradient as it comes, in float32, where `matmul` would make a rounded copy as large as
+   * the logits at the top of the backward, where a step's memory peaks (DeepSeek-V3 keeps
+   * its output head in higher precision than its GEMMs too). Absent: `matmul`.
+   */
+  outputHead?: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor
+  /**
    * The gradient of `matmul(a, b)` with respect to `a`, computed as this numerics' backward
    * computes it (dy·bᵀ, rounded where it rounds): for an operation that writes its own
    * backward around such a product (LoRA's adapted projection, layers/linear.ts). Absent
@@ -34,6 +42,18 @@ export interface Numerics {
    * passes. Absent: kept as it is, in float32.
    */
   saved?: ActivationStore
+  /**
+   * Runs `use`, during which every product that reads `x` (the same tensor) keeps one
+   * copy of it for the backward pass between them, rather than each its own: q, k and v
+   * of one normed input, a SwiGLU's gate and up. Absent where products keep nothing of
+   * their own (plain float32 keeps x itself, once).
+   */
+  sharedInput?: <T>(x: tf.Tensor, use: () => T) => T
+}
+
+/** numerics.sharedInput where it has one, else `use` as it is. */
+export function withSharedInput<T>(numerics: Numerics, x: tf.Tensor, use: () => T): T {
+  return numerics.sharedInput ? numerics.sharedInput(x, use) : use()
 }
 
 /** An activation kept for the backward pass in another form, and given back in float32. */

@@ -90,22 +90,29 @@ export function stores16Bits(f: FloatFormat): boolean {
  * GEMM: y = q(a)·q(b), da = q(dy)·q(b)ᵀ, db = q(a)ᵀ·q(dy). Rounding itself passes the
  * gradient straight through. Where the backend stores 16 bits (`stores16Bits`), the
  * backward keeps the activation in 16 bits (half the memory, the same values) and rounds
- * the weight again rather than keeping a rounded copy.
+ * the weight again rather than keeping a rounded copy. `shared` holds 16-bit copies that
+ * several products of one input keep between them (numerics.sharedInput), by tensor id.
  */
-export function lowPrecisionMatmul(f: FloatFormat): Numerics['matmul'] {
+export function lowPrecisionMatmul(
+  f: FloatFormat,
+  shared?: ReadonlyMap<number, tf.Tensor>,
+  /** False for the output head (numerics.outputHead): its backward takes dy unrounded. */
+  roundOutputGradient = true,
+): Numerics['matmul'] {
   return (a, b) => {
     const packed = stores16Bits(f)
+    const sharedCopy = packed ? shared?.get(a.id) : undefined
     const op = customGradient(([x, w], save) => {
       const qa = quantize(x, f)
       const qb = quantize(w, f)
       // A weight (rank 2, or 3 for experts) is there anyway: kept as it is and rounded
       // again in the backward, it costs no memory; an activation (rank 4) is packed.
       const weight = b.rank < 4
-      save(packed ? [pack16(x, f), weight ? w : pack16(w, f)] : [qa, qb])
+      save(packed ? [sharedCopy ?? pack16(x, f), weight ? w : pack16(w, f)] : [qa, qb])
       return {
         value: tf.matMul(qa, qb),
         gradFunc: (dy, saved) => {
-          const qdy = quantize(dy, f)
+          const qdy = roundOutputGradient ? quantize(dy, f) : dy
           // One operand's float32 copy at a time (each as large as what it copies; the
           // vocabulary head's weight is the largest): da with the weight's, then that copy
           // goes before db takes the activation's. Transpose flags where the backend takes
@@ -140,7 +147,7 @@ function unpack16(packed: tf.Tensor, f: FloatFormat, shape: number[]): tf.Tensor
 export function describePrecision(precision: Precision): string {
   if (precision === 'fp32') return 'fp32 numerics'
   return stores16Bits(formats[precision])
-    ? `${precision} numerics: matmul inputs rounded to ${precision} and kept in 16 bits for the backward pass, as are the norms' and the SwiGLU gate's inputs; products accumulated in float32`
+    ? `${precision} numerics: matmul inputs rounded to ${precision} and kept in 16 bits for the backward pass, as are attention's q, k, v and output and the norms' and the SwiGLU gate's inputs; products accumulated in float32, the output head's gradient taken in float32`
     : `${precision} numerics, emulated: matmul inputs rounded to ${precision} and kept in float32 (${
         precision.startsWith('fp8')
           ? 'WebGPU has no 8-bit floats'
@@ -155,8 +162,10 @@ export function describePrecision(precision: Precision): string {
 export function numericsFor(precision: Precision): Numerics {
   if (precision === 'fp32') return float32Numerics
   const f = formats[precision]
+  const shared = new Map<number, tf.Tensor>()
   return {
-    matmul: lowPrecisionMatmul(f),
+    matmul: lowPrecisionMatmul(f, shared),
+    outputHead: lowPrecisionMatmul(f, shared, false),
     // lowPrecisionMatmul's own da: q(dy)·q(b)ᵀ.
     inputGradient: (dy, b) => transposedProduct(tf, quantize(dy, f), quantize(b, f), false, true),
     ...(stores16Bits(f)
@@ -165,6 +174,18 @@ export function numericsFor(precision: Precision): Numerics {
           saved: {
             keep: (t: tf.Tensor) => pack16(t, f),
             restore: (kept: tf.Tensor, shape: number[]) => unpack16(kept, f, shape),
+          },
+          sharedInput: <T>(x: tf.Tensor, use: () => T): T => {
+            if (shared.has(x.id)) return use()
+            // The products keep clones of it (tfjs's save), which outlive this copy.
+            const copy = pack16(x, f)
+            shared.set(x.id, copy)
+            try {
+              return use()
+            } finally {
+              shared.delete(x.id)
+              copy.dispose()
+            }
           },
         }
       : {}),

@@ -62,13 +62,17 @@ export type QatActivations = 'dynamic' | 'none'
  * are left alone, as int8 weight-only export leaves them.
  */
 export function qatNumerics(inner: Numerics, activations: QatActivations): Numerics {
-  return {
-    matmul(a, b) {
-      if (b.rank !== 2 && b.rank !== 3) return inner.matmul(a, b)
+  const fakeQuantProduct =
+    (product: Numerics['matmul']) =>
+    (a: tf.Tensor, b: tf.Tensor): tf.Tensor => {
+      if (b.rank !== 2 && b.rank !== 3) return product(a, b)
       const w = fakeQuantWeight(b)
       const x = activations === 'dynamic' ? fakeQuantActivation(a, b.rank === 3) : a
-      return inner.matmul(x, w)
-    },
+      return product(x, w)
+    }
+  return {
+    matmul: fakeQuantProduct((a, b) => inner.matmul(a, b)),
+    outputHead: fakeQuantProduct(inner.outputHead ?? ((a, b) => inner.matmul(a, b))),
     // Attention's products are the inner numerics' own.
     attentionInputs: inner.attentionInputs,
   }

@@ -10,6 +10,7 @@ import { attention, attentionMask } from '../../../src/worker/model/layers/atten
 import { rmsNorm } from '../../../src/worker/model/layers/rmsnorm'
 import { ropeTables, tileRope } from '../../../src/worker/model/layers/rope'
 import { float32Numerics } from '../../../src/worker/model/model'
+import type { Numerics } from '../../../src/worker/model/numerics'
 import {
   describePrecision,
   formats,
@@ -272,27 +273,60 @@ describe.runIf(testBackend === 'webgpu')('fused webgpu kernels', () => {
     x.dispose()
   })
 
+  /**
+   * The bytes of GPU buffers in use: each buffer once, where tfjs's numBytes counts every
+   * clone of a tensor again (what a tensor saved for the backward is). The queued work is
+   * submitted first: the backend frees disposed tensors' buffers only then.
+   */
+  function buffersInUse(): number {
+    const backend = tf.backend() as unknown as {
+      ensureCommandEncoderReady(): void
+      endComputePassEncoder(): void
+      submitQueue(): void
+      bufferManager: { numBytesUsed: number }
+    }
+    backend.ensureCommandEncoderReady()
+    backend.endComputePassEncoder()
+    backend.submitQueue()
+    return backend.bufferManager.numBytesUsed
+  }
+
+  /** Bytes alive when the backward reaches the op's output, and the input gradients. */
+  async function heldBetweenPasses(
+    f: (...xs: tf.Tensor[]) => tf.Tensor,
+    inputs: tf.Tensor[],
+    bytes: () => number,
+  ) {
+    let held = 0
+    const probe = customGradient(([t]) => ({
+      value: tf.clone(t),
+      gradFunc: (dy) => {
+        held = bytes()
+        return [dy]
+      },
+    }))
+    const shape = tf.tidy(() => f(...inputs).shape)
+    const dy = randomTensor(shape, 5)
+    const before = bytes()
+    const grads = gradientsOf((...xs) => tf.sum(tf.mul(probe(f(...xs)), dy)))(inputs)
+    const values = await Promise.all(grads.map((g) => g.data()))
+    tf.dispose([dy, ...grads])
+    return { held: held - before, values }
+  }
+
+  /** Gradients within bf16's step of float32's: the largest difference against the largest value. */
+  function expectWithinBf16(plain: ArrayLike<number>[], half: ArrayLike<number>[], what: string) {
+    for (let i = 0; i < plain.length; i++) {
+      const scale = Math.max(...Array.from(plain[i], Math.abs))
+      const worst = Math.max(...Array.from(plain[i], (v, j) => Math.abs(v - half[i][j])))
+      expect(worst / scale, `${what}: gradient ${i}`).toBeLessThan(2 ** -6)
+    }
+  }
+
   it("16-bit runs keep RMSNorm's and the SwiGLU gate's inputs in 16 bits for the backward", async () => {
     const store = numericsFor('bf16').saved
     expect(store).toBeDefined()
     expect(numericsFor('fp32').saved).toBeUndefined()
-    /** Bytes alive when the backward reaches the op's output, and the input gradients. */
-    const measure = async (f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[]) => {
-      let held = 0
-      const probe = customGradient(([t]) => ({
-        value: tf.clone(t),
-        gradFunc: (dy) => {
-          held = tf.memory().numBytes
-          return [dy]
-        },
-      }))
-      const dy = randomTensor([256, 128], 5)
-      const before = tf.memory().numBytes
-      const grads = gradientsOf((...xs) => tf.sum(tf.mul(probe(f(...xs)), dy)))(inputs)
-      const values = await Promise.all(grads.map((g) => g.data()))
-      tf.dispose([dy, ...grads])
-      return { held: held - before, values }
-    }
     const x = randomTensor([256, 128], 1, 2)
     const w = randomTensor([128], 2)
     const u = randomTensor([256, 128], 3)
@@ -312,20 +346,81 @@ describe.runIf(testBackend === 'webgpu')('fused webgpu kernels', () => {
         2,
       ],
     ] as const) {
-      const plain = await measure(f(), [...inputs])
-      const half = await measure(f(store), [...inputs])
+      // tfjs's count of tensor bytes: the op's saved clone of an input counts, as in a model
+      // it would (the input being an activation nothing else keeps).
+      const tensorBytes = () => tf.memory().numBytes
+      const plain = await heldBetweenPasses(f(), [...inputs], tensorBytes)
+      const half = await heldBetweenPasses(f(store), [...inputs], tensorBytes)
       // What the op keeps between the passes: half the bytes of its float32 inputs.
       expect(plain.held - half.held, what).toBe((kept * bytes) / 2)
-      // The backward sees its inputs rounded to bf16: gradients within bf16's step of float32's.
-      for (let i = 0; i < plain.values.length; i++) {
-        const scale = Math.max(...Array.from(plain.values[i], Math.abs))
-        const worst = Math.max(
-          ...Array.from(plain.values[i], (v, j) => Math.abs(v - half.values[i][j])),
-        )
-        expect(worst / scale, `${what}: gradient ${i}`).toBeLessThan(2 ** -6)
-      }
+      // The backward sees its inputs rounded to bf16.
+      expectWithinBf16(plain.values, half.values, what)
     }
     tf.dispose([x, w, u])
+  })
+
+  it("16-bit runs keep attention's q, k, v and output in 16 bits, and one copy of the input its projections read", async () => {
+    const bf16 = numericsFor('bf16')
+    expect(bf16.sharedInput).toBeDefined()
+    // The same products, with attention keeping float32 and each projection its own copy.
+    const unshared: Numerics = {
+      matmul: (a, b) => bf16.matmul(a, b),
+      attentionInputs: bf16.attentionInputs,
+    }
+    const [B, T, H, Hkv, hs] = [2, 64, 4, 2, 16]
+    const [N, D, Dkv] = [B * T, H * hs, Hkv * hs]
+    const mask = attentionMask(T, null, 0)
+    const ropeQ = tileRope(ropeTables(T, H, hs, 1e4, 1 / Math.sqrt(hs)), B)
+    const ropeK = tileRope(ropeTables(T, Hkv, hs, 1e4), B)
+    const inputs = [
+      randomTensor([N, D], 11),
+      randomTensor([D, D], 12, 0.3),
+      randomTensor([D, Dkv], 13, 0.3),
+      randomTensor([D, Dkv], 14, 0.3),
+      randomTensor([D, D], 15, 0.3),
+    ]
+    const run =
+      (numerics: Numerics) =>
+      (x: tf.Tensor, q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, out: tf.Tensor) =>
+        attention(
+          x as tf.Tensor2D,
+          { q, k, v, out },
+          { B, T, heads: H, kvHeads: Hkv, headWidth: hs },
+          ropeQ,
+          ropeK,
+          mask,
+          numerics,
+        )
+    const plain = await heldBetweenPasses(run(unshared), inputs, buffersInUse)
+    const half = await heldBetweenPasses(run(bf16), inputs, buffersInUse)
+    // Kept between the passes, in bytes: q and the output (N, D) and k and v (N, Dkv) at 2
+    // bytes a value instead of 4, and x's 16-bit copy once instead of three times.
+    const attentionSaving = (2 * N * D + 2 * N * Dkv) * 2
+    const sharingSaving = 2 * N * D * 2
+    expect(plain.held - half.held).toBe(attentionSaving + sharingSaving)
+    // q, k and v were rounded already; the output, kept rounded, enters only the backward's
+    // softmax statistics.
+    expectWithinBf16(plain.values, half.values, 'attention')
+    tf.dispose([...inputs, mask, ropeQ.cos, ropeQ.sin, ropeK.cos, ropeK.sin])
+  })
+
+  it('products that share an input compute exactly what they compute apart', async () => {
+    const bf16 = numericsFor('bf16')
+    const x = randomTensor([96, 64], 1)
+    const ws = [randomTensor([64, 32], 2, 0.2), randomTensor([64, 48], 3, 0.2)]
+    const products =
+      (shared: boolean) =>
+      (a: tf.Tensor, ...w: tf.Tensor[]) => {
+        const both = () => w.map((wi) => bf16.matmul(a, wi))
+        const ys = shared ? bf16.sharedInput!(a, both) : both()
+        return tf.add(tf.sum(ys[0]), tf.sum(tf.square(ys[1])))
+      }
+    const apart = await heldBetweenPasses(products(false), [x, ...ws], buffersInUse)
+    const together = await heldBetweenPasses(products(true), [x, ...ws], buffersInUse)
+    expect(apart.held - together.held).toBe(96 * 64 * 2)
+    for (let i = 0; i < apart.values.length; i++)
+      expect(Array.from(together.values[i]), `gradient ${i}`).toEqual(Array.from(apart.values[i]))
+    tf.dispose([x, ...ws])
   })
 
   it('bf16 and fp16 GEMMs keep their inputs in 16 bits and compute what the float32 emulation does', async () => {

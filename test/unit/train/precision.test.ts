@@ -5,6 +5,7 @@ import {
   formats,
   LossScaler,
   lowPrecisionMatmul,
+  numericsFor,
   quantize,
   quantizeScalar,
 } from '../../../src/worker/train/precision'
@@ -81,6 +82,37 @@ describe('reduced-precision rounding', () => {
       // Only dy is rounded on top: relative error ~ 2^-(mantissa+1) per element.
       expect(rel, name).toBeLessThan(2 ** -(f.mantissaBits - 1))
     }
+  })
+
+  it("the output head's product rounds its inputs but takes its output gradient as it comes", async () => {
+    const a = randomTensor([6, 5], 1)
+    const b = randomTensor([5, 4], 2)
+    const g = randomTensor([6, 4], 3)
+    for (const [name, f] of Object.entries(formats)) {
+      const numerics = numericsFor(name as keyof typeof formats)
+      const outputHead = numerics.outputHead
+      expect(outputHead, name).toBeDefined()
+      const qa = quantize(a, f)
+      const qb = quantize(b, f)
+      // The same forward as any product: q(a)·q(b).
+      const y = outputHead!(a, b)
+      const y2 = numerics.matmul(a, b)
+      expect(Array.from(await y.data()), name).toEqual(Array.from(await y2.data()))
+      // The backward: da = g·q(b)ᵀ and db = q(a)ᵀ·g, g unrounded, exactly.
+      const [da, db] = tf.grads((x: tf.Tensor, w: tf.Tensor) =>
+        tf.sum(tf.mul(outputHead!(x, w), g)),
+      )([a, b])
+      const [ea, eb] = tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, w), g)))(
+        [qa, qb],
+      )
+      for (const [got, want] of [
+        [da, ea],
+        [db, eb],
+      ])
+        expect(Array.from(await got.data()), name).toEqual(Array.from(await want.data()))
+      tf.dispose([qa, qb, y, y2, da, db, ea, eb])
+    }
+    tf.dispose([a, b, g])
   })
 })
 

@@ -8,7 +8,7 @@ import {
   ATTENTION_STATS,
   attentionHeadWidthFits,
 } from '../../kernels/webgpu-attention'
-import type { Numerics } from '../numerics'
+import { withSharedInput, type ActivationStore, type Numerics } from '../numerics'
 import { customGradient, transposeLast2 } from '../ops'
 import { linear, type Weight } from './linear'
 import { rmsNorm } from './rmsnorm'
@@ -103,13 +103,18 @@ export function attention(
     // QK-norm normalizes each head's vector over its hs dims, before the rotation (Qwen3).
     const perHead = (t: tf.Tensor2D, g: tf.Tensor1D | undefined): tf.Tensor2D =>
       g ? tf.reshape(rmsNorm(tf.reshape(t, [-1, hs]), g, w.norm!.eps, numerics.saved), t.shape) : t
-    const q = applyRope(perHead(project(w.q, w.bias?.q), w.norm?.q), ropeQ, hs) // (B·T, H·hs)
-    const k0 = applyRope(perHead(project(w.k, w.bias?.k), w.norm?.k), ropeK, hs) // (B·T, Hkv·hs)
-    const v0 = project(w.v, w.bias?.v) // (B·T, Hkv·hs)
+    // The three products read x: one copy of it kept for their backward (16-bit runs).
+    const [q1, k1, v0] = withSharedInput(numerics, x, () => [
+      project(w.q, w.bias?.q), // (B·T, H·hs)
+      project(w.k, w.bias?.k), // (B·T, Hkv·hs)
+      project(w.v, w.bias?.v), // (B·T, Hkv·hs)
+    ])
+    const q = applyRope(perHead(q1, w.norm?.q), ropeQ, hs) // (B·T, H·hs)
+    const k0 = applyRope(perHead(k1, w.norm?.k), ropeK, hs) // (B·T, Hkv·hs)
     const [k, v] = extras.past ? extras.past(k0, v0) : [k0, v0] // (B·L, Hkv·hs)
     const fusable = numerics.attentionInputs
     if (!extras.probs && fusable && attentionHeadWidthFits(hs) && hasFusedKernel(ATTENTION)) {
-      const merged = fusedAttention(fusable(q), fusable(k), fusable(v), mask, shape) // (B·T, H·hs)
+      const merged = fusedAttention(fusable(q), fusable(k), fusable(v), mask, shape, numerics.saved) // (B·T, H·hs)
       return linear(merged, w.out, numerics) as tf.Tensor2D
     }
     const L = k.shape[0] / B
@@ -141,7 +146,9 @@ export function attention(
 /**
  * softmax(q·kᵀ + mask)·v per head in the backend's fused kernels (webgpu,
  * kernels/webgpu-attention.ts): no T×L matrix is made or kept, and q, k, v stay in the
- * projections' layout. The backward recomputes the probabilities tile by tile.
+ * projections' layout. The backward recomputes the probabilities tile by tile. `store`
+ * says how q, k, v and the output are kept for it (numerics.saved: 16 bits in bf16/fp16
+ * runs, as a 16-bit flash-attention kernel keeps them; float32 when absent).
  *   q (B·T, H·hs), k, v (B·L, Hkv·hs), mask (T, L) or (B, 1, T, L)  ->  (B·T, H·hs)
  */
 function fusedAttention(
@@ -150,6 +157,7 @@ function fusedAttention(
   v: tf.Tensor2D,
   mask: tf.Tensor,
   shape: AttentionShape,
+  store?: ActivationStore,
 ): tf.Tensor2D {
   const attrs = {
     B: shape.B,
@@ -163,10 +171,15 @@ function fusedAttention(
     tf.engine().runKernel<tf.Tensor2D>(name, inputs, attrs)
   const op = customGradient<tf.Tensor2D>(([qi, ki, vi], save) => {
     const out = run(ATTENTION, { q: qi, k: ki, v: vi, mask })
-    save([qi, ki, vi, mask, out])
+    const keep = (t: tf.Tensor) => (store ? store.keep(t) : t)
+    save([keep(qi), keep(ki), keep(vi), keep(out), mask])
     return {
       value: out,
-      gradFunc: (dout, [qs, ks, vs, ms, os]) => {
+      gradFunc: (dout, saved) => {
+        const [qs, ks, vs, os] = [qi, ki, vi, out].map((t, i) =>
+          store ? (store.restore(saved[i], t.shape) as tf.Tensor2D) : saved[i],
+        )
+        const ms = saved[4]
         const stats = run(ATTENTION_STATS, { q: qs, k: ks, mask: ms, out: os, dout }) // (B·H·T, 2)
         const inputs = { q: qs, k: ks, v: vs, mask: ms, dout, stats }
         return [

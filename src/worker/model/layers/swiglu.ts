@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { hasFusedKernel } from '../../kernels/fused'
 import { SWIGLU, SWIGLU_GRAD_G, SWIGLU_GRAD_U } from '../../kernels/webgpu-swiglu'
-import type { ActivationStore, Numerics } from '../numerics'
+import { withSharedInput, type ActivationStore, type Numerics } from '../numerics'
 import { customGradient } from '../ops'
 import { linear, type Weight } from './linear'
 
@@ -21,8 +21,11 @@ export interface SwigluWeights {
  */
 export function swiglu<T extends tf.Tensor>(x: T, w: SwigluWeights, numerics: Numerics): T {
   return tf.tidy(() => {
-    const g = linear(x, w.gate, numerics) // (…, N, H)
-    const u = linear(x, w.up, numerics) // (…, N, H)
+    // Both products read x: one copy of it kept for their backward (16-bit runs).
+    const [g, u] = withSharedInput(numerics, x, () => [
+      linear(x, w.gate, numerics), // (…, N, H)
+      linear(x, w.up, numerics), // (…, N, H)
+    ])
     return linear(swigluGate(g, u, numerics.saved), w.down, numerics) as T
   })
 }

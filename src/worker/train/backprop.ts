@@ -32,7 +32,24 @@ interface EngineInternals {
   endTape(): void
 }
 
-const engine = () => tf.engine() as unknown as EngineInternals
+/**
+ * The engine, checked for the members used here: a tfjs other than the 4.x this was written
+ * against may have renamed them, which must fail here with a clear message rather than as a
+ * wrong gradient.
+ */
+function engine(): EngineInternals {
+  const e = tf.engine() as unknown as Partial<EngineInternals>
+  const usable =
+    typeof e.scopedRun === 'function' &&
+    typeof e.startTape === 'function' &&
+    typeof e.endTape === 'function' &&
+    typeof e.state?.gradientDepth === 'number'
+  if (!usable)
+    throw new Error(
+      `Frugal's backward pass drives tfjs's engine through members of tfjs-core 4.22 (scopedRun, startTape, endTape, state.gradientDepth) that this tfjs-core (${tf.version_core}) lacks.`,
+    )
+  return e as EngineInternals
+}
 
 /**
  * The nodes on a path from one of `xs` to `y`, in tape order, each with only the inputs
@@ -76,6 +93,22 @@ export function gradients(
 ): { value: tf.Tensor; grads: (tf.Tensor | null)[] } {
   const e = engine()
   if (e.state.gradientDepth !== 0) throw new Error('gradients() does not nest.')
+  try {
+    return backward(e, f, xs, dy)
+  } finally {
+    // Nothing saved for this backward is read again, also when the forward or a gradient
+    // threw: the tape would otherwise keep a failed step's activations alive.
+    for (const node of e.state.activeTape ?? []) for (const t of node.saved ?? []) t.dispose()
+    e.state.activeTape = null
+  }
+}
+
+function backward(
+  e: EngineInternals,
+  f: () => tf.Tensor,
+  xs: readonly tf.Tensor[],
+  dy: tf.Tensor | undefined,
+): { value: tf.Tensor; grads: (tf.Tensor | null)[] } {
   const y = e.scopedRun(
     () => e.startTape(),
     () => e.endTape(),
@@ -83,67 +116,72 @@ export function gradients(
   )
   const tape = e.state.activeTape ?? []
   const nodes = pathNodes(tape, xs, y)
-  const found = tf.tidy(() => {
-    // A gradient may be the same tensor object under several ids (a node that passes its
-    // output's gradient through to an input): count the references, dispose at zero.
-    const grad = new Map<number, tf.Tensor>()
-    const refs = new Map<tf.Tensor, number>()
-    const hold = (id: number, t: tf.Tensor) => {
-      grad.set(id, t)
-      refs.set(t, (refs.get(t) ?? 0) + 1)
-    }
-    const release = (id: number) => {
-      const t = grad.get(id)
-      if (!t) return
-      grad.delete(id)
-      const n = refs.get(t)! - 1
-      if (n > 0) refs.set(t, n)
-      else {
-        refs.delete(t)
-        t.dispose()
+  let found: Record<number, tf.Tensor>
+  try {
+    found = tf.tidy(() => {
+      // A gradient may be the same tensor object under several ids (a node that passes its
+      // output's gradient through to an input): count the references, dispose at zero.
+      const grad = new Map<number, tf.Tensor>()
+      const refs = new Map<tf.Tensor, number>()
+      const hold = (id: number, t: tf.Tensor) => {
+        grad.set(id, t)
+        refs.set(t, (refs.get(t) ?? 0) + 1)
       }
-    }
-    hold(y.id, dy ?? tf.onesLike(y))
-    const wanted = new Set(xs.map((x) => x.id))
-    for (let i = nodes.length - 1; i >= 0; i--) {
-      const node = nodes[i]
-      if (!node.gradient)
-        throw new Error(
-          `Cannot compute gradient: gradient function not found for ${node.kernelName}.`,
-        )
-      const dys = node.outputs.map((o) => grad.get(o.id) ?? null)
-      const inputGradients = node.gradient(dys)
-      for (const [name, x] of Object.entries(node.inputs)) {
-        const thunk = inputGradients[name]
-        if (!thunk) throw new Error(`Cannot backprop through input ${name} of ${node.kernelName}.`)
-        const dx = tf.tidy(thunk)
-        if (dx.dtype !== 'float32' || !tf.util.arraysEqual(dx.shape, x.shape))
-          throw new Error(
-            `The gradient of ${node.kernelName}'s input ${name} is ${dx.dtype} ${JSON.stringify(dx.shape)}, where float32 ${JSON.stringify(x.shape)} was expected.`,
-          )
-        const prev = grad.get(x.id)
-        if (!prev) {
-          hold(x.id, dx)
-          continue
+      const release = (id: number) => {
+        const t = grad.get(id)
+        if (!t) return
+        grad.delete(id)
+        const n = refs.get(t)! - 1
+        if (n > 0) refs.set(t, n)
+        else {
+          refs.delete(t)
+          t.dispose()
         }
-        const sum = tf.add(prev, dx)
-        release(x.id)
-        hold(x.id, sum)
-        if (!refs.has(dx)) dx.dispose()
       }
-      // Nothing reads this node's saved tensors or its outputs' gradients again.
-      for (const t of node.saved ?? []) t.dispose()
-      for (const o of node.outputs) if (!wanted.has(o.id)) release(o.id)
-    }
-    for (const node of tape) for (const t of node.saved ?? []) t.dispose()
-    e.state.activeTape = null
-    const out: Record<number, tf.Tensor> = {}
-    xs.forEach((x, i) => {
-      const g = grad.get(x.id)
-      if (g) out[i] = g
+      hold(y.id, dy ?? tf.onesLike(y))
+      const wanted = new Set(xs.map((x) => x.id))
+      for (let i = nodes.length - 1; i >= 0; i--) {
+        const node = nodes[i]
+        if (!node.gradient)
+          throw new Error(
+            `Cannot compute gradient: gradient function not found for ${node.kernelName}.`,
+          )
+        const dys = node.outputs.map((o) => grad.get(o.id) ?? null)
+        const inputGradients = node.gradient(dys)
+        for (const [name, x] of Object.entries(node.inputs)) {
+          const thunk = inputGradients[name]
+          if (!thunk)
+            throw new Error(`Cannot backprop through input ${name} of ${node.kernelName}.`)
+          const dx = tf.tidy(thunk)
+          if (dx.dtype !== 'float32' || !tf.util.arraysEqual(dx.shape, x.shape))
+            throw new Error(
+              `The gradient of ${node.kernelName}'s input ${name} is ${dx.dtype} ${JSON.stringify(dx.shape)}, where float32 ${JSON.stringify(x.shape)} was expected.`,
+            )
+          const prev = grad.get(x.id)
+          if (!prev) {
+            hold(x.id, dx)
+            continue
+          }
+          const sum = tf.add(prev, dx)
+          release(x.id)
+          hold(x.id, sum)
+          if (!refs.has(dx)) dx.dispose()
+        }
+        // Nothing reads this node's saved tensors or its outputs' gradients again.
+        for (const t of node.saved ?? []) t.dispose()
+        for (const o of node.outputs) if (!wanted.has(o.id)) release(o.id)
+      }
+      const out: Record<number, tf.Tensor> = {}
+      xs.forEach((x, i) => {
+        const g = grad.get(x.id)
+        if (g) out[i] = g
+      })
+      return out
     })
-    return out
-  })
+  } catch (err) {
+    y.dispose()
+    throw err
+  }
   return { value: y, grads: xs.map((_, i) => found[i] ?? null) }
 }
 

@@ -130,4 +130,35 @@ describe('the backward pass', () => {
     expect(Array.from(await db.data())).toEqual([0, 0, 0])
     tf.dispose([a, b, da, db])
   })
+
+  it('leaves nothing behind when the forward or a gradient throws, and works again after', async () => {
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+    ])
+    const failing = customGradient<tf.Tensor>(([t]) => ({
+      value: tf.clone(t),
+      gradFunc: () => {
+        throw new Error('a gradient failed')
+      },
+    }))
+    const before = tf.memory().numTensors
+    // The failing gradient sits under a product that saved its inputs for the backward.
+    expect(() =>
+      gradientsOf((t: tf.Tensor) => tf.sum(tf.matMul(failing(t) as tf.Tensor2D, t as tf.Tensor2D)))(
+        [x],
+      ),
+    ).toThrow('a gradient failed')
+    expect(tf.memory().numTensors).toBe(before)
+    expect(() =>
+      gradientsOf((t: tf.Tensor) => {
+        tf.matMul(t, t)
+        throw new Error('the forward failed')
+      })([x]),
+    ).toThrow('the forward failed')
+    expect(tf.memory().numTensors).toBe(before)
+    const [dx] = gradientsOf((t: tf.Tensor) => tf.sum(tf.square(t)))([x])
+    expect(Array.from(await dx.data())).toEqual([2, 4, 6, 8])
+    tf.dispose([x, dx])
+  })
 })

@@ -8,6 +8,7 @@
  *   npm run bench:gpu -- --kinds moe --capacity none    (MoE without an expert capacity)
  *   npm run bench:gpu -- --fused off                    (without Frugal's fused kernels)
  *   npm run bench:gpu -- --precision bf16               (16-bit GEMM inputs, on webgpu kept so)
+ *   npm run bench:gpu -- --peak-detail                  (what is alive at a step's peak, on stderr)
  *
  * For each size, a dense model and a MoE model with the same active parameters (8 routed
  * experts, top-2, one shared expert, each a third of the dense FFN, expert capacity 1.25
@@ -57,6 +58,8 @@ const { values: args } = parseArgs({
     backend: { type: 'string', default: process.env.FRUGAL_BACKEND ?? 'webgpu' },
     'no-wasm': { type: 'boolean', default: false },
     'no-pytorch': { type: 'boolean', default: false },
+    /** On stderr, the tensors alive at each case's step peak, by dtype and shape. */
+    'peak-detail': { type: 'boolean', default: false },
     python: { type: 'string', default: process.env.PYTHON ?? 'python3' },
     /** Internal: run one case and print its JSON (the wasm child). */
     child: { type: 'boolean', default: false },
@@ -193,8 +196,11 @@ async function gpuBufferPeak(
   const acquire = manager.acquireBuffer
   const before = manager.numBytesUsed
   let peak = before
+  const live = args['peak-detail'] ? trackLiveTensors() : null
+  let detail = ''
   manager.acquireBuffer = (...args: unknown[]) => {
     const buffer = acquire.apply(manager, args)
+    if (manager.numBytesUsed > peak && live) detail = live.summary()
     peak = Math.max(peak, manager.numBytesUsed)
     return buffer
   }
@@ -202,8 +208,58 @@ async function gpuBufferPeak(
     await work()
   } finally {
     manager.acquireBuffer = acquire
+    live?.stop()
   }
+  if (live) process.stderr.write(`  alive at the step's peak (made during the step):\n${detail}\n`)
   return { before, peak }
+}
+
+/**
+ * The tensors made from now on that are still alive, each buffer once (by its data id,
+ * which views and clones share), through the engine's trackTensor and disposeTensor
+ * (public methods of tfjs-core's Engine, not of its typings). For --peak-detail: what a
+ * step's memory consists of at its peak.
+ */
+function trackLiveTensors(): { summary(): string; stop(): void } {
+  type Tracked = { dataId: object; shape: number[]; dtype: string; isDisposedInternal: boolean }
+  const engine = tf.engine() as unknown as {
+    trackTensor: (t: Tracked, backend: unknown) => void
+    disposeTensor: (t: Tracked) => void
+  }
+  const { trackTensor, disposeTensor } = engine
+  const live = new Map<object, { what: string; bytes: number; refs: number }>()
+  engine.trackTensor = (t, backend) => {
+    const seen = live.get(t.dataId)
+    if (seen) seen.refs++
+    else {
+      const bytes = t.shape.reduce((a, b) => a * b, 1) * 4 // every dtype here is 4 bytes
+      live.set(t.dataId, { what: `${t.dtype}[${t.shape.join(', ')}]`, bytes, refs: 1 })
+    }
+    trackTensor.call(engine, t, backend)
+  }
+  engine.disposeTensor = (t) => {
+    const seen = t.isDisposedInternal ? undefined : live.get(t.dataId)
+    if (seen && --seen.refs === 0) live.delete(t.dataId)
+    disposeTensor.call(engine, t)
+  }
+  return {
+    summary() {
+      const by = new Map<string, { count: number; bytes: number }>()
+      for (const { what, bytes } of live.values()) {
+        const group = by.get(what) ?? { count: 0, bytes: 0 }
+        by.set(what, { count: group.count + 1, bytes: group.bytes + bytes })
+      }
+      return [...by.entries()]
+        .sort((a, b) => b[1].bytes - a[1].bytes)
+        .slice(0, 12)
+        .map(([what, g]) => `    ${what} ×${g.count}: ${(g.bytes / 1e6).toFixed(1)} MB`)
+        .join('\n')
+    },
+    stop() {
+      engine.trackTensor = trackTensor
+      engine.disposeTensor = disposeTensor
+    },
+  }
 }
 
 /** `peaks`: the measured matmul rate, and the adapter's fp32 peak when its name is known. */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import { loadBackend } from '../../src/worker/backend'
 import { installKernels } from '../../src/worker/kernels'
+import { customGradient } from '../../src/worker/model/ops'
 
 /**
  * The backend the tests run on: wasm (what the app picks on a machine without a GPU),
@@ -13,6 +14,26 @@ export async function setupTf(backend = testBackend): Promise<typeof tf> {
   await loadBackend(backend)
   installKernels(tf)
   return tf
+}
+
+/**
+ * x unchanged; when the backward pass reaches it, pushes `bytes()` (by default tfjs's count
+ * of live tensor bytes) onto `seen`, and passes the gradient through as the same tensor
+ * object: what is alive at that point of a backward, for the memory tests.
+ */
+export function probe<T extends tf.Tensor>(
+  x: T,
+  seen: number[],
+  bytes: () => number = () => tf.memory().numBytes,
+): T {
+  const op = customGradient<T>(([t]) => ({
+    value: tf.clone(t) as T,
+    gradFunc: (dy) => {
+      seen.push(bytes())
+      return [dy]
+    },
+  }))
+  return op(x)
 }
 
 /** A deterministic pseudo-random tensor (no tfjs seeding involved). */

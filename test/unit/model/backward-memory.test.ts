@@ -2,26 +2,14 @@ import * as tf from '@tensorflow/tfjs-core'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { crossEntropy } from '../../../src/worker/model/loss'
 import { applyRope, ropeTables, tileRope } from '../../../src/worker/model/layers/rope'
-import { customGradient, residual } from '../../../src/worker/model/ops'
+import { residual } from '../../../src/worker/model/ops'
 import { gradientsOf } from '../../../src/worker/train/backprop'
 import { numericsFor } from '../../../src/worker/train/precision'
-import { randomTensor, setupTf } from '../../helpers/tfjs'
+import { probe, randomTensor, setupTf } from '../../helpers/tfjs'
 
 beforeAll(async () => {
   await setupTf()
 })
-
-/** x unchanged; its gradient records how many bytes of tensors are alive when it runs. */
-function probe(x: tf.Tensor2D, seen: number[]): tf.Tensor2D {
-  const op = customGradient<tf.Tensor2D>(([t]) => ({
-    value: tf.clone(t) as tf.Tensor2D,
-    gradFunc: (dy) => {
-      seen.push(tf.memory().numBytes)
-      return [dy]
-    },
-  }))
-  return op(x)
-}
 
 describe('the backward pass', () => {
   it("frees a custom gradient's temporaries before the next gradient runs", () => {

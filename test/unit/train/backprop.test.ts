@@ -7,23 +7,11 @@ import { customGradient } from '../../../src/worker/model/ops'
 import { initialValues, paramSpecs } from '../../../src/worker/model/params'
 import { gradientsOf, variableGradients } from '../../../src/worker/train/backprop'
 import { Rng } from '../../../src/shared/rng'
-import { setupTf } from '../../helpers/tfjs'
+import { probe, setupTf } from '../../helpers/tfjs'
 
 beforeAll(async () => {
   await setupTf()
 })
-
-/** x unchanged; its gradient records how many bytes of tensors are alive when it runs. */
-function probe<T extends tf.Tensor>(x: T, seen: number[]): T {
-  const op = customGradient<T>(([t]) => ({
-    value: tf.clone(t) as T,
-    gradFunc: (dy) => {
-      seen.push(tf.memory().numBytes)
-      return [dy] // passed through: the same tensor object as the output's gradient
-    },
-  }))
-  return op(x)
-}
 
 function setup() {
   const config = modelConfigSchema.parse({

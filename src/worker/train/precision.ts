@@ -105,9 +105,10 @@ export function lowPrecisionMatmul(
     const op = customGradient(([x, w], save) => {
       const qa = quantize(x, f)
       const qb = quantize(w, f)
-      // A weight (rank 2, or 3 for experts) is there anyway: kept as it is and rounded
-      // again in the backward, it costs no memory; an activation (rank 4) is packed.
-      const weight = b.rank < 4
+      // A weight (rank 2) is there anyway: kept as it is and rounded again in the backward,
+      // it costs no memory. Experts' weights stacked for this step (rank 3) are a copy the
+      // backward would keep, and an activation (rank 4) too: both are packed.
+      const weight = b.rank === 2
       save(packed ? [sharedCopy ?? pack16(x, f), weight ? w : pack16(w, f)] : [qa, qb])
       return {
         value: tf.matMul(qa, qb),

@@ -420,12 +420,17 @@ describe.runIf(testBackend === 'webgpu')('fused webgpu kernels', () => {
     for (const name of ['bf16', 'fp16'] as const) {
       const f = formats[name]
       expect(stores16Bits(f)).toBe(true)
-      // A weight (rank 2: rounded again in the backward) and attention's product of two
+      // A weight (rank 2: rounded again in the backward), experts' rows against their
+      // stacked weights (rank 3: the stack kept in 16 bits) and attention's product of two
       // activations (rank 4: both kept in 16 bits).
       for (const [sa, sb] of [
         [
           [33, 24],
           [24, 17],
+        ],
+        [
+          [3, 5, 8],
+          [3, 8, 7],
         ],
         [
           [2, 3, 5, 8],

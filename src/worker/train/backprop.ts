@@ -37,7 +37,10 @@ interface EngineInternals {
  * against may have renamed them, which must fail here with a clear message rather than as a
  * wrong gradient.
  */
+let checkedEngine: EngineInternals | null = null
+
 function engine(): EngineInternals {
+  if (checkedEngine) return checkedEngine
   const e = tf.engine() as unknown as Partial<EngineInternals>
   const usable =
     typeof e.scopedRun === 'function' &&
@@ -48,7 +51,8 @@ function engine(): EngineInternals {
     throw new Error(
       `Frugal's backward pass drives tfjs's engine through members of tfjs-core 4.22 (scopedRun, startTape, endTape, state.gradientDepth) that this tfjs-core (${tf.version_core}) lacks.`,
     )
-  return e as EngineInternals
+  checkedEngine = e as EngineInternals
+  return checkedEngine
 }
 
 /**
@@ -114,75 +118,82 @@ function backward(
     () => e.endTape(),
     () => tf.tidy(f),
   )
-  const tape = e.state.activeTape ?? []
-  const nodes = pathNodes(tape, xs, y)
-  let found: Record<number, tf.Tensor>
   try {
-    found = tf.tidy(() => {
-      // A gradient may be the same tensor object under several ids (a node that passes its
-      // output's gradient through to an input): count the references, dispose at zero.
-      const grad = new Map<number, tf.Tensor>()
-      const refs = new Map<tf.Tensor, number>()
-      const hold = (id: number, t: tf.Tensor) => {
-        grad.set(id, t)
-        refs.set(t, (refs.get(t) ?? 0) + 1)
-      }
-      const release = (id: number) => {
-        const t = grad.get(id)
-        if (!t) return
-        grad.delete(id)
-        const n = refs.get(t)! - 1
-        if (n > 0) refs.set(t, n)
-        else {
-          refs.delete(t)
-          t.dispose()
-        }
-      }
-      hold(y.id, dy ?? tf.onesLike(y))
-      const wanted = new Set(xs.map((x) => x.id))
-      for (let i = nodes.length - 1; i >= 0; i--) {
-        const node = nodes[i]
-        if (!node.gradient)
-          throw new Error(
-            `Cannot compute gradient: gradient function not found for ${node.kernelName}.`,
-          )
-        const dys = node.outputs.map((o) => grad.get(o.id) ?? null)
-        const inputGradients = node.gradient(dys)
-        for (const [name, x] of Object.entries(node.inputs)) {
-          const thunk = inputGradients[name]
-          if (!thunk)
-            throw new Error(`Cannot backprop through input ${name} of ${node.kernelName}.`)
-          const dx = tf.tidy(thunk)
-          if (dx.dtype !== 'float32' || !tf.util.arraysEqual(dx.shape, x.shape))
-            throw new Error(
-              `The gradient of ${node.kernelName}'s input ${name} is ${dx.dtype} ${JSON.stringify(dx.shape)}, where float32 ${JSON.stringify(x.shape)} was expected.`,
-            )
-          const prev = grad.get(x.id)
-          if (!prev) {
-            hold(x.id, dx)
-            continue
-          }
-          const sum = tf.add(prev, dx)
-          release(x.id)
-          hold(x.id, sum)
-          if (!refs.has(dx)) dx.dispose()
-        }
-        // Nothing reads this node's saved tensors or its outputs' gradients again.
-        for (const t of node.saved ?? []) t.dispose()
-        for (const o of node.outputs) if (!wanted.has(o.id)) release(o.id)
-      }
-      const out: Record<number, tf.Tensor> = {}
-      xs.forEach((x, i) => {
-        const g = grad.get(x.id)
-        if (g) out[i] = g
-      })
-      return out
-    })
+    const found = tf.tidy(() => propagate(pathNodes(e.state.activeTape ?? [], xs, y), xs, y, dy))
+    return { value: y, grads: xs.map((_, i) => found[i] ?? null) }
   } catch (err) {
     y.dispose()
     throw err
   }
-  return { value: y, grads: xs.map((_, i) => found[i] ?? null) }
+}
+
+/**
+ * The gradient of y (dy, or ones) carried back through `nodes` (tape order), freeing each
+ * node's saved tensors and its outputs' gradients once it is done: xs' gradients by index.
+ */
+function propagate(
+  nodes: TapeNode[],
+  xs: readonly tf.Tensor[],
+  y: tf.Tensor,
+  dy: tf.Tensor | undefined,
+): Record<number, tf.Tensor> {
+  // A gradient may be the same tensor object under several ids (a node that passes its
+  // output's gradient through to an input): count the references, dispose at zero.
+  const grad = new Map<number, tf.Tensor>()
+  const refs = new Map<tf.Tensor, number>()
+  const hold = (id: number, t: tf.Tensor) => {
+    grad.set(id, t)
+    refs.set(t, (refs.get(t) ?? 0) + 1)
+  }
+  const release = (id: number) => {
+    const t = grad.get(id)
+    if (!t) return
+    grad.delete(id)
+    const n = refs.get(t)! - 1
+    if (n > 0) refs.set(t, n)
+    else {
+      refs.delete(t)
+      t.dispose()
+    }
+  }
+  hold(y.id, dy ?? tf.onesLike(y))
+  const wanted = new Set(xs.map((x) => x.id))
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const node = nodes[i]
+    if (!node.gradient)
+      throw new Error(
+        `Cannot compute gradient: gradient function not found for ${node.kernelName}.`,
+      )
+    const dys = node.outputs.map((o) => grad.get(o.id) ?? null)
+    const inputGradients = node.gradient(dys)
+    for (const [name, x] of Object.entries(node.inputs)) {
+      const thunk = inputGradients[name]
+      if (!thunk) throw new Error(`Cannot backprop through input ${name} of ${node.kernelName}.`)
+      const dx = tf.tidy(thunk)
+      if (dx.dtype !== 'float32' || !tf.util.arraysEqual(dx.shape, x.shape))
+        throw new Error(
+          `The gradient of ${node.kernelName}'s input ${name} is ${dx.dtype} ${JSON.stringify(dx.shape)}, where float32 ${JSON.stringify(x.shape)} was expected.`,
+        )
+      const prev = grad.get(x.id)
+      if (!prev) {
+        hold(x.id, dx)
+        continue
+      }
+      const sum = tf.add(prev, dx)
+      release(x.id)
+      hold(x.id, sum)
+      if (!refs.has(dx)) dx.dispose()
+    }
+    // Nothing reads this node's saved tensors or its outputs' gradients again.
+    for (const t of node.saved ?? []) t.dispose()
+    for (const o of node.outputs) if (!wanted.has(o.id)) release(o.id)
+  }
+  const out: Record<number, tf.Tensor> = {}
+  xs.forEach((x, i) => {
+    const g = grad.get(x.id)
+    if (g) out[i] = g
+  })
+  return out
 }
 
 /** tf.variableGrads(f, vars) through `gradients`: a gradient for each variable f reaches. */

@@ -24,6 +24,7 @@ const suites = [
   'test/unit/train/lora-int8.test.ts',
   'test/unit/train/optimizer.test.ts',
   'test/unit/kernels/fused.test.ts',
+  'test/unit/kernels/webgpu-matmul.test.ts',
 ]
 
 const env = {

@@ -6,6 +6,7 @@ import { registerWebGpuAddN } from './webgpu-addn'
 import { registerWebGpuAttention } from './webgpu-attention'
 import { registerWebGpuCrossEntropy } from './webgpu-cross-entropy'
 import { registerWebGpuHalf } from './webgpu-half'
+import { registerWebGpuMatMulFix } from './webgpu-matmul'
 import { registerWebGpuRmsNorm } from './webgpu-rmsnorm'
 import { registerWebGpuSwiGlu } from './webgpu-swiglu'
 import { registerWasmIdentity } from './wasm-identity'
@@ -45,6 +46,7 @@ export function installKernels(tf: typeof tfc): void {
   })
   once('cpu', () => registerSegmentSum(tf, 'cpu'))
   once('webgpu', () => {
+    registerWebGpuMatMulFix(tf)
     registerWebGpuAddN(tf)
     registerWebGpuRmsNorm(tf)
     registerWebGpuSwiGlu(tf)

@@ -36,6 +36,51 @@ export function probe<T extends tf.Tensor>(
   return op(x)
 }
 
+/**
+ * A counter of the bytes the backend holds in tensor buffers, each buffer once (tfjs's
+ * numBytes counts every clone of a tensor again, as each tensor saved for a backward is):
+ * webgpu's buffers in use, or, on wasm, its heap allocations from when this was called.
+ * Null on other backends.
+ */
+export function bufferBytes(): (() => number) | null {
+  const backend = tf.backend() as unknown as {
+    wasm?: { _malloc(n: number): number; _free(p: number): void }
+    bufferManager?: { numBytesUsed: number }
+    ensureCommandEncoderReady?(): void
+    endComputePassEncoder?(): void
+    submitQueue?(): void
+  }
+  const { wasm, bufferManager } = backend
+  if (bufferManager)
+    return () => {
+      // The backend frees disposed tensors' buffers once the queued work is submitted.
+      backend.ensureCommandEncoderReady!()
+      backend.endComputePassEncoder!()
+      backend.submitQueue!()
+      return bufferManager.numBytesUsed
+    }
+  if (!wasm) return null
+  // Emscripten's exports replace themselves with the raw function on their first call:
+  // call each once so that replacement happens before ours, not over it.
+  wasm._free(wasm._malloc(8))
+  const sizes = new Map<number, number>()
+  let live = 0
+  const malloc = wasm._malloc.bind(wasm)
+  const free = wasm._free.bind(wasm)
+  wasm._malloc = (n) => {
+    const ptr = malloc(n)
+    sizes.set(ptr >>> 0, n) // past 2 GB malloc's result is negative (int32)
+    live += n
+    return ptr
+  }
+  wasm._free = (ptr) => {
+    live -= sizes.get(ptr >>> 0) ?? 0
+    sizes.delete(ptr >>> 0)
+    free(ptr)
+  }
+  return () => live
+}
+
 /** A deterministic pseudo-random tensor (no tfjs seeding involved). */
 export function randomTensor(shape: number[], seed: number, std = 1): tf.Tensor {
   let s = seed >>> 0 || 1

@@ -16,7 +16,7 @@ import {
   type MoeWeights,
   type Routing,
 } from './layers/moe'
-import type { Weight } from './layers/linear'
+import { frozenTiedHead, isFrozen, type Weight } from './layers/linear'
 import type { Int8Weight } from './layers/int8-weight'
 import { adapterNames } from './lora'
 import { rmsNorm } from './layers/rmsnorm'
@@ -34,7 +34,7 @@ export type Params = Record<string, tf.Tensor>
 
 export const float32Numerics: Numerics = {
   matmul: (a, b) => tf.matMul(a, b),
-  inputGradient: (dy, b) => transposedProduct(tf, dy, b, false, true),
+  inputGradient: (dy, b, how) => transposedProduct(tf, dy, b, false, !how?.transposed),
   attentionInputs: (t) => t,
 }
 
@@ -341,8 +341,11 @@ export class Transformer {
     return tf.tidy(() => {
       const n = rmsNorm(x, P[names.finalNorm] as tf.Tensor1D, c.normEps, numerics.saved)
       if (this.predicts === 'score') return numerics.matmul(n, P[names.score]) as tf.Tensor2D
+      const embedding = P[names.embed]
+      if (c.tieEmbeddings && isFrozen(embedding) && numerics.inputGradient)
+        return frozenTiedHead(n, embedding, numerics.inputGradient, numerics)
       // An explicit transpose: wasm's matmul is an order of magnitude slower with transpose flags.
-      const w = c.tieEmbeddings ? tf.transpose(P[names.embed]) : P[names.lmHead]
+      const w = c.tieEmbeddings ? tf.transpose(embedding) : P[names.lmHead]
       const logits = numerics.outputHead ? numerics.outputHead(n, w) : numerics.matmul(n, w)
       return logits as tf.Tensor2D
     })

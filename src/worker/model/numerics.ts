@@ -26,7 +26,7 @@ export interface Numerics {
    * backward around such a product (LoRA's adapted projection, layers/linear.ts). Absent
    * where it cannot be given apart from the forward (QAT's).
    */
-  inputGradient?: (dy: tf.Tensor, b: tf.Tensor) => tf.Tensor
+  inputGradient?: (dy: tf.Tensor, b: tf.Tensor, how?: InputGradientOptions) => tf.Tensor
   /**
    * Where attention may run as one fused kernel (layers/attention.ts, webgpu), which
    * multiplies in float32: what q, k and v become first (the identity for plain float32;
@@ -49,6 +49,14 @@ export interface Numerics {
    * their own (plain float32 keeps x itself, once).
    */
   sharedInput?: <T>(x: tf.Tensor, use: () => T) => T
+}
+
+/** How `inputGradient` is asked for: of another product, or with b given transposed. */
+export interface InputGradientOptions {
+  /** b is given as bᵀ (a tied head's embedding, (V, D), for b = Eᵀ): dy·b then. */
+  transposed?: boolean
+  /** The gradient as `outputHead`'s backward computes it (dy as it comes, not rounded). */
+  outputHead?: boolean
 }
 
 /** numerics.sharedInput where it has one, else `use` as it is. */

@@ -167,8 +167,17 @@ export function numericsFor(precision: Precision): Numerics {
   return {
     matmul: lowPrecisionMatmul(f, shared),
     outputHead: lowPrecisionMatmul(f, shared, false),
-    // lowPrecisionMatmul's own da: q(dy)·q(b)ᵀ.
-    inputGradient: (dy, b) => transposedProduct(tf, quantize(dy, f), quantize(b, f), false, true),
+    // lowPrecisionMatmul's own da: q(dy)·q(b)ᵀ (the head's: dy·q(b)ᵀ).
+    inputGradient: (dy, b, how) =>
+      tf.tidy(() =>
+        transposedProduct(
+          tf,
+          how?.outputHead ? dy : quantize(dy, f),
+          quantize(b, f),
+          false,
+          !how?.transposed,
+        ),
+      ),
     ...(stores16Bits(f)
       ? {
           attentionInputs: (t: tf.Tensor2D) => roundedStraightThrough(t, f),

@@ -23,7 +23,7 @@ import { probeValues } from '../../helpers/float-probes'
 import { swigluGate } from '../../../src/worker/model/layers/swiglu'
 import { crossEntropy } from '../../../src/worker/model/loss'
 import { gradientsOf } from '../../../src/worker/train/backprop'
-import { probe, randomTensor, setupTf, testBackend } from '../../helpers/tfjs'
+import { bufferBytes, probe, randomTensor, setupTf, testBackend } from '../../helpers/tfjs'
 
 /**
  * Frugal's fused webgpu kernels against the tfjs ops they replace: values and gradients
@@ -272,23 +272,8 @@ describe.runIf(testBackend === 'webgpu')('fused webgpu kernels', () => {
     x.dispose()
   })
 
-  /**
-   * The bytes of GPU buffers in use: each buffer once, where tfjs's numBytes counts every
-   * clone of a tensor again (what a tensor saved for the backward is). The queued work is
-   * submitted first: the backend frees disposed tensors' buffers only then.
-   */
-  function buffersInUse(): number {
-    const backend = tf.backend() as unknown as {
-      ensureCommandEncoderReady(): void
-      endComputePassEncoder(): void
-      submitQueue(): void
-      bufferManager: { numBytesUsed: number }
-    }
-    backend.ensureCommandEncoderReady()
-    backend.endComputePassEncoder()
-    backend.submitQueue()
-    return backend.bufferManager.numBytesUsed
-  }
+  /** The bytes of GPU buffers in use, each buffer once. */
+  const buffersInUse = () => bufferBytes()!()
 
   /** Bytes alive when the backward reaches the op's output, and the input gradients. */
   async function heldBetweenPasses(

@@ -97,6 +97,12 @@ describe('LoRA adapters', () => {
 
   it.each([
     ['dense', dense, loraConfigSchema.parse({ rank: 2, alpha: 4, targets: ['attention', 'mlp'] })],
+    // The MLP frozen: its products keep nothing for a weight gradient (layers/linear.ts).
+    [
+      'dense, attention alone',
+      dense,
+      loraConfigSchema.parse({ rank: 2, alpha: 4, targets: ['attention'] }),
+    ],
     ['routed experts', moeModel(null), everything],
     ['stacked experts', moeModel(2), everything],
   ] as const)(

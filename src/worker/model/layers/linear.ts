@@ -50,7 +50,11 @@ function baseProduct(x: tf.Tensor, w: tf.Tensor | Int8Weight, numerics: Numerics
  *   x: (N, in) or (E, C, in)  ->  (N, out) or (E, C, out)
  */
 export function linear(x: tf.Tensor, w: Weight, numerics: Numerics): tf.Tensor {
-  if (!isAdapted(w)) return baseProduct(x, w, numerics)
+  if (!isAdapted(w)) {
+    return isFrozen(w) && numerics.inputGradient
+      ? frozenProduct(x, w, numerics.inputGradient, numerics)
+      : baseProduct(x, w, numerics)
+  }
   if (numerics.inputGradient) return adaptedProduct(x, w, numerics)
   // Numerics that cannot give their input gradient (QAT's, which LoRA runs refuse): composed.
   if (isInt8Weight(w.base)) throw new Error('An int8 base needs numerics with an input gradient.')
@@ -61,6 +65,65 @@ export function linear(x: tf.Tensor, w: Weight, numerics: Numerics): tf.Tensor {
     const low = tf.matMul(tf.matMul(input, w.a), w.b) // (…, out), through rank r
     return tf.add(y, tf.mul(low, w.scale))
   })
+}
+
+/**
+ * A weight no gradient is taken of: a variable made untrainable (a LoRA run's base
+ * weights without an adapter) or one held in int8. tfjs's gradients reach only trainable
+ * variables here (backprop.ts, gradients.ts), and asked for this one explicitly they fail
+ * loudly, as the product below does not take W as an input.
+ */
+export const isFrozen = (w: tf.Tensor | Int8Weight): boolean =>
+  isInt8Weight(w) || (w instanceof tf.Variable && !w.trainable)
+
+/**
+ * x·W for a frozen W, as one recorded operation whose backward is dx = dy·Wᵀ alone.
+ * Its input x is not kept: only W's gradient needs it. In a LoRA run that adapts
+ * attention alone, that frees each MLP's inputs (its normed input, shared by gate and up,
+ * and the down-projection's (N, hidden) input) and no weight gradient is computed to be
+ * dropped (a 16-bit product's custom gradient computes both of its operands').
+ *   x: (…, in), W: (…, in, out)  ->  (…, out)
+ */
+function frozenProduct(
+  x: tf.Tensor,
+  w: tf.Tensor | Int8Weight,
+  inputGradient: NonNullable<Numerics['inputGradient']>,
+  numerics: Numerics,
+): tf.Tensor {
+  const op = customGradient(([input], save) => {
+    if (!isInt8Weight(w)) save([w])
+    return {
+      value: baseProduct(input, w, numerics),
+      gradFunc: (dy, saved) => inputGradient(dy, isInt8Weight(w) ? expand(w) : saved[0]),
+    }
+  })
+  return op(x)
+}
+
+/**
+ * The logits n·Eᵀ of a head tied to a frozen embedding E (a LoRA run over such a model):
+ * the forward multiplies by a transposed copy of E (wasm's products are far slower with
+ * transpose flags), and the backward, dx = dy·E, reads E as it is, so that (D, V) copy is
+ * not kept between the passes, where it sat through the step's peak: 113 MB for
+ * SmolLM2-135M's vocabulary. dy is taken as `numerics.outputHead`'s backward takes it.
+ *   n: (N, D), E: (V, D)  ->  (N, V)
+ */
+export function frozenTiedHead(
+  n: tf.Tensor2D,
+  embedding: tf.Tensor,
+  inputGradient: NonNullable<Numerics['inputGradient']>,
+  numerics: Numerics,
+): tf.Tensor2D {
+  const product = (p: tf.Tensor, q: tf.Tensor) =>
+    numerics.outputHead ? numerics.outputHead(p, q) : numerics.matmul(p, q)
+  const op = customGradient<tf.Tensor2D>(([input], save) => {
+    save([embedding])
+    return {
+      value: tf.tidy(() => product(input, tf.transpose(embedding)) as tf.Tensor2D),
+      gradFunc: (dy, [e]) => inputGradient(dy, e, { transposed: true, outputHead: true }),
+    }
+  })
+  return op(n)
 }
 
 /**

@@ -73,6 +73,19 @@ export function residual<T extends tf.Tensor>(x: T, y: T, scale: tf.Tensor | nul
   return op(x, y)
 }
 
+/**
+ * y + b for a bias b (out) on rows y (N, out), keeping nothing for the backward: tfjs's Add
+ * keeps both inputs to reduce the broadcast gradient, here the bias's gradient is the
+ * column sums of dy.
+ */
+export function addBias(y: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  const op = customGradient<tf.Tensor2D>(([rows, bias]) => ({
+    value: tf.add(rows, bias),
+    gradFunc: (dy) => [dy, tf.sum(dy, 0)],
+  }))
+  return op(y, b)
+}
+
 /** Swap the last two axes. */
 export function transposeLast2(x: tf.Tensor): tf.Tensor {
   return swapLast2(tf, x)

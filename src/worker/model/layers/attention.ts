@@ -9,7 +9,7 @@ import {
   attentionHeadWidthFits,
 } from '../../kernels/webgpu-attention'
 import { withSharedInput, type ActivationStore, type Numerics } from '../numerics'
-import { customGradient, transposeLast2 } from '../ops'
+import { addBias, customGradient, transposeLast2 } from '../ops'
 import { linear, type Weight } from './linear'
 import { rmsNorm } from './rmsnorm'
 import { applyRope, type RopeTables } from './rope'
@@ -98,7 +98,7 @@ export function attention(
     // The bias joins before the rotation, as in Qwen2 (it is part of the projection).
     const project = (m: Weight, b: tf.Tensor1D | undefined) => {
       const y = linear(x, m, numerics) as tf.Tensor2D
-      return b ? tf.add<tf.Tensor2D>(y, b) : y
+      return b ? addBias(y, b) : y
     }
     // QK-norm normalizes each head's vector over its hs dims, before the rotation (Qwen3).
     const perHead = (t: tf.Tensor2D, g: tf.Tensor1D | undefined): tf.Tensor2D =>

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core'
 import type { MoeConfig } from '../config'
 import type { Numerics } from '../numerics'
-import { gatherRows, scatterAddRows } from '../ops'
+import { gatherRows, residual, scatterAddRows } from '../ops'
 import { readsSync } from '../../kernels/host-views'
 import { routeOnDevice } from './device-routing'
 import { route, routerEntropy, type RoutingPlan } from './routing'
@@ -189,7 +189,8 @@ export function moe(
       const weighted = tf.mul(d.experts(xs), tf.reshape(gate, [-1, 1]))
       y = scatterAddRows(weighted, d.rows, N) as tf.Tensor2D
     }
-    if (w.shared) y = tf.add<tf.Tensor2D>(y, swiglu(x, w.shared, numerics))
+    // The shared expert joins as a residual branch does: nothing kept for the backward.
+    if (w.shared) y = residual(y, swiglu(x, w.shared, numerics))
 
     const a = auxLosses(s, d.chosen, cfg, B)
     if (a) aux = tf.keep(a)

@@ -25,6 +25,7 @@ const suites = [
   'test/unit/train/optimizer.test.ts',
   'test/unit/kernels/fused.test.ts',
   'test/unit/kernels/webgpu-matmul.test.ts',
+  'test/unit/kernels/webgpu-ops.test.ts',
 ]
 
 const env = {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { EventBus } from '../events'
 import type { Store } from '../../store'
+import { isProcessAlive } from '../../store/process-alive'
 import { UserError, type ApiError } from '../../shared/errors'
 import {
   isFinished,
@@ -277,6 +278,7 @@ export class JobSupervisor {
     if (job.killTimer) clearTimeout(job.killTimer)
     job.worker = null
     if (isFinished(job.record.state)) return
+    this.undoOrphans(job)
     if (job.cancelRequested) {
       this.finish(job, 'cancelled', {})
       return
@@ -285,6 +287,21 @@ export class JobSupervisor {
     this.finish(job, 'failed', {
       error: { code: 'internal', message: `${describeExit(exit)}${tail}` },
     })
+  }
+
+  /**
+   * A worker that ended without finishing its job (killed when a cancelled job outlived its
+   * grace period, or crashed) could not undo its provisional work: an import it was running
+   * is undone here (its documents, and its dataset if the import created it), as the next
+   * import would otherwise do, so a cancelled import leaves nothing however it ended.
+   */
+  private undoOrphans(job: LiveJob): void {
+    try {
+      const undone = job.store?.imports.abandonOrphans(isProcessAlive) ?? 0
+      if (undone > 0) this.log(job, 'info', 'The unfinished import was undone.')
+    } catch (err) {
+      this.log(job, 'error', `Could not undo the unfinished import: ${(err as Error).message}`)
+    }
   }
 
   private progress(job: LiveJob, progress: JobRecord['progress'] & object): void {

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { EventBus } from '../../../src/main/events'
@@ -9,6 +10,7 @@ import { Store } from '../../../src/store'
 import { useTempDir } from '../../helpers/temp'
 import { sourceWorkerSpawner } from '../../helpers/worker'
 import { addDocuments } from '../../helpers/documents'
+import { sqlOf } from '../../helpers/sql'
 
 const tempDir = useTempDir()
 
@@ -124,6 +126,39 @@ describe('job supervisor with real worker processes', () => {
     expect(done.state).toBe('succeeded')
     expect(spawn.spawned).toHaveLength(2)
     expect(spawn.spawned[1].pid).not.toBe(victim.pid)
+    store.close()
+  })
+
+  it('undoes an import whose worker was killed: its documents and its new dataset are gone', async () => {
+    const { store, events, spawn, supervisor } = setup({ docs: 10 })
+    const file = join(tempDir(), 'big.jsonl')
+    writeFileSync(
+      file,
+      Array.from({ length: 400_000 }, (_, i) => JSON.stringify({ text: `Document ${i}.` })).join(
+        '\n',
+      ),
+    )
+    const doomed = supervisor.start({
+      kind: 'data.import',
+      params: { dataset: 'big', paths: [file], format: 'auto' },
+    })
+    await untilEvent(events, (e) => {
+      const p = e.payload as { id: string; progress?: { metrics?: { documents?: number } } }
+      return (
+        e.topic === 'job.progress' &&
+        p.id === doomed.id &&
+        (p.progress?.metrics?.documents ?? 0) > 0
+      )
+    })
+    // Killed before it could undo anything itself (as after a cancel's grace period).
+    process.kill(spawn.spawned[0].pid!, 'SIGKILL')
+
+    expect((await supervisor.waitFor(doomed.id)).state).toBe('failed')
+    expect(store.datasets.stateByName('big')).toBeNull()
+    const left = sqlOf(store)
+      .prepare(`SELECT COUNT(*) AS n FROM documents WHERE source LIKE '%big.jsonl%'`)
+      .get()
+    expect(left).toEqual({ n: 0 })
     store.close()
   })
 
